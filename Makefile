@@ -1,0 +1,159 @@
+# Lookout: GNU make, no autotools.  `make help` lists the targets.
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         := gcc
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+BUILD      := build
+PKGS       := ncursesw libbpf libcurl libcjson libpcre2-8 yaml-0.1
+ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+# Debian packages: what builds Lookout, and what its tests and benchmarks use.
+DEPS_BUILD := gcc make pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+              libncurses-dev libcurl4-openssl-dev libcjson-dev libpcre2-dev libyaml-dev
+DEPS_TEST  := $(DEPS_BUILD) tmux python3 prometheus openssl libclang-rt-14-dev \
+              clang-format htop bpftrace valgrind iproute2
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+WARN       := -Wall -Wextra -Werror -Wno-missing-field-initializers
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -DLOOKOUT_VERSION='"$(VERSION)"' $(WARN) -g \
+              -Iengine -Ibpf -I$(BUILD)/bpf $(PKG_CFLAGS)
+REL_CFLAGS  = $(BASE_CFLAGS) -O2
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_CFLAGS = $(BASE_CFLAGS) -O1 $(ASAN_FLAGS)
+
+ENGINE_SRC := $(wildcard engine/*.c)
+BPF_SRC    := $(filter-out %.bpf.c,$(wildcard bpf/*.c))
+BPF_PROGS  := $(wildcard bpf/*.bpf.c)
+BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_PROGS))
+TUI_SRC    := $(filter-out tui/main.c,$(wildcard tui/*.c))
+TEST_SRC   := $(wildcard tests/test_*.c)
+LIB_SRC    := $(ENGINE_SRC) $(BPF_SRC) $(TUI_SRC)
+
+REL_OBJS   := $(patsubst %.c,$(BUILD)/rel/%.o,$(LIB_SRC))
+ASAN_OBJS  := $(patsubst %.c,$(BUILD)/asan/%.o,$(LIB_SRC))
+TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
+
+.PHONY: all demo test bench fuzz soak deps deps-build install clean format help screenshots \
+        check-format unit
+
+all: lookout
+
+help:
+	@echo "make            build ./lookout"
+	@echo "make demo       install what is missing, build, run the simulated demo"
+	@echo "make test       install what is missing, build with ASan+UBSan, run every test"
+	@echo "make bench      performance figures (see docs/bench.md)"
+	@echo "make fuzz       run each libFuzzer harness FUZZ_SECONDS (default 60)"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR= ; make clean ; make format"
+
+# ---- dependencies -------------------------------------------------------
+define install_missing
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "lookout: missing packages; run: sudo apt-get install -y$$missing" >&2; exit 1; \
+	  fi; \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	    || { echo "lookout: apt-get install failed for:$$missing" >&2; exit 1; }; \
+	fi
+endef
+
+deps-build:
+	$(call install_missing,$(DEPS_BUILD))
+
+deps:
+	$(call install_missing,$(DEPS_TEST))
+
+# ---- eBPF: vmlinux.h from the running kernel, then objects and skeletons ---
+$(BUILD)/bpf/vmlinux.h:
+	@mkdir -p $(@D)
+	@test -r /sys/kernel/btf/vmlinux || { echo "lookout: this kernel has no BTF (/sys/kernel/btf/vmlinux); kernel events need CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(BUILD)/bpf/vmlinux.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD)/bpf -Ibpf -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# ---- user space ---------------------------------------------------------
+$(BUILD)/rel/%.o: %.c $(BPF_SKELS)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(REL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c $(BPF_SKELS)
+	@mkdir -p $(@D)
+	@echo "  CC asan $<"
+	@$(CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/rel/liblookout.a: $(REL_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/liblookout.a: $(ASAN_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+lookout: $(BUILD)/rel/tui/main.o $(BUILD)/rel/liblookout.a
+	$(CC) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/asan/lookout: $(BUILD)/asan/tui/main.o $(BUILD)/asan/liblookout.a
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/asan/tests/%: tests/%.c tests/test.h $(BUILD)/asan/liblookout.a
+	@mkdir -p $(@D)
+	@echo "  TEST    $<"
+	@$(CC) $(ASAN_CFLAGS) -Itests -o $@ $< $(BUILD)/asan/liblookout.a $(PKG_LIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- the two commands of the README -----------------------------------
+demo: deps-build
+	@$(MAKE) --no-print-directory lookout
+	./lookout --demo $(DEMO_ARGS)
+
+unit: $(TEST_BINS) $(BUILD)/asan/lookout lookout
+
+test: deps
+	@$(MAKE) --no-print-directory unit
+	@bash tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory lookout
+	@bash tests/bench/run.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+soak: deps
+	@$(MAKE) --no-print-directory $(BUILD)/asan/lookout lookout
+	@bash tests/soak.sh 600
+
+screenshots: deps
+	@$(MAKE) --no-print-directory lookout
+	@bash tests/screenshots.sh
+
+# ---- housekeeping -------------------------------------------------------
+install: lookout
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lookout/themes \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 lookout $(DESTDIR)$(PREFIX)/bin/lookout
+	install -m 0644 themes/*.theme $(DESTDIR)$(PREFIX)/share/lookout/themes/
+	install -m 0644 docs/lookout.1 $(DESTDIR)$(PREFIX)/share/man/man1/lookout.1
+
+FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v vmlinux.h)
+format:
+	clang-format -i $(FORMAT_SRC)
+
+check-format:
+	@clang-format --dry-run --Werror $(FORMAT_SRC)
+
+clean:
+	rm -rf $(BUILD) lookout

@@ -1,0 +1,47 @@
+/* The single event loop: one epoll wait point for every fd and timer.
+ *
+ * Terminal input, libcurl sockets, the BPF ring buffer, signalfd and timers
+ * all wake the same epoll_wait(); nothing in Lookout polls on its own. */
+#ifndef LOOKOUT_LOOP_H
+#define LOOKOUT_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct loop;
+struct loop_timer;
+
+/* events is a mask of LOOP_READ / LOOP_WRITE / LOOP_ERROR. */
+enum { LOOP_READ = 1, LOOP_WRITE = 2, LOOP_ERROR = 4 };
+
+typedef void (*loop_fd_fn)(int fd, int events, void *ud);
+typedef void (*loop_timer_fn)(void *ud);
+/* Runs once per loop turn after all callbacks: where dirty flags are merged. */
+typedef void (*loop_idle_fn)(void *ud);
+
+struct loop *loop_new(void);
+void loop_free(struct loop *l);
+
+int loop_watch_fd(struct loop *l, int fd, int events, loop_fd_fn fn, void *ud);
+int loop_change_fd(struct loop *l, int fd, int events);
+void loop_unwatch_fd(struct loop *l, int fd);
+
+/* One-shot timer; returns a handle valid until it fires or is cancelled. */
+struct loop_timer *loop_timer_start(struct loop *l, int64_t delay_ms, loop_timer_fn fn, void *ud);
+void loop_timer_cancel(struct loop *l, struct loop_timer *t);
+
+void loop_set_idle(struct loop *l, loop_idle_fn fn, void *ud);
+
+/* Monotonic milliseconds (CLOCK_MONOTONIC). */
+int64_t loop_mono_ms(void);
+/* Wall clock milliseconds since the Unix epoch. */
+int64_t loop_wall_ms(void);
+
+/* One turn: wait for at most max_wait_ms (-1: until an fd or timer). */
+void loop_run_once(struct loop *l, int max_wait_ms);
+/* Turns until loop_stop(). */
+void loop_run(struct loop *l);
+void loop_stop(struct loop *l);
+bool loop_stopped(const struct loop *l);
+
+#endif

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every test: the C unit binaries, then the integration and end-to-end
+# scripts (tests/t_*.sh, tests/t_*.py). Each prints "N passed, N failed" last;
+# this sums them and closes with the same line. Exit 1 if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+export LOOKOUT="$PWD/build/asan/lookout"
+export LOOKOUT_REL="$PWD/lookout"
+export LOOKOUT_ROOT="$PWD"
+export SHARED="${SHARED:-$PWD/../shared}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+filter="${1:-}"
+total_pass=0 total_fail=0
+failed_names=()
+
+run_one() {
+    local name="$1"; shift
+    local log; log=$(mktemp)
+    local start=$SECONDS
+    timeout --kill-after=10 "${TEST_TIMEOUT:-600}" "$@" >"$log" 2>&1
+    local rc=$?
+    local line; line=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    local p=0 f=0
+    if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+    fi
+    if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed or timed out: count it
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+    printf '%-40s %4d passed, %d failed (%ds)\n' "$name" "$p" "$f" $((SECONDS - start))
+    if [ "$f" -ne 0 ]; then
+        failed_names+=("$name")
+        sed -e 's/^/    | /' "$log" | tail -n 60
+    fi
+    rm -f "$log"
+}
+
+for bin in build/asan/tests/test_*; do
+    [ -x "$bin" ] || continue
+    name=$(basename "$bin")
+    [[ -n $filter && $name != *$filter* ]] && continue
+    run_one "$name" "$bin"
+done
+for script in tests/t_*.sh tests/t_*.py; do
+    [ -f "$script" ] || continue
+    name=$(basename "$script")
+    [[ -n $filter && $name != *$filter* ]] && continue
+    case "$script" in
+        *.py) run_one "$name" python3 "$script" ;;
+        *) run_one "$name" bash "$script" ;;
+    esac
+done
+
+if [ ${#failed_names[@]} -ne 0 ]; then
+    echo "failed: ${failed_names[*]}"
+fi
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
