@@ -9,6 +9,7 @@
 const char *const table_names[T_COUNT] = {
     "sources", "services", "slos",       "pipelines", "nodes",   "pods",
     "deployments", "k8s_events", "kstats", "incidents", "copilot", "summary",
+    "ci_projects",
 };
 
 static const struct {
@@ -27,6 +28,7 @@ static const struct {
     [T_INCIDENTS] = {&incident_schema, 256},
     [T_COPILOT] = {&copilot_answer_schema, 64},
     [T_SUMMARY] = {&summary_schema, 1},
+    [T_CI_PROJECTS] = {&ci_project_schema, 128},
 };
 
 void engine_init(struct engine *e)

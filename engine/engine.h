@@ -28,6 +28,7 @@ enum table_id {
     T_INCIDENTS,
     T_COPILOT,
     T_SUMMARY,
+    T_CI_PROJECTS,
     T_COUNT,
 };
 

@@ -90,6 +90,8 @@ static const struct field job_fields[] = {
     F_STR_(T, environment, "deploy environment"),
     F_TIME_(T, started, "0: not started"),
     F_TIME_(T, finished, "0: not finished"),
+    F_STR_(T, failure_reason, "why it failed, when known"),
+    F_STR_(T, step, "GitHub: running or first failing step"),
 };
 #undef T
 static const struct schema job_schema = SCHEMA("job", struct job, job_fields, NULL);
@@ -100,6 +102,7 @@ static const struct field stage_fields[] = {
     F_ENUM_(T, status, job_status_names, "status of the stage"),
     F_TIME_(T, started, "0: not started"),
     F_TIME_(T, finished, "0: not finished"),
+    F_BOOL_(T, warning, "passed, but an allow_failure job failed"),
 };
 #undef T
 static const struct schema stage_schema = SCHEMA("stage", struct stage, stage_fields, NULL);
@@ -123,9 +126,38 @@ static const struct field pipeline_fields[] = {
     F_BOOL_(T, gate_blocked, "a deploy stage waits on the closed gate"),
     F_STR_(T, gate_reason, "why the gate is closed"),
     F_BOOL_(T, simulated, "data is simulated"),
+    F_TIME_(T, started, "0: not started"),
+    F_DBL_(T, duration_s, "run time in seconds; null: unknown"),
+    F_BOOL_(T, warning, "passed with warnings (allow_failure jobs failed)"),
+    F_INT_(T, jobs_dropped, "jobs past the cap of 32"),
 };
 #undef T
 const struct schema pipeline_schema = SCHEMA("pipeline", struct pipeline, pipeline_fields, "key");
+
+#define T struct ci_project
+static const struct field ci_project_fields[] = {
+    F_STR_(T, key, "provider:project"),
+    F_STR_(T, provider, "gitlab or github"),
+    F_STR_(T, project, "project path or owner/repo"),
+    F_INT_(T, window, "finished pipelines considered (last N)"),
+    F_INT_(T, failures, "failed among them"),
+    F_DBL_(T, failure_ratio, "failures / window; null: none finished"),
+    F_DBL_(T, median_duration_s, "median run time in seconds; null: none finished"),
+    F_INT_(T, active, "pipelines created, pending or running"),
+    F_STR_(T, running_stage, "stage running now, empty when idle"),
+    F_TIME_(T, stage_since, "when the running stage started"),
+    F_TIME_(T, last_deploy, "when the last production deploy finished; 0: none"),
+    F_I64_(T, last_deploy_pipeline, "pipeline of that deploy"),
+    F_STR_(T, last_deploy_job, "deploy job name"),
+    F_STR_(T, last_deploy_env, "its environment"),
+    F_STR_(T, last_deploy_version, "version it deployed, when known"),
+    F_ENUM_(T, last_deploy_status, job_status_names, "its status"),
+    F_INT_(T, gate_blocked, "pipelines whose deploy waits on the closed gate"),
+    F_BOOL_(T, simulated, "data is simulated"),
+};
+#undef T
+const struct schema ci_project_schema =
+    SCHEMA("ci_project", struct ci_project, ci_project_fields, "key");
 
 #define T struct k8s_node
 static const struct field node_fields[] = {

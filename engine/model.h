@@ -91,12 +91,15 @@ struct job {
     char environment[32];
     int64_t started;  /* ms, 0: not started */
     int64_t finished; /* ms, 0: not finished */
+    char failure_reason[48]; /* GitLab failure_reason, GitHub conclusion detail */
+    char step[NAME_LEN];     /* GitHub: the running or first failing step */
 };
 struct stage {
     char name[32];
     enum job_status status; /* worst/current status of its jobs */
     int64_t started;
     int64_t finished;
+    bool warning;           /* passed, but an allow_failure job failed */
 };
 struct pipeline {
     char key[128];       /* "provider:project:id" */
@@ -117,6 +120,31 @@ struct pipeline {
     struct job jobs[PIPE_JOBS];
     bool gate_blocked;
     char gate_reason[TEXT_LEN];
+    bool simulated;
+    int64_t started;     /* ms, 0: not started */
+    double duration_s;   /* run time, NaN when unknown */
+    bool warning;        /* passed with warnings (allow_failure) */
+    int jobs_dropped;    /* jobs past PIPE_JOBS */
+};
+/* Derived figures per CI project (engine/pipeline_stats.c). */
+struct ci_project {
+    char key[128]; /* "provider:project" */
+    char provider[16];
+    char project[96];
+    int window;               /* finished pipelines considered (last N) */
+    int failures;
+    double failure_ratio;     /* NaN: none finished */
+    double median_duration_s; /* NaN: none finished */
+    int active;               /* pipelines created, pending or running */
+    char running_stage[32];   /* "" when nothing runs */
+    int64_t stage_since;      /* ms the running stage started; time in stage = now - this */
+    int64_t last_deploy;      /* ms the last production deploy finished, 0: none */
+    int64_t last_deploy_pipeline;
+    char last_deploy_job[NAME_LEN];
+    char last_deploy_env[32];
+    char last_deploy_version[NAME_LEN];
+    enum job_status last_deploy_status;
+    int gate_blocked;         /* pipelines whose deploy waits on the gate */
     bool simulated;
 };
 
@@ -303,6 +331,7 @@ struct summary {
     bool simulated;
 };
 
+extern const struct schema ci_project_schema;
 extern const struct schema source_info_schema, service_schema, slo_schema, pipeline_schema,
     k8s_node_schema, k8s_pod_schema, k8s_deployment_schema, k8s_event_schema, kevent_schema,
     kstats_schema, incident_schema, copilot_answer_schema, summary_schema;

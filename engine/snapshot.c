@@ -66,7 +66,7 @@ void snapshot_print_doc(FILE *out)
                                   &pipeline_schema,    &k8s_node_schema,    &k8s_pod_schema,
                                   &k8s_deployment_schema, &k8s_event_schema, &kevent_schema,
                                   &kstats_schema,      &incident_schema,    &copilot_answer_schema,
-                                  &summary_schema};
+                                  &summary_schema, &ci_project_schema};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         schema_print_doc(all[i], out);
 }
