@@ -92,6 +92,7 @@ static const struct field job_fields[] = {
     F_TIME_(T, finished, "0: not finished"),
     F_STR_(T, failure_reason, "why it failed, when known"),
     F_STR_(T, step, "GitHub: running or first failing step"),
+    F_ENUM_(T, ci_status, job_status_names, "status as the CI reports it"),
 };
 #undef T
 static const struct schema job_schema = SCHEMA("job", struct job, job_fields, NULL);

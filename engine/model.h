@@ -93,6 +93,7 @@ struct job {
     int64_t finished; /* ms, 0: not finished */
     char failure_reason[48]; /* GitLab failure_reason, GitHub conclusion detail */
     char step[NAME_LEN];     /* GitHub: the running or first failing step */
+    enum job_status ci_status; /* as the CI reports it; status may say blocked_by_gate */
 };
 struct stage {
     char name[32];
