@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "rules.h"
 
 static int check_general(const struct ynode *section, char *err, size_t errlen);
 
@@ -28,7 +29,7 @@ static const struct {
     {"pipelines", NULL},
     {"copilot", NULL},
     {"kernel", NULL},
-    {"rules", NULL},
+    {"rules", rules_config_check},
     {"agents", NULL},
     {"agent", NULL},
     {"aiops", NULL},
