@@ -1,0 +1,360 @@
+/* Correlation on scripted scenarios: the engine is driven by hand (upserts
+ * and engine_advance), the way the demo and the live sources drive it. */
+#include "buf.h"
+#include "correlate.h"
+#include "correlate_internal.h"
+#include "engine.h"
+#include "test.h"
+
+#define T0   1772460000000LL
+#define S(x) (T0 + (int64_t)(x)*1000)
+
+static void service(struct engine *e, const char *name)
+{
+    struct service s = {0};
+    STR_COPY(s.name, name);
+    STR_COPY(s.namespace, "shop");
+    snprintf(s.selector, sizeof(s.selector), "app=%s", name);
+    engine_upsert(e, T_SERVICES, &s);
+}
+
+static void node(struct engine *e, const char *name, const char *problem)
+{
+    struct k8s_node n = {0};
+    STR_COPY(n.name, name);
+    n.ready = !*problem;
+    STR_COPY(n.problem, problem);
+    engine_upsert(e, T_NODES, &n);
+}
+
+static void pod(struct engine *e, const char *svc, int i, const char *nodename, const char *problem,
+                bool oom)
+{
+    struct k8s_pod p = {0};
+    snprintf(p.name, sizeof(p.name), "%s-7d9f8b6c4-p%d", svc, i);
+    STR_COPY(p.namespace, "shop");
+    snprintf(p.key, sizeof(p.key), "shop/%s", p.name);
+    STR_COPY(p.deployment, svc);
+    STR_COPY(p.node, nodename);
+    snprintf(p.labels, sizeof(p.labels), "app=%s,pod-template-hash=7d9f8b6c4", svc);
+    STR_COPY(p.problem, problem);
+    STR_COPY(p.phase, "Running");
+    p.ncontainers = 1;
+    STR_COPY(p.containers[0].name, svc);
+    if (oom)
+        STR_COPY(p.containers[0].last_reason, "OOMKilled");
+    p.restarts = *problem ? 3 : 0;
+    engine_upsert(e, T_PODS, &p);
+}
+
+static void slo(struct engine *e, const char *svc, enum alert_state a, int64_t burn_started)
+{
+    struct slo o = {0};
+    snprintf(o.name, sizeof(o.name), "%s-availability", svc);
+    STR_COPY(o.service, svc);
+    o.objective = 0.999;
+    o.alert = a;
+    o.burn_started = burn_started;
+    o.nwindows = 1;
+    STR_COPY(o.windows[0].name, "5m");
+    o.windows[0].burn_rate = a == ALERT_PAGE ? 14.4 : 0.5;
+    engine_upsert(e, T_SLOS, &o);
+}
+
+static void deploy(struct engine *e, const char *svc, int64_t id, enum job_status st,
+                   int64_t started, int64_t finished)
+{
+    struct pipeline p = {0};
+    snprintf(p.project, sizeof(p.project), "shop/%s", svc);
+    snprintf(p.key, sizeof(p.key), "gitlab:%s:%lld", p.project, (long long)id);
+    STR_COPY(p.provider, "gitlab");
+    p.id = id;
+    STR_COPY(p.version, "v2.4.1");
+    p.status = st;
+    p.njobs = 2;
+    p.jobs[0] = (struct job){.id = id * 10, .status = JOB_SUCCESS};
+    STR_COPY(p.jobs[0].name, "test");
+    p.jobs[1] = (struct job){.id = id * 10 + 1,
+                             .status = st,
+                             .is_deploy = true,
+                             .started = started,
+                             .finished = finished};
+    STR_COPY(p.jobs[1].name, "deploy-production");
+    STR_COPY(p.jobs[1].environment, "production");
+    engine_upsert(e, T_PIPELINES, &p);
+}
+
+static void warning(struct engine *e, const char *podname, const char *reason)
+{
+    struct k8s_event ev = {0};
+    snprintf(ev.key, sizeof(ev.key), "shop/%s-%s", podname, reason);
+    STR_COPY(ev.namespace, "shop");
+    STR_COPY(ev.type, "Warning");
+    STR_COPY(ev.reason, reason);
+    STR_COPY(ev.message, "Back-off restarting failed container");
+    STR_COPY(ev.object_kind, "Pod");
+    STR_COPY(ev.object_name, podname);
+    ev.count = 1;
+    engine_upsert(e, T_K8S_EVENTS, &ev);
+}
+
+static void kev(struct engine *e, const char *podkey, const char *rule, enum severity sev)
+{
+    struct kevent k = {.kind = KEV_OPEN, .severity = sev};
+    STR_COPY(k.pod, podkey);
+    STR_COPY(k.rule, rule);
+    STR_COPY(k.comm, "cat");
+    STR_COPY(k.path, "/etc/passwd");
+    STR_COPY(k.title, "sensitive file read");
+    engine_kevent(e, &k);
+}
+
+static int count_incidents(struct engine *e, const char *service, int *open)
+{
+    struct table *t = engine_table(e, T_INCIDENTS);
+    int n = 0;
+    if (open)
+        *open = 0;
+    for (int i = 0; i < t->count; i++) {
+        const struct incident *inc = table_row(t, i);
+        if (service && strcmp(inc->service, service) != 0)
+            continue;
+        n++;
+        if (open)
+            *open += inc->state == INC_OPEN;
+    }
+    return n;
+}
+
+static const struct incident *incident_of(struct engine *e, const char *service)
+{
+    struct table *t = engine_table(e, T_INCIDENTS);
+    for (int i = t->count - 1; i >= 0; i--) {
+        const struct incident *inc = table_row(t, i);
+        if (strcmp(inc->service, service) == 0)
+            return inc;
+    }
+    return NULL;
+}
+
+static struct correlator *setup(struct engine *e)
+{
+    engine_init(e);
+    engine_advance(e, S(0));
+    struct correlator *c = correlator_new(e, NULL);
+    service(e, "checkout");
+    service(e, "payments");
+    service(e, "frontend");
+    node(e, "node-a", "");
+    node(e, "node-b", "");
+    for (int i = 0; i < 3; i++) {
+        pod(e, "checkout", i, i ? "node-b" : "node-a", "", false);
+        pod(e, "payments", i, "node-a", "", false);
+        pod(e, "frontend", i, "node-b", "", false);
+    }
+    slo(e, "checkout", ALERT_OK, 0);
+    slo(e, "payments", ALERT_OK, 0);
+    return c;
+}
+
+static void teardown(struct engine *e, struct correlator *c)
+{
+    engine_free(e);
+    correlator_free(c);
+}
+
+/* The demo's story: deploy, errors, crash loops, an OOM kill, a page. */
+static void bad_deploy_story(struct engine *e)
+{
+    engine_advance(e, S(16));
+    deploy(e, "checkout", 41, JOB_RUNNING, S(16), 0);
+    engine_advance(e, S(24));
+    deploy(e, "checkout", 41, JOB_SUCCESS, S(16), S(24));
+    engine_advance(e, S(26));
+    slo(e, "checkout", ALERT_OK, S(26)); /* burning, not yet alerting */
+    engine_advance(e, S(40));
+    pod(e, "checkout", 1, "node-b", "CrashLoopBackOff", false);
+    warning(e, "checkout-7d9f8b6c4-p1", "BackOff");
+    engine_advance(e, S(45));
+    pod(e, "checkout", 2, "node-b", "CrashLoopBackOff", false);
+    pod(e, "checkout", 1, "node-b", "CrashLoopBackOff", false); /* a repeat: not a signal */
+    engine_advance(e, S(50));
+    pod(e, "checkout", 2, "node-b", "CrashLoopBackOff", true);
+    engine_advance(e, S(70));
+    slo(e, "checkout", ALERT_PAGE, S(26));
+    engine_advance(e, S(120));
+}
+
+TEST(bad_deploy_burn_and_crashloops_are_one_incident_caused_by_the_deploy)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    bad_deploy_story(&e);
+    int open = 0;
+    CHECK(count_incidents(&e, NULL, NULL) == 1);
+    CHECK(count_incidents(&e, "checkout", &open) == 1);
+    CHECK(open == 1);
+    const struct incident *inc = incident_of(&e, "checkout");
+    CHECK(inc != NULL);
+    if (inc) {
+        CHECK(inc->ncauses >= 2);
+        CHECK(strstr(inc->causes[0].title, "Deploy of checkout") != NULL);
+        CHECK(strstr(inc->causes[0].evidence, "before the trouble began") != NULL);
+        CHECK(inc->causes[0].score > 0.9);
+        CHECK(inc->causes[1].score < inc->causes[0].score);
+        CHECK(inc->severity == SEV_CRITICAL);
+        CHECK(strstr(inc->title, "paging") != NULL);
+        /* The deploy that came before the opening is on the timeline, first. */
+        CHECK(inc->ntimeline >= 5);
+        CHECK_STR(inc->timeline[0].kind, "deploy");
+        CHECK(inc->timeline[0].time == S(16));
+        for (int i = 1; i < inc->ntimeline; i++)
+            CHECK(inc->timeline[i].time >= inc->timeline[i - 1].time);
+        /* crash x2, OOM, BackOff warning, page */
+        CHECK(inc->signals == 5);
+    }
+    const struct summary *s = engine_get(&e, T_SUMMARY, "summary");
+    CHECK(s && s->open_incidents == 1 && s->incidents_1h == 1 && s->signals_1h == 5);
+    teardown(&e, c);
+}
+
+TEST(two_unrelated_services_failing_at_once_are_two_incidents)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    engine_advance(&e, S(30));
+    pod(&e, "checkout", 0, "node-a", "CrashLoopBackOff", false);
+    slo(&e, "payments", ALERT_PAGE, S(20));
+    engine_advance(&e, S(31));
+    pod(&e, "checkout", 1, "node-b", "CrashLoopBackOff", false);
+    kev(&e, "shop/payments-7d9f8b6c4-p0", "sensitive_file_read", SEV_CRITICAL);
+    engine_advance(&e, S(60));
+    CHECK(count_incidents(&e, NULL, NULL) == 2);
+    CHECK(count_incidents(&e, "checkout", NULL) == 1);
+    CHECK(count_incidents(&e, "payments", NULL) == 1);
+    const struct incident *p = incident_of(&e, "payments");
+    CHECK(p && p->signals == 2);
+    CHECK(p && p->ncauses >= 1 && strstr(p->causes[0].title, "Security") != NULL);
+    const struct incident *k = incident_of(&e, "checkout");
+    CHECK(k && k->signals == 2 && strstr(k->title, "CrashLoopBackOff") != NULL);
+    teardown(&e, c);
+}
+
+TEST(a_flapping_alert_stays_one_incident_and_closes_after_quiet)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    for (int i = 0; i < 8; i++) {
+        engine_advance(&e, S(60 * i + 10));
+        slo(&e, "payments", ALERT_PAGE, S(10));
+        engine_advance(&e, S(60 * i + 40));
+        slo(&e, "payments", ALERT_OK, 0);
+    }
+    int open = 0;
+    CHECK(count_incidents(&e, NULL, NULL) == 1);
+    CHECK(count_incidents(&e, "payments", &open) == 1 && open == 1);
+    const struct incident *inc = incident_of(&e, "payments");
+    CHECK(inc && inc->signals == 8);
+    /* Quiet for the quiet period: resolved. */
+    engine_advance(&e, S(60 * 7 + 40 + 601));
+    CHECK(count_incidents(&e, "payments", &open) == 1 && open == 0);
+    inc = incident_of(&e, "payments");
+    CHECK(inc && inc->state == INC_RESOLVED && inc->closed > 0);
+    /* A page soon after closing reopens it; one much later is a new incident. */
+    slo(&e, "payments", ALERT_PAGE, 0);
+    CHECK(count_incidents(&e, "payments", &open) == 1 && open == 1);
+    slo(&e, "payments", ALERT_OK, 0);
+    engine_advance(&e, S(3 * 3600));
+    slo(&e, "payments", ALERT_PAGE, 0);
+    CHECK(count_incidents(&e, "payments", &open) == 2 && open == 1);
+    const struct summary *s = engine_get(&e, T_SUMMARY, "summary");
+    engine_advance(&e, S(3 * 3600 + 2));
+    s = engine_get(&e, T_SUMMARY, "summary");
+    CHECK(s && s->open_incidents == 1 && s->signals_1h == 1);
+    teardown(&e, c);
+}
+
+TEST(a_notready_node_hosting_most_failing_pods_ranks_first)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    engine_advance(&e, S(10));
+    node(&e, "node-b", "NotReady");
+    engine_advance(&e, S(20));
+    pod(&e, "frontend", 0, "node-b", "Pending", false);
+    pod(&e, "frontend", 1, "node-b", "CrashLoopBackOff", false);
+    pod(&e, "frontend", 2, "node-b", "CrashLoopBackOff", false);
+    engine_advance(&e, S(30));
+    const struct incident *inc = incident_of(&e, "frontend");
+    CHECK(inc != NULL);
+    if (inc) {
+        CHECK(inc->ncauses >= 1);
+        CHECK(strstr(inc->causes[0].title, "Node node-b NotReady") != NULL);
+        CHECK(strstr(inc->causes[0].evidence, "3 of 3 failing pods") != NULL);
+    }
+    /* the node signal came first, alone: its own incident, which frontend's joined later */
+    CHECK(count_incidents(&e, "frontend", NULL) == 1);
+    teardown(&e, c);
+}
+
+TEST(a_spike_of_one_kernel_rule_ranks_as_a_cause)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    engine_advance(&e, S(5));
+    for (int i = 0; i < 6; i++)
+        kev(&e, "shop/payments-7d9f8b6c4-p1", "outbound_conn_reset", SEV_WARNING);
+    kev(&e, "shop/payments-7d9f8b6c4-p2", "shell_in_container", SEV_WARNING);
+    engine_advance(&e, S(10));
+    CHECK(count_incidents(&e, NULL, NULL) == 0); /* warnings alone open nothing */
+    slo(&e, "payments", ALERT_TICKET, S(6));
+    engine_advance(&e, S(12));
+    const struct incident *inc = incident_of(&e, "payments");
+    CHECK(inc != NULL);
+    bool found = false;
+    for (int i = 0; inc && i < inc->ncauses; i++)
+        found |= strstr(inc->causes[i].title, "Spike of kernel rule outbound_conn_reset") != NULL;
+    CHECK(found);
+    teardown(&e, c);
+}
+
+TEST(replay_runs_no_correlation)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    e.replaying = true;
+    slo(&e, "payments", ALERT_PAGE, S(1));
+    engine_advance(&e, S(30));
+    CHECK(count_incidents(&e, NULL, NULL) == 0);
+    teardown(&e, c);
+}
+
+TEST(anomalies_fold_but_do_not_open)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    engine_advance(&e, S(5));
+    correlator_anomaly(c, "demo:checkout:errors_total", "checkout", 0.97, S(5));
+    engine_advance(&e, S(6));
+    CHECK(count_incidents(&e, NULL, NULL) == 0);
+    pod(&e, "checkout", 0, "node-a", "OOMKilled", false);
+    engine_advance(&e, S(8));
+    const struct incident *inc = incident_of(&e, "checkout");
+    CHECK(inc && inc->signals == 2);
+    bool found = false;
+    for (int i = 0; inc && i < inc->ncauses; i++)
+        found |= strstr(inc->causes[i].title, "Anomalous metric") != NULL;
+    CHECK(found);
+    teardown(&e, c);
+}
+
+TEST(selector_matching)
+{
+    CHECK(corr_selector_matches("app=checkout", "app=checkout,tier=web"));
+    CHECK(corr_selector_matches("app=checkout, tier=web", "tier=web,app=checkout"));
+    CHECK(!corr_selector_matches("app=checkout", "app=checkout-v2"));
+    CHECK(!corr_selector_matches("app=checkout,tier=db", "app=checkout,tier=web"));
+    CHECK(!corr_selector_matches("", "app=checkout"));
+}
+
+RUN_TESTS()
