@@ -1,0 +1,346 @@
+/* SLO math, history buckets, evaluation and the gate, against hand-computed
+ * tables (SRE Workbook ch. 5 tables 5-4 and 5-8, Sloth's factors). */
+#include <stdint.h>
+
+#include "engine.h"
+#include "gate.h"
+#include "slo.h"
+#include "slo_history.h"
+#include "slo_math.h"
+#include "test.h"
+
+#define REL 1e-12
+
+TEST(error_ratio_and_burn_rate_table)
+{
+    /* errors, total, objective, ratio, burn */
+    static const double rows[][5] = {
+        {3, 6000, 0.999, 0.0005, 0.5}, {3, 6000, 0.99, 0.0005, 0.05},
+        {3, 6000, 0.95, 0.0005, 0.01}, {180, 6000, 0.999, 0.03, 30},
+        {60, 6000, 0.99, 0.01, 1},     {6000, 6000, 0.999, 1, 1000},
+        {6000, 6000, 0.99, 1, 100},    {6000, 6000, 0.95, 1, 20},
+        {0, 6000, 0.999, 0, 0},        {1, 3, 0.95, 1.0 / 3, 20.0 / 3},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        double r = slo_error_ratio(rows[i][0], rows[i][1]);
+        CHECK_REL(r, rows[i][3], REL);
+        CHECK_REL(slo_burn_rate(r, rows[i][2]), rows[i][4], 1e-9);
+    }
+}
+
+TEST(zero_traffic_is_no_data)
+{
+    CHECK(isnan(slo_error_ratio(0, 0)));
+    CHECK(isnan(slo_error_ratio(5, 0)));
+    CHECK(isnan(slo_error_ratio(NAN, 10)));
+    CHECK(isnan(slo_error_ratio(1, INFINITY)));
+    CHECK(isnan(slo_burn_rate(NAN, 0.999)));
+    CHECK(isnan(slo_budget_remaining(NAN, 0.999)));
+    CHECK(isnan(slo_burn_rate(0.1, 1.0))); /* a 100% objective has no budget */
+    CHECK(slo_time_to_exhaustion(NAN, 30 * MS_DAY, 2) == -1);
+}
+
+TEST(budget_remaining_can_go_negative)
+{
+    CHECK_REL(slo_budget_remaining(0.0005, 0.999), 0.5, 1e-9);
+    CHECK_REL(slo_budget_remaining(0.002, 0.999), -1.0, 1e-9);
+    CHECK_REL(slo_budget_remaining(0.005, 0.99), 0.5, 1e-9);
+    CHECK_REL(slo_budget_remaining(0.1, 0.95), -1.0, 1e-9);
+    CHECK_REL(slo_budget_remaining(0, 0.95), 1.0, REL);
+    CHECK_REL(slo_budget_remaining(1, 0.999), -999.0, 1e-9);
+}
+
+TEST(time_to_exhaustion_table_5_4)
+{
+    int64_t p = 30 * MS_DAY;
+    /* whole budget at burn 1, 2, 10, 1000: 30 d, 15 d, 3 d, 43.2 min */
+    CHECK(slo_time_to_exhaust_all(p, 1) == 30 * MS_DAY);
+    CHECK(slo_time_to_exhaust_all(p, 2) == 15 * MS_DAY);
+    CHECK(slo_time_to_exhaust_all(p, 10) == 3 * MS_DAY);
+    CHECK(slo_time_to_exhaust_all(p, 1000) == 2592000);
+    CHECK(slo_time_to_exhaust_all(p, 14.4) == 50 * MS_HOUR);
+    /* remaining budget: half left at burn 10 -> 1.5 days */
+    CHECK(slo_time_to_exhaustion(0.5, p, 10) == 36 * MS_HOUR);
+    CHECK(slo_time_to_exhaustion(0.5, p, 0) == -1);
+    CHECK(slo_time_to_exhaustion(0.5, p, -3) == -1);
+    CHECK(slo_time_to_exhaustion(-0.2, p, 3) == 0);
+    CHECK(slo_time_to_exhaustion(0.5, p, INFINITY) == 0);
+}
+
+TEST(default_policy_factors_30d_28d)
+{
+    struct slo_policy p;
+    slo_policy_default(&p, 30 * MS_DAY);
+    CHECK(p.npairs == 4);
+    CHECK_REL(p.pairs[0].factor, 14.4, REL);
+    CHECK_REL(p.pairs[1].factor, 6.0, REL);
+    CHECK_REL(p.pairs[2].factor, 3.0, REL);
+    CHECK_REL(p.pairs[3].factor, 1.0, REL);
+    CHECK(p.pairs[0].long_ms == MS_HOUR && p.pairs[0].short_ms == 5 * MS_MINUTE);
+    CHECK(p.pairs[3].long_ms == 3 * MS_DAY && p.pairs[3].short_ms == 6 * MS_HOUR);
+    CHECK(p.pairs[0].severity == ALERT_PAGE && p.pairs[2].severity == ALERT_TICKET);
+    slo_policy_default(&p, 28 * MS_DAY);
+    CHECK_REL(p.pairs[0].factor, 13.44, REL);
+    CHECK_REL(p.pairs[1].factor, 5.6, REL);
+    CHECK_REL(p.pairs[2].factor, 2.8, REL);
+    CHECK_REL(p.pairs[3].factor, 28.0 / 30, REL);
+    /* a 7-day SLO: windows scale by 7/30, factors stay the 30-day ones */
+    slo_policy_default(&p, 7 * MS_DAY);
+    CHECK(p.pairs[0].long_ms == 840000 && p.pairs[0].short_ms == 70000);
+    CHECK_REL(p.pairs[0].factor, 14.4, 1e-9);
+    int64_t w[8];
+    slo_policy_default(&p, 30 * MS_DAY);
+    CHECK(slo_policy_windows(&p, w, 8) == 7);
+    CHECK(w[0] == 5 * MS_MINUTE && w[6] == 3 * MS_DAY);
+}
+
+TEST(threshold_ties_use_relative_tolerance)
+{
+    /* Sloth's budget literal for 99.9% */
+    double sloth_budget = 0.0009999999999999432;
+    CHECK(!slo_exceeds(0.0144 / sloth_budget, 14.4));
+    CHECK(!slo_exceeds(14.4 * (1 + 1e-12), 14.4));
+    CHECK(slo_exceeds(14.41, 14.4));
+    CHECK(!slo_exceeds(14.39, 14.4));
+    CHECK(!slo_exceeds(NAN, 1));
+    CHECK(slo_exceeds(INFINITY, 14.4));
+    CHECK(slo_rel_equal(NAN, NAN, 1e-9));
+    CHECK(!slo_rel_equal(1, 1.1, 1e-9));
+}
+
+struct burns {
+    double b[4][2]; /* per pair: long, short */
+    struct slo_policy p;
+};
+static double burn_lookup(int64_t w, void *ud)
+{
+    struct burns *b = ud;
+    for (int i = 0; i < 4; i++) {
+        if (b->p.pairs[i].long_ms == w)
+            return b->b[i][0];
+        if (b->p.pairs[i].short_ms == w)
+            return b->b[i][1];
+    }
+    return NAN;
+}
+
+TEST(mwmb_page_ticket_and_suppression)
+{
+    struct burns b;
+    slo_policy_default(&b.p, 30 * MS_DAY);
+    /* windows are distinct so each pair is set independently */
+    double none[4][2] = {{0.5, 0.5}, {0.5, 0.5}, {0.5, 0.5}, {0.5, 0.5}};
+    memcpy(b.b, none, sizeof(none));
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_OK);
+    b.b[0][0] = 15, b.b[0][1] = 20; /* 1h and 5m above 14.4 */
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_PAGE);
+    b.b[0][1] = 10; /* short window recovered: resets the page */
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_OK);
+    b.b[2][0] = 3.5, b.b[2][1] = 4; /* 1d and 2h above 3 */
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_TICKET);
+    b.b[1][0] = 7, b.b[1][1] = 6.5; /* 6h and 30m above 6: page suppresses the ticket */
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_PAGE);
+    b.b[1][1] = 6.0; /* exactly the factor: a tie does not fire */
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_TICKET);
+    for (int i = 0; i < 4; i++)
+        b.b[i][0] = b.b[i][1] = NAN;
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_NODATA);
+}
+
+TEST(hysteresis)
+{
+    int64_t pend = 0;
+    enum alert_state s = ALERT_OK;
+    s = slo_alert_step(s, ALERT_PAGE, 1000, 300000, &pend);
+    CHECK(s == ALERT_PAGE);
+    s = slo_alert_step(s, ALERT_OK, 2000, 300000, &pend);
+    CHECK(s == ALERT_PAGE && pend == 2000);
+    s = slo_alert_step(s, ALERT_PAGE, 3000, 300000, &pend); /* flap back: pending cleared */
+    CHECK(s == ALERT_PAGE && pend == 0);
+    s = slo_alert_step(s, ALERT_TICKET, 4000, 300000, &pend);
+    s = slo_alert_step(s, ALERT_TICKET, 303999, 300000, &pend);
+    CHECK(s == ALERT_PAGE);
+    s = slo_alert_step(s, ALERT_TICKET, 304000, 300000, &pend);
+    CHECK(s == ALERT_TICKET);
+}
+
+TEST(window_names)
+{
+    char b[16];
+    slo_format_window(5 * MS_MINUTE, b, sizeof(b));
+    CHECK_STR(b, "5m");
+    slo_format_window(30 * MS_DAY, b, sizeof(b));
+    CHECK_STR(b, "30d");
+    slo_format_window(90 * MS_MINUTE, b, sizeof(b));
+    CHECK_STR(b, "1h30m");
+}
+
+#define T0 1704067200000LL /* 2024-01-01T00:00:00Z */
+
+TEST(history_window_rollover_and_resets)
+{
+    static struct slo_history h;
+    sloh_init(&h, 30 * MS_DAY);
+    double errors = 0, total = 0;
+    /* 100 req/s, 1 error/s for 10 min, then 50 errors/s for 2 min, then 1/s */
+    for (int s = 0; s <= 20 * 60; s++) {
+        sloh_add(&h, T0 + s * 1000LL, errors, total);
+        total += 100;
+        errors += (s >= 600 && s < 720) ? 50 : 1;
+    }
+    int64_t now = T0 + 20 * 60 * 1000LL;
+    /* the spike (600..720 s) is 8 to 10 minutes ago: outside 5m */
+    CHECK_REL(sloh_ratio(&h, now, 5 * MS_MINUTE), 0.01, 1e-12);
+    double r15 = sloh_ratio(&h, now, 15 * MS_MINUTE); /* 780 s at 1/s + 120 s at 50/s */
+    CHECK_REL(r15, (780.0 + 120 * 50) / 90000, 1e-12);
+    /* a counter reset (process restart) must not look like negative errors */
+    sloh_add(&h, now + 1000, 0, 0);
+    sloh_add(&h, now + 2000, 1, 100);
+    CHECK_REL(sloh_ratio(&h, now + 2000, 2000), 1.0 / 100, 1e-12);
+    /* no samples in a window: no data */
+    CHECK(isnan(sloh_ratio(&h, now + 10 * MS_MINUTE, 1000)));
+    /* out-of-order samples are dropped and counted */
+    sloh_add(&h, T0, 0, 0);
+    CHECK(h.dropped == 1);
+}
+
+TEST(history_long_windows_in_coarse_tiers)
+{
+    static struct slo_history h;
+    sloh_init(&h, 30 * MS_DAY);
+    /* 40 days at 60 s: 6000 req/min, 3 errors/min, plus 180/min in day 39 hour 0 */
+    double errors = 0, total = 0;
+    int64_t end = T0 + 40 * MS_DAY;
+    for (int64_t t = T0; t <= end; t += 60000) {
+        sloh_add(&h, t, errors, total);
+        total += 6000;
+        int64_t since = t - T0;
+        errors += (since >= 39 * MS_DAY && since < 39 * MS_DAY + MS_HOUR) ? 180 : 3;
+    }
+    /* 30d window: steady 0.0005 plus the hour at 0.03 */
+    double expect = (30.0 * 1440 * 3 + 60 * 177) / (30.0 * 1440 * 6000);
+    CHECK_REL(sloh_ratio(&h, end, 30 * MS_DAY), expect, 2e-3); /* 1 h edge resolution */
+    CHECK_REL(sloh_ratio(&h, end, 6 * MS_HOUR), 0.0005, 1e-9);
+    double d1 = (23.0 * 60 * 3 + 60 * 180) / (1440.0 * 6000);
+    CHECK_REL(sloh_ratio(&h, end, MS_DAY), d1, 1e-9);
+    CHECK(sizeof(struct slo_history) < 80 * 1024);
+}
+
+/* ---- evaluation through the engine ---- */
+
+struct flat {
+    double per_s, err_ratio;
+    int64_t t0;
+};
+static int flat_counters(void *ud, int64_t t, double *errors, double *total)
+{
+    struct flat *f = ud;
+    double s = (double)(t - f->t0) / 1000;
+    *total = s * f->per_s;
+    *errors = *total * f->err_ratio;
+    return 0;
+}
+
+static struct slo *row_of(struct engine *e, const char *name)
+{
+    return engine_get(e, T_SLOS, name);
+}
+
+TEST(outage_pages_after_51_84_seconds_and_opens_incident)
+{
+    static struct engine e;
+    engine_init(&e);
+    int64_t now = T0 + 30 * MS_DAY;
+    e.now = now;
+    char err[256];
+    struct slo_def d = {.name = "checkout-availability",
+                        .service = "checkout",
+                        .objective = 99.9,
+                        .errors_series = "t:checkout:errors_total",
+                        .total_series = "t:checkout:requests_total"};
+    CHECK(slo_define(&e, &d, err, sizeof(err)) == 0);
+    struct flat f = {100, 0, now - 30 * MS_DAY};
+    CHECK(slo_backfill_counters(&e, d.name, now - 30 * MS_DAY, now - 60000, 60000, flat_counters,
+                                &f) == 43200);
+    /* live counters restart from 0 (a reset) and fail completely */
+    double total = 0, errors = 0;
+    int64_t paged_at = 0;
+    for (int s = 0; s <= 120; s++) {
+        engine_advance(&e, now + s * 1000LL);
+        engine_sample(&e, "t:checkout:requests_total", total);
+        engine_sample(&e, "t:checkout:errors_total", errors);
+        struct slo *r = row_of(&e, d.name);
+        if (!paged_at && r && r->alert == ALERT_PAGE)
+            paged_at = s;
+        total += 100;
+        errors += s >= 1 ? 100 : 0; /* errors from second 1 on */
+    }
+    /* detection time (B/e)*L*k = 0.001 * 3600 s * 14.4 = 51.84 s after errors start,
+     * seen at the first whole-second tick after it (plus 1 s of sample lag) */
+    CHECK(paged_at >= 52 && paged_at <= 54);
+    struct slo *r = row_of(&e, d.name);
+    CHECK(r && r->alert == ALERT_PAGE && !r->gate_open);
+    CHECK(r && r->nwindows == 8 && strcmp(r->windows[7].name, "30d") == 0);
+    CHECK(r && r->budget_remaining < 1 && r->budget_remaining > 0.9);
+    CHECK(r && r->exhaustion_ms > 0);
+    CHECK(r && r->nhistory == SLO_HISTORY);
+    struct table *inc = engine_table(&e, T_INCIDENTS);
+    CHECK(inc->count == 1);
+    if (inc->count) {
+        struct incident *i0 = table_row(inc, 0);
+        CHECK_STR(i0->fingerprint, "slo:checkout-availability");
+        CHECK(i0->ntimeline == 1);
+    }
+    struct summary *s = engine_get(&e, T_SUMMARY, "summary");
+    CHECK(s && !s->gate_open);
+    char json[512];
+    CHECK(gate_http_answer(&e, "slo=checkout-availability", json, sizeof(json)) == 200);
+    CHECK(strstr(json, "\"ok\":false") && strstr(json, "\"decision\":\"block\""));
+    CHECK(gate_http_answer(&e, "slo=nope", json, sizeof(json)) == 404);
+    CHECK(gate_http_answer(&e, "x=1", json, sizeof(json)) == 400);
+    slo_detach(&e);
+    engine_free(&e);
+}
+
+TEST(healthy_slo_allows_and_no_traffic_is_unknown)
+{
+    static struct engine e;
+    engine_init(&e);
+    int64_t now = T0 + 30 * MS_DAY;
+    e.now = now;
+    char err[256];
+    struct slo_def d = {
+        .name = "ok", .objective = 0.99, .errors_series = "a:e", .total_series = "a:t"};
+    struct slo_def q = {
+        .name = "quiet", .objective = 0.99, .errors_series = "q:e", .total_series = "q:t"};
+    CHECK(slo_define(&e, &d, err, sizeof(err)) == 0);
+    CHECK(slo_define(&e, &q, err, sizeof(err)) == 0);
+    struct flat f = {10, 0.002, now - 30 * MS_DAY}; /* burn 0.2 */
+    slo_backfill_counters(&e, "ok", now - 30 * MS_DAY, now, 60000, flat_counters, &f);
+    struct flat zero = {0, 0, now - 30 * MS_DAY};
+    slo_backfill_counters(&e, "quiet", now - 30 * MS_DAY, now, 60000, flat_counters, &zero);
+    engine_advance(&e, now + 1000);
+    struct slo *r = row_of(&e, "ok");
+    CHECK(r && r->alert == ALERT_OK && r->gate_open);
+    CHECK(r && fabs(r->budget_remaining - 0.8) < 1e-9);
+    CHECK(r && fabs(r->windows[7].burn_rate - 0.2) < 1e-9);
+    /* burn 0.2 over 1h, 0.8 left of 30 d: 0.8 * 30 d / 0.2 = 120 d */
+    CHECK(r && r->exhaustion_ms == 120 * MS_DAY);
+    struct slo *qr = row_of(&e, "quiet");
+    CHECK(qr && qr->alert == ALERT_NODATA && isnan(qr->budget_remaining));
+    char reason[256];
+    struct gate_opts o = {GATE_PAGE, 0};
+    CHECK(qr && gate_decide(qr, &o, reason, sizeof(reason)) == GATE_UNKNOWN);
+    o.min_budget = 0.9;
+    CHECK(r && gate_decide(r, &o, reason, sizeof(reason)) == GATE_BLOCK);
+    CHECK(strstr(reason, "below"));
+    struct slo_def bad = {
+        .name = "bad", .objective = 100, .errors_series = "x", .total_series = "y"};
+    CHECK(slo_define(&e, &bad, err, sizeof(err)) < 0 && strstr(err, "objective"));
+    struct slo_def nosli = {.name = "nosli", .objective = 99};
+    CHECK(slo_define(&e, &nosli, err, sizeof(err)) < 0 && strstr(err, "SLI"));
+    slo_detach(&e);
+    engine_free(&e);
+}
+
+RUN_TESTS()
