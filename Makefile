@@ -17,7 +17,8 @@ DEPS_TEST  := $(DEPS_BUILD) tmux python3 prometheus openssl libclang-rt-14-dev \
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-WARN       := -Wall -Wextra -Werror -Wno-missing-field-initializers
+# Fixed-size fields truncate by design, so snprintf truncation is not a warning.
+WARN       := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-truncation
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -DLOOKOUT_VERSION='"$(VERSION)"' $(WARN) -g \
               -Iengine -Ibpf -I$(BUILD)/bpf $(PKG_CFLAGS)
 REL_CFLAGS  = $(BASE_CFLAGS) -O2

@@ -33,6 +33,8 @@ struct app_options {
     const char *kube_namespace; /* --namespace */
     const char *demo_inject_comm; /* --demo-inject-comm: a hostile process name (tests) */
     const char *demo_inject_path; /* --demo-inject-path: a hostile file path (tests) */
+    const char *replay_path;  /* lookout replay FILE */
+    double replay_speed;      /* --speed: 1 recorded speed, 0 as fast as possible */
 };
 
 /* A module that analyses state (SLO evaluation, correlation, copilot ...)

@@ -25,12 +25,22 @@ static cJSON *drops_json(struct engine *e)
     return d;
 }
 
+/* Any simulated source makes the whole snapshot simulated. */
+static bool snapshot_simulated(struct engine *e)
+{
+    struct table *t = &e->tables[T_SOURCES];
+    for (int i = 0; i < t->count; i++)
+        if (((const struct source_info *)table_row(t, i))->simulated)
+            return true;
+    return e->simulated;
+}
+
 cJSON *snapshot_build(struct engine *e)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "lookout", LOOKOUT_VERSION);
     cJSON_AddNumberToObject(root, "time", (double)e->now);
-    cJSON_AddBoolToObject(root, "simulated", e->simulated);
+    cJSON_AddBoolToObject(root, "simulated", snapshot_simulated(e));
     for (int t = 0; t < T_COUNT; t++) {
         if (t == T_SUMMARY) {
             struct table *s = &e->tables[t];

@@ -1,6 +1,259 @@
+/* lookout: argument parsing and dispatch. Subcommands are headless and live
+ * in engine/cmd_*.c; without one, Lookout runs the engine and either prints
+ * one snapshot (--once --json) or draws the screen. */
+#include <getopt.h>
+#include <locale.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "commands.h"
+#include "snapshot.h"
+#if __has_include("tui.h")
+#include "tui.h"
+#define HAVE_TUI 1
+#endif
+
+enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_UNKNOWN = 3 };
+
+static const struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    /* {"name", cmd_name, "one line"}, one row per subcommand */
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
 {
-    puts("lookout");
-    return 0;
+    fprintf(out,
+            "usage: lookout [options]             mission control in the terminal\n"
+            "       lookout replay FILE [--speed N] [options]\n"
+            "       lookout COMMAND [args]         (lookout COMMAND --help)\n"
+            "\n"
+            "options:\n"
+            "  --demo                 run on the built-in simulated environment\n"
+            "  --seed N               demo randomness (default 1); same seed, same story\n"
+            "  --demo-time S          fast-forward the demo story to second S\n"
+            "  --demo-speed X         simulated seconds per real second (default 1)\n"
+            "  --no-kernel            no kernel events, even with the privileges\n"
+            "  --once                 wait for every source's first sync, print, exit\n"
+            "  --json                 with --once: print the whole state as JSON\n"
+            "  --timeout S            --once waits at most S seconds (default 10)\n"
+            "  --record FILE          append every state change as JSON lines\n"
+            "  --config FILE          config file (default $XDG_CONFIG_HOME/lookout/config.yaml)\n"
+            "  --refresh MS           at most one frame per MS (default 1000)\n"
+            "  --theme NAME           colour theme\n"
+            "  --war-room             large numbers for a shared screen\n"
+            "  --frames N             draw N frames and exit\n"
+            "  --copilot BACKEND      openai, anthropic or ollama (default: offline analysis)\n"
+            "  --context NAME         kubeconfig context\n"
+            "  --namespace NS         limit Kubernetes to one namespace\n"
+            "  --schema-doc           print the snapshot field reference (Markdown)\n"
+            "  --help, --version\n"
+            "\n"
+            "exit codes: 0 ok, 1 failure or negative verdict, 2 usage or config error,\n"
+            "            3 cannot tell (lookout gate)\n");
+    if (commands[0].name) {
+        fprintf(out, "\ncommands:\n");
+        for (const struct command *c = commands; c->name; c++)
+            fprintf(out, "  %-12s %s\n", c->name, c->summary);
+    }
+}
+
+static bool parse_number(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+enum {
+    OPT_DEMO = 256, OPT_SEED, OPT_DEMO_TIME, OPT_DEMO_SPEED, OPT_NO_KERNEL, OPT_ONCE, OPT_JSON,
+    OPT_TIMEOUT, OPT_RECORD, OPT_CONFIG, OPT_REFRESH, OPT_THEME, OPT_WAR_ROOM, OPT_FRAMES,
+    OPT_COPILOT, OPT_CONTEXT, OPT_NAMESPACE, OPT_SPEED, OPT_SCHEMA_DOC, OPT_INJECT_COMM,
+    OPT_INJECT_PATH, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+    {"demo", no_argument, 0, OPT_DEMO},
+    {"seed", required_argument, 0, OPT_SEED},
+    {"demo-time", required_argument, 0, OPT_DEMO_TIME},
+    {"demo-speed", required_argument, 0, OPT_DEMO_SPEED},
+    {"no-kernel", no_argument, 0, OPT_NO_KERNEL},
+    {"once", no_argument, 0, OPT_ONCE},
+    {"json", no_argument, 0, OPT_JSON},
+    {"timeout", required_argument, 0, OPT_TIMEOUT},
+    {"record", required_argument, 0, OPT_RECORD},
+    {"config", required_argument, 0, OPT_CONFIG},
+    {"refresh", required_argument, 0, OPT_REFRESH},
+    {"theme", required_argument, 0, OPT_THEME},
+    {"war-room", no_argument, 0, OPT_WAR_ROOM},
+    {"frames", required_argument, 0, OPT_FRAMES},
+    {"copilot", required_argument, 0, OPT_COPILOT},
+    {"context", required_argument, 0, OPT_CONTEXT},
+    {"namespace", required_argument, 0, OPT_NAMESPACE},
+    {"speed", required_argument, 0, OPT_SPEED},
+    {"schema-doc", no_argument, 0, OPT_SCHEMA_DOC},
+    {"demo-inject-comm", required_argument, 0, OPT_INJECT_COMM},
+    {"demo-inject-path", required_argument, 0, OPT_INJECT_PATH},
+    {"help", no_argument, 0, OPT_HELP},
+    {"version", no_argument, 0, OPT_VERSION},
+    {0, 0, 0, 0},
+};
+
+static int bad_value(const char *opt, const char *value)
+{
+    fprintf(stderr, "lookout: --%s: not a valid value: '%s'\n", opt, value);
+    return EXIT_USAGE;
+}
+
+/* Fills opt from argv; returns -1 to go on, or an exit code. */
+static int parse_options(int argc, char **argv, struct app_options *opt)
+{
+    int c;
+    double v;
+    while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_DEMO: opt->demo = true; break;
+        case OPT_SEED:
+            if (!parse_number(optarg, &v) || v < 0)
+                return bad_value("seed", optarg);
+            opt->seed = (uint64_t)v;
+            break;
+        case OPT_DEMO_TIME:
+            if (!parse_number(optarg, &v) || v < 0 || v > 86400 * 30)
+                return bad_value("demo-time", optarg);
+            opt->demo_time_s = v;
+            break;
+        case OPT_DEMO_SPEED:
+            if (!parse_number(optarg, &v) || v <= 0 || v > 1000)
+                return bad_value("demo-speed", optarg);
+            opt->demo_speed = v;
+            break;
+        case OPT_NO_KERNEL: opt->no_kernel = true; break;
+        case OPT_ONCE: opt->once = true; break;
+        case OPT_JSON: opt->json = true; break;
+        case OPT_TIMEOUT:
+            if (!parse_number(optarg, &v) || v <= 0)
+                return bad_value("timeout", optarg);
+            opt->timeout_s = v;
+            break;
+        case OPT_RECORD: opt->record_path = optarg; break;
+        case OPT_CONFIG: opt->config_path = optarg; break;
+        case OPT_REFRESH:
+            if (!parse_number(optarg, &v) || v < 10 || v > 60000)
+                return bad_value("refresh", optarg);
+            opt->refresh_ms = (int64_t)v;
+            break;
+        case OPT_THEME: opt->theme = optarg; break;
+        case OPT_WAR_ROOM: opt->war_room = true; break;
+        case OPT_FRAMES:
+            if (!parse_number(optarg, &v) || v < 1)
+                return bad_value("frames", optarg);
+            opt->frames = (int)v;
+            break;
+        case OPT_COPILOT: opt->copilot = optarg; break;
+        case OPT_CONTEXT: opt->kube_context = optarg; break;
+        case OPT_NAMESPACE: opt->kube_namespace = optarg; break;
+        case OPT_SPEED:
+            if (!parse_number(optarg, &v) || v < 0)
+                return bad_value("speed", optarg);
+            opt->replay_speed = v;
+            break;
+        case OPT_SCHEMA_DOC: snapshot_print_doc(stdout); return EXIT_OK;
+        case OPT_INJECT_COMM: opt->demo_inject_comm = optarg; break;
+        case OPT_INJECT_PATH: opt->demo_inject_path = optarg; break;
+        case OPT_HELP:
+        case 'h': usage(stdout); return EXIT_OK;
+        case OPT_VERSION: printf("lookout %s\n", LOOKOUT_VERSION); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    return -1;
+}
+
+static int run_once(struct app *a)
+{
+    if (!app_wait_first_sync(a, a->opt.timeout_s > 0 ? a->opt.timeout_s : 10))
+        fprintf(stderr, "lookout: some sources did not finish their first sync in time\n");
+    if (!a->opt.json) {
+        fprintf(stderr, "lookout: --once needs --json\n");
+        return EXIT_USAGE;
+    }
+    return snapshot_print(&a->engine, stdout) < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+#ifndef HAVE_TUI
+/* Without the front end: one status line a second. */
+static int run_status_lines(struct app *a)
+{
+    for (;;) {
+        loop_run_once(a->loop, 1000);
+        struct summary *s = engine_get(&a->engine, T_SUMMARY, "summary");
+        printf("%lld pods failing=%d incidents=%d kevents=%llu\n", (long long)a->engine.now,
+               s ? s->pods_failing : 0, s ? s->open_incidents : 0,
+               (unsigned long long)a->engine.kevents.pushed);
+        fflush(stdout);
+    }
+    return EXIT_OK;
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    signal(SIGPIPE, SIG_IGN); /* a dead peer is an error return, not a death */
+    if (argc > 1 && argv[1][0] != '-') {
+        for (const struct command *c = commands; c->name; c++)
+            if (strcmp(argv[1], c->name) == 0)
+                return c->fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], "replay") != 0) {
+            fprintf(stderr, "lookout: unknown command '%s' (lookout --help)\n", argv[1]);
+            return EXIT_USAGE;
+        }
+    }
+    struct app_options opt = {.seed = 1, .replay_speed = 1};
+    bool replay = argc > 1 && strcmp(argv[1], "replay") == 0;
+    int rc = parse_options(replay ? argc - 1 : argc, replay ? argv + 1 : argv, &opt);
+    if (rc >= 0)
+        return rc;
+    int rest = optind + (replay ? 1 : 0);
+    if (replay) {
+        if (optind >= argc - 1) {
+            fprintf(stderr, "lookout: replay needs a record file\n");
+            return EXIT_USAGE;
+        }
+        opt.replay_path = argv[optind + 1];
+        rest++;
+    }
+    if (rest < argc) {
+        fprintf(stderr, "lookout: unexpected argument '%s'\n", argv[rest]);
+        return EXIT_USAGE;
+    }
+    static struct app app;
+    char err[512];
+    if (app_init(&app, &opt, err, sizeof(err)) < 0) {
+        fprintf(stderr, "lookout: %s\n", err);
+        app_free(&app);
+        return EXIT_USAGE;
+    }
+    app_start(&app);
+    if (opt.once)
+        rc = run_once(&app);
+    else
+#ifdef HAVE_TUI
+        rc = tui_run(&app);
+#else
+        rc = run_status_lines(&app);
+#endif
+    app_free(&app);
+    return rc;
 }

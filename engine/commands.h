@@ -1,0 +1,5 @@
+/* Subcommands of `lookout`: one line each; tui/main.c dispatches by name. */
+#ifndef LOOKOUT_COMMANDS_H
+#define LOOKOUT_COMMANDS_H
+
+#endif
