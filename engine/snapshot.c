@@ -72,11 +72,14 @@ int snapshot_print(struct engine *e, FILE *out)
 
 void snapshot_print_doc(FILE *out)
 {
-    const struct schema *all[] = {&source_info_schema, &service_schema,     &slo_schema,
-                                  &pipeline_schema,    &k8s_node_schema,    &k8s_pod_schema,
-                                  &k8s_deployment_schema, &k8s_event_schema, &kevent_schema,
-                                  &kstats_schema,      &incident_schema,    &copilot_answer_schema,
-                                  &summary_schema, &ci_project_schema};
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        schema_print_doc(all[i], out);
+    /* Walk a fresh engine's tables, so a new table is documented by itself. */
+    static struct engine e;
+    engine_init(&e);
+    for (int t = 0; t < T_COUNT; t++) {
+        fprintf(out, "\n## `%s` (at most %d rows)\n", table_names[t], e.tables[t].max);
+        schema_print_doc(e.tables[t].schema, out);
+    }
+    fprintf(out, "\n## `kevents` (the newest %d)\n", KEVENT_RING_CAP);
+    schema_print_doc(&kevent_schema, out);
+    engine_free(&e);
 }
