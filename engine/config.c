@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "pipeline.h"
 #include "rules.h"
 
 static int check_general(const struct ynode *section, char *err, size_t errlen);
@@ -24,9 +25,9 @@ static const struct {
     {"prometheus", NULL},
     {"alerting", NULL},
     {"kubernetes", NULL},
-    {"gitlab", NULL},
-    {"github", NULL},
-    {"pipelines", NULL},
+    {"gitlab", gitlab_check_config},
+    {"github", github_check_config},
+    {"pipelines", pipeline_check_config},
     {"copilot", NULL},
     {"kernel", NULL},
     {"rules", rules_config_check},
