@@ -37,7 +37,7 @@ REL_OBJS   := $(patsubst %.c,$(BUILD)/rel/%.o,$(LIB_SRC))
 ASAN_OBJS  := $(patsubst %.c,$(BUILD)/asan/%.o,$(LIB_SRC))
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 
-.PHONY: all demo test bench fuzz soak deps deps-build install clean format help screenshots \
+.PHONY: docs all demo test bench fuzz soak deps deps-build install clean format help screenshots \
         check-format unit
 
 all: lookout
@@ -142,6 +142,9 @@ screenshots: deps
 	@bash tests/screenshots.sh
 
 # ---- housekeeping -------------------------------------------------------
+docs: lookout
+	bash docs/gen-snapshot-doc.sh ./lookout > docs/snapshot.md
+
 install: lookout
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lookout/themes \
 	  $(DESTDIR)$(PREFIX)/share/man/man1

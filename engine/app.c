@@ -37,6 +37,8 @@ static void on_clock(void *ud)
         demo_run_until(demo, t);
     else
         engine_advance(&a->engine, t);
+    if (a->engine.record)
+        fflush(a->engine.record); /* a killed Lookout loses at most one tick */
     a->clock_timer = loop_timer_start(a->loop, CLOCK_TICK_MS, on_clock, a);
 }
 

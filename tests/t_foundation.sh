@@ -3,6 +3,7 @@
 # record/replay, config errors, exit codes, no terminal needed.
 set -u
 . "$(dirname "$0")/lib/check.sh"
+LOOKOUT_ROOT="${LOOKOUT_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 exec </dev/null   # CI has no terminal: neither do we
@@ -101,4 +102,12 @@ check "--version prints the version" test $? -eq 0
 check "an unknown option exits 2" test $? -eq 2
 "$LOOKOUT" --seed banana >/dev/null 2>"$tmp/e"
 check "a bad option value exits 2 with a message" bash -c "[ $? -eq 2 ] && grep -q 'seed' '$tmp/e'"
+
+# The field reference is generated from the code: it must be current.
+bash "$LOOKOUT_ROOT/docs/gen-snapshot-doc.sh" "$LOOKOUT" >"$tmp/snapshot.md" 2>/dev/null
+check "docs/snapshot.md matches the schemas (make docs)" cmp -s "$tmp/snapshot.md" "$LOOKOUT_ROOT/docs/snapshot.md"
+
+# make install puts the binary, themes and man page under DESTDIR.
+make -s -C "$LOOKOUT_ROOT" install DESTDIR="$tmp/root" PREFIX=/usr >/dev/null 2>&1
+check "make install: binary, themes and man page" bash -c "[ -x '$tmp/root/usr/bin/lookout' ] && ls '$tmp/root/usr/share/lookout/themes/'*.theme >/dev/null && [ -f '$tmp/root/usr/share/man/man1/lookout.1' ]"
 finish

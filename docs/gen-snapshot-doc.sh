@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates docs/snapshot.md from the schemas in the code (make docs).
+# tests/t_foundation.sh fails when the checked-in page is out of date.
+set -eu
+lookout="${1:-./lookout}"
+cat <<'HEAD'
+# Snapshot and record fields
+
+`lookout --once --json` prints one JSON object with the whole state. The
+same field names are used by `--record` (one JSON line per change:
+`{"t":MS,"op":"upsert"|"remove"|"append","table":NAME,"obj":{...}|"key":KEY}`)
+and read back by `lookout replay`. This page is generated from the schemas in
+engine/model.c (`lookout --schema-doc`); do not edit the tables by hand.
+
+Top level:
+
+| field | meaning |
+|---|---|
+| `lookout` | version |
+| `time` | engine time of the snapshot, ms since the epoch (simulated in the demo) |
+| `simulated` | true when any source is simulated (the demo) |
+| one array per table below | rows in insertion order (`summary` is one object) |
+| `kevents` | the newest kernel events, oldest first |
+| `kevents_total` | kernel events ever received |
+| `dropped` | per table: rows refused because the table was at its cap; `kevents_evicted`: events pushed out of the ring |
+
+Times are milliseconds since the Unix epoch (0: not yet). Numbers that have
+no value (no traffic, no data) are `null`, never 0 or 100%. Strings marked
+untrusted come from outside (kernel, cluster, CI, LLM) and are kept raw here:
+JSON escapes them; the screen sanitises them. Every string field has a fixed
+capacity and longer values are cut.
+HEAD
+"$lookout" --schema-doc
