@@ -2,4 +2,7 @@
 #ifndef LOOKOUT_COMMANDS_H
 #define LOOKOUT_COMMANDS_H
 
+int cmd_agent(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+
 #endif

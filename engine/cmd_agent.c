@@ -1,0 +1,179 @@
+/* `lookout agent`: headless node agent. This host's kernel events (or the
+ * demo's simulated ones with --demo) go through the usual ingest and are
+ * served over HTTP for consoles to consume (docs/agent.md). */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "app.h"
+#include "commands.h"
+#include "rules.h"
+
+static void agent_usage(FILE *out)
+{
+    fprintf(out, "usage: lookout agent [--listen HOST:PORT] [--token-file FILE] [--node NAME]\n"
+                 "                     [--config FILE] [--demo [--seed N]] [--port-file FILE]\n"
+                 "       lookout agent --print-default-rules\n"
+                 "\n"
+                 "Streams this node's kernel events: GET /events (JSON lines, chunked),\n"
+                 "GET /metrics (Prometheus), GET /healthz. Defaults: listen 127.0.0.1:7070,\n"
+                 "node = hostname, no token (then keep it on loopback). The token file must\n"
+                 "be mode 0600; clients send 'Authorization: Bearer TOKEN'.\n"
+                 "  --demo        serve the demo's simulated kernel events (testing)\n"
+                 "  --port-file   write the bound port there (with --listen HOST:0)\n");
+}
+
+static void on_signal(int fd, int events, void *ud)
+{
+    (void)events;
+    struct signalfd_siginfo si;
+    if (read(fd, &si, sizeof(si)) > 0)
+        loop_stop(ud);
+}
+
+static int write_port(const char *path, int port)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%d\n", port);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+/* Fills unset options from the config's `agent` section. */
+static void agent_defaults_from_config(const struct config *c, struct agent_opts *o, char *listen,
+                                       char *token, char *node, size_t len)
+{
+    const struct ynode *s = config_section(c, "agent");
+    char err[256];
+    if (!s)
+        return;
+    if (!o->listen && yget_str(s, "listen", listen, len, err, sizeof(err)) == 1)
+        o->listen = listen;
+    if (!o->token_file && yget_str(s, "token_file", token, len, err, sizeof(err)) == 1)
+        o->token_file = token;
+    if (!o->node && yget_str(s, "node", node, len, err, sizeof(err)) == 1)
+        o->node = node;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+    enum {
+        O_LISTEN = 256,
+        O_TOKEN,
+        O_NODE,
+        O_CONFIG,
+        O_DEMO,
+        O_SEED,
+        O_PORT_FILE,
+        O_RULES,
+        O_NO_KERNEL,
+        O_HELP
+    };
+    static const struct option opts[] = {
+        {"listen", required_argument, 0, O_LISTEN},
+        {"token-file", required_argument, 0, O_TOKEN},
+        {"node", required_argument, 0, O_NODE},
+        {"config", required_argument, 0, O_CONFIG},
+        {"demo", no_argument, 0, O_DEMO},
+        {"seed", required_argument, 0, O_SEED},
+        {"port-file", required_argument, 0, O_PORT_FILE},
+        {"print-default-rules", no_argument, 0, O_RULES},
+        {"no-kernel", no_argument, 0, O_NO_KERNEL},
+        {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0},
+    };
+    struct agent_opts ao = {0};
+    struct app_options opt = {.seed = 1, .demo_speed = 1};
+    const char *port_file = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_LISTEN:
+            ao.listen = optarg;
+            break;
+        case O_TOKEN:
+            ao.token_file = optarg;
+            break;
+        case O_NODE:
+            ao.node = optarg;
+            break;
+        case O_CONFIG:
+            opt.config_path = optarg;
+            break;
+        case O_DEMO:
+            opt.demo = true;
+            break;
+        case O_SEED:
+            opt.seed = strtoull(optarg, NULL, 10);
+            break;
+        case O_PORT_FILE:
+            port_file = optarg;
+            break;
+        case O_NO_KERNEL:
+            opt.no_kernel = true;
+            break;
+        case O_RULES:
+            fputs(rules_default_yaml, stdout);
+            return 0;
+        case O_HELP:
+        case 'h':
+            agent_usage(stdout);
+            return 0;
+        default:
+            agent_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "lookout agent: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    static struct app app;
+    char err[512];
+    if (app_init(&app, &opt, err, sizeof(err)) < 0) {
+        fprintf(stderr, "lookout agent: %s\n", err);
+        app_free(&app);
+        return 2;
+    }
+    char listen[256], token[256], node[256];
+    agent_defaults_from_config(&app.config, &ao, listen, token, node, sizeof(listen));
+    struct agent *ag = agent_start(&app.engine, app.loop, &ao, err, sizeof(err));
+    if (!ag) {
+        fprintf(stderr, "lookout agent: %s\n", err);
+        app_free(&app);
+        return 2;
+    }
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sfd >= 0)
+        loop_watch_fd(app.loop, sfd, LOOP_READ, on_signal, app.loop);
+    app_start(&app);
+    fprintf(stderr, "lookout agent: node %s listening on port %d%s\n", agent_node(ag),
+            agent_port(ag), ao.token_file ? " (bearer token required)" : "");
+    if (port_file && write_port(port_file, agent_port(ag)) < 0)
+        fprintf(stderr, "lookout agent: cannot write %s\n", port_file);
+    loop_run(app.loop);
+    agent_stop(ag);
+    if (sfd >= 0) {
+        loop_unwatch_fd(app.loop, sfd);
+        close(sfd);
+    }
+    app_free(&app);
+    agent_free(ag);
+    return 0;
+}
