@@ -668,11 +668,33 @@ static void update_summary(struct correlator *c, int64_t now)
     engine_upsert(c->e, T_SUMMARY, &s);
 }
 
+/* The SLO engine opens its own incident on a page ("slo:<name>"). When
+ * this service already has a correlated incident (which took the same page
+ * as a signal), that one is the incident: the duplicate goes. */
+static void absorb_slo_incidents(struct correlator *c)
+{
+    struct table *t = engine_table(c->e, T_INCIDENTS);
+    for (int i = 0; i < t->count; i++) {
+        const struct incident *inc = table_row(t, i);
+        if (inc->state != INC_OPEN || strncmp(inc->fingerprint, "slo:", 4) != 0)
+            continue;
+        char fp[96];
+        corr_textf(fp, sizeof(fp), "svc:%s", inc->service);
+        if (!find_incident(c, fp, true))
+            continue;
+        char id[32];
+        STR_COPY(id, inc->id);
+        engine_remove(c->e, T_INCIDENTS, id);
+        i--;
+    }
+}
+
 static void tick(struct engine *e, int64_t now, void *ud)
 {
     struct correlator *c = ud;
     if (e->replaying)
         return;
+    absorb_slo_incidents(c);
     rank_dirty(c);
     close_quiet(c, now);
     update_summary(c, now);

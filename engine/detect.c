@@ -1,0 +1,195 @@
+/* Parameters, the likelihood stage, and the one-series wrapper shared by
+ * the detectors. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect.h"
+
+const char *const detector_names[] = {"robust", "rcf", NULL};
+
+void detect_default_params(struct detect_params *p, const char *detector)
+{
+    memset(p, 0, sizeof(*p));
+    p->level_alpha = 0.05;
+    p->scale_alpha = 0.02;
+    p->season_alpha = 0.1;
+    p->clip = 4.0;
+    p->short_window = 8;
+    p->long_alpha = 0.002;
+    p->refractory = 0;
+    p->high = 0.5;
+    p->trees = 40;
+    p->tree_size = 256;
+    p->shingle = 4;
+    p->seed = 42;
+    (void)detector;
+}
+
+int detect_set_param(struct detect_params *p, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || !eq[1])
+        return -1;
+    char *end;
+    double v = strtod(eq + 1, &end);
+    if (*end)
+        return -1;
+    size_t n = (size_t)(eq - kv);
+    static const struct {
+        const char *name;
+        size_t off;
+        int is_int;
+    } names[] = {
+        {"level_alpha", offsetof(struct detect_params, level_alpha), 0},
+        {"scale_alpha", offsetof(struct detect_params, scale_alpha), 0},
+        {"season_alpha", offsetof(struct detect_params, season_alpha), 0},
+        {"clip", offsetof(struct detect_params, clip), 0},
+        {"short_window", offsetof(struct detect_params, short_window), 1},
+        {"long_alpha", offsetof(struct detect_params, long_alpha), 0},
+        {"refractory", offsetof(struct detect_params, refractory), 1},
+        {"high", offsetof(struct detect_params, high), 0},
+        {"trees", offsetof(struct detect_params, trees), 1},
+        {"tree_size", offsetof(struct detect_params, tree_size), 1},
+        {"shingle", offsetof(struct detect_params, shingle), 1},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strlen(names[i].name) != n || strncmp(kv, names[i].name, n) != 0)
+            continue;
+        if (names[i].is_int)
+            *(int *)((char *)p + names[i].off) = (int)v;
+        else
+            *(double *)((char *)p + names[i].off) = v;
+        return 0;
+    }
+    return -1;
+}
+
+/* ---- likelihood ---- */
+
+void likelihood_init(struct likelihood *l, const struct detect_params *p)
+{
+    memset(l, 0, sizeof(*l));
+    l->window = p->short_window < 1                       ? 1
+                : p->short_window > LIKELIHOOD_MAX_WINDOW ? LIKELIHOOD_MAX_WINDOW
+                                                          : p->short_window;
+    l->alpha = p->long_alpha;
+    l->refractory = p->refractory;
+    l->high = p->high;
+}
+
+/* log(tail) / log(1e-10), clamped to [0,1]: HTM's log-likelihood scale, so
+ * 0.5 is a 1e-5 tail and 1 a 1e-10 one. */
+static double tail_score(double d)
+{
+    if (d <= 0)
+        return 0;
+    double tail = 0.5 * erfc(d / M_SQRT2);
+    double s = log(tail + 1e-10) / log(1e-10);
+    return s < 0 ? 0 : s > 1 ? 1 : s;
+}
+
+double likelihood_update(struct likelihood *l, double raw)
+{
+    if (!(raw >= 0))
+        raw = 0; /* NaN or negative */
+    if (l->n == l->window)
+        l->sum -= l->ring[l->pos];
+    else
+        l->n++;
+    l->ring[l->pos] = raw;
+    l->pos = (l->pos + 1) % l->window;
+    l->sum += raw;
+    double m = l->sum / l->n;
+    double score = 0;
+    if (l->seen > 0) {
+        double sd = sqrt(l->var) + 1e-6 * (fabs(l->mean) + 1e-3);
+        score = tail_score((m - l->mean) / sd);
+    }
+    /* Long-run distribution: a fast start, then slow forgetting. */
+    l->seen++;
+    double a = 1.0 / (double)l->seen;
+    if (a < l->alpha)
+        a = l->alpha;
+    double d = m - l->mean;
+    l->mean += a * d;
+    l->var = (1 - a) * (l->var + a * d * d);
+    /* Refractory: within a burst, only a stronger score than the last high
+     * one comes through at full height. */
+    if (l->refractory > 0) {
+        if (l->quiet > 0) {
+            l->quiet--;
+            if (score <= l->recent_max) {
+                score *= 0.5;
+            } else {
+                l->recent_max = score;
+                l->quiet = l->refractory;
+            }
+        } else if (score >= l->high) {
+            l->recent_max = score;
+            l->quiet = l->refractory;
+        }
+    }
+    return score;
+}
+
+/* ---- one series ---- */
+
+struct series_detector {
+    int kind; /* 0 robust, 1 rcf */
+    struct robust robust;
+    struct rcf *forest;
+    struct likelihood lk;
+    double shingle[DETECT_MAX_DIM];
+    int dim, filled;
+};
+
+struct series_detector *series_detector_new(const char *name, const struct detect_params *p)
+{
+    struct series_detector *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    if (strcmp(name, "robust") == 0) {
+        robust_init(&d->robust, p);
+        return d;
+    }
+    if (strcmp(name, "rcf") == 0) {
+        d->kind = 1;
+        d->dim = p->shingle < 1 ? 1 : p->shingle > DETECT_MAX_DIM ? DETECT_MAX_DIM : p->shingle;
+        d->forest = rcf_new(p, d->dim);
+        likelihood_init(&d->lk, p);
+        if (d->forest)
+            return d;
+    }
+    free(d);
+    return NULL;
+}
+
+double series_detector_update(struct series_detector *d, int64_t time_ms, double value)
+{
+    if (d->kind == 0)
+        return robust_update(&d->robust, time_ms, value);
+    if (!isfinite(value))
+        return 0;
+    memmove(d->shingle, d->shingle + 1, sizeof(double) * (size_t)(d->dim - 1));
+    d->shingle[d->dim - 1] = value;
+    if (d->filled < d->dim) {
+        d->filled++;
+        if (d->filled < d->dim)
+            return 0;
+    }
+    return likelihood_update(&d->lk, rcf_update(d->forest, d->shingle));
+}
+
+size_t series_detector_memory(const struct series_detector *d)
+{
+    return sizeof(*d) + (d->forest ? rcf_memory(d->forest) : 0);
+}
+
+void series_detector_free(struct series_detector *d)
+{
+    if (!d)
+        return;
+    rcf_free(d->forest);
+    free(d);
+}

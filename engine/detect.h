@@ -1,0 +1,93 @@
+/* Streaming anomaly detectors: constant memory, O(1) (robust) or
+ * O(trees * depth) (rcf) work per sample, no training phase. Each update
+ * returns an anomaly score in [0,1]; callers compare it with a threshold.
+ *
+ *   robust  a seasonality-aware robust baseline: Huber-clipped EWMA level
+ *           plus a daily profile (48 half-hour buckets), residuals scaled by
+ *           a robust EW mean absolute deviation, turned into a score by the
+ *           tail probability of their short-term mean against their long-run
+ *           distribution (an "anomaly likelihood"), with a refractory period.
+ *   rcf     a streaming robust random cut forest over D-dimensional points
+ *           (per-pod vectors of kernel event rates; shingled values for a
+ *           single series), scored by collusive displacement, normalised by
+ *           the same likelihood stage. */
+#ifndef LOOKOUT_DETECT_H
+#define LOOKOUT_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DETECT_MAX_DIM 16
+
+/* Tunables; detect_default_params() fills them, --param k=v overrides. */
+struct detect_params {
+    double level_alpha;  /* EWMA weight of the level */
+    double scale_alpha;  /* EW weight of the absolute deviation */
+    double season_alpha; /* EW weight of a daily-profile bucket */
+    double clip;         /* residuals are clipped at clip * scale when learning */
+    int short_window;    /* samples in the short-term mean of raw scores */
+    double long_alpha;   /* EW weight of the long-run distribution of that mean */
+    int refractory;      /* samples after a high score in which repeats are damped */
+    double high;         /* what counts as a high score for the refractory period */
+    int trees;           /* rcf: trees in the forest */
+    int tree_size;       /* rcf: points each tree keeps (sliding window) */
+    int shingle;         /* rcf on one series: consecutive values per point */
+    uint64_t seed;
+};
+
+void detect_default_params(struct detect_params *p, const char *detector);
+/* Sets one parameter from "name=value"; -1 when unknown or malformed. */
+int detect_set_param(struct detect_params *p, const char *kv);
+
+/* ---- the likelihood stage both detectors share ---- */
+#define LIKELIHOOD_MAX_WINDOW 64
+struct likelihood {
+    int window, n, pos;
+    double ring[LIKELIHOOD_MAX_WINDOW];
+    double sum;
+    double mean, var; /* long-run distribution of the short-term mean */
+    int64_t seen;
+    double alpha;
+    int refractory, quiet;
+    double high, recent_max;
+};
+void likelihood_init(struct likelihood *l, const struct detect_params *p);
+/* Raw anomaly (>= 0, larger is stranger) to a score in [0,1]. */
+double likelihood_update(struct likelihood *l, double raw);
+
+/* ---- robust baseline ---- */
+#define ROBUST_BUCKETS 48
+struct robust {
+    struct detect_params p;
+    int64_t n;
+    double level;
+    double scale;     /* EW mean absolute residual */
+    double err_level; /* EW |error| of the level-only prediction */
+    double err_season;
+    double season[ROBUST_BUCKETS]; /* offset from the level per half hour */
+    uint32_t season_n[ROBUST_BUCKETS];
+    int64_t first_time;
+    double last_value;
+    struct likelihood lk;
+};
+void robust_init(struct robust *r, const struct detect_params *p);
+double robust_update(struct robust *r, int64_t time_ms, double value);
+
+/* ---- robust random cut forest ---- */
+struct rcf;
+struct rcf *rcf_new(const struct detect_params *p, int dim);
+void rcf_free(struct rcf *f);
+/* Inserts the point (evicting the oldest when full) and returns its score. */
+double rcf_update(struct rcf *f, const double *point);
+size_t rcf_memory(const struct rcf *f);
+
+/* ---- one series through a named detector (NAB runner, anomaly analyser) ---- */
+struct series_detector;
+struct series_detector *series_detector_new(const char *name, const struct detect_params *p);
+double series_detector_update(struct series_detector *d, int64_t time_ms, double value);
+size_t series_detector_memory(const struct series_detector *d);
+void series_detector_free(struct series_detector *d);
+/* "robust", "rcf"; NULL-terminated. */
+extern const char *const detector_names[];
+
+#endif
