@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "kernel_config.h"
 #include "pipeline.h"
 #include "rules.h"
 
@@ -29,7 +30,7 @@ static const struct {
     {"github", github_check_config},
     {"pipelines", pipeline_check_config},
     {"copilot", NULL},
-    {"kernel", NULL},
+    {"kernel", kernel_config_check},
     {"rules", rules_config_check},
     {"agents", NULL},
     {"agent", NULL},
