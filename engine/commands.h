@@ -3,7 +3,6 @@
 #define LOOKOUT_COMMANDS_H
 
 int cmd_agent(int argc, char **argv);
-int cmd_events(int argc, char **argv);
 int cmd_nab(int argc, char **argv);
 
 #endif

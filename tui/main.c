@@ -26,7 +26,6 @@ static const struct command {
 } commands[] = {
     /* {"name", cmd_name, "one line"}, one row per subcommand */
     {"agent", cmd_agent, "node agent: serve kernel events over HTTP"},
-    {"events", cmd_events, "kernel event stream as JSON lines (headless)"},
     {"nab", cmd_nab, "run an anomaly detector over Numenta Anomaly Benchmark series"},
     {NULL, NULL, NULL},
 };
