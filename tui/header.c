@@ -1,0 +1,114 @@
+/* The header strip (context, cluster health, gate, incidents, clock, source
+ * badges) and the status line (key hints, messages, filter prompt). */
+#include <stdio.h>
+#include <string.h>
+
+#include "loop.h"
+#include "ui.h"
+
+/* A badge for a source that is not plainly healthy, "" when it is. */
+static void source_badge(struct ui *u, const struct source_info *s, char *out, size_t len,
+                         enum ui_role *role)
+{
+    int64_t now = engine_now(&u->a->engine);
+    out[0] = 0;
+    *role = ROLE_BADGE;
+    switch (s->state) {
+    case SRC_STALE: {
+        char d[16];
+        ui_fmt_dur(d, sizeof d, s->last_ok ? now - s->last_ok : -1);
+        snprintf(out, len, "%s STALE %s", s->name, s->last_ok ? d : "");
+        *role = ROLE_WARN;
+        break;
+    }
+    case SRC_FAILED:
+        snprintf(out, len, "%s FAILED%s%s", s->name, s->error[0] ? ": " : "", s->error);
+        *role = ROLE_CRIT;
+        break;
+    case SRC_DISABLED:
+        snprintf(out, len, "%s DISABLED%s%s", s->name, s->error[0] ? ": " : "", s->error);
+        *role = ROLE_DIM;
+        break;
+    case SRC_STARTING:
+        snprintf(out, len, "%s starting", s->name);
+        *role = ROLE_DIM;
+        break;
+    default:
+        break;
+    }
+}
+
+void ui_draw_header(struct ui *u, int y)
+{
+    struct engine *e = &u->a->engine;
+    ui_fill(u, y, 0, u->cols, ROLE_HEADER);
+    const struct summary *sm = engine_get(e, T_SUMMARY, "summary");
+    int x = 0, end = u->cols;
+    x += ui_text(u, y, x, end - x, ROLE_HEADER, " LOOKOUT ");
+    char clock[16];
+    ui_fmt_clock(clock, sizeof clock, engine_now(e));
+    /* The clock sits at the right edge; everything else fills up to it. */
+    int clock_w = 13;
+    if (end - x > clock_w + 10) {
+        ui_textf(u, y, end - clock_w, clock_w, ROLE_HEADER, "%s UTC ", clock);
+        end -= clock_w;
+    }
+    if (sm) {
+        char buf[256];
+        x += ui_textf(u, y, x, end - x, ROLE_HEADER, "%s ", sm->context[0] ? sm->context : "-");
+        snprintf(buf, sizeof buf, " nodes %d/%d ", sm->nodes_ready, sm->nodes_total);
+        x += ui_text(u, y, x, end - x, sm->nodes_ready < sm->nodes_total ? ROLE_WARN : ROLE_HEADER,
+                     buf);
+        snprintf(buf, sizeof buf, " pods failing %d ", sm->pods_failing);
+        x += ui_text(u, y, x, end - x, sm->pods_failing ? ROLE_CRIT : ROLE_HEADER, buf);
+        snprintf(buf, sizeof buf, " gate %s ", sm->gate_open ? "OPEN" : "CLOSED");
+        x += ui_text(u, y, x, end - x, sm->gate_open ? ROLE_OK : ROLE_CRIT, buf);
+        snprintf(buf, sizeof buf, " incidents %d ", sm->open_incidents);
+        x += ui_text(u, y, x, end - x, sm->open_incidents ? ROLE_CRIT : ROLE_HEADER, buf);
+        if (end - x > 30) {
+            snprintf(buf, sizeof buf, " signals/1h %d ", sm->signals_1h);
+            x += ui_text(u, y, x, end - x, ROLE_HEADER, buf);
+        }
+    } else {
+        x += ui_text(u, y, x, end - x, ROLE_HEADER, "waiting for data ");
+    }
+    /* Source badges: SIMULATED once, then each unhealthy source. */
+    struct table *t = engine_table(e, T_SOURCES);
+    bool simulated = false;
+    for (int i = 0; i < t->count; i++)
+        simulated |= ((const struct source_info *)table_row(t, i))->simulated;
+    if (simulated && end - x > 4) {
+        x += 1;
+        x += ui_text(u, y, x, end - x, ROLE_BADGE, " SIMULATED ");
+    }
+    for (int i = 0; i < t->count && end - x > 4; i++) {
+        char b[400];
+        enum ui_role role;
+        source_badge(u, table_row(t, i), b, sizeof b, &role);
+        if (!b[0])
+            continue;
+        x += 1;
+        x += ui_textf(u, y, x, end - x, role, " %s ", b);
+    }
+}
+
+void ui_draw_status(struct ui *u, int y)
+{
+    ui_fill(u, y, 0, u->cols, ROLE_STATUS);
+    if (u->editing) {
+        int x = ui_text(u, y, 0, u->cols, ROLE_STATUS, "filter (PCRE2, Enter apply, Esc cancel): ");
+        x += ui_text(u, y, x, u->cols - x, ROLE_STATUS, u->edit);
+        if (x < u->cols) {
+            move(y, x);
+        }
+        return;
+    }
+    if (u->message[0] && loop_mono_ms() < u->message_until) {
+        ui_text(u, y, 0, u->cols, ROLE_STATUS, u->message);
+        return;
+    }
+    u->message[0] = 0;
+    char hints[512];
+    ui_key_hints(u, hints, sizeof hints);
+    ui_text(u, y, 0, u->cols, ROLE_STATUS, hints);
+}

@@ -1,0 +1,363 @@
+/* The one key table: the handler, the help screen and the status-line hints
+ * all read it (docs/keys.md lists the same rows). */
+#include <stdio.h>
+#include <string.h>
+
+#include "ui.h"
+
+enum action {
+    ACT_FOCUS_NEXT,
+    ACT_FOCUS_PREV,
+    ACT_ZOOM,
+    ACT_UP,
+    ACT_DOWN,
+    ACT_PAGE_UP,
+    ACT_PAGE_DOWN,
+    ACT_TOP,
+    ACT_BOTTOM,
+    ACT_DETAIL,
+    ACT_FILTER,
+    ACT_HELP,
+    ACT_THEME,
+    ACT_ASK,
+    ACT_WAR_ROOM,
+    ACT_PAUSE,
+    ACT_CLOSE,
+    ACT_REDRAW,
+    ACT_QUIT,
+};
+
+struct binding {
+    int keys[4]; /* 0-terminated */
+    int arg;
+    enum action act;
+    const char *label; /* as shown in help and hints */
+    const char *help;
+    const char *hint; /* short form for the status line, NULL: not hinted */
+};
+
+#define CTRL(c) ((c)&0x1f)
+#define KEY_ESC 27
+
+static const struct binding bindings[] = {
+    {{'\t'}, 0, ACT_FOCUS_NEXT, "Tab", "focus the next panel", "focus"},
+    {{KEY_BTAB}, 0, ACT_FOCUS_PREV, "Shift-Tab", "focus the previous panel", NULL},
+    {{'1'}, P_PIPELINE, ACT_ZOOM, "1", "zoom Pipeline stages (again: back)", NULL},
+    {{'2'}, P_SLO, ACT_ZOOM, "2", "zoom Error budget & SLO burn (again: back)", NULL},
+    {{'3'}, P_KEVENTS, ACT_ZOOM, "3", "zoom eBPF event stream (again: back)", NULL},
+    {{'4'}, P_COPILOT, ACT_ZOOM, "4", "zoom Copilot suggestions (again: back)", "1-4 zoom"},
+    {{KEY_UP, 'k'}, 0, ACT_UP, "Up k", "previous row / scroll up", NULL},
+    {{KEY_DOWN, 'j'}, 0, ACT_DOWN, "Down j", "next row / scroll down", "j/k move"},
+    {{KEY_PPAGE, CTRL('b')}, 0, ACT_PAGE_UP, "PgUp Ctrl-B", "page up", NULL},
+    {{KEY_NPAGE, CTRL('f')}, 0, ACT_PAGE_DOWN, "PgDn Ctrl-F", "page down", NULL},
+    {{'g', KEY_HOME}, 0, ACT_TOP, "g Home", "first row (newest)", NULL},
+    {{'G', KEY_END}, 0, ACT_BOTTOM, "G End", "last row", NULL},
+    {{'\n', '\r', KEY_ENTER}, 0, ACT_DETAIL, "Enter", "detail of the selected row", "Enter detail"},
+    {{'/'}, 0, ACT_FILTER, "/", "filter the focused panel (PCRE2; empty clears)", "/ filter"},
+    {{'?'}, 0, ACT_HELP, "?", "this help", "? help"},
+    {{'t'}, 0, ACT_THEME, "t", "next theme", "t theme"},
+    {{'a'}, 0, ACT_ASK, "a", "ask the copilot about the selected item", "a ask"},
+    {{'w'}, 0, ACT_WAR_ROOM, "w", "war-room mode (large numbers, timeline)", "w war-room"},
+    {{' '}, 0, ACT_PAUSE, "Space", "pause / resume the eBPF event stream", "Space pause"},
+    {{KEY_ESC}, 0, ACT_CLOSE, "Esc", "close help, detail or zoom", NULL},
+    {{CTRL('l')}, 0, ACT_REDRAW, "Ctrl-L", "repaint the whole screen", NULL},
+    {{'q'}, 0, ACT_QUIT, "q", "quit (in help or detail: close)", "q quit"},
+};
+#define NBINDINGS ((int)(sizeof bindings / sizeof bindings[0]))
+
+static const struct binding *lookup(int key)
+{
+    for (int i = 0; i < NBINDINGS; i++)
+        for (int k = 0; k < 4 && bindings[i].keys[k]; k++)
+            if (bindings[i].keys[k] == key)
+                return &bindings[i];
+    return NULL;
+}
+
+static struct panel_view *focused(struct ui *u)
+{
+    return &u->views[u->focus];
+}
+
+static void move_sel(struct ui *u, int delta)
+{
+    if (u->overlay == OV_DETAIL) {
+        u->detail_top += delta;
+        if (u->detail_top < 0)
+            u->detail_top = 0;
+        return;
+    }
+    struct panel_view *v = focused(u);
+    v->sel += delta;
+    if (v->sel >= v->nrows)
+        v->sel = v->nrows - 1;
+    if (v->sel < 0)
+        v->sel = 0;
+}
+
+static void set_filter(struct ui *u, const char *text)
+{
+    struct panel_view *v = focused(u);
+    const struct panel_class *pc = u->panels[u->focus];
+    if (!pc->filterable) {
+        ui_message(u, "%s: no filter here", pc->title);
+        return;
+    }
+    if (!*text) {
+        if (v->re)
+            pcre2_code_free(v->re);
+        if (v->md)
+            pcre2_match_data_free(v->md);
+        v->re = NULL;
+        v->md = NULL;
+        v->filter[0] = 0;
+        ui_message(u, "%s: filter cleared", pc->title);
+        return;
+    }
+    int errcode;
+    PCRE2_SIZE erroff;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_CASELESS, &errcode, &erroff, NULL);
+    if (!re) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(errcode, msg, sizeof msg);
+        ui_message(u, "invalid regex at offset %zu: %s (filter unchanged)", (size_t)erroff,
+                   (const char *)msg);
+        return;
+    }
+    if (v->re)
+        pcre2_code_free(v->re);
+    if (v->md)
+        pcre2_match_data_free(v->md);
+    v->re = re;
+    v->md = pcre2_match_data_create_from_pattern(re, NULL);
+    snprintf(v->filter, sizeof v->filter, "%s", text);
+    v->sel = v->top = 0;
+    ui_message(u, "%s: filter /%s/", pc->title, v->filter);
+}
+
+static void edit_key(struct ui *u, int key)
+{
+    if (key == KEY_ESC) {
+        u->editing = false;
+        ui_message(u, "filter unchanged");
+    } else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+        u->editing = false;
+        set_filter(u, u->edit);
+    } else if (key == KEY_BACKSPACE || key == 127 || key == CTRL('h')) {
+        /* Remove one whole UTF-8 character. */
+        while (u->edit_len > 0 && ((unsigned char)u->edit[--u->edit_len] & 0xc0) == 0x80)
+            ;
+        u->edit[u->edit_len] = 0;
+    } else if (key == CTRL('u')) {
+        u->edit_len = 0;
+        u->edit[0] = 0;
+    } else if (key >= 0x20 && key < 0x100 && key != 0x7f && u->edit_len < (int)sizeof u->edit - 1) {
+        u->edit[u->edit_len++] = (char)key;
+        u->edit[u->edit_len] = 0;
+    }
+    u->input_dirty = true;
+}
+
+static void cycle_theme(struct ui *u)
+{
+    for (int tries = 0; tries < theme_cycle_len; tries++) {
+        u->theme_idx = (u->theme_idx + 1) % theme_cycle_len;
+        char err[400];
+        struct theme t;
+        if (theme_load(&t, theme_cycle[u->theme_idx], err, sizeof err) == 0) {
+            u->theme = t;
+            ui_theme_apply(u);
+            ui_message(u, "theme: %s%s", t.name,
+                       u->depth == DEPTH_MONO ? " (monochrome terminal or NO_COLOR)" : "");
+            return;
+        }
+        ui_message(u, "%s", err);
+    }
+}
+
+static void mouse(struct ui *u)
+{
+    MEVENT m;
+    if (getmouse(&m) != OK)
+        return;
+    int target = -1;
+    for (int i = 0; i < P_COUNT; i++) {
+        struct rect r = u->views[i].r;
+        if (r.h > 0 && m.y >= r.y && m.y < r.y + r.h && m.x >= r.x && m.x < r.x + r.w)
+            target = i;
+    }
+    if (m.bstate & BUTTON4_PRESSED) {
+        if (target >= 0)
+            u->focus = target;
+        move_sel(u, -3);
+    } else if (m.bstate & (BUTTON5_PRESSED | (BUTTON4_PRESSED << 6))) {
+        if (target >= 0)
+            u->focus = target;
+        move_sel(u, 3);
+    } else if (m.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED)) {
+        if (target < 0 || u->overlay != OV_NONE)
+            return;
+        u->focus = target;
+        struct panel_view *v = &u->views[target];
+        int row = m.y - v->row_y0;
+        if (row >= 0 && v->top + row < v->nrows && target != P_COPILOT)
+            v->sel = v->top + row;
+    }
+}
+
+static void toggle_zoom(struct ui *u, int panel)
+{
+    u->zoom = u->zoom == panel ? -1 : panel;
+    u->focus = panel;
+    ui_layout(u);
+}
+
+static void run_action(struct ui *u, const struct binding *b)
+{
+    struct panel_view *v = focused(u);
+    int page = v->body_h > 1 ? v->body_h - 1 : 1;
+    switch (b->act) {
+    case ACT_FOCUS_NEXT:
+    case ACT_FOCUS_PREV:
+        u->focus = (u->focus + (b->act == ACT_FOCUS_NEXT ? 1 : P_COUNT - 1)) % P_COUNT;
+        if (u->zoom >= 0)
+            u->zoom = u->focus;
+        ui_layout(u);
+        break;
+    case ACT_ZOOM:
+        toggle_zoom(u, b->arg);
+        break;
+    case ACT_UP:
+        move_sel(u, -1);
+        break;
+    case ACT_DOWN:
+        move_sel(u, 1);
+        break;
+    case ACT_PAGE_UP:
+        move_sel(u, -page);
+        break;
+    case ACT_PAGE_DOWN:
+        move_sel(u, page);
+        break;
+    case ACT_TOP:
+        move_sel(u, -1000000);
+        break;
+    case ACT_BOTTOM:
+        move_sel(u, 1000000);
+        break;
+    case ACT_DETAIL:
+        if (u->overlay == OV_DETAIL)
+            u->overlay = OV_NONE;
+        else
+            ui_open_detail(u);
+        break;
+    case ACT_FILTER:
+        if (!u->panels[u->focus]->filterable) {
+            ui_message(u, "%s: no filter here", u->panels[u->focus]->title);
+            break;
+        }
+        u->editing = true;
+        snprintf(u->edit, sizeof u->edit, "%s", v->filter);
+        u->edit_len = (int)strlen(u->edit);
+        break;
+    case ACT_HELP:
+        u->overlay = u->overlay == OV_HELP ? OV_NONE : OV_HELP;
+        break;
+    case ACT_THEME:
+        cycle_theme(u);
+        break;
+    case ACT_ASK:
+        ui_ask_copilot(u);
+        break;
+    case ACT_WAR_ROOM:
+        u->war_room = !u->war_room;
+        break;
+    case ACT_PAUSE:
+        u->paused = !u->paused;
+        if (u->paused) {
+            struct ring *r = &u->a->engine.kevents;
+            int n = ring_count(r);
+            u->paused_seq = n ? ((const struct kevent *)ring_at(r, n - 1))->seq : 0;
+        }
+        ui_message(u, "eBPF stream %s", u->paused ? "paused (Space resumes)" : "resumed");
+        break;
+    case ACT_CLOSE:
+        if (u->overlay != OV_NONE)
+            u->overlay = OV_NONE;
+        else if (u->war_room)
+            u->war_room = false;
+        else if (u->zoom >= 0)
+            toggle_zoom(u, u->zoom);
+        break;
+    case ACT_REDRAW:
+        clearok(curscr, TRUE);
+        break;
+    case ACT_QUIT:
+        if (u->overlay != OV_NONE)
+            u->overlay = OV_NONE;
+        else
+            u->quit = true;
+        break;
+    }
+}
+
+void ui_key(struct ui *u, int key)
+{
+    u->input_dirty = true;
+    if (u->editing) {
+        edit_key(u, key);
+        return;
+    }
+    if (key == KEY_MOUSE) {
+        mouse(u);
+        return;
+    }
+    if (key == KEY_RESIZE) {
+        ui_layout(u);
+        return;
+    }
+    const struct binding *b = lookup(key);
+    if (b)
+        run_action(u, b);
+}
+
+void ui_draw_help(struct ui *u, struct rect r)
+{
+    for (int i = 0; i < r.h; i++)
+        ui_fill(u, r.y + i, r.x, r.w, ROLE_TEXT);
+    int y = r.y;
+    ui_text(u, y++, r.x + 1, r.w - 1, ROLE_ACCENT, "Keys (? or Esc closes)");
+    int col_w = r.w >= 100 ? r.w / 2 : r.w;
+    int per_col = r.h - 2;
+    if (per_col < 1)
+        return;
+    for (int i = 0; i < NBINDINGS; i++) {
+        int col = i / per_col, row = i % per_col;
+        int x = r.x + 1 + col * col_w;
+        if (x >= r.x + r.w)
+            break;
+        int w = col_w - 1;
+        ui_text(u, y + row, x, 12, ROLE_ACCENT, bindings[i].label);
+        ui_text(u, y + row, x + 13, w - 13, ROLE_TEXT, bindings[i].help);
+    }
+    if (r.h > NBINDINGS + 3 || r.w >= 100)
+        ui_text(u, r.y + r.h - 1, r.x + 1, r.w - 1, ROLE_DIM,
+                "Mouse: click focuses a panel and selects a row; the wheel scrolls.");
+}
+
+void ui_key_hints(struct ui *u, char *out, size_t outlen)
+{
+    size_t o = 0;
+    out[0] = 0;
+    if (u->war_room) {
+        snprintf(out, outlen, " WAR ROOM  w back  t theme  q quit");
+        return;
+    }
+    for (int i = 0; i < NBINDINGS && o + 1 < outlen; i++)
+        if (bindings[i].hint)
+            o += (size_t)snprintf(out + o, outlen - o, " %s ", bindings[i].hint);
+    struct panel_view *v = focused(u);
+    if (v->filter[0] && o + 1 < outlen)
+        snprintf(out + o, outlen - o, " | filter /%s/", v->filter);
+}

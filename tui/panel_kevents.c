@@ -1,0 +1,264 @@
+/* eBPF event stream: newest kernel events, rate sparklines, drops, pause. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ui.h"
+
+#define SPARK_BUCKETS 12
+#define SPARK_SPAN_MS 60000
+
+static const char *const sev_label[] = {"INFO", "WARN", "CRIT"};
+
+static enum ui_role sev_role(enum severity s)
+{
+    return s == SEV_CRITICAL ? ROLE_CRIT : s == SEV_WARNING ? ROLE_WARN : ROLE_DIM;
+}
+
+static const char *kind_name(int k)
+{
+    return k >= 0 && k < KEV_KIND_COUNT ? kev_kind_names[k] : "?";
+}
+
+static void row_text(const struct kevent *e, char *out, size_t len)
+{
+    snprintf(out, len, "%s %s %s %s %s %s %s %s", kind_name(e->kind),
+             severity_names[e->severity <= SEV_CRITICAL ? e->severity : 0], e->comm, e->path,
+             e->pod, e->rule, e->title, e->daddr);
+}
+
+static bool visible(struct ui *u, const struct kevent *e)
+{
+    return !u->paused || e->seq <= u->paused_seq;
+}
+
+/* Ring indices of the events shown, newest first. */
+static int collect(struct ui *u, struct panel_view *v, int *idx, int max)
+{
+    struct ring *r = &u->a->engine.kevents;
+    int n = 0;
+    for (int i = ring_count(r) - 1; i >= 0 && n < max; i--) {
+        const struct kevent *e = ring_at(r, i);
+        if (!visible(u, e))
+            continue;
+        if (v->re) {
+            char text[1024];
+            row_text(e, text, sizeof text);
+            if (!ui_filter_pass(v, text))
+                continue;
+        }
+        idx[n++] = i;
+    }
+    return n;
+}
+
+static void detail_of(const struct kevent *e, char *out, size_t len)
+{
+    if (e->kind == KEV_GAP) {
+        snprintf(out, len, "lost %" PRIu64 " events (ring full)", e->lost);
+    } else if (e->title[0]) {
+        snprintf(out, len, "%s%s%s", e->title, e->path[0] ? "  " : "", e->path);
+    } else if (e->kind == KEV_CONNECT || e->kind == KEV_ACCEPT || e->kind == KEV_RESET ||
+               e->kind == KEV_RETRANSMIT) {
+        snprintf(out, len, "%s:%d -> %s:%d", e->saddr, e->sport, e->daddr, e->dport);
+    } else if (e->kind == KEV_EXIT) {
+        snprintf(out, len, "exit %d", e->ret);
+    } else {
+        snprintf(out, len, "%s %s", e->path, e->args);
+    }
+}
+
+static void draw_row(struct ui *u, const struct kevent *e, int y, struct rect r, bool sel)
+{
+    enum ui_role base = sel ? ROLE_SELECT : ROLE_TEXT;
+    ui_fill(u, y, r.x, r.w, base);
+    int x = r.x, end = r.x + r.w;
+    char clock[16];
+    ui_fmt_clock(clock, sizeof clock, e->time);
+    if (r.w >= 60) {
+        x += ui_text(u, y, x, 9, sel ? base : ROLE_DIM, clock) + 1;
+    }
+    int sev = e->severity <= SEV_CRITICAL ? (int)e->severity : 0;
+    ui_text(u, y, x, 4, sel ? base : sev_role((enum severity)sev), sev_label[sev]);
+    x += 5;
+    ui_text(u, y, x, 8, base, kind_name(e->kind));
+    x += 9;
+    /* Who: the pod when attributed, else the process. */
+    char who[256];
+    if (e->kind == KEV_GAP)
+        snprintf(who, sizeof who, "-");
+    else if (e->pod[0])
+        snprintf(who, sizeof who, "%s %s", e->pod, e->comm);
+    else
+        snprintf(who, sizeof who, "%s[%u]", e->comm, e->pid);
+    int who_w = r.w >= 120 ? 40 : r.w >= 80 ? 26 : 16;
+    if (end - x < who_w)
+        who_w = end - x;
+    ui_text(u, y, x, who_w - 1, base, who);
+    x += who_w;
+    if (end - x <= 1)
+        return;
+    char det[512];
+    detail_of(e, det, sizeof det);
+    enum ui_role dr = e->kind == KEV_GAP ? ROLE_CRIT : base;
+    x += ui_text(u, y, x, end - x, sel ? base : dr, det);
+    if (e->rule[0] && end - x > 6)
+        ui_textf(u, y, x + 1, end - x - 1, sel ? base : ROLE_ACCENT, "[%s]", e->rule);
+}
+
+/* Rates per kind over the last minute of engine time, as sparklines. */
+static int draw_rates(struct ui *u, struct rect r)
+{
+    struct ring *ring = &u->a->engine.kevents;
+    double b[KEV_KIND_COUNT][SPARK_BUCKETS];
+    int total[KEV_KIND_COUNT] = {0};
+    memset(b, 0, sizeof b);
+    int64_t now = engine_now(&u->a->engine);
+    for (int i = ring_count(ring) - 1; i >= 0; i--) {
+        const struct kevent *e = ring_at(ring, i);
+        int64_t age = now - e->time;
+        if (age >= SPARK_SPAN_MS)
+            break;
+        if (age < 0 || e->kind >= KEV_KIND_COUNT || e->kind == KEV_GAP)
+            continue;
+        int bucket = SPARK_BUCKETS - 1 - (int)(age * SPARK_BUCKETS / SPARK_SPAN_MS);
+        b[e->kind][bucket] += 1;
+        total[e->kind]++;
+    }
+    int x = r.x + 1, end = r.x + r.w;
+    bool any = false;
+    for (int k = 0; k < KEV_KIND_COUNT; k++) {
+        if (!total[k])
+            continue;
+        char label[48];
+        snprintf(label, sizeof label, "%s %.1f/s", kev_kind_names[k],
+                 total[k] * 1000.0 / SPARK_SPAN_MS);
+        int need = (int)strlen(label) + SPARK_BUCKETS + 3;
+        if (x + need > end)
+            break;
+        x += ui_text(u, r.y, x, end - x, ROLE_DIM, label) + 1;
+        ui_sparkline(u, r.y, x, b[k], SPARK_BUCKETS, ROLE_CHART);
+        x += SPARK_BUCKETS + 2;
+        any = true;
+    }
+    if (!any)
+        ui_text(u, r.y, r.x + 1, r.w - 1, ROLE_DIM, "no kernel events in the last minute");
+    return 1;
+}
+
+static void kevents_draw(struct ui *u, struct panel_view *v, struct rect r)
+{
+    static int idx[KEVENT_RING_CAP];
+    int used = 0;
+    if (r.h >= 4) {
+        used = draw_rates(u, r);
+    }
+    int n = collect(u, v, idx, KEVENT_RING_CAP);
+    v->nrows = n;
+    struct rect body = {r.y + used, r.x, r.h - used, r.w};
+    if (n == 0) {
+        const char *msg = ring_count(&u->a->engine.kevents) ? "no events match the filter"
+                                                            : "no kernel events yet";
+        ui_text(u, body.y, body.x + 1, body.w - 1, ROLE_DIM, msg);
+        return;
+    }
+    ui_view_clamp(v, body.h);
+    struct ring *ring = &u->a->engine.kevents;
+    for (int i = 0; i < body.h && v->top + i < n; i++) {
+        int k = v->top + i;
+        draw_row(u, ring_at(ring, idx[k]), body.y + i, body, k == v->sel);
+    }
+}
+
+static const struct kevent *selected(struct ui *u, struct panel_view *v)
+{
+    static int idx[KEVENT_RING_CAP];
+    int n = collect(u, v, idx, KEVENT_RING_CAP);
+    return v->sel >= 0 && v->sel < n ? ring_at(&u->a->engine.kevents, idx[v->sel]) : NULL;
+}
+
+static bool kevents_detail(struct ui *u, struct panel_view *v, struct buf *out)
+{
+    const struct kevent *e = selected(u, v);
+    if (!e)
+        return false;
+    char clock[16];
+    ui_fmt_clock(clock, sizeof clock, e->time);
+    buf_printf(out, "Kernel event #%" PRIu64 " at %s UTC\n", e->seq, clock);
+    buf_printf(out, "kind %s  severity %s\n", kind_name(e->kind),
+               severity_names[e->severity <= SEV_CRITICAL ? e->severity : 0]);
+    if (e->title[0])
+        buf_printf(out, "title: %s\n", e->title);
+    if (e->rule[0])
+        buf_printf(out, "rule: %s\n", e->rule);
+    buf_printf(out, "process: %s  pid %u  ppid %u  uid %u\n", e->comm, e->pid, e->ppid, e->uid);
+    if (e->path[0])
+        buf_printf(out, "path: %s\n", e->path);
+    if (e->args[0])
+        buf_printf(out, "args: %s\n", e->args);
+    if (e->daddr[0])
+        buf_printf(out, "connection: %s:%d -> %s:%d\n", e->saddr, e->sport, e->daddr, e->dport);
+    buf_printf(out, "result: %d\n", e->ret);
+    buf_printf(out, "pod: %s\ncontainer: %s\nnode: %s\ncgroup: %" PRIu64 "\n",
+               e->pod[0] ? e->pod : "(host)", e->container[0] ? e->container : "-",
+               e->node[0] ? e->node : "(this host)", e->cgroup_id);
+    if (e->kind == KEV_GAP)
+        buf_printf(out, "lost: %" PRIu64 " events\n", e->lost);
+    if (e->simulated)
+        buf_printf(out, "(simulated)\n");
+    return true;
+}
+
+static bool kevents_subject(struct ui *u, struct panel_view *v, char *kind, size_t kindlen,
+                            char *key, size_t keylen)
+{
+    const struct kevent *e = selected(u, v);
+    if (!e)
+        return false;
+    if (e->pod[0]) {
+        snprintf(kind, kindlen, "pod");
+        snprintf(key, keylen, "%s", e->pod);
+    } else {
+        snprintf(kind, kindlen, "kevent");
+        snprintf(key, keylen, "%" PRIu64, e->seq);
+    }
+    return true;
+}
+
+static void kevents_title_extra(struct ui *u, char *out, size_t len)
+{
+    struct table *t = engine_table(&u->a->engine, T_KSTATS);
+    uint64_t drops = 0;
+    double pct = 0;
+    for (int i = 0; i < t->count; i++) {
+        const struct kstats *k = table_row(t, i);
+        drops += k->ring_drops;
+        if (k->drop_pct_1s > pct)
+            pct = k->drop_pct_1s;
+    }
+    size_t o = 0;
+    out[0] = 0;
+    if (u->paused) {
+        struct ring *r = &u->a->engine.kevents;
+        uint64_t newer = 0;
+        int n = ring_count(r);
+        if (n) {
+            const struct kevent *last = ring_at(r, n - 1);
+            newer = last->seq > u->paused_seq ? last->seq - u->paused_seq : 0;
+        }
+        o += (size_t)snprintf(out + o, len - o, " PAUSED (+%" PRIu64 " new)", newer);
+    }
+    if (drops && o < len)
+        snprintf(out + o, len - o, " DROPS %" PRIu64 " (%.1f%% 1s)", drops, pct);
+}
+
+const struct panel_class kevents_panel = {
+    .title = "eBPF event stream",
+    .short_title = "eBPF",
+    .dirty_mask = DIRTY_KEVENTS | (1u << T_KSTATS),
+    .draw = kevents_draw,
+    .detail = kevents_detail,
+    .subject = kevents_subject,
+    .title_extra = kevents_title_extra,
+    .filterable = true,
+};

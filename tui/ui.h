@@ -1,0 +1,167 @@
+/* Internal state of the curses front end, shared by its files only.
+ *
+ * Shape (after htop): each panel is one file with a small vtable
+ * (struct panel_class); the screen (tui.c) owns layout, focus, overlays and
+ * the frame discipline; keys.c holds the one key table; draw.c the few
+ * primitives every panel uses. Panels read engine tables and draw; they
+ * never know about sources. */
+#ifndef LOOKOUT_UI_H
+#define LOOKOUT_UI_H
+
+#include <curses.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "app.h"
+#include "buf.h"
+#include "theme.h"
+
+struct rect {
+    int y, x, h, w;
+};
+
+enum { P_PIPELINE, P_SLO, P_KEVENTS, P_COPILOT, P_COUNT };
+
+/* Per-panel view state: selection, scroll and filter. */
+struct panel_view {
+    struct rect r;    /* whole panel incl. title bar, h == 0 when hidden */
+    int sel;          /* selected row (index into the panel's visible rows) */
+    int top;          /* first row shown */
+    int nrows;        /* rows after filtering, from the last draw */
+    int body_h;       /* rows of body space in the last draw */
+    int row_y0;       /* screen row of the first list row (mouse selection) */
+    pcre2_code *re;   /* filter, NULL for none */
+    char filter[128]; /* its source text */
+    pcre2_match_data *md;
+};
+
+struct ui;
+struct panel_class {
+    const char *title;
+    const char *short_title;
+    uint32_t dirty_mask; /* engine dirty bits that change what it shows */
+    /* Draws the body (below the title bar) into r; sets v->nrows. */
+    void (*draw)(struct ui *u, struct panel_view *v, struct rect r);
+    /* Detail view text of the selected row (plain, unsanitised: the detail
+     * view sanitises each line); false when nothing is selected. */
+    bool (*detail)(struct ui *u, struct panel_view *v, struct buf *out);
+    /* Copilot subject of the selected row; false when none. */
+    bool (*subject)(struct ui *u, struct panel_view *v, char *kind, size_t kindlen, char *key,
+                    size_t keylen);
+    /* Extra text for the title bar (PAUSED, DROPS ...), may be NULL. */
+    void (*title_extra)(struct ui *u, char *out, size_t outlen);
+    bool filterable;
+};
+
+extern const struct panel_class pipeline_panel, slo_panel, kevents_panel, copilot_panel;
+
+enum overlay { OV_NONE, OV_HELP, OV_DETAIL };
+
+struct ui {
+    struct app *a;
+    SCREEN *scr;
+    FILE *tty_in, *tty_out;
+    int tty_fd;
+    int sig_fd;
+    int rows, cols;
+    bool utf8; /* the locale is UTF-8: Unicode glyphs, braille */
+    enum color_depth depth;
+    struct theme theme;
+    int theme_idx; /* in theme_cycle, -1 for a custom file */
+    int role_attr[ROLE_COUNT];
+
+    const struct panel_class *panels[P_COUNT];
+    struct panel_view views[P_COUNT];
+    int focus;
+    int zoom; /* panel shown full screen, -1 for none */
+    enum overlay overlay;
+    struct buf detail; /* detail view text */
+    int detail_top;
+    char detail_title[96];
+    bool war_room;
+
+    /* eBPF pause: events after this seq are held back while paused. */
+    bool paused;
+    uint64_t paused_seq;
+
+    /* Line editor for the '/' filter. */
+    bool editing;
+    char edit[128];
+    int edit_len;
+
+    char message[200];
+    int64_t message_until; /* mono ms */
+
+    /* Frame discipline. */
+    uint32_t dirty;     /* merged engine dirty bits not drawn yet */
+    bool input_dirty;   /* a key, resize or overlay change: draw now */
+    int64_t last_frame; /* mono ms */
+    struct loop_timer *frame_timer;
+    int64_t refresh_ms;
+    int frames;      /* frames drawn */
+    int frames_max;  /* --frames, 0 = unlimited */
+    int read_errors; /* consecutive failed terminal reads */
+    bool quit;
+    int exit_code;
+    char asked[160]; /* T_COPILOT key of the last `a` question, "" for none */
+};
+
+/* ---- draw.c ---- */
+/* Attribute of a theme role (colour pair + attributes). */
+int ui_attr(struct ui *u, enum ui_role role);
+/* Writes untrusted text at (y, x), clipped to w cells; returns cells used. */
+int ui_text(struct ui *u, int y, int x, int w, enum ui_role role, const char *text);
+/* printf then ui_text. */
+int ui_textf(struct ui *u, int y, int x, int w, enum ui_role role, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* Fills w cells at (y, x) with blanks in a role's colours. */
+void ui_fill(struct ui *u, int y, int x, int w, enum ui_role role);
+/* A budget bar of w cells, frac in [0, 1]. */
+void ui_bar(struct ui *u, int y, int x, int w, double frac, enum ui_role full);
+/* A sparkline of n values scaled to their maximum, one cell each. */
+void ui_sparkline(struct ui *u, int y, int x, const double *v, int n, enum ui_role role);
+/* A line chart of n values in [lo, hi] over a h x w box (braille when UTF-8). */
+void ui_chart(struct ui *u, struct rect r, const float *v, int n, double lo, double hi);
+/* Short durations: "42s", "4m12s", "3h12m", "2d4h". */
+void ui_fmt_dur(char *out, size_t outlen, int64_t ms);
+/* Engine time as HH:MM:SS (UTC). */
+void ui_fmt_clock(char *out, size_t outlen, int64_t ms);
+/* Glyph for a job status (UTF-8 or ASCII) and its role. */
+const char *ui_job_glyph(struct ui *u, int status);
+enum ui_role ui_job_role(int status);
+/* Applies a panel's filter to a row's text; true when it passes. */
+bool ui_filter_pass(struct panel_view *v, const char *text);
+/* Keeps sel/top valid for nrows rows in h lines. */
+void ui_view_clamp(struct panel_view *v, int h);
+void ui_message(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- color.c ---- */
+void ui_colors_init(struct ui *u);
+void ui_theme_apply(struct ui *u);
+
+/* ---- header.c ---- */
+void ui_draw_header(struct ui *u, int y);
+void ui_draw_status(struct ui *u, int y);
+
+/* ---- keys.c ---- */
+/* Handles one key (or KEY_MOUSE / KEY_RESIZE). */
+void ui_key(struct ui *u, int key);
+/* The help overlay, drawn from the key table. */
+void ui_draw_help(struct ui *u, struct rect r);
+/* The key hints of the status line. */
+void ui_key_hints(struct ui *u, char *out, size_t outlen);
+
+/* ---- warroom.c ---- */
+void ui_draw_war_room(struct ui *u, struct rect r);
+
+/* ---- tui.c ---- */
+void ui_open_detail(struct ui *u);
+void ui_ask_copilot(struct ui *u);
+void ui_layout(struct ui *u);
+/* The incident the copilot panel shows (open, most recently updated). */
+const struct incident *ui_current_incident(struct ui *u);
+
+#endif
