@@ -6,9 +6,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
+#include "agent_source.h"
 #include "buf.h"
+#include "copilot_config.h"
 #include "kernel_config.h"
+#include "kube_services.h"
+#include "kube_source.h"
 #include "pipeline.h"
+#include "prometheus.h"
+#include "slo_config.h"
+#include "slo_spec.h"
 #include "rules.h"
 
 static int check_general(const struct ynode *section, char *err, size_t errlen);
@@ -20,20 +28,20 @@ static const struct {
     config_check_fn check;
 } sections[] = {
     {"general", check_general},
-    {"services", NULL},
-    {"slos", NULL},
-    {"slo_specs", NULL},
-    {"prometheus", NULL},
-    {"alerting", NULL},
-    {"kubernetes", NULL},
+    {"services", kube_check_services},
+    {"slos", slo_config_check_slos},
+    {"slo_specs", slo_config_check_specs},
+    {"prometheus", prom_config_check},
+    {"alerting", slo_config_check_alerting},
+    {"kubernetes", kube_check_config},
     {"gitlab", gitlab_check_config},
     {"github", github_check_config},
     {"pipelines", pipeline_check_config},
-    {"copilot", NULL},
+    {"copilot", copilot_config_check},
     {"kernel", kernel_config_check},
     {"rules", rules_config_check},
-    {"agents", NULL},
-    {"agent", NULL},
+    {"agents", agents_config_check},
+    {"agent", agent_config_check},
     {"aiops", NULL},
     {"demo", NULL},
 };
