@@ -16,6 +16,8 @@
 #define MAX_CLIENTS    64
 #define CLIENT_BACKLOG (4u << 20) /* bytes a slow client may lag before events drop */
 #define MAX_RULE_NAMES 64
+#define BACKLOG_EVENTS 256  /* recent events a new client gets first */
+#define HEARTBEAT_MS   5000 /* an empty line, so consoles can tell a dead link */
 
 struct client {
     struct httpd_conn *conn; /* NULL: free slot */
@@ -29,6 +31,8 @@ struct rule_count {
 
 struct agent {
     struct engine *engine;
+    struct loop *loop;
+    struct loop_timer *heartbeat;
     struct httpd *httpd;
     bool stopped;
     char node[NAME_LEN];
@@ -51,6 +55,20 @@ static void client_gone(struct httpd_conn *c, void *ud)
     cl->lost = 0;
 }
 
+/* The newest events first (oldest of them first), then an empty line that
+ * tells the console the backlog is complete. */
+static void send_backlog(struct agent *ag, struct httpd_conn *c)
+{
+    struct ring *r = &ag->engine->kevents;
+    int n = ring_count(r), from = n > BACKLOG_EVENTS ? n - BACKLOG_EVENTS : 0;
+    struct buf b = {0};
+    for (int i = from; i < n; i++)
+        kevent_json_append(&b, ring_at(r, i), ag->node);
+    buf_append(&b, "\n", 1);
+    httpd_stream_write(c, b.data, b.len, CLIENT_BACKLOG);
+    buf_free(&b);
+}
+
 static void route_events(struct httpd_conn *c, const struct httpd_req *r, void *ud)
 {
     struct agent *ag = ud;
@@ -60,6 +78,7 @@ static void route_events(struct httpd_conn *c, const struct httpd_req *r, void *
             ag->clients[i].conn = c;
             ag->clients[i].lost = 0;
             httpd_stream_begin(c, "application/x-ndjson", client_gone, &ag->clients[i]);
+            send_backlog(ag, c);
             return;
         }
     const char *msg = "too many event streams\n";
@@ -120,6 +139,15 @@ static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
         }
         send_to(ag, &ag->clients[i], ev);
     }
+}
+
+static void heartbeat(void *ud)
+{
+    struct agent *ag = ud;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (ag->clients[i].conn)
+            httpd_stream_write(ag->clients[i].conn, "\n", 1, CLIENT_BACKLOG);
+    ag->heartbeat = loop_timer_start(ag->loop, HEARTBEAT_MS, heartbeat, ag);
 }
 
 /* ---- /metrics (Prometheus text format 0.0.4) ---- */
@@ -329,6 +357,8 @@ struct agent *agent_start(struct engine *e, struct loop *l, const struct agent_o
         }
     }
     engine_observe(e, on_kevent, ag);
+    ag->loop = l;
+    ag->heartbeat = loop_timer_start(l, HEARTBEAT_MS, heartbeat, ag);
     return ag;
 }
 
@@ -337,6 +367,7 @@ void agent_stop(struct agent *ag)
     if (!ag || ag->stopped)
         return;
     ag->stopped = true;
+    loop_timer_cancel(ag->loop, ag->heartbeat);
     httpd_free(ag->httpd);
     ag->httpd = NULL;
 }
