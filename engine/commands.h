@@ -3,6 +3,8 @@
 #define LOOKOUT_COMMANDS_H
 
 int cmd_agent(int argc, char **argv);
+int cmd_gate(int argc, char **argv);
+int cmd_slo(int argc, char **argv);
 int cmd_nab(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "demo_internal.h"
+#include "slo.h"
 
 static const struct {
     const char *name, *namespace, *selector;
@@ -41,30 +42,50 @@ static void post_counters(struct engine *e, const struct demo_service *svc)
     engine_sample(e, series, svc->errors_total);
 }
 
-/* The demo's SLOs. Until the SLO engine evaluates them, they are plain rows. */
+/* Thirty days of history before the story, from the same diurnal traffic
+ * without noise, so the burn-down chart and the long windows have data. */
+struct backfill {
+    double rps, error_ratio, step_s;
+    double requests, errors;
+};
+static int backfill_counters(void *ud, int64_t t, double *errors, double *total)
+{
+    struct backfill *b = ud;
+    double n = floor(b->rps * diurnal(t) * b->step_s);
+    b->requests += n;
+    b->errors += floor(n * b->error_ratio + 0.5);
+    *errors = b->errors;
+    *total = b->requests;
+    return 0;
+}
+
+/* The demo's SLOs go through the SLO engine like any configured one. */
 static void demo_slos_init(struct engine *e)
 {
     static const struct {
         const char *name, *service, *description;
         double objective;
+        int svc;
     } slos[] = {
-        {"checkout-availability", "checkout", "checkout requests answered without a 5xx", 0.999},
-        {"payments-availability", "payments", "payments requests answered without a 5xx", 0.9995},
-        {"frontend-availability", "frontend", "pages served without a 5xx", 0.99},
+        {"checkout-availability", "checkout", "checkout requests answered without a 5xx", 0.999, 0},
+        {"payments-availability", "payments", "payments requests answered without a 5xx", 0.9995, 1},
+        {"frontend-availability", "frontend", "pages served without a 5xx", 0.99, 2},
     };
     for (size_t i = 0; i < sizeof(slos) / sizeof(slos[0]); i++) {
-        struct slo row = {.objective = slos[i].objective,
-                          .period_ms = 30LL * 86400000,
-                          .sli = NAN,
-                          .budget_remaining = NAN,
-                          .exhaustion_ms = -1,
-                          .gate_open = true,
-                          .simulated = true};
-        STR_COPY(row.name, slos[i].name);
-        STR_COPY(row.service, slos[i].service);
-        STR_COPY(row.description, slos[i].description);
-        STR_COPY(row.source, "demo");
-        engine_upsert(e, T_SLOS, &row);
+        char errs[96], total[96], err[256];
+        snprintf(errs, sizeof(errs), "demo:%s:errors_total", slos[i].service);
+        snprintf(total, sizeof(total), "demo:%s:requests_total", slos[i].service);
+        struct slo_def def = {.name = slos[i].name, .service = slos[i].service,
+                              .description = slos[i].description,
+                              .objective = slos[i].objective, .period_ms = 30 * MS_DAY,
+                              .errors_series = errs, .total_series = total,
+                              .source = "demo", .simulated = true};
+        if (slo_define(e, &def, err, sizeof(err)) < 0)
+            continue; /* the demo's own table is valid: cannot happen */
+        int svc = slos[i].svc;
+        struct backfill b = {service_specs[svc].base_rps, service_specs[svc].base_error_ratio, 60};
+        slo_backfill_counters(e, slos[i].name, demo_time(0) - 30 * MS_DAY, demo_time(0) - 60000,
+                              60000, backfill_counters, &b);
     }
 }
 

@@ -27,6 +27,8 @@ static const struct command {
     /* {"name", cmd_name, "one line"}, one row per subcommand */
     {"agent", cmd_agent, "node agent: serve kernel events over HTTP"},
     {"nab", cmd_nab, "run an anomaly detector over Numenta Anomaly Benchmark series"},
+    {"gate", cmd_gate, "deploy gate: may a deploy proceed given its SLO (exit 0/1/3)"},
+    {"slo", cmd_slo, "SLO specs (check) and burn rates, budget, alerts (status)"},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,337 @@
+/* Prometheus HTTP API client; see prometheus.h. */
+#include "prometheus.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+
+/* ---- config ---- */
+
+static const char *const prom_keys[] = {"url",      "bearer_token_env", "bearer_token_file",
+                                        "username", "password_env",     "tenant",
+                                        "timeout",  "interval",         NULL};
+
+static int read_secret_file(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+    if (st.st_mode & 077)
+        return snprintf(err, errlen, "%s: secret file must not be readable by others (chmod 600)",
+                        path),
+               -1;
+    size_t len;
+    char *s = read_file(path, 64 * 1024, &len);
+    if (!s)
+        return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
+    while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' '))
+        s[--len] = 0;
+    bool fit = str_copy(out, outlen, s);
+    free(s);
+    if (!fit)
+        return snprintf(err, errlen, "%s: secret too long", path), -1;
+    return 0;
+}
+
+int prom_config_check(const struct ynode *s, char *err, size_t errlen)
+{
+    if (s->type != Y_MAP)
+        return yerr(s, err, errlen, "prometheus: expected a mapping");
+    if (ycheck_keys(s, prom_keys, err, errlen) < 0)
+        return -1;
+    char url[512] = "";
+    if (yget_str(s, "url", url, sizeof(url), err, errlen) < 0)
+        return -1;
+    if (!url[0])
+        return yerr(s, err, errlen, "prometheus: url is required");
+    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+        return yerr(ymap_get(s, "url"), err, errlen,
+                    "prometheus.url must start with http:// or https://");
+    int64_t ms;
+    if (yget_duration(s, "timeout", &ms, err, errlen) < 0 ||
+        yget_duration(s, "interval", &ms, err, errlen) < 0)
+        return -1;
+    char tmp[512];
+    if (yget_str(s, "bearer_token_env", tmp, sizeof(tmp), err, errlen) < 0 ||
+        yget_str(s, "bearer_token_file", tmp, sizeof(tmp), err, errlen) < 0 ||
+        yget_str(s, "username", tmp, sizeof(tmp), err, errlen) < 0 ||
+        yget_str(s, "password_env", tmp, sizeof(tmp), err, errlen) < 0 ||
+        yget_str(s, "tenant", tmp, sizeof(tmp), err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+int prom_config_load(struct prom_config *c, const struct ynode *s, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    const char *env = getenv("LOOKOUT_PROMETHEUS_TOKEN");
+    if (env)
+        STR_COPY(c->bearer, env);
+    env = getenv("LOOKOUT_PROMETHEUS_PASSWORD");
+    if (env)
+        STR_COPY(c->password, env);
+    if (!s)
+        return 0;
+    if (prom_config_check(s, err, errlen) < 0)
+        return -1;
+    char name[256] = "", path[512] = "";
+    int64_t ms;
+    yget_str(s, "url", c->url, sizeof(c->url), err, errlen);
+    yget_str(s, "username", c->username, sizeof(c->username), err, errlen);
+    yget_str(s, "tenant", c->tenant, sizeof(c->tenant), err, errlen);
+    if (yget_duration(s, "timeout", &ms, err, errlen) == 1)
+        c->timeout_ms = (long)ms;
+    if (yget_duration(s, "interval", &ms, err, errlen) == 1)
+        c->interval_ms = (long)ms;
+    if (yget_str(s, "bearer_token_env", name, sizeof(name), err, errlen) == 1) {
+        env = getenv(name);
+        if (!env)
+            return yerr(ymap_get(s, "bearer_token_env"), err, errlen,
+                        "environment variable %s is not set", name);
+        STR_COPY(c->bearer, env);
+    }
+    if (yget_str(s, "bearer_token_file", path, sizeof(path), err, errlen) == 1 &&
+        read_secret_file(path, c->bearer, sizeof(c->bearer), err, errlen) < 0)
+        return -1;
+    if (yget_str(s, "password_env", name, sizeof(name), err, errlen) == 1) {
+        env = getenv(name);
+        if (!env)
+            return yerr(ymap_get(s, "password_env"), err, errlen,
+                        "environment variable %s is not set", name);
+        STR_COPY(c->password, env);
+    }
+    return 0;
+}
+
+/* ---- queries ---- */
+
+bool prom_expand_window(const char *tmpl, const char *window, char *out, size_t outlen)
+{
+    struct buf b = {0};
+    const char *p = tmpl;
+    while (*p) {
+        const char *open = strstr(p, "{{");
+        if (!open) {
+            buf_puts(&b, p);
+            break;
+        }
+        const char *q = open + 2;
+        while (*q == ' ')
+            q++;
+        const char *close = strstr(q, "}}");
+        size_t n = strlen(".window");
+        bool match = close && strncmp(q, ".window", n) == 0;
+        if (match)
+            for (const char *r = q + n; r < close; r++)
+                match &= *r == ' ';
+        buf_append(&b, p, (size_t)(open - p));
+        if (match) {
+            buf_puts(&b, window);
+            p = close + 2;
+        } else {
+            buf_puts(&b, "{{");
+            p = open + 2;
+        }
+    }
+    bool fit = str_copy(out, outlen, buf_cstr(&b));
+    buf_free(&b);
+    return fit;
+}
+
+bool prom_ratio_query(const char *error_q, const char *total_q, const char *window, char *out,
+                      size_t outlen)
+{
+    size_t half = outlen / 2;
+    char *e = malloc(half), *t = malloc(half);
+    bool ok = e && t && prom_expand_window(error_q, window, e, half) &&
+              prom_expand_window(total_q, window, t, half);
+    if (ok) {
+        int n = snprintf(out, outlen, "(%s) / (%s)", e, t);
+        ok = n > 0 && (size_t)n < outlen;
+    }
+    free(e);
+    free(t);
+    return ok;
+}
+
+static bool parse_sample(const cJSON *pair, double *v)
+{
+    if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2)
+        return false;
+    const cJSON *s = cJSON_GetArrayItem(pair, 1);
+    if (!cJSON_IsString(s))
+        return false;
+    /* Prometheus writes NaN, +Inf, -Inf; strtod reads them (C locale) */
+    static locale_t c_locale;
+    if (!c_locale)
+        c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    char *end;
+    *v = c_locale ? strtod_l(s->valuestring, &end, c_locale) : strtod(s->valuestring, &end);
+    return end != s->valuestring && !*end;
+}
+
+int prom_parse_instant(const char *body, size_t len, long status, bool truncated, double *value,
+                       char *err, size_t errlen)
+{
+    if (truncated)
+        return snprintf(err, errlen, "response larger than %u bytes", PROM_MAX_BODY), -1;
+    cJSON *j = body ? cJSON_ParseWithLength(body, len) : NULL;
+    if (!j) {
+        if (status < 200 || status > 299)
+            return snprintf(err, errlen, "HTTP %ld without a Prometheus answer", status), -1;
+        return snprintf(err, errlen, "bad JSON in the Prometheus answer"), -1;
+    }
+    int rc = -1;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(data, "resultType");
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(data, "result");
+    if (!cJSON_IsString(st)) {
+        snprintf(err, errlen, "HTTP %ld: answer has no status", status);
+    } else if (strcmp(st->valuestring, "success") != 0) {
+        const cJSON *et = cJSON_GetObjectItemCaseSensitive(j, "errorType");
+        const cJSON *em = cJSON_GetObjectItemCaseSensitive(j, "error");
+        snprintf(err, errlen, "HTTP %ld: %s: %s", status,
+                 cJSON_IsString(et) ? et->valuestring : "error",
+                 cJSON_IsString(em) ? em->valuestring : "(no message)");
+    } else if (status < 200 || status > 299) {
+        snprintf(err, errlen, "HTTP %ld", status);
+    } else if (!cJSON_IsString(type) || !res) {
+        snprintf(err, errlen, "answer has no data.resultType/result");
+    } else if (strcmp(type->valuestring, "vector") == 0) {
+        int n = cJSON_IsArray(res) ? cJSON_GetArraySize(res) : -1;
+        if (n == 0) {
+            *value = NAN; /* no series: no data */
+            rc = 0;
+        } else if (n == 1) {
+            const cJSON *s = cJSON_GetArrayItem(res, 0);
+            if (parse_sample(cJSON_GetObjectItemCaseSensitive(s, "value"), value))
+                rc = 0;
+            else
+                snprintf(err, errlen, "vector sample is not [time, \"value\"]");
+        } else if (n > 1) {
+            snprintf(err, errlen, "query returned %d series, want one (aggregate with sum())", n);
+        } else {
+            snprintf(err, errlen, "vector result is not a list");
+        }
+    } else if (strcmp(type->valuestring, "scalar") == 0) {
+        if (parse_sample(res, value))
+            rc = 0;
+        else
+            snprintf(err, errlen, "scalar result is not [time, \"value\"]");
+    } else {
+        snprintf(err, errlen, "unexpected resultType %.32s for an SLO ratio (want vector)",
+                 type->valuestring);
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
+struct pq {
+    prom_value_fn fn;
+    void *ud;
+    const struct prom_config *c; /* read by configure() inside http_start */
+};
+
+static void on_done(const struct http_result *res, void *ud)
+{
+    struct pq *q = ud;
+    double v = NAN;
+    char err[512];
+    if (res->curl_code != CURLE_OK && !res->truncated) {
+        snprintf(err, sizeof(err), "Prometheus unreachable: %s", res->error);
+        q->fn(q->ud, NAN, err);
+    } else if (prom_parse_instant(res->body, res->body_len, res->status, res->truncated, &v, err,
+                                  sizeof(err)) < 0) {
+        q->fn(q->ud, NAN, err);
+    } else {
+        q->fn(q->ud, v, NULL);
+    }
+    free(q);
+}
+
+static void configure(CURL *easy, void *ud)
+{
+    const struct prom_config *c = ((struct pq *)ud)->c;
+    if (c->username[0]) {
+        curl_easy_setopt(easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(easy, CURLOPT_USERNAME, c->username);
+        curl_easy_setopt(easy, CURLOPT_PASSWORD, c->password);
+    }
+}
+
+static void form_escape(struct buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+            buf_append(b, s, 1);
+        } else {
+            char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+            buf_append(b, e, 3);
+        }
+    }
+}
+
+struct http_req *prom_query(struct http *h, const struct prom_config *c, const char *query,
+                            double at_s, prom_value_fn fn, void *ud)
+{
+    struct pq *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    q->fn = fn;
+    q->ud = ud;
+    q->c = c;
+    struct buf url = {0}, body = {0}, auth = {0}, tenant = {0};
+    buf_puts(&url, c->url);
+    while (url.len && url.data[url.len - 1] == '/')
+        url.data[--url.len] = 0;
+    buf_puts(&url, "/api/v1/query");
+    buf_puts(&body, "query=");
+    form_escape(&body, query);
+    /* integer formatting: the front end runs under the user's LC_NUMERIC */
+    long long ms = (long long)llround(at_s * 1000);
+    buf_printf(&body, "&time=%lld.%03lld", ms / 1000, ms % 1000);
+    const char *headers[4] = {"Content-Type: application/x-www-form-urlencoded"};
+    int nh = 1;
+    if (c->bearer[0]) {
+        buf_printf(&auth, "Authorization: Bearer %s", c->bearer);
+        headers[nh++] = buf_cstr(&auth);
+    }
+    if (c->tenant[0]) {
+        buf_printf(&tenant, "X-Scope-OrgID: %s", c->tenant);
+        headers[nh++] = buf_cstr(&tenant);
+    }
+    struct http_opts o = {
+        .method = "POST",
+        .url = buf_cstr(&url),
+        .headers = headers,
+        .body = buf_cstr(&body),
+        .body_len = body.len,
+        .timeout_ms = c->timeout_ms ? c->timeout_ms : 10000,
+        .max_body = PROM_MAX_BODY,
+        .configure = configure,
+        .on_done = on_done,
+        .ud = q,
+    };
+    struct http_req *r = http_start(h, &o);
+    if (!r)
+        free(q);
+    /* wipe the copy of the token we made */
+    if (auth.data)
+        memset(auth.data, 0, auth.len);
+    buf_free(&url);
+    buf_free(&body);
+    buf_free(&auth);
+    buf_free(&tenant);
+    return r;
+}
