@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent_source.h"
 #include "buf.h"
 #include "demo.h"
 #include "replay.h"
@@ -74,6 +75,8 @@ static int add_sources(struct app *a, char *err, size_t errlen)
     if (a->opt.demo && add_demo(a, err, errlen) < 0)
         return -1;
     /* --- sources: one line per module --- */
+    if (agent_add_sources(a, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
