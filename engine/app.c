@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent_source.h"
+#include "aiops.h"
 #include "buf.h"
 #include "demo.h"
 #include "replay.h"
@@ -88,6 +89,8 @@ static int attach_analysers(struct app *a, char *err, size_t errlen)
     summary_attach(&a->engine);
     /* --- analysers: one line per module --- */
     if (slo_attach(a, err, errlen) < 0)
+        return -1;
+    if (aiops_attach(a, err, errlen) < 0)
         return -1;
     return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "agent.h"
 #include "agent_source.h"
+#include "aiops.h"
 #include "buf.h"
 #include "copilot_config.h"
 #include "kernel_config.h"
@@ -42,7 +43,7 @@ static const struct {
     {"rules", rules_config_check},
     {"agents", agents_config_check},
     {"agent", agent_config_check},
-    {"aiops", NULL},
+    {"aiops", aiops_config_check},
     {"demo", NULL},
 };
 

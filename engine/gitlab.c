@@ -205,6 +205,13 @@ static void list_url(const char *api, const char *project, const char *ref, int 
              per_page, eref);
 }
 
+static void detail_url(const char *api, const char *project, int64_t id, char *out, size_t n)
+{
+    char enc[300];
+    ci_escape(project, enc, sizeof(enc));
+    snprintf(out, n, "%s/projects/%s/pipelines/%lld", api, enc, (long long)id);
+}
+
 static void jobs_url(const char *api, const char *project, int64_t id, char *out, size_t n)
 {
     char enc[300];
@@ -230,6 +237,7 @@ const struct ci_provider gitlab_provider = {
     .auth_header = auth_header,
     .extra_headers = NULL,
     .list_url = list_url,
+    .detail_url = detail_url,
     .jobs_url = jobs_url,
     .list_items = same,
     .jobs_items = same,

@@ -38,7 +38,7 @@ struct resp_hdr {
     int64_t retry_after_ms;      /* -1: not sent */
 };
 
-enum fetch_kind { FETCH_LIST, FETCH_JOBS };
+enum fetch_kind { FETCH_LIST, FETCH_DETAIL, FETCH_JOBS };
 
 struct ci_client {
     struct ci_client_cfg cfg;
@@ -60,6 +60,8 @@ struct ci_client {
     int proj;
     cJSON *list; /* current project's pipelines */
     bool list_fresh;
+    cJSON *detail; /* the current pipeline in full, when the API has that */
+    bool detail_fresh;
     int item;
     bool any_active;
     int project_errors;
@@ -300,6 +302,8 @@ static void reset_fetch(struct ci_client *c)
 static void abort_cycle(struct ci_client *c)
 {
     reset_fetch(c);
+    cJSON_Delete(c->detail);
+    c->detail = NULL;
     cJSON_Delete(c->list);
     c->list = NULL;
 }
@@ -356,9 +360,7 @@ static void project_error(struct ci_client *c, const char *fmt, const char *deta
     char msg[TEXT_LEN];
     snprintf(msg, sizeof(msg), fmt, c->cfg.projects[c->proj].id, detail);
     STR_COPY(c->cycle_err, msg);
-    reset_fetch(c);
-    cJSON_Delete(c->list);
-    c->list = NULL;
+    abort_cycle(c);
     c->proj++;
     next_project(c);
 }
@@ -404,6 +406,16 @@ static void fetch_done(struct ci_client *c);
 static void take_page(struct ci_client *c, const char *body)
 {
     cJSON *doc = cJSON_Parse(body);
+    if (c->kind == FETCH_DETAIL) {
+        if (!cJSON_IsObject(doc)) {
+            cJSON_Delete(doc);
+            project_error(c, "project %s: %s", "a pipeline that is not a JSON object");
+            return;
+        }
+        c->detail = doc;
+        fetch_done(c);
+        return;
+    }
     const cJSON *items = doc ? items_of(c, doc) : NULL;
     if (!cJSON_IsArray(items)) {
         cJSON_Delete(doc);
@@ -585,6 +597,13 @@ static void apply_item(struct ci_client *c, const cJSON *item, const cJSON *jobs
     }
 }
 
+static void start_jobs(struct ci_client *c, const cJSON *item)
+{
+    char url[URL_LEN];
+    c->cfg.prov->jobs_url(c->cfg.api, c->cfg.projects[c->proj].id, json_id(item), url, sizeof(url));
+    fetch_begin(c, FETCH_JOBS, url);
+}
+
 static void fetch_done(struct ci_client *c)
 {
     if (c->kind == FETCH_LIST) {
@@ -596,10 +615,17 @@ static void fetch_done(struct ci_client *c)
         return;
     }
     const cJSON *item = cJSON_GetArrayItem(c->list, c->item);
+    if (c->kind == FETCH_DETAIL) {
+        c->detail_fresh = c->fresh;
+        start_jobs(c, item);
+        return;
+    }
     const struct pipeline *row = known_row(c, json_id(item));
-    if (c->fresh || c->list_fresh || !row)
-        apply_item(c, item, c->acc);
+    if (c->fresh || c->list_fresh || c->detail_fresh || !row)
+        apply_item(c, c->detail ? c->detail : item, c->acc);
     reset_fetch(c);
+    cJSON_Delete(c->detail);
+    c->detail = NULL;
     c->item++;
     next_item(c);
 }
@@ -638,10 +664,15 @@ static void next_item(struct ci_client *c)
         if (!json_id(item))
             continue;
         if (needs_jobs(c, item, status)) {
-            char url[URL_LEN];
-            c->cfg.prov->jobs_url(c->cfg.api, c->cfg.projects[c->proj].id, json_id(item), url,
-                                  sizeof(url));
-            fetch_begin(c, FETCH_JOBS, url);
+            c->detail_fresh = false;
+            if (c->cfg.prov->detail_url) {
+                char url[URL_LEN];
+                c->cfg.prov->detail_url(c->cfg.api, c->cfg.projects[c->proj].id, json_id(item), url,
+                                        sizeof(url));
+                fetch_begin(c, FETCH_DETAIL, url);
+            } else {
+                start_jobs(c, item);
+            }
             return;
         }
     }

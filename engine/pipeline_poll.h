@@ -30,6 +30,8 @@ struct ci_provider {
     const char *const *extra_headers; /* NULL-terminated, may be NULL */
     void (*list_url)(const char *api, const char *project, const char *ref, int per_page, char *out,
                      size_t n);
+    /* The single pipeline (more fields than the list), or NULL when the list has them all. */
+    void (*detail_url)(const char *api, const char *project, int64_t id, char *out, size_t n);
     void (*jobs_url)(const char *api, const char *project, int64_t id, char *out, size_t n);
     const cJSON *(*list_items)(const cJSON *body); /* the array of pipelines/runs */
     const cJSON *(*jobs_items)(const cJSON *body); /* the array of jobs */

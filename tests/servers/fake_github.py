@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""A loopback GitHub Actions REST API for Lookout's pipeline tests (stdlib only).
+
+Serves GET /repos/{owner}/{repo}/actions/runs and .../runs/{id}/jobs from
+real recorded api.github.com payloads in $SHARED/fixtures/ci (PyGithub replay
+data): the four runs of github-workflow-runs-list-mixed (3 success, 1
+failure) plus the in-progress run of github-run-get-in-progress, and jobs
+copied from github-run-jobs-completed-with-steps. The failure run gets one
+failed job with a failed step (no recording has one; see SOURCES.md), the
+running run has a running step and a queued production deploy job.
+Bearer/token auth ("Bad credentials" 401 otherwise), Link pagination,
+X-RateLimit-* headers; ETag/304, 429, 5xx and slow answers come from
+ci_fake_base.py.
+"""
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ci_fake_base import Api, iso, serve  # noqa: E402
+
+
+class GitHub(Api):
+    limit = 5000
+
+    def __init__(self, args):
+        super().__init__(args)
+        fx = args.fixtures
+        with open(os.path.join(fx, "github-workflow-runs-list-mixed.body.json")) as f:
+            self.runs = json.load(f)["workflow_runs"]
+        with open(os.path.join(fx, "github-run-get-in-progress.body.json")) as f:
+            self.runs.insert(0, json.load(f))
+        with open(os.path.join(fx, "github-run-jobs-completed-with-steps.body.json")) as f:
+            self.job_tpl = json.load(f)["jobs"]
+        self.jobs = {r["id"]: self.make_jobs(r) for r in self.runs}
+        self.step = 0
+
+    def make_jobs(self, run):
+        jobs = copy.deepcopy(self.job_tpl)
+        for i, j in enumerate(jobs):
+            j["id"] = run["id"] * 10 + i
+            j["run_id"] = run["id"]
+            j["head_sha"] = run["head_sha"]
+        if run["conclusion"] == "failure":
+            jobs[1]["conclusion"] = "failure"
+            jobs[1]["steps"][4]["conclusion"] = "failure"
+            for s in jobs[1]["steps"][5:]:
+                s["conclusion"] = "skipped"
+        if run["status"] == "in_progress":
+            jobs[1]["status"], jobs[1]["conclusion"], jobs[1]["completed_at"] = (
+                "in_progress", None, None)
+            jobs[1]["steps"][4].update(status="in_progress", conclusion=None, completed_at=None)
+            for s in jobs[1]["steps"][5:]:
+                s.update(status="queued", conclusion=None, started_at=None, completed_at=None)
+            for j in jobs[2:]:
+                j.update(status="queued", conclusion=None, started_at=j["created_at"],
+                         completed_at=None, steps=[])
+            deploy = copy.deepcopy(jobs[-1])
+            deploy.update(id=run["id"] * 10 + 9, name="deploy-production", status="queued",
+                          conclusion=None, completed_at=None, steps=[])
+            jobs.append(deploy)
+        return jobs
+
+    def authorized(self, headers):
+        auth = headers.get("Authorization", "")
+        for prefix in ("Bearer ", "token "):
+            if auth.startswith(prefix):
+                return auth[len(prefix):] == self.token
+        return False
+
+    def unauthorized(self):
+        return 401, {"message": "Bad credentials",
+                     "documentation_url": "https://docs.github.com/rest"}, {}
+
+    def rate_headers(self, remaining, reset):
+        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": str(reset), "X-RateLimit-Used": str(self.limit - remaining),
+                "X-RateLimit-Resource": "core"}
+
+    def advance(self):
+        """The running run completes successfully."""
+        run = self.runs[0]
+        now = time.time()
+        run.update(status="completed", conclusion="success", updated_at=iso(now, False))
+        for j in self.jobs[run["id"]]:
+            j.update(status="completed", conclusion="success", completed_at=iso(now, False))
+            for s in j["steps"]:
+                s.update(status="completed", conclusion="success")
+
+    def route(self, h, u, q):
+        parts = u.path.split("/")
+        # /repos/<o>/<r>/actions/runs[/<id>/jobs]
+        if len(parts) < 6 or parts[1] != "repos" or parts[4:6] != ["actions", "runs"]:
+            return 404, {"message": "Not Found"}, {}
+        if len(parts) == 6:
+            runs = sorted(self.runs, key=lambda r: r["created_at"], reverse=True)
+            if "branch" in q:
+                runs = [r for r in runs if r["head_branch"] == q["branch"][0]]
+            return h.page(u, q, runs, lambda chunk, total: {"total_count": total,
+                                                             "workflow_runs": chunk})
+        if len(parts) == 8 and parts[7] == "jobs" and parts[6].isdigit():
+            jobs = self.jobs.get(int(parts[6]))
+            if jobs is None:
+                return 404, {"message": "Not Found"}, {}
+            return h.page(u, q, jobs, lambda chunk, total: {"total_count": total, "jobs": chunk})
+        return 404, {"message": "Not Found"}, {}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--token", default=os.environ.get("CI_FAKE_TOKEN", ""))
+    ap.add_argument("--per-page-max", type=int, default=100)
+    shared = os.environ.get("SHARED") or os.path.join(os.path.dirname(__file__), "../../../shared")
+    ap.add_argument("--fixtures", default=os.path.join(shared, "fixtures", "ci"))
+    args = ap.parse_args()
+    serve(GitHub(args), args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
