@@ -8,6 +8,7 @@
 #include "aiops.h"
 #include "buf.h"
 #include "demo.h"
+#include "pipeline.h"
 #include "replay.h"
 #include "slo.h"
 #include "summary.h"
@@ -77,6 +78,8 @@ static int add_sources(struct app *a, char *err, size_t errlen)
         return -1;
     /* --- sources: one line per module --- */
     if (agent_add_sources(a, err, errlen) < 0)
+        return -1;
+    if (pipeline_add_sources(a, err, errlen) < 0)
         return -1;
     return 0;
 }
