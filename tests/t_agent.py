@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Node agents through the real binary: two `lookout agent` processes on
+loopback and a console (`lookout --once --json`) listing both in its config.
+
+As root with kernel events available, the agents serve real kernel events
+and the test execs a marker process that both agents must report; otherwise
+the agents serve the demo's simulated kernel events (the reason is printed).
+Also: bearer token (401 without it, /healthz open), Prometheus /metrics
+accepted by promtool when it is installed, a killed agent shows as failed in
+a new console while the other still delivers, and an over-long request head
+is refused without harming the server."""
+import json, os, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request, urllib.error
+
+LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(os.path.dirname(__file__), "..", "build", "asan", "lookout")
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok  ", name)
+    else:
+        failed += 1
+        print("FAIL", name, detail)
+
+
+def wait_for(pred, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    return pred()
+
+
+def http_get(port, path, token=None, timeout=5, limit=None):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path))
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read(limit) if limit else r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+class Agent:
+    def __init__(self, tmp, node, demo, token_file=None, port=0):
+        self.node, self.tmp = node, tmp
+        self.port_file = os.path.join(tmp, node + ".port")
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
+        args = [LOOKOUT, "agent", "--listen", "127.0.0.1:%d" % port, "--node", node,
+                "--port-file", self.port_file, "--config", os.path.join(tmp, "empty.yaml")]
+        if demo:
+            args += ["--demo", "--no-kernel"]
+        if token_file:
+            args += ["--token-file", token_file]
+        self.log = open(os.path.join(tmp, node + ".log"), "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.port = wait_for(self._port, 20)
+
+    def _port(self):
+        if self.proc.poll() is not None:
+            return None
+        try:
+            with open(self.port_file) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+def console(tmp, agents, token_file):
+    cfg = os.path.join(tmp, "console.yaml")
+    with open(cfg, "w") as f:
+        f.write("agents:\n")
+        for a in agents:
+            f.write("  - name: %s\n    url: http://127.0.0.1:%d\n" % (a.node, a.port))
+            if token_file:
+                f.write("    token_file: %s\n" % token_file)
+    out = subprocess.run([LOOKOUT, "--once", "--json", "--no-kernel", "--timeout", "10",
+                          "--config", cfg], capture_output=True, timeout=60)
+    try:
+        return json.loads(out.stdout), out
+    except ValueError:
+        return None, out
+
+
+def sources(snap):
+    rows = snap.get("sources", []) if snap else []
+    if isinstance(rows, dict):
+        rows = rows.get("rows", [])
+    return {r.get("name"): r for r in rows}
+
+
+def kevents(snap):
+    rows = snap.get("kevents", []) if snap else []
+    if isinstance(rows, dict):
+        rows = rows.get("rows", rows.get("items", []))
+    return rows
+
+
+def kernel_available(tmp):
+    """Root and an agent whose kernel source synced."""
+    if os.geteuid() != 0:
+        return False, "not root"
+    probe = Agent(tmp, "probe", demo=False)
+    ok = False
+    if probe.port:
+        def up():
+            st, body = http_get(probe.port, "/metrics")
+            return st == 200 and b'lookout_source_up{name="kernel",kind="kernel"} 1' in body
+        ok = bool(wait_for(up, 15))
+    probe.stop()
+    return ok, "" if ok else "the kernel source did not sync in an agent (see probe.log)"
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="lookout-t-agent-")
+    with open(os.path.join(tmp, "empty.yaml"), "w") as f:
+        f.write("general: {}\n")
+    token_file = os.path.join(tmp, "token")
+    token = "t0ken-" + os.urandom(8).hex()
+    with open(token_file, "w") as f:
+        f.write(token + "\n")
+    os.chmod(token_file, 0o600)
+
+    real, why = kernel_available(tmp)
+    print("mode:", "real kernel events" if real else "demo kernel events (%s)" % why)
+    a = Agent(tmp, "node-a", demo=not real, token_file=token_file)
+    b = Agent(tmp, "node-b", demo=not real, token_file=token_file)
+    check("agents listen", a.port and b.port)
+    if not (a.port and b.port):
+        print("%d passed, %d failed" % (passed, failed + 1))
+        return 1
+
+    # auth: token needed everywhere but /healthz
+    st, _ = http_get(a.port, "/metrics")
+    check("no token -> 401", st == 401, st)
+    st, _ = http_get(a.port, "/metrics", token="wrong")
+    check("wrong token -> 401", st == 401, st)
+    st, body = http_get(a.port, "/healthz")
+    check("healthz open", st == 200 and body == b"ok\n", (st, body))
+
+    marker = "lookout-agent-marker-%d" % os.getpid()
+    if real:
+        # both agents watch this host's kernel: each must report the marker exec
+        def marked(agent):
+            subprocess.run(["/bin/sh", "-c", "exec /bin/true " + marker])
+            st, body = http_get(agent.port, "/metrics", token=token)
+            return st == 200 and b'lookout_agent_events_total{kind="exec",severity="info"} 0' not in body
+        wait_for(lambda: marked(a) and marked(b), 15)
+    else:
+        def has_events(agent):
+            st, body = http_get(agent.port, "/metrics", token=token)
+            return st == 200 and any(l.startswith("lookout_agent_events_total") and not l.endswith(" 0")
+                                     for l in body.decode().splitlines())
+        wait_for(lambda: has_events(a) and has_events(b), 20)
+
+    snap, out = console(tmp, [a, b], token_file)
+    check("console snapshot parses", snap is not None, out.stderr[-500:])
+    src = sources(snap)
+    check("both agent sources synced",
+          src.get("agent:node-a", {}).get("state") == "synced" and
+          src.get("agent:node-b", {}).get("state") == "synced",
+          {k: v.get("state") for k, v in src.items()})
+    ev = kevents(snap)
+    nodes = {e.get("node") for e in ev}
+    check("events from both nodes, tagged", {"node-a", "node-b"} <= nodes, nodes)
+    if real:
+        for n in ("node-a", "node-b"):
+            hits = [e for e in ev if e.get("node") == n and e.get("kind") == "exec" and marker in e.get("args", "")]
+            check("marker exec from %s" % n, len(hits) >= 1, len(hits))
+
+    # metrics: Prometheus text format
+    st, body = http_get(a.port, "/metrics", token=token)
+    text = body.decode()
+    check("metrics served", st == 200 and "lookout_agent_events_total{kind=" in text, st)
+    check("metrics count stream clients", "lookout_agent_stream_clients" in text)
+    if shutil.which("promtool"):
+        p = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
+        bad = [l for l in (p.stdout + p.stderr).decode().splitlines() if "error" in l.lower()]
+        check("promtool accepts /metrics", not bad and p.returncode in (0, 3), (p.returncode, bad[:3]))
+
+    # a raw event stream: JSON lines with Tetragon-style names
+    s = socket.create_connection(("127.0.0.1", b.port), timeout=5)
+    s.sendall(("GET /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % token).encode())
+    data = b""
+    end = time.time() + 10
+    while b'"node_name"' not in data and time.time() < end:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    check("events stream is chunked", b"Transfer-Encoding: chunked" in data.split(b"\r\n\r\n")[0])
+    line = next((l for l in data.split(b"\n") if l.startswith(b"{")), b"")
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        obj = {}
+    check("event line has process + node_name", "process" in obj and obj.get("node_name") == "node-b", line[:200])
+
+    # hostile request heads: too long, garbage; the server survives
+    s = socket.create_connection(("127.0.0.1", b.port), timeout=5)
+    s.sendall(b"GET /" + b"A" * 9000 + b" HTTP/1.1\r\n")
+    resp = s.recv(4096)
+    s.close()
+    check("over-long head -> 431", resp.startswith(b"HTTP/1.1 431"), resp[:40])
+    s = socket.create_connection(("127.0.0.1", b.port), timeout=5)
+    s.sendall(b"BREW /coffee HTCPCP/1.0\r\n\r\n")
+    resp = s.recv(4096)
+    s.close()
+    check("garbage request -> 4xx", resp.startswith(b"HTTP/1.1 4"), resp[:40])
+    st, _ = http_get(b.port, "/healthz")
+    check("server alive after bad requests", st == 200)
+
+    # kill A: a fresh console sees it failed, B still delivers
+    a.stop(signal.SIGKILL)
+    snap, out = console(tmp, [a, b], token_file)
+    src = sources(snap)
+    check("killed agent not synced", src.get("agent:node-a", {}).get("state") in ("failed", "stale"),
+          src.get("agent:node-a"))
+    check("other agent still synced", src.get("agent:node-b", {}).get("state") == "synced")
+    check("other agent's events arrive", any(e.get("node") == "node-b" for e in kevents(snap)))
+
+    # restart A on its port: a console gets it again
+    a2 = Agent(tmp, "node-a", demo=not real, token_file=token_file, port=a.port)
+    check("agent restarts on its port", a2.port == a.port, (a2.port, a.port))
+    if not real:
+        wait_for(lambda: has_events(a2), 20)
+    else:
+        subprocess.run(["/bin/sh", "-c", "exec /bin/true " + marker])
+    snap, out = console(tmp, [a2, b], token_file)
+    src = sources(snap)
+    check("restarted agent synced again", src.get("agent:node-a", {}).get("state") == "synced",
+          src.get("agent:node-a"))
+
+    rc_b = b.stop()
+    check("agent exits cleanly on SIGTERM", rc_b == 0, rc_b)
+    a2.stop()
+    if failed:
+        for n in ("node-a", "node-b", "probe"):
+            p = os.path.join(tmp, n + ".log")
+            if os.path.exists(p):
+                print("--- %s.log" % n)
+                print(open(p).read()[-2000:])
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
