@@ -8,6 +8,7 @@
 #include "aiops.h"
 #include "buf.h"
 #include "demo.h"
+#include "kernel_source.h"
 #include "pipeline.h"
 #include "replay.h"
 #include "slo.h"
@@ -77,6 +78,8 @@ static int add_sources(struct app *a, char *err, size_t errlen)
     if (a->opt.demo && add_demo(a, err, errlen) < 0)
         return -1;
     /* --- sources: one line per module --- */
+    if (kernel_source_add(a, err, errlen) < 0)
+        return -1;
     if (agent_add_sources(a, err, errlen) < 0)
         return -1;
     if (pipeline_add_sources(a, err, errlen) < 0)

@@ -12,6 +12,7 @@
 #include "agent.h"
 #include "app.h"
 #include "commands.h"
+#include "kernel_source.h"
 #include "rules.h"
 
 static void agent_usage(FILE *out)
@@ -63,6 +64,16 @@ static void agent_defaults_from_config(const struct config *c, struct agent_opts
         o->token_file = token;
     if (!o->node && yget_str(s, "node", node, len, err, sizeof(err)) == 1)
         o->node = node;
+}
+
+/* The agent exists for kernel events: add the kernel source unless the app
+ * already did (or --no-kernel / config turned it off). */
+static bool has_kernel_source(const struct app *a)
+{
+    for (int i = 0; i < a->sources.count; i++)
+        if (a->sources.items[i].ops == &kernel_source_ops)
+            return true;
+    return false;
 }
 
 int cmd_agent(int argc, char **argv)
@@ -142,6 +153,11 @@ int cmd_agent(int argc, char **argv)
     static struct app app;
     char err[512];
     if (app_init(&app, &opt, err, sizeof(err)) < 0) {
+        fprintf(stderr, "lookout agent: %s\n", err);
+        app_free(&app);
+        return 2;
+    }
+    if (!has_kernel_source(&app) && kernel_source_add(&app, err, sizeof(err)) < 0) {
         fprintf(stderr, "lookout agent: %s\n", err);
         app_free(&app);
         return 2;
