@@ -621,11 +621,11 @@ static __always_inline bool read_flow(const struct sock *sk, struct flow *f)
     f->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
     f->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
     if (f->family == AF_INET) {
-        BPF_CORE_READ_INTO(f->saddr, sk, __sk_common.skc_rcv_saddr);
-        BPF_CORE_READ_INTO(f->daddr, sk, __sk_common.skc_daddr);
+        bpf_core_read(f->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+        bpf_core_read(f->daddr, 4, &sk->__sk_common.skc_daddr);
     } else if (f->family == AF_INET6) {
-        BPF_CORE_READ_INTO(f->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-        BPF_CORE_READ_INTO(f->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+        bpf_core_read(f->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+        bpf_core_read(f->daddr, 16, &sk->__sk_common.skc_v6_daddr);
     } else {
         return false;
     }

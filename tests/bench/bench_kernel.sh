@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Kernel event stream figures, side by side in one run (a few seconds each):
+#  (a) a bare libbpf ring-buffer consumer (same programs, counts records) vs
+#      Lookout's full path (record -> kevent -> attribution + rules -> engine)
+#      under an unpaced open(/etc/passwd) flood: events/s delivered;
+#  (b) drops with Lookout at 100k events/s (paced opens of /etc/passwd);
+#  (c) slowdown of a getppid loop and an open/close /dev/null loop with
+#      Lookout attached vs detached vs bpftrace on the equivalent tracepoints.
+# Load on CPU 1, consumers on CPU 0 when there are two CPUs.
+set -u
+cd "$(dirname "$0")/../.."
+if [ "$(id -u)" != 0 ]; then
+    echo "skipped: kernel benchmarks need root"
+    exit 0
+fi
+LOOKOUT="${LOOKOUT_REL:-$PWD/lookout}"
+SECS="${BENCH_SECS:-2}"
+B=$(mktemp -d)
+BG=""
+cleanup() {
+    [ -n "$BG" ] && kill "$BG" 2>/dev/null
+    rm -rf "$B"
+}
+trap cleanup EXIT
+
+gcc -O2 -o "$B/kload" tests/bench/kload.c || exit 1
+gcc -O2 -std=c11 -D_GNU_SOURCE -Ibpf -Iengine -Ibuild/bpf -o "$B/kbench" tests/bench/kbench.c \
+    build/rel/bpf/kernel_loader.o build/rel/engine/buf.o -lbpf -lelf -lz || exit 1
+
+if [ "$(nproc)" -ge 2 ]; then CONS="taskset -c 0" LOAD="taskset -c 1"; else CONS="" LOAD=""; fi
+
+# Starts a consumer in the background and waits for its readiness line.
+start_bg() { # file pattern cmd...
+    local file=$1 pat=$2
+    shift 2
+    "$@" >"$file.out" 2>"$file.err" &
+    BG=$!
+    for _ in $(seq 1 300); do
+        grep -q "$pat" "$file.err" "$file.out" 2>/dev/null && return 0
+        kill -0 "$BG" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "   consumer did not start: $(cat "$file.err")"
+    return 1
+}
+stop_bg() {
+    kill -INT "$BG" 2>/dev/null
+    wait "$BG" 2>/dev/null
+    BG=""
+}
+kstat() { # file field -> value from the {"kstats":...} line
+    python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    if l.startswith("{\"kstats\""):
+        k=json.loads(l)["kstats"]; v=k[sys.argv[2]]
+        print(v[2] if isinstance(v,list) else v)' "$1" "$2"
+}
+rate_of() { awk '{print $2}' <<<"$1"; }
+ops_of() { awk '{print $1}' <<<"$1"; }
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.3f}' if b else 'n/a')" "$1" "$2"; }
+
+# ---- (a) ceiling vs full path ----
+start_bg "$B/bare" ready $CONS "$B/kbench" $((SECS + 1)) || exit 1
+load=$($LOAD "$B/kload" passwd "$SECS")
+wait "$BG"
+BG=""
+read -r bare_rec bare_drop <"$B/bare.out"
+bare_el=$(python3 -c "print($(ops_of "$load")/$(rate_of "$load"))")
+bare_rate=$(python3 -c "print(round($bare_rec/$bare_el))")
+
+start_bg "$B/full" ready $CONS "$LOOKOUT" events --count --kinds open || exit 1
+load2=$($LOAD "$B/kload" passwd "$SECS")
+stop_bg
+full_rec=$(sed -n 's/^events: //p' "$B/full.err")
+full_drop=$(kstat "$B/full.out" ring_drops)
+full_el=$(python3 -c "print($(ops_of "$load2")/$(rate_of "$load2"))")
+full_rate=$(python3 -c "print(round(${full_rec:-0}/$full_el))")
+echo "(a) open(/etc/passwd) flood, ${SECS}s, one event per open:"
+echo "    bare libbpf consumer : $bare_rate ev/s delivered, $bare_drop dropped (load $(rate_of "$load") opens/s)"
+echo "    lookout full path    : $full_rate ev/s delivered, $full_drop dropped (load $(rate_of "$load2") opens/s)"
+echo "    full path / ceiling  : $(ratio "$full_rate" "$bare_rate") (target >= 0.5)"
+
+# ---- (b) drops at 100k events/s ----
+start_bg "$B/paced" ready $CONS "$LOOKOUT" events --count || exit 1
+paced=$($LOAD "$B/kload" passwd "$SECS" 100000)
+stop_bg
+echo "(b) 100k opens/s of /etc/passwd for ${SECS}s (rate reached $(rate_of "$paced")/s):"
+echo "    seen $(kstat "$B/paced.out" seen) opens, ring drops $(kstat "$B/paced.out" ring_drops) (target 0)"
+
+# ---- (c) slowdown of syscall loops ----
+BT_PROBES='tracepoint:syscalls:sys_exit_open,tracepoint:syscalls:sys_exit_openat,
+tracepoint:syscalls:sys_exit_openat2,tracepoint:syscalls:sys_exit_creat,
+tracepoint:syscalls:sys_exit_setuid,tracepoint:syscalls:sys_exit_setgid,
+tracepoint:syscalls:sys_exit_setreuid,tracepoint:syscalls:sys_exit_setregid,
+tracepoint:syscalls:sys_exit_setresuid,tracepoint:syscalls:sys_exit_setresgid,
+tracepoint:syscalls:sys_exit_capset,tracepoint:sched:sched_process_exec,
+tracepoint:sched:sched_process_exit,tracepoint:sched:sched_process_fork,
+tracepoint:sock:inet_sock_set_state,tracepoint:tcp:tcp_retransmit_skb,
+tracepoint:oom:mark_victim,tracepoint:cgroup:cgroup_mkdir,tracepoint:cgroup:cgroup_rmdir
+{ @[probe] = count(); }'
+echo "(c) syscall loop rate, ${SECS}s each (ratio to detached; targets: getppid >= 0.95, open/close >= 0.75):"
+for mode in getppid devnull; do
+    base=$(rate_of "$($LOAD "$B/kload" $mode "$SECS")")
+    start_bg "$B/c_$mode" ready $CONS "$LOOKOUT" events --count || exit 1
+    with=$(rate_of "$($LOAD "$B/kload" $mode "$SECS")")
+    stop_bg
+    base2=$(rate_of "$($LOAD "$B/kload" $mode "$SECS")")
+    bt="n/a"
+    if command -v bpftrace >/dev/null; then
+        if start_bg "$B/bt_$mode" Attaching $CONS bpftrace -e "$BT_PROBES"; then
+            bt=$(rate_of "$($LOAD "$B/kload" $mode "$SECS")")
+            stop_bg
+        fi
+    fi
+    detached=$(python3 -c "print(round(($base+$base2)/2))")
+    printf '    %-8s detached %s/s | lookout %s/s (x%s) | bpftrace %s/s (x%s)\n' "$mode" \
+        "$detached" "$with" "$(ratio "$with" "$detached")" "$bt" "$(ratio "$bt" "$detached")"
+done

@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Kernel event stream, ground truth: `lookout events` (real BPF programs on
+this kernel) must report exactly what marker processes did. Needs root; as
+another user it prints why and reports 0 passed, 0 failed."""
+import ctypes
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.environ.get("LOOKOUT_ROOT", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("LOOKOUT") or os.path.join(ROOT, "lookout")
+passed = failed = 0
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def set_comm(name):
+    libc.prctl(15, ctypes.c_char_p(name.encode()), 0, 0, 0)  # PR_SET_NAME
+
+
+def marker(tag):
+    return f"lo{tag}{os.getpid() % 100000}"[:15]
+
+
+class Events:
+    """A running `lookout events`, ready once it said so on stderr."""
+
+    def __init__(self, *args, env=None):
+        self.p = subprocess.Popen([BIN, "events", *args], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=env)
+        self.out = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.ready = self._wait_ready(30)
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.out.append(line)
+
+    def _wait_ready(self, timeout):
+        deadline = time.time() + timeout
+        buf = b""
+        while time.time() < deadline:
+            r, _, _ = select.select([self.p.stderr], [], [], 0.5)
+            if r:
+                chunk = os.read(self.p.stderr.fileno(), 4096)
+                if not chunk:
+                    break
+                buf += chunk
+                if b"ready" in buf:
+                    return True
+                if b"lookout events:" in buf:
+                    break
+            if self.p.poll() is not None:
+                break
+        self.stderr = buf.decode(errors="replace")
+        return False
+
+    def stop(self):
+        """Stops it; returns (events, kstats)."""
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        try:
+            self.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.reader.join(timeout=10)
+        events, kstats = [], None
+        for line in self.out:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if "kstats" in obj:
+                kstats = obj["kstats"]
+            else:
+                events.append(obj)
+        return events, kstats
+
+
+def run_child(fn):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fn()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def test_exec_exit(tmp):
+    name = marker("x")
+    path = os.path.join(tmp, name)
+    shutil.copy("/bin/true", path)
+    ev = Events("--kinds", "exec,exit")
+    check("exec/exit: ready", ev.ready, getattr(ev, "stderr", ""))
+    for _ in range(500):
+        subprocess.run([path, "--marker"], check=True)
+    events, kstats = ev.stop()
+    execs = [e for e in events if e["kind"] == "exec" and e["comm"] == name]
+    exits = [e for e in events if e["kind"] == "exit" and e["comm"] == name]
+    check("exec: exactly 500 marker execs", len(execs) == 500, f"got {len(execs)}")
+    check("exit: exactly 500 marker exits", len(exits) == 500, f"got {len(exits)}")
+    check("exec: filename and args", all(e["path"] == path and e["args"] == f"{path} --marker"
+                                         for e in execs), execs[:1])
+    check("exec: parent is this test", all(e["ppid"] == os.getpid() for e in execs))
+    check("exit: exit code 0", all(e["ret"] == 0 for e in exits))
+    check("exec: exec/exit pids pair up", {e["pid"] for e in execs} == {e["pid"] for e in exits})
+    check("kstats: seen counts exec", kstats and kstats["seen"][0] >= 500, kstats)
+
+
+def test_opens():
+    name = marker("o")
+    ev = Events("--kinds", "open")
+    check("open: ready", ev.ready)
+
+    def opener():
+        set_comm(name)
+        for _ in range(100):
+            os.close(os.open("/etc/passwd", os.O_RDONLY))
+        # near misses: not on the watch list, or a failure other than EACCES
+        for p in ("/etc/hostname", "/etc/passwd-not-there", "/etc/passwdx"):
+            try:
+                os.close(os.open(p, os.O_RDONLY))
+            except OSError:
+                pass
+
+    run_child(opener)
+    events, kstats = ev.stop()
+    opens = [e for e in events if e["kind"] == "open" and e["comm"] == name]
+    check("open: exactly 100 events for /etc/passwd", len(opens) == 100,
+          f"got {len(opens)}: {sorted({e['path'] for e in opens})}")
+    check("open: path, flags and fd", all(e["path"] == "/etc/passwd" and e["ret"] >= 0 and
+                                          e["args"].startswith("O_RDONLY") for e in opens))
+    check("kstats: opens filtered in the kernel", kstats and kstats["filtered"] > 0, kstats)
+
+
+def test_tcp():
+    ev = Events("--kinds", "connect,accept")
+    check("tcp: ready", ev.ready)
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(256)
+    port = srv.getsockname()[1]
+    accepted = []
+
+    def server():
+        for _ in range(200):
+            c, _ = srv.accept()
+            accepted.append(c.getpeername()[1])
+            c.close()
+
+    t = threading.Thread(target=server)
+    t.start()
+    client_ports = []
+    for _ in range(200):
+        c = socket.create_connection(("127.0.0.1", port))
+        client_ports.append(c.getsockname()[1])
+        c.close()
+    t.join()
+    srv.close()
+    events, _ = ev.stop()
+    me = os.getpid()
+    conns = [e for e in events if e["kind"] == "connect" and e["dport"] == port]
+    accs = [e for e in events if e["kind"] == "accept" and e["sport"] == port]
+    check("connect: exactly 200", len(conns) == 200, f"got {len(conns)}")
+    check("accept: exactly 200", len(accs) == 200, f"got {len(accs)}")
+    check("connect: source ports match the client sockets",
+          sorted(e["sport"] for e in conns) == sorted(client_ports))
+    check("accept: peer ports match the client sockets",
+          sorted(e["dport"] for e in accs) == sorted(client_ports))
+    check("connect/accept: attributed to this process (softirq accepts via the socket map)",
+          all(e["pid"] == me and e["ret"] == 0 for e in conns + accs),
+          [(e["kind"], e["pid"], e["comm"]) for e in conns + accs if e["pid"] != me][:3])
+    check("tcp: addresses", all(e["saddr"] == "127.0.0.1" and e["daddr"] == "127.0.0.1"
+                                for e in conns + accs))
+
+
+def test_tcp6():
+    if not socket.has_ipv6:
+        return
+    ev = Events("--kinds", "connect,accept")
+    check("tcp6: ready", ev.ready)
+    try:
+        srv = socket.socket(socket.AF_INET6)
+        srv.bind(("::1", 0))
+    except OSError:
+        ev.stop()
+        return
+    srv.listen(16)
+    port = srv.getsockname()[1]
+    for _ in range(5):
+        c = socket.create_connection(("::1", port))
+        a, _ = srv.accept()
+        a.close()
+        c.close()
+    srv.close()
+    events, _ = ev.stop()
+    conns = [e for e in events if e["kind"] == "connect" and e["dport"] == port]
+    accs = [e for e in events if e["kind"] == "accept" and e["sport"] == port]
+    check("tcp6: 5 connects and 5 accepts on ::1", len(conns) == 5 and len(accs) == 5 and
+          all(e["daddr"] == "::1" and e["saddr"] == "::1" for e in conns + accs),
+          [(e["kind"], e["saddr"], e["daddr"]) for e in conns + accs][:2])
+
+
+def test_priv():
+    name = marker("p")
+    ev = Events("--kinds", "priv")
+    check("priv: ready", ev.ready)
+
+    def become_root():
+        set_comm(name)
+        os.setuid(0)
+
+    run_child(become_root)
+    events, _ = ev.stop()
+    privs = [e for e in events if e["kind"] == "priv" and e["comm"] == name]
+    check("priv: exactly one setuid(0) event", len(privs) == 1, privs)
+    check("priv: fields", privs and privs[0]["path"] == "setuid" and privs[0]["args"] == "0"
+          and privs[0]["ret"] == 0 and privs[0]["uid"] == 0, privs[:1])
+
+
+def test_drops(tmp):
+    name = marker("d")
+    ev = Events("--kinds", "open", "--ring-size", "4KiB")
+    check("drops: ready", ev.ready)
+
+    def flood():
+        set_comm(name)
+        end = time.time() + 1.5
+        while time.time() < end:
+            for _ in range(1000):
+                os.close(os.open("/etc/passwd", os.O_RDONLY))
+
+    run_child(flood)
+    events, kstats = ev.stop()
+    gaps = [e for e in events if e["kind"] == "gap"]
+    lost = sum(e["lost"] for e in gaps)
+    check("drops: counted and non-zero", kstats and kstats["ring_drops"] > 0, kstats)
+    check("drops: shown as GAP rows adding up to the counter",
+          gaps and kstats and lost == kstats["ring_drops"], f"{len(gaps)} gaps, lost {lost}")
+    check("drops: a warning above 10%/s", any(e["severity"] == "warning" for e in gaps))
+
+
+def test_unprivileged():
+    if not shutil.which("setpriv"):
+        return
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "--inh-caps=-all", BIN, "events", "--for", "1"],
+                       capture_output=True, text=True, timeout=30)
+    check("unprivileged: says why, once, and fails", r.returncode == 1 and
+          r.stderr.count("CAP_BPF") == 1, r.stderr)
+
+
+def test_privilege_drop(tmp):
+    env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534")
+    ev = Events("--kinds", "exec", env=env)
+    check("privdrop: ready", ev.ready)
+    status = open(f"/proc/{ev.p.pid}/status").read()
+    capeff = [l for l in status.splitlines() if l.startswith("CapEff")]
+    uid = [l for l in status.splitlines() if l.startswith("Uid")]
+    name = marker("u")
+    path = os.path.join(tmp, name)
+    shutil.copy("/bin/true", path)
+    subprocess.run([path], check=True)
+    events, _ = ev.stop()
+    check("privdrop: CapEff 0 after attach", capeff and capeff[0].split()[1] == "0000000000000000",
+          capeff)
+    check("privdrop: runs as the invoking user", uid and uid[0].split()[1] == "65534", uid)
+    check("privdrop: events still flow", any(e["comm"] == name for e in events))
+
+
+def main():
+    if os.geteuid() != 0:
+        print("skipped: kernel event tests need root (BPF programs)")
+        print("0 passed, 0 failed")
+        return 0
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        print("skipped: this kernel has no BTF")
+        print("0 passed, 0 failed")
+        return 0
+    tmp = tempfile.mkdtemp(prefix="lookout-kernel-")
+    os.chmod(tmp, 0o755)
+    try:
+        only = sys.argv[1] if len(sys.argv) > 1 else ""
+        tests = [("exec", lambda: test_exec_exit(tmp)), ("open", test_opens), ("tcp", test_tcp), ("tcp6", test_tcp6),
+                 ("priv", test_priv), ("drops", lambda: test_drops(tmp)),
+                 ("unpriv", test_unprivileged), ("privdrop", lambda: test_privilege_drop(tmp))]
+        for name, fn in tests:
+            if not only or only == name:
+                fn()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
