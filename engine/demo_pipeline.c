@@ -3,9 +3,11 @@
  * deploy gate while checkout burns its error budget. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "demo_internal.h"
+#include "gitlab.h"
 
 struct demo_job {
     const char *name, *stage;
@@ -88,6 +90,56 @@ static void fill_stages(struct pipeline *p)
         p->status = JOB_RUNNING; /* some stages passed, the next one is queued */
 }
 
+static void add_time(cJSON *o, const char *key, int64_t ms)
+{
+    if (!ms) {
+        cJSON_AddNullToObject(o, key);
+        return;
+    }
+    char iso[40];
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t k = strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(iso + k, sizeof(iso) - k, ".%03dZ", (int)(ms % 1000));
+    cJSON_AddStringToObject(o, key, iso);
+}
+
+/* The demo speaks GitLab's REST shapes (a tag pipeline named by its version,
+ * and its jobs) so its pipelines take the parser the live source uses. */
+static void post_as_gitlab(struct engine *e, const struct pipeline *p)
+{
+    cJSON *pl = cJSON_CreateObject(), *jobs = cJSON_CreateArray();
+    cJSON_AddNumberToObject(pl, "id", (double)p->id);
+    cJSON_AddStringToObject(pl, "status", job_status_names[p->status]);
+    cJSON_AddStringToObject(pl, "ref", p->version);
+    cJSON_AddBoolToObject(pl, "tag", true);
+    cJSON_AddStringToObject(pl, "sha", p->sha);
+    cJSON_AddStringToObject(pl, "web_url", p->web_url);
+    add_time(pl, "created_at", p->created);
+    add_time(pl, "updated_at", p->updated);
+    add_time(pl, "finished_at", p->finished);
+    for (int i = 0; i < p->njobs; i++) {
+        const struct job *j = &p->jobs[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "id", (double)j->id);
+        cJSON_AddStringToObject(o, "name", j->name);
+        cJSON_AddStringToObject(o, "stage", j->stage);
+        cJSON_AddStringToObject(o, "status", job_status_names[j->status]);
+        cJSON_AddBoolToObject(o, "allow_failure", j->allow_failure);
+        add_time(o, "started_at", j->started);
+        add_time(o, "finished_at", j->finished);
+        if (j->environment[0])
+            cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "environment"), "name",
+                                    j->environment);
+        cJSON_AddItemToArray(jobs, o);
+    }
+    char err[128];
+    gitlab_apply_pipeline(e, p->project, pl, jobs, true, err, sizeof(err));
+    cJSON_Delete(pl);
+    cJSON_Delete(jobs);
+}
+
 /* Job times are seconds after `base`; s is the current second on that scale. */
 static void put_pipeline(struct engine *e, const char *project, int64_t id, const char *sha,
                          const char *version, const struct demo_job *jobs, int njobs, int64_t s,
@@ -134,7 +186,7 @@ static void put_pipeline(struct engine *e, const char *project, int64_t id, cons
                 p.finished = p.jobs[i].finished;
         p.updated = p.finished;
     }
-    engine_upsert(e, T_PIPELINES, &p);
+    post_as_gitlab(e, &p);
 }
 
 /* Earlier pipelines, so failure ratio and durations have a history. */
