@@ -1,0 +1,97 @@
+"""Synthetic counters with a known error profile, for the SLO tests.
+
+One sample per 60 s for 80 h from T0 = 2024-01-01T00:00:00Z, counters from 0.
+myservice: 6000 requests/min; errors/min 3 (h 0-72, burn 0.5 at 99.9%),
+180 (h 72-73, burn 30), 3 (h 73-76), 60 (h 76-80, burn 10).
+idlesvc never moves (its ratios are 0/0 = NaN: no data).
+"""
+
+T0 = 1704067200
+STEP = 60
+HOURS = 80
+
+
+def errors_per_min(minute):
+    h = minute / 60
+    if 72 <= h < 73:
+        return 180
+    if 76 <= h < 80:
+        return 60
+    return 3
+
+
+def series():
+    """Yields (t, ok_total, err_total) for myservice."""
+    ok = err = 0
+    for m in range(HOURS * 60 + 1):
+        yield T0 + m * STEP, ok, err
+        e = errors_per_min(m)
+        err += e
+        ok += 6000 - e
+
+
+def write_openmetrics(path):
+    with open(path, "w") as f:
+        f.write("# TYPE http_requests counter\n")
+        rows = list(series())
+        for code, idx in (("200", 1), ("500", 2)):
+            for r in rows:
+                f.write('http_requests_total{job="myservice",code="%s"} %d %d\n' % (code, r[idx], r[0]))
+        for r in rows:
+            f.write('http_requests_total{job="idlesvc",code="200"} 0 %d\n' % r[0])
+        f.write("# EOF\n")
+
+
+SLOTH_SPEC = """version: "prometheus/v1"
+service: "myservice"
+labels:
+  owner: "sre"
+slos:
+  - name: "requests-availability"
+    objective: 99.9
+    description: "Common SLO based on availability for HTTP request responses."
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{job="myservice",code=~"(5..|429)"}[{{.window}}]))
+        total_query: sum(rate(http_requests_total{job="myservice"}[{{.window}}]))
+    alerting:
+      name: MyServiceHighErrorRate
+      page_alert:
+        labels:
+          severity: pageteam
+      ticket_alert:
+        labels:
+          severity: slack
+"""
+
+OPENSLO_SPEC = """apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: idlesvc-availability
+spec:
+  service: idlesvc
+  description: a service without traffic
+  budgetingMethod: Occurrences
+  timeWindow:
+    - duration: 30d
+      isRolling: true
+  objectives:
+    - displayName: good
+      target: 0.99
+  indicator:
+    metadata:
+      name: idle-ratio
+    spec:
+      ratioMetric:
+        counter: true
+        good:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{job="idlesvc",code="200"}
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{job="idlesvc"}
+"""

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""SLO engine against a real Prometheus: burn rates per window, budget
+remaining and alert state from `lookout slo status --prometheus` must agree
+with Prometheus's own evaluation of the equivalent PromQL (relative error
+< 1e-6); `lookout gate` exit codes; Prometheus stopped mid-test; malformed
+answers from a loopback server. Prometheus is always killed at the end."""
+import atexit
+import http.server
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import slo_synth  # noqa: E402
+
+ROOT = os.environ.get("LOOKOUT_ROOT", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(ROOT, "build/asan/lookout")
+if not os.access(LOOKOUT, os.X_OK):
+    LOOKOUT = os.environ.get("LOOKOUT_REL") or os.path.join(ROOT, "lookout")
+
+passed = failed = 0
+procs = []
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+def cleanup():
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+atexit.register(cleanup)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def rel_equal(a, b, rel=1e-6):
+    if a is None or b is None:
+        return a is None and b is None
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= rel * max(abs(a), abs(b)) + 1e-300
+
+
+def prom_instant(url, query, t):
+    data = urllib.parse.urlencode({"query": query, "time": "%.3f" % t}).encode()
+    with urllib.request.urlopen(url + "/api/v1/query", data, timeout=10) as r:
+        j = json.load(r)
+    res = j["data"]["result"]
+    if not res:
+        return None
+    return float(res[0]["value"][1])
+
+
+def lookout(*args, timeout=60):
+    env = dict(os.environ, XDG_CONFIG_HOME="/nonexistent", HOME="/nonexistent")
+    return subprocess.run([LOOKOUT, *args], capture_output=True, text=True, timeout=timeout,
+                          env=env)
+
+
+ERR = 'sum(rate(http_requests_total{job="myservice",code=~"(5..|429)"}[%s]))'
+TOT = 'sum(rate(http_requests_total{job="myservice"}[%s]))'
+ERR_INC = 'sum(increase(http_requests_total{job="myservice",code=~"(5..|429)"}[%s]))'
+TOT_INC = 'sum(increase(http_requests_total{job="myservice"}[%s]))'
+B = 1 - 0.999
+PAIRS = [("1h", "5m", 14.4, "page"), ("6h", "30m", 6, "page"), ("1d", "2h", 3, "ticket"),
+         ("3d", "6h", 1, "ticket")]
+
+
+def expected_state(burn):
+    def fires(lw, sw, k):
+        return burn[lw] is not None and burn[sw] is not None and burn[lw] > k * (1 + 1e-9) \
+            and burn[sw] > k * (1 + 1e-9)
+    if any(fires(l, s, k) for l, s, k, sev in PAIRS if sev == "page"):
+        return "page"
+    if any(fires(l, s, k) for l, s, k, sev in PAIRS if sev == "ticket"):
+        return "ticket"
+    return "ok"
+
+
+class BadProm(http.server.BaseHTTPRequestHandler):
+    mode = "badjson"
+
+    def log_message(self, *a):
+        pass
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        status, body = 200, b""
+        m = BadProm.mode
+        if m == "badjson":
+            body = b'{"status":"success","data":{"resultType":"vector","result":[{"metric":{},'
+        elif m == "error":
+            status = 400
+            body = b'{"status":"error","errorType":"bad_data","error":"parse error: unclosed left parenthesis"}'
+        elif m == "matrix":
+            body = b'{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"0.1"]]}]}}'
+        elif m == "huge":
+            body = b'{"status":"success","data":{"resultType":"vector","result":[' + \
+                b'{"metric":{"a":"b"},"value":[1,"0.1"]},' * 150000 + b'{}]}}'
+        elif m == "proxy":
+            status, body = 502, b"<html>bad gateway</html>"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except OSError:
+            pass  # Lookout hangs up on a body past its cap
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="lookout-slo-")
+    try:
+        run(work)
+    finally:
+        cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+def run(work):
+    om = os.path.join(work, "synthetic.om")
+    slo_synth.write_openmetrics(om)
+    data = os.path.join(work, "data")
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", om, data],
+                   check=True, capture_output=True, timeout=60)
+    conf = os.path.join(work, "prometheus.yml")
+    with open(conf, "w") as f:
+        f.write("global:\n  evaluation_interval: 1h\n  scrape_interval: 1h\n")
+    port = free_port()
+    url = "http://127.0.0.1:%d" % port
+    prom = subprocess.Popen(["prometheus", "--config.file=" + conf, "--storage.tsdb.path=" + data,
+                             "--storage.tsdb.retention.time=10y",
+                             "--web.listen-address=127.0.0.1:%d" % port],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(prom)
+    deadline = time.monotonic() + 30
+    ready = False
+    while time.monotonic() < deadline and prom.poll() is None:
+        try:
+            with urllib.request.urlopen(url + "/-/ready", timeout=1) as r:
+                ready = r.status == 200
+        except OSError:
+            pass
+        if ready:
+            break
+        time.sleep(0.1)  # readiness has no event to wait on
+    check(ready, "prometheus ready")
+    if not ready:
+        return
+    spec = os.path.join(work, "sloth.yml")
+    with open(spec, "w") as f:
+        f.write(slo_synth.SLOTH_SPEC)
+    idle = os.path.join(work, "openslo.yml")
+    with open(idle, "w") as f:
+        f.write(slo_synth.OPENSLO_SPEC)
+
+    r = lookout("slo", "check", spec, idle)
+    check(r.returncode == 0 and "myservice-requests-availability" in r.stdout
+          and "idlesvc-availability" in r.stdout and "14.4" in r.stdout, "slo check: " + r.stderr)
+
+    T0 = slo_synth.T0
+    hms = lambda h, m, s=30: T0 + h * 3600 + m * 60 + s  # noqa: E731
+    instants = [hms(71, 0), hms(72, 30), hms(72, 45), hms(73, 5), hms(74, 0), hms(76, 25),
+                hms(76, 45), hms(77, 0), hms(78, 50), hms(79, 30)]
+    states = {}
+    budgets = {}
+    for t in instants:
+        r = lookout("slo", "status", "--prometheus", url, "--slo-spec", spec, "--at", str(t),
+                    "--json")
+        check(r.returncode == 0, "slo status exit %d: %s" % (r.returncode, r.stderr))
+        if r.returncode != 0:
+            continue
+        out = json.loads(r.stdout)
+        slo = out["slos"][0]
+        burn = {}
+        for w in slo["windows"]:
+            name = w["window"]
+            if name == "30d":
+                continue
+            q = "(%s / %s) / (1 - 0.999)" % (ERR % name, TOT % name)
+            want = prom_instant(url, q, t)
+            burn[name] = want
+            check(rel_equal(w["burn_rate"], want), "burn %s at %d: lookout %r prometheus %r" %
+                  (name, t, w["burn_rate"], want))
+            check(rel_equal(w["error_ratio"], want * B), "ratio %s at %d" % (name, t))
+        want_budget = prom_instant(url, "1 - (%s / %s) / (1 - 0.999)" % (ERR_INC % "30d",
+                                                                          TOT_INC % "30d"), t)
+        check(rel_equal(slo["budget_remaining"], want_budget),
+              "budget at %d: lookout %r prometheus %r" % (t, slo["budget_remaining"], want_budget))
+        check(slo["alert"] == expected_state(burn), "alert at %d: %s want %s" %
+              (t, slo["alert"], expected_state(burn)))
+        states[t] = slo["alert"]
+        budgets[t] = slo["budget_remaining"]
+        b1h = slo["windows"][2]["burn_rate"]
+        if slo["exhaustion_s"] is not None and b1h and b1h > 0 and slo["budget_remaining"] > 0:
+            check(rel_equal(slo["exhaustion_s"], slo["budget_remaining"] * 30 * 86400 / b1h, 1e-6),
+                  "time to exhaustion at %d" % t)
+    # hand-checked anchors: burn 23 over 1h at 72:45:30, page/ticket transitions
+    check(states.get(hms(71, 0)) == "ok", "71:00 ok")
+    check(states.get(hms(72, 30)) == "page", "72:30 page")
+    check(states.get(hms(73, 5)) == "ok", "73:05 page reset by the short window")
+    check(states.get(hms(76, 25)) == "page", "76:25 page")
+    check(states.get(hms(78, 50)) == "ticket", "78:50 page off, ticket on")
+    check(abs(budgets.get(hms(71, 0), 0) - 0.5) < 1e-9, "budget 0.5 at 71:00")
+    check(budgets.get(hms(77, 0), 1) <= 0, "budget exhausted by 77:00:30")
+
+    # ---- gate exit codes ----
+    name = "myservice-requests-availability"
+    g = lambda *a: lookout("gate", "--prometheus", url, "--slo-spec", spec,  # noqa: E731
+                           "--slo-spec", idle, *a)
+    r = g("--slo", name, "--at", str(hms(71, 0)))
+    check(r.returncode == 0 and "allow" in r.stderr, "gate allow: %d %s" % (r.returncode, r.stderr))
+    r = g("--slo", name, "--at", str(hms(71, 0)), "--min-budget", "0.6", "--json")
+    j = json.loads(r.stdout or "{}")
+    check(r.returncode == 1 and j.get("decision") == "block" and j.get("ok") is False,
+          "gate min-budget block: %d %s" % (r.returncode, r.stdout))
+    r = g("--slo", name, "--at", str(hms(72, 45)))
+    check(r.returncode == 1 and "page alert firing" in r.stderr, "gate page block: " + r.stderr)
+    r = g("--slo", name, "--at", str(hms(74, 0)), "--policy", "ticket")
+    check(r.returncode in (0, 1), "gate ticket policy runs")
+    r = g("--slo", name, "--at", str(hms(79, 0)))
+    check(r.returncode == 1 and "below" in r.stderr or "firing" in r.stderr,
+          "gate exhausted budget blocks: " + r.stderr)
+    r = g("--slo", "idlesvc-availability", "--at", str(hms(75, 0)), "--json")
+    j = json.loads(r.stdout or "{}")
+    check(r.returncode == 3 and j.get("decision") == "unknown", "gate no data unknown: %d %s" %
+          (r.returncode, r.stderr))
+    r = g("--slo", "idlesvc-availability", "--at", str(hms(75, 0)), "--on-unknown", "allow")
+    check(r.returncode == 0, "on-unknown allow")
+    r = g("--slo", "idlesvc-availability", "--at", str(hms(75, 0)), "--on-unknown", "block")
+    check(r.returncode == 1, "on-unknown block")
+    r = lookout("gate", "--prometheus", url, "--slo-spec", spec)
+    check(r.returncode == 2 and "--slo" in r.stderr, "gate usage error")
+    r = g("--slo", "nope")
+    check(r.returncode == 2 and "unknown SLO" in r.stderr, "gate unknown slo")
+    bad = os.path.join(work, "bad.yml")
+    with open(bad, "w") as f:
+        f.write('version: "prometheus/v1"\nservice: x\nslos:\n  - name: a\n    objective: 120\n'
+                '    sli: {events: {error_query: a, total_query: b}}\n')
+    r = lookout("gate", "--prometheus", url, "--slo-spec", bad, "--slo", "x-a")
+    check(r.returncode == 2 and "bad.yml:5:" in r.stderr, "bad spec file:line: " + r.stderr)
+    r = lookout("slo", "check", bad)
+    check(r.returncode == 2 and "bad.yml:5:" in r.stderr, "slo check bad spec")
+
+    # ---- Prometheus stopped mid-test ----
+    prom.send_signal(signal.SIGKILL)
+    prom.wait()
+    r = g("--slo", name, "--at", str(hms(71, 0)), "--json")
+    j = json.loads(r.stdout or "{}")
+    check(r.returncode == 3 and j.get("decision") == "unknown" and "unreachable" in j.get("reason", ""),
+          "gate with Prometheus down: %d %s" % (r.returncode, r.stderr))
+    r = g("--slo", name, "--at", str(hms(71, 0)), "--on-unknown", "block")
+    check(r.returncode == 1, "Prometheus down, on-unknown block")
+
+    # ---- malformed answers ----
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BadProm)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    burl = "http://127.0.0.1:%d" % srv.server_address[1]
+    want = {"badjson": "bad JSON", "error": "bad_data", "matrix": "resultType matrix",
+            "huge": "larger than", "proxy": "HTTP 502"}
+    for mode, text in want.items():
+        BadProm.mode = mode
+        r = lookout("slo", "status", "--prometheus", burl, "--slo-spec", spec, "--json")
+        ok = r.returncode == 3
+        try:
+            s0 = json.loads(r.stdout)["slos"][0]
+            ok = ok and text in s0.get("error", "") and s0["alert"] == "nodata"
+        except (ValueError, KeyError, IndexError):
+            ok = False
+        check(ok, "malformed %s: rc %d %s %s" % (mode, r.returncode, r.stdout[:300], r.stderr[:300]))
+        r = lookout("gate", "--prometheus", burl, "--slo-spec", spec, "--slo", name)
+        check(r.returncode == 3, "malformed %s gate unknown: %d" % (mode, r.returncode))
+    srv.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
