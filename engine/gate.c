@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "httpd.h"
 
 const char *const gate_decision_names[] = {"allow", "block", "unknown"};
 
@@ -130,4 +131,11 @@ int gate_http_answer(struct engine *e, const char *query, char *json_out, size_t
     char reason[TEXT_LEN];
     enum gate_decision d = gate_decide(row, &o, reason, sizeof(reason));
     return answer(json_out, outlen, 200, d, reason);
+}
+
+void gate_httpd_handler(struct httpd_conn *c, const struct httpd_req *r, void *ud)
+{
+    char body[1024];
+    int status = gate_http_answer(ud, r->query, body, sizeof(body));
+    httpd_respond(c, status, "application/json", body, strlen(body));
 }

@@ -25,4 +25,10 @@ enum gate_decision gate_decide(const struct slo *row, const struct gate_opts *o,
  * a bad query, 404 for an unknown SLO. */
 int gate_http_answer(struct engine *e, const char *query, char *json_out, size_t outlen);
 
+struct httpd_conn;
+struct httpd_req;
+/* An httpd handler for GET /v1/gate (ud: the struct engine *), for any
+ * server on the loop: httpd_route(h, "/v1/gate", gate_httpd_handler, e). */
+void gate_httpd_handler(struct httpd_conn *c, const struct httpd_req *r, void *ud);
+
 #endif

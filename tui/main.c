@@ -28,6 +28,7 @@ static const struct command {
     {"agent", cmd_agent, "node agent: serve kernel events over HTTP"},
     {"nab", cmd_nab, "run an anomaly detector over Numenta Anomaly Benchmark series"},
     {"gate", cmd_gate, "deploy gate: may a deploy proceed given its SLO (exit 0/1/3)"},
+    {"serve", cmd_serve, "headless engine with the deploy gate on HTTP (GET /v1/gate)"},
     {"slo", cmd_slo, "SLO specs (check) and burn rates, budget, alerts (status)"},
     {NULL, NULL, NULL},
 };
