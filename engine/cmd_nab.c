@@ -102,9 +102,15 @@ static int run_file(struct nab_run *r, const char *data, const char *rel, const 
     char folder[1024] = "";
     if (slash)
         snprintf(folder, sizeof(folder), "%.*s", (int)(slash - rel), rel);
-    snprintf(outdir, sizeof(outdir), "%s/%s/%s", r->out, r->detector, folder);
-    snprintf(outpath, sizeof(outpath), "%s/%s_%s", outdir, r->detector, slash ? slash + 1 : rel);
     FILE *out = NULL;
+    if (snprintf(outdir, sizeof(outdir), "%s/%s/%s", r->out, r->detector, folder) >=
+            (int)sizeof(outdir) ||
+        snprintf(outpath, sizeof(outpath), "%s/%s_%s", outdir, r->detector,
+                 slash ? slash + 1 : rel) >= (int)sizeof(outpath)) {
+        fprintf(stderr, "lookout nab: %s: path too long\n", rel);
+        free(text);
+        return -1;
+    }
     if (mkdirs(outdir) < 0 || !(out = fopen(outpath, "w"))) {
         fprintf(stderr, "lookout nab: %s: %s\n", outpath, strerror(errno));
         free(text);

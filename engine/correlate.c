@@ -576,21 +576,24 @@ static void observe(struct engine *e, int table, const void *obj, void *ud)
 
 int64_t corr_incident_start(struct correlator *c, const struct incident *inc)
 {
-    int64_t start = inc->opened;
+    /* The SLO burn, when there is one, is what defines the trouble. */
+    int64_t burn = 0;
     struct table *t = engine_table(c->e, T_SLOS);
     for (int i = 0; i < t->count; i++) {
         const struct slo *o = table_row(t, i);
         if (strcmp(o->service, inc->service) == 0 && o->burn_started > 0 &&
-            o->burn_started < start && o->burn_started >= inc->opened - c->o.lookback_ms)
-            start = o->burn_started;
+            o->burn_started >= inc->opened - c->o.lookback_ms && (!burn || o->burn_started < burn))
+            burn = o->burn_started;
     }
-    for (int i = 0; i < inc->ntimeline; i++) {
-        const struct timeline_entry *te = &inc->timeline[i];
-        bool problem = strcmp(te->kind, "deploy") && strcmp(te->kind, "anomaly") &&
-                       strcmp(te->kind, "incident");
-        if (problem && te->time < start)
-            start = te->time; /* a crash folded in from before the opening */
-    }
+    if (burn)
+        return burn;
+    /* Else the first symptom folded in (CI failures, deploys, anomalies are not symptoms). */
+    static const char *const symptoms[] = {"slo", "pod", "node", "kernel", "deployment", "event"};
+    int64_t start = inc->opened;
+    for (int i = 0; i < inc->ntimeline; i++)
+        for (size_t k = 0; k < sizeof(symptoms) / sizeof(symptoms[0]); k++)
+            if (!strcmp(inc->timeline[i].kind, symptoms[k]) && inc->timeline[i].time < start)
+                start = inc->timeline[i].time;
     return start;
 }
 

@@ -84,31 +84,54 @@ static void view_pods(struct correlator *c, const char *service, struct pod_view
     }
 }
 
+/* Deploys of the service from the deploy window up to shortly after the
+ * start. A pipeline's deploy job and the Deployment rollout it causes are
+ * one change: signals within DEPLOY_SAME_MS of each other are one candidate,
+ * titled by the pipeline's version when there is one. */
+#define DEPLOY_SAME_MS 120000
+#define MAX_DEPLOYS    8
 static void rank_deploys(struct correlator *c, const struct incident *inc, int64_t start,
                          struct ranking *r, const struct pod_view *v)
 {
-    const struct signal *seen[16];
-    int nseen = 0;
+    struct {
+        const struct signal *lead; /* the pipeline signal when there is one */
+        const struct signal *rollout;
+    } d[MAX_DEPLOYS];
+    int nd = 0;
     for (uint64_t age = 0; age < corr_sig_count(c); age++) {
         const struct signal *s = corr_sig_at(c, age);
         if (s->kind != SIG_DEPLOY || strcmp(s->service, inc->service) != 0)
             continue;
         if (s->time > start + AFTER_START_MS || s->time < start - c->o.deploy_window_ms)
             continue;
-        /* One candidate per pipeline/deployment: its latest step before the start. */
+        bool rollout = strncmp(s->reason, "rev ", 4) == 0;
         int j = 0;
-        while (j < nseen && strcmp(seen[j]->subject, s->subject) != 0)
+        while (j < nd &&
+               llabs((d[j].lead ? d[j].lead : d[j].rollout)->time - s->time) > DEPLOY_SAME_MS)
             j++;
-        if (j < nseen || nseen == 16)
-            continue;
-        seen[nseen++] = s;
-        int64_t d = start - s->time;
-        double score = d >= 0 ? 0.55 + 0.4 * exp(-(double)d / DEPLOY_DECAY_MS) : 0.45;
+        if (j == nd) {
+            if (nd == MAX_DEPLOYS)
+                continue;
+            d[nd].lead = d[nd].rollout = NULL;
+            nd++;
+        }
+        /* Newest first: keep the latest step of each (finished over started). */
+        if (rollout && !d[j].rollout)
+            d[j].rollout = s;
+        else if (!rollout && !d[j].lead)
+            d[j].lead = s;
+    }
+    for (int j = 0; j < nd; j++) {
+        const struct signal *s = d[j].lead ? d[j].lead : d[j].rollout;
+        int64_t dt = start - s->time;
+        double score = dt >= 0 ? 0.55 + 0.4 * exp(-(double)dt / DEPLOY_DECAY_MS) : 0.45;
         char title[128], evidence[TEXT_LEN], when[48];
         corr_textf(title, sizeof(title), "Deploy of %s %s", inc->service, s->reason);
-        ago(when, sizeof(when), d);
-        corr_textf(evidence, sizeof(evidence), "%s, %s the trouble began; %d of %d pods failing",
-                   s->text, when, v->failing, v->total);
+        ago(when, sizeof(when), dt);
+        corr_textf(evidence, sizeof(evidence),
+                   "%s, %s the trouble began%s%s; %d of %d pods failing", s->text, when,
+                   d[j].lead && d[j].rollout ? "; " : "",
+                   d[j].lead && d[j].rollout ? d[j].rollout->text : "", v->failing, v->total);
         add(r, score, title, evidence);
     }
 }

@@ -11,14 +11,17 @@ const char *const detector_names[] = {"robust", "rcf", NULL};
 void detect_default_params(struct detect_params *p, const char *detector)
 {
     memset(p, 0, sizeof(*p));
-    p->level_alpha = 0.05;
+    /* Chosen on the NAB subset (docs/aiops.md says how and how far to trust it). */
+    p->level_alpha = 0.2;
     p->scale_alpha = 0.02;
     p->season_alpha = 0.1;
     p->clip = 4.0;
-    p->short_window = 8;
+    p->fast_weight = 0.7;
+    p->short_window = 1;
     p->long_alpha = 0.002;
-    p->refractory = 0;
-    p->high = 0.5;
+    p->refractory = 150;
+    p->high = 0.4;
+    p->damp = 0.1;
     p->trees = 40;
     p->tree_size = 256;
     p->shingle = 4;
@@ -45,10 +48,12 @@ int detect_set_param(struct detect_params *p, const char *kv)
         {"scale_alpha", offsetof(struct detect_params, scale_alpha), 0},
         {"season_alpha", offsetof(struct detect_params, season_alpha), 0},
         {"clip", offsetof(struct detect_params, clip), 0},
+        {"fast_weight", offsetof(struct detect_params, fast_weight), 0},
         {"short_window", offsetof(struct detect_params, short_window), 1},
         {"long_alpha", offsetof(struct detect_params, long_alpha), 0},
         {"refractory", offsetof(struct detect_params, refractory), 1},
         {"high", offsetof(struct detect_params, high), 0},
+        {"damp", offsetof(struct detect_params, damp), 0},
         {"trees", offsetof(struct detect_params, trees), 1},
         {"tree_size", offsetof(struct detect_params, tree_size), 1},
         {"shingle", offsetof(struct detect_params, shingle), 1},
@@ -76,6 +81,7 @@ void likelihood_init(struct likelihood *l, const struct detect_params *p)
     l->alpha = p->long_alpha;
     l->refractory = p->refractory;
     l->high = p->high;
+    l->damp = p->damp;
 }
 
 /* log(tail) / log(1e-10), clamped to [0,1]: HTM's log-likelihood scale, so
@@ -102,7 +108,7 @@ double likelihood_update(struct likelihood *l, double raw)
     l->sum += raw;
     double m = l->sum / l->n;
     double score = 0;
-    if (l->seen > 0) {
+    if (l->seen >= LIKELIHOOD_WARMUP) {
         double sd = sqrt(l->var) + 1e-6 * (fabs(l->mean) + 1e-3);
         score = tail_score((m - l->mean) / sd);
     }
@@ -120,7 +126,7 @@ double likelihood_update(struct likelihood *l, double raw)
         if (l->quiet > 0) {
             l->quiet--;
             if (score <= l->recent_max) {
-                score *= 0.5;
+                score *= l->damp;
             } else {
                 l->recent_max = score;
                 l->quiet = l->refractory;

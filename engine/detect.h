@@ -25,10 +25,12 @@ struct detect_params {
     double scale_alpha;  /* EW weight of the absolute deviation */
     double season_alpha; /* EW weight of a daily-profile bucket */
     double clip;         /* residuals are clipped at clip * scale when learning */
+    double fast_weight;  /* weight of the step (x - previous x) in the raw anomaly */
     int short_window;    /* samples in the short-term mean of raw scores */
     double long_alpha;   /* EW weight of the long-run distribution of that mean */
     int refractory;      /* samples after a high score in which repeats are damped */
     double high;         /* what counts as a high score for the refractory period */
+    double damp;         /* factor on repeats within the refractory period */
     int trees;           /* rcf: trees in the forest */
     int tree_size;       /* rcf: points each tree keeps (sliding window) */
     int shingle;         /* rcf on one series: consecutive values per point */
@@ -41,6 +43,7 @@ int detect_set_param(struct detect_params *p, const char *kv);
 
 /* ---- the likelihood stage both detectors share ---- */
 #define LIKELIHOOD_MAX_WINDOW 64
+#define LIKELIHOOD_WARMUP     10 /* samples before any score: the distribution is too young */
 struct likelihood {
     int window, n, pos;
     double ring[LIKELIHOOD_MAX_WINDOW];
@@ -49,7 +52,7 @@ struct likelihood {
     int64_t seen;
     double alpha;
     int refractory, quiet;
-    double high, recent_max;
+    double high, recent_max, damp;
 };
 void likelihood_init(struct likelihood *l, const struct detect_params *p);
 /* Raw anomaly (>= 0, larger is stranger) to a score in [0,1]. */
@@ -61,8 +64,9 @@ struct robust {
     struct detect_params p;
     int64_t n;
     double level;
-    double scale;     /* EW mean absolute residual */
-    double err_level; /* EW |error| of the level-only prediction */
+    double scale;      /* EW mean absolute residual */
+    double step_scale; /* EW mean absolute step between samples */
+    double err_level;  /* EW |error| of the level-only prediction */
     double err_season;
     double season[ROBUST_BUCKETS]; /* offset from the level per half hour */
     uint32_t season_n[ROBUST_BUCKETS];

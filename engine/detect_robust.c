@@ -9,7 +9,8 @@
 
 #include "detect.h"
 
-#define DAY_MS 86400000LL
+#define DAY_MS        86400000LL
+#define ROBUST_WARMUP 10
 
 void robust_init(struct robust *r, const struct detect_params *p)
 {
@@ -53,6 +54,11 @@ double robust_update(struct robust *r, int64_t time_ms, double x)
     double floor = 1e-3 * fabs(r->level) + 1e-9;
     double scale = r->scale > floor ? r->scale : floor;
     double raw = r->n > 2 ? fabs(resid) / scale : 0;
+    double step = x - r->last_value;
+    double step_scale = r->step_scale > floor ? r->step_scale : floor;
+    double raw_step = r->n > 2 ? fabs(step) / step_scale : 0;
+    double w = r->p.fast_weight;
+    double anomaly = (1 - w) * log1p(raw) + w * log1p(raw_step);
 
     /* Learn, with residuals clipped so an outlier moves nothing far. */
     double lim = r->p.clip * scale;
@@ -60,13 +66,18 @@ double robust_update(struct robust *r, int64_t time_ms, double x)
     double a = r->p.scale_alpha;
     r->err_level += a * (fmin(el, lim) - r->err_level);
     r->err_season += a * (fmin(es, lim) - r->err_season);
-    double step = r->n < 20 ? fabs(x - r->last_value) : fmin(fabs(resid), lim);
-    r->scale += (r->n < 20 ? 1.0 / (double)r->n : a) * (step - r->scale);
+    double early = r->n < 20 ? 1.0 / (double)r->n : a;
+    r->scale += early * ((r->n < 20 ? fabs(step) : fmin(fabs(resid), lim)) - r->scale);
+    double step_obs = r->n < 20 ? fabs(step) : fmin(fabs(step), r->p.clip * step_scale);
+    r->step_scale += early * (step_obs - r->step_scale);
     r->level += r->p.level_alpha * clip(x - r->level, lim);
     double sa = r->season_n[b] ? r->p.season_alpha : 1.0;
     r->season[b] += sa * (clip(x - r->level, lim) - r->season[b]);
     if (r->season_n[b] < UINT32_MAX)
         r->season_n[b]++;
     r->last_value = x;
-    return likelihood_update(&r->lk, log1p(raw));
+    /* The first residuals measure the detector's ignorance, not the series. */
+    if (r->n <= ROBUST_WARMUP)
+        return 0;
+    return likelihood_update(&r->lk, anomaly);
 }
