@@ -1,0 +1,449 @@
+/* Unit tests of the Kubernetes client parts that need no server: the watch
+ * line assembler, decoding of the recorded fixtures into derived problems,
+ * kubeconfig resolution and auth options, exec credentials, selectors. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "kube_decode.h"
+#include "kube_derive.h"
+#include "kube_exec.h"
+#include "kube_services.h"
+#include "kube_watch.h"
+#include "kubeconfig.h"
+#include "test.h"
+
+static const char *fixture(const char *name)
+{
+    static char path[1024];
+    const char *shared = getenv("SHARED");
+    snprintf(path, sizeof(path), "%s/fixtures/k8s/%s", shared ? shared : "../shared", name);
+    return path;
+}
+
+static cJSON *load_json(const char *name)
+{
+    size_t len;
+    char *text = read_file(fixture(name), 1 << 24, &len);
+    if (!text) {
+        fprintf(stderr, "  cannot read %s\n", fixture(name));
+        return NULL;
+    }
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    free(text);
+    return j;
+}
+
+/* ---- line assembler ---- */
+
+struct collected {
+    int lines;
+    struct buf all;
+};
+
+static bool collect(char *line, size_t len, void *ud)
+{
+    struct collected *c = ud;
+    c->lines++;
+    buf_append(&c->all, line, len);
+    buf_append(&c->all, "\n", 1);
+    return true;
+}
+
+TEST(watch_assembler_every_split_offset)
+{
+    size_t len;
+    char *text = read_file(fixture("watch-stream-pods.assembled.jsonl"), 1 << 22, &len);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    int want = 0;
+    for (size_t i = 0; i < len; i++)
+        want += text[i] == '\n';
+    /* Two reads split at every offset, and one read per byte. */
+    for (size_t cut = 0; cut <= len; cut += 1) {
+        struct kube_lines l;
+        kube_lines_init(&l, 0);
+        struct collected c = {0};
+        kube_lines_feed(&l, text, cut, collect, &c);
+        kube_lines_feed(&l, text + cut, len - cut, collect, &c);
+        if (c.lines != want || c.all.len != len || memcmp(c.all.data, text, len) != 0) {
+            CHECK(!"split changed the lines");
+            fprintf(stderr, "  cut at %zu\n", cut);
+            cut = len;
+        }
+        buf_free(&c.all);
+        kube_lines_free(&l);
+    }
+    struct kube_lines l;
+    kube_lines_init(&l, 0);
+    struct collected c = {0};
+    for (size_t i = 0; i < len; i++)
+        kube_lines_feed(&l, text + i, 1, collect, &c);
+    CHECK(c.lines == want);
+    CHECK(c.all.len == len && memcmp(c.all.data, text, len) == 0);
+    buf_free(&c.all);
+    kube_lines_free(&l);
+    free(text);
+}
+
+TEST(watch_assembler_caps_one_object_and_goes_on)
+{
+    struct kube_lines l;
+    kube_lines_init(&l, 16);
+    struct collected c = {0};
+    const char *parts[] = {"{\"a\":1}\n{\"big\":\"", "0123456789", "0123456789",
+                           "\"}\n{\"b\":2}\n"};
+    for (int i = 0; i < 4; i++)
+        kube_lines_feed(&l, parts[i], strlen(parts[i]), collect, &c);
+    CHECK(c.lines == 2);
+    CHECK_STR(buf_cstr(&c.all), "{\"a\":1}\n{\"b\":2}\n");
+    CHECK(l.oversized == 1);
+    CHECK(l.pending.len == 0);
+    buf_free(&c.all);
+    kube_lines_free(&l);
+}
+
+TEST(watch_assembler_crlf_and_blank_lines)
+{
+    struct kube_lines l;
+    kube_lines_init(&l, 0);
+    struct collected c = {0};
+    const char *s = "{\"x\":1}\r\n\n\r\n{\"y\":2}\n";
+    kube_lines_feed(&l, s, strlen(s), collect, &c);
+    CHECK(c.lines == 2);
+    CHECK_STR(buf_cstr(&c.all), "{\"x\":1}\n{\"y\":2}\n");
+    buf_free(&c.all);
+    kube_lines_free(&l);
+}
+
+/* ---- decoding the recorded objects ---- */
+
+static const struct kube_decode_opts opts = {.now = 1732000000000LL};
+
+TEST(decode_pod_crashloopbackoff)
+{
+    cJSON *j = load_json("pod-crashloopbackoff.gitops-engine.derived.json");
+    struct k8s_pod p;
+    char err[128];
+    CHECK(kube_decode_pod(j, &opts, &p, err, sizeof(err)) == 0);
+    CHECK_STR(p.key, "argocd/my-pod");
+    CHECK_STR(p.uid, "63674389-f613-11e8-a057-fe5f49266390");
+    CHECK_STR(p.problem, "CrashLoopBackOff");
+    CHECK(p.restarts == 3);
+    CHECK(p.ncontainers == 1);
+    CHECK_STR(p.containers[0].last_reason, "Error");
+    CHECK(p.containers[0].last_exit_code == 1);
+    CHECK_STR(p.containers[0].id,
+              "docker://c3aa0064b95a26045999b99c268e715a1c64201e816f1279ac06638778547bb8");
+    CHECK(!p.ready);
+    cJSON_Delete(j);
+}
+
+TEST(decode_pod_oomkilled_keys_on_reason_not_137)
+{
+    cJSON *j = load_json("pod-oomkilled.is-healthy.derived.json");
+    struct k8s_pod p;
+    char err[128];
+    CHECK(kube_decode_pod(j, &opts, &p, err, sizeof(err)) == 0);
+    CHECK_STR(p.problem, "OOMKilled");
+    CHECK(p.containers[0].last_exit_code == 1);
+    CHECK(p.restarts == 9);
+    cJSON_Delete(j);
+}
+
+TEST(decode_pod_init_crashloop)
+{
+    cJSON *j = load_json("pod-init-crashloopbackoff.insights-operator.json");
+    struct k8s_pod p;
+    char err[128];
+    CHECK(kube_decode_pod(j, &opts, &p, err, sizeof(err)) == 0);
+    CHECK_STR(p.problem, "Init:CrashLoopBackOff");
+    CHECK_STR(p.phase, "Pending");
+    CHECK(p.restarts >= 7527);
+    CHECK_STR(p.owner_kind, "ReplicaSet");
+    CHECK_STR(p.deployment, "vsystem");
+    cJSON_Delete(j);
+}
+
+TEST(decode_pod_running_is_fine_and_pending_too_long_is_not)
+{
+    cJSON *j = load_json("pod-running.k9s.json");
+    struct k8s_pod p;
+    char err[128];
+    CHECK(kube_decode_pod(j, &opts, &p, err, sizeof(err)) == 0);
+    CHECK_STR(p.problem, "");
+    /* The same pod Pending: a problem only after the limit. */
+    struct k8s_pod q = p;
+    STR_COPY(q.phase, "Pending");
+    q.created = opts.now - 60000;
+    CHECK(!kube_recheck_pending(&q, opts.now, 5 * 60000));
+    CHECK(kube_recheck_pending(&q, opts.now + 5 * 60000, 5 * 60000));
+    CHECK_STR(q.problem, "Pending");
+    cJSON_Delete(j);
+}
+
+TEST(decode_containerstatuses_excerpt_oom_and_crashloop)
+{
+    cJSON *arr = load_json("containerstatuses-oomkilled-and-crashloop.datadog-excerpt.json");
+    CHECK(cJSON_IsArray(arr));
+    cJSON *pod = cJSON_CreateObject();
+    cJSON *meta = cJSON_AddObjectToObject(pod, "metadata");
+    cJSON_AddStringToObject(meta, "name", "fluentd-gcp");
+    cJSON_AddStringToObject(meta, "namespace", "kube-system");
+    cJSON *st = cJSON_AddObjectToObject(pod, "status");
+    cJSON_AddStringToObject(st, "phase", "Running");
+    cJSON_AddItemToObject(st, "containerStatuses", arr);
+    struct k8s_pod p;
+    char err[128];
+    CHECK(kube_decode_pod(pod, &opts, &p, err, sizeof(err)) == 0);
+    CHECK(strcmp(p.problem, "OOMKilled") == 0 || strcmp(p.problem, "CrashLoopBackOff") == 0);
+    bool saw_oom = false;
+    for (int i = 0; i < p.ncontainers; i++)
+        saw_oom |= strcmp(p.containers[i].last_reason, "OOMKilled") == 0;
+    CHECK(saw_oom);
+    cJSON_Delete(pod);
+}
+
+TEST(decode_node_notready_keys_on_status)
+{
+    cJSON *j = load_json("node-notready.is-healthy.derived.json");
+    struct k8s_node n;
+    char err[128];
+    CHECK(kube_decode_node(j, &n, err, sizeof(err)) == 0);
+    CHECK(!n.ready);
+    CHECK_STR(n.problem, "NotReady");
+    CHECK_STR(n.kubelet_version, "v1.30.5-gke.1443001");
+    cJSON_Delete(j);
+    j = load_json("node-ready-minikube.k9s.json");
+    CHECK(kube_decode_node(j, &n, err, sizeof(err)) == 0);
+    CHECK(n.ready);
+    CHECK_STR(n.problem, "");
+    cJSON_Delete(j);
+}
+
+TEST(decode_deployments)
+{
+    cJSON *j = load_json("deployment-progress-deadline-exceeded.gitops-engine.derived.json");
+    struct k8s_deployment d;
+    char err[128];
+    CHECK(kube_decode_deployment(j, &d, err, sizeof(err)) == 0);
+    CHECK_STR(d.problem, "ProgressDeadlineExceeded");
+    CHECK(d.desired == 1 && d.updated == 1 && d.available == 1 && d.unavailable == 1);
+    CHECK_STR(d.revision, "4");
+    CHECK(d.changed > 0);
+    cJSON_Delete(j);
+    j = load_json("deployment-available.k9s.json");
+    CHECK(kube_decode_deployment(j, &d, err, sizeof(err)) == 0);
+    CHECK_STR(d.problem, "");
+    cJSON_Delete(j);
+}
+
+TEST(decode_event_and_malformed)
+{
+    cJSON *j = load_json("event-normal-pulled-gke.k9s.json");
+    struct k8s_event ev;
+    char err[128];
+    CHECK(kube_decode_event(j, &ev, err, sizeof(err)) == 0);
+    CHECK_STR(ev.key, "default/c443d4b3-cb66-11e9-990f-42010a800218");
+    CHECK_STR(ev.type, "Normal");
+    CHECK_STR(ev.reason, "Pulled");
+    CHECK_STR(ev.object_kind, "Pod");
+    CHECK(ev.count == 1);
+    CHECK(ev.last_seen == kube_parse_time("2019-08-30T20:43:05Z"));
+    cJSON_Delete(j);
+    cJSON *bad = cJSON_Parse("{\"kind\":\"Pod\",\"metadata\":{}}");
+    struct k8s_pod p;
+    CHECK(kube_decode_pod(bad, &opts, &p, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "metadata.name") != NULL);
+    cJSON_Delete(bad);
+    CHECK(kube_parse_time("2022-08-24T11:40:44+02:00") == kube_parse_time("2022-08-24T09:40:44Z"));
+    CHECK(kube_parse_time("2022-08-24T09:40:44.250Z") ==
+          kube_parse_time("2022-08-24T09:40:44Z") + 250);
+}
+
+/* ---- kubeconfig ---- */
+
+static char tmpdir[256];
+
+static const char *tmp_file(const char *name, const char *text)
+{
+    static char path[8][512];
+    static int n;
+    if (!tmpdir[0]) {
+        snprintf(tmpdir, sizeof(tmpdir), "/tmp/lookout-kube-XXXXXX");
+        CHECK(mkdtemp(tmpdir) != NULL);
+    }
+    char *p = path[n++ % 8];
+    snprintf(p, 512, "%s/%s", tmpdir, name);
+    FILE *f = fopen(p, "w");
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+TEST(kubeconfig_multi_context_fixture)
+{
+    struct kube_conn c;
+    char err[512];
+    const char *files[] = {fixture("kubeconfig-multi-context.k9s.yaml")};
+    CHECK(kubeconfig_load_files(&c, files, 1, NULL, NULL, err, sizeof(err)) == 0);
+    CHECK_STR(c.context, "fred");
+    CHECK_STR(c.server, "https://localhost:3002");
+    CHECK(c.insecure);
+    CHECK(strstr(c.warning, "INSECURE") != NULL);
+    CHECK(c.cert.len == 4 && memcmp(c.cert.data, "fred", 4) == 0);
+    kube_conn_free(&c);
+    CHECK(kubeconfig_load_files(&c, files, 1, "blee", NULL, err, sizeof(err)) == 0);
+    CHECK_STR(c.namespace, "zorg");
+    kube_conn_free(&c);
+    CHECK(kubeconfig_load_files(&c, files, 1, "blee", "", err, sizeof(err)) == 0);
+    CHECK_STR(c.namespace, ""); /* --namespace "" would be all namespaces */
+    kube_conn_free(&c);
+    /* The context pointing at a missing cluster: a clear file:line message. */
+    CHECK(kubeconfig_load_files(&c, files, 1, "duh", NULL, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "cluster 'duh'") != NULL);
+    CHECK(strstr(err, ".yaml:") != NULL);
+    CHECK(kubeconfig_load_files(&c, files, 1, "nope", NULL, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "'nope' not found") && strstr(err, "'fred'"));
+}
+
+TEST(kubeconfig_spaces_unset_current_and_merge)
+{
+    const char *a =
+        tmp_file("a.yaml", "apiVersion: v1\nkind: Config\n"
+                           "clusters:\n- name: c1\n  cluster: {server: 'https://10.0.0.1:6443/'}\n"
+                           "contexts:\n- name: my prod ctx\n  context: {cluster: c1, user: u1}\n"
+                           "users:\n- name: u1\n  user: {token: first}\n");
+    const char *b = tmp_file("b.yaml", "apiVersion: v1\ncurrent-context: my prod ctx\n"
+                                       "users:\n- name: u1\n  user: {token: second}\n"
+                                       "- name: u2\n  user: {token: t2}\n");
+    struct kube_conn c;
+    char err[512];
+    const char *one[] = {a};
+    CHECK(kubeconfig_load_files(&c, one, 1, NULL, NULL, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "no current-context") && strstr(err, "'my prod ctx'"));
+    const char *both[] = {a, b};
+    CHECK(kubeconfig_load_files(&c, both, 2, NULL, NULL, err, sizeof(err)) == 0);
+    CHECK_STR(c.context, "my prod ctx");
+    CHECK_STR(c.server, "https://10.0.0.1:6443");
+    CHECK_STR(c.token, "first"); /* the first file to define u1 wins */
+    char hdr[256];
+    kube_conn_auth_header(&c, hdr, sizeof(hdr));
+    CHECK_STR(hdr, "Authorization: Bearer first");
+    kube_conn_free(&c);
+}
+
+TEST(kubeconfig_auth_methods_and_errors)
+{
+    tmp_file("tok", "from-file\n");
+    tmp_file("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    const char *k = tmp_file(
+        "k.yaml",
+        "current-context: c\n"
+        "clusters:\n- name: c\n  cluster:\n    server: https://kube.example:443\n"
+        "    certificate-authority: ca.pem\n    tls-server-name: api.internal\n"
+        "    proxy-url: http://proxy:3128\n"
+        "contexts:\n- name: c\n  context: {cluster: c, user: u}\n"
+        "- name: basic\n  context: {cluster: c, user: b}\n"
+        "- name: ex\n  context: {cluster: c, user: e}\n"
+        "- name: ap\n  context: {cluster: c, user: a}\n"
+        "users:\n- name: u\n  user: {tokenFile: tok}\n"
+        "- name: b\n  user: {username: admin, password: secret}\n"
+        "- name: a\n  user:\n    auth-provider: {name: gcp}\n"
+        "- name: e\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+        "      command: ./plugin.sh\n      args: [get-token, --x]\n"
+        "      env: [{name: FOO, value: bar}]\n      interactiveMode: Never\n"
+        "      provideClusterInfo: true\n");
+    struct kube_conn c;
+    char err[512];
+    const char *f[] = {k};
+    CHECK(kubeconfig_load_files(&c, f, 1, NULL, NULL, err, sizeof(err)) == 0);
+    CHECK_STR(c.token, "from-file");
+    CHECK(c.ca.len > 20);
+    CHECK_STR(c.proxy_url, "http://proxy:3128");
+    struct buf url = {0};
+    kube_conn_url(&c, "/api/v1/pods", &url);
+    CHECK_STR(buf_cstr(&url), "https://api.internal:443/api/v1/pods");
+    CHECK(c.connect_to && strcmp(c.connect_to->data, "api.internal:443:kube.example:443") == 0);
+    buf_free(&url);
+    kube_conn_free(&c);
+    CHECK(kubeconfig_load_files(&c, f, 1, "basic", NULL, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "basic auth") != NULL);
+    CHECK(kubeconfig_load_files(&c, f, 1, "ap", NULL, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "exec credential plugin") != NULL);
+    CHECK(kubeconfig_load_files(&c, f, 1, "ex", NULL, err, sizeof(err)) == 0);
+    CHECK(c.has_exec);
+    CHECK(c.exec.nargs == 3);
+    CHECK(strstr(c.exec.command, "/plugin.sh") && c.exec.command[0] == '/');
+    CHECK_STR(c.exec.env[0], "FOO=bar");
+    char *info = kube_exec_info(&c);
+    CHECK(strstr(info, "\"interactive\":false") && strstr(info, "\"cluster\""));
+    free(info);
+    /* ExecCredential answers */
+    const char *good =
+        "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+        "\"status\":{\"token\":\"k8s-aws-v1.abc\",\"expirationTimestamp\":\"2030-01-01T00:00:00Z\"}"
+        "}";
+    CHECK(kube_exec_parse(&c, good, strlen(good), err, sizeof(err)) == 0);
+    CHECK_STR(c.token, "k8s-aws-v1.abc");
+    CHECK(c.cred_expiry_ms == kube_parse_time("2030-01-01T00:00:00Z"));
+    CHECK(!kube_exec_needs_refresh(&c, kube_parse_time("2029-12-31T23:00:00Z")));
+    CHECK(kube_exec_needs_refresh(&c, kube_parse_time("2029-12-31T23:59:45Z")));
+    const char *beta =
+        "{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\","
+        "\"status\":{\"token\":\"x\"}}";
+    CHECK(kube_exec_parse(&c, beta, strlen(beta), err, sizeof(err)) < 0);
+    CHECK(strstr(err, "v1beta1") != NULL);
+    CHECK(kube_exec_parse(&c, "nope", 4, err, sizeof(err)) < 0);
+    kube_conn_free(&c);
+}
+
+TEST(in_cluster_config)
+{
+    tmp_file("token", "sa-token\n");
+    tmp_file("ca.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    tmp_file("namespace", "monitoring");
+    struct kube_conn c;
+    char err[256];
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    CHECK(kube_incluster_load(&c, tmpdir, NULL, err, sizeof(err)) < 0);
+    setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+    CHECK(kube_incluster_load(&c, tmpdir, NULL, err, sizeof(err)) == 0);
+    CHECK_STR(c.server, "https://[fd00::1]:443");
+    CHECK_STR(c.token, "sa-token");
+    CHECK_STR(c.namespace, "monitoring");
+    kube_conn_free(&c);
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    unsetenv("KUBERNETES_SERVICE_PORT");
+}
+
+TEST(base64_and_selectors)
+{
+    struct buf b = {0};
+    CHECK(kube_b64_decode("aGVs\nbG8=", &b) == 0);
+    CHECK_STR(buf_cstr(&b), "hello");
+    buf_free(&b);
+    CHECK(kube_b64_decode("a$b", &b) < 0);
+    buf_free(&b);
+    const char *labels = "app=checkout,tier=web,track=canary";
+    CHECK(kube_selector_match("app=checkout", labels));
+    CHECK(kube_selector_match("app==checkout,tier=web", labels));
+    CHECK(!kube_selector_match("app=check", labels));
+    CHECK(kube_selector_match("app!=cart", labels));
+    CHECK(!kube_selector_match("track!=canary", labels));
+    CHECK(kube_selector_match("track", labels));
+    CHECK(kube_selector_match("!missing", labels));
+    CHECK(!kube_selector_match("!app", labels));
+    CHECK(!kube_selector_match("", labels));
+    char err[160];
+    CHECK(kube_selector_valid("app=x,!y", err, sizeof(err)));
+    CHECK(!kube_selector_valid("app in (a,b)", err, sizeof(err)));
+}
+
+RUN_TESTS()
