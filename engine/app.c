@@ -10,6 +10,7 @@
 #include "demo.h"
 #include "kernel_source.h"
 #include "pipeline.h"
+#include "kube_source.h"
 #include "replay.h"
 #include "slo.h"
 #include "summary.h"
@@ -83,6 +84,8 @@ static int add_sources(struct app *a, char *err, size_t errlen)
     if (agent_add_sources(a, err, errlen) < 0)
         return -1;
     if (pipeline_add_sources(a, err, errlen) < 0)
+        return -1;
+    if (kube_add_sources(a, err, errlen) < 0)
         return -1;
     return 0;
 }
