@@ -1,0 +1,76 @@
+"""Helpers for tests that run `lookout agent` and read its /events stream
+(standard library only)."""
+import json, os, socket, subprocess, time
+
+
+class AgentProc:
+    """`lookout agent` on 127.0.0.1, an ephemeral port, a scratch config."""
+
+    def __init__(self, lookout, tmp, node="t", extra=()):
+        cfg = os.path.join(tmp, "agent-empty.yaml")
+        with open(cfg, "w") as f:
+            f.write("general: {}\n")
+        self.port_file = os.path.join(tmp, node + ".port")
+        self.log_path = os.path.join(tmp, node + ".log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([lookout, "agent", "--listen", "127.0.0.1:0", "--node", node,
+                                      "--port-file", self.port_file, "--config", cfg, *extra],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        end = time.time() + 20
+        self.port = None
+        while time.time() < end and self.proc.poll() is None:
+            try:
+                self.port = int(open(self.port_file).read())
+                break
+            except (OSError, ValueError):
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def tail(self, n=2000):
+        try:
+            return open(self.log_path).read()[-n:]
+        except OSError:
+            return ""
+
+
+class EventStream:
+    """GET /events; yields parsed events (chunk-size lines are skipped)."""
+
+    def __init__(self, port, token=None, timeout=15):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        auth = "Authorization: Bearer %s\r\n" % token if token else ""
+        self.sock.sendall(("GET /events HTTP/1.1\r\nHost: x\r\n%s\r\n" % auth).encode())
+        self.buf = b""
+
+    def events(self, deadline):
+        while time.time() < deadline:
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return
+            if not chunk:
+                return
+            self.buf += chunk
+            lines = self.buf.split(b"\n")
+            self.buf = lines.pop()
+            for line in lines:
+                start = line.find(b"{")
+                if start < 0:
+                    continue
+                try:
+                    yield json.loads(line[start:])
+                except ValueError:
+                    continue
+
+    def close(self):
+        self.sock.close()
