@@ -1,0 +1,226 @@
+/* Streaming detectors and the anomaly analyser on generated series. */
+#include "anomaly.h"
+#include "buf.h"
+#include "correlate.h"
+#include "detect.h"
+#include "engine.h"
+#include "test.h"
+
+#define T0       1772460000000LL
+#define FIVE_MIN 300000LL
+
+static uint64_t rng = 88172645463325252ULL;
+static double noise(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) / 9007199254740992.0 - 0.5; /* [-0.5, 0.5) */
+}
+
+static double max_score(struct robust *r, int from, int to, double (*f)(int), int64_t step)
+{
+    double m = 0;
+    for (int i = from; i < to; i++) {
+        double s = robust_update(r, T0 + i * step, f(i));
+        if (s > m)
+            m = s;
+    }
+    return m;
+}
+
+static double noisy_flat(int i)
+{
+    (void)i;
+    return 50 + 4 * noise();
+}
+
+TEST(robust_scores_a_spike_high_and_noise_low)
+{
+    struct detect_params p;
+    detect_default_params(&p, "robust");
+    struct robust r;
+    robust_init(&r, &p);
+    double quiet = max_score(&r, 0, 300, noisy_flat, FIVE_MIN);
+    max_score(&r, 300, 1000, noisy_flat, FIVE_MIN);
+    double late_quiet = max_score(&r, 1000, 2000, noisy_flat, FIVE_MIN);
+    double spike = robust_update(&r, T0 + 2000 * FIVE_MIN, 90);
+    CHECK(spike >= 0.9);
+    CHECK(late_quiet < 0.5);
+    CHECK(quiet <= 1.0 && quiet >= 0);
+}
+
+static double level_shift(int i)
+{
+    return (i < 1500 ? 20 : 35) + 2 * noise();
+}
+
+TEST(robust_detects_a_level_shift_once)
+{
+    struct detect_params p;
+    detect_default_params(&p, "robust");
+    struct robust r;
+    robust_init(&r, &p);
+    max_score(&r, 0, 1500, level_shift, FIVE_MIN);
+    double first = robust_update(&r, T0 + 1500 * FIVE_MIN, level_shift(1500));
+    CHECK(first >= 0.9);
+    /* The refractory period damps the repeats of the same change. */
+    int high = 0;
+    for (int i = 1501; i < 1600; i++)
+        high += robust_update(&r, T0 + i * FIVE_MIN, level_shift(i)) >= 0.5;
+    CHECK(high <= 3);
+}
+
+static double daily(int i)
+{
+    /* 5-minute samples: 288 a day; traffic peaks mid-day. */
+    return 100 + 60 * sin(2 * M_PI * (i % 288) / 288.0) + 3 * noise();
+}
+
+TEST(robust_learns_a_daily_profile)
+{
+    struct detect_params p;
+    detect_default_params(&p, "robust");
+    struct robust r;
+    robust_init(&r, &p);
+    max_score(&r, 0, 288 * 4, daily, FIVE_MIN);
+    double normal_day = max_score(&r, 288 * 4, 288 * 5, daily, FIVE_MIN);
+    CHECK(normal_day < 0.5);
+    /* Night-time traffic at mid-day: off the profile. */
+    double off = robust_update(&r, T0 + (288 * 5 + 72) * FIVE_MIN, 40);
+    CHECK(off >= 0.9);
+}
+
+TEST(detectors_survive_bad_input)
+{
+    struct detect_params p;
+    detect_default_params(&p, "robust");
+    struct robust r;
+    robust_init(&r, &p);
+    double s = robust_update(&r, T0, NAN);
+    CHECK(s == 0);
+    for (int i = 0; i < 100; i++) {
+        s = robust_update(&r, T0 + i * 1000, i % 7 ? 5.0 : INFINITY);
+        CHECK(s >= 0 && s <= 1);
+    }
+    s = robust_update(&r, T0 + 200000, 1e300);
+    CHECK(s >= 0 && s <= 1);
+    struct likelihood l;
+    likelihood_init(&l, &p);
+    CHECK(likelihood_update(&l, NAN) == 0);
+    CHECK(detect_set_param(&p, "level_alpha=0.3") == 0 && p.level_alpha == 0.3);
+    CHECK(detect_set_param(&p, "nope=1") < 0);
+    CHECK(detect_set_param(&p, "trees=") < 0);
+    CHECK(detect_set_param(&p, "trees=1x") < 0);
+}
+
+TEST(rcf_isolates_an_outlier_with_constant_memory)
+{
+    struct detect_params p;
+    detect_default_params(&p, "rcf");
+    p.trees = 20;
+    p.tree_size = 64;
+    struct rcf *f = rcf_new(&p, 3);
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    size_t mem = rcf_memory(f);
+    double typical = 0;
+    for (int i = 0; i < 500; i++) {
+        double x[3] = {1 + 0.1 * noise(), 2 + 0.1 * noise(), 3 + 0.1 * noise()};
+        double s = rcf_update(f, x);
+        if (i >= 400)
+            typical += s / 100;
+    }
+    double out[3] = {1, 5, 3};
+    double outlier = rcf_update(f, out);
+    CHECK(outlier > 4 * typical);
+    CHECK(rcf_memory(f) == mem); /* the window slides: no growth */
+    /* Duplicates and a degenerate window must not break the trees. */
+    for (int i = 0; i < 200; i++) {
+        double same[3] = {7, 7, 7};
+        double s = rcf_update(f, same);
+        CHECK(s >= 0);
+    }
+    rcf_free(f);
+}
+
+TEST(series_detector_by_name)
+{
+    struct detect_params p;
+    detect_default_params(&p, "rcf");
+    p.trees = 10;
+    p.tree_size = 32;
+    CHECK(series_detector_new("nope", &p) == NULL);
+    struct series_detector *d = series_detector_new("rcf", &p);
+    CHECK(d != NULL);
+    for (int i = 0; d && i < 300; i++) {
+        double s = series_detector_update(d, T0 + i * 1000, noisy_flat(i));
+        CHECK(s >= 0 && s <= 1);
+    }
+    CHECK(d && series_detector_memory(d) > 1000);
+    series_detector_free(d);
+}
+
+/* The analyser on the engine: counters become rates; a jump is an item. */
+TEST(anomaly_analyser_turns_counter_jumps_into_items)
+{
+    struct engine e;
+    engine_init(&e);
+    engine_advance(&e, T0);
+    struct correlator *c = correlator_new(&e, NULL);
+    struct anomaly *a = anomaly_new(&e, c, NULL);
+    double total = 0, errors = 0;
+    for (int s = 1; s <= 400; s++) {
+        engine_advance(&e, T0 + s * 1000);
+        total += 100 + 10 * noise();
+        errors += s < 300 ? 1 + noise() : 40;
+        engine_sample(&e, "demo:checkout:requests_total", total);
+        engine_sample(&e, "demo:checkout:errors_total", errors);
+    }
+    CHECK(anomaly_series_count(a) >= 2);
+    CHECK(anomaly_items(a) >= 1);
+    CHECK(anomaly_last_score(a, "demo:checkout:requests_total") < 0.5);
+    CHECK(anomaly_last_score(a, "nope") == -1);
+    /* Replay: nothing runs. */
+    unsigned long before = anomaly_items(a);
+    e.replaying = true;
+    engine_sample(&e, "demo:checkout:errors_total", 1e9);
+    CHECK(anomaly_items(a) == before);
+    engine_free(&e);
+    anomaly_free(a);
+    correlator_free(c);
+}
+
+TEST(anomaly_analyser_pod_forest_flags_a_kernel_storm)
+{
+    struct engine e;
+    engine_init(&e);
+    engine_advance(&e, T0);
+    struct correlator *c = correlator_new(&e, NULL);
+    struct anomaly *a = anomaly_new(&e, c, NULL);
+    struct kevent k = {.kind = KEV_EXEC};
+    for (int s = 0; s < 3000; s++) {
+        engine_advance(&e, T0 + s * 1000);
+        for (int p = 0; p < 4; p++) {
+            snprintf(k.pod, sizeof(k.pod), "shop/web-%d", p);
+            k.kind = (s + p) % 3 ? KEV_CONNECT : KEV_EXEC;
+            engine_kevent(&e, &k);
+        }
+    }
+    unsigned long before = anomaly_items(a);
+    for (int s = 3000; s < 3030; s++) {
+        engine_advance(&e, T0 + s * 1000);
+        STR_COPY(k.pod, "shop/web-2");
+        k.kind = KEV_OPEN;
+        for (int n = 0; n < 200; n++)
+            engine_kevent(&e, &k);
+    }
+    engine_advance(&e, T0 + 3040 * 1000);
+    CHECK(anomaly_items(a) > before);
+    engine_free(&e);
+    anomaly_free(a);
+    correlator_free(c);
+}
+
+RUN_TESTS()
