@@ -749,13 +749,12 @@ static int ci_start(struct source *s, char *err, size_t errlen)
 {
     struct ci_client *c = s->priv;
     c->src = s;
+    (void)err;
+    (void)errlen;
     c->rl_limit = c->rl_remaining = -1;
-    if (ci_read_token(c->cfg.token_file, c->cfg.prov->token_env, c->token, sizeof(c->token), err,
-                      errlen) < 0)
-        return -1;
-    if (c->token[0])
-        c->cfg.prov->auth_header(c->token, c->auth, sizeof(c->auth));
     pipeline_attach(s->ctx.engine, NULL);
+    /* The first cycle reads the token; a bad token_file is reported there
+     * and retried every `slow`, so fixing its mode needs no restart. */
     c->timer = loop_timer_start(s->ctx.loop, 0, start_cycle, c);
     return 0;
 }
