@@ -365,7 +365,8 @@ struct kernel_loader *kloader_open(const struct kernel_options *o, char *err, si
     choose(kl, vmlinux, "fork", "sched_process_fork", s->progs.fork_btf, s->progs.fork_raw,
            on[LO_FORK]);
     choose(kl, vmlinux, "tcp", "inet_sock_set_state", s->progs.set_state_btf,
-           s->progs.set_state_raw, on[LO_CONNECT] || on[LO_ACCEPT]);
+           s->progs.set_state_raw,
+           on[LO_CONNECT] || on[LO_ACCEPT] || on[LO_RESET] || on[LO_RETRANSMIT]);
     choose(kl, vmlinux, "reset_tx", "tcp_send_reset", s->progs.send_reset_btf,
            s->progs.send_reset_raw, on[LO_RESET]);
     choose(kl, vmlinux, "reset_rx", "tcp_receive_reset", s->progs.receive_reset_btf,

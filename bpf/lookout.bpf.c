@@ -619,6 +619,8 @@ static __always_inline bool read_flow(const struct sock *sk, struct flow *f)
     __builtin_memset(f, 0, sizeof(*f));
     f->family = BPF_CORE_READ(sk, __sk_common.skc_family);
     f->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+    if (!f->sport) /* the port is released at close, before an abortive reset */
+        f->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
     f->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
     if (f->family == AF_INET) {
         bpf_core_read(f->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
@@ -650,39 +652,43 @@ static __always_inline void emit_tcp(__u32 kind, const struct lo_owner *o, const
     submit(e);
 }
 
+static __always_inline bool tcp_any_enabled(void)
+{
+    return kind_enabled(LO_CONNECT) || kind_enabled(LO_ACCEPT) || kind_enabled(LO_RESET) ||
+           kind_enabled(LO_RETRANSMIT);
+}
+
 static __always_inline int do_set_state(const struct sock *sk, int old, int new)
 {
-    if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+    if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !tcp_any_enabled())
         return 0;
     __u64 key = (__u64)sk;
     struct flow f;
     if (!read_flow(sk, &f))
         return 0;
 
-    /* Process context: remember who owns the socket. */
+    /* Process context: remember who owns the socket, for every TCP kind. */
     if (new == TCP_SYN_SENT || new == TCP_LISTEN) {
         if (skip_current())
-            return 0;
-        __u32 kind = new == TCP_SYN_SENT ? LO_CONNECT : LO_ACCEPT;
-        if (!kind_enabled(kind))
             return 0;
         struct lo_owner o = {};
         fill_owner(&o);
         if (new == TCP_LISTEN) {
             __u32 port = f.sport;
             bpf_map_update_elem(&listen_owner, &port, &o, BPF_ANY);
-            return 0;
+        } else {
+            bpf_map_update_elem(&sk_owner, &key, &o, BPF_ANY);
         }
-        COUNT(seen, LO_CONNECT);
-        if (!rate_admit(o.cgroup_id, LO_CONNECT))
-            return 0;
-        bpf_map_update_elem(&sk_owner, &key, &o, BPF_ANY);
         return 0;
     }
     /* Connect result: the ports are only known once SYN_SENT is left. */
     if (old == TCP_SYN_SENT) {
         struct lo_owner *o = bpf_map_lookup_elem(&sk_owner, &key);
-        if (!o)
+        if (!o || !kind_enabled(LO_CONNECT))
+            return 0;
+        struct lo_owner copy = *o;
+        COUNT(seen, LO_CONNECT);
+        if (!rate_admit(copy.cgroup_id, LO_CONNECT))
             return 0;
         int err = 0;
         if (new != TCP_ESTABLISHED) {
@@ -690,34 +696,30 @@ static __always_inline int do_set_state(const struct sock *sk, int old, int new)
             if (!err)
                 err = -1;
         }
-        struct lo_owner copy = *o;
-        if (new != TCP_ESTABLISHED)
-            bpf_map_delete_elem(&sk_owner, &key);
         emit_tcp(LO_CONNECT, &copy, &f, err, 0);
         return 0;
     }
     /* Accept: softirq context, the current task is unrelated. */
     if (old == TCP_SYN_RECV && new == TCP_ESTABLISHED) {
-        if (!kind_enabled(LO_ACCEPT))
-            return 0;
         __u32 port = f.sport;
         struct lo_owner *lo = bpf_map_lookup_elem(&listen_owner, &port);
         if (!lo)
             return 0; /* listener not seen (ours, or older than Lookout) */
-        COUNT(seen, LO_ACCEPT);
         struct lo_owner copy = *lo;
         bpf_map_update_elem(&sk_owner, &key, &copy, BPF_ANY);
+        if (!kind_enabled(LO_ACCEPT))
+            return 0;
+        COUNT(seen, LO_ACCEPT);
         if (!rate_admit(copy.cgroup_id, LO_ACCEPT))
             return 0;
         emit_tcp(LO_ACCEPT, &copy, &f, 0, 0);
         return 0;
     }
-    if (new == TCP_CLOSE) {
-        bpf_map_delete_elem(&sk_owner, &key);
-        if (old == TCP_LISTEN) {
-            __u32 port = f.sport;
-            bpf_map_delete_elem(&listen_owner, &port);
-        }
+    /* sk_owner entries stay after close (a reset is sent after the state
+     * change; LRU eviction and reuse at SYN_SENT/accept replace them). */
+    if (new == TCP_CLOSE && old == TCP_LISTEN) {
+        __u32 port = f.sport;
+        bpf_map_delete_elem(&listen_owner, &port);
     }
     return 0;
 }

@@ -9,6 +9,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,108 @@ def test_tcp6():
           [(e["kind"], e["saddr"], e["daddr"]) for e in conns + accs][:2])
 
 
+def test_reset():
+    ev = Events("--kinds", "reset")
+    check("reset: ready", ev.ready)
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    port = srv.getsockname()[1]
+    c = socket.create_connection(("127.0.0.1", port))
+    a, _ = srv.accept()
+    cport = c.getsockname()[1]
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()  # abortive close: one RST out, one RST in
+    try:
+        a.recv(1)
+    except OSError:
+        pass
+    a.close()
+    srv.close()
+    events, _ = ev.stop()
+    resets = [e for e in events if e["kind"] == "reset" and {e["sport"], e["dport"]} == {port, cport}]
+    sent = [e for e in resets if e["args"] == "sent"]
+    got = [e for e in resets if e["args"] == "received"]
+    check("reset: one sent by the client, one received by the server",
+          len(sent) == 1 and len(got) == 1 and sent[0]["sport"] == cport and got[0]["sport"] == port,
+          resets)
+    check("reset: attributed through the socket map", all(e["pid"] == os.getpid() for e in resets),
+          [(e["pid"], e["comm"]) for e in resets])
+
+
+def test_oom():
+    mem = "/sys/fs/cgroup/memory"
+    if not os.path.exists(os.path.join(mem, "memory.limit_in_bytes")):
+        print("skip oom: no cgroup v1 memory controller to confine the test")
+        return
+    name = marker("m")
+    cg = os.path.join(mem, f"lookout-kernel-oom-{os.getpid()}")
+    os.mkdir(cg)
+    try:
+        with open(os.path.join(cg, "memory.limit_in_bytes"), "w") as f:
+            f.write(str(64 << 20))
+        ev = Events("--kinds", "oom")
+        check("oom: ready", ev.ready)
+        pid = os.fork()
+        if pid == 0:
+            set_comm(name)
+            with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+            hog = []
+            for _ in range(64):
+                hog.append(bytearray(8 << 20))  # touched: zero-filled pages
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        events, _ = ev.stop()
+        ooms = [e for e in events if e["kind"] == "oom" and e["pid"] == pid]
+        check("oom: the victim was killed", os.WIFSIGNALED(status), status)
+        check("oom: one mark_victim event for it", len(ooms) == 1 and ooms[0]["comm"] == name, ooms)
+    finally:
+        for _ in range(50):
+            try:
+                os.rmdir(cg)
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
+def test_rate_limit(tmp):
+    base = "/sys/fs/cgroup/unified"
+    if not os.path.exists(os.path.join(base, "cgroup.procs")):
+        base = "/sys/fs/cgroup"
+    cg = os.path.join(base, f"lookout-kernel-rate-{os.getpid()}")
+    os.mkdir(cg)
+    cgid = os.stat(cg).st_ino
+    cfg = os.path.join(tmp, "rate.yaml")
+    with open(cfg, "w") as f:
+        f.write("kernel:\n  rate_limit: 50\n")
+    name = marker("r")
+    path = os.path.join(tmp, name)
+    shutil.copy("/bin/true", path)
+    try:
+        ev = Events("--kinds", "exec", "--config", cfg)
+        check("rate: ready", ev.ready)
+
+        def noisy():
+            with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+            for _ in range(150):
+                subprocess.run([path])
+            time.sleep(1.1)  # the limit is per second: let the window end
+            subprocess.run([path])
+
+        run_child(noisy)
+        events, kstats = ev.stop()
+    finally:
+        os.rmdir(cg)
+    execs = [e for e in events if e["kind"] == "exec" and e["comm"] == name]
+    thr = [e for e in events if e["kind"] == "throttle" and e["cgroup_id"] == cgid]
+    check("rate: the noisy cgroup is cut to its limit", 50 <= len(execs) < 151, len(execs))
+    check("rate: throttle start and stop events for the cgroup",
+          [e["ret"] for e in thr] == [1, 0] and "suppressed=" in thr[-1]["args"], thr)
+    check("rate: suppressed events counted as filtered", kstats and kstats["filtered"] > 0)
+
+
 def test_priv():
     name = marker("p")
     ev = Events("--kinds", "priv")
@@ -302,7 +405,8 @@ def main():
     try:
         only = sys.argv[1] if len(sys.argv) > 1 else ""
         tests = [("exec", lambda: test_exec_exit(tmp)), ("open", test_opens), ("tcp", test_tcp), ("tcp6", test_tcp6),
-                 ("priv", test_priv), ("drops", lambda: test_drops(tmp)),
+                 ("priv", test_priv),
+                 ("reset", test_reset), ("oom", test_oom), ("rate", lambda: test_rate_limit(tmp)), ("drops", lambda: test_drops(tmp)),
                  ("unpriv", test_unprivileged), ("privdrop", lambda: test_privilege_drop(tmp))]
         for name, fn in tests:
             if not only or only == name:
