@@ -304,6 +304,8 @@ static void add_pods_nodes(struct ctx *c)
             cJSON_AddStringToObject(o, "pod", p->key);
             cJSON_AddStringToObject(o, "node", p->node);
             cJSON_AddStringToObject(o, "phase", p->phase);
+            if (p->labels[0])
+                cJSON_AddStringToObject(o, "labels", p->labels);
             cJSON_AddBoolToObject(o, "ready", p->ready);
             cJSON_AddNumberToObject(o, "restarts", p->restarts);
             if (p->problem[0])

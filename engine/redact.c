@@ -15,14 +15,18 @@ static const struct {
     const char *pattern;
     int group; /* the capture group that is the secret, 0: whole match */
 } builtin[] = {
+    /* A key ends at its END line, or (cut by a log) at the end of the JSON
+     * string it sits in: an unescaped quote, never past it. */
     {"private_key",
-     "(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\\s\\S-]{64,}?KEY(?: "
-     "BLOCK)?-----",
+     "(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[^\"\\\\]|\\\\.){64,}?"
+     "KEY(?: BLOCK)?-----",
      0},
-    {"private_key", "-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\\s\\S]*+", 0},
+    {"private_key", "-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[^\"\\\\]|\\\\.)*+",
+     0},
     {"aws_access_key", "\\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\\b", 1},
     {"aws_secret_key",
-     "(?i)\\baws_?(?:secret_?access_?key|secret_?key|sk)\\b[\"']?\\s*[:=]\\s*[\"']?([A-Za-z0-9/"
+     "(?i)\\baws_?(?:secret_?access_?key|secret_?key|sk)\\b(?:\\\\?[\"'])?\\s*[:=]\\s*(?:\\\\?[\"']"
+     ")?([A-Za-z0-9/"
      "+=]{40})(?![A-Za-z0-9/+=])",
      1},
     {"github_token", "\\b((?:ghp|gho|ghu|ghs|ghr)_[0-9A-Za-z]{36}|github_pat_\\w{82})\\b", 1},
@@ -39,8 +43,10 @@ static const struct {
     {"stripe_key", "\\b(?:sk|rk)_(?:test|live|prod)_[A-Za-z0-9]{10,99}\\b", 0},
     {"jwt", "\\bey[A-Za-z0-9_-]{10,}\\.ey[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}={0,2}", 0},
     {"auth_header",
-     "(?i)\\b(?:authorization|proxy-authorization|x-api-key|api-key|x-auth-token)[\"']?\\s*[:=]"
-     "\\s*[\"']?(?:(?:bearer|basic|token|apikey)\\s+)?(?!<REDACTED)([A-Za-z0-9._~+/=-]{8,})",
+     "(?i)\\b(?:authorization|proxy-authorization|x-api-key|api-key|x-auth-token)(?:\\\\?[\"'])?"
+     "\\s*[:=]"
+     "\\s*(?:\\\\?[\"'])?(?:(?:bearer|basic|token|apikey)\\s+)?(?!<REDACTED)([A-Za-z0-9._~+/"
+     "=-]{8,})",
      1},
     {"bearer_token", "(?i)\\bbearer\\s+(?!<REDACTED)([A-Za-z0-9._~+/-]{16,}=*)", 1},
     {"basic_auth", "(?i)\\bbasic\\s+((?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{12,}={0,2})", 1},
@@ -48,7 +54,8 @@ static const struct {
      "\\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\\s:/@<]{1,64}:(?!<REDACTED)([^\\s@/]{3,128})@", 1},
     {"generic_secret",
      "(?i)\\b[\\w.-]{0,40}(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|"
-     "credential|client[_-]?secret)[\\w.-]{0,20}[\"']?\\s*(?:=|:|=>)\\s*[\"']?(?!<REDACTED)([^"
+     "credential|client[_-]?secret)[\\w.-]{0,20}(?:\\\\?[\"'])?\\s*(?:=|:|=>)\\s*(?:\\\\?[\"'])?(?!"
+     "<REDACTED)([^"
      "\\s\"',;&<>\\\\]{6,200})",
      1},
 };
