@@ -278,7 +278,14 @@ static void http_failure(struct kube_reflector *r, const char *verb, long status
 
 static void headers_for(struct kube_reflector *r, char *auth, size_t authlen, const char **hdrs)
 {
-    kube_conn_auth_header(r->env->conn, auth, authlen);
+    struct kube_conn *c = r->env->conn;
+    /* Projected service-account tokens rotate: re-read the file every minute
+     * (a small local read), as client-go does, not only after a 401. */
+    if (c->token_file[0] && loop_mono_ms() - c->token_read_ms > 60000) {
+        char err[256];
+        kube_conn_read_token_file(c, err, sizeof(err)); /* on failure the old token stays */
+    }
+    kube_conn_auth_header(c, auth, authlen);
     int n = 0;
     hdrs[n++] = "Accept: application/json";
     if (*auth)
@@ -518,6 +525,7 @@ static bool watch_data(const char *buf, size_t len, void *ud)
             buf_append(&r->errbody, buf, len);
         return true;
     }
+    r->auth_retried = false; /* this credential works: a later 401 may refresh again */
     r->changed_batch = false;
     uint64_t before = r->lines.oversized, bad_before = r->decode_errors;
     bool go_on = kube_lines_feed(&r->lines, buf, len, on_line, r);

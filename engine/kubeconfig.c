@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "yaml_tree.h"
 
 #define PEM_MAX   (1u << 20)
@@ -518,6 +519,7 @@ int kube_conn_read_token_file(struct kube_conn *c, char *err, size_t errlen)
         t[--len] = 0;
     free(c->token);
     c->token = t;
+    c->token_read_ms = loop_mono_ms();
     return 0;
 }
 

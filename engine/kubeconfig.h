@@ -46,6 +46,7 @@ struct kube_conn {
     struct buf key;
     char *token; /* current bearer token (static, from file or exec), NULL: none */
     char token_file[PATH_MAX];
+    int64_t token_read_ms; /* monotonic ms of the last tokenFile read */
     bool has_exec;
     struct kube_exec exec;
     int64_t cred_expiry_ms;        /* exec credential expiry (wall ms), 0: none */

@@ -93,11 +93,12 @@ static int start_server(const char *dir, int pods)
     atexit(stop_server);
     snprintf(tok, sizeof(tok), "%s/kubeconfig", dir);
     FILE *k = fopen(tok, "w");
-    fprintf(k,
-            "current-context: bench\nclusters:\n- name: c\n  cluster: {server: 'http://127.0.0.1:%d'}\n"
-            "contexts:\n- name: bench\n  context: {cluster: c, user: u}\n"
-            "users:\n- name: u\n  user: {token: bench}\n",
-            port);
+    fprintf(
+        k,
+        "current-context: bench\nclusters:\n- name: c\n  cluster: {server: 'http://127.0.0.1:%d'}\n"
+        "contexts:\n- name: bench\n  context: {cluster: c, user: u}\n"
+        "users:\n- name: u\n  user: {token: bench}\n",
+        port);
     fclose(k);
     return 0;
 }
@@ -136,8 +137,8 @@ int main(int argc, char **argv)
     engine_advance(&a.engine, loop_wall_ms());
     a.loop = loop_new();
     a.http = http_new(a.loop);
-    a.ctx = (struct source_ctx){.engine = &a.engine, .loop = a.loop, .http = a.http,
-                                .config = &a.config};
+    a.ctx = (struct source_ctx){
+        .engine = &a.engine, .loop = a.loop, .http = a.http, .config = &a.config};
     engine_observe(&a.engine, count_pods, NULL);
     struct kube_settings set;
     kube_settings_from(&set, NULL);
