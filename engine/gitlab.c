@@ -93,15 +93,14 @@ static void fill_jobs(struct pipeline *p, const cJSON *jobs)
     qsort(v, (size_t)n, sizeof(*v), by_id);
     for (int i = 0; i < n; i++)
         pipeline_stage(p, jstr(v[i], "stage"));
+    int kept = 0;
+    for (int i = 0; i < n; i++)
+        kept += !superseded(v, n, i);
     for (int s = 0; s < p->nstages; s++)
-        for (int i = 0; i < n; i++) {
-            if (strcmp(jstr(v[i], "stage"), p->stages[s].name) != 0 || superseded(v, n, i))
-                continue;
-            if (p->njobs < PIPE_JOBS)
+        for (int i = 0; i < n && p->njobs < PIPE_JOBS; i++)
+            if (strcmp(jstr(v[i], "stage"), p->stages[s].name) == 0 && !superseded(v, n, i))
                 fill_job(&p->jobs[p->njobs++], v[i]);
-            else
-                p->jobs_dropped++;
-        }
+    p->jobs_dropped += kept - p->njobs; /* past the job cap, or in stages past the stage cap */
     free(v);
 }
 

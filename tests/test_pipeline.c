@@ -199,6 +199,25 @@ TEST(gitlab_stage_order_and_retried_jobs)
     engine_free(&e);
 }
 
+TEST(caps_count_what_is_dropped)
+{
+    struct engine e;
+    engine_init(&e);
+    cJSON *jobs = cJSON_CreateArray();
+    for (int i = 0; i < 42; i++) {
+        char name[16], stage[16];
+        snprintf(name, sizeof(name), "j%d", i);
+        snprintf(stage, sizeof(stage), "s%02d", i / 3); /* 14 stages of 3 jobs */
+        add_job(jobs, 100 + i, name, stage, "success", false, NULL, "2026-03-02T14:00:30Z");
+    }
+    CHECK(post(&e, 5, "success", jobs, 60, NULL, false, NULL) == 0);
+    const struct pipeline *p = get_pipeline(&e, "gitlab:shop/checkout:5");
+    CHECK(p && p->nstages == PIPE_STAGES && p->njobs == PIPE_JOBS);
+    CHECK(p && p->jobs_dropped == 42 - PIPE_JOBS);
+    CHECK(p && strcmp(p->stages[0].name, "s00") == 0 && strcmp(p->stages[11].name, "s11") == 0);
+    engine_free(&e);
+}
+
 TEST(allow_failure_is_a_warning)
 {
     struct engine e;

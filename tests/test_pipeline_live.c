@@ -448,6 +448,88 @@ TEST(gitlab_live_slow_server_timeout_then_recovery)
     server_stop(&s);
 }
 
+/* Times of the first-page list requests, i.e. of each cycle's start. */
+static int cycle_starts(struct server *s, double *t, int max)
+{
+    cJSON *j = control(s, "/_stats", NULL), *e;
+    int n = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "log"))
+    {
+        const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(e, "path"));
+        if (p && strstr(p, "/pipelines?per_page=") && n < max)
+            t[n++] = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "t"));
+    }
+    cJSON_Delete(j);
+    return n;
+}
+
+static bool all_done(struct rig *r, const void *arg)
+{
+    (void)arg;
+    const struct pipeline *p = pl(r, "gitlab:shop/checkout:104");
+    return p && p->status == JOB_SUCCESS;
+}
+
+TEST(gitlab_live_adaptive_interval)
+{
+    struct server s = {0};
+    struct rig r;
+    setenv("GITLAB_TOKEN", GL_TOKEN, 1);
+    CHECK(server_start(&s, "tests/servers/fake_gitlab.py", GL_TOKEN, 100) == 0);
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml),
+             "gitlab:\n  url: http://127.0.0.1:%d\n  projects: [shop/checkout]\n"
+             "pipelines:\n  fast: 200ms\n  slow: 1500ms\n",
+             s.port);
+    CHECK(rig_init(&r, "gitlab", yaml) == 0);
+    CHECK(wait_cycles(&r, 4, 8000)); /* 104 runs: fast */
+    double t[300];
+    int n = cycle_starts(&s, t, 300);
+    CHECK(n >= 4 && t[n - 1] - t[n - 2] < 0.6 && t[n - 2] - t[n - 3] < 0.6);
+    cJSON_Delete(control(&s, "/_control", "{\"advance\": true}"));
+    cJSON_Delete(control(&s, "/_control", "{\"advance\": true}"));
+    CHECK(run_until(&r, all_done, NULL, 5000));
+    CHECK(wait_cycles(&r, 3, 8000)); /* all idle: slow */
+    n = cycle_starts(&s, t, 300);
+    CHECK(n >= 3 && t[n - 1] - t[n - 2] > 1.3 && t[n - 2] - t[n - 3] > 1.3);
+    rig_free(&r);
+    server_stop(&s);
+}
+
+TEST(gitlab_live_low_budget_waits_for_reset)
+{
+    struct server s = {0};
+    struct rig r;
+    CHECK(start_gitlab(&s, &r, "2s"));
+    cJSON_Delete(control(&s, "/_control", "{\"remaining\": 3, \"reset_in\": 3}"));
+    CHECK(wait_cycles(&r, 2, 8000));
+    const struct source_info *si = src(&r);
+    CHECK(si && strstr(si->detail, "rate limit 3/2000 left") != NULL);
+    double t[300];
+    int n = cycle_starts(&s, t, 300);
+    /* fast is 300ms, but with 3 of 2000 left it waits for the reset (2-3s away) */
+    CHECK(n >= 2 && t[n - 1] - t[n - 2] > 1.5);
+    rig_free(&r);
+    server_stop(&s);
+}
+
+TEST(gitlab_live_x_next_page_without_link)
+{
+    struct server s = {0};
+    setenv("GITLAB_TOKEN", GL_TOKEN, 1);
+    CHECK(server_start(&s, "tests/servers/fake_gitlab.py", GL_TOKEN, 2) == 0);
+    cJSON_Delete(control(&s, "/_control", "{\"no_link\": true}"));
+    struct rig r;
+    CHECK(rig_init(&r, "gitlab", gitlab_cfg(&s, "2s")) == 0);
+    CHECK(wait_state(&r, SRC_SYNCED, 15000));
+    CHECK(r.e.tables[T_PIPELINES].count == 4);
+    const struct pipeline *p = pl(&r, "gitlab:shop/checkout:104");
+    CHECK(p && p->njobs == 8);
+    CHECK(log_has(&s, "sort=desc&page=2"));
+    rig_free(&r);
+    server_stop(&s);
+}
+
 static bool file_has(const char *path, const char *needle)
 {
     size_t len = 0;

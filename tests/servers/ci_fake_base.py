@@ -9,7 +9,8 @@ slow answers, a control endpoint and statistics.
 
 Control (no auth): POST /_control with JSON
   {"fail": [status, count], "retry_after": s, "delay": [seconds, count],
-   "token": "new-token", "remaining": n, "advance": true}
+   "token": "new-token", "remaining": n, "reset_in": s, "no_link": true,
+   "advance": true}
 GET /_stats returns what the server saw. The server prints "PORT n" when ready
 and never prints request headers, so a token cannot reach a log from here.
 """
@@ -56,6 +57,8 @@ class State:
         self.retry_after = None
         self.delay = None
         self.remaining = api.limit
+        self.reset_in = 60  # seconds from now the rate-limit window resets
+        self.no_link = False  # omit Link: only the provider's own page headers
         self.stats = {"requests": 0, "not_modified": 0, "unauthorized": 0, "auth_ok": 0,
                       "by_status": {}, "log": []}
 
@@ -100,12 +103,16 @@ class Handler(BaseHTTPRequestHandler):
                 self.st.api.token = ctl["token"]
             if "remaining" in ctl:
                 self.st.remaining = ctl["remaining"]
+            if "reset_in" in ctl:
+                self.st.reset_in = ctl["reset_in"]
+            if "no_link" in ctl:
+                self.st.no_link = bool(ctl["no_link"])
             if ctl.get("advance"):
                 self.st.api.advance()
         self.send(200, {"ok": True})
 
     def rate(self):
-        return self.st.api.rate_headers(self.st.remaining, int(time.time()) + 60)
+        return self.st.api.rate_headers(self.st.remaining, int(time.time()) + self.st.reset_in)
 
     def do_GET(self):
         u = urlparse(self.path)
@@ -172,7 +179,7 @@ class Handler(BaseHTTPRequestHandler):
             rels.append('%s; rel="next"' % link(page + 1))
         rels.append('%s; rel="first"' % link(1))
         rels.append('%s; rel="last"' % link(total_pages))
-        headers = {"Link": ", ".join(rels)}
+        headers = {} if self.st.no_link else {"Link": ", ".join(rels)}
         headers.update(api.page_headers(page, per_page, len(items), total_pages))
         return self.etagged(wrap(chunk, len(items)) if wrap else chunk, headers)
 
