@@ -22,9 +22,9 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->refractory = 150;
     p->high = 0.4;
     p->damp = 0.1;
-    p->trees = 40;
-    p->tree_size = 256;
-    p->shingle = 4;
+    p->trees = 20;
+    p->tree_size = 128;
+    p->shingle = 8;
     p->seed = 42;
     (void)detector;
 }
