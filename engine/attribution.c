@@ -27,8 +27,9 @@ struct cg_entry {
 };
 
 struct pod_name {
-    char uid[48]; /* "" empty */
-    char name[OBJ_LEN + NAME_LEN + 2];
+    char uid[48];                      /* "" empty */
+    char name[OBJ_LEN + NAME_LEN + 2]; /* "" not known (yet) */
+    int64_t missed;                    /* mono ms of the last failed lookup */
 };
 
 struct attribution {
@@ -363,14 +364,21 @@ static void pod_put(struct attribution *a, const char *uid, const char *name)
         a->npods++;
     STR_COPY(a->pods[i].uid, uid);
     STR_COPY(a->pods[i].name, name);
+    a->pods[i].missed = name[0] ? 0 : loop_mono_ms();
+}
+
+static struct pod_name *pod_find(struct attribution *a, const char *uid)
+{
+    for (size_t i = pod_slot(uid); a->pods[i].uid[0]; i = (i + 1) & (POD_SLOTS - 1))
+        if (strcmp(a->pods[i].uid, uid) == 0)
+            return &a->pods[i];
+    return NULL;
 }
 
 static const char *pod_get(struct attribution *a, const char *uid)
 {
-    for (size_t i = pod_slot(uid); a->pods[i].uid[0]; i = (i + 1) & (POD_SLOTS - 1))
-        if (strcmp(a->pods[i].uid, uid) == 0)
-            return a->pods[i].name;
-    return NULL;
+    struct pod_name *p = pod_find(a, uid);
+    return p && p->name[0] ? p->name : NULL;
 }
 
 static bool pod_from_cluster(struct attribution *a, const char *uid)
@@ -413,15 +421,22 @@ static void pods_from_log_dir(struct attribution *a)
     closedir(d);
 }
 
+/* Cached; an unknown pod is looked up again at most once a second (the
+ * cluster state scan is linear in the number of pods). */
 static const char *pod_name(struct attribution *a, const char *uid)
 {
-    const char *n = pod_get(a, uid);
-    if (n)
-        return n;
+    struct pod_name *p = pod_find(a, uid);
+    if (p && p->name[0])
+        return p->name;
+    if (p && loop_mono_ms() - p->missed < RESCAN_MIN_MS)
+        return NULL;
     if (pod_from_cluster(a, uid))
         return pod_get(a, uid);
     pods_from_log_dir(a);
-    return pod_get(a, uid);
+    const char *n = pod_get(a, uid);
+    if (!n)
+        pod_put(a, uid, "");
+    return n;
 }
 
 /* Events posted before their pod was known: rename them in the ring. */

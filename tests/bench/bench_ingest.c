@@ -1,0 +1,112 @@
+/* Kernel event ingest cost in user space, without the kernel: events/s and
+ * ns/event through kevent_ingest_post() (attribution + PCRE2 rules + engine
+ * ring), with and without rules, and the agent's JSON line encoding. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "attribution.h"
+#include "kevent_ingest.h"
+#include "kevent_json.h"
+#include "rules.h"
+
+#define NCG 200 /* containers on the node (kubelet allows 110 pods by default) */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void make_events(struct kevent *evs, int n)
+{
+    static const char *const paths[] = {"/etc/passwd", "/etc/shadow", "/usr/bin/curl", "/bin/sh"};
+    for (int i = 0; i < n; i++) {
+        struct kevent *e = &evs[i];
+        memset(e, 0, sizeof(*e));
+        e->kind = (enum kev_kind[]){KEV_EXEC, KEV_OPEN, KEV_CONNECT, KEV_EXIT}[i % 4];
+        e->pid = 1000 + (uint32_t)i % 30000;
+        e->uid = i % 3 ? 1000 : 0;
+        e->cgroup_id = 100 + (uint64_t)(i % (NCG + 50)); /* a few host cgroups too */
+        snprintf(e->comm, sizeof(e->comm), "proc%d", i % 50);
+        STR_COPY(e->path, paths[i % 4]);
+        STR_COPY(e->args, e->kind == KEV_OPEN ? "O_RDONLY|O_CLOEXEC" : "curl -s http://x/");
+        STR_COPY(e->daddr, "10.0.0.9");
+        e->dport = i % 7 ? 443 : 4444;
+    }
+}
+
+static double run(struct kevent_ingest *ki, const struct kevent *evs, int n, int reps)
+{
+    struct kevent ev;
+    double t0 = now_s();
+    for (int r = 0; r < reps; r++)
+        for (int i = 0; i < n; i++) {
+            ev = evs[i];
+            kevent_ingest_post(ki, &ev);
+        }
+    return now_s() - t0;
+}
+
+int main(int argc, char **argv)
+{
+    int reps = argc > 1 ? atoi(argv[1]) : 20;
+    enum { N = 50000 };
+    struct kevent *evs = calloc(N, sizeof(*evs));
+    make_events(evs, N);
+    char err[256];
+    const char *names[] = {"full path (attribution + 6 rules + ring)", "no rules"};
+    for (int variant = 0; variant < 2; variant++) {
+        struct engine e;
+        engine_init(&e);
+        struct kevent_ingest *ki = kevent_ingest_new(&e, NULL, err, sizeof(err));
+        for (int i = 0; i < NCG; i++) {
+            char path[256];
+            snprintf(
+                path, sizeof(path),
+                "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%08x_0000_0000_"
+                "0000_%012d.slice/cri-containerd-%064d.scope",
+                i, i, i);
+            kevent_ingest_cgroup(ki, 100 + (uint64_t)i, path, false);
+            if (i % 2 == 0) { /* half the pods are known to the cluster state */
+                struct k8s_pod p = {0};
+                snprintf(p.uid, sizeof(p.uid), "%08x-0000-0000-0000-%012d", i, i);
+                snprintf(p.namespace, sizeof(p.namespace), "ns%d", i % 10);
+                snprintf(p.name, sizeof(p.name), "pod-%d", i);
+                snprintf(p.key, sizeof(p.key), "%s/%s", p.namespace, p.name);
+                engine_upsert(&e, T_PODS, &p);
+            }
+        }
+        for (uint64_t id = 100 + NCG; id < 100 + NCG + 50; id++)
+            kevent_ingest_cgroup(ki, id, "/system.slice/some.service", false);
+        if (variant == 1) {
+            struct rule_set *rs = kevent_ingest_rules(ki);
+            struct rule_info ri;
+            for (int i = 0; rules_info(rs, i, &ri); i++)
+                rules_disable(rs, ri.name);
+        }
+        run(ki, evs, N, 1); /* warm the caches */
+        double t = run(ki, evs, N, reps);
+        double n = (double)N * reps;
+        printf("   ingest %-42s %9.0f events/s  %6.0f ns/event  (rule matches %llu)\n",
+               names[variant], n / t, t / n * 1e9,
+               (unsigned long long)kevent_ingest_stats(ki)->rule_matches);
+        kevent_ingest_free(ki);
+        engine_free(&e);
+    }
+    struct buf b = {0};
+    double t0 = now_s();
+    for (int r = 0; r < reps; r++)
+        for (int i = 0; i < N; i++) {
+            buf_reset(&b);
+            kevent_json_append(&b, &evs[i], "node-a");
+        }
+    double t = now_s() - t0, n = (double)N * reps;
+    printf("   agent JSON line encoding                          %9.0f events/s  %6.0f ns/event\n",
+           n / t, t / n * 1e9);
+    buf_free(&b);
+    free(evs);
+    return 0;
+}
