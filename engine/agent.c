@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "gate.h"
 #include "httpd.h"
 #include "kevent_json.h"
 
@@ -272,7 +273,7 @@ static const struct {
     {"/events", route_events, NULL},
     {"/metrics", route_metrics, NULL},
     {"/healthz", route_healthz, NULL},
-    /* {"/v1/gate", NULL, gate_http_answer}, : one line per JSON route */
+    {"/v1/gate", NULL, gate_http_answer}, /* deploy gate, Argo Rollouts web metric */
 };
 
 struct json_route {

@@ -195,6 +195,16 @@ def main():
         bad = [l for l in (p.stdout + p.stderr).decode().splitlines() if "error" in l.lower()]
         check("promtool accepts /metrics", not bad and p.returncode in (0, 3), (p.returncode, bad[:3]))
 
+    # the deploy gate route (JSON over the engine): an unknown SLO is a 404 with a JSON body
+    st, body = http_get(a.port, "/v1/gate?slo=no-such-slo", token=token)
+    try:
+        gate = json.loads(body)
+    except ValueError:
+        gate = None
+    check("GET /v1/gate answers JSON", st == 404 and isinstance(gate, dict), (st, body[:200]))
+    st, _ = http_get(a.port, "/v1/gate?slo=x")
+    check("GET /v1/gate needs the token", st == 401, st)
+
     # a raw event stream: JSON lines with Tetragon-style names
     s = socket.create_connection(("127.0.0.1", b.port), timeout=5)
     s.sendall(("GET /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % token).encode())
