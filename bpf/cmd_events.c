@@ -30,15 +30,16 @@ struct events_run {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: lookout events [--json-lines] [--ring-size SIZE] [--kinds LIST] [--for SECONDS]\n"
-            "                      [--count] [--config FILE]\n"
-            "  --json-lines       one kevent JSON object per line on stdout (the default)\n"
-            "  --ring-size SIZE   BPF ring buffer size, e.g. 64KiB, 8MiB (default from config, 8MiB)\n"
-            "  --kinds LIST       only these kinds, e.g. exec,exit,open (default: all)\n"
-            "  --for SECONDS      stop after this long (default: until SIGINT/SIGTERM)\n"
-            "  --count            print no events, only the final counters\n"
-            "Prints \"ready\" on stderr once attached; needs root or CAP_BPF+CAP_PERFMON.\n");
+    fprintf(
+        f,
+        "usage: lookout events [--json-lines] [--ring-size SIZE] [--kinds LIST] [--for SECONDS]\n"
+        "                      [--count] [--config FILE]\n"
+        "  --json-lines       one kevent JSON object per line on stdout (the default)\n"
+        "  --ring-size SIZE   BPF ring buffer size, e.g. 64KiB, 8MiB (default from config, 8MiB)\n"
+        "  --kinds LIST       only these kinds, e.g. exec,exit,open (default: all)\n"
+        "  --for SECONDS      stop after this long (default: until SIGINT/SIGTERM)\n"
+        "  --count            print no events, only the final counters\n"
+        "Prints \"ready\" on stderr once attached; needs root or CAP_BPF+CAP_PERFMON.\n");
 }
 
 static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
@@ -167,10 +168,10 @@ static int run(struct config *cfg, const struct kernel_options *o, double for_s,
 int cmd_events(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"json-lines", no_argument, NULL, 'j'}, {"ring-size", required_argument, NULL, 'r'},
+        {"json-lines", no_argument, NULL, 'j'},  {"ring-size", required_argument, NULL, 'r'},
         {"kinds", required_argument, NULL, 'k'}, {"for", required_argument, NULL, 'f'},
-        {"count", no_argument, NULL, 'c'},      {"config", required_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"count", no_argument, NULL, 'c'},       {"config", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     const char *ring = NULL, *kinds = NULL, *config_path = NULL;
     double for_s = 0;

@@ -9,10 +9,10 @@
 #include <linux/types.h>
 #endif
 
-#define LO_COMM_LEN 16
-#define LO_PATH_LEN 256 /* also the LPM key size: the kernel's maximum */
-#define LO_ARGS_LEN 128
-#define LO_GLOB_LEN 32
+#define LO_COMM_LEN  16
+#define LO_PATH_LEN  256 /* also the LPM key size: the kernel's maximum */
+#define LO_ARGS_LEN  128
+#define LO_GLOB_LEN  32
 #define LO_MAX_GLOBS 4
 #define LO_SYS_TABLE 512 /* syscall numbers the sys_exit fallback can look up */
 
@@ -155,7 +155,7 @@ struct lo_watch_key {
     char path[LO_PATH_LEN];
 };
 #define LO_WATCH_EXACT 1u /* only this path */
-#define LO_WATCH_DIR 2u   /* this path and everything below it */
+#define LO_WATCH_DIR   2u /* this path and everything below it */
 struct lo_watch_val {
     __u32 len; /* bytes of the entry */
     __u32 flags;

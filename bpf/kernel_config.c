@@ -9,8 +9,8 @@
 #include "buf.h"
 
 const char *const lo_kind_names[LO_KIND_MAX] = {
-    "exec",  "exit",     "open",     "priv", "connect", "accept",
-    "reset", "retransmit", "oom", "fork", "throttle", "cgroup",
+    "exec",  "exit",       "open", "priv", "connect",  "accept",
+    "reset", "retransmit", "oom",  "fork", "throttle", "cgroup",
 };
 
 int64_t parse_size_bytes(const char *s)
@@ -79,9 +79,9 @@ static int check_watch_list(const struct ynode *list, char *err, size_t errlen)
 static int apply(const struct ynode *s, struct kernel_options *o, bool *enabled, char *err,
                  size_t errlen)
 {
-    static const char *const keys[] = {"enabled",    "ring_size", "drain_interval",
+    static const char *const keys[] = {"enabled",    "ring_size",       "drain_interval",
                                        "rate_limit", "drop_privileges", "kinds",
-                                       "watch",      "watch_extra", NULL};
+                                       "watch",      "watch_extra",     NULL};
     if (s->type != Y_MAP)
         return yerr(s, err, errlen, "kernel: expected a mapping");
     if (ycheck_keys(s, keys, err, errlen) < 0)

@@ -18,10 +18,10 @@
 #include "buf.h"
 #include "lookout.skel.h"
 
-#define TRACEFS "/sys/kernel/tracing"
+#define TRACEFS         "/sys/kernel/tracing"
 #define CAP_PERFMON_BIT 38
-#define CAP_BPF_BIT 39
-#define MAX_LINKS 64
+#define CAP_BPF_BIT     39
+#define MAX_LINKS       64
 
 static const char *const default_watch[] = {
     "/etc/shadow",
@@ -198,9 +198,9 @@ static int sys_hooks(struct lookout_bpf *s, struct sys_hook *out, struct bpf_pro
         {"capset", SYS_capset, LO_SYS_CAPSET},
     };
     struct bpf_program *p[] = {
-        s->progs.tp_exit_open,      s->progs.tp_exit_openat,    s->progs.tp_exit_openat2,
-        s->progs.tp_exit_creat,     s->progs.tp_exit_setuid,    s->progs.tp_exit_setgid,
-        s->progs.tp_exit_setreuid,  s->progs.tp_exit_setregid,  s->progs.tp_exit_setresuid,
+        s->progs.tp_exit_open,      s->progs.tp_exit_openat,   s->progs.tp_exit_openat2,
+        s->progs.tp_exit_creat,     s->progs.tp_exit_setuid,   s->progs.tp_exit_setgid,
+        s->progs.tp_exit_setreuid,  s->progs.tp_exit_setregid, s->progs.tp_exit_setresuid,
         s->progs.tp_exit_setresgid, s->progs.tp_exit_capset,
     };
     struct bpf_program *en[] = {
@@ -253,7 +253,9 @@ static void choose_syscalls(struct kernel_loader *kl, const struct btf *vmlinux,
     bpf_program__set_autoload(s->progs.sys_exit_raw, fallback && !use_btf);
     if (wanted)
         appendf(kl->hooks, sizeof(kl->hooks), " syscalls=%s",
-                per_syscall ? "tracepoint" : use_btf ? "tp_btf/sys_exit" : "raw_tp/sys_exit");
+                per_syscall ? "tracepoint"
+                : use_btf   ? "tp_btf/sys_exit"
+                            : "raw_tp/sys_exit");
 }
 
 static void fill_sys_table(struct kernel_loader *kl)

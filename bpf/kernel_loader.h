@@ -11,17 +11,17 @@
 
 #include "events.h"
 
-#define KOPT_MAX_WATCH 64
+#define KOPT_MAX_WATCH    64
 #define KOPT_DEFAULT_RING (8u << 20)
 
 struct kernel_options {
-    uint32_t ring_bytes;      /* power of two, >= 64 KiB */
+    uint32_t ring_bytes; /* power of two, >= 64 KiB */
     bool kind_on[LO_KIND_MAX];
     int nwatch;
     char watch[KOPT_MAX_WATCH][LO_PATH_LEN]; /* paths, "dir/" entries, "a*b" patterns */
-    uint32_t rate_limit;      /* events/s per cgroup, 0: off */
-    bool drop_privileges;     /* under sudo: become the invoking user after attach */
-    int64_t drain_ms;         /* timer drain period (100-250) */
+    uint32_t rate_limit;                     /* events/s per cgroup, 0: off */
+    bool drop_privileges;                    /* under sudo: become the invoking user after attach */
+    int64_t drain_ms;                        /* timer drain period (100-250) */
 };
 
 /* Defaults: 8 MiB ring, every kind on, the default watch list. */

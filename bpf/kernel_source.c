@@ -18,8 +18,8 @@
 #define HAVE_INGEST 1
 #endif
 
-#define STATS_PERIOD_MS 1000
-#define DROP_WARN_PCT 10.0
+#define STATS_PERIOD_MS    1000
+#define DROP_WARN_PCT      10.0
 #define DROP_WARN_EVERY_MS 30000
 
 struct ksrc {
@@ -35,11 +35,11 @@ struct ksrc {
     struct kevent_ingest *ki;
 #endif
     struct proc_table procs;
-    struct lo_stats now;        /* last counters read */
-    struct lo_stats window;     /* counters at the start of the current second */
+    struct lo_stats now;    /* last counters read */
+    struct lo_stats window; /* counters at the start of the current second */
     int64_t window_mono;
-    uint64_t lost_reported;     /* ring drops already shown as GAP rows */
-    uint64_t delivered;         /* kevents posted */
+    uint64_t lost_reported; /* ring drops already shown as GAP rows */
+    uint64_t delivered;     /* kevents posted */
     uint64_t delivered_window;
     uint64_t gaps;
     int64_t last_warn_mono;
@@ -105,7 +105,10 @@ static void open_flags_str(uint64_t f, char *out, size_t outlen)
         {O_PATH, "O_PATH"},
     };
     int acc = (int)(f & O_ACCMODE);
-    snprintf(out, outlen, "%s", acc == O_WRONLY ? "O_WRONLY" : acc == O_RDWR ? "O_RDWR" : "O_RDONLY");
+    snprintf(out, outlen, "%s",
+             acc == O_WRONLY ? "O_WRONLY"
+             : acc == O_RDWR ? "O_RDWR"
+                             : "O_RDONLY");
     for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
         if ((f & bits[i].bit) == bits[i].bit) {
             size_t len = strlen(out);
@@ -117,8 +120,8 @@ static void open_flags_str(uint64_t f, char *out, size_t outlen)
 static const char *sys_name(uint32_t sys)
 {
     static const char *const names[LO_SYS_MAX] = {
-        "?",        "open",      "openat",    "openat2",   "creat",     "setuid",
-        "setgid",   "setreuid",  "setregid",  "setresuid", "setresgid", "capset",
+        "?",      "open",     "openat",   "openat2",   "creat",     "setuid",
+        "setgid", "setreuid", "setregid", "setresuid", "setresgid", "capset",
     };
     return sys < LO_SYS_MAX ? names[sys] : "?";
 }
@@ -381,7 +384,8 @@ static void report_gap(struct ksrc *ks)
     ks->gaps++;
     double pct = window_drop_pct(ks);
     int64_t now = loop_mono_ms();
-    if (pct > DROP_WARN_PCT && (!ks->last_warn_mono || now - ks->last_warn_mono >= DROP_WARN_EVERY_MS)) {
+    if (pct > DROP_WARN_PCT &&
+        (!ks->last_warn_mono || now - ks->last_warn_mono >= DROP_WARN_EVERY_MS)) {
         ks->last_warn_mono = now;
         ev.severity = SEV_WARNING;
         snprintf(ev.title, sizeof(ev.title),

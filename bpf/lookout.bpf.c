@@ -15,16 +15,16 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define PF_KTHREAD 0x00200000
-#define AF_INET 2
-#define AF_INET6 10
-#define IPPROTO_TCP 6
-#define EPERM 1
-#define EACCES 13
+#define PF_KTHREAD   0x00200000
+#define AF_INET      2
+#define AF_INET6     10
+#define IPPROTO_TCP  6
+#define EPERM        1
+#define EACCES       13
 #define NSEC_PER_SEC 1000000000ull
-#define O_WRONLY 01
-#define O_CREAT 0100
-#define O_TRUNC 01000
+#define O_WRONLY     01
+#define O_CREAT      0100
+#define O_TRUNC      01000
 
 /* ---- settings, fixed before load ---- */
 const volatile __u32 self_tgid = 0;
@@ -289,8 +289,8 @@ static __always_inline int do_exec(struct task_struct *task, struct linux_binprm
     if (!e)
         return 0;
     fill_current(&e->h, LO_EXEC);
-    long n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
-                                       BPF_CORE_READ(bprm, filename));
+    long n =
+        bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
     if (n < 0)
         e->filename[0] = 0;
     else if (n == sizeof(e->filename))
@@ -429,8 +429,7 @@ static __always_inline bool watched(struct lo_watch_key *k, __u32 len)
     if (v) {
         if (v->len == len)
             return true;
-        if ((v->flags & LO_WATCH_DIR) && v->len < len &&
-            k->path[v->len & (LO_PATH_LEN - 1)] == '/')
+        if ((v->flags & LO_WATCH_DIR) && v->len < len && k->path[v->len & (LO_PATH_LEN - 1)] == '/')
             return true;
     }
     return glob_match(k, len);
@@ -450,16 +449,15 @@ static __always_inline int do_open(struct pt_regs *regs, __u32 sys, long ret)
     __u64 oflags;
     if (sys == LO_SYS_OPEN || sys == LO_SYS_CREAT) {
         upath = (const char *)PT_REGS_PARM1_CORE_SYSCALL(regs);
-        oflags = sys == LO_SYS_CREAT ? O_CREAT | O_WRONLY | O_TRUNC
-                                     : PT_REGS_PARM2_CORE_SYSCALL(regs);
+        oflags =
+            sys == LO_SYS_CREAT ? O_CREAT | O_WRONLY | O_TRUNC : PT_REGS_PARM2_CORE_SYSCALL(regs);
     } else {
         upath = (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs);
         oflags = 0;
         if (sys == LO_SYS_OPENAT)
             oflags = PT_REGS_PARM3_CORE_SYSCALL(regs);
         else
-            bpf_probe_read_user(&oflags, sizeof(oflags),
-                                (void *)PT_REGS_PARM3_CORE_SYSCALL(regs));
+            bpf_probe_read_user(&oflags, sizeof(oflags), (void *)PT_REGS_PARM3_CORE_SYSCALL(regs));
     }
     __u32 zero = 0;
     struct lo_watch_key *k = bpf_map_lookup_elem(&path_buf, &zero);
@@ -604,10 +602,10 @@ int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 
 /* ---- TCP ---- */
 #define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT 2
-#define TCP_SYN_RECV 3
-#define TCP_CLOSE 7
-#define TCP_LISTEN 10
+#define TCP_SYN_SENT    2
+#define TCP_SYN_RECV    3
+#define TCP_CLOSE       7
+#define TCP_LISTEN      10
 
 struct flow {
     __u16 family, sport, dport;
@@ -838,8 +836,7 @@ static __always_inline int do_oom(struct task_struct *victim)
     struct mm_struct *mm = BPF_CORE_READ(victim, mm);
     e->rss_pages = 0;
     if (mm) {
-        e->rss_pages = BPF_CORE_READ(mm, rss_stat[0].count) +
-                       BPF_CORE_READ(mm, rss_stat[1].count) +
+        e->rss_pages = BPF_CORE_READ(mm, rss_stat[0].count) + BPF_CORE_READ(mm, rss_stat[1].count) +
                        BPF_CORE_READ(mm, rss_stat[3].count);
     }
     submit(e);

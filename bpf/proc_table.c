@@ -4,6 +4,12 @@
 
 #define PROBE_MAX 16
 
+static void set_comm(struct proc_entry *e, const char *comm)
+{
+    memset(e->comm, 0, sizeof(e->comm));
+    memcpy(e->comm, comm, strnlen(comm, sizeof(e->comm) - 1));
+}
+
 static uint32_t slot_of(uint32_t pid)
 {
     return (pid * 2654435761u) & (PROC_TABLE_CAP - 1);
@@ -45,7 +51,7 @@ void proc_table_fork(struct proc_table *t, uint32_t parent, uint32_t child, uint
 {
     struct proc_entry *e = claim(t, child);
     *e = (struct proc_entry){.pid = child, .ppid = parent, .uid = uid, .start_ns = ts_ns};
-    memcpy(e->comm, comm, sizeof(e->comm) - 1);
+    set_comm(e, comm);
 }
 
 void proc_table_exec(struct proc_table *t, uint32_t pid, uint32_t ppid, uint32_t uid,
@@ -58,8 +64,7 @@ void proc_table_exec(struct proc_table *t, uint32_t pid, uint32_t ppid, uint32_t
     }
     e->ppid = ppid;
     e->uid = uid;
-    memset(e->comm, 0, sizeof(e->comm));
-    memcpy(e->comm, comm, sizeof(e->comm) - 1);
+    set_comm(e, comm);
 }
 
 void proc_table_exit(struct proc_table *t, uint32_t pid)

@@ -324,6 +324,75 @@ def test_rate_limit(tmp):
     check("rate: suppressed events counted as filtered", kstats and kstats["filtered"] > 0)
 
 
+RETRANS_SCRIPT = """
+import socket, subprocess, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+c = socket.create_connection(s.getsockname()); a, _ = s.accept()
+print(c.getsockname()[1], s.getsockname()[1], flush=True)
+subprocess.run(["ip", "link", "set", "lo", "down"], check=True)  # this netns only
+c.send(b"x" * 100)
+time.sleep(2.5)
+"""
+
+
+def test_retransmit():
+    if not shutil.which("ip"):
+        print("skip retransmit: no ip(8) for a private network namespace")
+        return
+    ns = f"lookout-kernel-{os.getpid()}"
+    if subprocess.run(["ip", "netns", "add", ns]).returncode != 0:
+        print("skip retransmit: cannot create a network namespace")
+        return
+    try:
+        subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
+        ev = Events("--kinds", "retransmit")
+        check("retransmit: ready", ev.ready)
+        r = subprocess.run(["ip", "netns", "exec", ns, "python3", "-c", RETRANS_SCRIPT],
+                           capture_output=True, text=True, timeout=30)
+        cport, sport = map(int, r.stdout.split())
+        time.sleep(1.2)  # per-flow counters are read once a second
+        events, _ = ev.stop()
+    finally:
+        subprocess.run(["ip", "netns", "del", ns])
+    flow = [e for e in events if e["kind"] == "retransmit" and e["sport"] == cport
+            and e["dport"] == sport]
+    segs = sum(int(e["args"].split("=")[1]) for e in flow)
+    times = [e["time"] for e in flow]
+    check("retransmit: counted per flow, several segments", len(flow) >= 1 and segs >= 2,
+          f"{len(flow)} events, {segs} segments")
+    check("retransmit: at most one event per flow per second",
+          all(b - a >= 900 for a, b in zip(times, times[1:])), times)
+    check("retransmit: attributed to the sender", flow and flow[0]["comm"] == "python3")
+
+
+def test_fallback_flavours(tmp):
+    """raw_tp for every hook, one sys_exit program instead of per-syscall tracepoints."""
+    env = dict(os.environ, LOOKOUT_BPF_FLAVOUR="raw,sys_exit")
+    name = marker("f")
+    path = os.path.join(tmp, name)
+    shutil.copy("/bin/true", path)
+    ev = Events("--kinds", "exec,exit,open,priv", env=env)
+    check("fallback: ready", ev.ready)
+    for _ in range(20):
+        subprocess.run([path], check=True)
+
+    def work():
+        set_comm(name)
+        for _ in range(10):
+            os.close(os.open("/etc/passwd", os.O_RDONLY))
+        os.setresuid(0, 0, 0)
+
+    run_child(work)
+    events, _ = ev.stop()
+    kinds = [e["kind"] for e in events if e["comm"] == name]
+    check("fallback: 20 execs, 20 exits", kinds.count("exec") == 20 and kinds.count("exit") == 21,
+          (kinds.count("exec"), kinds.count("exit")))
+    check("fallback: 10 opens through sys_exit", kinds.count("open") == 10, kinds.count("open"))
+    privs = [e for e in events if e["comm"] == name and e["kind"] == "priv"]
+    check("fallback: setresuid through sys_exit", len(privs) == 1 and
+          privs[0]["path"] == "setresuid" and privs[0]["args"] == "0 0 0", privs)
+
+
 def test_priv():
     name = marker("p")
     ev = Events("--kinds", "priv")
@@ -406,7 +475,8 @@ def main():
         only = sys.argv[1] if len(sys.argv) > 1 else ""
         tests = [("exec", lambda: test_exec_exit(tmp)), ("open", test_opens), ("tcp", test_tcp), ("tcp6", test_tcp6),
                  ("priv", test_priv),
-                 ("reset", test_reset), ("oom", test_oom), ("rate", lambda: test_rate_limit(tmp)), ("drops", lambda: test_drops(tmp)),
+                 ("reset", test_reset), ("oom", test_oom), ("rate", lambda: test_rate_limit(tmp)),
+                 ("retransmit", test_retransmit), ("fallback", lambda: test_fallback_flavours(tmp)), ("drops", lambda: test_drops(tmp)),
                  ("unpriv", test_unprivileged), ("privdrop", lambda: test_privilege_drop(tmp))]
         for name, fn in tests:
             if not only or only == name:

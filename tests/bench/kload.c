@@ -48,7 +48,8 @@ int main(int argc, char **argv)
         if (rate > 0) { /* pace: sleep until this batch is due */
             double due = start + (double)ops / rate;
             if (due > t) {
-                struct timespec d = {(time_t)(due - t), (long)((due - t - (time_t)(due - t)) * 1e9)};
+                struct timespec d = {(time_t)(due - t),
+                                     (long)((due - t - (time_t)(due - t)) * 1e9)};
                 nanosleep(&d, NULL);
             }
         }
