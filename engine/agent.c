@@ -1,6 +1,7 @@
 /* Node agent server: /events, /metrics, /healthz over httpd. */
 #include "agent.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -56,8 +57,24 @@ static void client_gone(struct httpd_conn *c, void *ud)
     cl->lost = 0;
 }
 
-/* The newest events first (oldest of them first), then an empty line that
- * tells the console the backlog is complete. */
+/* The kernel's counters as one line {"kstats":{...}}, so a console can show
+ * this node's drops next to its own; nothing when there is no kernel row. */
+static void append_kstats(struct agent *ag, struct buf *b)
+{
+    const struct kstats *k = engine_get(ag->engine, T_KSTATS, "kernel");
+    cJSON *j = k ? schema_to_json(&kstats_schema, k) : NULL;
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+    if (text) {
+        buf_puts(b, "{\"kstats\":");
+        buf_puts(b, text);
+        buf_puts(b, "}\n");
+    }
+    cJSON_free(text);
+    cJSON_Delete(j);
+}
+
+/* The newest events first (oldest of them first), the counters, then an
+ * empty line that tells the console the backlog is complete. */
 static void send_backlog(struct agent *ag, struct httpd_conn *c)
 {
     struct ring *r = &ag->engine->kevents;
@@ -65,6 +82,7 @@ static void send_backlog(struct agent *ag, struct httpd_conn *c)
     struct buf b = {0};
     for (int i = from; i < n; i++)
         kevent_json_append(&b, ring_at(r, i), ag->node);
+    append_kstats(ag, &b);
     buf_append(&b, "\n", 1);
     httpd_stream_write(c, b.data, b.len, CLIENT_BACKLOG);
     buf_free(&b);
@@ -145,9 +163,14 @@ static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
 static void heartbeat(void *ud)
 {
     struct agent *ag = ud;
+    struct buf b = {0};
+    append_kstats(ag, &b);
+    if (!b.len)
+        buf_append(&b, "\n", 1);
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (ag->clients[i].conn)
-            httpd_stream_write(ag->clients[i].conn, "\n", 1, CLIENT_BACKLOG);
+            httpd_stream_write(ag->clients[i].conn, b.data, b.len, CLIENT_BACKLOG);
+    buf_free(&b);
     ag->heartbeat = loop_timer_start(ag->loop, HEARTBEAT_MS, heartbeat, ag);
 }
 

@@ -1,6 +1,7 @@
 /* Console side of node agents: stream, tag, ingest, reconnect. */
 #include "agent_source.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,26 @@ static void schedule_retry(struct agent_conn *ac)
     ac->backoff_ms = ac->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ac->backoff_ms * 2;
 }
 
+/* {"kstats":{...}}: the agent's kernel counters, kept as row "agent:NODE". */
+static bool handle_kstats(struct agent_conn *ac, const char *line, size_t len)
+{
+    static const char prefix[] = "{\"kstats\":";
+    if (len < sizeof(prefix) || memcmp(line, prefix, sizeof(prefix) - 1) != 0)
+        return false;
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "kstats");
+    struct kstats row = {0};
+    char err[128];
+    if (cJSON_IsObject(k) && schema_from_json(&kstats_schema, k, &row, err, sizeof(err)) == 0) {
+        snprintf(row.name, sizeof(row.name), "%s", ac->src->name);
+        engine_upsert(ac->src->ctx.engine, T_KSTATS, &row);
+    } else {
+        ac->bad_lines++;
+    }
+    cJSON_Delete(j);
+    return true;
+}
+
 static void handle_line(struct agent_conn *ac, const char *line, size_t len)
 {
     if (len == 0) { /* heartbeat; the first one closes the backlog */
@@ -66,6 +87,8 @@ static void handle_line(struct agent_conn *ac, const char *line, size_t len)
         }
         return;
     }
+    if (handle_kstats(ac, line, len))
+        return;
     struct kevent ev;
     char err[128];
     if (!kevent_json_parse(line, len, &ev, err, sizeof(err))) {

@@ -181,6 +181,11 @@ def main():
     nodes = {e.get("node") for e in ev}
     check("events from both nodes, tagged", {"node-a", "node-b"} <= nodes, nodes)
     if real:
+        ks = snap.get("kstats", []) if snap else []
+        if isinstance(ks, dict):
+            ks = ks.get("rows", [])
+        names = {k.get("name") for k in ks}
+        check("agents' kernel counters as kstats rows", {"agent:node-a", "agent:node-b"} <= names, names)
         for n in ("node-a", "node-b"):
             hits = [e for e in ev if e.get("node") == n and e.get("kind") == "exec" and marker in e.get("args", "")]
             check("marker exec from %s" % n, len(hits) >= 1, len(hits))
