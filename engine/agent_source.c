@@ -13,7 +13,7 @@
 #include "kevent_json.h"
 
 #define MAX_LINE       (64u << 10) /* a longer line is dropped, not the stream */
-#define IDLE_MS        15000       /* three missed agent heartbeats */
+#define IDLE_MS        15000       /* several missed heartbeats (every 2 s) */
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
 
