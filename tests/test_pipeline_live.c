@@ -530,6 +530,29 @@ TEST(gitlab_live_x_next_page_without_link)
     server_stop(&s);
 }
 
+TEST(gitlab_live_missing_project_does_not_stop_the_others)
+{
+    struct server s = {0};
+    setenv("GITLAB_TOKEN", GL_TOKEN, 1);
+    CHECK(server_start(&s, "tests/servers/fake_gitlab.py", GL_TOKEN, 100) == 0);
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml),
+             "gitlab:\n  url: http://127.0.0.1:%d/api/v4/\n  projects: [nope/missing, {id: 7, "
+             "ref: main}]\npipelines:\n  fast: 300ms\n  slow: 600ms\n",
+             s.port);
+    struct rig r;
+    CHECK(rig_init(&r, "gitlab", yaml) == 0);
+    CHECK(wait_state(&r, SRC_SYNCED, 15000));
+    const struct source_info *si = src(&r);
+    CHECK(si && strstr(si->error, "project nope/missing: HTTP 404 (not found)") != NULL);
+    /* id 7 with ref main: the pipelines of main (tag pipelines have their tag as ref) */
+    CHECK(pl(&r, "gitlab:7:104") != NULL && pl(&r, "gitlab:7:102") != NULL);
+    CHECK(pl(&r, "gitlab:7:101") == NULL);
+    CHECK(log_has(&s, "/api/v4/projects/7/pipelines?per_page=20&order_by=id&sort=desc&ref=main"));
+    rig_free(&r);
+    server_stop(&s);
+}
+
 static bool file_has(const char *path, const char *needle)
 {
     size_t len = 0;
@@ -644,6 +667,13 @@ TEST(github_live_runs_jobs_pagination_ratelimit)
     CHECK(wait_cycles(&r, 2, 6000));
     CHECK(status_count(&s, "200") == ok200);
     CHECK(stat_int(&s, "not_modified") > 0);
+    /* GitHub's secondary rate limit: 403 with Retry-After */
+    cJSON_Delete(control(&s, "/_control", "{\"fail\": [403, 1], \"retry_after\": 1}"));
+    CHECK(wait_state(&r, SRC_STALE, 5000));
+    si = src(&r);
+    CHECK(si && strstr(si->error, "rate limited (HTTP 403)") != NULL);
+    CHECK(wait_state(&r, SRC_SYNCED, 5000));
+    CHECK(gap_after(&s, 403, 1) >= 0.9);
     cJSON_Delete(control(&s, "/_control", "{\"advance\": true}"));
     CHECK(run_until(&r, gh_done, NULL, 5000));
     c = engine_get(&r.e, T_CI_PROJECTS, "github:o/r");

@@ -149,7 +149,10 @@ class Handler(BaseHTTPRequestHandler):
                 if st.retry_after is not None:
                     headers["Retry-After"] = str(st.retry_after)
                 return 429, {"message": "Too Many Requests"}, headers
-            return status, {"message": "%d error" % status}, self.rate()
+            headers = self.rate()
+            if status == 403 and st.retry_after is not None:  # GitHub's secondary limit
+                headers["Retry-After"] = str(st.retry_after)
+            return status, {"message": "%d error" % status}, headers
         if not api.authorized(self.headers):
             st.stats["unauthorized"] += 1
             return api.unauthorized()
