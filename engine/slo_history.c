@@ -73,7 +73,31 @@ static bool valid(const struct sloh_tier *tr, int64_t b, const struct sloh_point
     return true;
 }
 
-/* The first kept sample at or after s. */
+/* A point at time x between two kept samples, linearly interpolated: a
+ * window edge that falls inside a coarse bucket then costs no whole bucket. */
+static struct sloh_point between(const struct sloh_point *a, const struct sloh_point *b, int64_t x)
+{
+    if (!a || b->t <= a->t || x <= a->t)
+        return a && x <= a->t ? *a : *b;
+    if (x >= b->t)
+        return *b;
+    double f = (double)(x - a->t) / (double)(b->t - a->t);
+    struct sloh_point p = {x, a->bad + (b->bad - a->bad) * f, a->total + (b->total - a->total) * f};
+    return p;
+}
+
+/* The finest tier whose span still includes time x, or the coarsest. */
+static const struct sloh_tier *tier_for(const struct slo_history *h, int64_t x)
+{
+    for (int k = 0; k < SLOH_TIERS - 1; k++) {
+        const struct sloh_tier *tr = &h->tier[k];
+        if (x / tr->step_ms >= tr->newest - SLOH_CAP + 1)
+            return tr;
+    }
+    return &h->tier[SLOH_TIERS - 1];
+}
+
+/* The counters at time s, from the kept samples around it. */
 static bool at_or_after(const struct slo_history *h, int64_t s, struct sloh_point *out)
 {
     if (!h->first.t || s > h->last.t)
@@ -82,27 +106,24 @@ static bool at_or_after(const struct slo_history *h, int64_t s, struct sloh_poin
         *out = h->first;
         return true;
     }
-    for (int k = 0; k < SLOH_TIERS; k++) {
-        const struct sloh_tier *tr = &h->tier[k];
-        int64_t oldest = tr->newest - SLOH_CAP + 1;
-        int64_t bs = s / tr->step_ms;
-        bool last_tier = k == SLOH_TIERS - 1;
-        if (bs < oldest && !last_tier)
-            continue;
-        for (int64_t b = bs < oldest ? oldest : bs; b <= tr->newest; b++) {
-            const struct sloh_point *p;
-            if (b >= 0 && valid(tr, b, &p) && p->t >= s) {
-                *out = *p;
-                return true;
-            }
+    const struct sloh_tier *tr = tier_for(h, s);
+    int64_t oldest = tr->newest - SLOH_CAP + 1, bs = s / tr->step_ms;
+    const struct sloh_point *prev = NULL, *p;
+    if (bs >= oldest && valid(tr, bs, &p) && p->t < s)
+        prev = p;
+    else if (bs - 1 >= oldest && bs >= 1 && valid(tr, bs - 1, &p))
+        prev = p;
+    for (int64_t b = bs < oldest ? oldest : bs; b <= tr->newest; b++) {
+        if (b >= 0 && valid(tr, b, &p) && p->t >= s) {
+            *out = between(prev, p, s);
+            return true;
         }
-        break;
     }
-    *out = h->last;
+    *out = between(prev, &h->last, s);
     return true;
 }
 
-/* The last kept sample at or before e. */
+/* The counters at time e, from the kept samples around it. */
 static bool at_or_before(const struct slo_history *h, int64_t e, struct sloh_point *out)
 {
     if (!h->first.t || e < h->first.t)
@@ -111,20 +132,19 @@ static bool at_or_before(const struct slo_history *h, int64_t e, struct sloh_poi
         *out = h->last;
         return true;
     }
-    for (int k = 0; k < SLOH_TIERS; k++) {
-        const struct sloh_tier *tr = &h->tier[k];
-        int64_t oldest = tr->newest - SLOH_CAP + 1;
-        int64_t be = e / tr->step_ms;
-        if (be < oldest)
+    const struct sloh_tier *tr = tier_for(h, e);
+    int64_t oldest = tr->newest - SLOH_CAP + 1;
+    for (int64_t b = e / tr->step_ms; b >= oldest && b >= 0; b--) {
+        const struct sloh_point *p, *n = NULL;
+        if (!valid(tr, b, &p) || p->t > e)
             continue;
-        for (int64_t b = be; b >= oldest && b >= 0; b--) {
-            const struct sloh_point *p;
-            if (valid(tr, b, &p) && p->t <= e) {
-                *out = *p;
-                return true;
-            }
+        for (int64_t x = b + 1; x <= tr->newest && !n; x++) {
+            const struct sloh_point *q;
+            if (valid(tr, x, &q))
+                n = q;
         }
-        break;
+        *out = between(p, n ? n : &h->last, e);
+        return true;
     }
     *out = h->first;
     return true;

@@ -4,11 +4,12 @@
  * Four tiers of SLOH_CAP buckets each keep the first sample seen in every
  * bucket: 1 s (12.8 min), 15 s (3.2 h), 5 min (2.7 d) and max(1 h,
  * period/720) (32 d for a 30-day SLO). A window [t-W, t] is read from the
- * finest tier that still covers t-W, so a window edge is exact when the
- * instant is a multiple of that tier's step, else within one bucket (1 s for 5m, 15 s for 1h..3h, 5
- * min for 6h..2d, 1 h beyond). Counter resets are corrected as Prometheus does (a drop adds the
- * previous value), so a ratio is increase(bad)/increase(total) between the
- * first and the last sample inside the window. */
+ * finest tier that still covers t-W; an edge inside a bucket is linearly
+ * interpolated between the kept samples around it, so it is exact on
+ * sample instants and for steady rates, and within one bucket otherwise (1 s for 5m, 15 s for
+ * 1h..3h, 5 min for 6h..2d, 1 h beyond). Counter resets are corrected as Prometheus does (a drop
+ * adds the previous value), so a ratio is increase(bad)/increase(total) between the first and the
+ * last sample inside the window. */
 #ifndef LOOKOUT_SLO_HISTORY_H
 #define LOOKOUT_SLO_HISTORY_H
 

@@ -343,4 +343,48 @@ TEST(healthy_slo_allows_and_no_traffic_is_unknown)
     engine_free(&e);
 }
 
+struct stepwise {
+    int64_t bad_until; /* errors at 50% before this instant, none after */
+    int64_t t0;
+};
+static int stepwise_counters(void *ud, int64_t t, double *errors, double *total)
+{
+    struct stepwise *w = ud;
+    double minutes = (double)(t - w->t0) / 60000;
+    double bad_minutes = (double)((t < w->bad_until ? t : w->bad_until) - w->t0) / 60000;
+    *total = minutes * 100;
+    *errors = bad_minutes > 0 ? bad_minutes * 50 : 0;
+    return 0;
+}
+
+TEST(calendar_month_resets_the_budget)
+{
+    static struct engine e;
+    engine_init(&e);
+    /* 2024-03-10T00:00:00Z; the month began 9 days ago, errors stopped 2024-02-29 */
+    int64_t now = 1710028800000LL, march = 1709251200000LL;
+    e.now = now;
+    char err[256];
+    struct slo_def cal = {.name = "cal",
+                          .objective = 0.99,
+                          .period_kind = SLO_CALENDAR_MONTH,
+                          .errors_series = "c:e",
+                          .total_series = "c:t"};
+    struct slo_def roll = {
+        .name = "roll", .objective = 0.99, .errors_series = "r:e", .total_series = "r:t"};
+    CHECK(slo_define(&e, &cal, err, sizeof(err)) == 0);
+    CHECK(slo_define(&e, &roll, err, sizeof(err)) == 0);
+    struct stepwise w = {march - MS_DAY, now - 40 * MS_DAY};
+    slo_backfill_counters(&e, "cal", w.t0, now, 60000, stepwise_counters, &w);
+    slo_backfill_counters(&e, "roll", w.t0, now, 60000, stepwise_counters, &w);
+    engine_advance(&e, now + 1000);
+    struct slo *c = row_of(&e, "cal"), *r = row_of(&e, "roll");
+    CHECK(c && fabs(c->budget_remaining - 1.0) < 1e-12);
+    CHECK(c && c->period_ms == now + 1000 - march);
+    /* rolling 30 d still holds the 20 bad days before March 1st: ratio 0.5 * 20/30 */
+    CHECK(r && fabs(r->budget_remaining - (1 - (0.5 * 20.0 / 30) / 0.01)) < 1e-4);
+    slo_detach(&e);
+    engine_free(&e);
+}
+
 RUN_TESTS()

@@ -1,0 +1,224 @@
+/* Prometheus answers, {{.window}} templates, Sloth/OpenSLO/config specs. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "prometheus.h"
+#include "slo_spec.h"
+#include "test.h"
+
+static int parse(const char *body, long status, double *v, char *err)
+{
+    return prom_parse_instant(body, strlen(body), status, false, v, err, 256);
+}
+
+TEST(prom_vector_scalar_and_specials)
+{
+    double v;
+    char err[256];
+    CHECK(
+        parse("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":"
+              "{},\"value\":[1704329130,\"22.999999999999982\"]}]}}",
+              200, &v, err) == 0);
+    CHECK(v == 22.999999999999982);
+    CHECK(parse("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}", 200,
+                &v, err) == 0);
+    CHECK(isnan(v)); /* no series: no data */
+    CHECK(
+        parse("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":"
+              "{},\"value\":[1,\"NaN\"]}]}}",
+              200, &v, err) == 0);
+    CHECK(isnan(v));
+    CHECK(
+        parse(
+            "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[1,\"+Inf\"]}}",
+            200, &v, err) == 0);
+    CHECK(isinf(v) && v > 0);
+    CHECK(
+        parse(
+            "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[1,\"-Inf\"]}}",
+            200, &v, err) == 0);
+    CHECK(isinf(v) && v < 0);
+}
+
+TEST(prom_malformed_answers)
+{
+    double v;
+    char err[256];
+    CHECK(parse("{\"status\":\"success\",\"data\":{", 200, &v, err) < 0 && strstr(err, "bad JSON"));
+    CHECK(parse("{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"parse error\"}", 400,
+                &v, err) < 0 &&
+          strstr(err, "bad_data") && strstr(err, "parse error"));
+    CHECK(parse("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[]}}", 200,
+                &v, err) < 0 &&
+          strstr(err, "matrix"));
+    CHECK(
+        parse("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"value\":"
+              "[1,\"1\"]},{\"value\":[1,\"2\"]}]}}",
+              200, &v, err) < 0 &&
+        strstr(err, "2 series"));
+    CHECK(
+        parse("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"value\":"
+              "[1,\"abc\"]}]}}",
+              200, &v, err) < 0);
+    CHECK(
+        parse("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"value\":"
+              "[1,2]}]}}",
+              200, &v, err) < 0);
+    CHECK(parse("<html>502</html>", 502, &v, err) < 0 && strstr(err, "HTTP 502"));
+    CHECK(prom_parse_instant("{}", 2, 200, true, &v, err, sizeof(err)) < 0 &&
+          strstr(err, "larger"));
+    CHECK(parse("{\"data\":{}}", 200, &v, err) < 0);
+    CHECK(prom_parse_instant(NULL, 0, 0, false, &v, err, sizeof(err)) < 0);
+}
+
+TEST(window_templates)
+{
+    char out[256];
+    CHECK(prom_expand_window("sum(rate(x[{{.window}}]))/sum(rate(y[{{ .window }}]))", "5m", out,
+                             sizeof(out)));
+    CHECK_STR(out, "sum(rate(x[5m]))/sum(rate(y[5m]))");
+    CHECK(prom_expand_window("a{l=\"{{x}}\"}", "1h", out, sizeof(out)));
+    CHECK_STR(out, "a{l=\"{{x}}\"}");
+    CHECK(prom_ratio_query("e[{{.window}}]", "t[{{.window}}]", "30d", out, sizeof(out)));
+    CHECK_STR(out, "(e[30d]) / (t[30d])");
+    CHECK(!prom_expand_window("{{.window}}{{.window}}", "1234567890", out, 8));
+}
+
+static char *write_tmp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof(path), "/tmp/lookout-spec-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    if (write(fd, text, strlen(text)) < 0)
+        path[0] = 0;
+    close(fd);
+    return path;
+}
+
+static int load(const char *text, struct slo_spec_set *set, char *err)
+{
+    char *p = write_tmp(text);
+    int rc = slo_spec_load_file(set, p, err, 512);
+    unlink(p);
+    return rc;
+}
+
+TEST(sloth_spec)
+{
+    struct slo_spec_set set = {0};
+    char err[512] = "";
+    int rc = load("version: \"prometheus/v1\"\nservice: \"myservice\"\nslos:\n"
+                  "  - name: \"requests-availability\"\n    objective: 99.9\n"
+                  "    sli:\n      events:\n"
+                  "        error_query: sum(rate(e[{{.window}}]))\n"
+                  "        total_query: sum(rate(t[{{.window}}]))\n"
+                  "    alerting:\n      name: X\n      ticket_alert:\n        disable: true\n"
+                  "  - name: raw\n    objective: 95\n    sli:\n      raw:\n"
+                  "        error_ratio_query: avg(r[{{.window}}])\n",
+                  &set, err);
+    CHECK(rc == 0);
+    if (rc) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    CHECK(set.n == 2);
+    CHECK_STR(set.items[0].name, "myservice-requests-availability");
+    CHECK_NEAR(set.items[0].objective, 0.999, 1e-12);
+    CHECK(set.items[0].period_ms == 30 * MS_DAY);
+    CHECK(set.items[0].has_policy && set.items[0].policy.npairs == 2);
+    CHECK(set.items[0].policy.pairs[0].severity == ALERT_PAGE);
+    CHECK_STR(set.items[1].total_query, "1");
+    slo_spec_free(&set);
+}
+
+TEST(openslo_spec_with_sli_ref_and_calendar)
+{
+    struct slo_spec_set set = {0};
+    char err[512] = "";
+    int rc = load("apiVersion: openslo/v1\nkind: SLI\nmetadata:\n  name: web-ratio\nspec:\n"
+                  "  ratioMetric:\n    counter: true\n"
+                  "    good:\n      metricSource:\n        type: Prometheus\n"
+                  "        spec:\n          query: http_requests_total{code!~\"5..\"}\n"
+                  "    total:\n      metricSource:\n        type: Prometheus\n"
+                  "        spec:\n          query: http_requests_total\n"
+                  "---\napiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: web\nspec:\n"
+                  "  service: web\n  indicatorRef: web-ratio\n  budgetingMethod: Occurrences\n"
+                  "  timeWindow:\n    - duration: 1M\n      isRolling: false\n"
+                  "  objectives:\n    - targetPercent: 99.5\n",
+                  &set, err);
+    CHECK(rc == 0);
+    if (rc) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    CHECK(set.n == 1);
+    CHECK(set.items[0].period_kind == SLO_CALENDAR_MONTH);
+    CHECK_NEAR(set.items[0].objective, 0.995, 1e-12);
+    CHECK_STR(set.items[0].total_query, "sum(rate(http_requests_total[{{.window}}]))");
+    CHECK_STR(set.items[0].error_query,
+              "(sum(rate(http_requests_total[{{.window}}]))) - "
+              "(sum(rate(http_requests_total{code!~\"5..\"}[{{.window}}])))");
+    slo_spec_free(&set);
+}
+
+TEST(spec_errors_name_file_and_line)
+{
+    struct slo_spec_set set = {0};
+    char err[512] = "";
+    CHECK(load("version: \"prometheus/v1\"\nservice: s\nslos:\n  - name: a\n    objective: 100\n"
+               "    sli: {events: {error_query: e, total_query: t}}\n",
+               &set, err) < 0);
+    CHECK(strstr(err, ":5: objective"));
+    slo_spec_free(&set);
+    CHECK(load("apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: x}\nspec:\n"
+               "  budgetingMethod: Timeslices\n  objectives: [{target: 0.9}]\n",
+               &set, err) < 0);
+    CHECK(strstr(err, ":5: budgetingMethod Timeslices"));
+    slo_spec_free(&set);
+    CHECK(load("kind: Deployment\n", &set, err) < 0 && strstr(err, "not a Sloth or OpenSLO"));
+    slo_spec_free(&set);
+    CHECK(load("version: \"prometheus/v1\"\nservice: s\nslos:\n  - name: a\n    objective: 99\n"
+               "    sli: {plugin: {id: x}}\n",
+               &set, err) < 0 &&
+          strstr(err, "plugin"));
+    slo_spec_free(&set);
+    CHECK(load("version: \"prometheus/v1\"\nservice: s\nslos:\n  - name: a\n    objective: 99\n"
+               "    unknown: 1\n",
+               &set, err) < 0 &&
+          strstr(err, ":6:"));
+    slo_spec_free(&set);
+}
+
+TEST(config_slos_section)
+{
+    const char *yaml = "slos:\n  - name: checkout\n    objective: 99.9\n    calendar: week\n"
+                       "    sli:\n      counters: {errors: demo:c:errors_total, total: "
+                       "demo:c:requests_total}\n"
+                       "    alerting:\n      resolve_after: 10m\n      windows:\n"
+                       "        - {severity: page, long: 1h, short: 5m, budget_percent: 2}\n"
+                       "        - {severity: ticket, long: 6h, short: 30m, factor: 2}\n";
+    char err[512] = "";
+    struct ynode *doc = ytree_load_string(yaml, strlen(yaml), "c.yaml", err, sizeof(err));
+    CHECK(doc != NULL);
+    if (!doc)
+        return;
+    const struct ynode *s = ymap_get(ytree_root(doc), "slos");
+    struct slo_spec_set set = {0};
+    CHECK(slo_spec_load_config(&set, s, err, sizeof(err)) == 0);
+    CHECK(set.n == 1 && set.items[0].period_kind == SLO_CALENDAR_WEEK);
+    CHECK(set.items[0].policy.npairs == 2 && set.items[0].policy.resolve_after_ms == 600000);
+    /* 2% of a week in 1h: 0.02 * 168 = 3.36 */
+    CHECK_NEAR(set.items[0].policy.pairs[0].factor, 3.36, 1e-12);
+    CHECK_NEAR(set.items[0].policy.pairs[1].factor, 2, 1e-12);
+    slo_spec_free(&set);
+    ytree_free(doc);
+    const char *bad = "slos:\n  - name: x\n    objective: 99\n    sli: {counters: {errors: a}}\n";
+    doc = ytree_load_string(bad, strlen(bad), "b.yaml", err, sizeof(err));
+    CHECK(slo_config_check_slos(ymap_get(ytree_root(doc), "slos"), err, sizeof(err)) < 0);
+    CHECK(strstr(err, "b.yaml:4:") && strstr(err, "total"));
+    ytree_free(doc);
+}
+
+RUN_TESTS()
