@@ -7,6 +7,7 @@
 #include "agent_source.h"
 #include "aiops.h"
 #include "buf.h"
+#include "copilot.h"
 #include "demo.h"
 #include "kernel_source.h"
 #include "pipeline.h"
@@ -100,6 +101,8 @@ static int attach_analysers(struct app *a, char *err, size_t errlen)
     if (slo_attach(a, err, errlen) < 0)
         return -1;
     if (aiops_attach(a, err, errlen) < 0)
+        return -1;
+    if (copilot_attach(a, err, errlen) < 0)
         return -1;
     return 0;
 }

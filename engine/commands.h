@@ -6,6 +6,8 @@ int cmd_agent(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_slo(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 int cmd_nab(int argc, char **argv);
+int cmd_postmortem(int argc, char **argv);
 
 #endif

@@ -74,6 +74,9 @@ struct copilot {
     struct {
         char fp[96];
         char id[32];
+        int severity; /* what the last answer saw, for offline refreshes */
+        int signals;
+        int64_t answered;
     } asked[ASKED_MAX];
     int nasked;
     struct pending queue[QUEUE_MAX];
@@ -676,8 +679,10 @@ static void remember(struct copilot *c, const char *fp, const char *id)
         memmove(c->asked, c->asked + 1, sizeof(c->asked[0]) * (ASKED_MAX - 1));
         c->nasked--;
     }
+    memset(&c->asked[c->nasked], 0, sizeof(c->asked[0]));
     STR_COPY(c->asked[c->nasked].fp, fp);
     STR_COPY(c->asked[c->nasked].id, id);
+    c->asked[c->nasked].answered = engine_now(c->e);
     c->nasked++;
 }
 
@@ -702,7 +707,8 @@ static int enqueue(struct copilot *c, const struct pending *p, bool front)
         c->queue[c->nqueue] = *p;
     }
     c->nqueue++;
-    if (c->be && !engine_get(c->e, T_COPILOT, p->id)) {
+    /* asked by hand: show "waiting" at once; automatic ones appear when sent */
+    if (c->be && p->manual && !engine_get(c->e, T_COPILOT, p->id)) {
         struct copilot_answer *a = calloc(1, sizeof(*a));
         if (a) {
             answer_init(c, a, p->id);
@@ -718,7 +724,12 @@ static int enqueue(struct copilot *c, const struct pending *p, bool front)
  * answered through that incident. */
 static bool covered_by_incident(struct copilot *c, const struct pending *p)
 {
-    if (p->manual || strcmp(p->subj.kind, "incident") == 0)
+    if (strcmp(p->subj.kind, "incident") == 0 && !p->manual) {
+        /* merged into another incident (and removed) or resolved meanwhile */
+        const struct incident *inc = engine_get(c->e, T_INCIDENTS, p->subj.key);
+        return !inc || inc->state != INC_OPEN;
+    }
+    if (p->manual)
         return false;
     char service[NAME_LEN] = "";
     int64_t ref;
@@ -761,11 +772,27 @@ static void process_queue(struct copilot *c)
     }
 }
 
+/* An incident merged into another one is removed: so is its answer. */
+static void drop_orphans(struct copilot *c)
+{
+    struct table *t = engine_table(c->e, T_COPILOT);
+    for (int i = t->count - 1; i >= 0; i--) {
+        const struct copilot_answer *a = table_row(t, i);
+        if (!strncmp(a->incident, "ask:", 4) || engine_get(c->e, T_INCIDENTS, a->incident) ||
+            queued(c, a->incident))
+            continue;
+        char id[sizeof(a->incident)];
+        STR_COPY(id, a->incident);
+        engine_remove(c->e, T_COPILOT, id);
+    }
+}
+
 static void tick(struct engine *e, int64_t now, void *ud)
 {
     (void)e;
     (void)now;
     process_queue(ud);
+    drop_orphans(ud);
 }
 
 /* A fingerprint seen again under a new incident id gets the cached answer. */
@@ -783,13 +810,34 @@ static void reuse_answer(struct copilot *c, int idx, const char *id)
     free(a);
 }
 
+/* Offline analysis costs nothing: it follows the incident as it grows
+ * (severity or signals changed), at most once per group_wait. */
+static void refresh_offline(struct copilot *c, int idx, const struct incident *inc)
+{
+    int64_t now = engine_now(c->e);
+    int64_t every = c->s.group_wait_ms > 5000 ? c->s.group_wait_ms : 5000;
+    if (c->be || strcmp(c->asked[idx].id, inc->id) != 0 || now - c->asked[idx].answered < every ||
+        (c->asked[idx].severity == (int)inc->severity && c->asked[idx].signals == inc->signals))
+        return;
+    c->asked[idx].severity = (int)inc->severity;
+    c->asked[idx].signals = inc->signals;
+    c->asked[idx].answered = now;
+    struct pending p = {.due = now};
+    STR_COPY(p.subj.kind, "incident");
+    STR_COPY(p.subj.key, inc->id);
+    STR_COPY(p.id, inc->id);
+    STR_COPY(p.fp, c->asked[idx].fp);
+    enqueue(c, &p, false);
+}
+
 static void trigger(struct copilot *c, const char *kind, const char *key, const char *fp)
 {
     int idx = asked_index(c, fp);
     struct pending p = {.due = engine_now(c->e) + c->s.group_wait_ms};
     copilot_subject_id(kind, key, p.id, sizeof(p.id));
     if (idx >= 0) {
-        reuse_answer(c, idx, p.id);
+        if (strcmp(kind, "incident") == 0)
+            reuse_answer(c, idx, p.id);
         return;
     }
     STR_COPY(p.subj.kind, kind);
@@ -809,12 +857,16 @@ static void observe(struct engine *e, int table, const void *obj, void *ud)
         const struct incident *inc = obj;
         if (inc->state != INC_OPEN || inc->severity < c->s.trigger_severity)
             return;
-        trigger(c, "incident", inc->id, inc->fingerprint[0] ? inc->fingerprint : inc->id);
+        const char *ifp = inc->fingerprint[0] ? inc->fingerprint : inc->id;
+        int idx = asked_index(c, ifp);
+        if (idx >= 0)
+            refresh_offline(c, idx, inc);
+        trigger(c, "incident", inc->id, ifp);
     } else if (table == T_SLOS) {
         const struct slo *s = obj;
         if (s->alert != ALERT_PAGE)
             return;
-        snprintf(fp, sizeof(fp), "slo:%.90s", s->name);
+        snprintf(fp, sizeof(fp), "page:%.90s", s->name);
         trigger(c, "slo", s->name, fp);
     } else if (table == OBS_KEVENT) {
         const struct kevent *k = obj;

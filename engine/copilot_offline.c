@@ -48,6 +48,7 @@ static void ago(int64_t t, int64_t ref, char *out, size_t outlen)
         snprintf(out, outlen, "%llds before", s);
     else
         snprintf(out, outlen, "%llds after", -s);
+    /* callers say "... the incident began" */
 }
 
 /* Deploy right before the burn: suggest rolling back that version. */
@@ -66,7 +67,7 @@ static void find_deploys(struct offline *o)
         char when[48];
         ago(d->changed, o->ref, when, sizeof(when));
         snprintf(f->cause, sizeof(f->cause),
-                 "Rollout of deployment %s (revision %s, image %s) %s the burn started", d->key,
+                 "Rollout of deployment %s (revision %s, image %s) %s the incident began", d->key,
                  d->revision, d->image, when);
         snprintf(f->evidence, sizeof(f->evidence),
                  "deployment %s changed %s the reference time; %d/%d ready%s%s", d->key, when,
@@ -95,8 +96,9 @@ static void find_deploys(struct offline *o)
         char when[48];
         ago(dj->finished, o->ref, when, sizeof(when));
         const char *ver = p->version[0] ? p->version : p->sha;
-        snprintf(f->cause, sizeof(f->cause), "Deploy of %s version %s (job %s) %s the burn",
-                 p->project, ver, dj->name, when);
+        snprintf(f->cause, sizeof(f->cause),
+                 "Deploy of %s version %s (job %s) %s the incident began", p->project, ver,
+                 dj->name, when);
         snprintf(f->evidence, sizeof(f->evidence),
                  "pipeline %s on %s deployed %s to %s, finished %s the reference time", p->key,
                  p->ref, ver, dj->environment[0] ? dj->environment : "an environment", when);
@@ -251,7 +253,7 @@ static void write_summary(struct offline *o, struct buf *out)
         const struct slo *s = table_row(t, i);
         if (!o->service[0] || strcmp(s->service, o->service) != 0)
             continue;
-        buf_printf(out, " SLO %s (objective %.3f%%) is %s with %.1f%% of its error budget left",
+        buf_printf(out, " SLO %s (objective %.3f%%, alert: %s) has %.1f%% of its error budget left",
                    s->name, s->objective * 100, alert_state_names[s->alert],
                    isfinite(s->budget_remaining) ? s->budget_remaining * 100 : 0.0);
         if (s->nwindows && isfinite(s->windows[0].burn_rate))

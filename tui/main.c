@@ -26,10 +26,12 @@ static const struct command {
 } commands[] = {
     /* {"name", cmd_name, "one line"}, one row per subcommand */
     {"agent", cmd_agent, "node agent: serve kernel events over HTTP"},
+    {"events", cmd_events, "kernel event stream as JSON lines (headless)"},
     {"nab", cmd_nab, "run an anomaly detector over Numenta Anomaly Benchmark series"},
     {"gate", cmd_gate, "deploy gate: may a deploy proceed given its SLO (exit 0/1/3)"},
     {"serve", cmd_serve, "headless engine with the deploy gate on HTTP (GET /v1/gate)"},
     {"slo", cmd_slo, "SLO specs (check) and burn rates, budget, alerts (status)"},
+    {"postmortem", cmd_postmortem, "Markdown post-mortem of an incident from a --record file"},
     {NULL, NULL, NULL},
 };
 

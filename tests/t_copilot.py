@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Copilot end to end with the real binary: the demo's offline analysis with
+no key, the streamed answer from an OpenAI-compatible loopback server
+(tests/servers/fake_llm.py) with OPENAI_BASE_URL, `lookout postmortem` from a
+--record file (offline, and a failing backend: exit 1, timeline still
+written), and config errors. Prints "N passed, N failed" last."""
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.environ.get("LOOKOUT_ROOT") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(ROOT, "build/asan/lookout")
+SHARED = os.environ.get("SHARED") or os.path.join(ROOT, "..", "shared")
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   " + name)
+    else:
+        failed += 1
+        print("FAIL " + name + (": " + detail if detail else ""))
+
+
+def env_for(tmp, **extra):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPENAI_", "ANTHROPIC_", "OLLAMA_", "AZURE_OPENAI"))}
+    env.update(HOME=tmp, XDG_CONFIG_HOME=os.path.join(tmp, "cfg"),
+               XDG_STATE_HOME=os.path.join(tmp, "state"))
+    env.update(extra)
+    return env
+
+
+def run(args, env, timeout=120):
+    return subprocess.run([LOOKOUT] + args, env=env, capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def demo_answer(out):
+    snap = json.loads(out)
+    incs = [i for i in snap.get("incidents", []) if i["service"] == "checkout"]
+    answers = {a["incident"]: a for a in snap.get("copilot", [])}
+    inc = incs[0] if incs else None
+    return snap, inc, (answers.get(inc["id"]) if inc else None)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        env = env_for(tmp)
+        # 1. no key, no backend: offline analysis for the demo incident
+        p = run(["--once", "--json", "--demo", "--demo-time", "150"], env)
+        check("demo_runs", p.returncode == 0, p.stderr[-500:])
+        try:
+            snap, inc, ans = demo_answer(p.stdout)
+        except (ValueError, KeyError) as e:
+            snap, inc, ans = {}, None, None
+            check("demo_json", False, str(e))
+        check("demo_incident_exists", inc is not None)
+        check("demo_offline_analysis", ans is not None and ans["backend"] == "offline analysis"
+              and ans["state"] == "done", json.dumps(ans)[:300])
+        text = ans["text"] if ans else ""
+        check("offline_sections", all(s in text for s in
+                                      ("## Summary", "## Likely cause", "## Evidence",
+                                       "## Next steps", "## Post-mortem draft")))
+        check("offline_suggests_rollback", "rollout undo deployment/checkout" in text, text[:400])
+
+        # 2. OPENAI_BASE_URL at the loopback server: the streamed answer
+        log = os.path.join(tmp, "requests.jsonl")
+        srv = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/servers/fake_llm.py"),
+                                "--port", "0", "--log", log,
+                                "--fixtures", os.path.join(SHARED, "fixtures", "llm")],
+                               stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(srv.stdout.readline().split()[1])
+            base = "http://127.0.0.1:%d" % port
+            key = "sk-proj-E2Etestkey0123456789abcdefghijklmnopqrstuvwxyzABCD"
+            oenv = env_for(tmp, OPENAI_BASE_URL=base + "/answer/v1", OPENAI_API_KEY=key)
+            p = run(["--once", "--json", "--demo", "--demo-time", "150", "--copilot", "openai"],
+                    oenv)
+            check("openai_demo_runs", p.returncode == 0, p.stderr[-500:])
+            snap, inc, ans = demo_answer(p.stdout)
+            check("openai_streamed_answer", ans is not None and ans["backend"] == "openai"
+                  and ans["state"] == "done" and not ans["incomplete"], json.dumps(ans)[:300])
+            text = ans["text"] if ans else ""
+            pods = [x["name"] for x in snap.get("pods", [])]
+            check("openai_answer_sections", "## Summary" in text and "## Next steps" in text)
+            check("pseudonyms_restored_on_screen", "<pod-" not in text and any(n in text for n in pods),
+                  text[:300])
+            sent = open(log).read() if os.path.exists(log) else ""
+            check("names_pseudonymised_on_the_wire", sent != "" and not any(n in sent for n in pods))
+            check("key_not_in_snapshot", key not in p.stdout)
+            audit = os.path.join(tmp, "state", "lookout", "copilot-audit.jsonl")
+            ok = os.path.exists(audit) and stat.S_IMODE(os.stat(audit).st_mode) == 0o600
+            check("audit_log_0600", ok)
+            if ok:
+                lines = [json.loads(l) for l in open(audit)]
+                check("audit_has_sha_no_key", lines and len(lines[-1]["prompt_sha256"]) == 64
+                      and key not in open(audit).read())
+
+            # 3. postmortem from a record: offline, then a backend that fails
+            rec = os.path.join(tmp, "rec.jsonl")
+            p = run(["--once", "--json", "--demo", "--demo-time", "150", "--record", rec], env)
+            check("record_written", p.returncode == 0 and os.path.exists(rec), p.stderr[-300:])
+            md = os.path.join(tmp, "pm.md")
+            p = run(["postmortem", "--from", rec, "-o", md], env)
+            doc = open(md).read() if os.path.exists(md) else ""
+            check("postmortem_offline_exit_0", p.returncode == 0, p.stderr[-300:])
+            check("postmortem_has_timeline_and_draft", "## Timeline" in doc and "deploy" in doc
+                  and "## Copilot draft" in doc and "offline analysis" in doc)
+            fenv = env_for(tmp, OPENAI_BASE_URL=base + "/e401/v1", OPENAI_API_KEY=key)
+            md2 = os.path.join(tmp, "pm2.md")
+            p = run(["postmortem", "--from", rec, "--copilot", "openai", "-o", md2], fenv)
+            doc = open(md2).read() if os.path.exists(md2) else ""
+            check("postmortem_backend_failure_exit_1", p.returncode == 1, p.stderr[-300:])
+            check("postmortem_failure_keeps_timeline", "## Timeline" in doc
+                  and "check the API key for openai" in doc and key not in doc)
+            aenv = env_for(tmp, OPENAI_BASE_URL=base + "/answer/v1", OPENAI_API_KEY=key)
+            p = run(["postmortem", "--from", rec, "--copilot", "openai"], aenv)
+            check("postmortem_openai_stdout", p.returncode == 0 and "## Summary" in p.stdout
+                  and "AI suggestion" in p.stdout, p.stderr[-300:])
+        finally:
+            srv.terminate()
+            srv.wait()
+        p = run(["postmortem", "--from", os.path.join(tmp, "missing.jsonl")], env)
+        check("postmortem_missing_record_exit_2", p.returncode == 2)
+        p = run(["postmortem"], env)
+        check("postmortem_usage_exit_2", p.returncode == 2 and "usage" in p.stderr)
+
+        # 4. config: validated section, key file must be 0600
+        cfg = os.path.join(tmp, "c.yaml")
+        with open(cfg, "w") as f:
+            f.write("copilot:\n  backend: openai\n  max_tokens: 5\n")
+        p = run(["--config", cfg, "--once", "--json", "--demo"], env)
+        check("config_bad_value_exit_2", p.returncode == 2 and "c.yaml:3" in p.stderr, p.stderr)
+        with open(cfg, "w") as f:
+            f.write("copilot:\n  backend: gpt\n")
+        p = run(["--config", cfg, "--once", "--json", "--demo"], env)
+        check("config_unknown_backend", p.returncode == 2 and "unknown" in p.stderr, p.stderr)
+        keyf = os.path.join(tmp, "key")
+        with open(keyf, "w") as f:
+            f.write("sk-xyz\n")
+        os.chmod(keyf, 0o644)
+        with open(cfg, "w") as f:
+            f.write("copilot:\n  backend: openai\n  api_key_file: %s\n" % keyf)
+        p = run(["--config", cfg, "--once", "--json", "--demo"], env)
+        check("key_file_must_be_0600", p.returncode == 2 and "0600" in p.stderr, p.stderr)
+        p = run(["--copilot", "nope", "--once", "--json", "--demo"], env)
+        check("cli_unknown_backend_exit_2", p.returncode == 2, p.stderr)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
