@@ -17,6 +17,8 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->season_alpha = 0.1;
     p->clip = 4.0;
     p->fast_weight = 0.7;
+    p->slow_weight = 0.1;
+    p->slow_alpha = 0.05;
     p->short_window = 1;
     p->long_alpha = 0.002;
     p->refractory = 150;
@@ -49,6 +51,8 @@ int detect_set_param(struct detect_params *p, const char *kv)
         {"season_alpha", offsetof(struct detect_params, season_alpha), 0},
         {"clip", offsetof(struct detect_params, clip), 0},
         {"fast_weight", offsetof(struct detect_params, fast_weight), 0},
+        {"slow_weight", offsetof(struct detect_params, slow_weight), 0},
+        {"slow_alpha", offsetof(struct detect_params, slow_alpha), 0},
         {"short_window", offsetof(struct detect_params, short_window), 1},
         {"long_alpha", offsetof(struct detect_params, long_alpha), 0},
         {"refractory", offsetof(struct detect_params, refractory), 1},

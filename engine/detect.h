@@ -26,6 +26,8 @@ struct detect_params {
     double season_alpha; /* EW weight of a daily-profile bucket */
     double clip;         /* residuals are clipped at clip * scale when learning */
     double fast_weight;  /* weight of the step (x - previous x) in the raw anomaly */
+    double slow_weight;  /* weight of the residual from the slow seasonal baseline */
+    double slow_alpha;   /* EWMA weight of the slow level under the daily profile */
     int short_window;    /* samples in the short-term mean of raw scores */
     double long_alpha;   /* EW weight of the long-run distribution of that mean */
     int refractory;      /* samples after a high score in which repeats are damped */
@@ -63,12 +65,14 @@ double likelihood_update(struct likelihood *l, double raw);
 struct robust {
     struct detect_params p;
     int64_t n;
-    double level;
-    double scale;      /* EW mean absolute residual */
+    double level;      /* fast level */
+    double scale;      /* EW mean absolute residual from the fast level */
     double step_scale; /* EW mean absolute step between samples */
-    double err_level;  /* EW |error| of the level-only prediction */
-    double err_season;
-    double season[ROBUST_BUCKETS]; /* offset from the level per half hour */
+    double slow_level; /* slow level; the daily profile is relative to it */
+    double slow_scale;
+    double err_level;              /* EW |error| of the slow level alone */
+    double err_season;             /* ... and of slow level + profile */
+    double season[ROBUST_BUCKETS]; /* offset from the slow level per half hour */
     uint32_t season_n[ROBUST_BUCKETS];
     int64_t first_time;
     double last_value;

@@ -32,47 +32,51 @@ static int bucket_of(int64_t t)
     return (int)(ms / (DAY_MS / ROBUST_BUCKETS));
 }
 
+/* EW update of a scale from an absolute residual: the mean at first, then
+ * clipped so one outlier cannot inflate it. */
+static void learn_scale(double *scale, double absdev, int64_t n, double alpha, double clipk)
+{
+    double obs = n < 20 ? absdev : fmin(absdev, clipk * *scale);
+    *scale += (n < 20 ? 1.0 / (double)n : alpha) * (obs - *scale);
+}
+
 double robust_update(struct robust *r, int64_t time_ms, double x)
 {
     if (!isfinite(x))
         return 0;
     if (r->n++ == 0) {
-        r->level = x;
+        r->level = r->slow_level = x;
         r->first_time = time_ms;
         r->last_value = x;
-        return likelihood_update(&r->lk, 0);
+        return 0;
     }
     int b = bucket_of(time_ms);
-    double pred_level = r->level;
-    double pred_season = r->level + r->season[b];
     /* The profile is trusted after two days, and only while it beats the level. */
+    double pred_season = r->slow_level + r->season[b];
     bool seasonal = time_ms - r->first_time > 2 * DAY_MS && r->season_n[b] > 1 &&
                     r->err_season < 0.9 * r->err_level;
-    double pred = seasonal ? pred_season : pred_level;
-    double resid = x - pred;
+    double slow_pred = seasonal ? pred_season : r->slow_level;
     /* A floor for flat series: a change of 0.1% of the level is not news. */
     double floor = 1e-3 * fabs(r->level) + 1e-9;
-    double scale = r->scale > floor ? r->scale : floor;
-    double raw = r->n > 2 ? fabs(resid) / scale : 0;
-    double step = x - r->last_value;
-    double step_scale = r->step_scale > floor ? r->step_scale : floor;
-    double raw_step = r->n > 2 ? fabs(step) / step_scale : 0;
-    double w = r->p.fast_weight;
-    double anomaly = (1 - w) * log1p(raw) + w * log1p(raw_step);
+    double resid = x - r->level, step = x - r->last_value, slow = x - slow_pred;
+    double scale = fmax(r->scale, floor), step_scale = fmax(r->step_scale, floor);
+    double slow_scale = fmax(r->slow_scale, floor);
+    double wf = r->p.fast_weight, ws = r->p.slow_weight, wl = 1 - wf - ws;
+    double anomaly = wl * log1p(fabs(resid) / scale) + wf * log1p(fabs(step) / step_scale) +
+                     ws * log1p(fabs(slow) / slow_scale);
 
     /* Learn, with residuals clipped so an outlier moves nothing far. */
-    double lim = r->p.clip * scale;
-    double el = fabs(x - pred_level), es = fabs(x - pred_season);
-    double a = r->p.scale_alpha;
-    r->err_level += a * (fmin(el, lim) - r->err_level);
-    r->err_season += a * (fmin(es, lim) - r->err_season);
-    double early = r->n < 20 ? 1.0 / (double)r->n : a;
-    r->scale += early * ((r->n < 20 ? fabs(step) : fmin(fabs(resid), lim)) - r->scale);
-    double step_obs = r->n < 20 ? fabs(step) : fmin(fabs(step), r->p.clip * step_scale);
-    r->step_scale += early * (step_obs - r->step_scale);
-    r->level += r->p.level_alpha * clip(x - r->level, lim);
+    double a = r->p.scale_alpha, k = r->p.clip;
+    double lim_slow = k * slow_scale;
+    r->err_level += a * (fmin(fabs(x - r->slow_level), lim_slow) - r->err_level);
+    r->err_season += a * (fmin(fabs(x - pred_season), lim_slow) - r->err_season);
+    learn_scale(&r->scale, fabs(r->n < 20 ? step : resid), r->n, a, k);
+    learn_scale(&r->step_scale, fabs(step), r->n, a, k);
+    learn_scale(&r->slow_scale, fabs(r->n < 20 ? step : slow), r->n, a, k);
+    r->level += r->p.level_alpha * clip(resid, k * scale);
+    r->slow_level += r->p.slow_alpha * clip(x - r->slow_level - r->season[b], lim_slow);
     double sa = r->season_n[b] ? r->p.season_alpha : 1.0;
-    r->season[b] += sa * (clip(x - r->level, lim) - r->season[b]);
+    r->season[b] += sa * (clip(x - r->slow_level, lim_slow) - r->season[b]);
     if (r->season_n[b] < UINT32_MAX)
         r->season_n[b]++;
     r->last_value = x;
