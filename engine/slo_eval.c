@@ -49,10 +49,20 @@ struct slo_rt {
     char incident[32];
 };
 
+/* Series name -> SLO, so a sample costs a hash lookup, not a scan of
+ * every SLO (open addressing; a series may feed several SLOs). */
+struct series_slot {
+    const char *series; /* points into the SLO's own copy; NULL: empty */
+    uint32_t hash;
+    struct slo_rt *rt;
+};
+
 struct slo_engine {
     struct engine *e;
     struct slo_rt **v;
     int n, cap;
+    struct series_slot *ix;
+    int nix; /* power of two, > 2 * series count */
     struct gate_opts gate;
     int incident_seq;
 };
@@ -102,6 +112,7 @@ void slo_detach(struct engine *e)
         for (int k = 0; k < se->n; k++)
             free(se->v[k]);
         free(se->v);
+        free(se->ix);
         free(se);
         registry[i] = NULL;
         /* the engine has no unregister: leave the hook and observer inert */
@@ -204,6 +215,47 @@ static int check_def(const struct slo_def *d, char *err, size_t errlen)
     return 0;
 }
 
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void ix_put(struct series_slot *ix, int nix, const char *series, struct slo_rt *rt)
+{
+    uint32_t h = fnv1a(series);
+    for (uint32_t i = h & (uint32_t)(nix - 1);; i = (i + 1) & (uint32_t)(nix - 1)) {
+        if (ix[i].series)
+            continue;
+        ix[i] = (struct series_slot){series, h, rt};
+        return;
+    }
+}
+
+static int rebuild_index(struct slo_engine *se)
+{
+    int want = 16;
+    while (want < 4 * se->n + 4)
+        want *= 2;
+    struct series_slot *ix = calloc((size_t)want, sizeof(*ix));
+    if (!ix)
+        return -1;
+    for (int i = 0; i < se->n; i++) {
+        struct slo_rt *rt = se->v[i];
+        if (rt->prom)
+            continue;
+        ix_put(ix, want, rt->errors_series, rt);
+        if (strcmp(rt->total_series, rt->errors_series) != 0)
+            ix_put(ix, want, rt->total_series, rt);
+    }
+    free(se->ix);
+    se->ix = ix;
+    se->nix = want;
+    return 0;
+}
+
 int slo_define(struct engine *e, const struct slo_def *def, char *err, size_t errlen)
 {
     if (check_def(def, err, errlen) < 0)
@@ -237,6 +289,8 @@ int slo_define(struct engine *e, const struct slo_def *def, char *err, size_t er
             rt->prom_ratio[i] = NAN;
     if (fresh || old_period != rt->def.period_ms)
         sloh_init(&rt->hist, rt->def.period_ms);
+    if (rebuild_index(se) < 0)
+        return snprintf(err, errlen, "SLO engine: out of memory"), -1;
     /* write the row at once so the snapshot lists the SLO before its first tick */
     struct slo row = {0};
     STR_COPY(row.name, rt->name);
@@ -274,27 +328,28 @@ int slo_backfill_counters(struct engine *e, const char *name, int64_t t_start, i
     return n;
 }
 
+static void feed(struct engine *e, struct slo_rt *rt, const struct sample *s)
+{
+    bool is_err = strcmp(rt->errors_series, s->series) == 0;
+    bool is_tot = strcmp(rt->total_series, s->series) == 0;
+    if (is_err)
+        rt->raw_errors = s->value, rt->have_errors = true;
+    if (is_tot)
+        rt->raw_total = s->value, rt->have_total = true;
+    if (rt->have_errors && rt->have_total)
+        sloh_add(&rt->hist, s->time ? s->time : engine_now(e), rt->raw_errors, rt->raw_total);
+}
+
 static void on_sample(struct engine *e, int table, const void *obj, void *ud)
 {
     struct slo_engine *se = ud;
     const struct sample *s = obj;
-    if (table != OBS_SAMPLE || !s || !se)
+    if (table != OBS_SAMPLE || !s || !se || !se->ix || !s->series)
         return;
-    for (int i = 0; i < se->n; i++) {
-        struct slo_rt *rt = se->v[i];
-        if (rt->prom)
-            continue;
-        bool is_err = strcmp(rt->errors_series, s->series) == 0;
-        bool is_tot = strcmp(rt->total_series, s->series) == 0;
-        if (!is_err && !is_tot)
-            continue;
-        if (is_err)
-            rt->raw_errors = s->value, rt->have_errors = true;
-        if (is_tot)
-            rt->raw_total = s->value, rt->have_total = true;
-        if (rt->have_errors && rt->have_total)
-            sloh_add(&rt->hist, s->time ? s->time : engine_now(e), rt->raw_errors, rt->raw_total);
-    }
+    uint32_t h = fnv1a(s->series), mask = (uint32_t)(se->nix - 1);
+    for (uint32_t i = h & mask; se->ix[i].series; i = (i + 1) & mask)
+        if (se->ix[i].hash == h && strcmp(se->ix[i].series, s->series) == 0)
+            feed(e, se->ix[i].rt, s);
 }
 
 /* ---- evaluation ---- */
