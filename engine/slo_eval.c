@@ -47,7 +47,13 @@ struct slo_rt {
     enum alert_state alert;
     int64_t pending_since, alert_since, burn_started;
     char incident[32];
+    /* burn-down points are recomputed every HISTORY_REFRESH_MS; between
+     * refreshes only the newest point moves */
+    float history[SLO_HISTORY];
+    int64_t history_at;
 };
+
+#define HISTORY_REFRESH_MS 60000
 
 /* Series name -> SLO, so a sample costs a hash lookup, not a scan of
  * every SLO (open addressing; a series may feed several SLOs). */
@@ -409,7 +415,13 @@ static void fill_history(struct slo_rt *rt, int64_t now, struct slo *row)
     int64_t span = now - start;
     row->history_step_ms = span / SLO_HISTORY;
     row->nhistory = SLO_HISTORY;
+    bool refresh =
+        !rt->history_at || now - rt->history_at >= HISTORY_REFRESH_MS || now < rt->history_at;
     for (int i = 0; i < SLO_HISTORY; i++) {
+        if (!refresh && i < SLO_HISTORY - 1) {
+            row->budget_history[i] = rt->history[i];
+            continue;
+        }
         int64_t t = now - (int64_t)(SLO_HISTORY - 1 - i) * row->history_step_ms;
         double bad, total, r = NAN;
         if (rt->prom) {
@@ -417,8 +429,10 @@ static void fill_history(struct slo_rt *rt, int64_t now, struct slo *row)
         } else if (sloh_delta_between(&rt->hist, start, t, &bad, &total)) {
             r = slo_budget_remaining(slo_error_ratio(bad, total), rt->def.objective);
         }
-        row->budget_history[i] = (float)r;
+        row->budget_history[i] = rt->history[i] = (float)r;
     }
+    if (refresh)
+        rt->history_at = now;
 }
 
 static void open_incident(struct slo_engine *se, struct slo_rt *rt, const struct slo *row,
