@@ -464,6 +464,13 @@ static void on_done(const struct http_result *res, void *ud)
         if (llm_stream_complete(&k->st)) {
             k->ans.state = COP_DONE;
             k->ans.error[0] = 0;
+            if (!strcmp(k->st.stop_reason, "length") || !strcmp(k->st.stop_reason, "max_tokens")) {
+                /* the per-request token cap cut the answer: say so */
+                k->ans.incomplete = true;
+                snprintf(why, sizeof(why), "answer cut at the token cap (copilot.max_tokens %d)",
+                         c->s.llm.max_tokens);
+                return finish(k, "incomplete", why);
+            }
             return finish(k, "ok", NULL);
         }
         if (k->malformed)
