@@ -12,18 +12,20 @@ void detect_default_params(struct detect_params *p, const char *detector)
 {
     memset(p, 0, sizeof(*p));
     /* Chosen on the NAB subset (docs/aiops.md says how and how far to trust it). */
-    p->level_alpha = 0.2;
+    p->level_alpha = 0.1;
     p->scale_alpha = 0.02;
     p->season_alpha = 0.1;
     p->clip = 4.0;
-    p->fast_weight = 0.7;
+    p->fast_weight = 0.8;
     p->slow_weight = 0.1;
-    p->slow_alpha = 0.05;
+    p->slow_alpha = 0.01;
+    p->var_weight = 0.3;
+    p->var_alpha = 0.03;
     p->short_window = 1;
     p->long_alpha = 0.002;
-    p->refractory = 150;
+    p->refractory = 100;
     p->high = 0.4;
-    p->damp = 0.1;
+    p->damp = 0.0;
     p->trees = 20;
     p->tree_size = 128;
     p->shingle = 8;
@@ -53,6 +55,8 @@ int detect_set_param(struct detect_params *p, const char *kv)
         {"fast_weight", offsetof(struct detect_params, fast_weight), 0},
         {"slow_weight", offsetof(struct detect_params, slow_weight), 0},
         {"slow_alpha", offsetof(struct detect_params, slow_alpha), 0},
+        {"var_weight", offsetof(struct detect_params, var_weight), 0},
+        {"var_alpha", offsetof(struct detect_params, var_alpha), 0},
         {"short_window", offsetof(struct detect_params, short_window), 1},
         {"long_alpha", offsetof(struct detect_params, long_alpha), 0},
         {"refractory", offsetof(struct detect_params, refractory), 1},

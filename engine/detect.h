@@ -28,6 +28,8 @@ struct detect_params {
     double fast_weight;  /* weight of the step (x - previous x) in the raw anomaly */
     double slow_weight;  /* weight of the residual from the slow seasonal baseline */
     double slow_alpha;   /* EWMA weight of the slow level under the daily profile */
+    double var_weight;   /* weight of a change in short-term variability */
+    double var_alpha;    /* EW weight of the short-term variability */
     int short_window;    /* samples in the short-term mean of raw scores */
     double long_alpha;   /* EW weight of the long-run distribution of that mean */
     int refractory;      /* samples after a high score in which repeats are damped */
@@ -68,6 +70,7 @@ struct robust {
     double level;      /* fast level */
     double scale;      /* EW mean absolute residual from the fast level */
     double step_scale; /* EW mean absolute step between samples */
+    double short_step; /* the same over a short horizon (var_alpha) */
     double slow_level; /* slow level; the daily profile is relative to it */
     double slow_scale;
     double err_level;              /* EW |error| of the slow level alone */

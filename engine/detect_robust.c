@@ -64,6 +64,9 @@ double robust_update(struct robust *r, int64_t time_ms, double x)
     double wf = r->p.fast_weight, ws = r->p.slow_weight, wl = 1 - wf - ws;
     double anomaly = wl * log1p(fabs(resid) / scale) + wf * log1p(fabs(step) / step_scale) +
                      ws * log1p(fabs(slow) / slow_scale);
+    /* Variability changing (a series gone noisy, or gone flat) is news too. */
+    double short_step = r->short_step + r->p.var_alpha * (fabs(step) - r->short_step);
+    anomaly += r->p.var_weight * fabs(log((short_step + floor) / (step_scale + floor)));
 
     /* Learn, with residuals clipped so an outlier moves nothing far. */
     double a = r->p.scale_alpha, k = r->p.clip;
@@ -72,6 +75,7 @@ double robust_update(struct robust *r, int64_t time_ms, double x)
     r->err_season += a * (fmin(fabs(x - pred_season), lim_slow) - r->err_season);
     learn_scale(&r->scale, fabs(r->n < 20 ? step : resid), r->n, a, k);
     learn_scale(&r->step_scale, fabs(step), r->n, a, k);
+    r->short_step = short_step;
     learn_scale(&r->slow_scale, fabs(r->n < 20 ? step : slow), r->n, a, k);
     r->level += r->p.level_alpha * clip(resid, k * scale);
     r->slow_level += r->p.slow_alpha * clip(x - r->slow_level - r->season[b], lim_slow);
