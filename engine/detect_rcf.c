@@ -144,6 +144,13 @@ static void tree_delete(struct rcf *f, struct rcf_tree *tr, int slot)
 {
     int leaf = tr->leaf_of[slot];
     int parent = tr->nodes[leaf].parent;
+    if (tr->nodes[leaf].count > 1) {
+        /* One of several identical points: only the counts change. */
+        tr->nodes[leaf].count--;
+        for (int n = parent; n >= 0; n = tr->nodes[n].parent)
+            tr->nodes[n].count--;
+        return;
+    }
     node_release(tr, leaf);
     if (parent < 0) {
         tr->root = -1;
@@ -171,9 +178,8 @@ static int new_leaf(struct rcf *f, struct rcf_tree *tr, int slot, const double *
 
 static void tree_insert(struct rcf *f, struct rcf_tree *tr, int slot, const double *x)
 {
-    int leaf = new_leaf(f, tr, slot, x);
     if (tr->root < 0) {
-        tr->root = leaf;
+        tr->root = new_leaf(f, tr, slot, x);
         return;
     }
     int n = tr->root;
@@ -182,6 +188,14 @@ static void tree_insert(struct rcf *f, struct rcf_tree *tr, int slot, const doub
         double total = 0;
         for (int d = 0; d < f->dim; d++)
             total += fmax(hi[d], x[d]) - fmin(lo[d], x[d]);
+        if (total == 0 && tr->nodes[n].cut_dim < 0) {
+            /* The same point again: the leaf counts it (flat series stay shallow). */
+            tr->nodes[n].count++;
+            tr->leaf_of[slot] = n;
+            for (int a = tr->nodes[n].parent; a >= 0; a = tr->nodes[a].parent)
+                tr->nodes[a].count++;
+            return;
+        }
         /* Cut the box grown to include x, dimension chosen by its range. */
         int dim = 0;
         double cut = x[0];
@@ -198,7 +212,8 @@ static void tree_insert(struct rcf *f, struct rcf_tree *tr, int slot, const doub
         }
         bool x_left = x[dim] <= cut;
         bool separates = x_left ? cut < lo[dim] : cut >= hi[dim];
-        if (separates || tr->nodes[n].cut_dim < 0 || total == 0) {
+        if (separates || tr->nodes[n].cut_dim < 0) {
+            int leaf = new_leaf(f, tr, slot, x);
             int in = node_alloc(tr);
             int parent = tr->nodes[n].parent;
             tr->nodes[in] = (struct rcf_node){.parent = -1, .cut_dim = dim, .cut = cut};
