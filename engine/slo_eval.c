@@ -69,6 +69,8 @@ struct slo_engine {
     int n, cap;
     struct series_slot *ix;
     int nix; /* power of two, > 2 * series count */
+    slo_notify_fn notify;
+    void *notify_ud;
     struct gate_opts gate;
     int incident_seq;
 };
@@ -537,6 +539,8 @@ static void evaluate_one(struct slo_engine *se, struct slo_rt *rt, int64_t now, 
     textf(row->gate_reason, sizeof(row->gate_reason), "%s: %s", gate_decision_names[d], reason);
     if (rt->alert == ALERT_PAGE && prev != ALERT_PAGE && !se->e->replaying)
         open_incident(se, rt, row, now);
+    if (rt->alert != prev && se->notify && !se->e->replaying)
+        se->notify(row, prev, se->notify_ud);
 }
 
 static void update_summary(struct slo_engine *se, int closed, const char *reason)
@@ -592,6 +596,15 @@ void slo_evaluate_all(struct engine *e)
     struct slo_engine *se = find_se(e);
     if (se)
         evaluate(se, engine_now(e));
+}
+
+void slo_set_notifier(struct engine *e, slo_notify_fn fn, void *ud)
+{
+    struct slo_engine *se = get_se(e);
+    if (se) {
+        se->notify = fn;
+        se->notify_ud = ud;
+    }
 }
 
 void slo_set_gate_opts(struct engine *e, const struct gate_opts *o)
