@@ -24,6 +24,8 @@
 struct client {
     struct httpd_conn *conn; /* NULL: free slot */
     uint64_t lost;           /* events not sent since the last gap line */
+    uint32_t kinds;          /* bit per kind wanted; gaps always go out */
+    enum severity min_severity;
 };
 
 struct rule_count {
@@ -73,15 +75,75 @@ static void append_kstats(struct agent *ag, struct buf *b)
     cJSON_Delete(j);
 }
 
+static bool wanted(const struct client *cl, const struct kevent *ev)
+{
+    if (ev->kind == KEV_GAP)
+        return true; /* losses are never filtered away */
+    return (unsigned)ev->kind < KEV_KIND_COUNT && (cl->kinds & (1u << ev->kind)) &&
+           ev->severity >= cl->min_severity;
+}
+
+/* ?kinds=exec,open&severity=warning; 400 text in err on a bad query. */
+static bool parse_filter(const char *query, struct client *cl, char *err, size_t errlen)
+{
+    cl->kinds = (1u << KEV_KIND_COUNT) - 1;
+    cl->min_severity = SEV_INFO;
+    char q[512];
+    if (!STR_COPY(q, query)) {
+        snprintf(err, errlen, "query too long\n");
+        return false;
+    }
+    char *save = NULL;
+    for (char *kv = strtok_r(q, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+        char *v = strchr(kv, '=');
+        if (!v) {
+            snprintf(err, errlen, "bad query parameter\n");
+            return false;
+        }
+        *v++ = '\0';
+        if (strcmp(kv, "kinds") == 0) {
+            cl->kinds = 0;
+            char *s2 = NULL;
+            for (char *k = strtok_r(v, ",", &s2); k; k = strtok_r(NULL, ",", &s2)) {
+                int i;
+                for (i = 0; i < KEV_KIND_COUNT && strcmp(kev_kind_names[i], k) != 0; i++)
+                    ;
+                if (i == KEV_KIND_COUNT) {
+                    snprintf(err, errlen,
+                             "unknown kind (exec, exit, open, priv, connect, accept, "
+                             "reset, retransmit, oom, gap, throttle)\n");
+                    return false;
+                }
+                cl->kinds |= 1u << i;
+            }
+        } else if (strcmp(kv, "severity") == 0) {
+            int i;
+            for (i = 0; i < 3 && strcmp(severity_names[i], v) != 0; i++)
+                ;
+            if (i == 3) {
+                snprintf(err, errlen, "severity: info, warning or critical\n");
+                return false;
+            }
+            cl->min_severity = (enum severity)i;
+        } else {
+            snprintf(err, errlen, "unknown query parameter (kinds, severity)\n");
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The newest events first (oldest of them first), the counters, then an
  * empty line that tells the console the backlog is complete. */
-static void send_backlog(struct agent *ag, struct httpd_conn *c)
+static void send_backlog(struct agent *ag, struct client *cl)
 {
+    struct httpd_conn *c = cl->conn;
     struct ring *r = &ag->engine->kevents;
     int n = ring_count(r), from = n > BACKLOG_EVENTS ? n - BACKLOG_EVENTS : 0;
     struct buf b = {0};
     for (int i = from; i < n; i++)
-        kevent_json_append(&b, ring_at(r, i), ag->node);
+        if (wanted(cl, ring_at(r, i)))
+            kevent_json_append(&b, ring_at(r, i), ag->node);
     append_kstats(ag, &b);
     buf_append(&b, "\n", 1);
     httpd_stream_write(c, b.data, b.len, CLIENT_BACKLOG);
@@ -91,13 +153,20 @@ static void send_backlog(struct agent *ag, struct httpd_conn *c)
 static void route_events(struct httpd_conn *c, const struct httpd_req *r, void *ud)
 {
     struct agent *ag = ud;
-    (void)r;
+    struct client filter;
+    char err[160];
+    if (!parse_filter(r->query, &filter, err, sizeof(err))) {
+        httpd_respond(c, 400, "text/plain", err, strlen(err));
+        return;
+    }
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (!ag->clients[i].conn) {
-            ag->clients[i].conn = c;
-            ag->clients[i].lost = 0;
-            httpd_stream_begin(c, "application/x-ndjson", client_gone, &ag->clients[i]);
-            send_backlog(ag, c);
+            struct client *cl = &ag->clients[i];
+            *cl = filter;
+            cl->conn = c;
+            cl->lost = 0;
+            httpd_stream_begin(c, "application/x-ndjson", client_gone, cl);
+            send_backlog(ag, cl);
             return;
         }
     const char *msg = "too many event streams\n";
@@ -150,7 +219,7 @@ static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
     buf_reset(&ag->line);
     bool encoded = false;
     for (int i = 0; i < MAX_CLIENTS; i++) {
-        if (!ag->clients[i].conn)
+        if (!ag->clients[i].conn || !wanted(&ag->clients[i], ev))
             continue;
         if (!encoded) {
             kevent_json_append(&ag->line, ev, ag->node);

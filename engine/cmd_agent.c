@@ -179,6 +179,14 @@ int cmd_agent(int argc, char **argv)
     if (sfd >= 0)
         loop_watch_fd(app.loop, sfd, LOOP_READ, on_signal, app.loop);
     app_start(&app);
+    bool loopback = !ao.listen || strncmp(ao.listen, "127.", 4) == 0 ||
+                    strncmp(ao.listen, "[::1]:", 6) == 0 ||
+                    strncmp(ao.listen, "localhost:", 10) == 0;
+    if (!ao.token_file && !loopback)
+        fprintf(stderr,
+                "lookout agent: warning: listening on %s without a token: anyone who "
+                "can reach it sees this node's command lines and file paths\n",
+                ao.listen);
     fprintf(stderr, "lookout agent: node %s listening on port %d%s\n", agent_node(ag),
             agent_port(ag), ao.token_file ? " (bearer token required)" : "");
     if (port_file && write_port(port_file, agent_port(ag)) < 0)

@@ -28,7 +28,7 @@ struct httpd_conn {
     bool close_when_flushed;
     bool dead;
     bool want_write;
-    int64_t last_active;
+    int64_t accepted; /* a request must be complete IDLE_MS after this */
     void (*on_close)(struct httpd_conn *c, void *ud);
     void *ud;
     struct httpd_conn *next;
@@ -311,7 +311,6 @@ static void conn_read(struct httpd_conn *c)
                 continue;
             return;
         }
-        c->last_active = loop_mono_ms();
         if (c->streaming || c->close_when_flushed)
             continue; /* nothing more is expected from this client */
         buf_append(&c->in, tmp, (size_t)n);
@@ -367,7 +366,7 @@ static void on_accept(int fd, int events, void *ud)
         }
         c->h = h;
         c->fd = cfd;
-        c->last_active = loop_mono_ms();
+        c->accepted = loop_mono_ms();
         c->next = h->conns;
         h->conns = c;
         h->stats.connections++;
@@ -379,7 +378,7 @@ static void sweep(void *ud)
     struct httpd *h = ud;
     int64_t now = loop_mono_ms();
     for (struct httpd_conn *c = h->conns; c; c = c->next)
-        if (!c->streaming && now - c->last_active > IDLE_MS)
+        if (!c->streaming && now - c->accepted > IDLE_MS) /* slow or idle: no slowloris */
             conn_kill(c);
     h->sweep = loop_timer_start(h->loop, SWEEP_MS, sweep, h);
 }

@@ -1,10 +1,11 @@
 /* A small HTTP/1.1 server on the event loop, for the node agent's
  * /events, /metrics and /healthz (and any route a module adds).
  *
- * Non-blocking and careful rather than complete: GET only, no
- * request bodies, headers capped at 8 KiB, at most 64 connections, idle
- * clients dropped after 10 s, one request per connection (responses close
- * it) except streams, which stay open and are written with chunked encoding.
+ * Non-blocking and careful rather than complete: GET only, no request
+ * bodies, request heads capped at 8 KiB, at most 64 connections, a request
+ * and its response must complete within 10 s of connecting (no slowloris),
+ * one request per connection (responses close it) except streams, which
+ * stay open and are written with chunked encoding.
  * An optional bearer token guards every route but /healthz. */
 #ifndef LOOKOUT_HTTPD_H
 #define LOOKOUT_HTTPD_H

@@ -229,6 +229,34 @@ def main():
         obj = {}
     check("event line has process + node_name", "process" in obj and obj.get("node_name") == "node-b", line[:200])
 
+    # filters: ?kinds=...&severity=...; a bad filter is a 400
+    s = socket.create_connection(("127.0.0.1", b.port), timeout=5)
+    s.sendall(("GET /events?kinds=exec&severity=info HTTP/1.1\r\nHost: x\r\n"
+               "Authorization: Bearer %s\r\n\r\n" % token).encode())
+    data = b""
+    end = time.time() + 8
+    while data.count(b'"kind"') < 3 and time.time() < end:
+        if real:
+            subprocess.run(["/bin/true", marker])
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    kinds = set()
+    for l in data.split(b"\n"):
+        if l.startswith(b"{") and b'"kind"' in l:
+            try:
+                kinds.add(json.loads(l).get("kind"))
+            except ValueError:
+                pass
+    check("kinds filter", kinds and kinds <= {"exec", "gap"}, kinds)
+    st, body = http_get(b.port, "/events?kinds=teleport", token=token)
+    check("bad filter -> 400", st == 400, (st, body[:80]))
+
     # hostile request heads: too long, garbage; the server survives
     s = socket.create_connection(("127.0.0.1", b.port), timeout=5)
     s.sendall(b"GET /" + b"A" * 9000 + b" HTTP/1.1\r\n")
