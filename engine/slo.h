@@ -90,7 +90,8 @@ bool slo_info_at(struct engine *e, int i, struct slo_info *out);
 /* Called on every alert state change of an SLO (after hysteresis), with the
  * row as it will be published. One notifier per engine (the webhooks). */
 typedef void (*slo_notify_fn)(const struct slo *row, enum alert_state from, void *ud);
-void slo_set_notifier(struct engine *e, slo_notify_fn fn, void *ud);
+/* free_ud (may be NULL) is called on ud by slo_detach. */
+void slo_set_notifier(struct engine *e, slo_notify_fn fn, void *ud, void (*free_ud)(void *));
 
 /* Frees everything the SLO engine holds for e (app_free calls it). */
 void slo_detach(struct engine *e);

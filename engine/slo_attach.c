@@ -3,13 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alert_webhook.h"
 #include "app.h"
 #include "slo.h"
 #include "slo_config.h"
 #include "slo_prom.h"
 #include "slo_spec.h"
 
-static const char *const alerting_keys[] = {"gate_policy", "gate_min_budget", NULL};
+static const char *const alerting_keys[] = {"gate_policy", "gate_min_budget", "webhooks", NULL};
 
 int slo_config_check_alerting(const struct ynode *s, char *err, size_t errlen)
 {
@@ -38,6 +39,9 @@ int slo_alerting_load(const struct ynode *s, struct gate_opts *o, char *err, siz
     if (!(o->min_budget >= 0 && o->min_budget <= 1))
         return yerr(ymap_get(s, "gate_min_budget"), err, errlen,
                     "gate_min_budget must be between 0 and 1");
+    const struct ynode *hooks = ymap_get(s, "webhooks");
+    if (hooks && webhooks_check(hooks, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
@@ -73,6 +77,9 @@ int slo_attach(struct app *a, char *err, size_t errlen)
         return -1;
     slo_set_gate_opts(e, &o);
     if (slo_load_definitions(e, &a->config, err, errlen) < 0)
+        return -1;
+    const struct ynode *al = config_section(&a->config, "alerting");
+    if (al && webhooks_attach(e, a->loop, a->http, ymap_get(al, "webhooks"), err, errlen) < 0)
         return -1;
     const struct ynode *ps = config_section(&a->config, "prometheus");
     if (!ps || a->opt.demo)

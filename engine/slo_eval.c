@@ -71,6 +71,7 @@ struct slo_engine {
     int nix; /* power of two, > 2 * series count */
     slo_notify_fn notify;
     void *notify_ud;
+    void (*notify_free)(void *);
     struct gate_opts gate;
     int incident_seq;
 };
@@ -121,6 +122,8 @@ void slo_detach(struct engine *e)
             free(se->v[k]);
         free(se->v);
         free(se->ix);
+        if (se->notify_free && se->notify_ud)
+            se->notify_free(se->notify_ud);
         free(se);
         registry[i] = NULL;
         /* the engine has no unregister: leave the hook and observer inert */
@@ -598,13 +601,16 @@ void slo_evaluate_all(struct engine *e)
         evaluate(se, engine_now(e));
 }
 
-void slo_set_notifier(struct engine *e, slo_notify_fn fn, void *ud)
+void slo_set_notifier(struct engine *e, slo_notify_fn fn, void *ud, void (*free_ud)(void *))
 {
     struct slo_engine *se = get_se(e);
-    if (se) {
-        se->notify = fn;
-        se->notify_ud = ud;
-    }
+    if (!se)
+        return;
+    if (se->notify_free && se->notify_ud)
+        se->notify_free(se->notify_ud);
+    se->notify = fn;
+    se->notify_ud = ud;
+    se->notify_free = free_ud;
 }
 
 void slo_set_gate_opts(struct engine *e, const struct gate_opts *o)
