@@ -80,8 +80,9 @@ def prom_instant(url, query, t):
     return float(res[0]["value"][1])
 
 
-def lookout(*args, timeout=60):
+def lookout(*args, timeout=60, extra_env=None):
     env = dict(os.environ, XDG_CONFIG_HOME="/nonexistent", HOME="/nonexistent")
+    env.update(extra_env or {})
     return subprocess.run([LOOKOUT, *args], capture_output=True, text=True, timeout=timeout,
                           env=env)
 
@@ -128,6 +129,14 @@ class BadProm(http.server.BaseHTTPRequestHandler):
                 b'{"metric":{"a":"b"},"value":[1,"0.1"]},' * 150000 + b'{}]}}'
         elif m == "proxy":
             status, body = 502, b"<html>bad gateway</html>"
+        elif m == "auth":
+            ok = self.headers.get("Authorization") == "Bearer s3cret" and \
+                self.headers.get("X-Scope-OrgID") == "team-a" and \
+                self.headers.get("Content-Type") == "application/x-www-form-urlencoded"
+            status = 200 if ok else 401
+            body = b'{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.0005"]}]}}' \
+                if ok else b'{"status":"error","errorType":"unauthorized","error":"no token"}'
+
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -303,6 +312,18 @@ def run(work):
         check(ok, "malformed %s: rc %d %s %s" % (mode, r.returncode, r.stdout[:300], r.stderr[:300]))
         r = lookout("gate", "--prometheus", burl, "--slo-spec", spec, "--slo", name)
         check(r.returncode == 3, "malformed %s gate unknown: %d" % (mode, r.returncode))
+    # bearer token from the environment (never argv) and the tenant header
+    BadProm.mode = "auth"
+    r = lookout("slo", "status", "--prometheus", burl, "--slo-spec", spec, "--tenant", "team-a",
+                "--json", extra_env={"LOOKOUT_PROMETHEUS_TOKEN": "s3cret"})
+    ok = r.returncode == 0
+    try:
+        ok = ok and abs(json.loads(r.stdout)["slos"][0]["windows"][0]["burn_rate"] - 0.5) < 1e-9
+    except (ValueError, KeyError, IndexError, TypeError):
+        ok = False
+    check(ok, "bearer + tenant accepted: %d %s %s" % (r.returncode, r.stdout[:200], r.stderr[:200]))
+    r = lookout("slo", "status", "--prometheus", burl, "--slo-spec", spec, "--json")
+    check(r.returncode == 3 and "unauthorized" in r.stdout, "no token: 401 reported")
     srv.shutdown()
 
 
