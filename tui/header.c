@@ -45,6 +45,16 @@ void ui_draw_header(struct ui *u, int y)
     const struct summary *sm = engine_get(e, T_SUMMARY, "summary");
     int x = 0, end = u->cols;
     x += ui_text(u, y, x, end - x, ROLE_HEADER, " LOOKOUT ");
+    /* SIMULATED comes first: nobody may mistake the demo for production. */
+    struct table *t = engine_table(e, T_SOURCES);
+    bool simulated = false;
+    for (int i = 0; i < t->count; i++)
+        simulated |= ((const struct source_info *)table_row(t, i))->simulated;
+    if (simulated && end - x > 4) {
+        x += ui_text(u, y, x, end - x, ROLE_BADGE, " SIMULATED ");
+        x += 1;
+    }
+    bool narrow = u->cols < 120;
     char clock[16];
     ui_fmt_clock(clock, sizeof clock, engine_now(e));
     /* The clock sits at the right edge; everything else fills up to it. */
@@ -55,32 +65,26 @@ void ui_draw_header(struct ui *u, int y)
     }
     if (sm) {
         char buf[256];
-        x += ui_textf(u, y, x, end - x, ROLE_HEADER, "%s ", sm->context[0] ? sm->context : "-");
+        int ctx_w = narrow ? 18 : 40;
+        x += ui_textf(u, y, x, end - x < ctx_w ? end - x : ctx_w, ROLE_HEADER, "%s ",
+                      sm->context[0] ? sm->context : "-");
         snprintf(buf, sizeof buf, " nodes %d/%d ", sm->nodes_ready, sm->nodes_total);
         x += ui_text(u, y, x, end - x, sm->nodes_ready < sm->nodes_total ? ROLE_WARN : ROLE_HEADER,
                      buf);
-        snprintf(buf, sizeof buf, " pods failing %d ", sm->pods_failing);
+        snprintf(buf, sizeof buf, narrow ? " failing %d " : " pods failing %d ", sm->pods_failing);
         x += ui_text(u, y, x, end - x, sm->pods_failing ? ROLE_CRIT : ROLE_HEADER, buf);
         snprintf(buf, sizeof buf, " gate %s ", sm->gate_open ? "OPEN" : "CLOSED");
         x += ui_text(u, y, x, end - x, sm->gate_open ? ROLE_OK : ROLE_CRIT, buf);
-        snprintf(buf, sizeof buf, " incidents %d ", sm->open_incidents);
+        snprintf(buf, sizeof buf, narrow ? " inc %d " : " incidents %d ", sm->open_incidents);
         x += ui_text(u, y, x, end - x, sm->open_incidents ? ROLE_CRIT : ROLE_HEADER, buf);
-        if (end - x > 30) {
+        if (!narrow && end - x > 30) {
             snprintf(buf, sizeof buf, " signals/1h %d ", sm->signals_1h);
             x += ui_text(u, y, x, end - x, ROLE_HEADER, buf);
         }
     } else {
         x += ui_text(u, y, x, end - x, ROLE_HEADER, "waiting for data ");
     }
-    /* Source badges: SIMULATED once, then each unhealthy source. */
-    struct table *t = engine_table(e, T_SOURCES);
-    bool simulated = false;
-    for (int i = 0; i < t->count; i++)
-        simulated |= ((const struct source_info *)table_row(t, i))->simulated;
-    if (simulated && end - x > 4) {
-        x += 1;
-        x += ui_text(u, y, x, end - x, ROLE_BADGE, " SIMULATED ");
-    }
+    /* Unhealthy sources after the figures. */
     for (int i = 0; i < t->count && end - x > 4; i++) {
         char b[400];
         enum ui_role role;

@@ -117,7 +117,8 @@ static void set_filter(struct ui *u, const char *text)
     int errcode;
     PCRE2_SIZE erroff;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED,
-                                   PCRE2_UTF | PCRE2_CASELESS, &errcode, &erroff, NULL);
+                                   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_CASELESS, &errcode,
+                                   &erroff, NULL);
     if (!re) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(errcode, msg, sizeof msg);

@@ -96,7 +96,7 @@ static void draw_title(struct ui *u, int idx, struct rect r)
         x += ui_text(u, r.y, x, r.x + r.w - x, ROLE_WARN, extra);
     if (small_screen(u) && u->zoom < 0) {
         char hint[96];
-        snprintf(hint, sizeof hint, " [%d/4] Tab: next panel; all four need 80x24 ", idx + 1);
+        snprintf(hint, sizeof hint, " [%d/4] Tab: next; 80x24 shows all ", idx + 1);
         int w = ts_width(hint);
         if (r.x + r.w - x > w + 1)
             ui_text(u, r.y, r.x + r.w - w, w, role, hint);
@@ -247,10 +247,13 @@ static void on_tty(int fd, int events, void *ud)
     int keys = 0, ch;
     while ((ch = getch()) != ERR) {
         keys++;
-        if (ch == KEY_RESIZE)
-            resize(u);
-        else
+        if (ch == KEY_RESIZE) { /* queued by resizeterm(): only re-read the size */
+            getmaxyx(stdscr, u->rows, u->cols);
+            ui_layout(u);
+            u->input_dirty = true;
+        } else {
             ui_key(u, ch);
+        }
     }
     if (keys) {
         u->read_errors = 0;
