@@ -99,6 +99,7 @@ int kube_exec_parse(struct kube_conn *c, const char *out, size_t len, char *err,
                 buf_puts(&c->key, key);
             }
             c->cred_expiry_ms = kube_parse_time(jstr(st, "expirationTimestamp"));
+            c->cred_gen++;
             rc = 0;
         }
     }

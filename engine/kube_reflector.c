@@ -218,6 +218,12 @@ static void relist_from(struct kube_reflector *r, bool rv_gone)
 /* Asks for a fresh credential once; false when there is nothing to refresh. */
 static bool try_auth(struct kube_reflector *r, enum kube_phase next)
 {
+    if (r->req_gen != r->env->conn->cred_gen) {
+        /* The credential changed while this request was in flight (another
+         * resource refreshed it): retry with the new one, no new refresh. */
+        after(r, next, 0);
+        return true;
+    }
     if (r->auth_retried || !r->env->refresh_auth)
         return false;
     r->auth_retried = true;
@@ -286,6 +292,7 @@ static void headers_for(struct kube_reflector *r, char *auth, size_t authlen, co
         kube_conn_read_token_file(c, err, sizeof(err)); /* on failure the old token stays */
     }
     kube_conn_auth_header(c, auth, authlen);
+    r->req_gen = c->cred_gen;
     int n = 0;
     hdrs[n++] = "Accept: application/json";
     if (*auth)

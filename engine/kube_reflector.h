@@ -66,6 +66,7 @@ struct kube_reflector {
     int stream_error; /* 0, or the Status code of an ERROR event (410 ...) */
     bool changed_batch;
     bool auth_retried;
+    uint64_t req_gen; /* credential generation the request in flight used */
     int64_t backoff_ms;
     int64_t last_backoff_at;
     /* health */

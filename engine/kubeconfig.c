@@ -520,6 +520,7 @@ int kube_conn_read_token_file(struct kube_conn *c, char *err, size_t errlen)
     free(c->token);
     c->token = t;
     c->token_read_ms = loop_mono_ms();
+    c->cred_gen++;
     return 0;
 }
 

@@ -47,6 +47,7 @@ struct kube_conn {
     char *token; /* current bearer token (static, from file or exec), NULL: none */
     char token_file[PATH_MAX];
     int64_t token_read_ms; /* monotonic ms of the last tokenFile read */
+    uint64_t cred_gen;     /* bumps whenever the credential changes */
     bool has_exec;
     struct kube_exec exec;
     int64_t cred_expiry_ms;        /* exec credential expiry (wall ms), 0: none */
