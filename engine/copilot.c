@@ -862,12 +862,18 @@ static void observe(struct engine *e, int table, const void *obj, void *ud)
     char fp[96];
     if (table == T_INCIDENTS) {
         const struct incident *inc = obj;
-        if (inc->state != INC_OPEN || inc->severity < c->s.trigger_severity)
+        if (inc->state != INC_OPEN)
             return;
         const char *ifp = inc->fingerprint[0] ? inc->fingerprint : inc->id;
         int idx = asked_index(c, ifp);
-        if (idx >= 0)
+        if (idx >= 0) {
+            /* known fingerprint, whatever its severity now: cache, no new call */
             refresh_offline(c, idx, inc);
+            trigger(c, "incident", inc->id, ifp);
+            return;
+        }
+        if ((int)inc->severity < c->s.trigger_severity)
+            return;
         trigger(c, "incident", inc->id, ifp);
     } else if (table == T_SLOS) {
         const struct slo *s = obj;

@@ -162,6 +162,17 @@ static void default_audit_path(char *out, size_t outlen)
         snprintf(out, outlen, "%s/.local/state/lookout/copilot-audit.jsonl", home ? home : ".");
 }
 
+/* "~/x" is $HOME/x, as people write paths in YAML. */
+static void expand_home(char *path, size_t len)
+{
+    const char *home = getenv("HOME");
+    if (path[0] != '~' || path[1] != '/' || !home || !*home)
+        return;
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s%s", home, path + 1);
+    str_copy(path, len, tmp);
+}
+
 /* The first line of a key file that only its owner can read. */
 static int read_key_file(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
@@ -269,6 +280,8 @@ static int load_section(const struct ynode *c, struct copilot_settings *s, char 
     s->auto_trigger = strcmp(trig, "off") != 0;
     if (!strcmp(trig, "critical"))
         s->trigger_severity = SEV_CRITICAL;
+    else if (!strcmp(trig, "warning"))
+        s->trigger_severity = SEV_WARNING;
     const struct ynode *red = ymap_get(c, "redact");
     for (const struct ynode *it = red ? red->child : NULL;
          it && s->nuser_rules < COPILOT_USER_RULES; it = it->next) {
@@ -293,7 +306,7 @@ int copilot_settings_load(const struct config *cfg, const char *backend_override
     s->total_timeout_ms = 120000;
     s->max_retries = 2;
     s->retry_after_cap_ms = 60000;
-    s->trigger_severity = SEV_WARNING;
+    s->trigger_severity = -1; /* by backend below, unless configured */
     s->auto_trigger = true;
     s->llm.temperature = 0.2;
     bool pseudo_set = false;
@@ -318,6 +331,11 @@ int copilot_settings_load(const struct config *cfg, const char *backend_override
     }
     if (!s->audit_path[0])
         default_audit_path(s->audit_path, sizeof(s->audit_path));
+    expand_home(s->audit_path, sizeof(s->audit_path));
+    expand_home(keyfile, sizeof(keyfile));
+    /* offline analysis is free: every incident; an LLM call costs: pages */
+    if (s->trigger_severity < 0)
+        s->trigger_severity = s->llm.backend[0] ? SEV_CRITICAL : SEV_WARNING;
     if (!s->llm.backend[0])
         return 0;
     const struct llm_backend *b = llm_backend_find(s->llm.backend);

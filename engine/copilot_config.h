@@ -31,7 +31,7 @@ struct copilot_settings {
     long total_timeout_ms;
     int max_retries;
     int64_t retry_after_cap_ms; /* a longer Retry-After falls back to backoff */
-    enum severity trigger_severity;
+    int trigger_severity;       /* enum severity; -1 while unset */
     bool auto_trigger;
     char audit_path[PATH_MAX];
     bool audit_full_text;
