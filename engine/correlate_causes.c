@@ -56,9 +56,7 @@ static void view_pods(struct correlator *c, const char *service, struct pod_view
     struct table *t = engine_table(c->e, T_PODS);
     for (int i = 0; i < t->count; i++) {
         const struct k8s_pod *p = table_row(t, i);
-        char svc[NAME_LEN];
-        corr_pod_service(c->e, p, svc, sizeof(svc));
-        if (strcmp(svc, service) != 0)
+        if (!corr_pod_in_service(c->e, p, service))
             continue;
         v->total++;
         bool oom = strcmp(p->problem, "OOMKilled") == 0;

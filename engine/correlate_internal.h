@@ -69,6 +69,8 @@ void corr_textf(char *dst, size_t len, const char *fmt, ...) __attribute__((form
 /* The service of a pod: the T_SERVICES row whose namespace and selector
  * match, else its deployment name, else "". */
 void corr_pod_service(struct engine *e, const struct k8s_pod *p, char *out, size_t outlen);
+/* Cheaper than corr_pod_service when the service is known: does p belong to it? */
+bool corr_pod_in_service(struct engine *e, const struct k8s_pod *p, const char *service);
 /* The service of "namespace/name" (a pod key), guessing from the name when the
  * pod is gone. */
 void corr_podkey_service(struct engine *e, const char *podkey, char *out, size_t outlen);

@@ -68,6 +68,17 @@ void corr_pod_service(struct engine *e, const struct k8s_pod *p, char *out, size
     str_copy(out, outlen, p->deployment[0] ? p->deployment : "");
 }
 
+bool corr_pod_in_service(struct engine *e, const struct k8s_pod *p, const char *service)
+{
+    const struct service *s = service_named(e, service);
+    if (s && (!s->namespace[0] || strcmp(s->namespace, p->namespace) == 0) &&
+        corr_selector_matches(s->selector, p->labels))
+        return true;
+    if (s && s->selector[0])
+        return false;
+    return strcmp(p->deployment, service) == 0; /* no mapping: by deployment name */
+}
+
 /* "checkout-7d9f8b6c4-x2x9z" -> "checkout": drops the ReplicaSet hash and
  * the pod suffix, the way Deployments name their pods. */
 static void guess_deployment(const char *pod, char *out, size_t outlen)

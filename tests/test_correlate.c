@@ -354,6 +354,34 @@ TEST(anomalies_fold_but_do_not_open)
     teardown(&e, c);
 }
 
+TEST(many_services_failing_stay_one_incident_each)
+{
+    struct engine e;
+    engine_init(&e);
+    engine_advance(&e, S(0));
+    struct correlator *c = correlator_new(&e, NULL);
+    char name[32];
+    for (int s = 0; s < 100; s++) {
+        snprintf(name, sizeof(name), "svc%d", s);
+        service(&e, name);
+        for (int i = 0; i < 50; i++)
+            pod(&e, name, i, i % 2 ? "node-a" : "node-b", "", false);
+    }
+    engine_advance(&e, S(10));
+    for (int s = 0; s < 100; s += 2) {
+        snprintf(name, sizeof(name), "svc%d", s);
+        for (int i = 0; i < 5; i++)
+            pod(&e, name, i, i % 2 ? "node-a" : "node-b", "CrashLoopBackOff", false);
+    }
+    engine_advance(&e, S(20));
+    CHECK(count_incidents(&e, NULL, NULL) == 50);
+    const struct incident *inc = incident_of(&e, "svc42");
+    CHECK(inc && inc->signals == 5 && inc->ncauses >= 1);
+    const struct summary *sum = engine_get(&e, T_SUMMARY, "summary");
+    CHECK(sum && sum->signals_1h == 250 && sum->open_incidents == 50);
+    teardown(&e, c);
+}
+
 TEST(selector_matching)
 {
     CHECK(corr_selector_matches("app=checkout", "app=checkout,tier=web"));
