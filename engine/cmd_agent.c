@@ -13,6 +13,7 @@
 #include "app.h"
 #include "commands.h"
 #include "kernel_source.h"
+#include "kevent_ingest.h"
 #include "rules.h"
 
 static void agent_usage(FILE *out)
@@ -20,13 +21,16 @@ static void agent_usage(FILE *out)
     fprintf(out, "usage: lookout agent [--listen HOST:PORT] [--token-file FILE] [--node NAME]\n"
                  "                     [--config FILE] [--demo [--seed N]] [--port-file FILE]\n"
                  "       lookout agent --print-default-rules\n"
+                 "       lookout agent --check-rules [--config FILE]\n"
                  "\n"
                  "Streams this node's kernel events: GET /events (JSON lines, chunked),\n"
                  "GET /metrics (Prometheus), GET /healthz. Defaults: listen 127.0.0.1:7070,\n"
                  "node = hostname, no token (then keep it on loopback). The token file must\n"
                  "be mode 0600; clients send 'Authorization: Bearer TOKEN'.\n"
                  "  --demo        serve the demo's simulated kernel events (testing)\n"
-                 "  --port-file   write the bound port there (with --listen HOST:0)\n");
+                 "  --port-file   write the bound port there (with --listen HOST:0)\n"
+                 "  --check-rules load the rules the config asks for, print every problem\n"
+                 "                (file:line: message), exit 2 when there is one\n");
 }
 
 static void on_signal(int fd, int events, void *ud)
@@ -66,6 +70,34 @@ static void agent_defaults_from_config(const struct config *c, struct agent_opts
         o->node = node;
 }
 
+static int run_check_rules(const char *config_path)
+{
+    struct config c = {0};
+    char err[512];
+    if (config_load(&c, config_path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "lookout agent: %s\n", err);
+        config_free(&c);
+        return 2;
+    }
+    struct engine e;
+    engine_init(&e);
+    struct kevent_ingest *ki = kevent_ingest_new(&e, &c, err, sizeof(err));
+    int rc = 2;
+    if (!ki) {
+        fprintf(stderr, "lookout agent: %s\n", err);
+    } else {
+        const char *w = kevent_ingest_warnings(ki);
+        fputs(w, stderr);
+        printf("%d rules loaded%s\n", rules_count(kevent_ingest_rules(ki)),
+               rules_jit(kevent_ingest_rules(ki)) ? " (PCRE2 JIT)" : "");
+        rc = w[0] ? 2 : 0;
+        kevent_ingest_free(ki);
+    }
+    engine_free(&e);
+    config_free(&c);
+    return rc;
+}
+
 /* The agent exists for kernel events: add the kernel source unless the app
  * already did (or --no-kernel / config turned it off). */
 static bool has_kernel_source(const struct app *a)
@@ -88,6 +120,7 @@ int cmd_agent(int argc, char **argv)
         O_PORT_FILE,
         O_RULES,
         O_NO_KERNEL,
+        O_CHECK_RULES,
         O_HELP
     };
     static const struct option opts[] = {
@@ -100,12 +133,14 @@ int cmd_agent(int argc, char **argv)
         {"port-file", required_argument, 0, O_PORT_FILE},
         {"print-default-rules", no_argument, 0, O_RULES},
         {"no-kernel", no_argument, 0, O_NO_KERNEL},
+        {"check-rules", no_argument, 0, O_CHECK_RULES},
         {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0},
     };
     struct agent_opts ao = {0};
     struct app_options opt = {.seed = 1, .demo_speed = 1};
     const char *port_file = NULL;
+    bool check_rules = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -134,6 +169,9 @@ int cmd_agent(int argc, char **argv)
         case O_NO_KERNEL:
             opt.no_kernel = true;
             break;
+        case O_CHECK_RULES:
+            check_rules = true;
+            break;
         case O_RULES:
             fputs(rules_default_yaml, stdout);
             return 0;
@@ -150,6 +188,8 @@ int cmd_agent(int argc, char **argv)
         fprintf(stderr, "lookout agent: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
+    if (check_rules)
+        return run_check_rules(opt.config_path);
     static struct app app;
     char err[512];
     if (app_init(&app, &opt, err, sizeof(err)) < 0) {

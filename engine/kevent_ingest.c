@@ -41,6 +41,25 @@ static void load_configured_rules(struct kevent_ingest *ki, const struct ynode *
         }
 }
 
+/* Skipped rules must not go unnoticed: the first problem shows on a
+ * "rules" row of the sources table (with how many more there are). */
+static void report_warnings(struct kevent_ingest *ki)
+{
+    const char *w = ki->warnings.data;
+    if (!w || !*w)
+        return;
+    int more = -1;
+    for (const char *p = w; (p = strchr(p, '\n')); p++)
+        more++;
+    char msg[TEXT_LEN];
+    size_t first = strcspn(w, "\n");
+    if (more > 0)
+        snprintf(msg, sizeof(msg), "%.*s (+%d more)", (int)(first < 200 ? first : 200), w, more);
+    else
+        snprintf(msg, sizeof(msg), "%.*s", (int)(first < 240 ? first : 240), w);
+    engine_source_state(ki->engine, "rules", "rules", SRC_SYNCED, msg);
+}
+
 struct kevent_ingest *kevent_ingest_new(struct engine *e, const struct config *c, char *err,
                                         size_t errlen)
 {
@@ -52,6 +71,7 @@ struct kevent_ingest *kevent_ingest_new(struct engine *e, const struct config *c
     }
     ki->engine = e;
     load_configured_rules(ki, c ? config_section(c, "rules") : NULL);
+    report_warnings(ki);
     return ki;
 }
 
