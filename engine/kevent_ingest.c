@@ -64,7 +64,7 @@ struct kevent_ingest *kevent_ingest_new(struct engine *e, const struct config *c
                                         size_t errlen)
 {
     struct kevent_ingest *ki = calloc(1, sizeof(*ki));
-    if (!ki || !(ki->rules = rules_new()) || !(ki->attr = attr_new(e, NULL, NULL))) {
+    if (!ki || !(ki->rules = rules_new())) {
         kevent_ingest_free(ki);
         snprintf(err, errlen, "kernel event ingest: out of memory");
         return NULL;
@@ -86,13 +86,22 @@ struct kevent_ingest *kevent_ingest_new_rules(struct engine *e, const char *rule
     return ki;
 }
 
+/* Created on first use: an agent source's ingest (remote events only) never
+ * pays for the cgroup cache (a few MiB). */
+static struct attribution *attribution(struct kevent_ingest *ki)
+{
+    if (!ki->attr)
+        ki->attr = attr_new(ki->engine, NULL, NULL);
+    return ki->attr;
+}
+
 void kevent_ingest_post(struct kevent_ingest *ki, struct kevent *ev)
 {
     if (!ki || !ev)
         return;
     /* Remote (agent) and simulated events arrive attributed already. */
     bool local = !ev->node[0] && !ev->simulated && !ev->container[0] && !ev->pod[0];
-    if (local && ev->cgroup_id) {
+    if (local && ev->cgroup_id && attribution(ki)) {
         if (!ki->scanned) {
             ki->scanned = true;
             attr_rescan(ki->attr);
@@ -117,7 +126,7 @@ void kevent_ingest_post(struct kevent_ingest *ki, struct kevent *ev)
 void kevent_ingest_cgroup(struct kevent_ingest *ki, uint64_t cgroup_id, const char *path,
                           bool removed)
 {
-    if (ki)
+    if (ki && attribution(ki))
         attr_cgroup(ki->attr, cgroup_id, path, removed);
 }
 
@@ -148,5 +157,5 @@ struct rule_set *kevent_ingest_rules(struct kevent_ingest *ki)
 
 struct attribution *kevent_ingest_attribution(struct kevent_ingest *ki)
 {
-    return ki->attr;
+    return attribution(ki);
 }
