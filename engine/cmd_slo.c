@@ -204,6 +204,10 @@ static cJSON *slo_json(const struct slo *r, const struct gate_opts *g)
         cJSON_AddItemToObject(w, "burn_rate", num(r->windows[i].burn_rate));
         cJSON_AddItemToArray(ws, w);
     }
+    cJSON *hist = cJSON_AddArrayToObject(j, "budget_history");
+    for (int i = 0; i < r->nhistory; i++)
+        cJSON_AddItemToArray(hist, num(r->budget_history[i]));
+    cJSON_AddNumberToObject(j, "history_step_s", (double)r->history_step_ms / 1000);
     char reason[TEXT_LEN];
     enum gate_decision d = gate_decide(r, g, reason, sizeof(reason));
     cJSON_AddStringToObject(j, "gate", gate_decision_names[d]);

@@ -177,6 +177,87 @@ static bool parse_sample(const cJSON *pair, double *v)
     return end != s->valuestring && !*end;
 }
 
+/* Checks the envelope; returns the parsed root (caller deletes) with *res
+ * and *type set, or NULL with a message. */
+static cJSON *envelope(const char *body, size_t len, long status, bool truncated, const cJSON **res,
+                       const char **type, char *err, size_t errlen)
+{
+    if (truncated)
+        return snprintf(err, errlen, "response larger than %u bytes", PROM_MAX_BODY), NULL;
+    cJSON *j = body ? cJSON_ParseWithLength(body, len) : NULL;
+    if (!j) {
+        if (status < 200 || status > 299)
+            return snprintf(err, errlen, "HTTP %ld without a Prometheus answer", status), NULL;
+        return snprintf(err, errlen, "bad JSON in the Prometheus answer"), NULL;
+    }
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
+    const cJSON *ty = cJSON_GetObjectItemCaseSensitive(data, "resultType");
+    *res = cJSON_GetObjectItemCaseSensitive(data, "result");
+    if (!cJSON_IsString(st)) {
+        snprintf(err, errlen, "HTTP %ld: answer has no status", status);
+    } else if (strcmp(st->valuestring, "success") != 0) {
+        const cJSON *et = cJSON_GetObjectItemCaseSensitive(j, "errorType");
+        const cJSON *em = cJSON_GetObjectItemCaseSensitive(j, "error");
+        snprintf(err, errlen, "HTTP %ld: %s: %s", status,
+                 cJSON_IsString(et) ? et->valuestring : "error",
+                 cJSON_IsString(em) ? em->valuestring : "(no message)");
+    } else if (status < 200 || status > 299) {
+        snprintf(err, errlen, "HTTP %ld", status);
+    } else if (!cJSON_IsString(ty) || !*res) {
+        snprintf(err, errlen, "answer has no data.resultType/result");
+    } else {
+        *type = ty->valuestring;
+        return j;
+    }
+    cJSON_Delete(j);
+    return NULL;
+}
+
+int prom_parse_range(const char *body, size_t len, long status, bool truncated, double *t,
+                     double *v, int cap, int *n, char *err, size_t errlen)
+{
+    const cJSON *res;
+    const char *type;
+    cJSON *j = envelope(body, len, status, truncated, &res, &type, err, errlen);
+    if (!j)
+        return -1;
+    int rc = -1, series = cJSON_IsArray(res) ? cJSON_GetArraySize(res) : -1;
+    *n = 0;
+    if (strcmp(type, "matrix") != 0) {
+        snprintf(err, errlen, "unexpected resultType %.32s for a range query (want matrix)", type);
+    } else if (series < 0) {
+        snprintf(err, errlen, "matrix result is not a list");
+    } else if (series > 1) {
+        snprintf(err, errlen, "query returned %d series, want one (aggregate with sum())", series);
+    } else if (series == 0) {
+        rc = 0;
+    } else {
+        const cJSON *vals = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, 0), "values");
+        const cJSON *pair;
+        rc = cJSON_IsArray(vals) ? 0 : -1;
+        if (rc < 0)
+            snprintf(err, errlen, "matrix series has no values");
+        cJSON_ArrayForEach(pair, vals)
+        {
+            const cJSON *ts = cJSON_GetArrayItem(pair, 0);
+            double x;
+            if (!cJSON_IsNumber(ts) || !parse_sample(pair, &x)) {
+                snprintf(err, errlen, "matrix value is not [time, \"value\"]");
+                rc = -1;
+                break;
+            }
+            if (*n < cap) {
+                t[*n] = ts->valuedouble;
+                v[*n] = x;
+                (*n)++;
+            }
+        }
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
 int prom_parse_instant(const char *body, size_t len, long status, bool truncated, double *value,
                        char *err, size_t errlen)
 {
@@ -236,6 +317,7 @@ int prom_parse_instant(const char *body, size_t len, long status, bool truncated
 
 struct pq {
     prom_value_fn fn;
+    prom_range_fn rfn;
     void *ud;
     const struct prom_config *c; /* read by configure() inside http_start */
 };
@@ -282,25 +364,15 @@ static void form_escape(struct buf *b, const char *s)
     }
 }
 
-struct http_req *prom_query(struct http *h, const struct prom_config *c, const char *query,
-                            double at_s, prom_value_fn fn, void *ud)
+static struct http_req *post(struct http *h, const struct prom_config *c, const char *path,
+                             struct buf *body, void (*done)(const struct http_result *, void *),
+                             struct pq *q)
 {
-    struct pq *q = calloc(1, sizeof(*q));
-    if (!q)
-        return NULL;
-    q->fn = fn;
-    q->ud = ud;
-    q->c = c;
-    struct buf url = {0}, body = {0}, auth = {0}, tenant = {0};
+    struct buf url = {0}, auth = {0}, tenant = {0};
     buf_puts(&url, c->url);
     while (url.len && url.data[url.len - 1] == '/')
         url.data[--url.len] = 0;
-    buf_puts(&url, "/api/v1/query");
-    buf_puts(&body, "query=");
-    form_escape(&body, query);
-    /* integer formatting: the front end runs under the user's LC_NUMERIC */
-    long long ms = (long long)llround(at_s * 1000);
-    buf_printf(&body, "&time=%lld.%03lld", ms / 1000, ms % 1000);
+    buf_puts(&url, path);
     const char *headers[4] = {"Content-Type: application/x-www-form-urlencoded"};
     int nh = 1;
     if (c->bearer[0]) {
@@ -315,23 +387,91 @@ struct http_req *prom_query(struct http *h, const struct prom_config *c, const c
         .method = "POST",
         .url = buf_cstr(&url),
         .headers = headers,
-        .body = buf_cstr(&body),
-        .body_len = body.len,
+        .body = buf_cstr(body),
+        .body_len = body->len,
         .timeout_ms = c->timeout_ms ? c->timeout_ms : 10000,
         .max_body = PROM_MAX_BODY,
         .configure = configure,
-        .on_done = on_done,
+        .on_done = done,
         .ud = q,
     };
     struct http_req *r = http_start(h, &o);
     if (!r)
         free(q);
-    /* wipe the copy of the token we made */
-    if (auth.data)
+    if (auth.data) /* wipe our copy of the token */
         memset(auth.data, 0, auth.len);
     buf_free(&url);
-    buf_free(&body);
     buf_free(&auth);
     buf_free(&tenant);
+    return r;
+}
+
+/* Seconds with millisecond precision, formatted without the locale. */
+static void put_time(struct buf *b, const char *name, double s)
+{
+    long long ms = (long long)llround(s * 1000);
+    buf_printf(b, "&%s=%lld.%03lld", name, ms / 1000, ms % 1000);
+}
+
+struct http_req *prom_query(struct http *h, const struct prom_config *c, const char *query,
+                            double at_s, prom_value_fn fn, void *ud)
+{
+    struct pq *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    q->fn = fn;
+    q->ud = ud;
+    q->c = c;
+    struct buf body = {0};
+    buf_puts(&body, "query=");
+    form_escape(&body, query);
+    put_time(&body, "time", at_s);
+    struct http_req *r = post(h, c, "/api/v1/query", &body, on_done, q);
+    buf_free(&body);
+    return r;
+}
+
+#define RANGE_CAP 11000
+
+static void on_range_done(const struct http_result *res, void *ud)
+{
+    struct pq *q = ud;
+    double *t = malloc(RANGE_CAP * sizeof(double)), *v = malloc(RANGE_CAP * sizeof(double));
+    char err[512];
+    int n = 0;
+    if (!t || !v) {
+        q->rfn(q->ud, NULL, NULL, 0, "out of memory");
+    } else if (res->curl_code != CURLE_OK && !res->truncated) {
+        snprintf(err, sizeof(err), "Prometheus unreachable: %s", res->error);
+        q->rfn(q->ud, NULL, NULL, 0, err);
+    } else if (prom_parse_range(res->body, res->body_len, res->status, res->truncated, t, v,
+                                RANGE_CAP, &n, err, sizeof(err)) < 0) {
+        q->rfn(q->ud, NULL, NULL, 0, err);
+    } else {
+        q->rfn(q->ud, t, v, n, NULL);
+    }
+    free(t);
+    free(v);
+    free(q);
+}
+
+struct http_req *prom_query_range(struct http *h, const struct prom_config *c, const char *query,
+                                  double start_s, double end_s, double step_s, prom_range_fn fn,
+                                  void *ud)
+{
+    struct pq *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    q->rfn = fn;
+    q->ud = ud;
+    q->c = c;
+    struct buf body = {0};
+    buf_puts(&body, "query=");
+    form_escape(&body, query);
+    put_time(&body, "start", start_s);
+    put_time(&body, "end", end_s);
+    put_time(&body, "step", step_s);
+    struct http_req *r = post(h, c, "/api/v1/query_range", &body, on_range_done, q);
+    buf_free(&body);
     return r;
 }

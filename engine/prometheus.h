@@ -40,6 +40,19 @@ typedef void (*prom_value_fn)(void *ud, double value, const char *error);
 struct http_req *prom_query(struct http *h, const struct prom_config *c, const char *query,
                             double at_s, prom_value_fn fn, void *ud);
 
+/* A range query's samples (one series): times in seconds and values; n 0
+ * for no series. error: NULL on success. */
+typedef void (*prom_range_fn)(void *ud, const double *t, const double *v, int n, const char *error);
+/* POST /api/v1/query_range; step_s is capped by the caller so that
+ * (end - start) / step stays under Prometheus's 11,000 points. */
+struct http_req *prom_query_range(struct http *h, const struct prom_config *c, const char *query,
+                                  double start_s, double end_s, double step_s, prom_range_fn fn,
+                                  void *ud);
+/* Parses a range answer (resultType matrix, at most one series) into up to
+ * cap points. Returns 0 with *n, or -1 with a message. */
+int prom_parse_range(const char *body, size_t len, long http_status, bool truncated, double *t,
+                     double *v, int cap, int *n, char *err, size_t errlen);
+
 /* Parses an instant-query answer. Returns 0 with *value (NaN for an empty
  * vector or a NaN sample), or -1 with a message. */
 int prom_parse_instant(const char *body, size_t len, long http_status, bool truncated,

@@ -51,6 +51,9 @@ struct slo_rt {
      * refreshes only the newest point moves */
     float history[SLO_HISTORY];
     int64_t history_at;
+    /* Prometheus burn-down: per-step rates of errors [0] and totals [1] */
+    double range[2][SLO_HISTORY];
+    int64_t range_at[2];
 };
 
 #define HISTORY_REFRESH_MS 60000
@@ -414,6 +417,21 @@ static double period_ratio(struct slo_rt *rt, int64_t now)
     return slo_error_ratio(bad, total);
 }
 
+/* Remaining budget from the period start to step i of the range answers. */
+static double prom_burndown(const struct slo_rt *rt, int i)
+{
+    if (!rt->range_at[0] || rt->range_at[0] != rt->range_at[1])
+        return NAN;
+    double bad = 0, total = 0;
+    for (int k = 0; k <= i; k++) {
+        if (isfinite(rt->range[0][k]) && isfinite(rt->range[1][k])) {
+            bad += rt->range[0][k];
+            total += rt->range[1][k];
+        }
+    }
+    return slo_budget_remaining(slo_error_ratio(bad, total), rt->def.objective);
+}
+
 static void fill_history(struct slo_rt *rt, int64_t now, struct slo *row)
 {
     int64_t start = period_start(rt, now);
@@ -430,7 +448,7 @@ static void fill_history(struct slo_rt *rt, int64_t now, struct slo *row)
         int64_t t = now - (int64_t)(SLO_HISTORY - 1 - i) * row->history_step_ms;
         double bad, total, r = NAN;
         if (rt->prom) {
-            r = i == SLO_HISTORY - 1 ? row->budget_remaining : NAN;
+            r = i == SLO_HISTORY - 1 ? row->budget_remaining : prom_burndown(rt, i);
         } else if (sloh_delta_between(&rt->hist, start, t, &bad, &total)) {
             r = slo_budget_remaining(slo_error_ratio(bad, total), rt->def.objective);
         }
@@ -638,6 +656,26 @@ void slo_set_source_error(struct engine *e, const char *name, const char *error)
     struct slo_rt *rt = find_rt(find_se(e), name);
     if (rt)
         STR_COPY(rt->error, error ? error : "");
+}
+
+void slo_set_range(struct engine *e, const char *name, int which, const double *t, const double *v,
+                   int n, int64_t at_ms)
+{
+    struct slo_rt *rt = find_rt(find_se(e), name);
+    if (!rt || which < 0 || which > 1)
+        return;
+    int64_t step = rt->def.period_ms / SLO_HISTORY;
+    for (int i = 0; i < SLO_HISTORY; i++)
+        rt->range[which][i] = NAN;
+    for (int k = 0; k < n; k++) {
+        /* step i ends at at - (SLO_HISTORY - 1 - i) * step */
+        double back = ((double)at_ms - t[k] * 1000) / (double)step;
+        long i = SLO_HISTORY - 1 - lround(back);
+        if (i >= 0 && i < SLO_HISTORY)
+            rt->range[which][i] = v[k];
+    }
+    rt->range_at[which] = at_ms;
+    rt->history_at = 0; /* recompute the chart */
 }
 
 int slo_count(struct engine *e)

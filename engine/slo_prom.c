@@ -41,6 +41,58 @@ static void on_value(void *ud, double v, const char *error)
     free(p);
 }
 
+struct range_pending {
+    struct batch *b;
+    char name[96];
+    int which;
+    int64_t at_ms;
+};
+
+static void on_range(void *ud, const double *t, const double *v, int n, const char *error)
+{
+    struct range_pending *p = ud;
+    p->b->outstanding--;
+    if (error) {
+        p->b->failed++;
+        if (!p->b->first_error[0])
+            snprintf(p->b->first_error, sizeof(p->b->first_error), "burn-down: %s", error);
+    } else {
+        slo_set_range(p->b->e, p->name, p->which, t, v, n, p->at_ms);
+    }
+    free(p);
+}
+
+/* The burn-down chart: rates per 1/SLO_HISTORY of the period, two range
+ * queries per rolling SLO. */
+static void start_ranges(struct batch *b, struct http *h, const struct prom_config *c,
+                         const struct slo_info *info, int64_t at_ms, char *q, size_t qlen)
+{
+    if (info->def->period_kind != SLO_ROLLING)
+        return;
+    int64_t step = info->def->period_ms / SLO_HISTORY;
+    char win[16];
+    slo_format_window(step, win, sizeof(win));
+    const char *tmpl[2] = {info->def->error_query, info->def->total_query};
+    for (int which = 0; which < 2; which++) {
+        if (!prom_expand_window(tmpl[which], win, q, qlen))
+            continue;
+        struct range_pending *p = calloc(1, sizeof(*p));
+        if (!p)
+            return;
+        p->b = b;
+        STR_COPY(p->name, info->name);
+        p->which = which;
+        p->at_ms = at_ms;
+        b->outstanding++;
+        double end = (double)at_ms / 1000, st = (double)step / 1000;
+        if (!prom_query_range(h, c, q, end - st * (SLO_HISTORY - 1), end, st, on_range, p)) {
+            b->outstanding--;
+            b->failed++;
+            free(p);
+        }
+    }
+}
+
 /* Starts every query of one round; returns how many were started. */
 static int start_round(struct batch *b, struct http *h, const struct prom_config *c, int64_t at_ms)
 {
@@ -75,6 +127,7 @@ static int start_round(struct batch *b, struct http *h, const struct prom_config
             }
             started++;
         }
+        start_ranges(b, h, c, &info, at_ms, q, 4200);
     }
     free(q);
     return started;

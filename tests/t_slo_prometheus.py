@@ -136,6 +136,8 @@ class BadProm(http.server.BaseHTTPRequestHandler):
             status = 200 if ok else 401
             body = b'{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.0005"]}]}}' \
                 if ok else b'{"status":"error","errorType":"unauthorized","error":"no token"}'
+            if ok and self.path.endswith("/query_range"):
+                body = b'{"status":"success","data":{"resultType":"matrix","result":[]}}'
 
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -230,6 +232,16 @@ def run(work):
               "budget at %d: lookout %r prometheus %r" % (t, slo["budget_remaining"], want_budget))
         check(slo["alert"] == expected_state(burn), "alert at %d: %s want %s" %
               (t, slo["alert"], expected_state(burn)))
+        if t == hms(79, 30):
+            # burn-down point 118 covers [T0, t - 6h] (data starts at T0)
+            hist = slo["budget_history"]
+            minutes = (t - 6 * 3600 - T0) // 60
+            bad = sum(slo_synth.errors_per_min(m) for m in range(minutes))
+            want = 1 - (bad / (6000.0 * minutes)) / B
+            check(len(hist) == 120 and hist[118] is not None and abs(hist[118] - want) < 1e-2,
+                  "burn-down from query_range: %r want %r" % (hist[118] if hist else None, want))
+            check(hist[0] is None, "burn-down before the data is no data")
+            check(rel_equal(hist[119], slo["budget_remaining"], 1e-6), "newest burn-down point")
         states[t] = slo["alert"]
         budgets[t] = slo["budget_remaining"]
         b1h = slo["windows"][2]["burn_rate"]

@@ -71,6 +71,31 @@ TEST(prom_malformed_answers)
     CHECK(prom_parse_instant(NULL, 0, 0, false, &v, err, sizeof(err)) < 0);
 }
 
+TEST(prom_range_answers)
+{
+    double t[4], v[4];
+    int n;
+    char err[256];
+    const char *ok = "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":"
+                     "[{\"metric\":{},\"values\":[[1704067200,\"0.5\"],[1704067260.5,\"NaN\"]]}]}}";
+    CHECK(prom_parse_range(ok, strlen(ok), 200, false, t, v, 4, &n, err, sizeof(err)) == 0);
+    CHECK(n == 2 && t[0] == 1704067200 && v[0] == 0.5 && t[1] == 1704067260.5 && isnan(v[1]));
+    const char *none =
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[]}}";
+    CHECK(prom_parse_range(none, strlen(none), 200, false, t, v, 4, &n, err, sizeof(err)) == 0 &&
+          n == 0);
+    const char *vec = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}";
+    CHECK(prom_parse_range(vec, strlen(vec), 200, false, t, v, 4, &n, err, sizeof(err)) < 0 &&
+          strstr(err, "matrix"));
+    const char *bad = "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":"
+                      "[{\"values\":[[\"x\",\"1\"]]}]}}";
+    CHECK(prom_parse_range(bad, strlen(bad), 200, false, t, v, 4, &n, err, sizeof(err)) < 0);
+    const char *res = "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"exceeded "
+                      "maximum resolution of 11,000 points per timeseries\"}";
+    CHECK(prom_parse_range(res, strlen(res), 400, false, t, v, 4, &n, err, sizeof(err)) < 0 &&
+          strstr(err, "11,000"));
+}
+
 TEST(window_templates)
 {
     char out[256];
