@@ -13,6 +13,8 @@ tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
 cleanup() { tm kill-server >/dev/null 2>&1; rm -rf "$TMPD"; }
 TMPD=$(mktemp -d)
 trap cleanup EXIT
+# A session that outlives the others, so the server never exits between tests.
+tm new-session -d -s keep "sleep 600"
 
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 bad() {

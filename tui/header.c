@@ -58,14 +58,15 @@ void ui_draw_header(struct ui *u, int y)
     char clock[16];
     ui_fmt_clock(clock, sizeof clock, engine_now(e));
     /* The clock sits at the right edge; everything else fills up to it. */
-    int clock_w = 13;
+    int clock_w = u->cols < 100 ? 9 : 13;
     if (end - x > clock_w + 10) {
-        ui_textf(u, y, end - clock_w, clock_w, ROLE_HEADER, "%s UTC ", clock);
+        ui_textf(u, y, end - clock_w, clock_w, ROLE_HEADER, clock_w == 9 ? "%s " : "%s UTC ",
+                 clock);
         end -= clock_w;
     }
     if (sm) {
         char buf[256];
-        int ctx_w = narrow ? 18 : 40;
+        int ctx_w = u->cols < 100 ? 8 : narrow ? 18 : 40;
         x += ui_textf(u, y, x, end - x < ctx_w ? end - x : ctx_w, ROLE_HEADER, "%s ",
                       sm->context[0] ? sm->context : "-");
         snprintf(buf, sizeof buf, " nodes %d/%d ", sm->nodes_ready, sm->nodes_total);
