@@ -8,17 +8,56 @@
 
 #include "buf.h"
 
-struct pending;
+/* Every query in flight is on its batch's list, so a batch can be cancelled
+ * (timeout, source stop) without leaving callbacks pointing at freed memory. */
+struct track {
+    struct batch *b;
+    struct http_req *req;
+    struct track *next;
+};
+
 struct batch {
     struct engine *e;
+    struct http *http;
     int outstanding;
     int failed;
     char first_error[TEXT_LEN];
-    bool (*keep_going)(struct batch *b); /* unused for now */
+    struct track *inflight;
 };
 
+static void track_add(struct batch *b, struct track *t, struct http_req *req)
+{
+    t->b = b;
+    t->req = req;
+    t->next = b->inflight;
+    b->inflight = t;
+}
+
+/* Unlinks and frees a finished query. */
+static void track_done(struct track *t)
+{
+    struct track **pp = &t->b->inflight;
+    while (*pp && *pp != t)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = t->next;
+    free(t);
+}
+
+static void batch_cancel(struct batch *b)
+{
+    while (b->inflight) {
+        struct track *t = b->inflight;
+        b->inflight = t->next;
+        http_cancel(b->http, t->req);
+        free(t);
+        b->outstanding--;
+        b->failed++;
+    }
+}
+
 struct pending {
-    struct batch *b;
+    struct track tr; /* first: freed through it */
     char name[96];
     int64_t window_ms;
     int64_t at_ms;
@@ -27,7 +66,7 @@ struct pending {
 static void on_value(void *ud, double v, const char *error)
 {
     struct pending *p = ud;
-    struct batch *b = p->b;
+    struct batch *b = p->tr.b;
     b->outstanding--;
     if (error) {
         b->failed++;
@@ -38,11 +77,11 @@ static void on_value(void *ud, double v, const char *error)
         /* a ratio below 0 or above 1 is noise from extrapolation at a counter reset */
         slo_set_window_ratio(b->e, p->name, p->window_ms, v, p->at_ms);
     }
-    free(p);
+    track_done(&p->tr);
 }
 
 struct range_pending {
-    struct batch *b;
+    struct track tr; /* first: freed through it */
     char name[96];
     int which;
     int64_t at_ms;
@@ -51,15 +90,16 @@ struct range_pending {
 static void on_range(void *ud, const double *t, const double *v, int n, const char *error)
 {
     struct range_pending *p = ud;
-    p->b->outstanding--;
+    struct batch *b = p->tr.b;
+    b->outstanding--;
     if (error) {
-        p->b->failed++;
-        if (!p->b->first_error[0])
-            snprintf(p->b->first_error, sizeof(p->b->first_error), "burn-down: %s", error);
+        b->failed++;
+        if (!b->first_error[0])
+            snprintf(b->first_error, sizeof(b->first_error), "burn-down: %s", error);
     } else {
-        slo_set_range(p->b->e, p->name, p->which, t, v, n, p->at_ms);
+        slo_set_range(b->e, p->name, p->which, t, v, n, p->at_ms);
     }
-    free(p);
+    track_done(&p->tr);
 }
 
 /* The burn-down chart: rates per 1/SLO_HISTORY of the period, two range
@@ -79,17 +119,21 @@ static void start_ranges(struct batch *b, struct http *h, const struct prom_conf
         struct range_pending *p = calloc(1, sizeof(*p));
         if (!p)
             return;
-        p->b = b;
         STR_COPY(p->name, info->name);
         p->which = which;
         p->at_ms = at_ms;
         b->outstanding++;
         double end = (double)at_ms / 1000, st = (double)step / 1000;
-        if (!prom_query_range(h, c, q, end - st * (SLO_HISTORY - 1), end, st, on_range, p)) {
+        p->tr.b = b;
+        struct http_req *r =
+            prom_query_range(h, c, q, end - st * (SLO_HISTORY - 1), end, st, on_range, p);
+        if (!r) {
             b->outstanding--;
             b->failed++;
             free(p);
+            continue;
         }
+        track_add(b, &p->tr, r);
     }
 }
 
@@ -113,18 +157,20 @@ static int start_round(struct batch *b, struct http *h, const struct prom_config
             struct pending *p = calloc(1, sizeof(*p));
             if (!p)
                 break;
-            p->b = b;
+            p->tr.b = b;
             STR_COPY(p->name, info.name);
             p->window_ms = info.windows[w];
             p->at_ms = at_ms;
             b->outstanding++;
-            if (!prom_query(h, c, q, (double)at_ms / 1000.0, on_value, p)) {
+            struct http_req *r = prom_query(h, c, q, (double)at_ms / 1000.0, on_value, p);
+            if (!r) {
                 b->outstanding--;
                 b->failed++;
                 slo_set_source_error(b->e, info.name, "cannot start the HTTP request");
                 free(p);
                 continue;
             }
+            track_add(b, &p->tr, r);
             started++;
         }
         start_ranges(b, h, c, &info, at_ms, q, 4200);
@@ -136,7 +182,7 @@ static int start_round(struct batch *b, struct http *h, const struct prom_config
 int slo_prom_eval_once(struct engine *e, struct loop *l, struct http *h,
                        const struct prom_config *c, int64_t at_ms, long timeout_ms)
 {
-    struct batch b = {.e = e};
+    struct batch b = {.e = e, .http = h};
     start_round(&b, h, c, at_ms);
     int64_t deadline = loop_mono_ms() + timeout_ms;
     while (b.outstanding > 0) {
@@ -146,13 +192,12 @@ int slo_prom_eval_once(struct engine *e, struct loop *l, struct http *h,
         loop_run_once(l, (int)(left > 1000 ? 1000 : left));
     }
     if (b.outstanding > 0) {
-        /* the HTTP layer still owns pending callbacks: let http_free cancel them */
+        batch_cancel(&b);
         for (int i = 0; i < slo_count(e); i++) {
             struct slo_info info;
             if (slo_info_at(e, i, &info) && info.def->error_query && info.def->error_query[0])
                 slo_set_source_error(e, info.name, "Prometheus did not answer in time");
         }
-        b.failed += b.outstanding;
     }
     if (engine_now(e) != at_ms)
         e->now = at_ms;
@@ -201,6 +246,7 @@ static void on_timer(void *ud)
         lv->round = calloc(1, sizeof(*lv->round));
         if (lv->round) {
             lv->round->e = lv->s->ctx.engine;
+            lv->round->http = lv->s->ctx.http;
             if (start_round(lv->round, lv->s->ctx.http, &lv->c, engine_now(lv->round->e)) == 0)
                 round_done(lv);
         }
@@ -232,10 +278,10 @@ static void live_stop(struct source *s)
         return;
     if (lv->timer)
         loop_timer_cancel(s->ctx.loop, lv->timer);
-    /* queries still in flight point at the round: keep it (a bounded leak on
-     * shutdown beats a use-after-free); http_free cancels them */
-    if (lv->round && lv->round->outstanding == 0)
+    if (lv->round) {
+        batch_cancel(lv->round);
         free(lv->round);
+    }
     memset(lv->c.bearer, 0, sizeof(lv->c.bearer));
     memset(lv->c.password, 0, sizeof(lv->c.password));
     free(lv);

@@ -127,6 +127,9 @@ class BadProm(http.server.BaseHTTPRequestHandler):
         elif m == "huge":
             body = b'{"status":"success","data":{"resultType":"vector","result":[' + \
                 b'{"metric":{"a":"b"},"value":[1,"0.1"]},' * 150000 + b'{}]}}'
+        elif m == "hang":
+            time.sleep(4)  # longer than the configured 1 s timeout
+            body = b'{}'
         elif m == "proxy":
             status, body = 502, b"<html>bad gateway</html>"
         elif m == "auth":
@@ -324,6 +327,17 @@ def run(work):
         check(ok, "malformed %s: rc %d %s %s" % (mode, r.returncode, r.stdout[:300], r.stderr[:300]))
         r = lookout("gate", "--prometheus", burl, "--slo-spec", spec, "--slo", name)
         check(r.returncode == 3, "malformed %s gate unknown: %d" % (mode, r.returncode))
+    # a Prometheus that never answers in time: timeout from the config
+    BadProm.mode = "hang"
+    cfg = os.path.join(work, "timeout.yaml")
+    with open(cfg, "w") as f:
+        f.write("prometheus:\n  url: %s\n  timeout: 1s\n" % burl)
+    start = time.monotonic()
+    r = lookout("gate", "--config", cfg, "--slo-spec", spec, "--slo", name, "--json")
+    took = time.monotonic() - start
+    j = json.loads(r.stdout or "{}")
+    check(r.returncode == 3 and j.get("decision") == "unknown" and took < 4,
+          "hanging Prometheus: unknown after the timeout (%.1fs): %d %s" % (took, r.returncode, r.stderr))
     # bearer token from the environment (never argv) and the tenant header
     BadProm.mode = "auth"
     r = lookout("slo", "status", "--prometheus", burl, "--slo-spec", spec, "--tenant", "team-a",
