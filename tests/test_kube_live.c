@@ -583,6 +583,44 @@ TEST(live_resume_after_dropped_connection_without_relist)
     rig_stop();
 }
 
+TEST(live_429_on_watch_backs_off_and_rewatches_without_relist)
+{
+    CHECK(server_start());
+    reset_server("[\"t\"]");
+    rig_start(kubeconfig("kc-429", ca_file(), "    token: t\n", NULL), NULL, 0, 0);
+    CHECK(run_until(settled, NULL, 15000));
+    run_for(1200);
+    ctl("clear_log", NULL);
+    ctl("watch_fail", "{\"resource\": \"pods\", \"status\": 429}");
+    ctl("drop", NULL);
+    put_pod("after-429");
+    int64_t t0 = loop_mono_ms();
+    CHECK(run_until(has_pod, "shop/after-429", 15000));
+    CHECK(loop_mono_ms() - t0 >= 700); /* backed off (0.8 s and up) before re-watching */
+    CHECK(log_count("watch", "pods", NULL, 429, false) == 1);
+    CHECK(log_count("list", "pods", NULL, 0, false) == 0);
+    rig_stop();
+}
+
+TEST(live_very_short_watch_backs_off_and_relists)
+{
+    CHECK(server_start());
+    reset_server("[\"t\"]");
+    rig_start(kubeconfig("kc-short", ca_file(), "    token: t\n", NULL), NULL, 0, 0);
+    CHECK(run_until(settled, NULL, 15000));
+    run_for(1200);
+    ctl("clear_log", NULL);
+    ctl("watch_fail", "{\"resource\": \"pods\", \"status\": 200}");
+    ctl("drop", NULL);
+    int one = 1;
+    CHECK(run_until(pods_list_count_at_least, &one, 15000));
+    /* client-go's "very short watch": re-list "not older than" the RV, unpaged. */
+    CHECK(log_count("list", "pods", NULL, 200, true) == 0);
+    put_pod("after-short-watch");
+    CHECK(run_until(has_pod, "shop/after-short-watch", 15000));
+    rig_stop();
+}
+
 TEST(live_rbac_403_on_events_others_work)
 {
     CHECK(server_start());

@@ -72,6 +72,7 @@ class Store:
         self.compacted = 0                           # history at or below this RV is gone
         self.conts = {}                              # continue token -> snapshot
         self.expire_conts = False
+        self.watch_fail = {}                         # resource -> HTTP status for its next watch
         self.expire_next_list = None                 # resource whose next list gets 410
         self.generation = 0                          # bumps to end/drop watches
         self.drop_mode = None                        # "drop" or "expire"
@@ -233,6 +234,15 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(403, status_obj(
                 403, "Forbidden", '%s is forbidden: User "%s" cannot %s resource "%s" in API group "" %s'
                 % (res, user, entry["verb"], res, scope)))
+        fail = STORE.watch_fail.pop(res, None) if watch else None
+        if fail == 200:  # a watch that ends at once with no events
+            entry["status"] = 200
+            self.start_chunked()
+            return self.end_chunks()
+        if fail:
+            entry["status"] = fail
+            return self.send_json(fail, status_obj(fail, "TooManyRequests" if fail == 429 else "ServiceUnavailable",
+                                                   "please back off"))
         entry["status"] = 200
         if watch:
             return self.watch(res, ns, q)
@@ -550,6 +560,9 @@ def control(cmd, b):
             STORE.compacted = STORE.rv + 1
     elif cmd == "expire_next_list":
         STORE.expire_next_list = b["resource"]
+    elif cmd == "watch_fail":
+        with STORE.lock:
+            STORE.watch_fail[b["resource"]] = int(b["status"])
     elif cmd == "expire_continue":
         STORE.expire_conts = True
     elif cmd == "tokens":
