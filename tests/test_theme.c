@@ -73,17 +73,22 @@ TEST(shipped_themes_parse)
 {
     /* Run from the repo root by tests/run.sh; skip quietly elsewhere. */
     const char *root = getenv("LOOKOUT_ROOT");
+    int found = 0;
     for (int i = 0; i < theme_cycle_len; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/themes/%s.theme", root ? root : ".", theme_cycle[i]);
-        if (access(path, ROLE_OK) != 0)
+        if (access(path, R_OK) != 0)
             continue;
+        found++;
         struct theme t;
         int rc = theme_load(&t, path, err, sizeof err);
         if (rc < 0)
             fprintf(stderr, "  %s\n", err);
         CHECK(rc == 0);
+        CHECK_STR(t.name, theme_cycle[i]);
     }
+    if (root)
+        CHECK(found == theme_cycle_len); /* every theme `t` cycles through ships */
 }
 
 TEST(depth_detection)

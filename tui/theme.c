@@ -319,7 +319,7 @@ int theme_load(struct theme *t, const char *name, char *err, size_t errlen)
         for (int i = 0; i < n && !found; i++) {
             char path[PATH_MAX + 80];
             snprintf(path, sizeof path, "%.3800s/%.60s.theme", dirs[i], name);
-            if (access(path, ROLE_OK) == 0) {
+            if (access(path, R_OK) == 0) {
                 found = true;
                 rc = load_file(t, path, err, errlen);
             }

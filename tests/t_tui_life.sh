@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The screen's lifecycle and options in tmux: SIGHUP and a vanished terminal
+# end Lookout cleanly, NO_COLOR and themes, a broken theme file, the copilot
+# key. Waits poll the pane or the process with a deadline.
+set -u
+cd "$(dirname "$0")/.."
+BIN="${LOOKOUT:-$PWD/build/asan/lookout}"
+SOCK="lookout-test-$$"
+pass=0 fail=0
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+TMPD=$(mktemp -d)
+cleanup() { tm kill-server >/dev/null 2>&1; rm -rf "$TMPD"; }
+trap cleanup EXIT
+tm new-session -d -s keep "sleep 600"
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL $1"
+    capture | sed -e 's/^/    | /' | head -30
+    sed -e 's/^/    stderr| /' "$TMPD/stderr" 2>/dev/null | head -20
+}
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+capture() { tm capture-pane -p -t lk 2>/dev/null; }
+wait_for() {
+    local deadline=$((SECONDS + ${2:-15}))
+    while [ $SECONDS -lt $deadline ]; do
+        capture | grep -Eq -- "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+keys() { tm send-keys -t lk "$@"; }
+
+# start COLS ROWS ENV ARGS...: lookout in a fresh session; its pid goes to
+# $TMPD/pid, its exit status is printed when it ends.
+start() {
+    local cols=$1 rows=$2 env=$3
+    shift 3
+    tm kill-session -t lk >/dev/null 2>&1
+    : >"$TMPD/args"
+    [ $# -gt 0 ] && printf '%q ' "$@" >"$TMPD/args"
+    rm -f "$TMPD/pid"
+    cat >"$TMPD/run.sh" <<EOF
+export TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 $env
+"$BIN" --demo --seed 7 --no-kernel $(cat "$TMPD/args") 2>"$TMPD/stderr" &
+echo \$! >"$TMPD/pid"
+wait \$!
+echo "LOOKOUT-EXIT=\$?"
+exec sleep 600
+EOF
+    tm new-session -d -s lk -x "$cols" -y "$rows" "bash $TMPD/run.sh"
+    local deadline=$((SECONDS + 10))
+    until [ -s "$TMPD/pid" ] || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+    wait_for 'Copilot suggestions' 20
+}
+gone() { # gone PID SECONDS: the process has exited
+    local deadline=$((SECONDS + $2))
+    while [ $SECONDS -lt $deadline ]; do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# A background job of a non-interactive shell would not get the terminal's
+# keys; run lookout in the foreground for the key tests instead.
+start_fg() {
+    local cols=$1 rows=$2 env=$3
+    shift 3
+    tm kill-session -t lk >/dev/null 2>&1
+    : >"$TMPD/args"
+    [ $# -gt 0 ] && printf '%q ' "$@" >"$TMPD/args"
+    cat >"$TMPD/run.sh" <<EOF
+export TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 $env
+"$BIN" --demo --seed 7 --no-kernel $(cat "$TMPD/args") 2>"$TMPD/stderr"
+echo "LOOKOUT-EXIT=\$?"
+exec sleep 600
+EOF
+    tm new-session -d -s lk -x "$cols" -y "$rows" "bash $TMPD/run.sh"
+    wait_for 'Copilot suggestions' 20
+}
+
+# ---- SIGHUP: exit cleanly ----
+start 120 40 ""
+pid=$(cat "$TMPD/pid")
+kill -HUP "$pid"
+check "SIGHUP ends lookout" "gone $pid 10"
+check "SIGHUP: the terminal is restored" "wait_for 'LOOKOUT-EXIT=' 5 && ! capture | grep -q 'Pipeline stages'"
+
+# ---- the terminal goes away (the pane is killed) ----
+start 120 40 ""
+pid=$(cat "$TMPD/pid")
+tm kill-pane -t lk
+check "a vanished terminal ends lookout (no spinning)" "gone $pid 10"
+
+# ---- NO_COLOR: monochrome, state still in words ----
+start_fg 200 50 "NO_COLOR=1"
+colour=$(tm capture-pane -p -e -t lk)
+check "NO_COLOR: no colour sequences" "! grep -qE $'\\e\\\\[[0-9;]*(3[0-7]|38;|4[0-7]|48;)' <<<\"\$colour\""
+check "NO_COLOR: attributes remain (reverse/bold)" "grep -qE $'\\e\\\\[[0-9;]*[17]m' <<<\"\$colour\""
+keys q
+wait_for 'LOOKOUT-EXIT=0' 10
+
+# ---- themes: t cycles, a broken file falls back with file:line ----
+start_fg 200 50 ""
+keys t
+check "t switches to the next theme" "wait_for 'theme: light' 5"
+keys q
+wait_for 'LOOKOUT-EXIT=0' 10
+printf 'name = broken\ntext = default\nwarn = #12345\n' >"$TMPD/broken.theme"
+start_fg 200 50 "" --theme "$TMPD/broken.theme"
+check "a broken theme names file:line and falls back" \
+    "wait_for 'broken.theme:3: bad colour' 5 && capture | grep -q 'using the default theme'"
+keys q
+wait_for 'LOOKOUT-EXIT=0' 10
+
+# ---- a asks the copilot about the selected row ----
+start_fg 200 50 "" --demo-time 120
+keys 2 a
+check "a on an SLO asks the copilot (or says why not)" \
+    "wait_for 'asked the copilot|copilot not available|copilot: ' 5"
+keys q
+check "q quits" "wait_for 'LOOKOUT-EXIT=0' 10"
+check "no sanitizer report" "! grep -q 'ERROR: AddressSanitizer\\|runtime error' $TMPD/stderr"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
