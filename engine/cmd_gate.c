@@ -27,7 +27,9 @@ static int usage(int rc)
 
 static void report(bool json, const char *slo, enum gate_decision d, const char *reason, int rc)
 {
-    fprintf(stderr, "lookout gate: %s: %s\n", gate_decision_names[d], reason);
+    char safe[TEXT_LEN];
+    gate_term_safe(safe, sizeof(safe), reason);
+    fprintf(stderr, "lookout gate: %s: %s\n", gate_decision_names[d], safe);
     if (!json)
         return;
     cJSON *j = cJSON_CreateObject();

@@ -231,18 +231,33 @@ static void fmt_duration(int64_t ms, char *out, size_t n)
         snprintf(out, n, "%.1fd", (double)ms / MS_DAY);
 }
 
+/* A number, or "no data" for NaN. */
+static const char *numtxt(char *buf, size_t n, const char *fmt, double v)
+{
+    if (isnan(v))
+        snprintf(buf, n, "no data");
+    else
+        snprintf(buf, n, fmt, v);
+    return buf;
+}
+
 static void slo_text(const struct slo *r)
 {
-    char ex[32];
+    char ex[32], b1[32], b2[32];
     fmt_duration(r->exhaustion_ms, ex, sizeof(ex));
-    printf("%s  objective %.6g%%  alert %s  budget remaining %.2f%%  exhaustion %s\n", r->name,
-           r->objective * 100, alert_state_names[r->alert], r->budget_remaining * 100, ex);
-    if (r->error[0])
-        printf("  error: %s\n", r->error);
+    printf("%s  objective %.6g%%  alert %s  budget remaining %s  exhaustion %s\n", r->name,
+           r->objective * 100, alert_state_names[r->alert],
+           numtxt(b1, sizeof(b1), "%.2f%%", r->budget_remaining * 100), ex);
+    if (r->error[0]) {
+        char safe[TEXT_LEN];
+        gate_term_safe(safe, sizeof(safe), r->error);
+        printf("  error: %s\n", safe);
+    }
     printf("  %-8s %14s %12s\n", "window", "error ratio", "burn rate");
     for (int i = 0; i < r->nwindows; i++)
-        printf("  %-8s %14.8f %12.4f\n", r->windows[i].name, r->windows[i].error_ratio,
-               r->windows[i].burn_rate);
+        printf("  %-8s %14s %12s\n", r->windows[i].name,
+               numtxt(b1, sizeof(b1), "%.8f", r->windows[i].error_ratio),
+               numtxt(b2, sizeof(b2), "%.4f", r->windows[i].burn_rate));
 }
 
 static int slo_status(int argc, char **argv)

@@ -139,3 +139,21 @@ void gate_httpd_handler(struct httpd_conn *c, const struct httpd_req *r, void *u
     int status = gate_http_answer(ud, r->query, body, sizeof(body));
     httpd_respond(c, status, "application/json", body, strlen(body));
 }
+
+void gate_term_safe(char *dst, size_t dstlen, const char *src)
+{
+    size_t o = 0;
+    if (!dstlen)
+        return;
+    for (const unsigned char *p = (const unsigned char *)src; *p && o + 1 < dstlen; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            dst[o++] = '?';
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            dst[o++] = '?';
+            p++;
+        } else {
+            dst[o++] = (char)*p;
+        }
+    }
+    dst[o] = 0;
+}

@@ -25,6 +25,10 @@ enum gate_decision gate_decide(const struct slo *row, const struct gate_opts *o,
  * a bad query, 404 for an unknown SLO. */
 int gate_http_answer(struct engine *e, const char *query, char *json_out, size_t outlen);
 
+/* Copies text for a terminal line: control bytes (C0, DEL and UTF-8 encoded
+ * C1) become '?', so an answer from a server cannot drive the terminal. */
+void gate_term_safe(char *dst, size_t dstlen, const char *src);
+
 struct httpd_conn;
 struct httpd_req;
 /* An httpd handler for GET /v1/gate (ud: the struct engine *), for any

@@ -175,6 +175,17 @@ TEST(window_names)
     CHECK_STR(b, "1h30m");
 }
 
+TEST(terminal_safe_text)
+{
+    char out[64];
+    gate_term_safe(out, sizeof(out),
+                   "bad\x1b[2Jdata\x07 \xc2\x9b"
+                   "31m ok \xc3\xa9");
+    CHECK_STR(out, "bad?[2Jdata? ?31m ok \xc3\xa9");
+    gate_term_safe(out, 4, "abcdef");
+    CHECK_STR(out, "abc");
+}
+
 #define T0 1704067200000LL /* 2024-01-01T00:00:00Z */
 
 TEST(history_window_rollover_and_resets)
