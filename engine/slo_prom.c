@@ -228,6 +228,7 @@ static void round_done(struct live *lv)
 {
     struct batch *b = lv->round;
     struct engine *e = lv->s->ctx.engine;
+    slo_evaluate_all(e); /* rows reflect the answers before the source says synced */
     if (b->failed)
         engine_source_state(e, lv->s->name, "prometheus", SRC_STALE, b->first_error);
     else
