@@ -392,9 +392,10 @@ static bool wanted(struct app *a, const struct ynode *sec)
         yget_bool(sec, "enabled", &enabled, err, sizeof(err));
         return enabled;
     }
+    /* Not on KUBERNETES_SERVICE_HOST alone: CI jobs run in pods too, and a
+     * tool must not start reading a cluster because of where it runs. */
     const char *kc = getenv("KUBECONFIG");
-    const char *host = getenv("KUBERNETES_SERVICE_HOST");
-    return a->opt.kube_context || (kc && *kc) || (host && *host);
+    return a->opt.kube_context || (kc && *kc);
 }
 
 static void source_name(char *out, size_t outlen, const char *context)
