@@ -220,6 +220,8 @@ static bool rig_start(const char *kubeconfig_path, const char *context, int page
         STR_COPY(set.context, context);
     set.page_size = page_size;
     set.max_object_bytes = max_object;
+    if (!kubeconfig_path[0])
+        set.in_cluster = 1;
     source_add(&app.sources, &kube_source_ops, "kube:test", &app.ctx, kube_source_new(&set));
     source_start_all(&app.sources);
     return true;
@@ -619,6 +621,32 @@ TEST(live_very_short_watch_backs_off_and_relists)
     put_pod("after-short-watch");
     CHECK(run_until(has_pod, "shop/after-short-watch", 15000));
     rig_stop();
+}
+
+TEST(live_in_cluster_service_account)
+{
+    CHECK(server_start());
+    reset_server("[\"sa-token\"]");
+    char sa[400], cmd[900], port[16];
+    snprintf(sa, sizeof(sa), "%s/sa", srv.dir);
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp %s/ca.crt %s/ca.crt", sa, srv.certs, sa);
+    CHECK(system(cmd) == 0);
+    file_in("sa/token", "sa-token\n");
+    file_in("sa/namespace", "shop");
+    snprintf(port, sizeof(port), "%d", srv.port);
+    setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", port, 1);
+    setenv("LOOKOUT_SA_DIR", sa, 1);
+    rig_start("", NULL, 0, 0);
+    CHECK(run_until(settled, NULL, 15000));
+    CHECK_STR(state_name(), "synced");
+    CHECK(engine_get(&app.engine, T_PODS, "shop/cart-crash") != NULL);
+    CHECK(engine_get(&app.engine, T_PODS, "data/vsystem-init") == NULL); /* its namespace only */
+    CHECK(engine_get(&app.engine, T_SOURCES, "kube:in-cluster") != NULL);
+    rig_stop();
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    unsetenv("KUBERNETES_SERVICE_PORT");
+    unsetenv("LOOKOUT_SA_DIR");
 }
 
 TEST(live_rbac_403_on_events_others_work)
