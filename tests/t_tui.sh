@@ -27,7 +27,7 @@ check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 capture() { tm capture-pane -p -t lk 2>/dev/null; }
 # wait_for REGEX [seconds]: until the pane matches (grep -E).
 wait_for() {
-    local deadline=$((SECONDS + ${2:-15}))
+    local deadline=$((SECONDS + 2 * ${2:-15})) # doubled: CI hosts are shared
     while [ $SECONDS -lt $deadline ]; do
         capture | grep -Eq -- "$1" && return 0
         sleep 0.1
@@ -36,7 +36,7 @@ wait_for() {
 }
 # wait_gone REGEX [seconds]: until the pane no longer matches.
 wait_gone() {
-    local deadline=$((SECONDS + ${2:-15}))
+    local deadline=$((SECONDS + 2 * ${2:-15})) # doubled: CI hosts are shared
     while [ $SECONDS -lt $deadline ]; do
         capture | grep -Eq -- "$1" || return 0
         sleep 0.1
@@ -72,7 +72,7 @@ all_panels() {
     grep -Fq "LOOKOUT" <<<"$screen" && grep -Fq "SIMULATED" <<<"$screen"
 }
 wait_panels() {
-    local deadline=$((SECONDS + ${1:-15}))
+    local deadline=$((SECONDS + 2 * ${1:-15}))
     while [ $SECONDS -lt $deadline ]; do
         all_panels && return 0
         sleep 0.1

@@ -25,7 +25,7 @@ bad() {
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 capture() { tm capture-pane -p -t lk 2>/dev/null; }
 wait_for() {
-    local deadline=$((SECONDS + ${2:-15}))
+    local deadline=$((SECONDS + 2 * ${2:-15})) # doubled: CI hosts are shared
     while [ $SECONDS -lt $deadline ]; do
         capture | grep -Eq -- "$1" && return 0
         sleep 0.1
@@ -57,7 +57,7 @@ EOF
     wait_for 'Copilot suggestions' 20
 }
 gone() { # gone PID SECONDS: the process has exited
-    local deadline=$((SECONDS + $2))
+    local deadline=$((SECONDS + 2 * $2))
     while [ $SECONDS -lt $deadline ]; do
         kill -0 "$1" 2>/dev/null || return 0
         sleep 0.1

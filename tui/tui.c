@@ -28,7 +28,8 @@
 #define HAVE_COPILOT 1
 #endif
 
-#define DEAD_TTY_READS 5 /* readable but nothing to read, in a row: the terminal is gone */
+#define BACKLOG_RETRY_MS 100
+#define DEAD_TTY_READS   5 /* readable but nothing to read, in a row: the terminal is gone */
 
 const struct incident *ui_current_incident(struct ui *u)
 {
@@ -299,6 +300,15 @@ static uint32_t visible_mask(struct ui *u)
     return m;
 }
 
+/* Bytes written to the terminal but not yet read by the other side. */
+static bool tty_backlogged(struct ui *u)
+{
+    int queued = 0;
+    if (ioctl(u->tty_fd, TIOCOUTQ, &queued) < 0)
+        return false;
+    return queued > u->rows * u->cols * 2;
+}
+
 static void on_idle(void *ud)
 {
     struct ui *u = ud;
@@ -309,6 +319,13 @@ static void on_idle(void *ud)
     if (!u->input_dirty && !data)
         return;
     int64_t now = loop_mono_ms(), since = now - u->last_frame;
+    if (tty_backlogged(u)) {
+        /* A slow link has not drained the last frame: wait (tmux's way), so
+         * it gets fewer, complete frames instead of a growing backlog. */
+        if (!u->frame_timer)
+            u->frame_timer = loop_timer_start(u->a->loop, BACKLOG_RETRY_MS, on_frame_timer, u);
+        return;
+    }
     if (u->input_dirty || since >= u->refresh_ms) {
         if (u->frame_timer) {
             loop_timer_cancel(u->a->loop, u->frame_timer);
