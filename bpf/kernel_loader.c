@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "listen_seed.h"
 #include "lookout.skel.h"
 
 #define TRACEFS         "/sys/kernel/tracing"
@@ -395,6 +396,8 @@ struct kernel_loader *kloader_open(const struct kernel_options *o, char *err, si
         return NULL;
     }
     attach_all(kl);
+    if (o->kind_on[LO_ACCEPT] || o->kind_on[LO_RESET] || o->kind_on[LO_RETRANSMIT])
+        listen_seed(bpf_map__fd(s->maps.listen_owner));
     if (kl->nlinks == 0) {
         snprintf(err, errlen, "no kernel hook could attach: %s", kl->failures);
         kloader_close(kl);

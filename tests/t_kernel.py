@@ -195,6 +195,25 @@ def test_tcp():
                                 for e in conns + accs))
 
 
+def test_accept_old_listener():
+    """A listener older than Lookout: its owner comes from the /proc scan."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    port = srv.getsockname()[1]
+    ev = Events("--kinds", "accept")
+    check("old listener: ready", ev.ready)
+    c = socket.create_connection(("127.0.0.1", port))
+    a, _ = srv.accept()
+    a.close()
+    c.close()
+    srv.close()
+    events, _ = ev.stop()
+    accs = [e for e in events if e["kind"] == "accept" and e["sport"] == port]
+    check("old listener: the accept is attributed to its owner",
+          len(accs) == 1 and accs[0]["pid"] == os.getpid(), accs)
+
+
 def test_tcp6():
     if not socket.has_ipv6:
         return
@@ -318,9 +337,14 @@ def test_rate_limit(tmp):
         os.rmdir(cg)
     execs = [e for e in events if e["kind"] == "exec" and e["comm"] == name]
     thr = [e for e in events if e["kind"] == "throttle" and e["cgroup_id"] == cgid]
+    # A slow machine may spread the 150 execs over several windows: then
+    # there are several start/stop pairs, but nothing is lost or invented.
+    suppressed = sum(int(e["args"].split("=")[1]) for e in thr if e["ret"] == 0)
     check("rate: the noisy cgroup is cut to its limit", 50 <= len(execs) < 151, len(execs))
     check("rate: throttle start and stop events for the cgroup",
-          [e["ret"] for e in thr] == [1, 0] and "suppressed=" in thr[-1]["args"], thr)
+          thr and [e["ret"] for e in thr] == [1, 0] * (len(thr) // 2) and len(thr) % 2 == 0, thr)
+    check("rate: shown + suppressed = what ran", len(execs) + suppressed == 151,
+          (len(execs), suppressed))
     check("rate: suppressed events counted as filtered", kstats and kstats["filtered"] > 0)
 
 
@@ -473,7 +497,7 @@ def main():
     os.chmod(tmp, 0o755)
     try:
         only = sys.argv[1] if len(sys.argv) > 1 else ""
-        tests = [("exec", lambda: test_exec_exit(tmp)), ("open", test_opens), ("tcp", test_tcp), ("tcp6", test_tcp6),
+        tests = [("exec", lambda: test_exec_exit(tmp)), ("open", test_opens), ("tcp", test_tcp), ("tcp6", test_tcp6), ("oldlisten", test_accept_old_listener),
                  ("priv", test_priv),
                  ("reset", test_reset), ("oom", test_oom), ("rate", lambda: test_rate_limit(tmp)),
                  ("retransmit", test_retransmit), ("fallback", lambda: test_fallback_flavours(tmp)), ("drops", lambda: test_drops(tmp)),
