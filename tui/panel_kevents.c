@@ -204,6 +204,20 @@ static bool kevents_detail(struct ui *u, struct panel_view *v, struct buf *out)
                e->node[0] ? e->node : "(this host)", e->cgroup_id);
     if (e->kind == KEV_GAP)
         buf_printf(out, "lost: %" PRIu64 " events\n", e->lost);
+    const struct k8s_pod *p = e->pod[0] ? engine_get(&u->a->engine, T_PODS, e->pod) : NULL;
+    if (p) {
+        buf_printf(out, "\nPod %s on node %s: phase %s%s%s, %s, %d restarts\n", p->key, p->node,
+                   p->phase, p->problem[0] ? ", " : "", p->problem,
+                   p->ready ? "ready" : "NOT ready", p->restarts);
+        if (p->deployment[0])
+            buf_printf(out, "deployment %s\n", p->deployment);
+        for (int i = 0; i < p->ncontainers && i < POD_CONTAINERS; i++) {
+            const struct container_status *c = &p->containers[i];
+            buf_printf(out, "  container %s %s%s%s restarts %d%s%s image %s\n", c->name, c->state,
+                       c->reason[0] ? " " : "", c->reason, c->restarts,
+                       c->last_reason[0] ? " last " : "", c->last_reason, c->image);
+        }
+    }
     if (e->simulated)
         buf_printf(out, "(simulated)\n");
     return true;

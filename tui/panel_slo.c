@@ -48,7 +48,7 @@ static void draw_row(struct ui *u, const struct slo *s, int y, struct rect r, bo
     int alert = s->alert >= ALERT_OK && s->alert <= ALERT_NODATA ? (int)s->alert : ALERT_NODATA;
     ui_textf(u, y, x, 8, alert_role((enum alert_state)alert), "%-6s", alert_badge[alert]);
     x += 7;
-    int name_w = r.w >= 120 ? 30 : r.w >= 80 ? 22 : r.w - 8;
+    int name_w = r.w >= 120 ? 30 : r.w >= 50 ? 22 : r.w - 8;
     ui_text(u, y, x, name_w - 1, base, s->name);
     x += name_w;
     if (end - x < 10)
