@@ -1,5 +1,6 @@
 /* aiops_attach(): config section -> correlator + anomaly analyser. */
 #include "aiops.h"
+#include "slo.h"
 
 #include "anomaly.h"
 #include "correlate.h"
@@ -73,5 +74,6 @@ int aiops_attach(struct app *a, char *err, size_t errlen)
         snprintf(err, errlen, "aiops: out of memory");
         return -1;
     }
+    slo_leave_incidents_to_correlator(&a->engine);
     return 0;
 }

@@ -176,9 +176,12 @@ void app_free(struct app *a)
     if (a->clock_timer)
         loop_timer_cancel(a->loop, a->clock_timer);
     source_stop_all(&a->sources);
+    if (copilot_current())
+        copilot_free(copilot_current()); /* before http: it may have a request in flight */
     http_free(a->http);
     loop_free(a->loop);
     slo_detach(&a->engine);
+    aiops_detach();
     engine_free(&a->engine);
     config_free(&a->config);
 }

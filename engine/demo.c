@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "kevent_ingest.h"
 
 void *demo_new(const struct demo_options *opt)
 {
@@ -40,12 +41,21 @@ void demo_run_until(struct source *src, int64_t t)
         engine_advance(e, t);
 }
 
+void demo_post_kevent(struct demo *d, struct engine *e, struct kevent *ev)
+{
+    if (d->ingest)
+        kevent_ingest_post(d->ingest, ev);
+    else
+        engine_kevent(e, ev);
+}
+
 static int demo_start(struct source *src, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
     struct demo *d = src->priv;
     struct engine *e = src->ctx.engine;
+    d->ingest = kevent_ingest_new(e, src->ctx.config, err, errlen);
+    if (!d->ingest)
+        return -1;
     e->simulated = true;
     engine_advance(e, demo_time(0) - 1000);
     demo_traffic_init(d, e);
@@ -66,6 +76,9 @@ static int demo_start(struct source *src, char *err, size_t errlen)
 
 static void demo_stop(struct source *src)
 {
+    struct demo *d = src->priv;
+    if (d)
+        kevent_ingest_free(d->ingest);
     free(src->priv);
     src->priv = NULL;
 }

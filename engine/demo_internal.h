@@ -18,8 +18,11 @@ struct demo_service {
     double errors_total;
 };
 
+struct kevent_ingest;
+
 struct demo {
     struct demo_options opt;
+    struct kevent_ingest *ingest; /* rules apply to simulated events as to real ones */
     uint64_t rng;
     int64_t story_s;       /* last simulated story second */
     bool started;
@@ -52,6 +55,9 @@ void demo_traffic_step(struct demo *d, struct engine *e, int64_t s);
 void demo_cluster_step(struct demo *d, struct engine *e, int64_t s);
 void demo_pipeline_step(struct demo *d, struct engine *e, int64_t s);
 void demo_kernel_step(struct demo *d, struct engine *e, int64_t s);
+
+/* Posts a simulated kernel event through the same ingest as real ones. */
+void demo_post_kevent(struct demo *d, struct engine *e, struct kevent *ev);
 
 /* Initial state before story second 0 (history, inventory). */
 void demo_traffic_init(struct demo *d, struct engine *e);

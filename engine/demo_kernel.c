@@ -41,7 +41,7 @@ static void health_check(struct demo *d, struct engine *e, int64_t s)
     struct kevent ev = base_event(fe, KEV_EXEC, 20000 + (uint32_t)(demo_rand(d) % 9000), "curl");
     STR_COPY(ev.path, "/usr/bin/curl");
     STR_COPY(ev.args, "curl -fsS http://127.0.0.1:8080/healthz");
-    engine_kevent(e, &ev);
+    demo_post_kevent(d, e, &ev);
 }
 
 static void service_call(struct demo *d, struct engine *e, int64_t s)
@@ -54,16 +54,16 @@ static void service_call(struct demo *d, struct engine *e, int64_t s)
     STR_COPY(c.daddr, "10.0.2.57");
     c.sport = sport;
     c.dport = 8080;
-    engine_kevent(e, &c);
+    demo_post_kevent(d, e, &c);
     struct kevent a = base_event(pay, KEV_ACCEPT, 900 + (uint32_t)(s % 5), "payments");
     STR_COPY(a.saddr, "10.0.2.57");
     STR_COPY(a.daddr, c.saddr);
     a.sport = 8080;
     a.dport = sport;
-    engine_kevent(e, &a);
+    demo_post_kevent(d, e, &a);
 }
 
-static void checkout_restart(struct engine *e, int64_t s)
+static void checkout_restart(struct demo *d, struct engine *e, int64_t s)
 {
     const struct k8s_pod *p = pod_of(e, "checkout", 3); /* the first new pod */
     uint32_t pid = 48000 + (uint32_t)s;
@@ -71,35 +71,36 @@ static void checkout_restart(struct engine *e, int64_t s)
     STR_COPY(ex.path, "/app/checkout");
     STR_COPY(ex.args, "/app/checkout --config /etc/checkout/config.yaml");
     ex.uid = 10001;
-    engine_kevent(e, &ex);
+    demo_post_kevent(d, e, &ex);
     struct kevent rst = base_event(p, KEV_RESET, pid, "checkout");
     STR_COPY(rst.saddr, "10.0.1.33");
     STR_COPY(rst.daddr, "10.0.3.12");
     rst.sport = 8080;
     rst.dport = 51544;
-    engine_kevent(e, &rst);
+    demo_post_kevent(d, e, &rst);
     struct kevent exit = base_event(p, KEV_EXIT, pid, "checkout");
     exit.ret = 1;
     exit.uid = 10001;
-    engine_kevent(e, &exit);
+    demo_post_kevent(d, e, &exit);
 }
 
-static void passwd_read(struct engine *e)
+static void passwd_read(struct demo *d, struct engine *e)
 {
     const struct k8s_pod *p = pod_of(e, "payments", 0);
     struct kevent ev = base_event(p, KEV_OPEN, 31337, "python3");
     STR_COPY(ev.path, "/etc/passwd");
-    STR_COPY(ev.args, "python3 -c import pwd; print(pwd.getpwall())");
-    engine_kevent(e, &ev);
+    STR_COPY(ev.args, "O_RDONLY|O_CLOEXEC"); /* open flags, as the kernel source reports */
+    ev.ret = 3;
+    demo_post_kevent(d, e, &ev);
 }
 
-static void oom_kill(struct engine *e)
+static void oom_kill(struct demo *d, struct engine *e)
 {
     const struct k8s_pod *p = pod_of(e, "checkout", 4); /* the second new pod */
     struct kevent ev = base_event(p, KEV_OOM, 48213, "checkout");
     ev.uid = 10001;
     STR_COPY(ev.args, "oom-kill: constraint=CONSTRAINT_MEMCG, anon-rss 1048576kB");
-    engine_kevent(e, &ev);
+    demo_post_kevent(d, e, &ev);
 }
 
 static void injected(struct demo *d, struct engine *e)
@@ -109,7 +110,7 @@ static void injected(struct demo *d, struct engine *e)
     str_copy(ev.comm, sizeof(ev.comm), d->opt.inject_comm ? d->opt.inject_comm : "sh");
     str_copy(ev.path, sizeof(ev.path), d->opt.inject_path ? d->opt.inject_path : "/bin/sh");
     str_copy(ev.args, sizeof(ev.args), d->opt.inject_path ? d->opt.inject_path : "/bin/sh");
-    engine_kevent(e, &ev);
+    demo_post_kevent(d, e, &ev);
 }
 
 void demo_kernel_step(struct demo *d, struct engine *e, int64_t s)
@@ -121,9 +122,9 @@ void demo_kernel_step(struct demo *d, struct engine *e, int64_t s)
     if (s == 2 && (d->opt.inject_comm || d->opt.inject_path))
         injected(d, e);
     if (s >= BEAT_CRASHLOOP && (s - BEAT_CRASHLOOP) % 15 == 0)
-        checkout_restart(e, s);
+        checkout_restart(d, e, s);
     if (s == BEAT_OOMKILL)
-        oom_kill(e);
+        oom_kill(d, e);
     if (s == BEAT_PASSWD_READ)
-        passwd_read(e);
+        passwd_read(d, e);
 }

@@ -105,5 +105,8 @@ struct app;
 /* Reads the config (slos, slo_specs, prometheus, alerting) and starts the
  * Prometheus source when one is configured. */
 int slo_attach(struct app *a, char *err, size_t errlen);
+/* With a correlator on, a page is one of its signals: the SLO engine then
+ * opens no incident of its own (no duplicate, no early copilot call). */
+void slo_leave_incidents_to_correlator(struct engine *e);
 
 #endif

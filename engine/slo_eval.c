@@ -77,6 +77,7 @@ struct slo_engine {
     void (*notify_free)(void *);
     struct gate_opts gate;
     int incident_seq;
+    bool correlated; /* a correlator opens incidents; do not open our own */
 };
 
 /* One SLO engine per struct engine (tests create several engines). */
@@ -558,10 +559,17 @@ static void evaluate_one(struct slo_engine *se, struct slo_rt *rt, int64_t now, 
     enum gate_decision d = gate_decide(row, &se->gate, reason, sizeof(reason));
     row->gate_open = d != GATE_BLOCK;
     textf(row->gate_reason, sizeof(row->gate_reason), "%s: %s", gate_decision_names[d], reason);
-    if (rt->alert == ALERT_PAGE && prev != ALERT_PAGE && !se->e->replaying)
+    if (rt->alert == ALERT_PAGE && prev != ALERT_PAGE && !se->e->replaying && !se->correlated)
         open_incident(se, rt, row, now);
     if (rt->alert != prev && se->notify && !se->e->replaying)
         se->notify(row, prev, se->notify_ud);
+}
+
+void slo_leave_incidents_to_correlator(struct engine *e)
+{
+    struct slo_engine *se = get_se(e);
+    if (se)
+        se->correlated = true;
 }
 
 static void update_summary(struct slo_engine *se, int closed, const char *reason)

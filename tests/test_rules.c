@@ -13,7 +13,7 @@ static struct rule_set *defaults(void)
     int n = rules_load_default(rs, &w);
     if (w.len)
         fprintf(stderr, "  default rule warnings: %s", w.data);
-    CHECK(n == 6);
+    CHECK(n == 7);
     CHECK(w.len == 0);
     buf_free(&w);
     return rs;
