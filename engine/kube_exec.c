@@ -29,6 +29,22 @@ struct kube_exec_run {
     bool timed_out;
 };
 
+static void b64_encode(const struct buf *in, struct buf *out)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = (const unsigned char *)in->data;
+    for (size_t i = 0; i < in->len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        if (i + 1 < in->len)
+            v |= (uint32_t)p[i + 1] << 8;
+        if (i + 2 < in->len)
+            v |= p[i + 2];
+        char q[4] = {tbl[v >> 18], tbl[(v >> 12) & 63], i + 1 < in->len ? tbl[(v >> 6) & 63] : '=',
+                     i + 2 < in->len ? tbl[v & 63] : '='};
+        buf_append(out, q, 4);
+    }
+}
+
 char *kube_exec_info(const struct kube_conn *c)
 {
     cJSON *root = cJSON_CreateObject();
@@ -45,6 +61,12 @@ char *kube_exec_info(const struct kube_conn *c)
             cJSON_AddBoolToObject(cl, "insecure-skip-tls-verify", 1);
         if (*c->proxy_url)
             cJSON_AddStringToObject(cl, "proxy-url", c->proxy_url);
+        if (c->ca.len) {
+            struct buf b = {0};
+            b64_encode(&c->ca, &b);
+            cJSON_AddStringToObject(cl, "certificate-authority-data", buf_cstr(&b));
+            buf_free(&b);
+        }
     }
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);

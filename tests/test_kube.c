@@ -383,6 +383,9 @@ TEST(kubeconfig_auth_methods_and_errors)
     CHECK_STR(c.exec.env[0], "FOO=bar");
     char *info = kube_exec_info(&c);
     CHECK(strstr(info, "\"interactive\":false") && strstr(info, "\"cluster\""));
+    /* ca.pem is "-----BEGIN CERTIFICATE-----\nMIIB..." */
+    CHECK(strstr(info,
+                 "\"certificate-authority-data\":\"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIK"));
     free(info);
     /* ExecCredential answers */
     const char *good =
