@@ -436,6 +436,16 @@ static void on_timer(void *ud)
     drain(ks);
 }
 
+void kernel_source_set_kind(struct source *s, int kind, bool on)
+{
+    struct ksrc *ks = s->priv;
+    if (ks && kind >= 0 && kind < LO_KIND_MAX) {
+        ks->opt.kind_on[kind] = on;
+        if (ks->kl)
+            kloader_set_kind(ks->kl, kind, on);
+    }
+}
+
 void kernel_source_flush(struct source *s)
 {
     struct ksrc *ks = s->priv;

@@ -701,8 +701,13 @@ static __always_inline int do_set_state(const struct sock *sk, int old, int new)
     if (old == TCP_SYN_RECV && new == TCP_ESTABLISHED) {
         __u32 port = f.sport;
         struct lo_owner *lo = bpf_map_lookup_elem(&listen_owner, &port);
-        if (!lo)
-            return 0; /* listener not seen (ours, or older than Lookout) */
+        if (!lo) { /* Lookout's own listener, or one it could not attribute */
+            if (kind_enabled(LO_ACCEPT)) {
+                COUNT(seen, LO_ACCEPT);
+                COUNT(filtered, LO_ACCEPT);
+            }
+            return 0;
+        }
         struct lo_owner copy = *lo;
         bpf_map_update_elem(&sk_owner, &key, &copy, BPF_ANY);
         if (!kind_enabled(LO_ACCEPT))
