@@ -76,5 +76,23 @@ void ui_theme_apply(struct ui *u)
         }
         u->role_attr[r] = attr;
     }
+    /* Signal roles again, on the header's background, so the strip stays whole. */
+    const struct style *h = &t->roles[ROLE_HEADER];
+    for (int r = 0; r < ROLE_COUNT; r++) {
+        const struct style *s = &t->roles[r];
+        int attr = attrs_of(s->attrs | h->attrs) & ~A_REVERSE;
+        if (u->depth == DEPTH_MONO) {
+            u->header_attr[r] = attrs_of(s->attrs) | attrs_of(h->attrs);
+            continue;
+        }
+        /* A role with its own background (a badge-like style) keeps it. */
+        struct color bgc = s->bg.kind != COLK_DEFAULT   ? s->bg
+                           : h->bg.kind != COLK_DEFAULT ? h->bg
+                                                        : t->roles[ROLE_TEXT].bg;
+        int fg = curses_color(u, s->fg.kind != COLK_DEFAULT ? s->fg : h->fg, &next_slot);
+        int bg = curses_color(u, bgc, &next_slot);
+        init_extended_pair(ROLE_COUNT + 1 + r, fg, bg);
+        u->header_attr[r] = attr | COLOR_PAIR(ROLE_COUNT + 1 + r);
+    }
     bkgdset(' ' | u->role_attr[ROLE_TEXT]);
 }

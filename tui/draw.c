@@ -12,6 +12,8 @@
 
 int ui_attr(struct ui *u, enum ui_role role)
 {
+    if ((int)role >= ROLE_COUNT && (int)role < 2 * ROLE_COUNT)
+        return u->header_attr[role - ROLE_COUNT];
     return u->role_attr[role];
 }
 

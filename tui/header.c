@@ -18,20 +18,20 @@ static void source_badge(struct ui *u, const struct source_info *s, char *out, s
         char d[16];
         ui_fmt_dur(d, sizeof d, s->last_ok ? now - s->last_ok : -1);
         snprintf(out, len, "%s STALE %s", s->name, s->last_ok ? d : "");
-        *role = ROLE_WARN;
+        *role = ON_HEADER(ROLE_WARN);
         break;
     }
     case SRC_FAILED:
         snprintf(out, len, "%s FAILED%s%s", s->name, s->error[0] ? ": " : "", s->error);
-        *role = ROLE_CRIT;
+        *role = ON_HEADER(ROLE_CRIT);
         break;
     case SRC_DISABLED:
         snprintf(out, len, "%s DISABLED%s%s", s->name, s->error[0] ? ": " : "", s->error);
-        *role = ROLE_DIM;
+        *role = ON_HEADER(ROLE_DIM);
         break;
     case SRC_STARTING:
         snprintf(out, len, "%s starting", s->name);
-        *role = ROLE_DIM;
+        *role = ON_HEADER(ROLE_DIM);
         break;
     default:
         break;
@@ -70,14 +70,16 @@ void ui_draw_header(struct ui *u, int y)
         x += ui_textf(u, y, x, end - x < ctx_w ? end - x : ctx_w, ROLE_HEADER, "%s ",
                       sm->context[0] ? sm->context : "-");
         snprintf(buf, sizeof buf, " nodes %d/%d ", sm->nodes_ready, sm->nodes_total);
-        x += ui_text(u, y, x, end - x, sm->nodes_ready < sm->nodes_total ? ROLE_WARN : ROLE_HEADER,
-                     buf);
+        x += ui_text(u, y, x, end - x,
+                     sm->nodes_ready < sm->nodes_total ? ON_HEADER(ROLE_WARN) : ROLE_HEADER, buf);
         snprintf(buf, sizeof buf, narrow ? " failing %d " : " pods failing %d ", sm->pods_failing);
-        x += ui_text(u, y, x, end - x, sm->pods_failing ? ROLE_CRIT : ROLE_HEADER, buf);
+        x += ui_text(u, y, x, end - x, sm->pods_failing ? ON_HEADER(ROLE_CRIT) : ROLE_HEADER, buf);
         snprintf(buf, sizeof buf, " gate %s ", sm->gate_open ? "OPEN" : "CLOSED");
-        x += ui_text(u, y, x, end - x, sm->gate_open ? ROLE_OK : ROLE_CRIT, buf);
+        x += ui_text(u, y, x, end - x, sm->gate_open ? ON_HEADER(ROLE_OK) : ON_HEADER(ROLE_CRIT),
+                     buf);
         snprintf(buf, sizeof buf, narrow ? " inc %d " : " incidents %d ", sm->open_incidents);
-        x += ui_text(u, y, x, end - x, sm->open_incidents ? ROLE_CRIT : ROLE_HEADER, buf);
+        x +=
+            ui_text(u, y, x, end - x, sm->open_incidents ? ON_HEADER(ROLE_CRIT) : ROLE_HEADER, buf);
         if (!narrow && end - x > 30) {
             snprintf(buf, sizeof buf, " signals/1h %d ", sm->signals_1h);
             x += ui_text(u, y, x, end - x, ROLE_HEADER, buf);

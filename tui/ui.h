@@ -72,6 +72,7 @@ struct ui {
     struct theme theme;
     int theme_idx; /* in theme_cycle, -1 for a custom file */
     int role_attr[ROLE_COUNT];
+    int header_attr[ROLE_COUNT]; /* the same roles on the header's background */
 
     const struct panel_class *panels[P_COUNT];
     struct panel_view views[P_COUNT];
@@ -110,7 +111,9 @@ struct ui {
 };
 
 /* ---- draw.c ---- */
-/* Attribute of a theme role (colour pair + attributes). */
+/* A role drawn inside the header strip: its colour on the header's background. */
+#define ON_HEADER(role) ((enum ui_role)(ROLE_COUNT + (role)))
+/* Attribute of a theme role (colour pair + attributes), or of ON_HEADER(role). */
 int ui_attr(struct ui *u, enum ui_role role);
 /* Writes untrusted text at (y, x), clipped to w cells; returns cells used. */
 int ui_text(struct ui *u, int y, int x, int w, enum ui_role role, const char *text);
