@@ -151,11 +151,11 @@ def main():
         f.write("rules:\n  files: [%s]\n" % rf)
     p = subprocess.run([LOOKOUT, "agent", "--check-rules", "--config", cf], capture_output=True, text=True)
     check("--check-rules reports file:line and exits 2",
-          p.returncode == 2 and "%s:8: field 'comm': bad regex" % rf in p.stderr and "7 rules loaded" in p.stdout,
+          p.returncode == 2 and "%s:8: field 'comm': bad regex" % rf in p.stderr and "8 rules loaded" in p.stdout,
           (p.returncode, p.stdout, p.stderr))
     p = subprocess.run([LOOKOUT, "agent", "--check-rules", "--config", os.path.join(tmp, "empty.yaml")],
                        capture_output=True, text=True)
-    check("--check-rules on the defaults is clean", p.returncode == 0 and "6 rules loaded" in p.stdout,
+    check("--check-rules on the defaults is clean", p.returncode == 0 and "7 rules loaded" in p.stdout,
           (p.returncode, p.stderr))
 
     real, why = kernel_available(tmp)

@@ -70,6 +70,22 @@ static struct kevent ev_priv(const char *comm, uint32_t uid, const char *call, c
     return e;
 }
 
+TEST(account_database_read_in_container)
+{
+    struct rule_set *rs = defaults();
+    struct kevent ev = ev_open("python3", "/etc/passwd", "O_RDONLY|O_CLOEXEC", 3);
+    STR_COPY(ev.container, "3f2a9c1d7b04");
+    CHECK_STR(fires(rs, ev), "account_database_read_in_container");
+    /* Near misses: the same read on the host, a failed open, an allowed tool. */
+    CHECK_STR(fires(rs, ev_open("python3", "/etc/passwd", "O_RDONLY", 3)), "");
+    ev.ret = -13;
+    CHECK_STR(fires(rs, ev), "");
+    ev.ret = 3;
+    STR_COPY(ev.comm, "id");
+    CHECK_STR(fires(rs, ev), "");
+    rules_free(rs);
+}
+
 TEST(sensitive_file_read)
 {
     struct rule_set *rs = defaults();

@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     struct kevent *evs = calloc(N, sizeof(*evs));
     make_events(evs, N);
     char err[256];
-    const char *names[] = {"full path (attribution + 6 rules + ring)", "no rules"};
+    const char *names[] = {"full path (attribution + default rules + ring)", "no rules"};
     for (int variant = 0; variant < 2; variant++) {
         struct engine e;
         engine_init(&e);
