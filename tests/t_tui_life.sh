@@ -126,5 +126,18 @@ keys q
 check "q quits" "wait_for 'LOOKOUT-EXIT=0' 10"
 check "no sanitizer report" "! grep -q 'ERROR: AddressSanitizer\\|runtime error' $TMPD/stderr"
 
+# ---- e writes the post-mortem, : asks for a context ----
+mkdir -p "$TMPD/pm"
+start_fg 200 50 "LOOKOUT_T=1; cd $TMPD/pm" --demo-time 120
+keys e
+check "e writes a post-mortem of the incident" \
+    "wait_for 'post-mortem written to lookout-postmortem-INC-1.md' 5 && grep -q 'Timeline' $TMPD/pm/lookout-postmortem-INC-1.md"
+keys :
+check ": asks for a kube context" "wait_for 'kube context \\(Enter switch' 5"
+keys Escape
+check "Esc leaves the context unchanged" "wait_for 'context unchanged' 5"
+keys q
+check "q quits after e" "wait_for 'LOOKOUT-EXIT=0' 10"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -103,7 +103,9 @@ void ui_draw_status(struct ui *u, int y)
 {
     ui_fill(u, y, 0, u->cols, ROLE_STATUS);
     if (u->editing) {
-        int x = ui_text(u, y, 0, u->cols, ROLE_STATUS, "filter (PCRE2, Enter apply, Esc cancel): ");
+        int x = ui_text(u, y, 0, u->cols, ROLE_STATUS,
+                        u->edit_context ? "kube context (Enter switch, Esc cancel): "
+                                        : "filter (PCRE2, Enter apply, Esc cancel): ");
         x += ui_text(u, y, x, u->cols - x, ROLE_STATUS, u->edit);
         if (x < u->cols) {
             move(y, x);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kube_source.h"
+#include "postmortem.h"
 #include "ui.h"
 
 enum action {
@@ -22,6 +24,8 @@ enum action {
     ACT_ASK,
     ACT_WAR_ROOM,
     ACT_PAUSE,
+    ACT_POSTMORTEM,
+    ACT_CONTEXT,
     ACT_CLOSE,
     ACT_REDRAW,
     ACT_QUIT,
@@ -59,6 +63,8 @@ static const struct binding bindings[] = {
     {{'a'}, 0, ACT_ASK, "a", "ask the copilot about the selected item", "a ask"},
     {{'w'}, 0, ACT_WAR_ROOM, "w", "war-room mode (large numbers, timeline)", "w war-room"},
     {{' '}, 0, ACT_PAUSE, "Space", "pause / resume the eBPF event stream", "Space pause"},
+    {{'e'}, 0, ACT_POSTMORTEM, "e", "write a Markdown post-mortem of the current incident", NULL},
+    {{':'}, 0, ACT_CONTEXT, ":", "switch the Kubernetes context", NULL},
     {{KEY_ESC}, 0, ACT_CLOSE, "Esc", "close help, detail or zoom", NULL},
     {{CTRL('l')}, 0, ACT_REDRAW, "Ctrl-L", "repaint the whole screen", NULL},
     {{'q'}, 0, ACT_QUIT, "q", "quit (in help or detail: close)", "q quit"},
@@ -137,14 +143,45 @@ static void set_filter(struct ui *u, const char *text)
     ui_message(u, "%s: filter /%s/", pc->title, v->filter);
 }
 
+static void switch_context(struct ui *u, const char *context)
+{
+    char err[300];
+    if (!*context)
+        ui_message(u, "context unchanged");
+    else if (kube_switch_context(u->a, context, err, sizeof err) < 0)
+        ui_message(u, "%s", err);
+    else
+        ui_message(u, "switching to context %s", context);
+}
+
+/* Writes the post-mortem of the incident that matters most into the
+ * current directory: where the SRE started Lookout is where they look. */
+static void write_postmortem(struct ui *u)
+{
+    const struct incident *inc = postmortem_pick_incident(&u->a->engine);
+    if (!inc) {
+        ui_message(u, "no incident to write a post-mortem for");
+        return;
+    }
+    char path[96], err[300];
+    snprintf(path, sizeof path, "lookout-postmortem-%s.md", inc->id);
+    if (postmortem_write(&u->a->engine, inc->id, path, err, sizeof err) < 0)
+        ui_message(u, "post-mortem not written: %s", err);
+    else
+        ui_message(u, "post-mortem written to %s", path);
+}
+
 static void edit_key(struct ui *u, int key)
 {
     if (key == KEY_ESC) {
         u->editing = false;
-        ui_message(u, "filter unchanged");
+        ui_message(u, u->edit_context ? "context unchanged" : "filter unchanged");
     } else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
         u->editing = false;
-        set_filter(u, u->edit);
+        if (u->edit_context)
+            switch_context(u, u->edit);
+        else
+            set_filter(u, u->edit);
     } else if (key == KEY_BACKSPACE || key == 127 || key == CTRL('h')) {
         /* Remove one whole UTF-8 character. */
         while (u->edit_len > 0 && ((unsigned char)u->edit[--u->edit_len] & 0xc0) == 0x80)
@@ -259,8 +296,18 @@ static void run_action(struct ui *u, const struct binding *b)
             break;
         }
         u->editing = true;
+        u->edit_context = false;
         snprintf(u->edit, sizeof u->edit, "%s", v->filter);
         u->edit_len = (int)strlen(u->edit);
+        break;
+    case ACT_CONTEXT:
+        u->editing = true;
+        u->edit_context = true;
+        u->edit[0] = 0;
+        u->edit_len = 0;
+        break;
+    case ACT_POSTMORTEM:
+        write_postmortem(u);
         break;
     case ACT_HELP:
         u->overlay = u->overlay == OV_HELP ? OV_NONE : OV_HELP;

@@ -90,6 +90,7 @@ struct ui {
 
     /* Line editor for the '/' filter. */
     bool editing;
+    bool edit_context; /* the line editor asks for a kube context, not a filter */
     char edit[128];
     int edit_len;
 
