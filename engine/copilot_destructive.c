@@ -7,12 +7,18 @@
 #include "buf.h"
 #include "copilot.h"
 
+/* Identifiers like oom_kill or pod-deleter are names, not commands. */
+static bool word_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || c == '-';
+}
+
 static bool has_word(const char *line, const char *w)
 {
     size_t n = strlen(w);
     for (const char *p = line; (p = strcasestr(p, w)); p += n) {
-        bool start = p == line || !isalnum((unsigned char)p[-1]);
-        bool end = !isalnum((unsigned char)p[n]);
+        bool start = p == line || w[0] == '-' || !word_char(p[-1]);
+        bool end = !word_char(p[n]) || w[n - 1] == '=' || w[n - 1] == ' ';
         if (start && end)
             return true;
     }

@@ -350,6 +350,10 @@ TEST(destructive_commands_flagged)
     CHECK(!copilot_line_is_destructive("1. Check memory: `kubectl top pod x`"));
     CHECK(!copilot_line_is_destructive("the error rate should drop after `kubectl get pods`"));
     CHECK(!copilot_line_is_destructive("`kubectl rollout undo deployment/checkout`"));
+    /* Rule and object names are not commands. */
+    CHECK(!copilot_line_is_destructive("5. Kernel rule oom_kill (critical): process checkout"));
+    CHECK(!copilot_line_is_destructive("`kubectl logs deploy/pod-deleter`"));
+    CHECK(copilot_line_is_destructive("`kill -9 48213`"));
 }
 
 RUN_TESTS()
