@@ -10,23 +10,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import nab_score as nab  # noqa: E402
+from testkit import LOOKOUT, SHARED, check, finish  # noqa: E402
 
-ROOT = os.environ.get("LOOKOUT_ROOT", os.path.join(os.path.dirname(__file__), ".."))
-LOOKOUT = os.environ.get("LOOKOUT", os.path.join(ROOT, "build", "asan", "lookout"))
-SHARED = os.environ.get("SHARED", os.path.join(ROOT, "..", "shared"))
 NAB = os.path.join(SHARED, "fixtures", "nab")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + detail if detail else ""))
 
 
 def run(args, timeout=120):
@@ -135,5 +123,4 @@ check("aiops_unknown_key_is_config_error", r.returncode == 2 and "surprise" in r
       r.stderr)
 
 subprocess.run(["rm", "-rf", tmp])
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(finish())

@@ -11,20 +11,8 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.environ.get("LOOKOUT_ROOT") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(ROOT, "build/asan/lookout")
-SHARED = os.environ.get("SHARED") or os.path.join(ROOT, "..", "shared")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + detail if detail else ""))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from testkit import LOOKOUT, SHARED, check, finish, start_server  # noqa: E402
 
 
 def env_for(tmp, **extra):
@@ -71,12 +59,9 @@ def main():
 
         # 2. OPENAI_BASE_URL at the loopback server: the streamed answer
         log = os.path.join(tmp, "requests.jsonl")
-        srv = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/servers/fake_llm.py"),
-                                "--port", "0", "--log", log,
-                                "--fixtures", os.path.join(SHARED, "fixtures", "llm")],
-                               stdout=subprocess.PIPE, text=True)
+        srv, port = start_server("fake_llm.py", "--port", "0", "--log", log,
+                                 "--fixtures", os.path.join(SHARED, "fixtures", "llm"))
         try:
-            port = int(srv.stdout.readline().split()[1])
             base = "http://127.0.0.1:%d" % port
             key = "sk-proj-E2Etestkey0123456789abcdefghijklmnopqrstuvwxyzABCD"
             oenv = env_for(tmp, OPENAI_BASE_URL=base + "/answer/v1", OPENAI_API_KEY=key)
@@ -151,8 +136,7 @@ def main():
         check("key_file_must_be_0600", p.returncode == 2 and "0600" in p.stderr, p.stderr)
         p = run(["--copilot", "nope", "--once", "--json", "--demo"], env)
         check("cli_unknown_backend_exit_2", p.returncode == 2, p.stderr)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

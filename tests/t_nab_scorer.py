@@ -6,21 +6,12 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import nab_score as nab  # noqa: E402
+from testkit import check, finish  # noqa: E402
 
-passed = failed = 0
 STD = nab.DEFAULT_PROFILES["standard"]
 LOW_FN = nab.DEFAULT_PROFILES["reward_low_FN_rate"]
-
-
-def check(name, cond):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name)
 
 
 def near(a, b, tol=1e-4):
@@ -122,5 +113,4 @@ if os.path.isdir(base):
 else:
     print("skip NAB fixture checks: %s missing" % base)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(finish())

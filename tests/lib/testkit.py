@@ -1,0 +1,128 @@
+"""What the Python end-to-end tests share (standard library only): where the
+binaries and fixtures are, the pass/fail tally with its closing
+"N passed, N failed" line, waiting for a condition, and starting the servers a
+test talks to (a fake server script that announces its port, `lookout serve`
+or `lookout agent` with a port file, an in-process HTTP handler).
+
+A test puts this folder on sys.path and imports what it uses:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+    from testkit import LOOKOUT, check, finish  # noqa: E402
+"""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# tests/run.sh exports these; the defaults serve a test run by hand from the repo.
+ROOT = os.environ.get("LOOKOUT_ROOT") or os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(ROOT, "build", "asan", "lookout")
+LOOKOUT_REL = os.environ.get("LOOKOUT_REL") or os.path.join(ROOT, "lookout")
+SHARED = os.environ.get("SHARED") or os.path.join(ROOT, "..", "shared")
+SERVERS = os.path.join(ROOT, "tests", "servers")
+DETAIL_MAX = 1000  # a failure's detail is cut here: enough to see why, not a whole log
+
+_tally = {"passed": 0, "failed": 0}
+
+
+def lookout_or_release():
+    """The ASan binary when it was built, else the release one."""
+    return LOOKOUT if os.access(LOOKOUT, os.X_OK) else LOOKOUT_REL
+
+
+def check(name, cond, detail=""):
+    """Counts one named check and prints its outcome."""
+    if cond:
+        _tally["passed"] += 1
+        print("ok   " + name, flush=True)
+    else:
+        _tally["failed"] += 1
+        text = str(detail)[:DETAIL_MAX] if detail != "" else ""
+        print("FAIL " + name + (": " + text if text else ""), flush=True)
+
+
+def expect(cond, what):
+    """Counts one check; only a failure prints (with what was expected)."""
+    if cond:
+        _tally["passed"] += 1
+    else:
+        _tally["failed"] += 1
+        print("FAIL:", what, flush=True)
+
+
+def passes():
+    return _tally["passed"]
+
+
+def failures():
+    return _tally["failed"]
+
+
+def finish():
+    """Prints the closing line tests/run.sh reads; returns the exit status."""
+    print("%d passed, %d failed" % (passes(), failures()), flush=True)
+    return 1 if failures() else 0
+
+
+def wait_for(pred, timeout, step=0.05):
+    """pred()'s first true value within timeout seconds, else its last value."""
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def read_port_file(path, proc, timeout=20):
+    """The port a server wrote to path once it listens; None if proc exits or time runs out."""
+    end = time.time() + timeout
+    while True:
+        try:
+            return int(open(path).read())
+        except (OSError, ValueError):
+            if proc.poll() is not None or time.time() >= end:
+                return None
+            time.sleep(0.05)  # the file appears once the server listens
+
+
+def start_server(script, *args, env=None, stderr=None):
+    """Runs tests/servers/<script> and returns (process, port) once it said its port on its
+    first line: "PORT n" (ci_fake_base, fake_llm) or JSON {"port": n} (fake_apiserver)."""
+    p = subprocess.Popen([sys.executable, os.path.join(SERVERS, script), *args],
+                         stdout=subprocess.PIPE, stderr=stderr, env=env, text=True)
+    line = p.stdout.readline()
+    port = json.loads(line)["port"] if line.startswith("{") else int(line.split()[1])
+    return p, port
+
+
+def stop(p, timeout=10):
+    """Terminates p (killing it if it lingers); returns (exit status, its stderr)."""
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    err = p.stderr.read() if p.stderr else b""
+    return p.returncode, err.decode(errors="replace") if isinstance(err, bytes) else err
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A loopback handler that keeps requests out of the test's output."""
+
+    def log_message(self, *a):
+        pass
+
+
+def serve_in_thread(handler):
+    """An in-process HTTP server on an ephemeral loopback port: (server, port)."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, srv.server_address[1]
