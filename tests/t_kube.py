@@ -12,30 +12,14 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.environ.get("LOOKOUT_ROOT", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LOOKOUT = os.environ.get("LOOKOUT", os.path.join(ROOT, "build/asan/lookout"))
-SHARED = os.environ.get("SHARED", os.path.join(ROOT, "..", "shared"))
-
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from testkit import LOOKOUT, SHARED, check, finish, start_server  # noqa: E402
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", name)
-    else:
-        failed += 1
-        print("FAIL", name, detail)
-
-
-def start_server(tmp):
-    p = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests/servers/fake_apiserver.py"),
-                          "--fixtures", os.path.join(SHARED, "fixtures/k8s"), "--tls",
-                          os.path.join(tmp, "certs"), "--story", "--token", "e2e-token"],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    port = json.loads(p.stdout.readline())["port"]
-    return p, port
+def start_apiserver(tmp):
+    return start_server("fake_apiserver.py", "--fixtures", os.path.join(SHARED, "fixtures/k8s"),
+                        "--tls", os.path.join(tmp, "certs"), "--story", "--token", "e2e-token",
+                        stderr=subprocess.DEVNULL)
 
 
 def run(args, env_extra=None, timeout=60):
@@ -58,7 +42,7 @@ def rows(snap, table):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="lookout-t-kube-")
-    srv, port = start_server(tmp)
+    srv, port = start_apiserver(tmp)
     try:
         kc = os.path.join(tmp, "kubeconfig")
         with open(kc, "w") as f:
@@ -156,8 +140,7 @@ services:
     finally:
         srv.terminate()
         srv.wait()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -11,32 +11,17 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.environ.get("LOOKOUT_ROOT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(ROOT, "build", "asan", "lookout")
-SERVERS = os.path.join(ROOT, "tests", "servers")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from testkit import LOOKOUT, check, finish, start_server  # noqa: E402
+
 GL_TOKEN = "glpat-E2E-secret-7777"
 GH_TOKEN = "ghp_E2Esecret7777abc"
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", name)
-    else:
-        failed += 1
-        print("FAIL", name, str(detail)[:600])
 
 
 class Server:
     def __init__(self, script, token, per_page_max=2):
         env = dict(os.environ, CI_FAKE_TOKEN=token)
-        self.p = subprocess.Popen([sys.executable, os.path.join(SERVERS, script),
-                                   "--per-page-max", str(per_page_max)],
-                                  stdout=subprocess.PIPE, env=env, text=True)
-        line = self.p.stdout.readline()
-        self.port = int(line.split()[1])
+        self.p, self.port = start_server(script, "--per-page-max", str(per_page_max), env=env)
 
     def stop(self):
         self.p.terminate()
@@ -168,8 +153,7 @@ def main():
     finally:
         gl.stop()
         gh.stop()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":
