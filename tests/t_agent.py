@@ -13,29 +13,7 @@ import json, os, shutil, signal, socket, subprocess, sys, tempfile, time, urllib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from agent_stream import EventStream  # noqa: E402
-
-LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(os.path.dirname(__file__), "..", "build", "asan", "lookout")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", name)
-    else:
-        failed += 1
-        print("FAIL", name, detail)
-
-
-def wait_for(pred, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    return pred()
+from testkit import LOOKOUT, check, failures, finish, read_port_file, wait_for  # noqa: E402
 
 
 def http_get(port, path, token=None, timeout=5, limit=None):
@@ -63,16 +41,7 @@ class Agent:
             args += ["--token-file", token_file]
         self.log = open(os.path.join(tmp, node + ".log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        self.port = wait_for(self._port, 20)
-
-    def _port(self):
-        if self.proc.poll() is not None:
-            return None
-        try:
-            with open(self.port_file) as f:
-                return int(f.read().strip())
-        except (OSError, ValueError):
-            return None
+        self.port = read_port_file(self.port_file, self.proc)
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:
@@ -164,8 +133,7 @@ def main():
     b = Agent(tmp, "node-b", demo=not real, token_file=token_file)
     check("agents listen", a.port and b.port)
     if not (a.port and b.port):
-        print("%d passed, %d failed" % (passed, failed + 1))
-        return 1
+        return finish()
 
     # auth: token needed everywhere but /healthz
     st, _ = http_get(a.port, "/metrics")
@@ -327,15 +295,14 @@ def main():
     rc_b = b.stop()
     check("agent exits cleanly on SIGTERM", rc_b == 0, rc_b)
     a2.stop()
-    if failed:
+    if failures():
         for n in ("node-a", "node-b", "probe"):
             p = os.path.join(tmp, n + ".log")
             if os.path.exists(p):
                 print("--- %s.log" % n)
                 print(open(p).read()[-2000:])
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -7,39 +7,21 @@ carry the container id and pod UID parsed from the cgroup names (systemd
 driver and cgroupfs driver), and a marker exec'd on the host must not."""
 import json, os, shutil, socket, subprocess, sys, tempfile, time
 
-LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(os.path.dirname(__file__), "..", "build", "asan", "lookout")
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from agent_stream import cgroup2_root  # noqa: E402
+from testkit import LOOKOUT, check, failures, finish, read_port_file  # noqa: E402
+
 CID1 = "4f9a1b2c3d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcd"
 CID2 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 UID1 = "8d2f6c1e-3b4a-4c5d-9e8f-0a1b2c3d4e5f"
 UID2 = "11112222-3333-4444-5555-666677778888"
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", name)
-    else:
-        failed += 1
-        print("FAIL", name, detail)
-
-
-def cgroup2_root():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            if right.split()[0] == "cgroup2":
-                return left.split()[4]
-    return None
-
-
 def main():
     root = cgroup2_root()
     if os.geteuid() != 0 or not root:
         print("skip: needs root and a cgroup2 mount")
-        print("0 passed, 0 failed")
-        return 0
+        return finish()
     tmp = tempfile.mkdtemp(prefix="lookout-t-attr-")
     with open(os.path.join(tmp, "empty.yaml"), "w") as f:
         f.write("general: {}\n")
@@ -48,14 +30,11 @@ def main():
     agent = subprocess.Popen([LOOKOUT, "agent", "--listen", "127.0.0.1:0", "--node", "attr",
                               "--port-file", port_file, "--config", os.path.join(tmp, "empty.yaml")],
                              stdout=log, stderr=subprocess.STDOUT)
-    end = time.time() + 20
-    while not os.path.exists(port_file) and time.time() < end and agent.poll() is None:
-        time.sleep(0.05)
-    if not os.path.exists(port_file):
+    port = read_port_file(port_file, agent)
+    if not port:
         print(open(os.path.join(tmp, "agent.log")).read()[-2000:])
         print("0 passed, 1 failed")
         return 1
-    port = int(open(port_file).read())
 
     # the stream first (its backlog ends with an empty line), then the cgroups
     s = socket.create_connection(("127.0.0.1", port), timeout=15)
@@ -138,11 +117,10 @@ def main():
             os.rmdir(d)
         except OSError as e:
             print("cleanup:", d, e)
-    if failed:
+    if failures():
         print(open(os.path.join(tmp, "agent.log")).read()[-2000:])
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

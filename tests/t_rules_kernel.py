@@ -10,29 +10,8 @@ each trigger fires its rule and each near miss does not.
 import os, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from agent_stream import AgentProc, EventStream  # noqa: E402
-
-LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(os.path.dirname(__file__), "..", "build", "asan", "lookout")
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok  ", name)
-    else:
-        failed += 1
-        print("FAIL", name, detail)
-
-
-def cgroup2_root():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            if right.split()[0] == "cgroup2":
-                return left.split()[4]
-    return None
+from agent_stream import AgentProc, EventStream, cgroup2_root  # noqa: E402
+from testkit import LOOKOUT, check, failures, finish  # noqa: E402
 
 
 def host_ip():
@@ -43,8 +22,7 @@ def host_ip():
 def main():
     if os.geteuid() != 0:
         print("skip: needs root for kernel events")
-        print("0 passed, 0 failed")
-        return 0
+        return finish()
     tmp = tempfile.mkdtemp(prefix="lookout-t-rules-")
     agent = AgentProc(LOOKOUT, tmp, "rules")
     if not agent.port:
@@ -171,11 +149,10 @@ def main():
                 os.rmdir(d)
             except OSError as e:
                 print("cleanup:", e)
-    if failed:
+    if failures():
         print(agent.tail())
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

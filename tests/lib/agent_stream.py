@@ -2,6 +2,18 @@
 (standard library only)."""
 import json, os, socket, subprocess, time
 
+from testkit import read_port_file
+
+
+def cgroup2_root():
+    """Where the cgroup2 hierarchy is mounted (/sys/fs/cgroup, or .../unified on hybrid hosts)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[0] == "cgroup2":
+                return left.split()[4]
+    return None
+
 
 class AgentProc:
     """`lookout agent` on 127.0.0.1, an ephemeral port, a scratch config."""
@@ -16,14 +28,7 @@ class AgentProc:
         self.proc = subprocess.Popen([lookout, "agent", "--listen", "127.0.0.1:0", "--node", node,
                                       "--port-file", self.port_file, "--config", cfg, *extra],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        end = time.time() + 20
-        self.port = None
-        while time.time() < end and self.proc.poll() is None:
-            try:
-                self.port = int(open(self.port_file).read())
-                break
-            except (OSError, ValueError):
-                time.sleep(0.05)
+        self.port = read_port_file(self.port_file, self.proc)
 
     def stop(self):
         if self.proc.poll() is None:
