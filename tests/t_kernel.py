@@ -16,20 +16,11 @@ import tempfile
 import threading
 import time
 
-ROOT = os.environ.get("LOOKOUT_ROOT", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("LOOKOUT") or os.path.join(ROOT, "lookout")
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from testkit import LOOKOUT_REL, check, finish  # noqa: E402
+
+BIN = os.environ.get("LOOKOUT") or LOOKOUT_REL
 libc = ctypes.CDLL(None, use_errno=True)
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
 
 
 def set_comm(name):
@@ -487,12 +478,10 @@ def test_privilege_drop(tmp):
 def main():
     if os.geteuid() != 0:
         print("skipped: kernel event tests need root (BPF programs)")
-        print("0 passed, 0 failed")
-        return 0
+        return finish()
     if not os.path.exists("/sys/kernel/btf/vmlinux"):
         print("skipped: this kernel has no BTF")
-        print("0 passed, 0 failed")
-        return 0
+        return finish()
     tmp = tempfile.mkdtemp(prefix="lookout-kernel-")
     os.chmod(tmp, 0o755)
     try:
@@ -507,8 +496,7 @@ def main():
                 fn()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":
