@@ -2,31 +2,16 @@
 """GET /v1/gate on `lookout serve`: the demo's verdicts after the bad deploy,
 Lookout's own errors (400/404), and a live Prometheus-compatible source
 (loopback) that answers, then stops: the verdict turns to unknown."""
-import http.server
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 
-ROOT = os.environ.get("LOOKOUT_ROOT", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(ROOT, "build/asan/lookout")
-if not os.access(LOOKOUT, os.X_OK):
-    LOOKOUT = os.environ.get("LOOKOUT_REL") or os.path.join(ROOT, "lookout")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from testkit import QuietHandler, expect, finish, lookout_serve, serve_in_thread, stop  # noqa: E402
 
 
 def get(port, query):
@@ -37,39 +22,7 @@ def get(port, query):
         return e.code, json.loads(e.read() or b"{}")
 
 
-def serve(work, *args):
-    pf = os.path.join(work, "port")
-    if os.path.exists(pf):
-        os.unlink(pf)
-    env = dict(os.environ, XDG_CONFIG_HOME="/nonexistent", HOME="/nonexistent")
-    p = subprocess.Popen([LOOKOUT, "serve", "--listen", "127.0.0.1:0", "--port-file", pf, *args],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and p.poll() is None and not os.path.exists(pf):
-        time.sleep(0.05)  # the port file appears once the server listens
-    if not os.path.exists(pf):
-        p.kill()
-        p.wait()
-        return p, 0
-    return p, int(open(pf).read())
-
-
-def stop(p):
-    if p.poll() is None:
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    err = p.stderr.read().decode(errors="replace")
-    return p.returncode, err
-
-
-class FakeProm(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-
+class FakeProm(QuietHandler):
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = b'{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.0005"]}]}}'
@@ -96,31 +49,29 @@ def main():
     work = tempfile.mkdtemp(prefix="lookout-gate-")
     procs = []
     try:
-        p, port = serve(work, "--demo", "--seed", "7", "--demo-time", "120")
+        p, port = lookout_serve(work, "--demo", "--seed", "7", "--demo-time", "120")
         procs.append(p)
-        check(port > 0, "serve started")
+        expect(port > 0, "serve started")
         if port:
             st, j = get(port, "slo=checkout-availability")
             d = j.get("data", {})
-            check(st == 200 and d.get("ok") is False and d.get("decision") == "block"
+            expect(st == 200 and d.get("ok") is False and d.get("decision") == "block"
                   and "page" in d.get("reason", ""), "demo checkout blocked: %d %s" % (st, j))
             st, j = get(port, "slo=payments-availability")
-            check(st == 200 and j["data"]["ok"] is True and j["data"]["decision"] == "allow",
+            expect(st == 200 and j["data"]["ok"] is True and j["data"]["decision"] == "allow",
                   "payments allowed: %s" % j)
             st, j = get(port, "slo=frontend-availability&policy=ticket&min_budget=0.99")
-            check(st == 200 and j["data"]["decision"] == "block", "min_budget param: %s" % j)
+            expect(st == 200 and j["data"]["decision"] == "block", "min_budget param: %s" % j)
             st, j = get(port, "slo=nope")
-            check(st == 404, "unknown slo 404")
+            expect(st == 404, "unknown slo 404")
             st, j = get(port, "policy=page")
-            check(st == 400, "missing slo 400")
+            expect(st == 400, "missing slo 400")
             st, j = get(port, "slo=checkout-availability&policy=sometimes")
-            check(st == 400, "bad policy 400")
+            expect(st == 400, "bad policy 400")
         rc, err = stop(p)
-        check(rc == 0, "serve exits 0 on SIGTERM (%d): %s" % (rc, err[-500:]))
+        expect(rc == 0, "serve exits 0 on SIGTERM (%d): %s" % (rc, err[-500:]))
 
-        fake = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeProm)
-        th = threading.Thread(target=fake.serve_forever, daemon=True)
-        th.start()
+        fake, fake_port = serve_in_thread(FakeProm)
         cfg = os.path.join(work, "config.yaml")
         with open(cfg, "w") as f:
             f.write("prometheus:\n  url: http://127.0.0.1:%d\n  interval: 1s\n  timeout: 2s\n"
@@ -128,28 +79,27 @@ def main():
                     "    sli:\n      prometheus:\n"
                     "        error_query: sum(rate(errors_total[{{.window}}]))\n"
                     "        total_query: sum(rate(requests_total[{{.window}}]))\n" %
-                    fake.server_address[1])
-        p, port = serve(work, "--config", cfg)
+                    fake_port)
+        p, port = lookout_serve(work, "--config", cfg)
         procs.append(p)
-        check(port > 0, "serve with config started")
+        expect(port > 0, "serve with config started")
         if port:
             st, j = wait_decision(port, "api-availability", "allow")
-            check(st == 200 and j["data"]["decision"] == "allow",
+            expect(st == 200 and j["data"]["decision"] == "allow",
                   "live Prometheus source allows (burn 0.5): %s" % (j,))
             fake.shutdown()
             fake.server_close()
             st, j = wait_decision(port, "api-availability", "unknown")
-            check(st == 200 and j["data"]["decision"] == "unknown" and j["data"]["ok"] is False,
+            expect(st == 200 and j["data"]["decision"] == "unknown" and j["data"]["ok"] is False,
                   "Prometheus stopped: unknown: %s" % (j,))
         rc, err = stop(p)
-        check(rc == 0, "serve exits 0 (%d): %s" % (rc, err[-800:]))
+        expect(rc == 0, "serve exits 0 (%d): %s" % (rc, err[-800:]))
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ with Prometheus's own evaluation of the equivalent PromQL (relative error
 < 1e-6); `lookout gate` exit codes; Prometheus stopped mid-test; malformed
 answers from a loopback server. Prometheus is always killed at the end."""
 import atexit
-import http.server
 import json
 import math
 import os
@@ -15,30 +14,17 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import slo_synth  # noqa: E402
+from testkit import (QuietHandler, expect, finish, isolated_env, lookout_or_release,  # noqa: E402
+                     serve_in_thread)
 
-ROOT = os.environ.get("LOOKOUT_ROOT", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(ROOT, "build/asan/lookout")
-if not os.access(LOOKOUT, os.X_OK):
-    LOOKOUT = os.environ.get("LOOKOUT_REL") or os.path.join(ROOT, "lookout")
-
-passed = failed = 0
+LOOKOUT = lookout_or_release()
 procs = []
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def cleanup():
@@ -81,8 +67,7 @@ def prom_instant(url, query, t):
 
 
 def lookout(*args, timeout=60, extra_env=None):
-    env = dict(os.environ, XDG_CONFIG_HOME="/nonexistent", HOME="/nonexistent")
-    env.update(extra_env or {})
+    env = isolated_env(**(extra_env or {}))
     return subprocess.run([LOOKOUT, *args], capture_output=True, text=True, timeout=timeout,
                           env=env)
 
@@ -107,11 +92,8 @@ def expected_state(burn):
     return "ok"
 
 
-class BadProm(http.server.BaseHTTPRequestHandler):
+class BadProm(QuietHandler):
     mode = "badjson"
-
-    def log_message(self, *a):
-        pass
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -159,8 +141,7 @@ def main():
     finally:
         cleanup()
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 def run(work):
@@ -190,7 +171,7 @@ def run(work):
         if ready:
             break
         time.sleep(0.1)  # readiness has no event to wait on
-    check(ready, "prometheus ready")
+    expect(ready, "prometheus ready")
     if not ready:
         return
     spec = os.path.join(work, "sloth.yml")
@@ -201,7 +182,7 @@ def run(work):
         f.write(slo_synth.OPENSLO_SPEC)
 
     r = lookout("slo", "check", spec, idle)
-    check(r.returncode == 0 and "myservice-requests-availability" in r.stdout
+    expect(r.returncode == 0 and "myservice-requests-availability" in r.stdout
           and "idlesvc-availability" in r.stdout and "14.4" in r.stdout, "slo check: " + r.stderr)
 
     T0 = slo_synth.T0
@@ -213,7 +194,7 @@ def run(work):
     for t in instants:
         r = lookout("slo", "status", "--prometheus", url, "--slo-spec", spec, "--at", str(t),
                     "--json")
-        check(r.returncode == 0, "slo status exit %d: %s" % (r.returncode, r.stderr))
+        expect(r.returncode == 0, "slo status exit %d: %s" % (r.returncode, r.stderr))
         if r.returncode != 0:
             continue
         out = json.loads(r.stdout)
@@ -226,14 +207,14 @@ def run(work):
             q = "(%s / %s) / (1 - 0.999)" % (ERR % name, TOT % name)
             want = prom_instant(url, q, t)
             burn[name] = want
-            check(rel_equal(w["burn_rate"], want), "burn %s at %d: lookout %r prometheus %r" %
+            expect(rel_equal(w["burn_rate"], want), "burn %s at %d: lookout %r prometheus %r" %
                   (name, t, w["burn_rate"], want))
-            check(rel_equal(w["error_ratio"], want * B), "ratio %s at %d" % (name, t))
+            expect(rel_equal(w["error_ratio"], want * B), "ratio %s at %d" % (name, t))
         want_budget = prom_instant(url, "1 - (%s / %s) / (1 - 0.999)" % (ERR_INC % "30d",
                                                                           TOT_INC % "30d"), t)
-        check(rel_equal(slo["budget_remaining"], want_budget),
+        expect(rel_equal(slo["budget_remaining"], want_budget),
               "budget at %d: lookout %r prometheus %r" % (t, slo["budget_remaining"], want_budget))
-        check(slo["alert"] == expected_state(burn), "alert at %d: %s want %s" %
+        expect(slo["alert"] == expected_state(burn), "alert at %d: %s want %s" %
               (t, slo["alert"], expected_state(burn)))
         if t == hms(79, 30):
             # burn-down point 118 covers [T0, t - 6h] (data starts at T0)
@@ -241,78 +222,76 @@ def run(work):
             minutes = (t - 6 * 3600 - T0) // 60
             bad = sum(slo_synth.errors_per_min(m) for m in range(minutes))
             want = 1 - (bad / (6000.0 * minutes)) / B
-            check(len(hist) == 120 and hist[118] is not None and abs(hist[118] - want) < 1e-2,
+            expect(len(hist) == 120 and hist[118] is not None and abs(hist[118] - want) < 1e-2,
                   "burn-down from query_range: %r want %r" % (hist[118] if hist else None, want))
-            check(hist[0] is None, "burn-down before the data is no data")
-            check(rel_equal(hist[119], slo["budget_remaining"], 1e-6), "newest burn-down point")
+            expect(hist[0] is None, "burn-down before the data is no data")
+            expect(rel_equal(hist[119], slo["budget_remaining"], 1e-6), "newest burn-down point")
         states[t] = slo["alert"]
         budgets[t] = slo["budget_remaining"]
         b1h = slo["windows"][2]["burn_rate"]
         if slo["exhaustion_s"] is not None and b1h and b1h > 0 and slo["budget_remaining"] > 0:
-            check(rel_equal(slo["exhaustion_s"], slo["budget_remaining"] * 30 * 86400 / b1h, 1e-6),
+            expect(rel_equal(slo["exhaustion_s"], slo["budget_remaining"] * 30 * 86400 / b1h, 1e-6),
                   "time to exhaustion at %d" % t)
     # hand-checked anchors: burn 23 over 1h at 72:45:30, page/ticket transitions
-    check(states.get(hms(71, 0)) == "ok", "71:00 ok")
-    check(states.get(hms(72, 30)) == "page", "72:30 page")
-    check(states.get(hms(73, 5)) == "ok", "73:05 page reset by the short window")
-    check(states.get(hms(76, 25)) == "page", "76:25 page")
-    check(states.get(hms(78, 50)) == "ticket", "78:50 page off, ticket on")
-    check(abs(budgets.get(hms(71, 0), 0) - 0.5) < 1e-9, "budget 0.5 at 71:00")
-    check(budgets.get(hms(77, 0), 1) <= 0, "budget exhausted by 77:00:30")
+    expect(states.get(hms(71, 0)) == "ok", "71:00 ok")
+    expect(states.get(hms(72, 30)) == "page", "72:30 page")
+    expect(states.get(hms(73, 5)) == "ok", "73:05 page reset by the short window")
+    expect(states.get(hms(76, 25)) == "page", "76:25 page")
+    expect(states.get(hms(78, 50)) == "ticket", "78:50 page off, ticket on")
+    expect(abs(budgets.get(hms(71, 0), 0) - 0.5) < 1e-9, "budget 0.5 at 71:00")
+    expect(budgets.get(hms(77, 0), 1) <= 0, "budget exhausted by 77:00:30")
 
     # ---- gate exit codes ----
     name = "myservice-requests-availability"
     g = lambda *a: lookout("gate", "--prometheus", url, "--slo-spec", spec,  # noqa: E731
                            "--slo-spec", idle, *a)
     r = g("--slo", name, "--at", str(hms(71, 0)))
-    check(r.returncode == 0 and "allow" in r.stderr, "gate allow: %d %s" % (r.returncode, r.stderr))
+    expect(r.returncode == 0 and "allow" in r.stderr, "gate allow: %d %s" % (r.returncode, r.stderr))
     r = g("--slo", name, "--at", str(hms(71, 0)), "--min-budget", "0.6", "--json")
     j = json.loads(r.stdout or "{}")
-    check(r.returncode == 1 and j.get("decision") == "block" and j.get("ok") is False,
+    expect(r.returncode == 1 and j.get("decision") == "block" and j.get("ok") is False,
           "gate min-budget block: %d %s" % (r.returncode, r.stdout))
     r = g("--slo", name, "--at", str(hms(72, 45)))
-    check(r.returncode == 1 and "page alert firing" in r.stderr, "gate page block: " + r.stderr)
+    expect(r.returncode == 1 and "page alert firing" in r.stderr, "gate page block: " + r.stderr)
     r = g("--slo", name, "--at", str(hms(74, 0)), "--policy", "ticket")
-    check(r.returncode in (0, 1), "gate ticket policy runs")
+    expect(r.returncode in (0, 1), "gate ticket policy runs")
     r = g("--slo", name, "--at", str(hms(79, 0)))
-    check(r.returncode == 1 and "below" in r.stderr or "firing" in r.stderr,
+    expect(r.returncode == 1 and "below" in r.stderr or "firing" in r.stderr,
           "gate exhausted budget blocks: " + r.stderr)
     r = g("--slo", "idlesvc-availability", "--at", str(hms(75, 0)), "--json")
     j = json.loads(r.stdout or "{}")
-    check(r.returncode == 3 and j.get("decision") == "unknown", "gate no data unknown: %d %s" %
+    expect(r.returncode == 3 and j.get("decision") == "unknown", "gate no data unknown: %d %s" %
           (r.returncode, r.stderr))
     r = g("--slo", "idlesvc-availability", "--at", str(hms(75, 0)), "--on-unknown", "allow")
-    check(r.returncode == 0, "on-unknown allow")
+    expect(r.returncode == 0, "on-unknown allow")
     r = g("--slo", "idlesvc-availability", "--at", str(hms(75, 0)), "--on-unknown", "block")
-    check(r.returncode == 1, "on-unknown block")
+    expect(r.returncode == 1, "on-unknown block")
     r = lookout("gate", "--prometheus", url, "--slo-spec", spec)
-    check(r.returncode == 2 and "--slo" in r.stderr, "gate usage error")
+    expect(r.returncode == 2 and "--slo" in r.stderr, "gate usage error")
     r = g("--slo", "nope")
-    check(r.returncode == 2 and "unknown SLO" in r.stderr, "gate unknown slo")
+    expect(r.returncode == 2 and "unknown SLO" in r.stderr, "gate unknown slo")
     bad = os.path.join(work, "bad.yml")
     with open(bad, "w") as f:
         f.write('version: "prometheus/v1"\nservice: x\nslos:\n  - name: a\n    objective: 120\n'
                 '    sli: {events: {error_query: a, total_query: b}}\n')
     r = lookout("gate", "--prometheus", url, "--slo-spec", bad, "--slo", "x-a")
-    check(r.returncode == 2 and "bad.yml:5:" in r.stderr, "bad spec file:line: " + r.stderr)
+    expect(r.returncode == 2 and "bad.yml:5:" in r.stderr, "bad spec file:line: " + r.stderr)
     r = lookout("slo", "check", bad)
-    check(r.returncode == 2 and "bad.yml:5:" in r.stderr, "slo check bad spec")
+    expect(r.returncode == 2 and "bad.yml:5:" in r.stderr, "slo check bad spec")
 
     # ---- Prometheus stopped mid-test ----
     prom.send_signal(signal.SIGKILL)
     prom.wait()
     r = g("--slo", name, "--at", str(hms(71, 0)), "--json")
     j = json.loads(r.stdout or "{}")
-    check(r.returncode == 3 and j.get("decision") == "unknown" and "unreachable" in j.get("reason", ""),
+    expect(r.returncode == 3 and j.get("decision") == "unknown" and "unreachable" in j.get("reason", ""),
           "gate with Prometheus down: %d %s" % (r.returncode, r.stderr))
     r = g("--slo", name, "--at", str(hms(71, 0)), "--on-unknown", "block")
-    check(r.returncode == 1, "Prometheus down, on-unknown block")
+    expect(r.returncode == 1, "Prometheus down, on-unknown block")
 
     # ---- malformed answers ----
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BadProm)
-    th = threading.Thread(target=srv.serve_forever, daemon=True)
-    th.start()
-    burl = "http://127.0.0.1:%d" % srv.server_address[1]
+    srv, srv_port = serve_in_thread(BadProm)
+    burl = "http://127.0.0.1:%d" % srv_port
     want = {"badjson": "bad JSON", "error": "bad_data", "matrix": "resultType matrix",
             "huge": "larger than", "proxy": "HTTP 502"}
     for mode, text in want.items():
@@ -324,9 +303,9 @@ def run(work):
             ok = ok and text in s0.get("error", "") and s0["alert"] == "nodata"
         except (ValueError, KeyError, IndexError):
             ok = False
-        check(ok, "malformed %s: rc %d %s %s" % (mode, r.returncode, r.stdout[:300], r.stderr[:300]))
+        expect(ok, "malformed %s: rc %d %s %s" % (mode, r.returncode, r.stdout[:300], r.stderr[:300]))
         r = lookout("gate", "--prometheus", burl, "--slo-spec", spec, "--slo", name)
-        check(r.returncode == 3, "malformed %s gate unknown: %d" % (mode, r.returncode))
+        expect(r.returncode == 3, "malformed %s gate unknown: %d" % (mode, r.returncode))
     # a Prometheus that never answers in time: timeout from the config
     BadProm.mode = "hang"
     cfg = os.path.join(work, "timeout.yaml")
@@ -336,7 +315,7 @@ def run(work):
     r = lookout("gate", "--config", cfg, "--slo-spec", spec, "--slo", name, "--json")
     took = time.monotonic() - start
     j = json.loads(r.stdout or "{}")
-    check(r.returncode == 3 and j.get("decision") == "unknown" and took < 4,
+    expect(r.returncode == 3 and j.get("decision") == "unknown" and took < 4,
           "hanging Prometheus: unknown after the timeout (%.1fs): %d %s" % (took, r.returncode, r.stderr))
     # bearer token from the environment (never argv) and the tenant header
     BadProm.mode = "auth"
@@ -347,9 +326,9 @@ def run(work):
         ok = ok and abs(json.loads(r.stdout)["slos"][0]["windows"][0]["burn_rate"] - 0.5) < 1e-9
     except (ValueError, KeyError, IndexError, TypeError):
         ok = False
-    check(ok, "bearer + tenant accepted: %d %s %s" % (r.returncode, r.stdout[:200], r.stderr[:200]))
+    expect(ok, "bearer + tenant accepted: %d %s %s" % (r.returncode, r.stdout[:200], r.stderr[:200]))
     r = lookout("slo", "status", "--prometheus", burl, "--slo-spec", spec, "--json")
-    check(r.returncode == 3 and "unauthorized" in r.stdout, "no token: 401 reported")
+    expect(r.returncode == 3 and "unauthorized" in r.stdout, "no token: 401 reported")
     srv.shutdown()
 
 

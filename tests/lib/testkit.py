@@ -90,6 +90,28 @@ def read_port_file(path, proc, timeout=20):
             time.sleep(0.05)  # the file appears once the server listens
 
 
+def isolated_env(**extra):
+    """The environment without the user's config (no ~/.config/lookout), plus extra."""
+    return dict(os.environ, XDG_CONFIG_HOME="/nonexistent", HOME="/nonexistent", **extra)
+
+
+def lookout_serve(work, *args, env=None):
+    """`lookout serve ARGS` on an ephemeral loopback port (port file in work): (process, port),
+    port 0 when it never listened (the process is then gone). Its stderr is kept for stop()."""
+    pf = os.path.join(work, "port")
+    if os.path.exists(pf):
+        os.unlink(pf)
+    p = subprocess.Popen([lookout_or_release(), "serve", "--listen", "127.0.0.1:0",
+                          "--port-file", pf, *args],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=isolated_env() if env is None else env)
+    port = read_port_file(pf, p)
+    if not port:
+        p.kill()
+        p.wait()
+    return p, port or 0
+
+
 def start_server(script, *args, env=None, stderr=None):
     """Runs tests/servers/<script> and returns (process, port) once it said its port on its
     first line: "PORT n" (ci_fake_base, fake_llm) or JSON {"port": n} (fake_apiserver)."""
