@@ -14,8 +14,10 @@ Control (no auth): POST /_control with JSON
 GET /_stats returns what the server saw. The server prints "PORT n" when ready
 and never prints request headers, so a token cannot reach a log from here.
 """
+import argparse
 import hashlib
 import json
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -197,6 +199,18 @@ class Handler(BaseHTTPRequestHandler):
         self.st.remaining = max(0, self.st.remaining - 1)
         headers.update(self.rate())
         return 200, data, headers
+
+
+def main(api_class):
+    """A provider script's entry point: its command line, then serve until interrupted."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--token", default=os.environ.get("CI_FAKE_TOKEN", ""))
+    ap.add_argument("--per-page-max", type=int, default=100)
+    shared = os.environ.get("SHARED") or os.path.join(os.path.dirname(__file__), "../../../shared")
+    ap.add_argument("--fixtures", default=os.path.join(shared, "fixtures", "ci"))
+    args = ap.parse_args()
+    serve(api_class(args), args.port)
 
 
 def serve(api, port):

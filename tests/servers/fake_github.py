@@ -12,7 +12,6 @@ Bearer/token auth ("Bad credentials" 401 otherwise), Link pagination,
 X-RateLimit-* headers; ETag/304, 429, 5xx and slow answers come from
 ci_fake_base.py.
 """
-import argparse
 import copy
 import json
 import os
@@ -20,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ci_fake_base import Api, iso, serve  # noqa: E402
+from ci_fake_base import Api, iso, main  # noqa: E402
 
 
 class GitHub(Api):
@@ -109,16 +108,5 @@ class GitHub(Api):
         return 404, {"message": "Not Found"}, {}
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--token", default=os.environ.get("CI_FAKE_TOKEN", ""))
-    ap.add_argument("--per-page-max", type=int, default=100)
-    shared = os.environ.get("SHARED") or os.path.join(os.path.dirname(__file__), "../../../shared")
-    ap.add_argument("--fixtures", default=os.path.join(shared, "fixtures", "ci"))
-    args = ap.parse_args()
-    serve(GitHub(args), args.port)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(GitHub))

@@ -9,7 +9,6 @@ auth (401 otherwise), page/per_page with Link, X-Next-Page, X-Total...,
 RateLimit-* headers; ETag/304, 429, 5xx and slow answers come from
 ci_fake_base.py (see its control endpoint).
 """
-import argparse
 import copy
 import hashlib
 import json
@@ -19,7 +18,7 @@ import time
 from urllib.parse import unquote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ci_fake_base import Api, iso, serve  # noqa: E402
+from ci_fake_base import Api, iso, main  # noqa: E402
 
 PROJECT = "shop/checkout"
 PROJECT_ID = "7"
@@ -217,16 +216,5 @@ class GitLab(Api):
         return 404, {"message": "404 Not Found"}, {}
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--token", default=os.environ.get("CI_FAKE_TOKEN", ""))
-    ap.add_argument("--per-page-max", type=int, default=100)
-    shared = os.environ.get("SHARED") or os.path.join(os.path.dirname(__file__), "../../../shared")
-    ap.add_argument("--fixtures", default=os.path.join(shared, "fixtures", "ci"))
-    args = ap.parse_args()
-    serve(GitLab(args), args.port)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(GitLab))
