@@ -12,8 +12,8 @@ is refused without harming the server."""
 import json, os, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request, urllib.error
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from agent_stream import EventStream  # noqa: E402
-from testkit import LOOKOUT, check, failures, finish, read_port_file, wait_for  # noqa: E402
+from agent_stream import AgentProc, EventStream  # noqa: E402
+from testkit import LOOKOUT, check, failures, finish, wait_for  # noqa: E402
 
 
 def http_get(port, path, token=None, timeout=5, limit=None):
@@ -27,32 +27,14 @@ def http_get(port, path, token=None, timeout=5, limit=None):
         return e.code, e.read()
 
 
-class Agent:
-    def __init__(self, tmp, node, demo, token_file=None, port=0):
-        self.node, self.tmp = node, tmp
-        self.port_file = os.path.join(tmp, node + ".port")
-        if os.path.exists(self.port_file):
-            os.unlink(self.port_file)
-        args = [LOOKOUT, "agent", "--listen", "127.0.0.1:%d" % port, "--node", node,
-                "--port-file", self.port_file, "--config", os.path.join(tmp, "empty.yaml")]
-        if demo:
-            args += ["--demo", "--no-kernel"]
-        if token_file:
-            args += ["--token-file", token_file]
-        self.log = open(os.path.join(tmp, node + ".log"), "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        self.port = read_port_file(self.port_file, self.proc)
+class Agent(AgentProc):
+    """An agent serving the demo's kernel events (demo) or the real ones, behind a token."""
 
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        return self.proc.returncode
+    def __init__(self, tmp, node, demo, token_file=None, port=0):
+        extra = ["--demo", "--no-kernel"] if demo else []
+        if token_file:
+            extra += ["--token-file", token_file]
+        super().__init__(LOOKOUT, tmp, node, extra, port=port)
 
 
 def console(tmp, agents, token_file):

@@ -1,6 +1,6 @@
 """Helpers for tests that run `lookout agent` and read its /events stream
 (standard library only)."""
-import json, os, socket, subprocess, time
+import json, os, signal, socket, subprocess, time
 
 from testkit import read_port_file
 
@@ -16,23 +16,28 @@ def cgroup2_root():
 
 
 class AgentProc:
-    """`lookout agent` on 127.0.0.1, an ephemeral port, a scratch config."""
+    """`lookout agent` on 127.0.0.1 (an ephemeral port unless port is given), a scratch
+    config; its output goes to <tmp>/<node>.log."""
 
-    def __init__(self, lookout, tmp, node="t", extra=()):
+    def __init__(self, lookout, tmp, node="t", extra=(), port=0):
         cfg = os.path.join(tmp, "agent-empty.yaml")
         with open(cfg, "w") as f:
             f.write("general: {}\n")
+        self.node = node
         self.port_file = os.path.join(tmp, node + ".port")
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)  # a restart on the same node must not read the old port
         self.log_path = os.path.join(tmp, node + ".log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([lookout, "agent", "--listen", "127.0.0.1:0", "--node", node,
-                                      "--port-file", self.port_file, "--config", cfg, *extra],
+        self.proc = subprocess.Popen([lookout, "agent", "--listen", "127.0.0.1:%d" % port,
+                                      "--node", node, "--port-file", self.port_file,
+                                      "--config", cfg, *extra],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.port = read_port_file(self.port_file, self.proc)
 
-    def stop(self):
+    def stop(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
