@@ -4,62 +4,13 @@
 # the pane until the expected text shows up (bounded), never a blind sleep.
 set -u
 cd "$(dirname "$0")/.."
-BIN="${LOOKOUT:-$PWD/build/asan/lookout}"
-SOCK="lookout-test-$$"
-pass=0 fail=0
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+. tests/lib/tmux.sh
 
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-cleanup() { tm kill-server >/dev/null 2>&1; rm -rf "$TMPD"; }
-TMPD=$(mktemp -d)
-trap cleanup EXIT
-# A session that outlives the others, so the server never exits between tests.
-tm new-session -d -s keep "sleep 600"
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    capture | sed -e 's/^/    | /' | head -60
-}
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-
-capture() { tm capture-pane -p -t lk 2>/dev/null; }
-# wait_for REGEX [seconds]: until the pane matches (grep -E).
-wait_for() {
-    local deadline=$((SECONDS + 2 * ${2:-15})) # doubled: CI hosts are shared
-    while [ $SECONDS -lt $deadline ]; do
-        capture | grep -Eq -- "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-# wait_gone REGEX [seconds]: until the pane no longer matches.
-wait_gone() {
-    local deadline=$((SECONDS + 2 * ${2:-15})) # doubled: CI hosts are shared
-    while [ $SECONDS -lt $deadline ]; do
-        capture | grep -Eq -- "$1" || return 0
-        sleep 0.1
-    done
-    return 1
-}
-keys() { tm send-keys -t lk "$@"; }
-
-# start COLS ROWS ARGS...: a fresh session running lookout; the shell then
-# prints the exit status and waits, so the pane outlives the program.
+# start COLS ROWS ARGS...: a fresh session running lookout in the foreground.
 start() {
     local cols=$1 rows=$2
     shift 2
-    tm kill-session -t lk >/dev/null 2>&1
-    : >"$TMPD/args"
-    [ $# -gt 0 ] && printf '%q ' "$@" >"$TMPD/args"
-    cat >"$TMPD/run.sh" <<EOF
-export TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8
-"$BIN" --demo --seed 7 --no-kernel $(cat "$TMPD/args") 2>"$TMPD/stderr"
-echo "LOOKOUT-EXIT=\$?"
-exec sleep 600
-EOF
-    tm new-session -d -s lk -x "$cols" -y "$rows" "bash $TMPD/run.sh"
+    session fg "$cols" "$rows" "" "$@"
 }
 
 TITLES=("Pipeline stages" "Error budget & SLO burn" "eBPF event stream" "Copilot suggestions")
@@ -183,5 +134,4 @@ check "the pane title was not changed by OSC" \
 keys q
 wait_for 'LOOKOUT-EXIT' 10
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -4,56 +4,12 @@
 # key. Waits poll the pane or the process with a deadline.
 set -u
 cd "$(dirname "$0")/.."
-BIN="${LOOKOUT:-$PWD/build/asan/lookout}"
-SOCK="lookout-test-$$"
-pass=0 fail=0
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+. tests/lib/tmux.sh
 
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-TMPD=$(mktemp -d)
-cleanup() { tm kill-server >/dev/null 2>&1; rm -rf "$TMPD"; }
-trap cleanup EXIT
-tm new-session -d -s keep "sleep 600"
-
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1"
-    capture | sed -e 's/^/    | /' | head -30
-    sed -e 's/^/    stderr| /' "$TMPD/stderr" 2>/dev/null | head -20
-}
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-capture() { tm capture-pane -p -t lk 2>/dev/null; }
-wait_for() {
-    local deadline=$((SECONDS + 2 * ${2:-15})) # doubled: CI hosts are shared
-    while [ $SECONDS -lt $deadline ]; do
-        capture | grep -Eq -- "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-keys() { tm send-keys -t lk "$@"; }
-
-# start COLS ROWS ENV ARGS...: lookout in a fresh session; its pid goes to
-# $TMPD/pid, its exit status is printed when it ends.
+# start COLS ROWS ENV ARGS...: lookout in a fresh session as a background job
+# (its pid in $TMPD/pid), once it drew its panels.
 start() {
-    local cols=$1 rows=$2 env=$3
-    shift 3
-    tm kill-session -t lk >/dev/null 2>&1
-    : >"$TMPD/args"
-    [ $# -gt 0 ] && printf '%q ' "$@" >"$TMPD/args"
-    rm -f "$TMPD/pid"
-    cat >"$TMPD/run.sh" <<EOF
-export TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 $env
-"$BIN" --demo --seed 7 --no-kernel $(cat "$TMPD/args") 2>"$TMPD/stderr" &
-echo \$! >"$TMPD/pid"
-wait \$!
-echo "LOOKOUT-EXIT=\$?"
-exec sleep 600
-EOF
-    tm new-session -d -s lk -x "$cols" -y "$rows" "bash $TMPD/run.sh"
-    local deadline=$((SECONDS + 10))
-    until [ -s "$TMPD/pid" ] || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+    session bg "$@"
     wait_for 'Copilot suggestions' 20
 }
 gone() { # gone PID SECONDS: the process has exited
@@ -68,18 +24,7 @@ gone() { # gone PID SECONDS: the process has exited
 # A background job of a non-interactive shell would not get the terminal's
 # keys; run lookout in the foreground for the key tests instead.
 start_fg() {
-    local cols=$1 rows=$2 env=$3
-    shift 3
-    tm kill-session -t lk >/dev/null 2>&1
-    : >"$TMPD/args"
-    [ $# -gt 0 ] && printf '%q ' "$@" >"$TMPD/args"
-    cat >"$TMPD/run.sh" <<EOF
-export TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 $env
-"$BIN" --demo --seed 7 --no-kernel $(cat "$TMPD/args") 2>"$TMPD/stderr"
-echo "LOOKOUT-EXIT=\$?"
-exec sleep 600
-EOF
-    tm new-session -d -s lk -x "$cols" -y "$rows" "bash $TMPD/run.sh"
+    session fg "$@"
     wait_for 'Copilot suggestions' 20
 }
 
@@ -139,5 +84,4 @@ check "Esc leaves the context unchanged" "wait_for 'context unchanged' 5"
 keys q
 check "q quits after e" "wait_for 'LOOKOUT-EXIT=0' 10"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
