@@ -6,12 +6,9 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "config.h"
@@ -59,14 +56,6 @@ static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
     }
     free(s);
     cJSON_Delete(j);
-}
-
-static void on_signal(int fd, int events, void *ud)
-{
-    (void)events;
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof(si)) > 0)
-        loop_stop(((struct events_run *)ud)->loop);
 }
 
 static void on_deadline(void *ud)
@@ -121,14 +110,7 @@ static int run(struct config *cfg, const struct kernel_options *o, double for_s,
     engine_advance(&e, loop_wall_ms());
     engine_observe(&e, on_kevent, &r);
 
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd >= 0)
-        loop_watch_fd(r.loop, sfd, LOOP_READ, on_signal, &r);
+    int sfd = loop_stop_on_signals(r.loop);
 
     struct source_set set = {0};
     struct source_ctx ctx = {.engine = &e, .loop = r.loop, .config = cfg};
@@ -156,10 +138,7 @@ static int run(struct config *cfg, const struct kernel_options *o, double for_s,
             fprintf(stderr, "events: %llu\n", (unsigned long long)r.count);
     }
     source_stop_all(&set);
-    if (sfd >= 0) {
-        loop_unwatch_fd(r.loop, sfd);
-        close(sfd);
-    }
+    loop_close_signals(r.loop, sfd);
     loop_free(r.loop);
     engine_free(&e);
     return rc;

@@ -2,16 +2,14 @@
  * demo's simulated ones with --demo) go through the usual ingest and are
  * served over HTTP for consoles to consume (docs/agent.md). */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include "agent.h"
 #include "app.h"
 #include "commands.h"
+#include "httpd.h"
 #include "kernel_source.h"
 #include "kevent_ingest.h"
 #include "rules.h"
@@ -31,27 +29,6 @@ static void agent_usage(FILE *out)
                  "  --port-file   write the bound port there (with --listen HOST:0)\n"
                  "  --check-rules load the rules the config asks for, print every problem\n"
                  "                (file:line: message), exit 2 when there is one\n");
-}
-
-static void on_signal(int fd, int events, void *ud)
-{
-    (void)events;
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof(si)) > 0)
-        loop_stop(ud);
-}
-
-static int write_port(const char *path, int port)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "%d\n", port);
-    if (fclose(f) != 0)
-        return -1;
-    return rename(tmp, path);
 }
 
 /* Fills unset options from the config's `agent` section. */
@@ -210,14 +187,7 @@ int cmd_agent(int argc, char **argv)
         app_free(&app);
         return 2;
     }
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (sfd >= 0)
-        loop_watch_fd(app.loop, sfd, LOOP_READ, on_signal, app.loop);
+    int sfd = loop_stop_on_signals(app.loop);
     app_start(&app);
     bool loopback = !ao.listen || strncmp(ao.listen, "127.", 4) == 0 ||
                     strncmp(ao.listen, "[::1]:", 6) == 0 ||
@@ -229,14 +199,11 @@ int cmd_agent(int argc, char **argv)
                 ao.listen);
     fprintf(stderr, "lookout agent: node %s listening on port %d%s\n", agent_node(ag),
             agent_port(ag), ao.token_file ? " (bearer token required)" : "");
-    if (port_file && write_port(port_file, agent_port(ag)) < 0)
+    if (port_file && httpd_write_port_file(port_file, agent_port(ag)) < 0)
         fprintf(stderr, "lookout agent: cannot write %s\n", port_file);
     loop_run(app.loop);
     agent_stop(ag);
-    if (sfd >= 0) {
-        loop_unwatch_fd(app.loop, sfd);
-        close(sfd);
-    }
+    loop_close_signals(app.loop, sfd);
     app_free(&app);
     agent_free(ag);
     return 0;

@@ -2,44 +2,20 @@
  * gate on HTTP (GET /v1/gate?slo=NAME, Argo Rollouts web metric shape) and
  * GET /healthz, until SIGINT/SIGTERM. */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include "app.h"
 #include "commands.h"
 #include "gate.h"
 #include "httpd.h"
 
-static void on_signal(int fd, int events, void *ud)
-{
-    (void)events;
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof(si)) > 0)
-        loop_stop(ud);
-}
-
 static void on_health(struct httpd_conn *c, const struct httpd_req *r, void *ud)
 {
     (void)r;
     (void)ud;
     httpd_respond(c, 200, "text/plain", "ok\n", 3);
-}
-
-static int write_port(const char *path, int port)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "%d\n", port);
-    if (fclose(f) != 0)
-        return -1;
-    return rename(tmp, path);
 }
 
 static int usage(int rc)
@@ -120,23 +96,13 @@ int cmd_serve(int argc, char **argv)
         httpd_set_token(h, token);
     httpd_route(h, "/v1/gate", gate_httpd_handler, &app.engine);
     httpd_route(h, "/healthz", on_health, NULL);
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (sfd >= 0)
-        loop_watch_fd(app.loop, sfd, LOOP_READ, on_signal, app.loop);
+    int sfd = loop_stop_on_signals(app.loop);
     app_start(&app);
     fprintf(stderr, "lookout serve: listening on port %d\n", httpd_port(h));
-    if (port_file && write_port(port_file, httpd_port(h)) < 0)
+    if (port_file && httpd_write_port_file(port_file, httpd_port(h)) < 0)
         fprintf(stderr, "lookout serve: cannot write %s\n", port_file);
     loop_run(app.loop);
-    if (sfd >= 0) {
-        loop_unwatch_fd(app.loop, sfd);
-        close(sfd);
-    }
+    loop_close_signals(app.loop, sfd);
     httpd_free(h);
     app_free(&app);
     return 0;

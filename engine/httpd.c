@@ -469,6 +469,19 @@ int httpd_port(const struct httpd *h)
     return h->port;
 }
 
+int httpd_write_port_file(const char *path, int port)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%d\n", port);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
 void httpd_set_token(struct httpd *h, const char *token)
 {
     str_copy(h->token, sizeof(h->token), token ? token : "");

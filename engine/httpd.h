@@ -31,6 +31,9 @@ typedef void (*httpd_handler)(struct httpd_conn *c, const struct httpd_req *r, v
 struct httpd *httpd_new(struct loop *l, const char *addr, char *err, size_t errlen);
 void httpd_free(struct httpd *h);
 int httpd_port(const struct httpd *h);
+/* Writes port to path (via a rename, so a reader never sees half of it): the
+ * --port-file of the commands that serve, for whoever started them on port 0. */
+int httpd_write_port_file(const char *path, int port);
 /* The token every request but /healthz must carry as "Authorization: Bearer
  * TOKEN"; NULL or "" turns authentication off. The server keeps a copy. */
 void httpd_set_token(struct httpd *h, const char *token);

@@ -1,9 +1,11 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -233,4 +235,33 @@ void loop_stop(struct loop *l)
 bool loop_stopped(const struct loop *l)
 {
     return l->stop;
+}
+
+static void on_stop_signal(int fd, int events, void *ud)
+{
+    (void)events;
+    struct signalfd_siginfo si;
+    if (read(fd, &si, sizeof(si)) > 0)
+        loop_stop(ud);
+}
+
+int loop_stop_on_signals(struct loop *l)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd >= 0)
+        loop_watch_fd(l, fd, LOOP_READ, on_stop_signal, l);
+    return fd;
+}
+
+void loop_close_signals(struct loop *l, int fd)
+{
+    if (fd < 0)
+        return;
+    loop_unwatch_fd(l, fd);
+    close(fd);
 }

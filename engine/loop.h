@@ -43,5 +43,10 @@ void loop_run_once(struct loop *l, int max_wait_ms);
 void loop_run(struct loop *l);
 void loop_stop(struct loop *l);
 bool loop_stopped(const struct loop *l);
+/* SIGINT and SIGTERM stop the loop: they are blocked and read through a
+ * signalfd it watches. Returns that fd for loop_close_signals (-1 when
+ * signalfd failed: the signals then stay blocked). */
+int loop_stop_on_signals(struct loop *l);
+void loop_close_signals(struct loop *l, int fd);
 
 #endif
