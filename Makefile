@@ -84,6 +84,10 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(BUILD)/bpf/vmlinux.h
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
+# Keep the BPF object and skeleton: as intermediates make would delete them,
+# and every object that depends on a skeleton would then be rebuilt.
+.SECONDARY: $(BPF_SKELS) $(patsubst %.skel.h,%.bpf.o,$(BPF_SKELS))
+
 # ---- user space ---------------------------------------------------------
 $(BUILD)/rel/%.o: %.c $(BPF_SKELS)
 	@mkdir -p $(@D)
