@@ -58,27 +58,16 @@ static bool process_line(struct sse_parser *p, const char *s, size_t n)
     return true;
 }
 
+/* A line as the splitter hands it: "\r\n" endings lose their "\r". */
+static bool on_line(const char *s, size_t n, void *ud)
+{
+    if (n && s[n - 1] == '\r')
+        n--;
+    return process_line(ud, s, n);
+}
+
 int sse_feed(struct sse_parser *p, const char *buf, size_t len)
 {
     size_t max = p->max_line ? p->max_line : SSE_DEFAULT_MAX_LINE;
-    while (len) {
-        const char *nl = memchr(buf, '\n', len);
-        size_t take = nl ? (size_t)(nl - buf) : len;
-        if (p->line.len + take > max)
-            return -1;
-        buf_append(&p->line, buf, take);
-        if (!nl)
-            return 0;
-        buf += take + 1;
-        len -= take + 1;
-        size_t n = p->line.len;
-        const char *s = buf_cstr(&p->line);
-        if (n && s[n - 1] == '\r')
-            n--;
-        bool go = process_line(p, s, n);
-        buf_reset(&p->line);
-        if (!go)
-            return -1;
-    }
-    return 0;
+    return buf_feed_lines(&p->line, max, buf, len, on_line, p);
 }
