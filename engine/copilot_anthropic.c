@@ -10,9 +10,7 @@ static int build(const struct llm_settings *s, const char *system, const char *u
                  struct buf *url, char headers[][LLM_HEADER_LEN], int *nheaders, struct buf *body)
 {
     buf_printf(url, "%s/v1/messages", s->base_url);
-    int n = 0;
-    snprintf(headers[n++], LLM_HEADER_LEN, "Content-Type: application/json");
-    snprintf(headers[n++], LLM_HEADER_LEN, "Accept: text/event-stream");
+    int n = llm_headers(headers, true);
     snprintf(headers[n++], LLM_HEADER_LEN, "anthropic-version: 2023-06-01");
     if (s->api_key[0])
         snprintf(headers[n++], LLM_HEADER_LEN, "x-api-key: %s", s->api_key);
@@ -22,20 +20,10 @@ static int build(const struct llm_settings *s, const char *system, const char *u
     cJSON_AddStringToObject(root, "model", s->model);
     cJSON_AddNumberToObject(root, "max_tokens", s->max_tokens);
     cJSON_AddStringToObject(root, "system", system);
-    cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "role", "user");
-    cJSON_AddStringToObject(m, "content", user);
-    cJSON_AddItemToArray(msgs, m);
+    llm_add_messages(root, NULL, user); /* the system prompt is a top-level field here */
     cJSON_AddBoolToObject(root, "stream", true);
     cJSON_AddNumberToObject(root, "temperature", s->temperature);
-    char *txt = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!txt)
-        return -1;
-    buf_puts(body, txt);
-    cJSON_free(txt);
-    return 0;
+    return llm_json_body(root, body);
 }
 
 static int num(const cJSON *obj, const char *name, int dflt)

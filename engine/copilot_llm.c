@@ -55,6 +55,42 @@ void llm_settings_defaults(struct llm_settings *s)
         s->base_url[--n] = 0;
 }
 
+int llm_headers(char headers[][LLM_HEADER_LEN], bool sse)
+{
+    int n = 0;
+    snprintf(headers[n++], LLM_HEADER_LEN, "Content-Type: application/json");
+    if (sse)
+        snprintf(headers[n++], LLM_HEADER_LEN, "Accept: text/event-stream");
+    return n;
+}
+
+static void add_message(cJSON *msgs, const char *role, const char *content)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "role", role);
+    cJSON_AddStringToObject(m, "content", content);
+    cJSON_AddItemToArray(msgs, m);
+}
+
+void llm_add_messages(cJSON *root, const char *system, const char *user)
+{
+    cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
+    if (system)
+        add_message(msgs, "system", system);
+    add_message(msgs, "user", user);
+}
+
+int llm_json_body(cJSON *root, struct buf *body)
+{
+    char *txt = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!txt)
+        return -1;
+    buf_puts(body, txt);
+    cJSON_free(txt);
+    return 0;
+}
+
 void llm_stream_init(struct llm_stream *st, const struct llm_backend *b)
 {
     void (*fn)(const char *, size_t, void *) = st->on_text;

@@ -73,6 +73,16 @@ bool llm_stream_complete(const struct llm_stream *st);
 void llm_parse_error(const char *body, size_t len, char *type, size_t typelen, char *msg,
                      size_t msglen);
 
+/* What the backends' build functions share. llm_headers starts the header
+ * list: Content-Type JSON, and Accept: text/event-stream for an SSE stream;
+ * returns how many it wrote. */
+int llm_headers(char headers[][LLM_HEADER_LEN], bool sse);
+struct cJSON;
+/* Adds "messages": a system message (unless system is NULL), then the user's. */
+void llm_add_messages(struct cJSON *root, const char *system, const char *user);
+/* Appends root, serialised, to body and deletes it; -1 when out of memory. */
+int llm_json_body(struct cJSON *root, struct buf *body);
+
 /* Backends (copilot_openai.c, copilot_anthropic.c, copilot_ollama.c). */
 extern const struct llm_backend llm_openai, llm_openai_compat, llm_azure, llm_anthropic, llm_ollama;
 

@@ -10,36 +10,21 @@ static int build(const struct llm_settings *s, const char *system, const char *u
                  struct buf *url, char headers[][LLM_HEADER_LEN], int *nheaders, struct buf *body)
 {
     buf_printf(url, "%s/api/chat", s->base_url);
-    int n = 0;
-    snprintf(headers[n++], LLM_HEADER_LEN, "Content-Type: application/json");
+    int n = llm_headers(headers, false);
     if (s->api_key[0]) /* a proxy in front of Ollama may want one */
         snprintf(headers[n++], LLM_HEADER_LEN, "Authorization: Bearer %s", s->api_key);
     *nheaders = n;
 
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "model", s->model);
-    cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "role", "system");
-    cJSON_AddStringToObject(m, "content", system);
-    cJSON_AddItemToArray(msgs, m);
-    m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "role", "user");
-    cJSON_AddStringToObject(m, "content", user);
-    cJSON_AddItemToArray(msgs, m);
+    llm_add_messages(root, system, user);
     cJSON_AddBoolToObject(root, "stream", true);
     cJSON *opt = cJSON_AddObjectToObject(root, "options");
     cJSON_AddNumberToObject(opt, "temperature", s->temperature);
     cJSON_AddNumberToObject(opt, "num_predict", s->max_tokens);
     /* the default context window is small and silently truncates prompts */
     cJSON_AddNumberToObject(opt, "num_ctx", 16384);
-    char *txt = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!txt)
-        return -1;
-    buf_puts(body, txt);
-    cJSON_free(txt);
-    return 0;
+    return llm_json_body(root, body);
 }
 
 static bool on_line(const char *line, size_t len, void *ud)

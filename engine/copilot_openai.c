@@ -13,27 +13,13 @@ static int build_common(const struct llm_settings *s, const char *system, const 
     cJSON *root = cJSON_CreateObject();
     if (s->model[0])
         cJSON_AddStringToObject(root, "model", s->model);
-    cJSON *msgs = cJSON_AddArrayToObject(root, "messages");
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "role", "system");
-    cJSON_AddStringToObject(m, "content", system);
-    cJSON_AddItemToArray(msgs, m);
-    m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "role", "user");
-    cJSON_AddStringToObject(m, "content", user);
-    cJSON_AddItemToArray(msgs, m);
+    llm_add_messages(root, system, user);
     cJSON_AddBoolToObject(root, "stream", true);
     cJSON *so = cJSON_AddObjectToObject(root, "stream_options");
     cJSON_AddBoolToObject(so, "include_usage", true);
     cJSON_AddNumberToObject(root, s->max_tokens_field, s->max_tokens);
     cJSON_AddNumberToObject(root, "temperature", s->temperature);
-    char *txt = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!txt)
-        return -1;
-    buf_puts(body, txt);
-    cJSON_free(txt);
-    return 0;
+    return llm_json_body(root, body);
 }
 
 static int build_openai(const struct llm_settings *s, const char *system, const char *user,
@@ -41,9 +27,7 @@ static int build_openai(const struct llm_settings *s, const char *system, const 
                         struct buf *body)
 {
     buf_printf(url, "%s/chat/completions", s->base_url);
-    int n = 0;
-    snprintf(headers[n++], LLM_HEADER_LEN, "Content-Type: application/json");
-    snprintf(headers[n++], LLM_HEADER_LEN, "Accept: text/event-stream");
+    int n = llm_headers(headers, true);
     if (s->api_key[0])
         snprintf(headers[n++], LLM_HEADER_LEN, "Authorization: Bearer %s", s->api_key);
     *nheaders = n;
@@ -58,9 +42,7 @@ static int build_azure(const struct llm_settings *s, const char *system, const c
 {
     buf_printf(url, "%s/openai/deployments/%s/chat/completions?api-version=%s", s->base_url,
                s->model, s->api_version);
-    int n = 0;
-    snprintf(headers[n++], LLM_HEADER_LEN, "Content-Type: application/json");
-    snprintf(headers[n++], LLM_HEADER_LEN, "Accept: text/event-stream");
+    int n = llm_headers(headers, true);
     if (s->api_key[0])
         snprintf(headers[n++], LLM_HEADER_LEN, "api-key: %s", s->api_key);
     *nheaders = n;
