@@ -261,32 +261,13 @@ int prom_parse_range(const char *body, size_t len, long status, bool truncated, 
 int prom_parse_instant(const char *body, size_t len, long status, bool truncated, double *value,
                        char *err, size_t errlen)
 {
-    if (truncated)
-        return snprintf(err, errlen, "response larger than %u bytes", PROM_MAX_BODY), -1;
-    cJSON *j = body ? cJSON_ParseWithLength(body, len) : NULL;
-    if (!j) {
-        if (status < 200 || status > 299)
-            return snprintf(err, errlen, "HTTP %ld without a Prometheus answer", status), -1;
-        return snprintf(err, errlen, "bad JSON in the Prometheus answer"), -1;
-    }
+    const cJSON *res;
+    const char *type;
+    cJSON *j = envelope(body, len, status, truncated, &res, &type, err, errlen);
+    if (!j)
+        return -1;
     int rc = -1;
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(data, "resultType");
-    const cJSON *res = cJSON_GetObjectItemCaseSensitive(data, "result");
-    if (!cJSON_IsString(st)) {
-        snprintf(err, errlen, "HTTP %ld: answer has no status", status);
-    } else if (strcmp(st->valuestring, "success") != 0) {
-        const cJSON *et = cJSON_GetObjectItemCaseSensitive(j, "errorType");
-        const cJSON *em = cJSON_GetObjectItemCaseSensitive(j, "error");
-        snprintf(err, errlen, "HTTP %ld: %s: %s", status,
-                 cJSON_IsString(et) ? et->valuestring : "error",
-                 cJSON_IsString(em) ? em->valuestring : "(no message)");
-    } else if (status < 200 || status > 299) {
-        snprintf(err, errlen, "HTTP %ld", status);
-    } else if (!cJSON_IsString(type) || !res) {
-        snprintf(err, errlen, "answer has no data.resultType/result");
-    } else if (strcmp(type->valuestring, "vector") == 0) {
+    if (strcmp(type, "vector") == 0) {
         int n = cJSON_IsArray(res) ? cJSON_GetArraySize(res) : -1;
         if (n == 0) {
             *value = NAN; /* no series: no data */
@@ -302,14 +283,13 @@ int prom_parse_instant(const char *body, size_t len, long status, bool truncated
         } else {
             snprintf(err, errlen, "vector result is not a list");
         }
-    } else if (strcmp(type->valuestring, "scalar") == 0) {
+    } else if (strcmp(type, "scalar") == 0) {
         if (parse_sample(res, value))
             rc = 0;
         else
             snprintf(err, errlen, "scalar result is not [time, \"value\"]");
     } else {
-        snprintf(err, errlen, "unexpected resultType %.32s for an SLO ratio (want vector)",
-                 type->valuestring);
+        snprintf(err, errlen, "unexpected resultType %.32s for an SLO ratio (want vector)", type);
     }
     cJSON_Delete(j);
     return rc;
