@@ -11,19 +11,26 @@
 #include "buf.h"
 #include "slo_math.h"
 
-static struct slo_spec_item *add_item(struct slo_spec_set *set)
+/* A new item for the SLO defined at node n, in the given spec format; NULL
+ * with the error set when out of memory. */
+static struct slo_spec_item *add_item(struct slo_spec_set *set, const struct ynode *n,
+                                      const char *format, char *err, size_t errlen)
 {
     if (set->n == set->cap) {
         int cap = set->cap ? set->cap * 2 : 8;
         struct slo_spec_item *v = realloc(set->items, (size_t)cap * sizeof(*v));
-        if (!v)
+        if (!v) {
+            yerr(n, err, errlen, "out of memory");
             return NULL;
+        }
         set->items = v;
         set->cap = cap;
     }
     struct slo_spec_item *it = &set->items[set->n++];
     memset(it, 0, sizeof(*it));
     it->period_ms = 30 * MS_DAY;
+    snprintf(it->origin, sizeof(it->origin), "%s:%d", n->file ? n->file : "?", n->line);
+    STR_COPY(it->format, format);
     return it;
 }
 
@@ -47,12 +54,6 @@ void slo_spec_to_def(const struct slo_spec_item *it, struct slo_def *d)
     d->error_query = it->error_query[0] ? it->error_query : NULL;
     d->total_query = it->total_query[0] ? it->total_query : NULL;
     d->policy = it->has_policy ? &it->policy : NULL;
-}
-
-static void set_origin(struct slo_spec_item *it, const struct ynode *n, const char *format)
-{
-    snprintf(it->origin, sizeof(it->origin), "%s:%d", n->file ? n->file : "?", n->line);
-    STR_COPY(it->format, format);
 }
 
 /* A required string. */
@@ -99,10 +100,9 @@ static int sloth_slo(struct slo_spec_set *set, const char *service, const struct
         return yerr(s, err, errlen, "slos[]: expected a mapping");
     if (ycheck_keys(s, keys, err, errlen) < 0)
         return -1;
-    struct slo_spec_item *it = add_item(set);
+    struct slo_spec_item *it = add_item(set, s, "sloth", err, errlen);
     if (!it)
-        return yerr(s, err, errlen, "out of memory");
-    set_origin(it, s, "sloth");
+        return -1;
     char name[80];
     if (need_str(s, "name", name, sizeof(name), err, errlen) < 0)
         return -1;
@@ -305,10 +305,9 @@ static int openslo_slo(struct slo_spec_set *set, const struct ynode *docs, const
     const struct ynode *md = ymap_get(r, "metadata"), *spec = ymap_get(r, "spec");
     if (!md || !spec || spec->type != Y_MAP)
         return yerr(r, err, errlen, "OpenSLO SLO needs metadata and spec");
-    struct slo_spec_item *it = add_item(set);
+    struct slo_spec_item *it = add_item(set, r, "openslo", err, errlen);
     if (!it)
-        return yerr(r, err, errlen, "out of memory");
-    set_origin(it, r, "openslo");
+        return -1;
     if (need_str(md, "name", it->name, sizeof(it->name), err, errlen) < 0 ||
         yget_str(spec, "service", it->service, sizeof(it->service), err, errlen) < 0 ||
         yget_str(spec, "description", it->description, sizeof(it->description), err, errlen) < 0)
@@ -475,10 +474,9 @@ static int config_slo(struct slo_spec_set *set, const struct ynode *s, char *err
         return yerr(s, err, errlen, "slos[]: expected a mapping");
     if (ycheck_keys(s, keys, err, errlen) < 0)
         return -1;
-    struct slo_spec_item *it = add_item(set);
+    struct slo_spec_item *it = add_item(set, s, "config", err, errlen);
     if (!it)
-        return yerr(s, err, errlen, "out of memory");
-    set_origin(it, s, "config");
+        return -1;
     if (need_str(s, "name", it->name, sizeof(it->name), err, errlen) < 0 ||
         yget_str(s, "service", it->service, sizeof(it->service), err, errlen) < 0 ||
         yget_str(s, "description", it->description, sizeof(it->description), err, errlen) < 0 ||
