@@ -4,35 +4,29 @@
  * audit log. */
 #include <cjson/cJSON.h>
 #include <dirent.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "copilot.h"
 #include "engine.h"
 #include "http.h"
+#include "lib/fake_server.h"
 #include "loop.h"
 #include "sha256.h"
 #include "test.h"
 
 static struct {
-    pid_t pid;
-    int port;
+    struct fake_server proc;
     char dir[64];
     char log[128];
 } srv;
 
 static void server_stop(void)
 {
-    if (srv.pid > 0) {
-        kill(srv.pid, SIGTERM);
-        waitpid(srv.pid, NULL, 0);
-        srv.pid = 0;
-    }
+    fake_server_stop(&srv.proc);
     /* unlinking while reading a directory may skip entries: repeat */
     for (bool again = srv.dir[0] != 0; again;) {
         again = false;
@@ -52,7 +46,7 @@ static void server_stop(void)
 
 static bool server_start(void)
 {
-    if (srv.port)
+    if (srv.proc.port > 0)
         return true;
     snprintf(srv.dir, sizeof(srv.dir), "/tmp/lookout-copilot-XXXXXX");
     if (!mkdtemp(srv.dir))
@@ -61,25 +55,9 @@ static bool server_start(void)
     const char *root = getenv("LOOKOUT_ROOT");
     char script[512];
     snprintf(script, sizeof(script), "%s/tests/servers/fake_llm.py", root && *root ? root : ".");
-    int fds[2];
-    if (pipe(fds) < 0)
+    if (fake_server_start(&srv.proc, NULL, NULL, script, "--port", "0", "--log", srv.log,
+                          (char *)NULL) < 0)
         return false;
-    srv.pid = fork();
-    if (srv.pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execlp("python3", "python3", script, "--port", "0", "--log", srv.log, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    char line[64] = "";
-    if (!f || !fgets(line, sizeof(line), f) || sscanf(line, "PORT %d", &srv.port) != 1) {
-        fprintf(stderr, "  fake_llm.py did not start\n");
-        return false;
-    }
-    fclose(f);
     atexit(server_stop);
     return true;
 }
@@ -181,14 +159,14 @@ static void set_env(const char *backend, const char *scenario)
 {
     char url[256];
     if (!strcmp(backend, "anthropic")) {
-        snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", srv.port, scenario);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", srv.proc.port, scenario);
         setenv("ANTHROPIC_BASE_URL", url, 1);
         setenv("ANTHROPIC_API_KEY", "sk-ant-api03-TESTKEY", 1);
     } else if (!strcmp(backend, "ollama")) {
-        snprintf(url, sizeof(url), "127.0.0.1:%d/%s", srv.port, scenario);
+        snprintf(url, sizeof(url), "127.0.0.1:%d/%s", srv.proc.port, scenario);
         setenv("OLLAMA_HOST", url, 1);
     } else {
-        snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s/v1", srv.port, scenario);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s/v1", srv.proc.port, scenario);
         setenv("OPENAI_BASE_URL", url, 1);
         setenv("OPENAI_API_KEY", OPENAI_KEY, 1);
     }

@@ -6,12 +6,10 @@
  * engine/http.h (libcurl multi on the loop). */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -19,29 +17,25 @@
 #include "kube_decode.h"
 #include "kube_services.h"
 #include "kube_source.h"
+#include "lib/fake_server.h"
 #include "test.h"
 
 /* ---- the fake API server ---- */
 
 static struct {
-    pid_t pid;
-    int port;
+    struct fake_server proc;
     char dir[256];
     char certs[300];
 } srv;
 
 static void server_stop(void)
 {
-    if (srv.pid > 0) {
-        kill(srv.pid, SIGTERM);
-        waitpid(srv.pid, NULL, 0);
-        srv.pid = 0;
-    }
+    fake_server_stop(&srv.proc);
 }
 
 static bool server_start(void)
 {
-    if (srv.pid)
+    if (srv.proc.pid)
         return true;
     snprintf(srv.dir, sizeof(srv.dir), "/tmp/lookout-kubelive-XXXXXX");
     if (!mkdtemp(srv.dir))
@@ -50,27 +44,10 @@ static bool server_start(void)
     const char *shared = getenv("SHARED");
     char fixtures[512];
     snprintf(fixtures, sizeof(fixtures), "%s/fixtures/k8s", shared ? shared : "../shared");
-    int p[2];
-    if (pipe(p) < 0)
+    if (fake_server_start(&srv.proc, NULL, NULL, "tests/servers/fake_apiserver.py", "--fixtures",
+                          fixtures, "--tls", srv.certs, "--story", "--bookmark-seconds", "0.5",
+                          (char *)NULL) < 0)
         return false;
-    srv.pid = fork();
-    if (srv.pid == 0) {
-        dup2(p[1], 1);
-        close(p[0]);
-        execlp("python3", "python3", "tests/servers/fake_apiserver.py", "--fixtures", fixtures,
-               "--tls", srv.certs, "--story", "--bookmark-seconds", "0.5", (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    FILE *f = fdopen(p[0], "r");
-    char line[256] = "";
-    if (!fgets(line, sizeof(line), f) || sscanf(line, "{\"port\": %d", &srv.port) != 1) {
-        fprintf(stderr, "  fake apiserver did not start: %s\n", line);
-        fclose(f);
-        server_stop();
-        return false;
-    }
-    fclose(f);
     atexit(server_stop);
     return true;
 }
@@ -85,7 +62,7 @@ static size_t sink(char *p, size_t s, size_t n, void *ud)
 static cJSON *http_blocking(const char *method, const char *path, const char *body)
 {
     char url[512], ca[400];
-    snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", srv.port, path);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", srv.proc.port, path);
     snprintf(ca, sizeof(ca), "%s/ca.crt", srv.certs);
     struct buf out = {0};
     CURL *c = curl_easy_init();
@@ -186,7 +163,7 @@ static const char *kubeconfig(const char *name, const char *cluster_extra, const
                "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:%d\n%s"
                "contexts:\n- name: ctx\n  context: {cluster: c, user: u}\n%s"
                "users:\n- name: u\n  user:\n%s",
-               srv.port, cluster_extra, extra_contexts ? extra_contexts : "", user_yaml);
+               srv.proc.port, cluster_extra, extra_contexts ? extra_contexts : "", user_yaml);
     const char *p = file_in(name, buf_cstr(&b));
     buf_free(&b);
     return p;
@@ -633,7 +610,7 @@ TEST(live_in_cluster_service_account)
     CHECK(system(cmd) == 0);
     file_in("sa/token", "sa-token\n");
     file_in("sa/namespace", "shop");
-    snprintf(port, sizeof(port), "%d", srv.port);
+    snprintf(port, sizeof(port), "%d", srv.proc.port);
     setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
     setenv("KUBERNETES_SERVICE_PORT", port, 1);
     setenv("LOOKOUT_SA_DIR", sa, 1);

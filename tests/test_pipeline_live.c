@@ -4,9 +4,6 @@
  * and no token anywhere it must not be. */
 #include <curl/curl.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -14,54 +11,20 @@
 #include "engine.h"
 #include "pipeline.h"
 #include "snapshot.h"
+#include "lib/fake_server.h"
 #include "source.h"
 #include "test.h"
 
 #define GL_TOKEN "glpat-LIVE-secret-0042"
 #define GH_TOKEN "ghp_LIVEsecret0042xyz"
 
-struct server {
-    pid_t pid;
-    int port;
-};
-
-static int server_start(struct server *s, const char *script, const char *token, int per_page_max)
+/* A fake CI server; the token goes in its environment, not argv. */
+static int server_start(struct fake_server *s, const char *script, const char *token,
+                        int per_page_max)
 {
-    int fds[2];
-    if (pipe(fds) < 0)
-        return -1;
-    s->pid = fork();
-    if (s->pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        setenv("CI_FAKE_TOKEN", token, 1); /* not argv */
-        char pp[16];
-        snprintf(pp, sizeof(pp), "%d", per_page_max);
-        execlp("python3", "python3", script, "--per-page-max", pp, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    char buf[64] = "";
-    size_t got = 0;
-    struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
-    while (got < sizeof(buf) - 1 && !strchr(buf, '\n') && poll(&pfd, 1, 10000) > 0) {
-        ssize_t n = read(fds[0], buf + got, sizeof(buf) - 1 - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-        buf[got] = 0;
-    }
-    close(fds[0]);
-    return sscanf(buf, "PORT %d", &s->port) == 1 ? 0 : -1;
-}
-
-static void server_stop(struct server *s)
-{
-    if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        waitpid(s->pid, NULL, 0);
-    }
+    char pp[16];
+    snprintf(pp, sizeof(pp), "%d", per_page_max);
+    return fake_server_start(s, "CI_FAKE_TOKEN", token, script, "--per-page-max", pp, (char *)NULL);
 }
 
 static size_t collect(char *p, size_t sz, size_t n, void *ud)
@@ -71,7 +34,7 @@ static size_t collect(char *p, size_t sz, size_t n, void *ud)
 }
 
 /* Blocking on purpose: this is the test talking to its fixture, not Lookout. */
-static cJSON *control(struct server *s, const char *path, const char *post)
+static cJSON *control(struct fake_server *s, const char *path, const char *post)
 {
     char url[128];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->port, path);
@@ -89,7 +52,7 @@ static cJSON *control(struct server *s, const char *path, const char *post)
     return j;
 }
 
-static int stat_int(struct server *s, const char *key)
+static int stat_int(struct fake_server *s, const char *key)
 {
     cJSON *j = control(s, "/_stats", NULL);
     int v = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(j, key));
@@ -97,7 +60,7 @@ static int stat_int(struct server *s, const char *key)
     return v;
 }
 
-static int status_count(struct server *s, const char *status)
+static int status_count(struct fake_server *s, const char *status)
 {
     cJSON *j = control(s, "/_stats", NULL);
     int v =
@@ -226,7 +189,7 @@ static const struct job *job(const struct pipeline *p, const char *name)
     return NULL;
 }
 
-static bool log_has(struct server *s, const char *needle)
+static bool log_has(struct fake_server *s, const char *needle)
 {
     cJSON *j = control(s, "/_stats", NULL), *e;
     bool found = false;
@@ -241,7 +204,7 @@ static bool log_has(struct server *s, const char *needle)
 
 static char gl_yaml[512];
 
-static const char *gitlab_cfg(struct server *s, const char *timeout)
+static const char *gitlab_cfg(struct fake_server *s, const char *timeout)
 {
     snprintf(gl_yaml, sizeof(gl_yaml),
              "gitlab:\n  url: http://127.0.0.1:%d\n  projects:\n    - shop/checkout\n"
@@ -250,7 +213,7 @@ static const char *gitlab_cfg(struct server *s, const char *timeout)
     return gl_yaml;
 }
 
-static bool start_gitlab(struct server *s, struct rig *r, const char *timeout)
+static bool start_gitlab(struct fake_server *s, struct rig *r, const char *timeout)
 {
     setenv("GITLAB_TOKEN", GL_TOKEN, 1);
     if (server_start(s, "tests/servers/fake_gitlab.py", GL_TOKEN, 2) < 0) {
@@ -264,7 +227,7 @@ static bool start_gitlab(struct server *s, struct rig *r, const char *timeout)
 
 TEST(gitlab_live_sync_pagination_stage_order_figures)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     struct rig r;
     CHECK(start_gitlab(&s, &r, "2s"));
     CHECK(r.e.tables[T_PIPELINES].count == 4);
@@ -293,12 +256,12 @@ TEST(gitlab_live_sync_pagination_stage_order_figures)
     const struct source_info *si = src(&r);
     CHECK(si && strstr(si->detail, "/2000 left") != NULL);
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 TEST(gitlab_live_304_costs_nothing)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     struct rig r;
     CHECK(start_gitlab(&s, &r, "2s"));
     CHECK(wait_cycles(&r, 1, 5000)); /* settle */
@@ -312,7 +275,7 @@ TEST(gitlab_live_304_costs_nothing)
     const struct source_info *si = src(&r);
     CHECK(si && strstr(si->detail, "not modified") != NULL);
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 static void set_gate(struct engine *e, bool open, const char *reason)
@@ -331,7 +294,7 @@ static bool deploy_reported(struct rig *r, const void *arg)
 
 TEST(gitlab_live_progress_and_gate)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     struct rig r;
     CHECK(start_gitlab(&s, &r, "2s"));
     set_gate(&r.e, false, "checkout-availability: error budget exhausted");
@@ -354,11 +317,11 @@ TEST(gitlab_live_progress_and_gate)
     c = engine_get(&r.e, T_CI_PROJECTS, "gitlab:shop/checkout");
     CHECK(c && c->last_deploy_pipeline == 104 && c->window == 4);
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 /* Time between the first answer with `status` and the request after it. */
-static double gap_after(struct server *s, int status, int nth)
+static double gap_after(struct fake_server *s, int status, int nth)
 {
     cJSON *j = control(s, "/_stats", NULL), *e;
     double t_status = 0, gap = -1;
@@ -380,7 +343,7 @@ static double gap_after(struct server *s, int status, int nth)
 
 TEST(gitlab_live_429_retry_after_honoured)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     struct rig r;
     CHECK(start_gitlab(&s, &r, "2s"));
     cJSON_Delete(control(&s, "/_control", "{\"fail\": [429, 1], \"retry_after\": 2}"));
@@ -392,12 +355,12 @@ TEST(gitlab_live_429_retry_after_honoured)
     CHECK(gap >= 1.9); /* not before Retry-After: 2 */
     CHECK(gap < 4.0);
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 TEST(gitlab_live_401_clear_message_then_recovery)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     struct rig r;
     CHECK(start_gitlab(&s, &r, "2s"));
     cJSON_Delete(control(&s, "/_control", "{\"token\": \"someone-else\"}"));
@@ -410,12 +373,12 @@ TEST(gitlab_live_401_clear_message_then_recovery)
     cJSON_Delete(control(&s, "/_control", "{\"token\": \"" GL_TOKEN "\"}"));
     CHECK(wait_state(&r, SRC_SYNCED, 5000));
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 TEST(gitlab_live_5xx_stale_with_backoff)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     struct rig r;
     CHECK(start_gitlab(&s, &r, "2s"));
     cJSON_Delete(control(&s, "/_control", "{\"fail\": [502, 3]}"));
@@ -428,12 +391,12 @@ TEST(gitlab_live_5xx_stale_with_backoff)
     CHECK(g1 >= 0.25 && g2 >= 0.55 && g3 >= 1.1); /* 300ms, 600ms, 1.2s */
     CHECK(g2 > g1 * 1.5 && g3 > g2 * 1.5);
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 TEST(gitlab_live_slow_server_timeout_then_recovery)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     struct rig r;
     CHECK(start_gitlab(&s, &r, "1s"));
     cJSON_Delete(control(&s, "/_control", "{\"delay\": [2.5, 1]}"));
@@ -445,11 +408,11 @@ TEST(gitlab_live_slow_server_timeout_then_recovery)
     CHECK(wait_state(&r, SRC_SYNCED, 8000));
     CHECK(r.e.tables[T_PIPELINES].count == 4);
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 /* Times of the first-page list requests, i.e. of each cycle's start. */
-static int cycle_starts(struct server *s, double *t, int max)
+static int cycle_starts(struct fake_server *s, double *t, int max)
 {
     cJSON *j = control(s, "/_stats", NULL), *e;
     int n = 0;
@@ -472,7 +435,7 @@ static bool all_done(struct rig *r, const void *arg)
 
 TEST(gitlab_live_adaptive_interval)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     struct rig r;
     setenv("GITLAB_TOKEN", GL_TOKEN, 1);
     CHECK(server_start(&s, "tests/servers/fake_gitlab.py", GL_TOKEN, 100) == 0);
@@ -493,12 +456,12 @@ TEST(gitlab_live_adaptive_interval)
     n = cycle_starts(&s, t, 300);
     CHECK(n >= 3 && t[n - 1] - t[n - 2] > 1.3 && t[n - 2] - t[n - 3] > 1.3);
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 TEST(gitlab_live_low_budget_waits_for_reset)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     struct rig r;
     CHECK(start_gitlab(&s, &r, "2s"));
     cJSON_Delete(control(&s, "/_control", "{\"remaining\": 3, \"reset_in\": 3}"));
@@ -510,12 +473,12 @@ TEST(gitlab_live_low_budget_waits_for_reset)
     /* fast is 300ms, but with 3 of 2000 left it waits for the reset (2-3s away) */
     CHECK(n >= 2 && t[n - 1] - t[n - 2] > 1.5);
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 TEST(gitlab_live_x_next_page_without_link)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     setenv("GITLAB_TOKEN", GL_TOKEN, 1);
     CHECK(server_start(&s, "tests/servers/fake_gitlab.py", GL_TOKEN, 2) == 0);
     cJSON_Delete(control(&s, "/_control", "{\"no_link\": true}"));
@@ -527,12 +490,12 @@ TEST(gitlab_live_x_next_page_without_link)
     CHECK(p && p->njobs == 8);
     CHECK(log_has(&s, "sort=desc&page=2"));
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 TEST(gitlab_live_missing_project_does_not_stop_the_others)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     setenv("GITLAB_TOKEN", GL_TOKEN, 1);
     CHECK(server_start(&s, "tests/servers/fake_gitlab.py", GL_TOKEN, 100) == 0);
     char yaml[512];
@@ -550,7 +513,7 @@ TEST(gitlab_live_missing_project_does_not_stop_the_others)
     CHECK(pl(&r, "gitlab:7:101") == NULL);
     CHECK(log_has(&s, "/api/v4/projects/7/pipelines?per_page=20&order_by=id&sort=desc&ref=main"));
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 static bool file_has(const char *path, const char *needle)
@@ -570,7 +533,7 @@ TEST(no_token_in_logs_record_or_snapshot)
     fflush(stderr);
     int saved = dup(2);
     dup2(efd, 2); /* everything Lookout would log goes here */
-    struct server s = {0}, h = {0};
+    struct fake_server s = {0}, h = {0};
     struct rig r;
     setenv("GITHUB_TOKEN", GH_TOKEN, 1);
     bool ok = start_gitlab(&s, &r, "1s");
@@ -611,8 +574,8 @@ TEST(no_token_in_logs_record_or_snapshot)
     engine_record_close(&r.e);
     rig_free(&r);
     config_free(&cfg2);
-    server_stop(&s);
-    server_stop(&h);
+    fake_server_stop(&s);
+    fake_server_stop(&h);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
@@ -637,7 +600,7 @@ static bool gh_done(struct rig *r, const void *arg)
 
 TEST(github_live_runs_jobs_pagination_ratelimit)
 {
-    struct server s = {0};
+    struct fake_server s = {0};
     struct rig r;
     setenv("GITHUB_TOKEN", GH_TOKEN, 1);
     CHECK(server_start(&s, "tests/servers/fake_github.py", GH_TOKEN, 2) == 0);
@@ -680,7 +643,7 @@ TEST(github_live_runs_jobs_pagination_ratelimit)
     CHECK(c && c->last_deploy_pipeline == 3911660493LL);
     CHECK(c && strcmp(c->last_deploy_job, "deploy-production") == 0);
     rig_free(&r);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 RUN_TESTS()
