@@ -7,18 +7,12 @@
 #include <time.h>
 
 #include "attribution.h"
+#include "bench.h"
 #include "kevent_ingest.h"
 #include "kevent_json.h"
 #include "rules.h"
 
 #define NCG 200 /* containers on the node (kubelet allows 110 pods by default) */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void make_events(struct kevent *evs, int n)
 {

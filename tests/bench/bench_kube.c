@@ -2,41 +2,19 @@
  * (sync over 1 s CPU, RSS growth over 64 MiB, watch over 10% of a core). */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "bench.h"
 #include "buf.h"
 #include "kube_source.h"
+#include "lib/fake_server.h"
 
-static pid_t server_pid;
+static struct fake_server server;
 static int port;
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
-
-static long rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = 0;
-    while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb;
-}
 
 static size_t sink(char *p, size_t s, size_t n, void *ud)
 {
@@ -61,10 +39,7 @@ static void ctl(const char *cmd, const char *body, struct buf *out)
 
 static void stop_server(void)
 {
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, NULL, 0);
-    }
+    fake_server_stop(&server);
 }
 
 static int start_server(const char *dir, int pods)
@@ -73,23 +48,11 @@ static int start_server(const char *dir, int pods)
     char fixtures[512], bulk[32], tok[600];
     snprintf(fixtures, sizeof(fixtures), "%s/fixtures/k8s", shared ? shared : "../shared");
     snprintf(bulk, sizeof(bulk), "%d", pods);
-    int p[2];
-    if (pipe(p) < 0)
+    if (fake_server_start(&server, NULL, NULL, "tests/servers/fake_apiserver.py", "--fixtures",
+                          fixtures, "--bulk", bulk, "--token", "bench", "--no-split",
+                          "--bookmark-seconds", "30", (char *)NULL) < 0)
         return -1;
-    server_pid = fork();
-    if (server_pid == 0) {
-        dup2(p[1], 1);
-        execlp("python3", "python3", "tests/servers/fake_apiserver.py", "--fixtures", fixtures,
-               "--bulk", bulk, "--token", "bench", "--no-split", "--bookmark-seconds", "30",
-               (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    FILE *f = fdopen(p[0], "r");
-    char line[256] = "";
-    if (!fgets(line, sizeof(line), f) || sscanf(line, "{\"port\": %d", &port) != 1)
-        return -1;
-    fclose(f);
+    port = server.port;
     atexit(stop_server);
     snprintf(tok, sizeof(tok), "%s/kubeconfig", dir);
     FILE *k = fopen(tok, "w");

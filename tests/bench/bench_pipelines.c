@@ -6,17 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "buf.h"
 #include "engine.h"
 #include "github.h"
 #include "gitlab.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
