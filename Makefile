@@ -37,7 +37,7 @@ REL_OBJS   := $(patsubst %.c,$(BUILD)/rel/%.o,$(LIB_SRC))
 ASAN_OBJS  := $(patsubst %.c,$(BUILD)/asan/%.o,$(LIB_SRC))
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 
-.PHONY: docs all demo test bench fuzz soak deps deps-build install clean format help screenshots \
+.PHONY: docs all demo test bench fuzz fuzz-build soak deps deps-build install clean format help screenshots \
         check-format unit
 
 all: lookout
@@ -116,6 +116,30 @@ $(BUILD)/asan/tests/%: tests/%.c tests/test.h $(BUILD)/asan/liblookout.a
 	@echo "  TEST    $<"
 	@$(CC) $(ASAN_CFLAGS) -Itests -o $@ $< $(BUILD)/asan/liblookout.a $(PKG_LIBS)
 
+# ---- fuzzing: libFuzzer harnesses (tests/fuzz/), clang objects apart ----
+FUZZ_FLAGS  := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  = $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 $(FUZZ_FLAGS)
+FUZZ_OBJS   := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(LIB_SRC))
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+$(BUILD)/fuzz/%.o: %.c $(BPF_SKELS)
+	@mkdir -p $(@D)
+	@echo "  CC fuzz $<"
+	@$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/liblookout.a: $(FUZZ_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h tests/fuzz/*.inc) \
+                      $(BUILD)/fuzz/liblookout.a
+	@echo "  FUZZ    $<"
+	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -Itui -o $@ $< \
+	  $(BUILD)/fuzz/liblookout.a $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- the two commands of the README -----------------------------------
@@ -135,6 +159,7 @@ bench: deps
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 soak: deps

@@ -1,0 +1,52 @@
+/* GitHub Actions: a runs list (or one run) and a jobs list, as the poller
+ * hands them to the provider, and the public JSON entry point.
+ * Input: [list or item JSON] NUL [jobs JSON]. The first part also goes
+ * through the Link and Retry-After header parsers. */
+#include <cjson/cJSON.h>
+
+#include "engine.h"
+#include "fuzz.h"
+#include "fuzz_engine.h"
+#include "github.h"
+#include "pipeline_poll.h"
+
+static void apply_items(struct engine *e, const cJSON *doc, const cJSON *jobs)
+{
+    const struct ci_provider *p = &github_provider;
+    char err[256];
+    const cJSON *items = p->list_items(doc);
+    if (!cJSON_IsArray(items)) {
+        if (cJSON_IsObject(doc))
+            p->apply(e, "owner/repo", doc, jobs, false, err, sizeof(err));
+        return;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        p->item_status(it);
+        if (cJSON_IsObject(it))
+            p->apply(e, "owner/repo", it, jobs, false, err, sizeof(err));
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *a, *b;
+    size_t alen, blen;
+    fz_split(data, size, &a, &alen, &b, &blen);
+    struct engine *e = fz_engine();
+    cJSON *doc = cJSON_ParseWithLength(a, alen);
+    cJSON *jdoc = b ? cJSON_ParseWithLength(b, blen) : NULL;
+    const cJSON *jobs = jdoc ? github_provider.jobs_items(jdoc) : NULL;
+    apply_items(e, doc, cJSON_IsArray(jobs) ? jobs : NULL);
+    char err[256];
+    github_apply_run_json(e, "owner/repo", a, b, false, err, sizeof(err));
+    char next[512];
+    ci_link_next(a, next, sizeof(next));
+    ci_retry_after_ms(a, 1732094061000);
+    cJSON_Delete(doc);
+    cJSON_Delete(jdoc);
+    free(a);
+    free(b);
+    return 0;
+}
