@@ -57,6 +57,8 @@ static void usage(FILE *out)
             "  --theme NAME           colour theme\n"
             "  --war-room             large numbers for a shared screen\n"
             "  --frames N             draw N frames and exit\n"
+            "  --run-for S            run S seconds headless (no terminal), then exit;\n"
+            "                         with --json print the final state\n"
             "  --copilot BACKEND      openai, anthropic or ollama (default: offline analysis)\n"
             "  --context NAME         kubeconfig context\n"
             "  --namespace NS         limit Kubernetes to one namespace\n"
@@ -86,8 +88,11 @@ enum {
     OPT_DEMO = 256, OPT_SEED, OPT_DEMO_TIME, OPT_DEMO_SPEED, OPT_NO_KERNEL, OPT_ONCE, OPT_JSON,
     OPT_TIMEOUT, OPT_RECORD, OPT_CONFIG, OPT_REFRESH, OPT_THEME, OPT_WAR_ROOM, OPT_FRAMES,
     OPT_COPILOT, OPT_CONTEXT, OPT_NAMESPACE, OPT_SPEED, OPT_SCHEMA_DOC, OPT_INJECT_COMM,
-    OPT_INJECT_PATH, OPT_HELP, OPT_VERSION,
+    OPT_INJECT_PATH, OPT_HELP, OPT_VERSION, OPT_RUN_FOR,
 };
+
+static double run_for_s; /* --run-for: headless run length, 0 = off */
+static volatile sig_atomic_t stop_requested;
 
 static const struct option long_options[] = {
     {"demo", no_argument, 0, OPT_DEMO},
@@ -104,6 +109,7 @@ static const struct option long_options[] = {
     {"theme", required_argument, 0, OPT_THEME},
     {"war-room", no_argument, 0, OPT_WAR_ROOM},
     {"frames", required_argument, 0, OPT_FRAMES},
+    {"run-for", required_argument, 0, OPT_RUN_FOR},
     {"copilot", required_argument, 0, OPT_COPILOT},
     {"context", required_argument, 0, OPT_CONTEXT},
     {"namespace", required_argument, 0, OPT_NAMESPACE},
@@ -167,6 +173,11 @@ static int parse_options(int argc, char **argv, struct app_options *opt)
                 return bad_value("frames", optarg);
             opt->frames = (int)v;
             break;
+        case OPT_RUN_FOR:
+            if (!parse_number(optarg, &v) || v <= 0 || v > 86400 * 30)
+                return bad_value("run-for", optarg);
+            run_for_s = v;
+            break;
         case OPT_COPILOT: opt->copilot = optarg; break;
         case OPT_CONTEXT: opt->kube_context = optarg; break;
         case OPT_NAMESPACE: opt->kube_namespace = optarg; break;
@@ -196,6 +207,31 @@ static int run_once(struct app *a)
         return EXIT_USAGE;
     }
     return snapshot_print(&a->engine, stdout) < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* --run-for: the engine and its sources without a terminal, for soak and
+ * fault tests; SIGINT/SIGTERM end it early, cleanly (everything is freed). */
+static int run_headless(struct app *a, double seconds)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int64_t deadline = loop_mono_ms() + (int64_t)(seconds * 1000);
+    while (!stop_requested) {
+        int64_t left = deadline - loop_mono_ms();
+        if (left <= 0)
+            break;
+        loop_run_once(a->loop, (int)(left < 100 ? left : 100));
+    }
+    if (a->opt.json)
+        return snapshot_print(&a->engine, stdout) < 0 ? EXIT_FAIL : EXIT_OK;
+    return EXIT_OK;
 }
 
 #ifndef HAVE_TUI
@@ -255,6 +291,8 @@ int main(int argc, char **argv)
     app_start(&app);
     if (opt.once)
         rc = run_once(&app);
+    else if (run_for_s > 0)
+        rc = run_headless(&app, run_for_s);
     else
 #ifdef HAVE_TUI
         rc = tui_run(&app);
