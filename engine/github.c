@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "pipeline.h"
+#include "json_num.h"
 
 static const char *jstr(const cJSON *o, const char *k)
 {
@@ -16,7 +17,7 @@ static const char *jstr(const cJSON *o, const char *k)
 static int64_t jid(const cJSON *o)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "id");
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    return cJSON_IsNumber(v) ? num_to_i64(v->valuedouble) : 0;
 }
 
 static enum job_status status_of(const cJSON *o, char *why, size_t whylen)

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "pipeline.h"
+#include "json_num.h"
 
 #define MAX_JOBS_SEEN 512
 
@@ -19,7 +20,7 @@ static const char *jstr(const cJSON *o, const char *k)
 static int64_t jid(const cJSON *o)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "id");
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    return cJSON_IsNumber(v) ? num_to_i64(v->valuedouble) : 0;
 }
 
 /* "environment" is a name in some payloads and {name, action, ...} in others. */

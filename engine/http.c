@@ -274,6 +274,8 @@ void http_cancel(struct http *h, struct http_req *r)
         return;
     curl_multi_remove_handle(h->multi, r->easy);
     unlink_req(h, r);
+    if (r->opts.on_cancel)
+        r->opts.on_cancel(r->opts.ud);
     free_req(r);
 }
 

@@ -45,6 +45,9 @@ struct http_opts {
     void (*on_header)(const char *name, const char *value, void *ud);
     /* Always called exactly once, unless the request is cancelled. */
     void (*on_done)(const struct http_result *res, void *ud);
+    /* Called instead of on_done when the request is cancelled (http_cancel,
+     * http_free), so a client can free what ud owns; may be NULL. */
+    void (*on_cancel)(void *ud);
     void *ud;
 };
 

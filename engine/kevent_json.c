@@ -1,5 +1,6 @@
 /* Kernel events <-> JSON lines (see kevent_json.h and docs/events.md). */
 #include "kevent_json.h"
+#include "json_num.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -210,16 +211,15 @@ static void get_str(const cJSON *o, const char *key, char *out, size_t outlen)
         snprintf(out, outlen, "%s", v->valuestring);
 }
 
-/* Numbers from the wire are clamped before any integer conversion. */
-static double get_num_in(const cJSON *o, const char *key, double lo, double hi)
+/* A missing or non-numeric field reads as 0. */
+static double get_num(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
-    return d >= lo && d <= hi ? d : d > hi ? hi : lo; /* NaN -> lo */
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
-#define U32(o, k) ((uint32_t)get_num_in((o), (k), 0, 4294967295.0))
-#define I32(o, k) ((int)get_num_in((o), (k), -2147483648.0, 2147483647.0))
-#define U64(o, k) ((uint64_t)get_num_in((o), (k), 0, 18446744073709549568.0))
+#define U32(o, k) num_to_u32(get_num((o), (k)))
+#define I32(o, k) num_to_int(get_num((o), (k)))
+#define U64(o, k) num_to_u64(get_num((o), (k)))
 
 static int64_t parse_time(const char *s)
 {

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "kube_derive.h"
+#include "json_num.h"
 
 /* ---- small accessors: a missing or mistyped field reads as empty ---- */
 
@@ -27,8 +28,7 @@ static int int_at(const cJSON *o, const char *key)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!cJSON_IsNumber(v))
         return 0;
-    double d = v->valuedouble;
-    return d > 2e9 ? 2000000000 : d < -2e9 ? -2000000000 : (int)d;
+    return num_to_int(v->valuedouble);
 }
 
 static bool bool_at(const cJSON *o, const char *key)

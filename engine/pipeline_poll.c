@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "pipeline.h"
+#include "json_num.h"
 
 #define CACHE_SLOTS 96
 #define MAX_PAGES   10
@@ -563,7 +564,7 @@ static void fetch_begin(struct ci_client *c, enum fetch_kind kind, const char *u
 static int64_t json_id(const cJSON *item)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
-    return cJSON_IsNumber(id) ? (int64_t)id->valuedouble : 0;
+    return cJSON_IsNumber(id) ? num_to_i64(id->valuedouble) : 0;
 }
 
 static const struct pipeline *known_row(struct ci_client *c, int64_t id)

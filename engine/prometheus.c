@@ -344,6 +344,12 @@ static void form_escape(struct buf *b, const char *s)
     }
 }
 
+/* A cancelled query: its callback is not called, its state is freed. */
+static void on_cancel(void *ud)
+{
+    free(ud);
+}
+
 static struct http_req *post(struct http *h, const struct prom_config *c, const char *path,
                              struct buf *body, void (*done)(const struct http_result *, void *),
                              struct pq *q)
@@ -373,6 +379,7 @@ static struct http_req *post(struct http *h, const struct prom_config *c, const 
         .max_body = PROM_MAX_BODY,
         .configure = configure,
         .on_done = done,
+        .on_cancel = on_cancel,
         .ud = q,
     };
     struct http_req *r = http_start(h, &o);

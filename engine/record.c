@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "json_num.h"
 
 static void write_line(struct engine *e, cJSON *line)
 {
@@ -88,8 +89,8 @@ int record_apply_line(struct engine *e, const char *line, size_t len, long long 
         snprintf(err, errlen, "unknown table '%.40s'", table->valuestring);
         goto out;
     }
-    *t_out = (long long)t->valuedouble;
-    engine_advance(e, (int64_t)t->valuedouble);
+    *t_out = num_to_i64(t->valuedouble);
+    engine_advance(e, num_to_i64(t->valuedouble));
     const struct schema *s = id == T_COUNT ? &kevent_schema : e->tables[id].schema;
     if (strcmp(op->valuestring, "remove") == 0) {
         const cJSON *key = cJSON_GetObjectItemCaseSensitive(j, "key");

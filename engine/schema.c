@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "json_num.h"
 
 static void *at(const void *obj, size_t off)
 {
@@ -94,18 +95,18 @@ static int field_from_json(const struct field *f, const cJSON *v, void *obj, cha
     case F_INT:
         if (!num_ok)
             return type_error(f, "a number", err, errlen);
-        *(int *)p = (int)v->valuedouble;
+        *(int *)p = num_to_int(v->valuedouble);
         return 0;
     case F_I64:
     case F_TIME:
         if (!num_ok)
             return type_error(f, "a number", err, errlen);
-        *(int64_t *)p = (int64_t)v->valuedouble;
+        *(int64_t *)p = num_to_i64(v->valuedouble);
         return 0;
     case F_U64:
         if (!num_ok)
             return type_error(f, "a number", err, errlen);
-        *(uint64_t *)p = (uint64_t)v->valuedouble;
+        *(uint64_t *)p = num_to_u64(v->valuedouble);
         return 0;
     case F_DBL:
         if (!num_ok && !cJSON_IsNull(v))
@@ -167,7 +168,7 @@ static int field_from_json(const struct field *f, const cJSON *v, void *obj, cha
         {
             if (n >= cap)
                 break;
-            ((uint64_t *)p)[n++] = (uint64_t)item->valuedouble;
+            ((uint64_t *)p)[n++] = num_to_u64(item->valuedouble);
         }
         return 0;
     }

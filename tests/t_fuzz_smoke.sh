@@ -38,7 +38,7 @@ for b in build/fuzz/fuzz_*; do
 done
 echo "replayed seeds and regressions: $pass passed, $fail failed"
 
-FUZZ_WORK="$scratch/work" bash tests/fuzz/run.sh "$secs" >"$scratch/run.out" 2>&1
+FUZZ_WORK="$scratch/work" FUZZ_SEED="${FUZZ_SEED:-1}" bash tests/fuzz/run.sh "$secs" >"$scratch/run.out" 2>&1
 cat "$scratch/run.out"
 line=$(tail -n 1 "$scratch/run.out")
 if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
