@@ -71,6 +71,16 @@ keys q
 check "q quits" "wait_for 'LOOKOUT-EXIT=0' 10"
 check "no sanitizer report" "! grep -q 'ERROR: AddressSanitizer\\|runtime error' $TMPD/stderr"
 
+# ---- a while zoomed shows the answer; a newer incident takes the panel over ----
+start_fg 200 50 "" --demo-time 20 --demo-speed 10
+keys 2 a
+check "a while zoomed zooms the answer" \
+    "wait_for 'Offline analysis \\(no LLM involved\\) of slo checkout-availability' 10"
+check "an incident opened after the question replaces its answer" \
+    "wait_for 'Offline analysis \\(no LLM involved\\) of incident INC-1' 30"
+keys q
+wait_for 'LOOKOUT-EXIT=0' 10
+
 # ---- e writes the post-mortem, : asks for a context ----
 mkdir -p "$TMPD/pm"
 start_fg 200 50 "LOOKOUT_T=1; cd $TMPD/pm" --demo-time 120

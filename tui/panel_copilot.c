@@ -21,11 +21,14 @@ struct line {
     int indent;
 };
 
-/* The answer shown: the one for the current incident, else the newest. */
+/* The answer shown: the last `a` question's until an incident opens after
+ * it, then the current incident's, else the newest. */
 static const struct copilot_answer *current_answer(struct ui *u, const struct incident **inc_out)
 {
     const struct incident *inc = ui_current_incident(u);
     *inc_out = inc;
+    if (u->asked[0] && inc && inc->state == INC_OPEN && inc->opened > u->asked_at)
+        u->asked[0] = '\0';
     if (u->asked[0]) {
         const struct copilot_answer *a = engine_get(&u->a->engine, T_COPILOT, u->asked);
         if (a) {

@@ -224,7 +224,11 @@ void ui_ask_copilot(struct ui *u)
     ts_clip(key, 60, safe, sizeof safe, !u->utf8);
     ui_message(u, "asked the copilot (%s) about %s %s", copilot_backend_label(c), kind, safe);
     copilot_subject_id(kind, key, u->asked, sizeof u->asked);
-    u->focus = P_COPILOT;
+    u->asked_at = engine_now(&u->a->engine);
+    u->focus = P_COPILOT; /* the answer is what the user wants to see next */
+    if (u->zoom >= 0)
+        u->zoom = P_COPILOT;
+    ui_layout(u);
 #else
     ui_message(u, "copilot not available");
 #endif

@@ -108,7 +108,8 @@ struct ui {
     int read_errors; /* consecutive failed terminal reads */
     bool quit;
     int exit_code;
-    char asked[160]; /* T_COPILOT key of the last `a` question, "" for none */
+    char asked[160];  /* T_COPILOT key of the last `a` question, "" for none */
+    int64_t asked_at; /* engine time of that question: a newer incident takes over */
 };
 
 /* ---- draw.c ---- */
