@@ -1,6 +1,7 @@
 #include "yaml_tree.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 
 #include "buf.h"
 
-#define MAX_DEPTH 64
+#define MAX_DEPTH     64
 #define MAX_YAML_FILE (16u << 20)
 
 struct builder {
@@ -174,13 +175,13 @@ static struct ynode *parse(const char *text, size_t len, const char *name, bool 
 }
 
 struct ynode *ytree_load_all(const char *text, size_t len, const char *name, char *err,
-                            size_t errlen)
+                             size_t errlen)
 {
     return parse(text, len, name, true, err, errlen);
 }
 
 struct ynode *ytree_load_string(const char *text, size_t len, const char *name, char *err,
-                               size_t errlen)
+                                size_t errlen)
 {
     struct ynode *docs = parse(text, len, name, false, err, errlen);
     if (!docs)
@@ -349,7 +350,7 @@ int parse_duration_ms(const char *s, int64_t *ms)
     static const struct {
         const char *unit;
         int64_t ms;
-    } units[] = {{"ms", 1},          {"s", 1000},          {"m", 60000}, {"h", 3600000},
+    } units[] = {{"ms", 1},         {"s", 1000},        {"m", 60000},        {"h", 3600000},
                  {"d", 86400000LL}, {"w", 604800000LL}, {"y", 31536000000LL}};
     int64_t total = 0;
     if (!*s)
@@ -372,6 +373,9 @@ int parse_duration_ms(const char *s, int64_t *ms)
         }
         if (!best)
             return -1;
+        /* Past ~292 million years an int64 of ms overflows: not a duration. */
+        if (v > (INT64_MAX - total) / mult)
+            return -1;
         total += v * mult;
         s += best;
     }
@@ -379,8 +383,7 @@ int parse_duration_ms(const char *s, int64_t *ms)
     return 0;
 }
 
-int yget_duration(const struct ynode *map, const char *key, int64_t *ms, char *err,
-                  size_t errlen)
+int yget_duration(const struct ynode *map, const char *key, int64_t *ms, char *err, size_t errlen)
 {
     int rc;
     const struct ynode *n = scalar_or_err(map, key, &rc, err, errlen);

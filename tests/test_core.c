@@ -125,6 +125,7 @@ TEST(durations)
     CHECK(parse_duration_ms("250ms", &ms) == 0 && ms == 250);
     CHECK(parse_duration_ms("5x", &ms) < 0);
     CHECK(parse_duration_ms("", &ms) < 0);
+    CHECK(parse_duration_ms("777777777777777777d", &ms) < 0); /* overflow: an error, not UB */
 }
 
 TEST(record_replay_roundtrip)
