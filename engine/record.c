@@ -70,8 +70,8 @@ static int fail(char *err, size_t errlen, const char *msg)
     return -1;
 }
 
-int record_apply_line(struct engine *e, const char *line, size_t len, long long *t_out,
-                      char *err, size_t errlen)
+int record_apply_line(struct engine *e, const char *line, size_t len, long long *t_out, char *err,
+                      size_t errlen)
 {
     cJSON *j = cJSON_ParseWithLength(line, len);
     if (!j)

@@ -43,7 +43,8 @@ static cJSON *field_to_json(const struct field *f, const void *obj)
         int n = *(const int *)at(obj, f->count_offset);
         cJSON *arr = cJSON_CreateArray();
         for (int i = 0; i < n; i++)
-            cJSON_AddItemToArray(arr, schema_to_json(f->elem, (const char *)p + (size_t)i * f->size));
+            cJSON_AddItemToArray(arr,
+                                 schema_to_json(f->elem, (const char *)p + (size_t)i * f->size));
         return arr;
     }
     case F_FLOATS: {
@@ -82,7 +83,8 @@ static double json_number(const cJSON *v)
     return cJSON_IsNull(v) ? NAN : v->valuedouble;
 }
 
-static int field_from_json(const struct field *f, const cJSON *v, void *obj, char *err, size_t errlen)
+static int field_from_json(const struct field *f, const cJSON *v, void *obj, char *err,
+                           size_t errlen)
 {
     void *p = at(obj, f->offset);
     bool num_ok = cJSON_IsNumber(v);
@@ -215,7 +217,7 @@ const char *schema_enum_name(const struct schema *s, const char *field, int valu
 
 static const char *type_doc(const struct field *f)
 {
-    static const char *names[] = {"string", "int", "int64", "uint64", "number|null", "bool",
+    static const char *names[] = {"string", "int", "int64", "uint64",   "number|null", "bool",
                                   "enum",   "ms",  "array", "number[]", "number[]"};
     return names[f->type];
 }
