@@ -228,7 +228,7 @@ int cmd_nab(int argc, char **argv)
     for (int i = 0; detector_names[i]; i++)
         known |= strcmp(detector_names[i], det) == 0;
     if (!known) {
-        fprintf(stderr, "lookout nab: unknown detector '%s' (robust, rcf)\n", det);
+        fprintf(stderr, "lookout nab: unknown detector '%s' (robust, rcf, context)\n", det);
         return 2;
     }
     detect_default_params(&r.params, det);

@@ -6,7 +6,7 @@
 
 #include "detect.h"
 
-const char *const detector_names[] = {"robust", "rcf", NULL};
+const char *const detector_names[] = {"robust", "rcf", "context", NULL};
 
 void detect_default_params(struct detect_params *p, const char *detector)
 {
@@ -29,6 +29,20 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->trees = 20;
     p->tree_size = 128;
     p->shingle = 8;
+    p->ctx_levels = 6;
+    p->ctx_order = 1;
+    p->ctx_decay = 1.0;
+    p->ctx_known = 1;
+    p->ctx_warmup = 20;
+    p->ctx_rest = 100;
+    p->ctx_high = 0.75;
+    p->ctx_likelihood = 0;
+    p->ctx_partial = 0;
+    p->ctx_robust = 0.9;
+    p->ctx_fam = 3;
+    p->ctx_fam_decay = 0.9;
+    p->ctx_fam_damp = 0;
+    p->ctx_beyond = 0.02;
     p->seed = 42;
     (void)detector;
 }
@@ -65,6 +79,20 @@ int detect_set_param(struct detect_params *p, const char *kv)
         {"trees", offsetof(struct detect_params, trees), 1},
         {"tree_size", offsetof(struct detect_params, tree_size), 1},
         {"shingle", offsetof(struct detect_params, shingle), 1},
+        {"ctx_levels", offsetof(struct detect_params, ctx_levels), 1},
+        {"ctx_order", offsetof(struct detect_params, ctx_order), 1},
+        {"ctx_decay", offsetof(struct detect_params, ctx_decay), 0},
+        {"ctx_known", offsetof(struct detect_params, ctx_known), 1},
+        {"ctx_beyond", offsetof(struct detect_params, ctx_beyond), 0},
+        {"ctx_warmup", offsetof(struct detect_params, ctx_warmup), 1},
+        {"ctx_rest", offsetof(struct detect_params, ctx_rest), 1},
+        {"ctx_high", offsetof(struct detect_params, ctx_high), 0},
+        {"ctx_likelihood", offsetof(struct detect_params, ctx_likelihood), 1},
+        {"ctx_partial", offsetof(struct detect_params, ctx_partial), 0},
+        {"ctx_robust", offsetof(struct detect_params, ctx_robust), 0},
+        {"ctx_fam", offsetof(struct detect_params, ctx_fam), 0},
+        {"ctx_fam_decay", offsetof(struct detect_params, ctx_fam_decay), 0},
+        {"ctx_fam_damp", offsetof(struct detect_params, ctx_fam_damp), 0},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strlen(names[i].name) != n || strncmp(kv, names[i].name, n) != 0)
@@ -150,9 +178,10 @@ double likelihood_update(struct likelihood *l, double raw)
 /* ---- one series ---- */
 
 struct series_detector {
-    int kind; /* 0 robust, 1 rcf */
+    int kind; /* 0 robust, 1 rcf, 2 context */
     struct robust robust;
     struct rcf *forest;
+    struct context_det *context;
     struct likelihood lk;
     double shingle[DETECT_MAX_DIM];
     int dim, filled;
@@ -166,6 +195,11 @@ struct series_detector *series_detector_new(const char *name, const struct detec
     if (strcmp(name, "robust") == 0) {
         robust_init(&d->robust, p);
         return d;
+    }
+    if (strcmp(name, "context") == 0) {
+        d->kind = 2;
+        if ((d->context = context_new(p)))
+            return d;
     }
     if (strcmp(name, "rcf") == 0) {
         d->kind = 1;
@@ -183,6 +217,8 @@ double series_detector_update(struct series_detector *d, int64_t time_ms, double
 {
     if (d->kind == 0)
         return robust_update(&d->robust, time_ms, value);
+    if (d->kind == 2)
+        return context_update(d->context, time_ms, value);
     if (!isfinite(value))
         return 0;
     memmove(d->shingle, d->shingle + 1, sizeof(double) * (size_t)(d->dim - 1));
@@ -197,7 +233,8 @@ double series_detector_update(struct series_detector *d, int64_t time_ms, double
 
 size_t series_detector_memory(const struct series_detector *d)
 {
-    return sizeof(*d) + (d->forest ? rcf_memory(d->forest) : 0);
+    return sizeof(*d) + (d->forest ? rcf_memory(d->forest) : 0) +
+           (d->context ? context_memory(d->context) : 0);
 }
 
 void series_detector_free(struct series_detector *d)
@@ -205,5 +242,6 @@ void series_detector_free(struct series_detector *d)
     if (!d)
         return;
     rcf_free(d->forest);
+    context_free(d->context);
     free(d);
 }

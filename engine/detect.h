@@ -38,6 +38,20 @@ struct detect_params {
     int trees;           /* rcf: trees in the forest */
     int tree_size;       /* rcf: points each tree keeps (sliding window) */
     int shingle;         /* rcf on one series: consecutive values per point */
+    int ctx_levels;      /* context: quantisation levels over the range seen */
+    int ctx_order;       /* context: longest context (previous levels) */
+    double ctx_decay;    /* context: weight of order k is ctx_decay^k */
+    int ctx_known;       /* context: occurrences before a context is familiar */
+    double ctx_beyond;   /* context: raw anomaly of a value outside the range seen */
+    int ctx_warmup;      /* context: samples that score 0 */
+    int ctx_rest;        /* context: samples silenced after a high score */
+    double ctx_high;     /* context: what counts as high for the rest period */
+    int ctx_likelihood;  /* context: 1 = raw novelty through the likelihood stage */
+    double ctx_partial;  /* context: weight of partial novelty in the score */
+    double ctx_robust;   /* context: weight of the robust detector's score */
+    double ctx_fam; /* context: damp a robust score <= ctx_fam x an earlier day's at this time */
+    double ctx_fam_decay; /* context: per-day decay of that memory */
+    double ctx_fam_damp;  /* context: factor on a familiar score */
     uint64_t seed;
 };
 
@@ -92,13 +106,22 @@ void rcf_free(struct rcf *f);
 double rcf_update(struct rcf *f, const double *point);
 size_t rcf_memory(const struct rcf *f);
 
+/* ---- contextual detector ---- */
+#define CONTEXT_MAX_ORDER 8
+#define CONTEXT_SLOTS     512 /* dictionary cap per series */
+struct context_det;
+struct context_det *context_new(const struct detect_params *p);
+void context_free(struct context_det *c);
+double context_update(struct context_det *c, int64_t time_ms, double value);
+size_t context_memory(const struct context_det *c);
+
 /* ---- one series through a named detector (NAB runner, anomaly analyser) ---- */
 struct series_detector;
 struct series_detector *series_detector_new(const char *name, const struct detect_params *p);
 double series_detector_update(struct series_detector *d, int64_t time_ms, double value);
 size_t series_detector_memory(const struct series_detector *d);
 void series_detector_free(struct series_detector *d);
-/* "robust", "rcf"; NULL-terminated. */
+/* "robust", "rcf", "context"; NULL-terminated. */
 extern const char *const detector_names[];
 
 #endif

@@ -8,7 +8,8 @@ against the null detector (constant 0.5) and the perfect one (every window
 caught at its left edge). See docs/aiops.md and the fixture's SOURCES.md.
 
 usage: nab_score.py --data DIR --windows FILE [--profiles FILE]
-                    --results DIR [--results DIR ...] [--detectors a,b] [--json]
+                    --results DIR [--results DIR ...] [--detectors a,b]
+                    [--folders f1,f2] [--null] [--json]
 Each results DIR holds <detector>/<folder>/<detector>_<file>.csv[.gz] with a
 timestamp and an anomaly_score column (NAB's own layout).
 """
@@ -218,9 +219,17 @@ def main(argv):
     ap.add_argument("--detectors", help="comma-separated; default: every folder")
     ap.add_argument("--null", action="store_true", help="also score the null detector")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--folders", help="comma-separated data folders to score (held-out checks);"
+                    " default: every labelled file")
     args = ap.parse_args(argv)
     profiles = load_profiles(args.profiles)
     files = load_data(args.data, args.windows)
+    if args.folders:
+        keep = set(args.folders.split(","))
+        files = {rel: v for rel, v in files.items() if rel.split("/")[0] in keep}
+        if not files:
+            print("nab_score: no labelled file in folders %s" % args.folders, file=sys.stderr)
+            return 2
     wanted = set(args.detectors.split(",")) if args.detectors else None
     table = {}
     if args.null:
