@@ -114,6 +114,8 @@ struct context_det *context_new(const struct detect_params *p);
 void context_free(struct context_det *c);
 double context_update(struct context_det *c, int64_t time_ms, double value);
 size_t context_memory(const struct context_det *c);
+/* Contexts the dictionary holds now (<= CONTEXT_SLOTS). */
+size_t context_entries(const struct context_det *c);
 
 /* ---- one series through a named detector (NAB runner, anomaly analyser) ---- */
 struct series_detector;

@@ -105,6 +105,14 @@ size_t context_memory(const struct context_det *c)
     return sizeof(*c);
 }
 
+size_t context_entries(const struct context_det *c)
+{
+    size_t n = 0;
+    for (int i = 0; i < CONTEXT_SLOTS; i++)
+        n += c->dict[i].key != 0;
+    return n;
+}
+
 /* The share of this sample's contexts (orders 0..K) that are new, each
  * order weighted by ctx_decay^k so short contexts count most. */
 static double novelty(struct context_det *c, int level)

@@ -145,6 +145,98 @@ TEST(rcf_isolates_an_outlier_with_constant_memory)
     rcf_free(f);
 }
 
+/* ---- context ---- */
+
+static struct context_det *context_with(const char *extra)
+{
+    struct detect_params p;
+    detect_default_params(&p, "context");
+    if (extra)
+        CHECK(detect_set_param(&p, extra) == 0);
+    return context_new(&p);
+}
+
+TEST(context_scores_a_step_change_high)
+{
+    struct context_det *c = context_with(NULL);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    double before = 0, after = 0;
+    for (int i = 0; i < 3000; i++) {
+        double s = context_update(c, T0 + i * FIVE_MIN, 50 + 4 * noise());
+        CHECK(s >= 0 && s <= 1);
+        if (i >= 2000)
+            before = fmax(before, s);
+    }
+    for (int i = 3000; i < 3010; i++)
+        after = fmax(after, context_update(c, T0 + i * FIVE_MIN, 80 + 4 * noise()));
+    CHECK(after >= 0.99); /* never seen: the strongest evidence */
+    CHECK(before < 0.9);
+    context_free(c);
+}
+
+TEST(context_constant_series_scores_zero_after_warmup)
+{
+    struct context_det *c = context_with(NULL);
+    CHECK(c != NULL);
+    for (int i = 0; c && i < 5000; i++) {
+        double s = context_update(c, T0 + i * FIVE_MIN, 5.0);
+        if (i >= 30)
+            CHECK(s == 0);
+    }
+    context_free(c);
+}
+
+/* A spike every day at 12:30 is news the first day, not the tenth. */
+TEST(context_daily_spike_becomes_familiar)
+{
+    struct context_det *c = context_with(NULL);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    const int per_day = 288, spike_at = 150; /* 5-min samples, 12:30 */
+    double first = 0, last = 0;
+    for (int i = 0; i < 12 * per_day; i++) {
+        bool spike = i % per_day == spike_at;
+        double x = spike ? 70 + noise() : 50 + 2 * noise();
+        double s = context_update(c, T0 - T0 % 86400000LL + i * FIVE_MIN, x);
+        if (spike && i / per_day == 0)
+            first = s; /* past warm-up, never seen */
+        if (spike && i / per_day == 11)
+            last = s;
+    }
+    CHECK(first >= 0.99);
+    CHECK(last < 0.2);
+    context_free(c);
+}
+
+TEST(context_memory_stays_within_its_cap)
+{
+    /* Many levels and long contexts: far more contexts than slots. */
+    struct detect_params p;
+    detect_default_params(&p, "context");
+    p.ctx_levels = 16;
+    p.ctx_order = CONTEXT_MAX_ORDER;
+    struct context_det *c = context_new(&p);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    size_t mem = context_memory(c);
+    for (int i = 0; i < 1000000; i++) {
+        double s = context_update(c, T0 + (int64_t)i * 1000, noise());
+        if (s < 0 || s > 1) {
+            CHECK(s >= 0 && s <= 1);
+            break;
+        }
+    }
+    CHECK(context_entries(c) <= CONTEXT_SLOTS);
+    CHECK(context_entries(c) > CONTEXT_SLOTS / 2); /* it was full and evicting */
+    CHECK(context_memory(c) == mem);
+    CHECK(context_update(c, T0, NAN) == 0);
+    context_free(c);
+}
+
 TEST(series_detector_by_name)
 {
     struct detect_params p;
@@ -159,6 +251,13 @@ TEST(series_detector_by_name)
         CHECK(s >= 0 && s <= 1);
     }
     CHECK(d && series_detector_memory(d) > 1000);
+    series_detector_free(d);
+    d = series_detector_new("context", &p);
+    CHECK(d != NULL);
+    for (int i = 0; d && i < 300; i++) {
+        double s = series_detector_update(d, T0 + i * 1000, noisy_flat(i));
+        CHECK(s >= 0 && s <= 1);
+    }
     series_detector_free(d);
 }
 
