@@ -2,7 +2,10 @@
 #include "aiops.h"
 #include "slo.h"
 
+#include <string.h>
+
 #include "anomaly.h"
+#include "buf.h"
 #include "correlate.h"
 
 /* One app per process: the analysers live until the process ends or the
@@ -13,24 +16,42 @@ static struct anomaly *the_anomaly;
 struct aiops_settings {
     bool enabled;
     double threshold;
+    char detector[16];
     struct correlate_opts corr;
 };
+
+/* aiops.detector: one of detector_names except rcf (a forest per series
+ * costs ~800 KiB; rcf runs on the per-pod kernel vectors anyway). */
+static int read_detector(const struct ynode *s, char *out, size_t outlen, char *err, size_t errlen)
+{
+    const struct ynode *n = ymap_get(s, "detector");
+    if (!n)
+        return 0;
+    if (n->type == Y_SCALAR &&
+        (strcmp(n->value, "robust") == 0 || strcmp(n->value, "context") == 0)) {
+        str_copy(out, outlen, n->value);
+        return 0;
+    }
+    return yerr(n, err, errlen, "aiops.detector: expected robust or context");
+}
 
 static int read_settings(const struct ynode *s, struct aiops_settings *out, char *err,
                          size_t errlen)
 {
     out->enabled = true;
     out->threshold = 0.5;
+    STR_COPY(out->detector, "robust");
     correlate_default_opts(&out->corr);
     if (!s)
         return 0;
-    static const char *const keys[] = {"enabled",  "threshold",     "quiet",
+    static const char *const keys[] = {"enabled",  "threshold",     "detector", "quiet",
                                        "lookback", "deploy_window", NULL};
     if (s->type != Y_MAP)
         return yerr(s, err, errlen, "aiops: expected a mapping");
     if (ycheck_keys(s, keys, err, errlen) < 0 ||
         yget_bool(s, "enabled", &out->enabled, err, errlen) < 0 ||
         yget_double(s, "threshold", &out->threshold, err, errlen) < 0 ||
+        read_detector(s, out->detector, sizeof(out->detector), err, errlen) < 0 ||
         yget_duration(s, "quiet", &out->corr.quiet_ms, err, errlen) < 0 ||
         yget_duration(s, "lookback", &out->corr.lookback_ms, err, errlen) < 0 ||
         yget_duration(s, "deploy_window", &out->corr.deploy_window_ms, err, errlen) < 0)
@@ -67,7 +88,8 @@ int aiops_attach(struct app *a, char *err, size_t errlen)
         return 0;
     the_correlator = correlator_new(&a->engine, &st.corr);
     struct anomaly_opts ao = {.threshold = st.threshold};
-    detect_default_params(&ao.params, "robust");
+    STR_COPY(ao.detector, st.detector);
+    detect_default_params(&ao.params, st.detector);
     the_anomaly = the_correlator ? anomaly_new(&a->engine, the_correlator, &ao) : NULL;
     if (!the_correlator || !the_anomaly) {
         aiops_detach();

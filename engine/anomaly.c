@@ -1,5 +1,6 @@
 /* The anomaly analyser (see anomaly.h). Constant memory: a fixed table of
- * series, each with one robust detector; a fixed table of pods with their
+ * series, each with one detector of the configured kind (robust unless
+ * aiops.detector says otherwise); a fixed table of pods with their
  * kernel event counts of the current period; one forest over pod vectors. */
 #include "anomaly.h"
 
@@ -21,7 +22,7 @@ struct series_state {
     double last_value;
     int64_t last_time;
     double last_score;
-    struct robust det;
+    struct series_detector *det;
 };
 
 struct pod_rates {
@@ -65,12 +66,16 @@ static struct series_state *series_get(struct anomaly *a, const char *name, bool
                 return NULL;
             }
             memset(s, 0, sizeof(*s));
+            s->det = series_detector_new(a->o.detector, &a->o.params);
+            if (!s->det) {
+                a->dropped++;
+                return NULL;
+            }
             s->used = true;
             STR_COPY(s->name, name);
             size_t n = strlen(name);
             s->counter = n > 6 && strcmp(name + n - 6, "_total") == 0;
             s->last_score = -1;
-            robust_init(&s->det, &a->o.params);
             a->nseries++;
             return s;
         }
@@ -110,7 +115,7 @@ static void feed(struct anomaly *a, const char *name, int64_t t, double v)
         if (!ok)
             return; /* first sample or a counter reset */
     }
-    double score = robust_update(&s->det, t, x);
+    double score = series_detector_update(s->det, t, x);
     s->last_score = score;
     if (score < a->o.threshold)
         return;
@@ -213,6 +218,8 @@ struct anomaly *anomaly_new(struct engine *e, struct correlator *c, const struct
         a->o.threshold = 0.5;
         detect_default_params(&a->o.params, "robust");
     }
+    if (!a->o.detector[0])
+        STR_COPY(a->o.detector, "robust");
     struct detect_params fp = a->o.params;
     fp.trees = 20;
     fp.tree_size = 128;
@@ -228,6 +235,8 @@ void anomaly_free(struct anomaly *a)
     if (!a)
         return;
     rcf_free(a->forest);
+    for (int i = 0; i < ANOMALY_MAX_SERIES; i++)
+        series_detector_free(a->series[i].det);
     free(a);
 }
 

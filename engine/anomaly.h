@@ -1,4 +1,4 @@
-/* The anomaly analyser: runs the robust detector on every numeric series of
+/* The anomaly analyser: runs a series detector (robust by default) on every numeric series of
  * the engine's sample bus (cumulative "*_total" counters as per-second
  * rates), on SLO error ratios, and on kernel event rates per kind; and the
  * random cut forest over per-pod vectors of kernel event rates. A score at
@@ -17,7 +17,8 @@
 #define ANOMALY_KERNEL_PERIOD_MS 10000
 
 struct anomaly_opts {
-    double threshold; /* score at which an item is emitted, default 0.5 */
+    double threshold;  /* score at which an item is emitted, default 0.5 */
+    char detector[16]; /* per-series detector (detector_names); "" = robust */
     struct detect_params params;
 };
 

@@ -121,6 +121,16 @@ with open(cfg, "w") as f:
 r = run(["--config", cfg, "--once", "--json", "--demo", "--no-kernel", "--demo-time", "1"])
 check("aiops_unknown_key_is_config_error", r.returncode == 2 and "surprise" in r.stderr,
       r.stderr)
+with open(cfg, "w") as f:
+    f.write("aiops:\n  detector: rcf\n")
+r = run(["--config", cfg, "--once", "--json", "--demo", "--no-kernel", "--demo-time", "1"])
+check("aiops_bad_detector_is_config_error",
+      r.returncode == 2 and "bad.yaml:2" in r.stderr and "detector" in r.stderr, r.stderr)
+with open(cfg, "w") as f:
+    f.write("aiops:\n  detector: context\n")
+r = run(["--config", cfg, "--once", "--json", "--demo", "--no-kernel", "--demo-time", "120"])
+check("aiops_context_detector_runs_the_demo", r.returncode == 0 and "summary" in r.stdout,
+      r.stderr[-300:])
 
 subprocess.run(["rm", "-rf", tmp])
 sys.exit(finish())

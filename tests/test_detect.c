@@ -291,6 +291,29 @@ TEST(anomaly_analyser_turns_counter_jumps_into_items)
     correlator_free(c);
 }
 
+/* aiops.detector: context runs per series in the analyser. */
+TEST(anomaly_analyser_with_the_context_detector)
+{
+    struct engine e;
+    engine_init(&e);
+    engine_advance(&e, T0);
+    struct correlator *c = correlator_new(&e, NULL);
+    struct anomaly_opts o = {.threshold = 0.5, .detector = "context"};
+    detect_default_params(&o.params, "context");
+    struct anomaly *a = anomaly_new(&e, c, &o);
+    double errors = 0;
+    for (int s = 1; s <= 400; s++) {
+        engine_advance(&e, T0 + s * 1000);
+        errors += s < 300 ? 1 + noise() : 40;
+        engine_sample(&e, "demo:checkout:errors_total", errors);
+    }
+    CHECK(anomaly_series_count(a) >= 1);
+    CHECK(anomaly_items(a) >= 1);
+    engine_free(&e);
+    anomaly_free(a);
+    correlator_free(c);
+}
+
 TEST(anomaly_analyser_pod_forest_flags_a_kernel_storm)
 {
     struct engine e;

@@ -10,7 +10,7 @@ NAB="${SHARED:-$PWD/../shared}/fixtures/nab"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "cost (C detectors, one core, $(nproc) shared):"
-for det in robust rcf; do
+for det in robust rcf context; do
     line=$("$LOOKOUT_REL" nab --data "$NAB/data" --labels "$NAB/labels/combined_windows.json" \
         --detector "$det" --out "$tmp")
     echo "  $line"
