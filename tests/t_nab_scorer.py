@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Unit tests of tests/nab_score.py against hand-computed cases, and one
 per-file figure NAB itself published (numenta on nyc_taxi, standard)."""
+import contextlib
+import io
+import json
 import math
 import os
 import sys
@@ -110,6 +113,20 @@ if os.path.isdir(base):
           near(nab.score_file(f, sc, 0.54219, STD), 2.4357, 1e-3))
     check("null_on_fixture_is_minus_fn_per_window",
           near(nab.score_file(f, [0.5] * f.n, 1.1, STD), -5.0))
+    # --folders: score one folder alone (the held-out checks in docs/aiops.md).
+    out = io.StringIO()
+    args = ["--data", os.path.join(base, "data"), "--windows",
+            os.path.join(base, "labels", "combined_windows.json"),
+            "--results", os.path.join(base, "results"), "--detectors", "numenta", "--json"]
+    with contextlib.redirect_stdout(out):
+        rc = nab.main(args + ["--folders", "realKnownCause"])
+    one = json.loads(out.getvalue()) if rc == 0 else {}
+    check("folders_scores_one_folder_alone",
+          near(one.get("numenta", {}).get("standard", {}).get("normalized", 0), 57.78, 0.01),
+          out.getvalue()[:200])
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        rc = nab.main(args + ["--folders", "nope"])
+    check("folders_unknown_is_usage_error", rc == 2)
 else:
     print("skip NAB fixture checks: %s missing" % base)
 
