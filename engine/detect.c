@@ -42,6 +42,8 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->ctx_fam = 3;
     p->ctx_fam_decay = 0.9;
     p->ctx_fam_damp = 0;
+    p->ctx_fam_near = 0;
+    p->ctx_fam_novel = 0;
     p->ctx_beyond = 0.02;
     p->seed = 42;
     (void)detector;
@@ -93,6 +95,8 @@ int detect_set_param(struct detect_params *p, const char *kv)
         {"ctx_fam", offsetof(struct detect_params, ctx_fam), 0},
         {"ctx_fam_decay", offsetof(struct detect_params, ctx_fam_decay), 0},
         {"ctx_fam_damp", offsetof(struct detect_params, ctx_fam_damp), 0},
+        {"ctx_fam_near", offsetof(struct detect_params, ctx_fam_near), 1},
+        {"ctx_fam_novel", offsetof(struct detect_params, ctx_fam_novel), 1},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strlen(names[i].name) != n || strncmp(kv, names[i].name, n) != 0)

@@ -52,6 +52,8 @@ struct detect_params {
     double ctx_fam; /* context: damp a robust score <= ctx_fam x an earlier day's at this time */
     double ctx_fam_decay; /* context: per-day decay of that memory */
     double ctx_fam_damp;  /* context: factor on a familiar score */
+    int ctx_fam_near;     /* context: neighbouring half-hour buckets that count as the same time */
+    int ctx_fam_novel;    /* context: 1 = a familiar surprise is not novel either */
     uint64_t seed;
 };
 

@@ -8,6 +8,7 @@
  * cap (CONTEXT_SLOTS entries, 4-way buckets, least recently seen evicted):
  * O(K) work per sample, constant memory. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,8 +34,10 @@ struct context_det {
     /* Time-of-day context of surprises: the strongest robust score seen
      * in each half-hour bucket on an earlier day, so a spike that comes
      * every day at the same time stops being news. */
-    double familiar[ROBUST_BUCKETS];
+    double familiar[ROBUST_BUCKETS]; /* earlier days, decayed max */
+    double today[ROBUST_BUCKETS];    /* the strongest of familiar_day */
     int32_t familiar_day[ROBUST_BUCKETS];
+    bool was_familiar; /* this sample's surprise recurs daily */
     struct context_entry dict[CONTEXT_SLOTS];
 };
 
@@ -171,8 +174,20 @@ static double novelty_score(struct context_det *c, double x)
 
 #define DAY_MS 86400000LL
 
+/* Moves a bucket's memory to day `day`: what happened on its last day
+ * joins the decayed max of earlier days. */
+static void roll(struct context_det *c, int j, int32_t day)
+{
+    if (c->familiar_day[j] >= day)
+        return;
+    double keep = c->familiar[j] * pow(c->p.ctx_fam_decay, day - c->familiar_day[j]);
+    c->familiar[j] = fmax(keep, c->today[j]);
+    c->today[j] = 0;
+    c->familiar_day[j] = day;
+}
+
 /* The robust score, damped when an earlier day had as strong a surprise
- * at this time of day (this bucket or a neighbour). */
+ * at this time of day (this bucket or a neighbour within ctx_fam_near). */
 static double seasonal_damp(struct context_det *c, int64_t time_ms, double mag)
 {
     int64_t ms = time_ms % DAY_MS;
@@ -180,19 +195,16 @@ static double seasonal_damp(struct context_det *c, int64_t time_ms, double mag)
         ms += DAY_MS;
     int b = (int)(ms / (DAY_MS / ROBUST_BUCKETS));
     int32_t day = (int32_t)((time_ms - ms) / DAY_MS);
+    int near = c->p.ctx_fam_near < 0 ? 0 : c->p.ctx_fam_near > 4 ? 4 : c->p.ctx_fam_near;
     double seen = 0;
-    for (int k = -1; k <= 1; k++) {
+    for (int k = -near; k <= near; k++) {
         int j = (b + k + ROBUST_BUCKETS) % ROBUST_BUCKETS;
-        if (c->familiar_day[j] < day && c->familiar[j] > 0)
-            seen = fmax(seen, c->familiar[j] * pow(c->p.ctx_fam_decay, day - c->familiar_day[j]));
+        roll(c, j, day);
+        seen = fmax(seen, c->familiar[j]);
     }
-    if (mag > 0 && (c->familiar_day[b] != day || mag > c->familiar[b])) {
-        c->familiar[b] = mag;
-        c->familiar_day[b] = day;
-    }
-    if (c->p.ctx_fam > 0 && mag <= c->p.ctx_fam * seen)
-        return mag * c->p.ctx_fam_damp;
-    return mag;
+    c->today[b] = fmax(c->today[b], mag);
+    c->was_familiar = c->p.ctx_fam > 0 && seen > 0 && mag <= c->p.ctx_fam * seen;
+    return c->was_familiar ? mag * c->p.ctx_fam_damp : mag;
 }
 
 double context_update(struct context_det *c, int64_t time_ms, double x)
@@ -203,7 +215,7 @@ double context_update(struct context_det *c, int64_t time_ms, double x)
     double mag = seasonal_damp(c, time_ms, robust_update(&c->robust, time_ms, x));
     /* Something never seen is the strongest evidence; partial novelty and
      * the robust residual score below it. */
-    if (nov >= 1 - 1e-9)
+    if (nov >= 1 - 1e-9 && !(c->p.ctx_fam_novel && c->was_familiar))
         return 1;
     return fmax(fmax(c->p.ctx_partial * nov, c->beyond_part * nov), c->p.ctx_robust * mag);
 }
