@@ -6,7 +6,9 @@
  * something it has never done scores high whatever its scale. After a high
  * score a rest period silences the same episode. The dictionary has a hard
  * cap (CONTEXT_SLOTS entries, 4-way buckets, least recently seen evicted):
- * O(K) work per sample, constant memory. */
+ * O(K) work per sample, constant memory. The score is 1 for a sample whose
+ * contexts are all new, else the embedded robust detector's score, zeroed
+ * when an earlier day showed as strong a surprise at this time of day. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
