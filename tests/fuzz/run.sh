@@ -7,6 +7,8 @@
 #   tests/fuzz/run.sh SECONDS [NAME-FILTER]
 #   FUZZ_JOBS=2   run two harnesses at a time (default 1)
 #   FUZZ_WORK=DIR work corpora elsewhere (the smoke test uses a scratch dir)
+#   FUZZ_RUNS=N   stop each harness after N executions instead (SECONDS is
+#                 then only a safety limit): the 1M-execution acceptance run
 #   FUZZ_SEED=N   fixed libFuzzer seed: the smoke test uses one, so CI replays
 #                 a prefix of the same mutations that ran here, never new luck
 set -u
@@ -14,8 +16,9 @@ cd "$(dirname "$0")/../.."
 secs="${1:-60}"
 filter="${2:-}"
 jobs="${FUZZ_JOBS:-1}"
-seed_opt=()
-[ -n "${FUZZ_SEED:-}" ] && seed_opt=(-seed="$FUZZ_SEED")
+opts=()
+[ -n "${FUZZ_SEED:-}" ] && opts=(-seed="$FUZZ_SEED")
+[ -n "${FUZZ_RUNS:-}" ] && opts+=(-runs="$FUZZ_RUNS")
 work="${FUZZ_WORK:-build/fuzz/work}"
 findings="build/fuzz/findings"
 logs=$(mktemp -d)
@@ -43,7 +46,7 @@ run_harness() {
     # -timeout: one input taking 10 s is a finding (a hang in a parser).
     ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-        timeout --kill-after=10 $((secs + 60)) "$b" -max_total_time="$secs" -timeout=10 "${seed_opt[@]}" \
+        timeout --kill-after=10 $((secs + 60)) "$b" -max_total_time="$secs" -timeout=10 "${opts[@]}" \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$findings/$name/" \
         "$work/$name" $seeds </dev/null >"$logs/$name.log" 2>&1
     echo $? >"$logs/$name.rc"
