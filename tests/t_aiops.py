@@ -111,24 +111,26 @@ check("demo_noise_counts", summ.get("signals_1h", 0) > summ.get("incidents_1h", 
 
 # ---- config ----
 cfg = os.path.join(tmp, "bad.yaml")
-with open(cfg, "w") as f:
-    f.write("aiops:\n  threshold: 7\n")
-r = run(["--config", cfg, "--once", "--json", "--demo", "--no-kernel", "--demo-time", "1"])
+
+
+def with_config(text, demo_time="1"):
+    """Runs the demo once with TEXT as the config file."""
+    with open(cfg, "w") as f:
+        f.write(text)
+    return run(["--config", cfg, "--once", "--json", "--demo", "--no-kernel", "--demo-time",
+                demo_time])
+
+
+r = with_config("aiops:\n  threshold: 7\n")
 check("aiops_bad_threshold_is_config_error",
       r.returncode == 2 and "bad.yaml:2" in r.stderr and "threshold" in r.stderr, r.stderr)
-with open(cfg, "w") as f:
-    f.write("aiops:\n  quiet: 5m\n  lookback: 10m\n  surprise: 1\n")
-r = run(["--config", cfg, "--once", "--json", "--demo", "--no-kernel", "--demo-time", "1"])
+r = with_config("aiops:\n  quiet: 5m\n  lookback: 10m\n  surprise: 1\n")
 check("aiops_unknown_key_is_config_error", r.returncode == 2 and "surprise" in r.stderr,
       r.stderr)
-with open(cfg, "w") as f:
-    f.write("aiops:\n  detector: rcf\n")
-r = run(["--config", cfg, "--once", "--json", "--demo", "--no-kernel", "--demo-time", "1"])
+r = with_config("aiops:\n  detector: rcf\n")
 check("aiops_bad_detector_is_config_error",
       r.returncode == 2 and "bad.yaml:2" in r.stderr and "detector" in r.stderr, r.stderr)
-with open(cfg, "w") as f:
-    f.write("aiops:\n  detector: context\n")
-r = run(["--config", cfg, "--once", "--json", "--demo", "--no-kernel", "--demo-time", "120"])
+r = with_config("aiops:\n  detector: context\n", demo_time="120")
 check("aiops_context_detector_runs_the_demo", r.returncode == 0 and "summary" in r.stdout,
       r.stderr[-300:])
 
