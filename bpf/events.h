@@ -101,7 +101,7 @@ struct lo_priv {
     __u32 sys; /* enum lo_sys */
     __u32 gid;
     __u32 egid;
-    __u32 old_uid; /* before the call (from sys_enter), or uid when unknown */
+    __u32 old_uid; /* before the call (last seen at fork/exec/priv), or uid when unknown */
     __u32 old_euid;
     __u64 args[3];
 };

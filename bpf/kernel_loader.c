@@ -177,8 +177,7 @@ struct sys_hook {
     enum lo_sys sys;
 };
 
-static int sys_hooks(struct lookout_bpf *s, struct sys_hook *out, struct bpf_program **progs,
-                     struct bpf_program **enter)
+static int sys_hooks(struct lookout_bpf *s, struct sys_hook *out, struct bpf_program **progs)
 {
 #ifdef SYS_open
     int nr_open = SYS_open, nr_creat = SYS_creat;
@@ -204,24 +203,10 @@ static int sys_hooks(struct lookout_bpf *s, struct sys_hook *out, struct bpf_pro
         s->progs.tp_exit_setreuid,  s->progs.tp_exit_setregid, s->progs.tp_exit_setresuid,
         s->progs.tp_exit_setresgid, s->progs.tp_exit_capset,
     };
-    struct bpf_program *en[] = {
-        NULL,
-        NULL,
-        NULL,
-        NULL,
-        s->progs.tp_enter_setuid,
-        s->progs.tp_enter_setgid,
-        s->progs.tp_enter_setreuid,
-        s->progs.tp_enter_setregid,
-        s->progs.tp_enter_setresuid,
-        s->progs.tp_enter_setresgid,
-        s->progs.tp_enter_capset,
-    };
     int n = (int)(sizeof(h) / sizeof(h[0]));
     for (int i = 0; i < n; i++) {
         out[i] = h[i];
         progs[i] = p[i];
-        enter[i] = en[i];
     }
     return n;
 }
@@ -233,8 +218,8 @@ static void choose_syscalls(struct kernel_loader *kl, const struct btf *vmlinux,
 {
     struct lookout_bpf *s = kl->skel;
     struct sys_hook hooks[16];
-    struct bpf_program *progs[16], *enter[16];
-    int n = sys_hooks(s, hooks, progs, enter);
+    struct bpf_program *progs[16];
+    int n = sys_hooks(s, hooks, progs);
     bool wanted = o->kind_on[LO_OPEN] || o->kind_on[LO_PRIV];
     bool per_syscall = wanted && !forced("sys_exit") && tracefs_ready();
     for (int i = 0; i < n; i++) {
@@ -243,10 +228,6 @@ static void choose_syscalls(struct kernel_loader *kl, const struct btf *vmlinux,
         bool is_open = hooks[i].sys <= LO_SYS_CREAT;
         bool kind = is_open ? o->kind_on[LO_OPEN] : o->kind_on[LO_PRIV];
         bpf_program__set_autoload(progs[i], per_syscall && kind && tracefs_has(ev));
-        if (enter[i]) {
-            snprintf(ev, sizeof(ev), "syscalls/sys_enter_%s", hooks[i].name);
-            bpf_program__set_autoload(enter[i], per_syscall && kind && tracefs_has(ev));
-        }
     }
     bool fallback = wanted && !per_syscall;
     bool use_btf = tp_btf_ok(vmlinux, "sys_exit");
@@ -262,8 +243,8 @@ static void choose_syscalls(struct kernel_loader *kl, const struct btf *vmlinux,
 static void fill_sys_table(struct kernel_loader *kl)
 {
     struct sys_hook hooks[16];
-    struct bpf_program *progs[16], *enter[16];
-    int n = sys_hooks(kl->skel, hooks, progs, enter);
+    struct bpf_program *progs[16];
+    int n = sys_hooks(kl->skel, hooks, progs);
     for (int i = 0; i < n; i++) {
         if (hooks[i].nr < 0 || hooks[i].nr >= LO_SYS_TABLE)
             continue;

@@ -105,16 +105,19 @@ struct {
     __type(value, __u64);
 } reset_last SEC(".maps");
 
-/* tid -> credentials when a privilege syscall was entered. */
+/* tid -> credentials last seen (fork, exec, privilege changes): the "before"
+ * of a privilege change. A sys_enter hook would give it too, but any sys_enter
+ * tracepoint makes the kernel call into the tracing code on every syscall of
+ * the host (measured: several percent on a getppid loop). */
 struct cred_pair {
     __u32 uid, euid;
 };
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 4096);
+    __uint(max_entries, 16384);
     __type(key, __u32);
     __type(value, struct cred_pair);
-} priv_before SEC(".maps");
+} cred_known SEC(".maps");
 
 /* cgroup id -> rate window. */
 struct {
@@ -141,6 +144,13 @@ static __always_inline struct lo_stats *stats_get(void)
 static __always_inline bool kind_enabled(__u32 kind)
 {
     return kind < LO_KIND_MAX && kind_on[kind];
+}
+
+static __always_inline void cred_note(__u32 tid, struct task_struct *t)
+{
+    struct cred_pair c = {.uid = BPF_CORE_READ(t, real_cred, uid.val),
+                          .euid = BPF_CORE_READ(t, real_cred, euid.val)};
+    bpf_map_update_elem(&cred_known, &tid, &c, BPF_ANY);
 }
 
 /* Lookout itself and kernel threads are never reported. */
@@ -279,6 +289,8 @@ static __always_inline bool rate_admit(__u64 cgid, __u32 kind)
 /* ---- process lifecycle ---- */
 static __always_inline int do_exec(struct task_struct *task, struct linux_binprm *bprm)
 {
+    if (kind_enabled(LO_PRIV)) /* a set-uid binary changes them here */
+        cred_note(BPF_CORE_READ(task, pid), task);
     if (!kind_enabled(LO_EXEC) || skip_current())
         return 0;
     COUNT(seen, LO_EXEC);
@@ -327,6 +339,10 @@ int BPF_PROG(exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm
 
 static __always_inline int do_exit(struct task_struct *p)
 {
+    if (kind_enabled(LO_PRIV)) {
+        __u32 tid = BPF_CORE_READ(p, pid);
+        bpf_map_delete_elem(&cred_known, &tid);
+    }
     if (!kind_enabled(LO_EXIT))
         return 0;
     /* The process ends when its leader does; threads are not reported. */
@@ -363,9 +379,11 @@ int BPF_PROG(exit_raw, struct task_struct *p)
 
 static __always_inline int do_fork(struct task_struct *parent, struct task_struct *child)
 {
+    __u32 child_pid = BPF_CORE_READ(child, pid);
+    if (kind_enabled(LO_PRIV)) /* every new thread starts with its creator's */
+        cred_note(child_pid, child);
     if (!kind_enabled(LO_FORK))
         return 0;
-    __u32 child_pid = BPF_CORE_READ(child, pid);
     if (child_pid != BPF_CORE_READ(child, tgid) || skip_current())
         return 0; /* a new thread, not a process */
     COUNT(seen, LO_FORK);
@@ -506,11 +524,10 @@ static __always_inline int do_priv(struct pt_regs *regs, __u32 sys, long ret)
     e->ret = ret;
     e->sys = sys;
     __u32 tid = (__u32)bpf_get_current_pid_tgid();
-    struct cred_pair *before = bpf_map_lookup_elem(&priv_before, &tid);
+    struct cred_pair *before = bpf_map_lookup_elem(&cred_known, &tid);
     e->old_uid = before ? before->uid : e->h.uid;
     e->old_euid = before ? before->euid : e->h.euid;
-    if (before)
-        bpf_map_delete_elem(&priv_before, &tid);
+    cred_note(tid, t);
     e->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
     e->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
     e->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
@@ -539,29 +556,6 @@ static __always_inline struct pt_regs *current_regs(void)
     {                                                                                              \
         return do_sys_exit(sys, ctx->ret, current_regs());                                         \
     }
-
-/* The credentials before a privilege change, read back at exit. */
-#define SYS_ENTER_TP(name)                                                                         \
-    SEC("tracepoint/syscalls/sys_enter_" #name)                                                    \
-    int tp_enter_##name(void *ctx)                                                                 \
-    {                                                                                              \
-        if (!kind_enabled(LO_PRIV))                                                                \
-            return 0;                                                                              \
-        __u32 tid = (__u32)bpf_get_current_pid_tgid();                                             \
-        __u64 ug = bpf_get_current_uid_gid();                                                      \
-        struct task_struct *t = (struct task_struct *)bpf_get_current_task();                      \
-        struct cred_pair c = {.uid = (__u32)ug, .euid = BPF_CORE_READ(t, real_cred, euid.val)};    \
-        bpf_map_update_elem(&priv_before, &tid, &c, BPF_ANY);                                      \
-        return 0;                                                                                  \
-    }
-
-SYS_ENTER_TP(setuid)
-SYS_ENTER_TP(setgid)
-SYS_ENTER_TP(setreuid)
-SYS_ENTER_TP(setregid)
-SYS_ENTER_TP(setresuid)
-SYS_ENTER_TP(setresgid)
-SYS_ENTER_TP(capset)
 
 SYS_TP(open, LO_SYS_OPEN)
 SYS_TP(openat, LO_SYS_OPENAT)

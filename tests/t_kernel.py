@@ -425,6 +425,25 @@ def test_priv():
           and privs[0]["ret"] == 0 and privs[0]["uid"] == 0, privs[:1])
 
 
+def test_priv_escalation(flavour):
+    """uid before the call, with no sys_enter hook: kept from fork/exec/priv."""
+    env = dict(os.environ, LOOKOUT_BPF_FLAVOUR=flavour) if flavour else None
+    name = marker("e")
+    ev = Events("--kinds", "priv", env=env)
+    check(f"priv escalation ({flavour or 'tracepoint'}): ready", ev.ready)
+
+    def drop_then_regain():
+        set_comm(name)
+        os.setresuid(65534, 65534, 0)  # the saved uid lets it come back
+        os.setresuid(0, 0, 0)
+
+    run_child(drop_then_regain)
+    events, _ = ev.stop()
+    privs = [e for e in events if e["kind"] == "priv" and e["comm"] == name]
+    check(f"priv escalation ({flavour or 'tracepoint'}): uid before each call (0, then 65534)",
+          [e["uid"] for e in privs] == [0, 65534] and all(e["ret"] == 0 for e in privs), privs)
+
+
 def test_drops(tmp):
     name = marker("d")
     ev = Events("--kinds", "open", "--ring-size", "4KiB")
@@ -487,7 +506,8 @@ def main():
     try:
         only = sys.argv[1] if len(sys.argv) > 1 else ""
         tests = [("exec", lambda: test_exec_exit(tmp)), ("open", test_opens), ("tcp", test_tcp), ("tcp6", test_tcp6), ("oldlisten", test_accept_old_listener),
-                 ("priv", test_priv),
+                 ("priv", test_priv), ("escalation", lambda: test_priv_escalation("")),
+                 ("escalation_fallback", lambda: test_priv_escalation("sys_exit")),
                  ("reset", test_reset), ("oom", test_oom), ("rate", lambda: test_rate_limit(tmp)),
                  ("retransmit", test_retransmit), ("fallback", lambda: test_fallback_flavours(tmp)), ("drops", lambda: test_drops(tmp)),
                  ("unpriv", test_unprivileged), ("privdrop", lambda: test_privilege_drop(tmp))]
