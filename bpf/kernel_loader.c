@@ -158,12 +158,33 @@ static void appendf(char *dst, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Arguments of a BTF tracepoint (its FUNC_PROTO starts with the context). */
+static int tp_btf_nargs(const struct btf *vmlinux, const char *tp)
+{
+    char name[128];
+    snprintf(name, sizeof(name), "btf_trace_%s", tp);
+    int id = btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF);
+    const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(vmlinux, id);
+    while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+        t = btf__type_by_id(vmlinux, t->type);
+    return t && btf_is_func_proto(t) ? btf_vlen(t) - 1 : 0;
+}
+
+/* The BTF flavour of tcp_send_reset reads the skb (resets with no socket),
+ * which older kernels do not pass: they get the raw flavour, socket only. */
+static bool tp_btf_usable(const struct btf *vmlinux, const char *tp)
+{
+    if (!tp_btf_ok(vmlinux, tp))
+        return false;
+    return strcmp(tp, "tcp_send_reset") != 0 || tp_btf_nargs(vmlinux, tp) >= 2;
+}
+
 /* A hook with a BTF and a raw flavour: keep one, switch the other off. */
 static void choose(struct kernel_loader *kl, const struct btf *vmlinux, const char *label,
                    const char *tp, struct bpf_program *btf_prog, struct bpf_program *raw_prog,
                    bool wanted)
 {
-    bool use_btf = tp_btf_ok(vmlinux, tp);
+    bool use_btf = tp_btf_usable(vmlinux, tp);
     bpf_program__set_autoload(btf_prog, wanted && use_btf);
     bpf_program__set_autoload(raw_prog, wanted && !use_btf);
     if (wanted)

@@ -733,22 +733,81 @@ int BPF_PROG(set_state_raw, const struct sock *sk, const int old, const int new)
     return do_set_state(sk, old, new);
 }
 
-static __always_inline int do_reset(const struct sock *sk, int sent)
+/* A reset with no socket (the answer to a segment for a closed port): the
+ * flow comes from the segment it answers, with the directions swapped. */
+static __always_inline bool flow_from_skb(const struct sk_buff *skb, struct flow *f)
 {
-    if (!sk || !kind_enabled(LO_RESET))
-        return 0;
-    COUNT(seen, LO_RESET);
-    __u64 key = (__u64)sk, now = bpf_ktime_get_ns();
+    __builtin_memset(f, 0, sizeof(*f));
+    unsigned char *head = BPF_CORE_READ(skb, head);
+    __u16 nh = BPF_CORE_READ(skb, network_header), th = BPF_CORE_READ(skb, transport_header);
+    __u8 version = 0;
+    bpf_probe_read_kernel(&version, 1, head + nh);
+    struct tcphdr t;
+    if (bpf_probe_read_kernel(&t, sizeof(t), head + th) < 0)
+        return false;
+    f->sport = bpf_ntohs(t.dest);
+    f->dport = bpf_ntohs(t.source);
+    if (version >> 4 == 4) {
+        struct iphdr ip;
+        if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) < 0)
+            return false;
+        f->family = AF_INET;
+        __builtin_memcpy(f->saddr, &ip.daddr, 4);
+        __builtin_memcpy(f->daddr, &ip.saddr, 4);
+        return true;
+    }
+    if (version >> 4 == 6) {
+        struct ipv6hdr ip;
+        if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) < 0)
+            return false;
+        f->family = AF_INET6;
+        __builtin_memcpy(f->saddr, &ip.daddr, 16);
+        __builtin_memcpy(f->daddr, &ip.saddr, 16);
+        return true;
+    }
+    return false;
+}
+
+/* At most one event per flow per second: per socket, or per port pair for
+ * resets sent without one. */
+static __always_inline bool reset_admit(__u64 key)
+{
+    __u64 now = bpf_ktime_get_ns();
     __u64 *last = bpf_map_lookup_elem(&reset_last, &key);
-    if (last && now - *last < NSEC_PER_SEC) {
+    if (last && now - *last < NSEC_PER_SEC)
+        return false;
+    bpf_map_update_elem(&reset_last, &key, &now, BPF_ANY);
+    return true;
+}
+
+static __always_inline int do_reset(const struct sock *sk, const struct sk_buff *skb, int sent)
+{
+    if (!kind_enabled(LO_RESET))
+        return 0;
+    struct flow f;
+    struct lo_owner o = {};
+    if (!sk) { /* nobody owns it: reported with pid 0 */
+        if (!skb)
+            return 0;
+        COUNT(seen, LO_RESET);
+        if (!flow_from_skb(skb, &f))
+            return 0;
+        __u64 key = 1ull << 63 | (__u64)f.sport << 16 | f.dport;
+        if (!reset_admit(key)) {
+            COUNT(filtered, LO_RESET);
+            return 0;
+        }
+        emit_tcp(LO_RESET, &o, &f, sent, 1);
+        return 0;
+    }
+    COUNT(seen, LO_RESET);
+    __u64 key = (__u64)sk;
+    if (!reset_admit(key)) {
         COUNT(filtered, LO_RESET);
         return 0;
     }
-    bpf_map_update_elem(&reset_last, &key, &now, BPF_ANY);
-    struct flow f;
     if (!read_flow(sk, &f))
         return 0;
-    struct lo_owner o = {};
     struct lo_owner *known = bpf_map_lookup_elem(&sk_owner, &key);
     if (known)
         o = *known;
@@ -756,28 +815,30 @@ static __always_inline int do_reset(const struct sock *sk, int sent)
     return 0;
 }
 
+/* The skb argument (since 6.x) is read only through BTF; the raw flavour
+ * declares the socket alone so that it loads on older kernels too. */
 SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(send_reset_btf, const struct sock *sk)
+int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb)
 {
-    return do_reset(sk, 1);
+    return do_reset(sk, skb, 1);
 }
 
 SEC("raw_tp/tcp_send_reset")
 int BPF_PROG(send_reset_raw, const struct sock *sk)
 {
-    return do_reset(sk, 1);
+    return do_reset(sk, NULL, 1);
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(receive_reset_btf, const struct sock *sk)
 {
-    return do_reset(sk, 0);
+    return do_reset(sk, NULL, 0);
 }
 
 SEC("raw_tp/tcp_receive_reset")
 int BPF_PROG(receive_reset_raw, const struct sock *sk)
 {
-    return do_reset(sk, 0);
+    return do_reset(sk, NULL, 0);
 }
 
 /* Counted per flow here; user space reads and clears the map each second. */

@@ -261,6 +261,28 @@ def test_reset():
           [(e["pid"], e["comm"]) for e in resets])
 
 
+def test_reset_no_socket():
+    """SYN to a closed port: the kernel answers with a reset that no socket sends."""
+    ev = Events("--kinds", "reset")
+    check("reset no socket: ready", ev.ready)
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there now
+    c = socket.socket()
+    c.bind(("127.0.0.1", 0))
+    cport = c.getsockname()[1]
+    refused = c.connect_ex(("127.0.0.1", port)) != 0
+    c.close()
+    events, _ = ev.stop()
+    sent = [e for e in events if e["kind"] == "reset" and e["args"] == "sent"
+            and {e["sport"], e["dport"]} == {port, cport}]
+    check("reset no socket: connect refused", refused)
+    check("reset no socket: one reset sent from the closed port to the client",
+          len(sent) == 1 and sent[0]["sport"] == port and sent[0]["dport"] == cport
+          and sent[0]["pid"] == 0, sent)
+
+
 def test_oom():
     mem = "/sys/fs/cgroup/memory"
     if not os.path.exists(os.path.join(mem, "memory.limit_in_bytes")):
@@ -508,7 +530,7 @@ def main():
         tests = [("exec", lambda: test_exec_exit(tmp)), ("open", test_opens), ("tcp", test_tcp), ("tcp6", test_tcp6), ("oldlisten", test_accept_old_listener),
                  ("priv", test_priv), ("escalation", lambda: test_priv_escalation("")),
                  ("escalation_fallback", lambda: test_priv_escalation("sys_exit")),
-                 ("reset", test_reset), ("oom", test_oom), ("rate", lambda: test_rate_limit(tmp)),
+                 ("reset", test_reset), ("reset_nosock", test_reset_no_socket), ("oom", test_oom), ("rate", lambda: test_rate_limit(tmp)),
                  ("retransmit", test_retransmit), ("fallback", lambda: test_fallback_flavours(tmp)), ("drops", lambda: test_drops(tmp)),
                  ("unpriv", test_unprivileged), ("privdrop", lambda: test_privilege_drop(tmp))]
         for name, fn in tests:
