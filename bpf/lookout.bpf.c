@@ -25,6 +25,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define O_WRONLY     01
 #define O_CREAT      0100
 #define O_TRUNC      01000
+#define AT_FDCWD     -100
+#define LO_DEPTH     16 /* directory levels resolved for a relative open */
 
 /* ---- settings, fixed before load ---- */
 const volatile __u32 self_tgid = 0;
@@ -64,6 +66,18 @@ struct {
     __type(key, __u32);
     __type(value, struct lo_watch_key);
 } path_buf SEC(".maps");
+
+/* Where a relative path is made absolute (twice the path size: every write
+ * at an offset masked below LO_PATH_LEN stays inside). */
+struct abs_buf {
+    char path[LO_PATH_LEN * 2];
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct abs_buf);
+} abs_buf SEC(".maps");
 
 /* Syscall number -> enum lo_sys, for the sys_exit fallback only. */
 struct {
@@ -453,6 +467,114 @@ static __always_inline bool watched(struct lo_watch_key *k, __u32 len)
     return glob_match(k, len);
 }
 
+/* The directory a relative path starts from: the cwd, or the dirfd's file. */
+static __always_inline bool start_dir(int dirfd, struct path *dir)
+{
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    if (dirfd == AT_FDCWD) {
+        BPF_CORE_READ_INTO(dir, t, fs, pwd);
+        return dir->dentry != NULL;
+    }
+    struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+    if (dirfd < 0 || !fdt || (unsigned int)dirfd >= BPF_CORE_READ(fdt, max_fds))
+        return false;
+    struct file **fds = BPF_CORE_READ(fdt, fd);
+    struct file *f = NULL;
+    bpf_probe_read_kernel(&f, sizeof(f), fds + dirfd);
+    if (!f)
+        return false;
+    BPF_CORE_READ_INTO(dir, f, f_path);
+    return dir->dentry != NULL;
+}
+
+/* Makes k->path (relative, length len) absolute: the directory's dentry
+ * chain up to the task's root (crossing mounts), then the path, at most
+ * LO_DEPTH levels. Leading "./" and "../" are folded in (not ones inside the
+ * path, nor symlinks: the path is the one asked for, not the one opened). Read
+ * at syscall exit: a rename or chdir by another thread in between can make
+ * it differ from what was opened. */
+static __always_inline bool make_absolute(struct lo_watch_key *k, int dirfd, __u32 *len)
+{
+    struct path dir, root;
+    if (!start_dir(dirfd, &dir))
+        return false;
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    BPF_CORE_READ_INTO(&root, t, fs, root);
+    __u32 zero = 0;
+    struct abs_buf *b = bpf_map_lookup_elem(&abs_buf, &zero);
+    if (!b)
+        return false;
+    struct dentry *names[LO_DEPTH];
+    int n = 0;
+    struct dentry *d = dir.dentry;
+    struct vfsmount *vm = dir.mnt;
+    bool top = false;
+#pragma unroll
+    for (int i = 0; i < LO_DEPTH + 4; i++) {
+        if (d == root.dentry && vm == root.mnt) {
+            top = true;
+            break;
+        }
+        struct dentry *parent = BPF_CORE_READ(d, d_parent);
+        if (d == parent) { /* the root of a mount: continue in its parent */
+            struct mount *m = (void *)vm - bpf_core_field_offset(struct mount, mnt);
+            struct mount *up = BPF_CORE_READ(m, mnt_parent);
+            if (up == m) {
+                top = true;
+                break;
+            }
+            d = BPF_CORE_READ(m, mnt_mountpoint);
+            vm = (void *)up + bpf_core_field_offset(struct mount, mnt);
+            continue;
+        }
+        if (n >= LO_DEPTH)
+            break;
+        names[n & (LO_DEPTH - 1)] = d;
+        n++;
+        d = parent;
+    }
+    if (!top)
+        return false;
+    /* Leading "./" and "../" (one level up each), up to 6 of them. */
+    __u32 skip = 0;
+    int ups = 0;
+#pragma unroll
+    for (int i = 0; i < 6; i++) {
+        char c0 = k->path[skip & (LO_PATH_LEN - 1)], c1 = k->path[(skip + 1) & (LO_PATH_LEN - 1)];
+        char c2 = k->path[(skip + 2) & (LO_PATH_LEN - 1)];
+        if (c0 == '.' && c1 == '/') {
+            skip += 2;
+        } else if (c0 == '.' && c1 == '.' && c2 == '/') {
+            skip += 3;
+            ups++;
+        }
+    }
+    __u32 off = 0;
+#pragma unroll
+    for (int i = LO_DEPTH - 1; i >= 0; i--) {
+        if (i >= n || i < ups)
+            continue;
+        const unsigned char *name = BPF_CORE_READ(names[i], d_name.name);
+        b->path[off & (LO_PATH_LEN - 1)] = '/';
+        off++;
+        long r = bpf_probe_read_kernel_str(&b->path[off & (LO_PATH_LEN - 1)], LO_PATH_LEN, name);
+        if (r < 1)
+            return false;
+        off += r - 1;
+        if (off >= LO_PATH_LEN)
+            return false;
+    }
+    b->path[off & (LO_PATH_LEN - 1)] = '/';
+    off++;
+    long r = bpf_probe_read_kernel_str(&b->path[off & (LO_PATH_LEN - 1)], LO_PATH_LEN,
+                                       &k->path[skip & (LO_PATH_LEN - 1)]);
+    if (r < 1 || off + r - 1 >= LO_PATH_LEN)
+        return false;
+    *len = off + r - 1;
+    bpf_probe_read_kernel(k->path, LO_PATH_LEN, b->path);
+    return true;
+}
+
 static __always_inline int do_open(struct pt_regs *regs, __u32 sys, long ret)
 {
     if (!kind_enabled(LO_OPEN) || skip_current())
@@ -482,7 +604,15 @@ static __always_inline int do_open(struct pt_regs *regs, __u32 sys, long ret)
     if (!k)
         return 0;
     long n = bpf_probe_read_user_str(k->path, sizeof(k->path), upath);
-    if (n <= 1 || !watched(k, (__u32)(n - 1))) {
+    __u32 len = n > 1 ? (__u32)(n - 1) : 0;
+    if (len && k->path[0] != '/' && n < (long)sizeof(k->path)) {
+        int dirfd = sys == LO_SYS_OPEN || sys == LO_SYS_CREAT
+                        ? AT_FDCWD
+                        : (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+        if (make_absolute(k, dirfd, &len))
+            n = len + 1;
+    }
+    if (!len || !watched(k, len)) {
         COUNT(filtered, LO_OPEN);
         return 0;
     }

@@ -145,6 +145,33 @@ def test_opens():
     check("kstats: opens filtered in the kernel", kstats and kstats["filtered"] > 0, kstats)
 
 
+def test_relative_opens(tmp):
+    """Relative opens are made absolute in the kernel: cwd, dirfd, ./ and ../."""
+    name = marker("r")
+    ev = Events("--kinds", "open")
+    check("relative opens: ready", ev.ready)
+
+    def work():
+        set_comm(name)
+        os.chdir("/etc")  # `cd /etc && cat shadow`
+        for _ in range(3):
+            os.close(os.open("shadow", os.O_RDONLY))
+        os.close(os.open("./passwd", os.O_RDONLY))
+        os.close(os.open("hostname", os.O_RDONLY))  # near miss
+        d = os.open("/etc", os.O_RDONLY | os.O_DIRECTORY)
+        os.close(os.open("passwd", os.O_RDONLY, dir_fd=d))
+        os.close(d)
+        os.chdir(tmp)
+        up = "../" * (os.path.realpath(tmp).count("/"))
+        os.close(os.open(up + "etc/passwd", os.O_RDONLY))
+
+    run_child(work)
+    events, _ = ev.stop()
+    paths = sorted(e["path"] for e in events if e["kind"] == "open" and e["comm"] == name)
+    check("relative opens: 3 shadow + 3 passwd, absolute, near miss not reported",
+          paths == ["/etc/passwd"] * 3 + ["/etc/shadow"] * 3, paths)
+
+
 def test_tcp():
     ev = Events("--kinds", "connect,accept")
     check("tcp: ready", ev.ready)
@@ -527,7 +554,7 @@ def main():
     os.chmod(tmp, 0o755)
     try:
         only = sys.argv[1] if len(sys.argv) > 1 else ""
-        tests = [("exec", lambda: test_exec_exit(tmp)), ("open", test_opens), ("tcp", test_tcp), ("tcp6", test_tcp6), ("oldlisten", test_accept_old_listener),
+        tests = [("exec", lambda: test_exec_exit(tmp)), ("open", test_opens), ("relative", lambda: test_relative_opens(tmp)), ("tcp", test_tcp), ("tcp6", test_tcp6), ("oldlisten", test_accept_old_listener),
                  ("priv", test_priv), ("escalation", lambda: test_priv_escalation("")),
                  ("escalation_fallback", lambda: test_priv_escalation("sys_exit")),
                  ("reset", test_reset), ("reset_nosock", test_reset_no_socket), ("oom", test_oom), ("rate", lambda: test_rate_limit(tmp)),
