@@ -261,88 +261,98 @@ TEST(series_detector_by_name)
     series_detector_free(d);
 }
 
+/* An engine with the correlator and the anomaly analyser attached. */
+struct rig {
+    struct engine e;
+    struct correlator *c;
+    struct anomaly *a;
+};
+
+static void rig_start(struct rig *r, const struct anomaly_opts *o)
+{
+    engine_init(&r->e);
+    engine_advance(&r->e, T0);
+    r->c = correlator_new(&r->e, NULL);
+    r->a = anomaly_new(&r->e, r->c, o);
+}
+
+static void rig_stop(struct rig *r)
+{
+    engine_free(&r->e);
+    anomaly_free(r->a);
+    correlator_free(r->c);
+}
+
+/* 400 s of an errors_total counter that trickles, then jumps at 300 s; with
+ * requests, a steady requests_total beside it. */
+static void feed_error_jump(struct rig *r, bool requests)
+{
+    double total = 0, errors = 0;
+    for (int s = 1; s <= 400; s++) {
+        engine_advance(&r->e, T0 + s * 1000);
+        total += 100 + 10 * noise();
+        errors += s < 300 ? 1 + noise() : 40;
+        if (requests)
+            engine_sample(&r->e, "demo:checkout:requests_total", total);
+        engine_sample(&r->e, "demo:checkout:errors_total", errors);
+    }
+}
+
 /* The analyser on the engine: counters become rates; a jump is an item. */
 TEST(anomaly_analyser_turns_counter_jumps_into_items)
 {
-    struct engine e;
-    engine_init(&e);
-    engine_advance(&e, T0);
-    struct correlator *c = correlator_new(&e, NULL);
-    struct anomaly *a = anomaly_new(&e, c, NULL);
-    double total = 0, errors = 0;
-    for (int s = 1; s <= 400; s++) {
-        engine_advance(&e, T0 + s * 1000);
-        total += 100 + 10 * noise();
-        errors += s < 300 ? 1 + noise() : 40;
-        engine_sample(&e, "demo:checkout:requests_total", total);
-        engine_sample(&e, "demo:checkout:errors_total", errors);
-    }
-    CHECK(anomaly_series_count(a) >= 2);
-    CHECK(anomaly_items(a) >= 1);
-    CHECK(anomaly_last_score(a, "demo:checkout:requests_total") < 0.5);
-    CHECK(anomaly_last_score(a, "nope") == -1);
+    struct rig r;
+    rig_start(&r, NULL);
+    feed_error_jump(&r, true);
+    CHECK(anomaly_series_count(r.a) >= 2);
+    CHECK(anomaly_items(r.a) >= 1);
+    CHECK(anomaly_last_score(r.a, "demo:checkout:requests_total") < 0.5);
+    CHECK(anomaly_last_score(r.a, "nope") == -1);
     /* Replay: nothing runs. */
-    unsigned long before = anomaly_items(a);
-    e.replaying = true;
-    engine_sample(&e, "demo:checkout:errors_total", 1e9);
-    CHECK(anomaly_items(a) == before);
-    engine_free(&e);
-    anomaly_free(a);
-    correlator_free(c);
+    unsigned long before = anomaly_items(r.a);
+    r.e.replaying = true;
+    engine_sample(&r.e, "demo:checkout:errors_total", 1e9);
+    CHECK(anomaly_items(r.a) == before);
+    rig_stop(&r);
 }
 
 /* aiops.detector: context runs per series in the analyser. */
 TEST(anomaly_analyser_with_the_context_detector)
 {
-    struct engine e;
-    engine_init(&e);
-    engine_advance(&e, T0);
-    struct correlator *c = correlator_new(&e, NULL);
     struct anomaly_opts o = {.threshold = 0.5, .detector = "context"};
     detect_default_params(&o.params, "context");
-    struct anomaly *a = anomaly_new(&e, c, &o);
-    double errors = 0;
-    for (int s = 1; s <= 400; s++) {
-        engine_advance(&e, T0 + s * 1000);
-        errors += s < 300 ? 1 + noise() : 40;
-        engine_sample(&e, "demo:checkout:errors_total", errors);
-    }
-    CHECK(anomaly_series_count(a) >= 1);
-    CHECK(anomaly_items(a) >= 1);
-    engine_free(&e);
-    anomaly_free(a);
-    correlator_free(c);
+    struct rig r;
+    rig_start(&r, &o);
+    feed_error_jump(&r, false);
+    CHECK(anomaly_series_count(r.a) >= 1);
+    CHECK(anomaly_items(r.a) >= 1);
+    rig_stop(&r);
 }
 
 TEST(anomaly_analyser_pod_forest_flags_a_kernel_storm)
 {
-    struct engine e;
-    engine_init(&e);
-    engine_advance(&e, T0);
-    struct correlator *c = correlator_new(&e, NULL);
-    struct anomaly *a = anomaly_new(&e, c, NULL);
+    struct rig r;
+    rig_start(&r, NULL);
     struct kevent k = {.kind = KEV_EXEC};
     for (int s = 0; s < 3000; s++) {
-        engine_advance(&e, T0 + s * 1000);
+        engine_advance(&r.e, T0 + s * 1000);
         for (int p = 0; p < 4; p++) {
             snprintf(k.pod, sizeof(k.pod), "shop/web-%d", p);
             k.kind = (s + p) % 3 ? KEV_CONNECT : KEV_EXEC;
-            engine_kevent(&e, &k);
+            engine_kevent(&r.e, &k);
         }
     }
-    unsigned long before = anomaly_items(a);
+    unsigned long before = anomaly_items(r.a);
     for (int s = 3000; s < 3030; s++) {
-        engine_advance(&e, T0 + s * 1000);
+        engine_advance(&r.e, T0 + s * 1000);
         STR_COPY(k.pod, "shop/web-2");
         k.kind = KEV_OPEN;
         for (int n = 0; n < 200; n++)
-            engine_kevent(&e, &k);
+            engine_kevent(&r.e, &k);
     }
-    engine_advance(&e, T0 + 3040 * 1000);
-    CHECK(anomaly_items(a) > before);
-    engine_free(&e);
-    anomaly_free(a);
-    correlator_free(c);
+    engine_advance(&r.e, T0 + 3040 * 1000);
+    CHECK(anomaly_items(r.a) > before);
+    rig_stop(&r);
 }
 
 RUN_TESTS()
