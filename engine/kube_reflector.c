@@ -543,6 +543,12 @@ static bool watch_data(const char *buf, size_t len, void *ud)
     }
     if (r->changed_batch)
         changed(r, false);
+    if (r->failing && r->watch_events > 0 && !r->stream_error) {
+        /* events flow again: the failure that led here is over */
+        r->failing = false;
+        r->error[0] = 0;
+        changed(r, true);
+    }
     if (r->lines.oversized != before || r->decode_errors != bad_before)
         changed(r, true); /* the counts are shown with the source */
     return go_on;

@@ -151,7 +151,8 @@ static void report(struct kube_src *k)
         any_started = true;
         all_settled &= r->settled;
         any_synced |= r->synced;
-        all_ok &= r->synced || r->phase == KR_FORBIDDEN;
+        /* a resource whose watch or relist keeps failing is stale, not synced */
+        all_ok &= (r->synced && !r->failing) || r->phase == KR_FORBIDDEN;
         bad += r->decode_errors;
         big += r->oversized;
         if (r->error[0] && (r->failing || r->phase == KR_FORBIDDEN))
