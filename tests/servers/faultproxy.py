@@ -54,6 +54,12 @@ def _header(head, name):
     return None
 
 
+def _bodiless(head):
+    """A response head announcing no body (304, 204, Content-Length: 0)."""
+    status = head.split(b" ", 2)[1] if head.count(b" ") >= 1 else b""
+    return status in (b"204", b"304") or _header(head, b"content-length") == b"0"
+
+
 def _set_connection_close(head):
     """The head with Connection: close (one request per connection keeps relaying simple)."""
     lines = [l for l in head.split(b"\r\n") if l and not l.lower().startswith(b"connection:")
@@ -229,6 +235,11 @@ class FaultProxy:
                     return
                 c.sendall(b)
                 time.sleep(1.0)
+            return
+        if mode in ("reset", "truncate") and _bodiless(head):
+            # nothing to cut but the head, and curl takes a cut 304 head as
+            # complete: relay none of it (an empty reply)
+            self._abort(c, rst=(mode == "reset"))
             return
         c.sendall(head)
         sent, limit = 0, None
