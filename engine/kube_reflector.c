@@ -399,9 +399,17 @@ static void list_done(const struct http_result *res, void *ud)
         relist_from(r, false);
         backoff(r, KR_LISTING);
     } else if (res->status == 410 || (res->status == 504 && too_large_rv(res->body))) {
-        /* Expired RV or continue token: list again at once, from "". */
+        /* Expired RV or continue token: list again at once, from "". A 410
+         * to a list that already was from "" is a broken server: back off. */
+        bool from_scratch = r->rv_unavailable && !r->cont.len;
         relist_from(r, true);
-        list_page(r);
+        if (from_scratch) {
+            set_error(r, "list %s: HTTP %ld even from resourceVersion \"\"",
+                      kube_kind_names[r->kind], res->status);
+            backoff(r, KR_LISTING);
+        } else {
+            list_page(r);
+        }
     } else if (res->status != 200) {
         relist_from(r, false);
         http_failure(r, "list", res->status, res->body, KR_LISTING);
@@ -584,6 +592,7 @@ static void watch_done(const struct http_result *res, void *ud)
         /* Expired: list again "not older than" our RV (client-go keeps it
          * for this list; only a 410 on the list itself drops to ""). */
         set_error(r, "watch %s: resourceVersion expired (410), re-listing", what);
+        r->failing = false; /* routine on a live cluster: the source is not stale */
         relist_from(r, false);
         backoff(r, KR_LISTING);
     } else if (r->stream_error) {
