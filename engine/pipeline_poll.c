@@ -66,6 +66,7 @@ struct ci_client {
     int item;
     bool any_active;
     int project_errors;
+    int projects_failed; /* this cycle: all of them failed means nothing is fresh */
     char cycle_err[TEXT_LEN];
     /* health and politeness */
     struct loop_timer *timer;
@@ -358,6 +359,7 @@ static void fail_auth(struct ci_client *c, long status)
 static void project_error(struct ci_client *c, const char *fmt, const char *detail)
 {
     c->project_errors++;
+    c->projects_failed++;
     char msg[TEXT_LEN];
     snprintf(msg, sizeof(msg), fmt, c->cfg.projects[c->proj].id, detail);
     STR_COPY(c->cycle_err, msg);
@@ -704,7 +706,8 @@ static int64_t next_delay(struct ci_client *c)
 static void end_cycle(struct ci_client *c)
 {
     c->backoff_ms = 0;
-    report(c, SRC_SYNCED, c->project_errors ? c->cycle_err : NULL);
+    bool none_fresh = c->cfg.nprojects > 0 && c->projects_failed >= c->cfg.nprojects;
+    report(c, none_fresh ? SRC_STALE : SRC_SYNCED, c->project_errors ? c->cycle_err : NULL);
     schedule(c, next_delay(c));
 }
 
@@ -740,6 +743,7 @@ static void start_cycle(void *ud)
     c->proj = 0;
     c->any_active = false;
     c->project_errors = 0;
+    c->projects_failed = 0;
     c->cycle_err[0] = 0;
     next_project(c);
 }

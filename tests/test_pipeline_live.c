@@ -516,6 +516,26 @@ TEST(gitlab_live_missing_project_does_not_stop_the_others)
     fake_server_stop(&s);
 }
 
+/* Every project failing refreshes nothing: the source is stale, not synced. */
+TEST(gitlab_live_all_projects_failing_is_stale)
+{
+    struct fake_server s = {0};
+    setenv("GITLAB_TOKEN", GL_TOKEN, 1);
+    CHECK(server_start(&s, "tests/servers/fake_gitlab.py", GL_TOKEN, 100) == 0);
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml),
+             "gitlab:\n  url: http://127.0.0.1:%d/api/v4/\n  projects: [nope/missing]\n"
+             "pipelines:\n  fast: 300ms\n  slow: 600ms\n",
+             s.port);
+    struct rig r;
+    CHECK(rig_init(&r, "gitlab", yaml) == 0);
+    CHECK(wait_state(&r, SRC_STALE, 15000));
+    const struct source_info *si = src(&r);
+    CHECK(si && strstr(si->error, "project nope/missing: HTTP 404 (not found)") != NULL);
+    rig_free(&r);
+    fake_server_stop(&s);
+}
+
 static bool file_has(const char *path, const char *needle)
 {
     size_t len = 0;
