@@ -35,6 +35,18 @@ run_one() {
     rm -f "$log"
 }
 
+# Tests that mostly wait on backoffs and timeouts (little CPU) run beside the
+# others, started first; their results are added at the end.
+BACKGROUND="${TEST_BACKGROUND:- t_faults.py }"
+bg_dir=$(mktemp -d)
+trap 'rm -rf "$bg_dir"' EXIT
+for script in tests/t_*.py; do
+    name=$(basename "$script")
+    [[ $BACKGROUND == *" $name "* ]] || continue
+    [[ -n $filter && $name != *$filter* ]] && continue
+    (run_one "$name" python3 "$script") >"$bg_dir/$name.out" 2>&1 &
+done
+
 for bin in build/asan/tests/test_*; do
     [ -x "$bin" ] || continue
     name=$(basename "$bin")
@@ -45,10 +57,24 @@ for script in tests/t_*.sh tests/t_*.py; do
     [ -f "$script" ] || continue
     name=$(basename "$script")
     [[ -n $filter && $name != *$filter* ]] && continue
+    [[ $BACKGROUND == *" $name "* ]] && continue
     case "$script" in
         *.py) run_one "$name" python3 "$script" ;;
         *) run_one "$name" bash "$script" ;;
     esac
+done
+
+wait
+for out in "$bg_dir"/*.out; do
+    [ -f "$out" ] || continue
+    cat "$out"
+    line=$(head -n 1 "$out")
+    if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        total_pass=$((total_pass + BASH_REMATCH[1])) total_fail=$((total_fail + BASH_REMATCH[2]))
+        [ "${BASH_REMATCH[2]}" -ne 0 ] && failed_names+=("$(basename "$out" .out)")
+    else
+        total_fail=$((total_fail + 1)) failed_names+=("$(basename "$out" .out)")
+    fi
 done
 
 if [ ${#failed_names[@]} -ne 0 ]; then

@@ -57,7 +57,8 @@ NOT_DETECTED = {"stall": ("kube:faults",), "reset": ("kube:faults",),
                 "truncate": ("kube:faults",)}
 CAP_ERROR_OK = {"huge": ("gitlab", "github")}
 LLM_RSS_LIMIT_MB = 100  # whole demo + one answer; a buffered 100 MB body would pass it
-FAULTS = ("refuse", "reset", "truncate", "stall", "status:503", "status:429", "status:500", "huge")
+FAULTS = ("refuse", "reset", "truncate", "stall", "status:503", "status:429", "status:500",
+          "status:410", "huge")
 procs = []
 
 
