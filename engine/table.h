@@ -8,14 +8,18 @@
 
 #include "schema.h"
 
+/* Rows are stored packed in any order; `order` lists them in insertion order,
+ * so a remove moves one row and count - i ints, never the rows after it. */
 struct table {
     const struct schema *schema;
-    char *rows;      /* count rows of schema->size bytes, in insertion order */
+    char *rows; /* count rows of schema->size bytes, storage order */
+    int *order; /* order[i]: storage index of the i-th row in insertion order */
+    int *rank;  /* rank[s]: position in order of storage row s */
     int count;
     int alloc;
-    int max;         /* documented cap; an insert past it is dropped */
+    int max; /* documented cap; an insert past it is dropped */
     uint64_t dropped;
-    int *slots;      /* open addressing: row index + 1, 0 empty */
+    int *slots; /* open addressing: storage index + 1, 0 empty */
     int nslots;
 };
 
@@ -24,11 +28,14 @@ void table_free(struct table *t);
 /* Inserts or replaces the row with obj's key; returns the row or NULL when full. */
 void *table_upsert(struct table *t, const void *obj);
 void *table_get(const struct table *t, const char *key);
+/* Removes the row with key; the others keep their relative order. Pointers to
+ * rows are invalid after a remove (as after an insert). */
 bool table_remove(struct table *t, const char *key);
 void table_clear(struct table *t);
+/* The i-th row in insertion order, 0 <= i < count. */
 static inline void *table_row(const struct table *t, int i)
 {
-    return t->rows + (size_t)i * t->schema->size;
+    return t->rows + (size_t)t->order[i] * t->schema->size;
 }
 
 /* Ring of the newest `cap` items; older ones are overwritten and counted. */
