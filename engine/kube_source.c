@@ -434,7 +434,7 @@ static void drop_rows(struct engine *e)
     static const enum table_id ts[] = {T_K8S_EVENTS, T_DEPLOYMENTS, T_PODS, T_NODES};
     for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
         struct table *t = engine_table(e, ts[i]);
-        while (t->count > 0) { /* from the end: no row moves */
+        while (t->count > 0) { /* from the end: O(1) each, no order array to shift */
             char key[256];
             STR_COPY(key, schema_key(t->schema, table_row(t, t->count - 1)));
             engine_remove(e, ts[i], key);
