@@ -131,7 +131,7 @@ int app_init(struct app *a, const struct app_options *opt, char *err, size_t err
     struct summary *s = engine_get(&a->engine, T_SUMMARY, "summary");
     if (s) {
         struct summary upd = *s;
-        STR_COPY(upd.context, opt->demo                ? "demo (simulated)"
+        STR_COPY(upd.context, opt->demo                  ? "demo (simulated)"
                               : a->config.environment[0] ? a->config.environment
                                                          : "local");
         upd.simulated = opt->demo;

@@ -14,27 +14,27 @@
 #include "source.h"
 
 struct app_options {
-    const char *config_path;  /* --config */
-    bool demo;                /* --demo */
-    uint64_t seed;            /* --seed (default 1) */
-    bool no_kernel;           /* --no-kernel */
-    double demo_time_s;       /* --demo-time: fast-forward the story */
-    double demo_speed;        /* --demo-speed: simulated seconds per second (default 1) */
-    bool once;                /* --once */
-    bool json;                /* --json */
-    double timeout_s;         /* --timeout for --once (default 10) */
-    const char *record_path;  /* --record */
-    int64_t refresh_ms;       /* --refresh (0: from config, default 1000) */
-    const char *theme;        /* --theme */
-    bool war_room;            /* --war-room */
-    int frames;               /* --frames N: draw N frames and exit (0: run) */
-    const char *copilot;      /* --copilot BACKEND */
-    const char *kube_context; /* --context */
-    const char *kube_namespace; /* --namespace */
+    const char *config_path;      /* --config */
+    bool demo;                    /* --demo */
+    uint64_t seed;                /* --seed (default 1) */
+    bool no_kernel;               /* --no-kernel */
+    double demo_time_s;           /* --demo-time: fast-forward the story */
+    double demo_speed;            /* --demo-speed: simulated seconds per second (default 1) */
+    bool once;                    /* --once */
+    bool json;                    /* --json */
+    double timeout_s;             /* --timeout for --once (default 10) */
+    const char *record_path;      /* --record */
+    int64_t refresh_ms;           /* --refresh (0: from config, default 1000) */
+    const char *theme;            /* --theme */
+    bool war_room;                /* --war-room */
+    int frames;                   /* --frames N: draw N frames and exit (0: run) */
+    const char *copilot;          /* --copilot BACKEND */
+    const char *kube_context;     /* --context */
+    const char *kube_namespace;   /* --namespace */
     const char *demo_inject_comm; /* --demo-inject-comm: a hostile process name (tests) */
     const char *demo_inject_path; /* --demo-inject-path: a hostile file path (tests) */
-    const char *replay_path;  /* lookout replay FILE */
-    double replay_speed;      /* --speed: 1 recorded speed, 0 as fast as possible */
+    const char *replay_path;      /* lookout replay FILE */
+    double replay_speed;          /* --speed: 1 recorded speed, 0 as fast as possible */
 };
 
 /* A module that analyses state (SLO evaluation, correlation, copilot ...)

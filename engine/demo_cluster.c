@@ -43,24 +43,22 @@ static void put_pod(struct demo *d, struct engine *e, int dep, const char *rs, i
     snprintf(p.uid, sizeof(p.uid), "%08llx-%04llx-4%03llx-8%03llx-%012llx",
              (unsigned long long)(demo_rand(d) & 0xffffffff),
              (unsigned long long)(demo_rand(d) & 0xffff),
-             (unsigned long long)(demo_rand(d) & 0xfff),
-             (unsigned long long)(demo_rand(d) & 0xfff),
+             (unsigned long long)(demo_rand(d) & 0xfff), (unsigned long long)(demo_rand(d) & 0xfff),
              (unsigned long long)(demo_rand(d) & 0xffffffffffffULL));
     STR_COPY(p.node, nodes[node % 3]);
     STR_COPY(p.phase, "Running");
     STR_COPY(p.owner_kind, "ReplicaSet");
     snprintf(p.owner_name, sizeof(p.owner_name), "%s-%s", deployments[dep].name, rs);
     STR_COPY(p.deployment, deployments[dep].name);
-    snprintf(p.labels, sizeof(p.labels), "app=%s,pod-template-hash=%s", deployments[dep].name,
-             rs);
+    snprintf(p.labels, sizeof(p.labels), "app=%s,pod-template-hash=%s", deployments[dep].name, rs);
     p.created = e->now;
     struct container_status *c = &p.containers[0];
     STR_COPY(c->name, deployments[dep].name);
     c->ready = true;
     STR_COPY(c->state, "running");
     STR_COPY(c->image, image);
-    snprintf(c->id, sizeof(c->id), "containerd://%016llx%016llx",
-             (unsigned long long)demo_rand(d), (unsigned long long)demo_rand(d));
+    snprintf(c->id, sizeof(c->id), "containerd://%016llx%016llx", (unsigned long long)demo_rand(d),
+             (unsigned long long)demo_rand(d));
     engine_upsert(e, T_PODS, &p);
 }
 
@@ -114,7 +112,10 @@ void demo_cluster_init(struct demo *d, struct engine *e)
         put_deployment(e, dep, deployments[dep].image_old, deployments[dep].replicas,
                        deployments[dep].replicas, "7", "");
         for (int r = 0; r < deployments[dep].replicas; r++)
-            put_pod(d, e, dep, dep == 0 ? "6b8d7c9f54" : dep == 1 ? "5f7c9d8b66" : "84c6f9d7b5",
+            put_pod(d, e, dep,
+                    dep == 0   ? "6b8d7c9f54"
+                    : dep == 1 ? "5f7c9d8b66"
+                               : "84c6f9d7b5",
                     r + dep, deployments[dep].image_old);
     }
 }

@@ -24,7 +24,7 @@ struct demo {
     struct demo_options opt;
     struct kevent_ingest *ingest; /* rules apply to simulated events as to real ones */
     uint64_t rng;
-    int64_t story_s;       /* last simulated story second */
+    int64_t story_s; /* last simulated story second */
     bool started;
     struct demo_service services[DEMO_SERVICES];
 };
@@ -68,13 +68,13 @@ void demo_pipeline_init(struct demo *d, struct engine *e);
 double demo_checkout_error_ratio(int64_t s);
 
 /* Story beats, in story seconds. */
-#define BEAT_PIPELINE_START 0
-#define BEAT_DEPLOY_START 16
-#define BEAT_DEPLOY_DONE 24 /* checkout v2.4.1 is live */
-#define BEAT_ERRORS_START 26
-#define BEAT_CRASHLOOP 40
-#define BEAT_OOMKILL 50
-#define BEAT_PASSWD_READ 55
+#define BEAT_PIPELINE_START  0
+#define BEAT_DEPLOY_START    16
+#define BEAT_DEPLOY_DONE     24 /* checkout v2.4.1 is live */
+#define BEAT_ERRORS_START    26
+#define BEAT_CRASHLOOP       40
+#define BEAT_OOMKILL         50
+#define BEAT_PASSWD_READ     55
 #define BEAT_SECOND_PIPELINE 70
 
 #endif

@@ -203,8 +203,8 @@ void demo_pipeline_init(struct demo *d, struct engine *e)
         {1841, 6, "77f3a19", "2.4.0", false},
     };
     static const struct demo_job ok[] = {
-        {"lint", "check", 0, 40},          {"compile", "build", 40, 160},
-        {"unit-tests", "test", 160, 300},  {"deploy-production", "deploy", 300, 420, false, true},
+        {"lint", "check", 0, 40},         {"compile", "build", 40, 160},
+        {"unit-tests", "test", 160, 300}, {"deploy-production", "deploy", 300, 420, false, true},
         {"cleanup", "cleanup", 420, 450},
     };
     static const struct demo_job failed[] = {

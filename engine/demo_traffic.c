@@ -68,18 +68,23 @@ static void demo_slos_init(struct engine *e)
         int svc;
     } slos[] = {
         {"checkout-availability", "checkout", "checkout requests answered without a 5xx", 0.999, 0},
-        {"payments-availability", "payments", "payments requests answered without a 5xx", 0.9995, 1},
+        {"payments-availability", "payments", "payments requests answered without a 5xx", 0.9995,
+         1},
         {"frontend-availability", "frontend", "pages served without a 5xx", 0.99, 2},
     };
     for (size_t i = 0; i < sizeof(slos) / sizeof(slos[0]); i++) {
         char errs[96], total[96], err[256];
         snprintf(errs, sizeof(errs), "demo:%s:errors_total", slos[i].service);
         snprintf(total, sizeof(total), "demo:%s:requests_total", slos[i].service);
-        struct slo_def def = {.name = slos[i].name, .service = slos[i].service,
+        struct slo_def def = {.name = slos[i].name,
+                              .service = slos[i].service,
                               .description = slos[i].description,
-                              .objective = slos[i].objective, .period_ms = 30 * MS_DAY,
-                              .errors_series = errs, .total_series = total,
-                              .source = "demo", .simulated = true};
+                              .objective = slos[i].objective,
+                              .period_ms = 30 * MS_DAY,
+                              .errors_series = errs,
+                              .total_series = total,
+                              .source = "demo",
+                              .simulated = true};
         if (slo_define(e, &def, err, sizeof(err)) < 0)
             continue; /* the demo's own table is valid: cannot happen */
         int svc = slos[i].svc;

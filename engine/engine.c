@@ -7,9 +7,8 @@
 #include "record.h"
 
 const char *const table_names[T_COUNT] = {
-    "sources", "services", "slos",       "pipelines", "nodes",   "pods",
-    "deployments", "k8s_events", "kstats", "incidents", "copilot", "summary",
-    "ci_projects",
+    "sources",    "services", "slos",      "pipelines", "nodes",   "pods",        "deployments",
+    "k8s_events", "kstats",   "incidents", "copilot",   "summary", "ci_projects",
 };
 
 static const struct {

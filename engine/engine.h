@@ -34,8 +34,8 @@ enum table_id {
 
 /* Dirty bits: 1 << table_id, plus these. */
 #define DIRTY_KEVENTS (1u << 20)
-#define DIRTY_CLOCK (1u << 21)
-#define DIRTY_ALL 0xffffffffu
+#define DIRTY_CLOCK   (1u << 21)
+#define DIRTY_ALL     0xffffffffu
 
 #define KEVENT_RING_CAP 4096
 
@@ -66,18 +66,18 @@ struct engine_hook {
     void *ud;
 };
 
-#define ENGINE_MAX_HOOKS 16
+#define ENGINE_MAX_HOOKS     16
 #define ENGINE_MAX_OBSERVERS 16
 
 struct engine {
     struct table tables[T_COUNT];
     struct ring kevents;
     uint64_t kevent_seq;
-    int64_t now;       /* engine clock, ms since the epoch */
-    bool simulated;    /* the clock is the demo's simulated clock */
-    bool replaying;    /* analysers are off: state comes from a record */
+    int64_t now;    /* engine clock, ms since the epoch */
+    bool simulated; /* the clock is the demo's simulated clock */
+    bool replaying; /* analysers are off: state comes from a record */
     uint32_t dirty;
-    FILE *record;      /* --record target, NULL when off */
+    FILE *record; /* --record target, NULL when off */
     uint64_t record_errors;
     struct engine_hook hooks[ENGINE_MAX_HOOKS];
     int nhooks;

@@ -81,9 +81,9 @@ static void finish_transfers(struct http *h)
         curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME, &res.total_s);
         if (r->truncated && res.curl_code == CURLE_WRITE_ERROR)
             res.curl_code = CURLE_OK; /* we cut it on purpose; report truncated */
-        res.error = res.curl_code == CURLE_OK      ? ""
-                    : r->errbuf[0]                 ? r->errbuf
-                                                   : curl_easy_strerror(res.curl_code);
+        res.error = res.curl_code == CURLE_OK ? ""
+                    : r->errbuf[0]            ? r->errbuf
+                                              : curl_easy_strerror(res.curl_code);
         res.body = r->opts.on_data ? NULL : buf_cstr(&r->body);
         res.body_len = r->body.len;
         res.truncated = r->truncated;

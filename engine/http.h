@@ -22,8 +22,8 @@ struct http_result {
     const char *error;  /* human text for a transport error, else "" */
     const char *body;   /* collected body unless a data callback streams it */
     size_t body_len;
-    bool truncated;     /* body hit max_body and was cut */
-    double total_s;     /* wall time of the transfer */
+    bool truncated; /* body hit max_body and was cut */
+    double total_s; /* wall time of the transfer */
 };
 
 struct http_opts {

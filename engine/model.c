@@ -5,12 +5,12 @@
 const char *const source_state_names[] = {"starting", "synced", "stale", "failed", "disabled"};
 const char *const alert_state_names[] = {"ok", "ticket", "page", "nodata"};
 const char *const job_status_names[] = {
-    "created", "pending", "running",  "success",   "failed",     "canceled",
-    "skipped", "manual",  "scheduled", "waiting_for_resource", "preparing", "blocked_by_gate",
+    "created",   "pending",         "running", "success",   "failed",
+    "canceled",  "skipped",         "manual",  "scheduled", "waiting_for_resource",
+    "preparing", "blocked_by_gate",
 };
-const char *const kev_kind_names[] = {"exec",  "exit",       "open", "priv",
-                                      "connect", "accept",   "reset", "retransmit",
-                                      "oom",   "gap",        "throttle"};
+const char *const kev_kind_names[] = {"exec",  "exit",       "open", "priv", "connect", "accept",
+                                      "reset", "retransmit", "oom",  "gap",  "throttle"};
 const char *const severity_names[] = {"info", "warning", "critical"};
 static const char *const incident_state_names[] = {"open", "resolved"};
 static const char *const copilot_state_names[] = {"idle", "waiting", "streaming",
@@ -29,7 +29,8 @@ static const struct field source_fields[] = {
     F_STR_(T, detail, "source-specific status line"),
 };
 #undef T
-const struct schema source_info_schema = SCHEMA("source", struct source_info, source_fields, "name");
+const struct schema source_info_schema =
+    SCHEMA("source", struct source_info, source_fields, "name");
 
 #define T struct service
 static const struct field service_fields[] = {

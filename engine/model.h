@@ -12,22 +12,22 @@
 
 #include "schema.h"
 
-#define NAME_LEN 64   /* namespaces, services, short names */
-#define OBJ_LEN 128   /* pod, node, deployment names (longer ones are cut) */
-#define TEXT_LEN 256  /* messages, reasons with detail */
+#define NAME_LEN 64  /* namespaces, services, short names */
+#define OBJ_LEN  128 /* pod, node, deployment names (longer ones are cut) */
+#define TEXT_LEN 256 /* messages, reasons with detail */
 #define PATH_LEN 256
 
 /* ---- data sources ---- */
 enum source_state { SRC_STARTING, SRC_SYNCED, SRC_STALE, SRC_FAILED, SRC_DISABLED };
 struct source_info {
-    char name[NAME_LEN];  /* unique, e.g. "demo", "prometheus", "kube:prod" */
-    char kind[32];        /* demo, prometheus, kubernetes, gitlab, github, kernel, agent, replay */
+    char name[NAME_LEN]; /* unique, e.g. "demo", "prometheus", "kube:prod" */
+    char kind[32];       /* demo, prometheus, kubernetes, gitlab, github, kernel, agent, replay */
     enum source_state state;
-    bool simulated;       /* true for the demo: everything it posts is simulated */
-    char error[TEXT_LEN]; /* last error, "" when healthy */
-    int64_t last_ok;      /* ms */
-    int64_t last_error;   /* ms */
-    uint64_t updates;     /* updates posted */
+    bool simulated;        /* true for the demo: everything it posts is simulated */
+    char error[TEXT_LEN];  /* last error, "" when healthy */
+    int64_t last_ok;       /* ms */
+    int64_t last_error;    /* ms */
+    uint64_t updates;      /* updates posted */
     char detail[TEXT_LEN]; /* e.g. "rate limit 4812/5000", "ring 8 MiB" */
 };
 
@@ -45,7 +45,7 @@ enum alert_state { ALERT_OK, ALERT_TICKET, ALERT_PAGE, ALERT_NODATA };
 #define SLO_WINDOWS 8
 #define SLO_HISTORY 120
 struct slo_window {
-    char name[16];      /* "5m", "1h", ... */
+    char name[16]; /* "5m", "1h", ... */
     int64_t length_ms;
     double error_ratio; /* NaN: no data */
     double burn_rate;   /* error_ratio / (1 - objective) */
@@ -61,14 +61,14 @@ struct slo {
     double budget_remaining; /* 1 - err(period)/(1-objective); may be negative */
     int64_t exhaustion_ms;   /* time to exhaustion, -1: never */
     enum alert_state alert;
-    int64_t alert_since;     /* ms */
-    int64_t burn_started;    /* ms when burn first exceeded 1 in this episode, 0: none */
+    int64_t alert_since;  /* ms */
+    int64_t burn_started; /* ms when burn first exceeded 1 in this episode, 0: none */
     int nwindows;
     struct slo_window windows[SLO_WINDOWS];
     int64_t history_step_ms; /* spacing of budget_history */
     int nhistory;
     float budget_history[SLO_HISTORY]; /* remaining budget, oldest first */
-    bool gate_open;          /* deploy gate verdict for this SLO */
+    bool gate_open;                    /* deploy gate verdict for this SLO */
     char gate_reason[TEXT_LEN];
     bool simulated;
     char error[TEXT_LEN];
@@ -76,11 +76,21 @@ struct slo {
 
 /* ---- pipelines ---- */
 enum job_status {
-    JOB_CREATED, JOB_PENDING, JOB_RUNNING, JOB_SUCCESS, JOB_FAILED, JOB_CANCELED,
-    JOB_SKIPPED, JOB_MANUAL, JOB_SCHEDULED, JOB_WAITING, JOB_PREPARING, JOB_BLOCKED,
+    JOB_CREATED,
+    JOB_PENDING,
+    JOB_RUNNING,
+    JOB_SUCCESS,
+    JOB_FAILED,
+    JOB_CANCELED,
+    JOB_SKIPPED,
+    JOB_MANUAL,
+    JOB_SCHEDULED,
+    JOB_WAITING,
+    JOB_PREPARING,
+    JOB_BLOCKED,
 };
 #define PIPE_STAGES 12
-#define PIPE_JOBS 32
+#define PIPE_JOBS   32
 struct job {
     int64_t id;
     char name[NAME_LEN];
@@ -89,10 +99,10 @@ struct job {
     bool allow_failure;
     bool is_deploy;
     char environment[32];
-    int64_t started;  /* ms, 0: not started */
-    int64_t finished; /* ms, 0: not finished */
-    char failure_reason[48]; /* GitLab failure_reason, GitHub conclusion detail */
-    char step[NAME_LEN];     /* GitHub: the running or first failing step */
+    int64_t started;           /* ms, 0: not started */
+    int64_t finished;          /* ms, 0: not finished */
+    char failure_reason[48];   /* GitLab failure_reason, GitHub conclusion detail */
+    char step[NAME_LEN];       /* GitHub: the running or first failing step */
     enum job_status ci_status; /* as the CI reports it; status may say blocked_by_gate */
 };
 struct stage {
@@ -100,11 +110,11 @@ struct stage {
     enum job_status status; /* worst/current status of its jobs */
     int64_t started;
     int64_t finished;
-    bool warning;           /* passed, but an allow_failure job failed */
+    bool warning; /* passed, but an allow_failure job failed */
 };
 struct pipeline {
-    char key[128];       /* "provider:project:id" */
-    char provider[16];   /* gitlab, github */
+    char key[128];     /* "provider:project:id" */
+    char provider[16]; /* gitlab, github */
     char project[96];
     int64_t id;
     char ref[NAME_LEN];
@@ -122,17 +132,17 @@ struct pipeline {
     bool gate_blocked;
     char gate_reason[TEXT_LEN];
     bool simulated;
-    int64_t started;     /* ms, 0: not started */
-    double duration_s;   /* run time, NaN when unknown */
-    bool warning;        /* passed with warnings (allow_failure) */
-    int jobs_dropped;    /* jobs past PIPE_JOBS */
+    int64_t started;   /* ms, 0: not started */
+    double duration_s; /* run time, NaN when unknown */
+    bool warning;      /* passed with warnings (allow_failure) */
+    int jobs_dropped;  /* jobs past PIPE_JOBS */
 };
 /* Derived figures per CI project (engine/pipeline_stats.c). */
 struct ci_project {
     char key[128]; /* "provider:project" */
     char provider[16];
     char project[96];
-    int window;               /* finished pipelines considered (last N) */
+    int window; /* finished pipelines considered (last N) */
     int failures;
     double failure_ratio;     /* NaN: none finished */
     double median_duration_s; /* NaN: none finished */
@@ -145,7 +155,7 @@ struct ci_project {
     char last_deploy_env[32];
     char last_deploy_version[NAME_LEN];
     enum job_status last_deploy_status;
-    int gate_blocked;         /* pipelines whose deploy waits on the gate */
+    int gate_blocked; /* pipelines whose deploy waits on the gate */
     bool simulated;
 };
 
@@ -173,7 +183,7 @@ struct container_status {
     char last_reason[48]; /* last termination: OOMKilled, Error ... */
     int last_exit_code;
     char image[OBJ_LEN];
-    char id[80];          /* containerd://<id> */
+    char id[80]; /* containerd://<id> */
 };
 struct k8s_pod {
     char key[OBJ_LEN + NAME_LEN + 2]; /* "namespace/name" */
@@ -188,8 +198,8 @@ struct k8s_pod {
     char labels[TEXT_LEN];    /* "k=v,k=v" for service mapping */
     int64_t created;
     bool ready;
-    int restarts;             /* sum over containers */
-    char problem[48];         /* derived: CrashLoopBackOff, OOMKilled, ImagePullBackOff, Pending */
+    int restarts;     /* sum over containers */
+    char problem[48]; /* derived: CrashLoopBackOff, OOMKilled, ImagePullBackOff, Pending */
     int ncontainers;
     struct container_status containers[POD_CONTAINERS];
     bool simulated;
@@ -227,13 +237,23 @@ struct k8s_event {
 
 /* ---- kernel events ---- */
 enum kev_kind {
-    KEV_EXEC, KEV_EXIT, KEV_OPEN, KEV_PRIV, KEV_CONNECT, KEV_ACCEPT,
-    KEV_RESET, KEV_RETRANSMIT, KEV_OOM, KEV_GAP, KEV_THROTTLE, KEV_KIND_COUNT,
+    KEV_EXEC,
+    KEV_EXIT,
+    KEV_OPEN,
+    KEV_PRIV,
+    KEV_CONNECT,
+    KEV_ACCEPT,
+    KEV_RESET,
+    KEV_RETRANSMIT,
+    KEV_OOM,
+    KEV_GAP,
+    KEV_THROTTLE,
+    KEV_KIND_COUNT,
 };
 enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 struct kevent {
-    uint64_t seq;       /* engine-wide arrival order */
-    int64_t time;       /* ms, engine clock at arrival */
+    uint64_t seq; /* engine-wide arrival order */
+    int64_t time; /* ms, engine clock at arrival */
     enum kev_kind kind;
     enum severity severity;
     char node[NAME_LEN]; /* "" for this host */
@@ -247,13 +267,13 @@ struct kevent {
     char daddr[48];
     int sport;
     int dport;
-    int ret;            /* syscall result, exit code, signal ... by kind */
+    int ret; /* syscall result, exit code, signal ... by kind */
     uint64_t cgroup_id;
     char container[72];
     char pod[OBJ_LEN + NAME_LEN + 2]; /* "namespace/name", "" for host */
-    char rule[NAME_LEN];  /* matched rule, "" when none */
+    char rule[NAME_LEN];              /* matched rule, "" when none */
     char title[96];
-    uint64_t lost;        /* KEV_GAP: events lost here */
+    uint64_t lost; /* KEV_GAP: events lost here */
     bool simulated;
 };
 /* Kernel-side counters, one row per event source ("kernel", "agent:node-a"). */
@@ -264,7 +284,7 @@ struct kstats {
     uint64_t filtered;
     uint64_t too_big;
     uint64_t rule_matches;
-    double drop_pct_1s;  /* drops / seen over the last second */
+    double drop_pct_1s; /* drops / seen over the last second */
     double events_per_s;
     bool simulated;
 };
@@ -272,14 +292,14 @@ struct kstats {
 /* ---- incidents and copilot ---- */
 enum incident_state { INC_OPEN, INC_RESOLVED };
 #define INC_TIMELINE 32
-#define INC_CAUSES 6
+#define INC_CAUSES   6
 struct timeline_entry {
     int64_t time;
     char kind[24]; /* deploy, slo, pod, node, kernel, anomaly, pipeline, copilot */
     char text[160];
 };
 struct cause {
-    double score;  /* 0..1 */
+    double score; /* 0..1 */
     char title[128];
     char evidence[TEXT_LEN];
 };
@@ -293,7 +313,7 @@ struct incident {
     int64_t opened;
     int64_t updated;
     int64_t closed;
-    int signals;      /* raw signals folded into this incident */
+    int signals; /* raw signals folded into this incident */
     int ntimeline;
     struct timeline_entry timeline[INC_TIMELINE];
     int ncauses;
@@ -304,11 +324,11 @@ struct incident {
 enum copilot_state { COP_IDLE, COP_WAITING, COP_STREAMING, COP_DONE, COP_ERROR, COP_CAPPED };
 #define COPILOT_TEXT 12288
 struct copilot_answer {
-    char incident[32];  /* one conversation per incident */
-    char backend[32];   /* "offline analysis", "openai", "anthropic", "ollama" */
+    char incident[32]; /* one conversation per incident */
+    char backend[32];  /* "offline analysis", "openai", "anthropic", "ollama" */
     char model[NAME_LEN];
     enum copilot_state state;
-    bool incomplete;    /* stream ended early: what arrived is kept */
+    bool incomplete; /* stream ended early: what arrived is kept */
     char error[TEXT_LEN];
     int64_t started;
     int64_t finished;

@@ -18,7 +18,7 @@ void record_write_remove(struct engine *e, const char *table, const char *key);
 
 /* Parses one record line and applies it (clock first). Returns 0, or -1 with
  * a message in err; *t_out gets the line's time. */
-int record_apply_line(struct engine *e, const char *line, size_t len, long long *t_out,
-                      char *err, size_t errlen);
+int record_apply_line(struct engine *e, const char *line, size_t len, long long *t_out, char *err,
+                      size_t errlen);
 
 #endif

@@ -84,8 +84,8 @@ static void step(void *ud)
         char err[256];
         long long lt;
         if ((size_t)r->line_len > MAX_LINE ||
-            record_apply_line(s->ctx.engine, r->line, (size_t)r->line_len, &lt, err,
-                              sizeof(err)) < 0) {
+            record_apply_line(s->ctx.engine, r->line, (size_t)r->line_len, &lt, err, sizeof(err)) <
+                0) {
             r->bad++;
             char msg[400];
             snprintf(msg, sizeof(msg), "%s:%ld: %s", r->path, r->lineno,

@@ -30,12 +30,12 @@ struct field {
     const char *name;
     enum field_type type;
     size_t offset;
-    size_t size;                    /* F_STR: bytes; F_ARRAY: element size; F_FLOATS/F_U64S: bytes */
-    const char *const *enum_names;  /* F_ENUM: names indexed by value */
+    size_t size;                   /* F_STR: bytes; F_ARRAY: element size; F_FLOATS/F_U64S: bytes */
+    const char *const *enum_names; /* F_ENUM: names indexed by value */
     int enum_count;
-    const struct schema *elem;      /* F_ARRAY */
-    size_t count_offset;            /* F_ARRAY, F_FLOATS: offset of the int count */
-    int cap;                        /* F_ARRAY: number of elements the member holds */
+    const struct schema *elem; /* F_ARRAY */
+    size_t count_offset;       /* F_ARRAY, F_FLOATS: offset of the int count */
+    int cap;                   /* F_ARRAY: number of elements the member holds */
     const char *doc;
 };
 
@@ -48,25 +48,57 @@ struct schema {
 };
 
 #define FIELD_OF(T, m) offsetof(T, m), sizeof(((T *)0)->m)
-#define F_STR_(T, m, d) {#m, F_STR, FIELD_OF(T, m), .doc = d}
-#define F_INT_(T, m, d) {#m, F_INT, FIELD_OF(T, m), .doc = d}
-#define F_I64_(T, m, d) {#m, F_I64, FIELD_OF(T, m), .doc = d}
-#define F_U64_(T, m, d) {#m, F_U64, FIELD_OF(T, m), .doc = d}
-#define F_DBL_(T, m, d) {#m, F_DBL, FIELD_OF(T, m), .doc = d}
-#define F_BOOL_(T, m, d) {#m, F_BOOL, FIELD_OF(T, m), .doc = d}
-#define F_TIME_(T, m, d) {#m, F_TIME, FIELD_OF(T, m), .doc = d}
+#define F_STR_(T, m, d)                                                                            \
+    {                                                                                              \
+#m, F_STR, FIELD_OF(T, m), .doc = d                                                        \
+    }
+#define F_INT_(T, m, d)                                                                            \
+    {                                                                                              \
+#m, F_INT, FIELD_OF(T, m), .doc = d                                                        \
+    }
+#define F_I64_(T, m, d)                                                                            \
+    {                                                                                              \
+#m, F_I64, FIELD_OF(T, m), .doc = d                                                        \
+    }
+#define F_U64_(T, m, d)                                                                            \
+    {                                                                                              \
+#m, F_U64, FIELD_OF(T, m), .doc = d                                                        \
+    }
+#define F_DBL_(T, m, d)                                                                            \
+    {                                                                                              \
+#m, F_DBL, FIELD_OF(T, m), .doc = d                                                        \
+    }
+#define F_BOOL_(T, m, d)                                                                           \
+    {                                                                                              \
+#m, F_BOOL, FIELD_OF(T, m), .doc = d                                                       \
+    }
+#define F_TIME_(T, m, d)                                                                           \
+    {                                                                                              \
+#m, F_TIME, FIELD_OF(T, m), .doc = d                                                       \
+    }
 #define F_ENUM_(T, m, names, d)                                                                    \
-    {#m, F_ENUM, FIELD_OF(T, m), .enum_names = names,                                              \
-     .enum_count = (int)(sizeof(names) / sizeof(names[0])), .doc = d}
+    {                                                                                              \
+#m, F_ENUM, FIELD_OF(T, m),                                                                \
+            .enum_names = names, .enum_count = (int)(sizeof(names) / sizeof(names[0])), .doc = d   \
+    }
 #define F_ARRAY_(T, m, n, sch, d)                                                                  \
-    {#m, F_ARRAY, offsetof(T, m), sizeof(((T *)0)->m[0]), .elem = &sch,                            \
-     .count_offset = offsetof(T, n),                                                               \
-     .cap = (int)(sizeof(((T *)0)->m) / sizeof(((T *)0)->m[0])), .doc = d}
+    {                                                                                              \
+#m, F_ARRAY, offsetof(T, m), sizeof(((T *)0)->m[0]),                                       \
+            .elem = &sch, .count_offset = offsetof(T, n),                                          \
+            .cap = (int)(sizeof(((T *)0)->m) / sizeof(((T *)0)->m[0])), .doc = d                   \
+    }
 #define F_FLOATS_(T, m, n, d)                                                                      \
-    {#m, F_FLOATS, FIELD_OF(T, m), .count_offset = offsetof(T, n), .doc = d}
-#define F_U64S_(T, m, d) {#m, F_U64S, FIELD_OF(T, m), .doc = d}
+    {                                                                                              \
+#m, F_FLOATS, FIELD_OF(T, m), .count_offset = offsetof(T, n), .doc = d                     \
+    }
+#define F_U64S_(T, m, d)                                                                           \
+    {                                                                                              \
+#m, F_U64S, FIELD_OF(T, m), .doc = d                                                       \
+    }
 #define SCHEMA(nm, T, flds, keyname)                                                               \
-    {nm, sizeof(T), flds, (int)(sizeof(flds) / sizeof(flds[0])), keyname}
+    {                                                                                              \
+        nm, sizeof(T), flds, (int)(sizeof(flds) / sizeof(flds[0])), keyname                        \
+    }
 
 cJSON *schema_to_json(const struct schema *s, const void *obj);
 /* Fills obj (zeroed first) from j. Unknown fields are ignored, wrong types are

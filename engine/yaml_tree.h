@@ -25,10 +25,10 @@ struct ynode {
  * document gives an empty map. */
 struct ynode *ytree_load_file(const char *path, char *err, size_t errlen);
 struct ynode *ytree_load_string(const char *text, size_t len, const char *name, char *err,
-                               size_t errlen);
+                                size_t errlen);
 /* Every document of a multi-document stream, as a Y_SEQ of roots. */
 struct ynode *ytree_load_all(const char *text, size_t len, const char *name, char *err,
-                            size_t errlen);
+                             size_t errlen);
 void ytree_free(struct ynode *root);
 /* The top-level mapping of a document returned by ytree_load_file/string. */
 const struct ynode *ytree_root(const struct ynode *doc);
@@ -48,8 +48,7 @@ int yget_double(const struct ynode *map, const char *key, double *out, char *err
 int yget_int(const struct ynode *map, const char *key, int64_t *out, char *err, size_t errlen);
 int yget_bool(const struct ynode *map, const char *key, bool *out, char *err, size_t errlen);
 /* Durations as Prometheus writes them: 30d, 5m, 1h30m, 250ms. */
-int yget_duration(const struct ynode *map, const char *key, int64_t *ms, char *err,
-                  size_t errlen);
+int yget_duration(const struct ynode *map, const char *key, int64_t *ms, char *err, size_t errlen);
 int parse_duration_ms(const char *s, int64_t *ms);
 
 #endif

@@ -85,10 +85,30 @@ static bool parse_number(const char *s, double *out)
 }
 
 enum {
-    OPT_DEMO = 256, OPT_SEED, OPT_DEMO_TIME, OPT_DEMO_SPEED, OPT_NO_KERNEL, OPT_ONCE, OPT_JSON,
-    OPT_TIMEOUT, OPT_RECORD, OPT_CONFIG, OPT_REFRESH, OPT_THEME, OPT_WAR_ROOM, OPT_FRAMES,
-    OPT_COPILOT, OPT_CONTEXT, OPT_NAMESPACE, OPT_SPEED, OPT_SCHEMA_DOC, OPT_INJECT_COMM,
-    OPT_INJECT_PATH, OPT_HELP, OPT_VERSION, OPT_RUN_FOR,
+    OPT_DEMO = 256,
+    OPT_SEED,
+    OPT_DEMO_TIME,
+    OPT_DEMO_SPEED,
+    OPT_NO_KERNEL,
+    OPT_ONCE,
+    OPT_JSON,
+    OPT_TIMEOUT,
+    OPT_RECORD,
+    OPT_CONFIG,
+    OPT_REFRESH,
+    OPT_THEME,
+    OPT_WAR_ROOM,
+    OPT_FRAMES,
+    OPT_COPILOT,
+    OPT_CONTEXT,
+    OPT_NAMESPACE,
+    OPT_SPEED,
+    OPT_SCHEMA_DOC,
+    OPT_INJECT_COMM,
+    OPT_INJECT_PATH,
+    OPT_HELP,
+    OPT_VERSION,
+    OPT_RUN_FOR,
 };
 
 static double run_for_s; /* --run-for: headless run length, 0 = off */
@@ -135,7 +155,9 @@ static int parse_options(int argc, char **argv, struct app_options *opt)
     double v;
     while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
         switch (c) {
-        case OPT_DEMO: opt->demo = true; break;
+        case OPT_DEMO:
+            opt->demo = true;
+            break;
         case OPT_SEED:
             if (!parse_number(optarg, &v) || v < 0)
                 return bad_value("seed", optarg);
@@ -151,23 +173,37 @@ static int parse_options(int argc, char **argv, struct app_options *opt)
                 return bad_value("demo-speed", optarg);
             opt->demo_speed = v;
             break;
-        case OPT_NO_KERNEL: opt->no_kernel = true; break;
-        case OPT_ONCE: opt->once = true; break;
-        case OPT_JSON: opt->json = true; break;
+        case OPT_NO_KERNEL:
+            opt->no_kernel = true;
+            break;
+        case OPT_ONCE:
+            opt->once = true;
+            break;
+        case OPT_JSON:
+            opt->json = true;
+            break;
         case OPT_TIMEOUT:
             if (!parse_number(optarg, &v) || v <= 0)
                 return bad_value("timeout", optarg);
             opt->timeout_s = v;
             break;
-        case OPT_RECORD: opt->record_path = optarg; break;
-        case OPT_CONFIG: opt->config_path = optarg; break;
+        case OPT_RECORD:
+            opt->record_path = optarg;
+            break;
+        case OPT_CONFIG:
+            opt->config_path = optarg;
+            break;
         case OPT_REFRESH:
             if (!parse_number(optarg, &v) || v < 10 || v > 60000)
                 return bad_value("refresh", optarg);
             opt->refresh_ms = (int64_t)v;
             break;
-        case OPT_THEME: opt->theme = optarg; break;
-        case OPT_WAR_ROOM: opt->war_room = true; break;
+        case OPT_THEME:
+            opt->theme = optarg;
+            break;
+        case OPT_WAR_ROOM:
+            opt->war_room = true;
+            break;
         case OPT_FRAMES:
             if (!parse_number(optarg, &v) || v < 1)
                 return bad_value("frames", optarg);
@@ -178,21 +214,39 @@ static int parse_options(int argc, char **argv, struct app_options *opt)
                 return bad_value("run-for", optarg);
             run_for_s = v;
             break;
-        case OPT_COPILOT: opt->copilot = optarg; break;
-        case OPT_CONTEXT: opt->kube_context = optarg; break;
-        case OPT_NAMESPACE: opt->kube_namespace = optarg; break;
+        case OPT_COPILOT:
+            opt->copilot = optarg;
+            break;
+        case OPT_CONTEXT:
+            opt->kube_context = optarg;
+            break;
+        case OPT_NAMESPACE:
+            opt->kube_namespace = optarg;
+            break;
         case OPT_SPEED:
             if (!parse_number(optarg, &v) || v < 0)
                 return bad_value("speed", optarg);
             opt->replay_speed = v;
             break;
-        case OPT_SCHEMA_DOC: snapshot_print_doc(stdout); return EXIT_OK;
-        case OPT_INJECT_COMM: opt->demo_inject_comm = optarg; break;
-        case OPT_INJECT_PATH: opt->demo_inject_path = optarg; break;
+        case OPT_SCHEMA_DOC:
+            snapshot_print_doc(stdout);
+            return EXIT_OK;
+        case OPT_INJECT_COMM:
+            opt->demo_inject_comm = optarg;
+            break;
+        case OPT_INJECT_PATH:
+            opt->demo_inject_path = optarg;
+            break;
         case OPT_HELP:
-        case 'h': usage(stdout); return EXIT_OK;
-        case OPT_VERSION: printf("lookout %s\n", LOOKOUT_VERSION); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        case OPT_VERSION:
+            printf("lookout %s\n", LOOKOUT_VERSION);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     return -1;
