@@ -111,8 +111,13 @@ REPS="${BENCH_REPS:-5}"
 cpu_rate_of() { awk '{print $3}' <<<"$1"; }
 echo "(c) syscall loop calls per CPU-second, median of $REPS interleaved ${SECS}s runs (ratio to detached;"
 echo "    targets: getppid >= 0.95, open/close >= 0.75, and no worse than bpftrace):"
+# Two more getppid columns show where the cost comes from: Lookout without
+# its syscall hooks (open, priv), and the kernel's floor for any syscall
+# tracepoint (bpftrace counting one, sys_exit_openat, that getppid never hits).
+NO_SYSCALL_KINDS=exec,exit,connect,accept,reset,retransmit,oom,fork,cgroup
+FLOOR_PROBE='tracepoint:syscalls:sys_exit_openat { @ = count(); }'
 for mode in getppid devnull; do
-    base=() with=() bt=()
+    base=() with=() bt=() nosys=() floor=()
     for _ in $(seq 1 "$REPS"); do
         base+=("$(cpu_rate_of "$($LOAD "$B/kload" $mode "$SECS")")")
         start_bg "$B/c_$mode" ready $CONS "$LOOKOUT" events --count || exit 1
@@ -122,10 +127,23 @@ for mode in getppid devnull; do
             bt+=("$(cpu_rate_of "$($LOAD "$B/kload" $mode "$SECS")")")
             stop_bg
         fi
+        [ $mode = getppid ] || continue
+        start_bg "$B/ns_$mode" ready $CONS "$LOOKOUT" events --count --kinds "$NO_SYSCALL_KINDS" || exit 1
+        nosys+=("$(cpu_rate_of "$($LOAD "$B/kload" $mode "$SECS")")")
+        stop_bg
+        if command -v bpftrace >/dev/null && start_bg "$B/fl_$mode" Attaching $CONS bpftrace -e "$FLOOR_PROBE"; then
+            floor+=("$(cpu_rate_of "$($LOAD "$B/kload" $mode "$SECS")")")
+            stop_bg
+        fi
     done
     b=$(median "${base[@]}") w=$(median "${with[@]}")
     t=n/a
     [ ${#bt[@]} -gt 0 ] && t=$(median "${bt[@]}")
     printf '    %-8s detached %s/s | lookout %s/s (x%s) | bpftrace %s/s (x%s)\n' "$mode" \
         "$b" "$w" "$(ratio "$w" "$b")" "$t" "$(ratio "$t" "$b")"
+    [ $mode = getppid ] || continue
+    n=$(median "${nosys[@]}") f=n/a
+    [ ${#floor[@]} -gt 0 ] && f=$(median "${floor[@]}")
+    printf '    %-8s lookout without open/priv hooks %s/s (x%s) | floor, one syscall tracepoint %s/s (x%s)\n' \
+        "$mode" "$n" "$(ratio "$n" "$b")" "$f" "$(ratio "$f" "$b")"
 done
