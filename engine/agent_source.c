@@ -14,6 +14,7 @@
 
 #define MAX_LINE       (64u << 10) /* a longer line is dropped, not the stream */
 #define IDLE_MS        15000       /* several missed heartbeats (every 2 s) */
+#define HEAD_MS        10000       /* an agent answers /events at once */
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
 
@@ -174,6 +175,7 @@ static void connect_agent(struct agent_conn *ac)
         .headers = headers,
         .connect_timeout_ms = 3000,
         .idle_timeout_ms = IDLE_MS,
+        .head_timeout_ms = HEAD_MS,
         .configure = configure,
         .on_data = on_data,
         .on_header = on_header,

@@ -607,4 +607,3 @@ void copilot_call_start(struct copilot *c, const struct pending *p)
     if (send_attempt(k) < 0)
         fail(k, "cannot start the HTTP request");
 }
-

@@ -25,6 +25,8 @@ struct http_req {
     struct buf body;
     bool truncated;
     bool aborted_by_client;
+    bool head_done;                /* the final response head arrived */
+    struct loop_timer *head_timer; /* head_timeout_ms, until the head arrives */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -43,6 +45,8 @@ static void unlink_req(struct http *h, struct http_req *r)
 
 static void free_req(struct http_req *r)
 {
+    if (r->head_timer)
+        loop_timer_cancel(r->h->loop, r->head_timer);
     curl_easy_cleanup(r->easy);
     curl_slist_free_all(r->headers);
     buf_free(&r->body);
@@ -67,6 +71,27 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *ud, void *sock
     return 0;
 }
 
+/* Reports a transfer that ended (or that we ended) and frees it. */
+static void complete(struct http *h, struct http_req *r, CURLcode code)
+{
+    struct http_result res = {.curl_code = code};
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
+    curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME, &res.total_s);
+    if (r->truncated && res.curl_code == CURLE_WRITE_ERROR)
+        res.curl_code = CURLE_OK; /* we cut it on purpose; report truncated */
+    res.error = res.curl_code == CURLE_OK ? ""
+                : r->errbuf[0]            ? r->errbuf
+                                          : curl_easy_strerror(res.curl_code);
+    res.body = r->opts.on_data ? NULL : buf_cstr(&r->body);
+    res.body_len = r->body.len;
+    res.truncated = r->truncated;
+    curl_multi_remove_handle(h->multi, r->easy);
+    unlink_req(h, r);
+    if (r->opts.on_done)
+        r->opts.on_done(&res, r->opts.ud);
+    free_req(r);
+}
+
 static void finish_transfers(struct http *h)
 {
     CURLMsg *msg;
@@ -76,23 +101,21 @@ static void finish_transfers(struct http *h)
             continue;
         struct http_req *r = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-        struct http_result res = {.curl_code = msg->data.result};
-        curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
-        curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME, &res.total_s);
-        if (r->truncated && res.curl_code == CURLE_WRITE_ERROR)
-            res.curl_code = CURLE_OK; /* we cut it on purpose; report truncated */
-        res.error = res.curl_code == CURLE_OK ? ""
-                    : r->errbuf[0]            ? r->errbuf
-                                              : curl_easy_strerror(res.curl_code);
-        res.body = r->opts.on_data ? NULL : buf_cstr(&r->body);
-        res.body_len = r->body.len;
-        res.truncated = r->truncated;
-        curl_multi_remove_handle(h->multi, r->easy);
-        unlink_req(h, r);
-        if (r->opts.on_done)
-            r->opts.on_done(&res, r->opts.ud);
-        free_req(r);
+        complete(h, r, msg->data.result);
     }
+}
+
+/* A loop timer, not curl's progress callback: curl may not wake at all
+ * while a server sends nothing and no other timeout is set. */
+static void on_head_timeout(void *ud)
+{
+    struct http_req *r = ud;
+    r->head_timer = NULL;
+    if (r->head_done)
+        return;
+    snprintf(r->errbuf, sizeof(r->errbuf), "no complete response head within %ld ms",
+             r->opts.head_timeout_ms);
+    complete(r->h, r, CURLE_OPERATION_TIMEDOUT);
 }
 
 static void on_socket_ready(int fd, int events, void *ud)
@@ -187,6 +210,12 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct http_req *r = ud;
     size_t n = size * nmemb;
+    if (n <= 2 && (n == 0 || ptr[0] == '\r' || ptr[0] == '\n')) {
+        long code = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 200)
+            r->head_done = true; /* a 100 Continue head is not the answer */
+    }
     if (!r->opts.on_header)
         return n;
     char line[1024];
@@ -260,6 +289,8 @@ struct http_req *http_start(struct http *h, const struct http_opts *opts)
         free(r);
         return NULL;
     }
+    if (opts->head_timeout_ms)
+        r->head_timer = loop_timer_start(h->loop, opts->head_timeout_ms, on_head_timeout, r);
     h->active++;
     r->next = h->reqs;
     if (h->reqs)

@@ -35,6 +35,9 @@ struct http_opts {
     long connect_timeout_ms; /* 0: 5000 */
     long timeout_ms;         /* 0: no total limit (watches, streams) */
     long idle_timeout_ms;    /* abort if no byte arrives for this long; 0: off */
+    long head_timeout_ms;    /* abort if the response head is not complete this long
+                                after the start (a stalled or trickling server);
+                                reported as CURLE_OPERATION_TIMEDOUT; 0: off */
     size_t max_body;         /* cap on a collected body; 0: 8 MiB */
     /* Lets a client set TLS material, auth or proxy on the easy handle. */
     void (*configure)(CURL *easy, void *ud);

@@ -13,7 +13,12 @@
 #define BACKOFF_RESET_MS   120000
 #define FORBIDDEN_RETRY_MS 300000
 #define SHORT_WATCH_MS     1000
-#define ERRBODY_MAX        16384
+/* An API server answers a watch's head at once and a list's within seconds;
+ * a server that has not (stalled, or trickling bytes past the idle timeout)
+ * is failing, and the source must say so long before timeoutSeconds + 60 s. */
+#define WATCH_HEAD_TIMEOUT_MS 10000
+#define LIST_HEAD_TIMEOUT_MS  30000
+#define ERRBODY_MAX           16384
 
 const char *const kube_kind_names[KK_COUNT] = {"nodes", "pods", "deployments", "events"};
 
@@ -470,6 +475,7 @@ static void list_page(struct kube_reflector *r)
     struct http_opts o = {.url = buf_cstr(&url),
                           .headers = hdrs,
                           .timeout_ms = 120000,
+                          .head_timeout_ms = LIST_HEAD_TIMEOUT_MS,
                           .max_body = 256u << 20,
                           .configure = configure,
                           .on_done = list_done,
@@ -645,6 +651,7 @@ static void watch_start(struct kube_reflector *r)
     struct http_opts o = {.url = buf_cstr(&url),
                           .headers = hdrs,
                           .idle_timeout_ms = (int64_t)(timeout_s + 60) * 1000,
+                          .head_timeout_ms = WATCH_HEAD_TIMEOUT_MS,
                           .configure = configure,
                           .on_header = on_header,
                           .on_data = watch_data,
