@@ -348,34 +348,61 @@ static void list_finished(struct kube_reflector *r, const char *rv)
     watch_start(r);
 }
 
-static void list_body(struct kube_reflector *r, const struct http_result *res)
+/* One item of a list page, as soon as it has arrived. */
+static void list_item(const char *json, size_t len, void *ud)
 {
-    cJSON *root = cJSON_ParseWithLength(res->body, res->body_len);
-    const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
+    struct kube_reflector *r = ud;
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    if (!o) {
+        r->decode_errors++;
+        return;
+    }
+    if (!r->seen)
+        r->seen = calloc(1, sizeof(*r->seen));
+    char key[256] = "";
+    r->list_changed |= apply(r, o, false, key, sizeof(key));
+    if (*key)
+        seen_add(r->seen, key);
+    cJSON_Delete(o);
+}
+
+static bool list_data(const char *buf, size_t len, void *ud)
+{
+    struct kube_reflector *r = ud;
+    if (r->status != 200) {
+        if (r->errbody.len + len <= ERRBODY_MAX)
+            buf_append(&r->errbody, buf, len);
+        return true;
+    }
+    r->list_changed = false;
+    bool go_on = kube_list_feed(&r->list, buf, len, list_item, r);
+    if (r->list_changed)
+        changed(r, false); /* rows paint as they arrive */
+    return go_on;
+}
+
+/* The page is complete: its resourceVersion and continue token. */
+static void list_end(struct kube_reflector *r)
+{
+    const char *what = kube_kind_names[r->kind];
+    if (r->list.oversized) {
+        r->lines.oversized += r->list.oversized; /* one count for lists and watches */
+        r->oversized = r->lines.oversized;
+        snprintf(r->error, sizeof(r->error), "%s: skipped an object over %zu bytes; %llu so far",
+                 what, r->list.item_cap, (unsigned long long)r->oversized);
+    }
+    const char *rest = kube_list_finish(&r->list);
+    cJSON *root = rest ? cJSON_Parse(rest) : NULL;
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
     const cJSON *rv = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
-    if (!root || !cJSON_IsArray(items) || !cJSON_IsString(rv)) {
-        set_error(r, "list %s: the answer is not a list%s", kube_kind_names[r->kind],
-                  res->truncated ? " (too large)" : "");
+    if (!cJSON_IsString(rv)) {
+        set_error(r, "list %s: the answer is not a list (%s)", what,
+                  r->list.error[0] ? r->list.error : "no metadata.resourceVersion");
         cJSON_Delete(root);
         relist_from(r, false);
         backoff(r, KR_LISTING);
         return;
     }
-    if (!r->seen)
-        r->seen = calloc(1, sizeof(*r->seen));
-    bool any = false;
-    const cJSON *item;
-    char key[256];
-    cJSON_ArrayForEach(item, items)
-    {
-        any |= apply(r, item, false, key, sizeof(key));
-        if (*key)
-            seen_add(r->seen, key);
-        key[0] = 0;
-    }
-    if (any)
-        changed(r, false);
     const cJSON *cont = cJSON_GetObjectItemCaseSensitive(meta, "continue");
     bool more = r->paged && cJSON_IsString(cont) && *cont->valuestring;
     buf_reset(&r->cont);
@@ -399,11 +426,17 @@ static void list_done(const struct http_result *res, void *ud)
 {
     struct kube_reflector *r = ud;
     r->req = NULL;
-    if (res->curl_code != CURLE_OK) {
+    const char *body = buf_cstr(&r->errbody);
+    if (r->list.error[0]) {
+        set_error(r, "list %s: the answer is not a list (%s)", kube_kind_names[r->kind],
+                  r->list.error);
+        relist_from(r, false);
+        backoff(r, KR_LISTING);
+    } else if (res->curl_code != CURLE_OK) {
         set_error(r, "list %s: %s", kube_kind_names[r->kind], res->error);
         relist_from(r, false);
         backoff(r, KR_LISTING);
-    } else if (res->status == 410 || (res->status == 504 && too_large_rv(res->body))) {
+    } else if (res->status == 410 || (res->status == 504 && too_large_rv(body))) {
         /* Expired RV or continue token: list again at once, from "". A 410
          * to a list that already was from "" is a broken server: back off. */
         bool from_scratch = r->rv_unavailable && !r->cont.len;
@@ -417,9 +450,9 @@ static void list_done(const struct http_result *res, void *ud)
         }
     } else if (res->status != 200) {
         relist_from(r, false);
-        http_failure(r, "list", res->status, res->body, KR_LISTING);
+        http_failure(r, "list", res->status, body, KR_LISTING);
     } else {
-        list_body(r, res);
+        list_end(r);
     }
 }
 
@@ -476,11 +509,16 @@ static void list_page(struct kube_reflector *r)
                           .headers = hdrs,
                           .timeout_ms = 120000,
                           .head_timeout_ms = LIST_HEAD_TIMEOUT_MS,
-                          .max_body = 256u << 20,
                           .configure = configure,
+                          .on_header = on_header,
+                          .on_data = list_data,
                           .on_done = list_done,
                           .ud = r};
     r->phase = KR_LISTING;
+    r->status = 0;
+    buf_reset(&r->errbody);
+    kube_list_free(&r->list);
+    kube_list_init(&r->list, r->lines.cap);
     r->req = http_start(r->env->http, &o);
     memset(auth, 0, sizeof(auth));
     buf_free(&q);
@@ -710,5 +748,6 @@ void kube_reflector_stop(struct kube_reflector *r)
     buf_free(&r->cont);
     buf_free(&r->errbody);
     kube_lines_free(&r->lines);
+    kube_list_free(&r->list);
     r->phase = KR_IDLE;
 }

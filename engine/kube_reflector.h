@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "engine.h"
 #include "http.h"
+#include "kube_list.h"
 #include "kube_watch.h"
 #include "kubeconfig.h"
 #include "loop.h"
@@ -60,7 +61,9 @@ struct kube_reflector {
     struct loop_timer *timer;
     long status; /* HTTP status of the response in flight */
     struct kube_lines lines;
-    struct buf errbody; /* body of a non-200 watch response (capped) */
+    struct kube_list list; /* the list page being read */
+    bool list_changed;     /* an item of this chunk changed a row */
+    struct buf errbody;    /* body of a non-200 watch response (capped) */
     int64_t watch_started;
     int watch_events;
     int stream_error; /* 0, or the Status code of an ERROR event (410 ...) */

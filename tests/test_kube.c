@@ -12,6 +12,7 @@
 #include "kube_decode.h"
 #include "kube_derive.h"
 #include "kube_exec.h"
+#include "kube_list.h"
 #include "kube_services.h"
 #include "kube_watch.h"
 #include "kubeconfig.h"
@@ -124,6 +125,159 @@ TEST(watch_assembler_crlf_and_blank_lines)
 /* ---- decoding the recorded objects ---- */
 
 static const struct kube_decode_opts opts = {.now = 1732000000000LL};
+
+/* ---- streaming list reader ---- */
+
+struct list_seen {
+    int items;
+    cJSON *arr; /* each item as parsed */
+};
+
+static void list_collect(const char *json, size_t len, void *ud)
+{
+    struct list_seen *ls = ud;
+    ls->items++;
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    cJSON_AddItemToArray(ls->arr, o ? o : cJSON_CreateNull());
+}
+
+/* A list of real objects, metadata after the items, and strings holding
+ * braces, brackets and escaped quotes where the reader must not count them. */
+static char *list_text(cJSON **items_out)
+{
+    const char *names[] = {"pod-running.k9s.json",
+                           "pod-init-crashloopbackoff.insights-operator.json",
+                           "node-ready-minikube.k9s.json"};
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "kind", "Pod{List]\"x\\");
+    cJSON *items = cJSON_AddArrayToObject(root, "items");
+    for (int i = 0; i < 3; i++) {
+        cJSON *o = load_json(names[i]);
+        if (o)
+            cJSON_AddItemToArray(items, o);
+    }
+    cJSON *meta = cJSON_AddObjectToObject(root, "metadata");
+    cJSON_AddStringToObject(meta, "resourceVersion", "151390");
+    cJSON_AddStringToObject(meta, "continue", "tok}]\"{");
+    char *text = cJSON_Print(root); /* indented: whitespace everywhere */
+    *items_out = cJSON_Duplicate(items, 1);
+    cJSON_Delete(root);
+    return text;
+}
+
+static void check_list(const char *text, size_t len, size_t step, const cJSON *want)
+{
+    struct kube_list l;
+    kube_list_init(&l, 1 << 20);
+    struct list_seen ls = {.arr = cJSON_CreateArray()};
+    bool ok = true;
+    for (size_t off = 0; off < len && ok; off += step)
+        ok = kube_list_feed(&l, text + off, off + step > len ? len - off : step, list_collect, &ls);
+    const char *rest = kube_list_finish(&l);
+    cJSON *r = rest ? cJSON_Parse(rest) : NULL;
+    cJSON *meta = cJSON_GetObjectItem(r, "metadata");
+    CHECK(ok && rest);
+    CHECK(ls.items == 3 && cJSON_Compare(ls.arr, want, 1));
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(meta, "resourceVersion")), "151390");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(meta, "continue")), "tok}]\"{");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(r, "kind")), "Pod{List]\"x\\");
+    CHECK(!cJSON_GetObjectItem(r, "items"));
+    cJSON_Delete(r);
+    cJSON_Delete(ls.arr);
+    kube_list_free(&l);
+}
+
+TEST(list_reader_every_chunk_size)
+{
+    cJSON *want = NULL;
+    char *text = list_text(&want);
+    CHECK(text && cJSON_GetArraySize(want) == 3);
+    size_t len = strlen(text);
+    for (size_t step = 1; step <= 64; step++)
+        check_list(text, len, step, want);
+    check_list(text, len, len, want);
+    check_list(text, len, len / 2 + 1, want);
+    free(text);
+    cJSON_Delete(want);
+}
+
+static struct kube_list *list_run(const char *text, size_t cap, struct list_seen *ls)
+{
+    static struct kube_list l;
+    kube_list_init(&l, cap);
+    ls->arr = cJSON_CreateArray();
+    kube_list_feed(&l, text, strlen(text), list_collect, ls);
+    return &l;
+}
+
+TEST(list_reader_caps_one_item_and_goes_on)
+{
+    struct list_seen ls = {0};
+    struct kube_list *l =
+        list_run("{\"metadata\":{\"resourceVersion\":\"7\"},\"items\":[{\"a\":1},"
+                 "{\"big\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"},{\"b\":[2]}]}",
+                 32, &ls);
+    const char *rest = kube_list_finish(l);
+    CHECK(rest && strstr(rest, "\"7\""));
+    CHECK(ls.items == 2 && l->oversized == 1 && l->items == 2);
+    cJSON_Delete(ls.arr);
+    kube_list_free(l);
+}
+
+TEST(list_reader_errors)
+{
+    const struct {
+        const char *text, *error;
+    } cases[] = {
+        {"{\"metadata\":{\"resourceVersion\":\"7\"},\"items\":[{\"a\":1}", "truncated"},
+        {"{\"metadata\":{\"resourceVersion\":\"7\"},\"items\":[{\"a\":\"}", "truncated"},
+        {"[1,2]", "not a JSON object"},
+        {"<html>bad gateway</html>", "not a JSON object"},
+        {"{\"items\":[1,2]}", "not an object"},
+        {"{\"items\":[]} x", "after the list"},
+        {"{\"kind\" \"x\"}", "malformed"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct list_seen ls = {0};
+        struct kube_list *l = list_run(cases[i].text, 1024, &ls);
+        CHECK(kube_list_finish(l) == NULL);
+        CHECK(strstr(l->error, cases[i].error) != NULL);
+        if (!strstr(l->error, cases[i].error))
+            fprintf(stderr, "  case %zu: '%s'\n", i, l->error);
+        cJSON_Delete(ls.arr);
+        kube_list_free(l);
+    }
+    /* an empty list in both spellings, the real fixture and a Go nil slice */
+    size_t len;
+    char *empty = read_file(fixture("podlist-empty-rv151390.assembled.json"), 1 << 16, &len);
+    const char *texts[] = {empty ? empty : "",
+                           "{\"metadata\":{\"resourceVersion\":\"9\"},\"items\":null}"};
+    for (int i = 0; i < 2; i++) {
+        struct list_seen ls = {0};
+        struct kube_list *l = list_run(texts[i], 1024, &ls);
+        const char *rest = kube_list_finish(l);
+        cJSON *r = rest ? cJSON_Parse(rest) : NULL;
+        CHECK(r && ls.items == 0);
+        CHECK(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "metadata"),
+                                                       "resourceVersion")) != NULL);
+        cJSON_Delete(r);
+        cJSON_Delete(ls.arr);
+        kube_list_free(l);
+    }
+    free(empty);
+    /* metadata is read whole, so it is capped */
+    struct buf big = {0};
+    buf_puts(&big, "{\"metadata\":{\"x\":\"");
+    for (int i = 0; i < 70000; i++)
+        buf_puts(&big, "y");
+    buf_puts(&big, "\"},\"items\":[]}");
+    struct list_seen ls = {0};
+    struct kube_list *l = list_run(buf_cstr(&big), 1024, &ls);
+    CHECK(kube_list_finish(l) == NULL && strstr(l->error, "64 KiB"));
+    cJSON_Delete(ls.arr);
+    kube_list_free(l);
+    buf_free(&big);
+}
 
 TEST(decode_pod_crashloopbackoff)
 {
