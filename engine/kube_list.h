@@ -28,11 +28,11 @@ struct kube_list {
     int state;       /* where in the root object we are (kube_list.c) */
     int depth;       /* nesting depth of the current item or value */
     bool in_string, escape;
-    bool skipping;   /* the current item went over the cap */
-    bool items_key;  /* the member being read is "items" */
-    char key[16];    /* the member's name so far (only "items" matters) */
+    bool skipping;  /* the current item went over the cap */
+    bool items_key; /* the member being read is "items" */
+    char key[16];   /* the member's name so far (only "items" matters) */
     size_t keylen;
-    char error[96];  /* set once: the body is not a list */
+    char error[96]; /* set once: the body is not a list */
     uint64_t items, oversized;
 };
 

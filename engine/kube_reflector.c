@@ -653,6 +653,15 @@ static void watch_done(const struct http_result *res, void *ud)
         set_error(r, "watch %s: %s", what, res->error);
         relist_from(r, false);
         backoff(r, KR_LISTING);
+    } else if (r->watch_events == 0 &&
+               r->lines.oversized + r->decode_errors > r->watch_skipped_at) {
+        /* only objects that could not be used: the stream is not healthy,
+         * and resuming at once would read the same garbage in a hot loop */
+        set_error(
+            r, "watch %s: nothing usable in the stream (%llu objects skipped)", what,
+            (unsigned long long)(r->lines.oversized + r->decode_errors - r->watch_skipped_at));
+        relist_from(r, false);
+        backoff(r, KR_LISTING);
     } else if (lasted < SHORT_WATCH_MS && r->watch_events == 0) {
         set_error(r, "watch %s: very short watch (closed within 1 s, no events)", what);
         relist_from(r, false);
@@ -700,6 +709,7 @@ static void watch_start(struct kube_reflector *r)
     r->status = 0;
     r->stream_error = 0;
     r->watch_events = 0;
+    r->watch_skipped_at = r->lines.oversized + r->decode_errors;
     r->watch_started = loop_mono_ms();
     r->phase = KR_WATCHING;
     r->watches++;

@@ -30,7 +30,7 @@ struct kube_env {
     struct engine *engine;
     struct kube_conn *conn;
     int64_t pending_limit_ms;
-    size_t line_cap; /* one watch object's size cap (0: 16 MiB) */
+    size_t line_cap; /* one watch object's size cap (0: 4 MiB) */
     int page_size;   /* 0: 500 */
     /* The credential was rejected (401) or is about to expire: refresh it and
      * call kube_reflector_auth_done() on r later, or return false when there
@@ -66,7 +66,8 @@ struct kube_reflector {
     struct buf errbody;    /* body of a non-200 watch response (capped) */
     int64_t watch_started;
     int watch_events;
-    int stream_error; /* 0, or the Status code of an ERROR event (410 ...) */
+    uint64_t watch_skipped_at; /* oversized + malformed when the watch started */
+    int stream_error;          /* 0, or the Status code of an ERROR event (410 ...) */
     bool changed_batch;
     bool auth_retried;
     uint64_t req_gen; /* credential generation the request in flight used */

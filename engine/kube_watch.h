@@ -14,7 +14,9 @@
 
 #include "buf.h"
 
-#define KUBE_LINE_CAP_DEFAULT (16u << 20)
+/* etcd keeps objects up to 1.5 MiB by default; their JSON stays far below
+ * this. Larger limits are a config setting (max_object_bytes). */
+#define KUBE_LINE_CAP_DEFAULT (4u << 20)
 
 struct kube_lines {
     struct buf pending; /* bytes of the current, incomplete line */
