@@ -203,8 +203,11 @@ static void backoff(struct kube_reflector *r, enum kube_phase next)
     int64_t now = loop_mono_ms();
     if (!r->backoff_ms || now - r->last_backoff_at > BACKOFF_RESET_MS)
         r->backoff_ms = BACKOFF_INITIAL_MS;
+    int64_t cap = r->env->backoff_max_ms ? r->env->backoff_max_ms : BACKOFF_MAX_MS;
+    if (r->backoff_ms > cap)
+        r->backoff_ms = cap;
     int64_t delay = r->backoff_ms + (int64_t)(drand48() * (double)r->backoff_ms);
-    r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
+    r->backoff_ms = r->backoff_ms * 2 > cap ? cap : r->backoff_ms * 2;
     r->last_backoff_at = now;
     r->settled = true;
     changed(r, true);
@@ -636,7 +639,10 @@ static void watch_done(const struct http_result *res, void *ud)
         /* Expired: list again "not older than" our RV (client-go keeps it
          * for this list; only a 410 on the list itself drops to ""). */
         set_error(r, "watch %s: resourceVersion expired (410), re-listing", what);
-        r->failing = false; /* routine on a live cluster: the source is not stale */
+        /* Routine on a live cluster, so not stale; unless it comes while
+         * the source is already backing off: then the re-list waits. */
+        bool calm = !r->backoff_ms || loop_mono_ms() - r->last_backoff_at > BACKOFF_RESET_MS;
+        r->failing = !calm;
         relist_from(r, false);
         backoff(r, KR_LISTING);
     } else if (r->stream_error) {

@@ -30,8 +30,9 @@ struct kube_env {
     struct engine *engine;
     struct kube_conn *conn;
     int64_t pending_limit_ms;
-    size_t line_cap; /* one watch object's size cap (0: 4 MiB) */
-    int page_size;   /* 0: 500 */
+    size_t line_cap;        /* one watch object's size cap (0: 4 MiB) */
+    int page_size;          /* 0: 500 */
+    int64_t backoff_max_ms; /* 0: BACKOFF_MAX_MS (30 s) */
     /* The credential was rejected (401) or is about to expire: refresh it and
      * call kube_reflector_auth_done() on r later, or return false when there
      * is nothing to refresh. */

@@ -38,8 +38,8 @@ static const char *const resource_names[] = {"nodes", "pods", "deployments", "ev
 int kube_check_config(const struct ynode *s, char *err, size_t errlen)
 {
     static const char *const keys[] = {
-        "enabled",   "kubeconfig",    "context",          "namespace", "in_cluster",
-        "resources", "pending_after", "max_object_bytes", "page_size", NULL};
+        "enabled",       "kubeconfig",       "context",   "namespace",   "in_cluster", "resources",
+        "pending_after", "max_object_bytes", "page_size", "backoff_max", NULL};
     if (s->type != Y_MAP)
         return yerr(s, err, errlen, "kubernetes must be a mapping");
     if (ycheck_keys(s, keys, err, errlen) < 0)
@@ -52,12 +52,15 @@ int kube_check_config(const struct ynode *s, char *err, size_t errlen)
         yget_str(s, "context", str, 128, err, errlen) < 0 ||
         yget_str(s, "namespace", str, 64, err, errlen) < 0 ||
         yget_duration(s, "pending_after", &v, err, errlen) < 0 ||
+        yget_duration(s, "backoff_max", &v, err, errlen) < 0 ||
         yget_int(s, "max_object_bytes", &v, err, errlen) < 0 ||
         yget_int(s, "page_size", &v, err, errlen) < 0)
         return -1;
     if (yget_int(s, "max_object_bytes", &v, err, errlen) == 1 && (v < 4096 || v > (1ll << 30)))
         return yerr(ymap_get(s, "max_object_bytes"), err, errlen,
                     "max_object_bytes must be between 4096 and 1 GiB");
+    if (yget_duration(s, "backoff_max", &v, err, errlen) == 1 && (v < 1000 || v > 600000))
+        return yerr(ymap_get(s, "backoff_max"), err, errlen, "backoff_max must be 1s..10m");
     if (yget_int(s, "page_size", &v, err, errlen) == 1 && (v < 1 || v > 10000))
         return yerr(ymap_get(s, "page_size"), err, errlen, "page_size must be 1..10000");
     if (yget_str(s, "in_cluster", str, 16, err, errlen) == 1 && strcmp(str, "auto") != 0 &&
@@ -95,6 +98,7 @@ void kube_settings_from(struct kube_settings *s, const struct ynode *sec)
     yget_str(sec, "in_cluster", str, sizeof(str), err, sizeof(err));
     s->in_cluster = strcmp(str, "true") == 0 ? 1 : strcmp(str, "false") == 0 ? 0 : -1;
     yget_duration(sec, "pending_after", &s->pending_limit_ms, err, sizeof(err));
+    yget_duration(sec, "backoff_max", &s->backoff_max_ms, err, sizeof(err));
     int64_t v;
     if (yget_int(sec, "max_object_bytes", &v, err, sizeof(err)) == 1)
         s->max_object_bytes = (size_t)v;
@@ -329,6 +333,7 @@ static int kube_start(struct source *s, char *err, size_t errlen)
                                .pending_limit_ms = k->set.pending_limit_ms,
                                .line_cap = k->set.max_object_bytes,
                                .page_size = k->set.page_size,
+                               .backoff_max_ms = k->set.backoff_max_ms,
                                .refresh_auth = refresh_auth,
                                .changed = on_changed,
                                .ud = k};

@@ -25,6 +25,7 @@ struct kube_settings {
     int64_t pending_limit_ms;
     size_t max_object_bytes;
     int page_size;
+    int64_t backoff_max_ms; /* 0: 30 s */
 };
 
 /* Validates the `kubernetes` config section (config.c's table). */

@@ -43,7 +43,7 @@ RSS_GROWTH_LIMIT_MB = 48
 SOURCES = ("kube:faults", "prometheus", "gitlab", "github", "agent:node-f")
 # Worst case from fault to `synced` once `pass` is back: the documented backoff
 # cap reached during a phase plus one poll and a margin (see docs/security.md).
-RECOVER_S = {"kube:faults": 65, "prometheus": 5, "gitlab": 35, "github": 35,
+RECOVER_S = {"kube:faults": 25, "prometheus": 5, "gitlab": 35, "github": 35,
              "agent:node-f": 40}
 # What a fault must show. Known, documented exceptions:
 #  * reset/truncate: a Kubernetes watch cut after it delivered events is resumed
@@ -160,7 +160,8 @@ def write_config(tmp, px):
     os.chmod(tok, 0o600)
     cfg = os.path.join(tmp, "faults.yaml")
     with open(cfg, "w") as f:
-        f.write("kubernetes:\n  enabled: true\n  kubeconfig: %s\n" % kc)
+        # backoff_max 8 s: each phase then recovers within 2 x 8 s + a list
+        f.write("kubernetes:\n  enabled: true\n  kubeconfig: %s\n  backoff_max: 8s\n" % kc)
         f.write("prometheus:\n  url: http://127.0.0.1:%d\n  timeout: 2s\n  interval: 1s\n"
                 % px["prometheus"].port)
         f.write("slo_specs: [%s]\n" % spec)
