@@ -30,6 +30,8 @@ run_one() {
     printf '%-40s %4d passed, %d failed (%ds)\n' "$name" "$p" "$f" $((SECONDS - start))
     if [ "$f" -ne 0 ]; then
         failed_names+=("$name")
+        # the failing checks first (a long log would scroll them away), then its end
+        grep -E '^FAIL|CHECK\(|^  [^ ].*:[0-9]+: ' "$log" | head -n 30 | sed -e 's/^/    ! /'
         sed -e 's/^/    | /' "$log" | tail -n 60
     fi
     rm -f "$log"
