@@ -139,17 +139,12 @@ static bool root_byte(struct kube_list *l, char c)
         } else if (c == '"') {
             l->state = S_COLON;
             l->items_key = l->keylen == 5 && memcmp(l->key, "items", 5) == 0;
-            if (!l->items_key) {
-                rest_put(l, l->rest.len > 1 ? ",\"" : "\"", l->rest.len > 1 ? 2 : 1);
-                rest_put(l, l->key, l->keylen);
-                rest_put(l, "\":", 2);
-            }
             return true;
         }
+        /* a longer name is none we read: its member is skipped, not kept cut */
         if (l->keylen < sizeof(l->key))
-            l->key[l->keylen++] = c;
-        else
-            l->items_key = false;
+            l->key[l->keylen] = c;
+        l->keylen++;
         return true;
     case S_COLON:
         if (c == ':')
@@ -164,8 +159,13 @@ static bool root_byte(struct kube_list *l, char c)
             l->state = S_ITEMS;
             return true;
         }
-        if (l->items_key) /* null (an empty Go slice): kept like any other member */
-            rest_put(l, l->rest.len > 1 ? ",\"items\":" : "\"items\":", l->rest.len > 1 ? 9 : 8);
+        /* any other member (items: null, an empty Go slice, too) is kept */
+        l->keep = l->keylen <= sizeof(l->key);
+        if (l->keep) {
+            rest_put(l, l->rest.len > 1 ? ",\"" : "\"", l->rest.len > 1 ? 2 : 1);
+            rest_put(l, l->key, l->keylen);
+            rest_put(l, "\":", 2);
+        }
         l->state = S_VALUE;
         l->depth = 0;
         l->in_string = l->escape = false;
@@ -175,7 +175,8 @@ static bool root_byte(struct kube_list *l, char c)
             l->state = S_AFTER_VALUE;
             return root_byte(l, c);
         }
-        rest_put(l, &c, 1);
+        if (l->keep)
+            rest_put(l, &c, 1);
         closes(l, c);
         return true;
     case S_ITEMS:

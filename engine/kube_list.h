@@ -30,7 +30,8 @@ struct kube_list {
     bool in_string, escape;
     bool skipping;  /* the current item went over the cap */
     bool items_key; /* the member being read is "items" */
-    char key[16];   /* the member's name so far (only "items" matters) */
+    bool keep;      /* the member being read goes into rest */
+    char key[16];   /* the member's name (kind, apiVersion, metadata, items) */
     size_t keylen;
     char error[96]; /* set once: the body is not a list */
     uint64_t items, oversized;

@@ -388,12 +388,9 @@ static bool list_data(const char *buf, size_t len, void *ud)
 static void list_end(struct kube_reflector *r)
 {
     const char *what = kube_kind_names[r->kind];
-    if (r->list.oversized) {
-        r->lines.oversized += r->list.oversized; /* one count for lists and watches */
-        r->oversized = r->lines.oversized;
-        snprintf(r->error, sizeof(r->error), "%s: skipped an object over %zu bytes; %llu so far",
-                 what, r->list.item_cap, (unsigned long long)r->oversized);
-    }
+    /* one count for lists and watches, shown in the source's detail */
+    r->lines.oversized += r->list.oversized;
+    r->oversized = r->lines.oversized;
     const char *rest = kube_list_finish(&r->list);
     cJSON *root = rest ? cJSON_Parse(rest) : NULL;
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");

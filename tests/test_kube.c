@@ -224,6 +224,24 @@ TEST(list_reader_caps_one_item_and_goes_on)
     kube_list_free(l);
 }
 
+TEST(list_reader_skips_members_it_does_not_read)
+{
+    struct list_seen ls = {0};
+    struct kube_list *l =
+        list_run("{\"aMemberNameLongerThanAnyWeRead\\\"\":{\"x\":\"}]\"},"
+                 "\"metadata\":{\"resourceVersion\":\"3\"},\"items\":[{\"a\":1}]}",
+                 1024, &ls);
+    const char *rest = kube_list_finish(l);
+    cJSON *r = rest ? cJSON_Parse(rest) : NULL;
+    CHECK(r && cJSON_GetArraySize(r) == 1 && ls.items == 1);
+    CHECK_STR(cJSON_GetStringValue(
+                  cJSON_GetObjectItem(cJSON_GetObjectItem(r, "metadata"), "resourceVersion")),
+              "3");
+    cJSON_Delete(r);
+    cJSON_Delete(ls.arr);
+    kube_list_free(l);
+}
+
 TEST(list_reader_errors)
 {
     const struct {
