@@ -20,12 +20,12 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # Fixed-size fields truncate by design, so snprintf truncation is not a warning.
 WARN       := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-truncation
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -DLOOKOUT_VERSION='"$(VERSION)"' $(WARN) -g \
-              -Iengine -Ibpf -I$(BUILD)/bpf $(PKG_CFLAGS)
+              -Iengine -I. -I$(BUILD) $(PKG_CFLAGS)
 REL_CFLAGS  = $(BASE_CFLAGS) -O2
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_CFLAGS = $(BASE_CFLAGS) -O1 $(ASAN_FLAGS)
 
-ENGINE_SRC := $(wildcard engine/*.c)
+ENGINE_SRC := $(wildcard engine/*/*.c)
 BPF_SRC    := $(filter-out %.bpf.c,$(wildcard bpf/*.c))
 BPF_PROGS  := $(wildcard bpf/*.bpf.c)
 BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_PROGS))
@@ -100,10 +100,10 @@ $(BUILD)/asan/%.o: %.c $(BPF_SKELS)
 	@$(CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/rel/liblookout.a: $(REL_OBJS)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && ar qcs $@ $^
 
 $(BUILD)/asan/liblookout.a: $(ASAN_OBJS)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && ar qcs $@ $^
 
 lookout: $(BUILD)/rel/tui/main.o $(BUILD)/rel/liblookout.a
 	$(CC) -o $@ $^ $(PKG_LIBS)
@@ -130,7 +130,7 @@ $(BUILD)/fuzz/%.o: %.c $(BPF_SKELS)
 	@$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/fuzz/liblookout.a: $(FUZZ_OBJS)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && ar qcs $@ $^
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h tests/fuzz/*.inc) \
                       $(BUILD)/fuzz/liblookout.a

@@ -2,7 +2,7 @@
  * kernel's listen_owner map (filled at listen() time), so accepts on them
  * would go unattributed. Seed the map once from /proc/net/tcp{,6} (LISTEN
  * sockets by inode) and /proc/PID/fd (inode -> process). */
-#include "listen_seed.h"
+#include "bpf/listen_seed.h"
 
 #include <bpf/bpf.h>
 #include <dirent.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "events.h"
+#include "bpf/events.h"
 
 #define MAX_LISTENERS    1024
 #define TCP_LISTEN_STATE 0x0A

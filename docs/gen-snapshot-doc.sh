@@ -10,7 +10,7 @@ cat <<'HEAD'
 same field names are used by `--record` (one JSON line per change:
 `{"t":MS,"op":"upsert"|"remove"|"append","table":NAME,"obj":{...}|"key":KEY}`)
 and read back by `lookout replay`. This page is generated from the schemas in
-engine/model.c (`lookout --schema-doc`); do not edit the tables by hand.
+engine/core/model.c (`lookout --schema-doc`); do not edit the tables by hand.
 
 Top level:
 

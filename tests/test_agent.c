@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "app.h"
+#include "agent/server.h"
+#include "app/app.h"
 #include "test.h"
 
 static char dir[] = "/tmp/lookout-agent-test-XXXXXX";

@@ -7,9 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "attribution.h"
-#include "buf.h"
-#include "kevent_ingest.h"
+#include "kernel/attribution.h"
+#include "base/buf.h"
+#include "kernel/ingest.h"
 #include "test.h"
 
 #define CID  "4f9a1b2c3d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcd"

@@ -9,13 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "copilot.h"
-#include "engine.h"
-#include "http.h"
+#include "base/buf.h"
+#include "copilot/copilot.h"
+#include "core/engine.h"
+#include "base/http.h"
 #include "lib/fake_server.h"
-#include "loop.h"
-#include "sha256.h"
+#include "base/loop.h"
+#include "base/sha256.h"
 #include "test.h"
 
 static struct {

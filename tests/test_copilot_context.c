@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "copilot.h"
-#include "copilot_context.h"
-#include "copilot_offline.h"
-#include "engine.h"
+#include "base/buf.h"
+#include "copilot/copilot.h"
+#include "copilot/context.h"
+#include "copilot/offline.h"
+#include "core/engine.h"
 #include "test.h"
 
 #define T0 1763800000000LL

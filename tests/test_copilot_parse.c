@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "copilot.h"
-#include "copilot_llm.h"
-#include "sha256.h"
+#include "base/buf.h"
+#include "copilot/copilot.h"
+#include "copilot/llm.h"
+#include "base/sha256.h"
 #include "test.h"
 
 static char *fixture(const char *name, size_t *len)

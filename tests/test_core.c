@@ -1,10 +1,10 @@
 /* Core containers: table, ring, schema codec, YAML tree, durations. */
-#include "buf.h"
-#include "engine.h"
-#include "record.h"
-#include "snapshot.h"
+#include "base/buf.h"
+#include "core/engine.h"
+#include "core/record.h"
+#include "core/snapshot.h"
 #include "test.h"
-#include "yaml_tree.h"
+#include "base/yaml_tree.h"
 
 #include <unistd.h>
 

@@ -1,9 +1,9 @@
 /* Correlation on scripted scenarios: the engine is driven by hand (upserts
  * and engine_advance), the way the demo and the live sources drive it. */
-#include "buf.h"
-#include "correlate.h"
-#include "correlate_internal.h"
-#include "engine.h"
+#include "base/buf.h"
+#include "aiops/correlate.h"
+#include "aiops/correlate_internal.h"
+#include "core/engine.h"
 #include "test.h"
 
 #define T0   1772460000000LL

@@ -1,9 +1,9 @@
 /* Streaming detectors and the anomaly analyser on generated series. */
-#include "anomaly.h"
-#include "buf.h"
-#include "correlate.h"
-#include "detect.h"
-#include "engine.h"
+#include "aiops/anomaly.h"
+#include "base/buf.h"
+#include "aiops/correlate.h"
+#include "aiops/detect.h"
+#include "core/engine.h"
 #include "test.h"
 
 #define T0       1772460000000LL

@@ -1,4 +1,4 @@
-/* engine/http.c against an in-process loopback server on the same event
+/* engine/base/http.c against an in-process loopback server on the same event
  * loop: the response-head timeout fires on a server that never answers or
  * trickles its head, and not on one whose head came in time. */
 #include <arpa/inet.h>
@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "loop.h"
+#include "base/http.h"
+#include "base/loop.h"
 #include "test.h"
 
 /* How the server behaves once a client connects. */

@@ -2,10 +2,10 @@
  * (no BPF here: the ground truth against the kernel is t_kernel.py). */
 #include <string.h>
 
-#include "kernel_config.h"
-#include "proc_table.h"
+#include "kernel/config.h"
+#include "kernel/proc_table.h"
 #include "test.h"
-#include "yaml_tree.h"
+#include "base/yaml_tree.h"
 
 static int check_yaml(const char *text, char *err, size_t errlen)
 {

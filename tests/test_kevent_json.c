@@ -2,7 +2,7 @@
  * bytes and hostile lines never break the stream or the parser. */
 #include <cjson/cJSON.h>
 
-#include "kevent_json.h"
+#include "kernel/event_json.h"
 #include "test.h"
 
 static struct kevent sample(void)

@@ -8,14 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "kube_decode.h"
-#include "kube_derive.h"
-#include "kube_exec.h"
-#include "kube_list.h"
-#include "kube_services.h"
-#include "kube_watch.h"
-#include "kubeconfig.h"
+#include "base/buf.h"
+#include "kube/decode.h"
+#include "kube/derive.h"
+#include "kube/exec.h"
+#include "kube/list.h"
+#include "kube/services.h"
+#include "kube/watch.h"
+#include "kube/kubeconfig.h"
 #include "test.h"
 
 static const char *fixture(const char *name)

@@ -3,7 +3,7 @@
  * re-list after 410, resume after a dropped connection, objects split across
  * reads, RBAC 403 on one resource, malformed and oversized objects, context
  * switching. The real client path: kubeconfig -> source -> reflectors ->
- * engine/http.h (libcurl multi on the loop). */
+ * engine/base/http.h (libcurl multi on the loop). */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <stdio.h>
@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "buf.h"
-#include "kube_decode.h"
-#include "kube_services.h"
-#include "kube_source.h"
+#include "app/app.h"
+#include "base/buf.h"
+#include "kube/decode.h"
+#include "kube/services.h"
+#include "kube/source.h"
 #include "lib/fake_server.h"
 #include "test.h"
 

@@ -5,13 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "config.h"
-#include "engine.h"
-#include "github.h"
-#include "gitlab.h"
-#include "pipeline.h"
-#include "pipeline_poll.h"
+#include "base/buf.h"
+#include "core/config.h"
+#include "core/engine.h"
+#include "ci/github.h"
+#include "ci/gitlab.h"
+#include "ci/pipeline.h"
+#include "ci/poll.h"
 #include "test.h"
 
 static char *fixture(const char *name)

@@ -6,13 +6,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "config.h"
-#include "engine.h"
-#include "pipeline.h"
-#include "snapshot.h"
+#include "base/buf.h"
+#include "core/config.h"
+#include "core/engine.h"
+#include "ci/pipeline.h"
+#include "core/snapshot.h"
 #include "lib/fake_server.h"
-#include "source.h"
+#include "core/source.h"
 #include "test.h"
 
 #define GL_TOKEN "glpat-LIVE-secret-0042"

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "copilot_pseudo.h"
-#include "redact.h"
+#include "base/buf.h"
+#include "copilot/pseudo.h"
+#include "base/redact.h"
 #include "test.h"
 
 struct sample {

@@ -2,9 +2,9 @@
  * broken rules are skipped with file:line, the rest of the file loads. */
 #include <stdlib.h>
 
-#include "rules.h"
+#include "kernel/rules.h"
 #include "test.h"
-#include "yaml_tree.h"
+#include "base/yaml_tree.h"
 
 static struct rule_set *defaults(void)
 {

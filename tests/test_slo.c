@@ -2,11 +2,11 @@
  * tables (SRE Workbook ch. 5 tables 5-4 and 5-8, Sloth's factors). */
 #include <stdint.h>
 
-#include "engine.h"
-#include "gate.h"
-#include "slo.h"
-#include "slo_history.h"
-#include "slo_math.h"
+#include "core/engine.h"
+#include "slo/gate.h"
+#include "slo/slo.h"
+#include "slo/history.h"
+#include "slo/math.h"
 #include "test.h"
 
 #define REL 1e-12

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "prometheus.h"
-#include "slo_spec.h"
+#include "slo/prometheus.h"
+#include "slo/spec.h"
 #include "test.h"
 
 static int parse(const char *body, long status, double *v, char *err)

@@ -1,11 +1,11 @@
-/* engine/table.c against a reference model: random upserts, removes and
+/* engine/core/table.c against a reference model: random upserts, removes and
  * clears, checked after every step for count, insertion order, contents,
  * lookups, the cap and its dropped counter, and the index's own invariants. */
 #include <stdint.h>
 
-#include "buf.h"
-#include "model.h"
-#include "table.h"
+#include "base/buf.h"
+#include "core/model.h"
+#include "core/table.h"
 #include "test.h"
 
 #define KEYS 400

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../tui/theme.h"
+#include "tui/theme.h"
 #include "test.h"
 
 static char err[512];

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "loop.h"
+#include "base/loop.h"
 #include "textsafe.h"
 #include "ui.h"
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "loop.h"
+#include "base/loop.h"
 #include "ui.h"
 
 /* A badge for a source that is not plainly healthy, "" when it is. */

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kube_source.h"
-#include "postmortem.h"
+#include "kube/source.h"
+#include "copilot/postmortem.h"
 #include "ui.h"
 
 enum action {

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "commands.h"
-#include "snapshot.h"
+#include "app/app.h"
+#include "cmd/commands.h"
+#include "core/snapshot.h"
 #if __has_include("tui.h")
 #include "tui.h"
 #define HAVE_TUI 1

@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 #ifndef LOOKOUT_PREFIX
 #define LOOKOUT_PREFIX "/usr/local"

@@ -24,7 +24,7 @@
 #include "ui.h"
 
 #if __has_include("copilot.h")
-#include "copilot.h"
+#include "copilot/copilot.h"
 #define HAVE_COPILOT 1
 #endif
 

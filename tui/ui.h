@@ -15,8 +15,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "app.h"
-#include "buf.h"
+#include "app/app.h"
+#include "base/buf.h"
 #include "theme.h"
 
 struct rect {

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "attribution.h"
+#include "kernel/attribution.h"
 #include "bench.h"
-#include "kevent_ingest.h"
-#include "kevent_json.h"
-#include "rules.h"
+#include "kernel/ingest.h"
+#include "kernel/event_json.h"
+#include "kernel/rules.h"
 
 #define NCG 200 /* containers on the node (kubelet allows 110 pods by default) */
 

@@ -26,8 +26,8 @@ trap cleanup EXIT
 cp "$LOOKOUT" "$B/lookout" || exit 1 # a private copy: a rebuild must not pull it away
 LOOKOUT="$B/lookout"
 gcc -O2 -o "$B/kload" tests/bench/kload.c || exit 1
-gcc -O2 -std=c11 -D_GNU_SOURCE -Ibpf -Iengine -Ibuild/bpf -o "$B/kbench" tests/bench/kbench.c \
-    build/rel/bpf/kernel_loader.o build/rel/bpf/listen_seed.o build/rel/engine/buf.o -lbpf -lelf -lz || exit 1
+gcc -O2 -std=c11 -D_GNU_SOURCE -Iengine -I. -Ibuild -o "$B/kbench" tests/bench/kbench.c \
+    build/rel/bpf/loader.o build/rel/bpf/listen_seed.o build/rel/engine/base/buf.o -lbpf -lelf -lz || exit 1
 
 if [ "$(nproc)" -ge 2 ]; then CONS="taskset -c 0" LOAD="taskset -c 1"; else CONS="" LOAD=""; fi
 

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "app/app.h"
 #include "bench.h"
-#include "buf.h"
-#include "kube_source.h"
+#include "base/buf.h"
+#include "kube/source.h"
 #include "lib/fake_server.h"
 
 static struct fake_server server;

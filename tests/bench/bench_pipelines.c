@@ -7,10 +7,10 @@
 #include <time.h>
 
 #include "bench.h"
-#include "buf.h"
-#include "engine.h"
-#include "github.h"
-#include "gitlab.h"
+#include "base/buf.h"
+#include "core/engine.h"
+#include "ci/github.h"
+#include "ci/gitlab.h"
 
 int main(int argc, char **argv)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI payload parse cost (engine/gitlab.c, engine/github.c) on the recorded
+# CI payload parse cost (engine/ci/gitlab.c, engine/ci/github.c) on the recorded
 # GitHub runs page and a 32-job GitLab pipeline.
 set -u
 cd "$(dirname "$0")/../.."

@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include "bench.h"
-#include "engine.h"
-#include "slo.h"
-#include "slo_history.h"
+#include "core/engine.h"
+#include "slo/slo.h"
+#include "slo/history.h"
 
 struct gen {
     double req, err;

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "bench.h"
-#include "buf.h"
-#include "model.h"
-#include "table.h"
+#include "base/buf.h"
+#include "core/model.h"
+#include "core/table.h"
 
 #define NAMESPACES 10
 

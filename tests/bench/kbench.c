@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "kernel_loader.h"
+#include "bpf/loader.h"
 
 static unsigned long long records;
 

@@ -2,7 +2,7 @@
  * size cap, heartbeats, kstats rows and kernel events through the ingest
  * (rules included). The source's statics are reached by compiling its
  * source into the harness. Input: [chunk seed][stream body]. */
-#include "../../engine/agent_source.c"
+#include "agent/source.c"
 #include "fuzz.h"
 
 static struct engine engine;

@@ -1,6 +1,6 @@
 /* The YAML config file: libyaml, the line-numbered tree and every section's
  * validator (kubernetes, prometheus, pipelines, copilot, agents, rules...). */
-#include "config.h"
+#include "core/config.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

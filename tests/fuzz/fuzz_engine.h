@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "core/engine.h"
 
 static struct engine fz_engine_store;
 static struct summary fz_summary0;

@@ -4,11 +4,11 @@
  * through the Link and Retry-After header parsers. */
 #include <cjson/cJSON.h>
 
-#include "engine.h"
+#include "core/engine.h"
 #include "fuzz.h"
 #include "fuzz_engine.h"
-#include "github.h"
-#include "pipeline_poll.h"
+#include "ci/github.h"
+#include "ci/poll.h"
 
 static void apply_items(struct engine *e, const cJSON *doc, const cJSON *jobs)
 {

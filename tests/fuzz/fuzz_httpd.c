@@ -5,9 +5,9 @@
  * arrives on one end of a socket pair, the other end is the client. */
 #include <fcntl.h>
 
-#include "../../engine/httpd.c"
+#include "base/httpd.c"
 #include "fuzz.h"
-#include "loop.h"
+#include "base/loop.h"
 
 static struct loop *loop;
 static struct httpd *server;

@@ -2,10 +2,10 @@
  * time and base64 helpers they and the kubeconfig loader use. */
 #include <cjson/cJSON.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "fuzz.h"
-#include "kube_decode.h"
-#include "kubeconfig.h"
+#include "kube/decode.h"
+#include "kube/kubeconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

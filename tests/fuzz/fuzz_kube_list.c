@@ -4,7 +4,7 @@
  * Input: [chunk seed][cap selector][body]. */
 #include <cjson/cJSON.h>
 
-#include "../../engine/kube_list.h"
+#include "kube/list.h"
 #include "fuzz.h"
 
 struct seen {

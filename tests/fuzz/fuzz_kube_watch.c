@@ -2,7 +2,7 @@
  * handling (event envelope, object decoding, engine upserts), exactly as a
  * watch response body reaches them. The reflector's statics are reached by
  * compiling its source into the harness. Input: [chunk seed][kind][body]. */
-#include "../../engine/kube_reflector.c"
+#include "kube/reflector.c"
 #include "fuzz.h"
 #include "fuzz_engine.h"
 

@@ -1,7 +1,7 @@
 /* Kubeconfig files: YAML, contexts, clusters, users, exec plugins (parsed,
  * never run here), PEM data, resolved as kubectl does. */
 #include "fuzz.h"
-#include "kubeconfig.h"
+#include "kube/kubeconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

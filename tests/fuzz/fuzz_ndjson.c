@@ -1,6 +1,6 @@
 /* Newline-delimited JSON framing (Ollama), fed in arbitrary chunks. */
 #include "fuzz.h"
-#include "ndjson.h"
+#include "base/ndjson.h"
 
 static bool on_line(const char *line, size_t len, void *ud)
 {

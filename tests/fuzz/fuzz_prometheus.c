@@ -3,7 +3,7 @@
 #include <math.h>
 
 #include "fuzz.h"
-#include "prometheus.h"
+#include "slo/prometheus.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,9 +1,9 @@
 /* The record/replay reader: each line through record_apply_line into a
  * fresh engine, as `lookout --replay` applies a recording. */
-#include "engine.h"
+#include "core/engine.h"
 #include "fuzz.h"
 #include "fuzz_engine.h"
-#include "record.h"
+#include "core/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

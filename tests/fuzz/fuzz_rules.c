@@ -1,9 +1,9 @@
 /* Kernel event rule files: YAML, PCRE2 compilation, then matching against a
  * few events of every kind so compiled rules are exercised too. */
-#include "buf.h"
+#include "base/buf.h"
 #include "fuzz.h"
-#include "model.h"
-#include "rules.h"
+#include "core/model.h"
+#include "kernel/rules.h"
 
 static void sample_events(struct kevent *ev, int n)
 {

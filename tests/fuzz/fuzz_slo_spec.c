@@ -1,8 +1,8 @@
 /* SLO specs: Sloth and OpenSLO files (multi-document YAML), and the config's
  * own `slos` list, down to the definitions the SLO engine evaluates. */
 #include "fuzz.h"
-#include "slo_spec.h"
-#include "yaml_tree.h"
+#include "slo/spec.h"
+#include "base/yaml_tree.h"
 
 static void to_defs(struct slo_spec_set *set)
 {

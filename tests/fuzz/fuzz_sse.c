@@ -1,6 +1,6 @@
 /* Server-Sent Events framing, fed in arbitrary chunks. */
 #include "fuzz.h"
-#include "sse.h"
+#include "base/sse.h"
 
 static bool on_event(const char *event, const char *data, size_t len, void *ud)
 {

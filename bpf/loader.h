@@ -1,0 +1,58 @@
+/* Loads and attaches Lookout's kernel programs (bpf/lookout.bpf.c):
+ * privilege and BTF checks, feature probes choosing one flavour per hook,
+ * settings written to rodata before load, maps filled after load, each
+ * program attached on its own so one missing hook does not stop the rest. */
+#ifndef LOOKOUT_KERNEL_LOADER_H
+#define LOOKOUT_KERNEL_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/events.h"
+
+#define KOPT_MAX_WATCH    64
+#define KOPT_DEFAULT_RING (8u << 20)
+
+struct kernel_options {
+    uint32_t ring_bytes; /* power of two, >= 64 KiB */
+    bool kind_on[LO_KIND_MAX];
+    int nwatch;
+    char watch[KOPT_MAX_WATCH][LO_PATH_LEN]; /* paths, "dir/" entries, "a*b" patterns */
+    uint32_t rate_limit;                     /* events/s per cgroup, 0: off */
+    bool drop_privileges;                    /* under sudo: become the invoking user after attach */
+    int64_t drain_ms;                        /* timer drain period (100-250) */
+};
+
+/* Defaults: 8 MiB ring, every kind on, the default watch list. */
+void kernel_options_default(struct kernel_options *o);
+
+/* Why kernel events cannot run here ("" when they can): missing privileges
+ * or kernel BTF. The source reports this as disabled, not failed. */
+bool kernel_unavailable(char *why, size_t whylen);
+
+struct kernel_loader;
+
+/* Opens, loads and attaches. NULL with a one-line reason in err. */
+struct kernel_loader *kloader_open(const struct kernel_options *o, char *err, size_t errlen);
+void kloader_close(struct kernel_loader *kl);
+
+int kloader_ring_fd(const struct kernel_loader *kl);
+/* Sums the per-CPU counters. */
+int kloader_read_stats(const struct kernel_loader *kl, struct lo_stats *out);
+/* Switches one kind on or off at run time. */
+void kloader_set_kind(struct kernel_loader *kl, int kind, bool on);
+/* Which flavour each hook runs ("exec=tp_btf open=tracepoint ...") and what
+ * could not attach. */
+const char *kloader_hooks(const struct kernel_loader *kl);
+const char *kloader_failures(const struct kernel_loader *kl);
+/* Reads and clears the per-flow retransmit counters; fn is called per flow. */
+int kloader_drain_retrans(struct kernel_loader *kl,
+                          void (*fn)(const struct lo_retrans *r, void *ud), void *ud);
+
+/* Under sudo (SUDO_UID/SUDO_GID set, running as root): switch to the
+ * invoking user and clear every capability. Returns 1 when dropped, 0 when
+ * there was nothing to do, -1 with err on failure. */
+int kernel_drop_privileges(char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,503 @@
+/* Node agent server: /events, /metrics, /healthz over httpd. */
+#include "agent/server.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "slo/gate.h"
+#include "base/httpd.h"
+#include "kernel/event_json.h"
+
+#define MAX_CLIENTS    64
+#define CLIENT_BACKLOG (4u << 20) /* bytes a slow client may lag before events drop */
+#define MAX_RULE_NAMES 64
+#define BACKLOG_EVENTS 256  /* recent events a new client gets first */
+#define HEARTBEAT_MS   5000 /* an empty line, so consoles can tell a dead link */
+
+struct client {
+    struct httpd_conn *conn; /* NULL: free slot */
+    uint64_t lost;           /* events not sent since the last gap line */
+    uint32_t kinds;          /* bit per kind wanted; gaps always go out */
+    enum severity min_severity;
+};
+
+struct rule_count {
+    char name[NAME_LEN];
+    uint64_t n;
+};
+
+struct agent {
+    struct engine *engine;
+    struct loop *loop;
+    struct loop_timer *heartbeat;
+    struct httpd *httpd;
+    bool stopped;
+    char node[NAME_LEN];
+    struct client clients[MAX_CLIENTS];
+    struct buf line;
+    uint64_t events[KEV_KIND_COUNT][3];
+    uint64_t stream_drops;
+    struct rule_count rules[MAX_RULE_NAMES];
+    int nrules;
+    uint64_t rule_other; /* matches of rules past MAX_RULE_NAMES */
+};
+
+/* ---- /events ---- */
+
+static void client_gone(struct httpd_conn *c, void *ud)
+{
+    struct client *cl = ud;
+    (void)c;
+    cl->conn = NULL;
+    cl->lost = 0;
+}
+
+/* The kernel's counters as one line {"kstats":{...}}, so a console can show
+ * this node's drops next to its own; nothing when there is no kernel row. */
+static void append_kstats(struct agent *ag, struct buf *b)
+{
+    const struct kstats *k = engine_get(ag->engine, T_KSTATS, "kernel");
+    cJSON *j = k ? schema_to_json(&kstats_schema, k) : NULL;
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+    if (text) {
+        buf_puts(b, "{\"kstats\":");
+        buf_puts(b, text);
+        buf_puts(b, "}\n");
+    }
+    cJSON_free(text);
+    cJSON_Delete(j);
+}
+
+static bool wanted(const struct client *cl, const struct kevent *ev)
+{
+    if (ev->kind == KEV_GAP)
+        return true; /* losses are never filtered away */
+    return (unsigned)ev->kind < KEV_KIND_COUNT && (cl->kinds & (1u << ev->kind)) &&
+           ev->severity >= cl->min_severity;
+}
+
+/* ?kinds=exec,open&severity=warning; 400 text in err on a bad query. */
+static bool parse_filter(const char *query, struct client *cl, char *err, size_t errlen)
+{
+    cl->kinds = (1u << KEV_KIND_COUNT) - 1;
+    cl->min_severity = SEV_INFO;
+    char q[512];
+    if (!STR_COPY(q, query)) {
+        snprintf(err, errlen, "query too long\n");
+        return false;
+    }
+    char *save = NULL;
+    for (char *kv = strtok_r(q, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+        char *v = strchr(kv, '=');
+        if (!v) {
+            snprintf(err, errlen, "bad query parameter\n");
+            return false;
+        }
+        *v++ = '\0';
+        if (strcmp(kv, "kinds") == 0) {
+            cl->kinds = 0;
+            char *s2 = NULL;
+            for (char *k = strtok_r(v, ",", &s2); k; k = strtok_r(NULL, ",", &s2)) {
+                int i;
+                for (i = 0; i < KEV_KIND_COUNT && strcmp(kev_kind_names[i], k) != 0; i++)
+                    ;
+                if (i == KEV_KIND_COUNT) {
+                    snprintf(err, errlen,
+                             "unknown kind (exec, exit, open, priv, connect, accept, "
+                             "reset, retransmit, oom, gap, throttle)\n");
+                    return false;
+                }
+                cl->kinds |= 1u << i;
+            }
+        } else if (strcmp(kv, "severity") == 0) {
+            int i;
+            for (i = 0; i < 3 && strcmp(severity_names[i], v) != 0; i++)
+                ;
+            if (i == 3) {
+                snprintf(err, errlen, "severity: info, warning or critical\n");
+                return false;
+            }
+            cl->min_severity = (enum severity)i;
+        } else {
+            snprintf(err, errlen, "unknown query parameter (kinds, severity)\n");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The newest events first (oldest of them first), the counters, then an
+ * empty line that tells the console the backlog is complete. */
+static void send_backlog(struct agent *ag, struct client *cl)
+{
+    struct httpd_conn *c = cl->conn;
+    struct ring *r = &ag->engine->kevents;
+    int n = ring_count(r), from = n > BACKLOG_EVENTS ? n - BACKLOG_EVENTS : 0;
+    struct buf b = {0};
+    for (int i = from; i < n; i++)
+        if (wanted(cl, ring_at(r, i)))
+            kevent_json_append(&b, ring_at(r, i), ag->node);
+    append_kstats(ag, &b);
+    buf_append(&b, "\n", 1);
+    httpd_stream_write(c, b.data, b.len, CLIENT_BACKLOG);
+    buf_free(&b);
+}
+
+static void route_events(struct httpd_conn *c, const struct httpd_req *r, void *ud)
+{
+    struct agent *ag = ud;
+    struct client filter;
+    char err[160];
+    if (!parse_filter(r->query, &filter, err, sizeof(err))) {
+        httpd_respond(c, 400, "text/plain", err, strlen(err));
+        return;
+    }
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (!ag->clients[i].conn) {
+            struct client *cl = &ag->clients[i];
+            *cl = filter;
+            cl->conn = c;
+            cl->lost = 0;
+            httpd_stream_begin(c, "application/x-ndjson", client_gone, cl);
+            send_backlog(ag, cl);
+            return;
+        }
+    const char *msg = "too many event streams\n";
+    httpd_respond(c, 503, "text/plain", msg, strlen(msg));
+}
+
+static void send_to(struct agent *ag, struct client *cl, const struct kevent *ev)
+{
+    if (cl->lost) { /* tell the client what it missed before going on */
+        struct kevent gap = {.kind = KEV_GAP, .time = ev->time, .lost = cl->lost};
+        STR_COPY(gap.title, "events dropped: slow stream client");
+        struct buf b = {0};
+        kevent_json_append(&b, &gap, ag->node);
+        if (httpd_stream_write(cl->conn, b.data, b.len, CLIENT_BACKLOG))
+            cl->lost = 0;
+        buf_free(&b);
+    }
+    if (cl->lost || !httpd_stream_write(cl->conn, ag->line.data, ag->line.len, CLIENT_BACKLOG)) {
+        cl->lost++;
+        ag->stream_drops++;
+    }
+}
+
+static void count_rule(struct agent *ag, const char *rule)
+{
+    for (int i = 0; i < ag->nrules; i++)
+        if (strcmp(ag->rules[i].name, rule) == 0) {
+            ag->rules[i].n++;
+            return;
+        }
+    if (ag->nrules == MAX_RULE_NAMES) {
+        ag->rule_other++;
+        return;
+    }
+    STR_COPY(ag->rules[ag->nrules].name, rule);
+    ag->rules[ag->nrules++].n = 1;
+}
+
+static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
+{
+    struct agent *ag = ud;
+    (void)e;
+    if (table != OBS_KEVENT || !obj || ag->stopped)
+        return;
+    const struct kevent *ev = obj;
+    if ((unsigned)ev->kind < KEV_KIND_COUNT)
+        ag->events[ev->kind][(unsigned)ev->severity % 3]++;
+    if (ev->rule[0])
+        count_rule(ag, ev->rule);
+    buf_reset(&ag->line);
+    bool encoded = false;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        if (!ag->clients[i].conn || !wanted(&ag->clients[i], ev))
+            continue;
+        if (!encoded) {
+            kevent_json_append(&ag->line, ev, ag->node);
+            encoded = true;
+        }
+        send_to(ag, &ag->clients[i], ev);
+    }
+}
+
+static void heartbeat(void *ud)
+{
+    struct agent *ag = ud;
+    struct buf b = {0};
+    append_kstats(ag, &b);
+    if (!b.len)
+        buf_append(&b, "\n", 1);
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (ag->clients[i].conn)
+            httpd_stream_write(ag->clients[i].conn, b.data, b.len, CLIENT_BACKLOG);
+    buf_free(&b);
+    ag->heartbeat = loop_timer_start(ag->loop, HEARTBEAT_MS, heartbeat, ag);
+}
+
+/* ---- /metrics (Prometheus text format 0.0.4) ---- */
+
+static void label_value(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            buf_printf(b, "\\%c", *s);
+        else if (*s == '\n')
+            buf_puts(b, "\\n");
+        else
+            buf_append(b, s, 1);
+    }
+}
+
+static void metric_head(struct buf *b, const char *name, const char *type, const char *help)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void kstats_metrics(struct agent *ag, struct buf *b)
+{
+    struct table *t = engine_table(ag->engine, T_KSTATS);
+    metric_head(b, "lookout_kernel_seen_total", "counter",
+                "Kernel events seen by the programs before the ring buffer, by kind.");
+    for (int i = 0; i < t->count; i++) {
+        const struct kstats *k = table_row(t, i);
+        for (int kind = 0; kind < KEV_KIND_COUNT; kind++) {
+            buf_puts(b, "lookout_kernel_seen_total{source=\"");
+            label_value(b, k->name);
+            buf_printf(b, "\",kind=\"%s\"} %llu\n", kev_kind_names[kind],
+                       (unsigned long long)k->seen[kind]);
+        }
+    }
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } counters[] = {
+        {"lookout_kernel_ring_drops_total", "Events lost because the ring buffer was full.",
+         offsetof(struct kstats, ring_drops)},
+        {"lookout_kernel_filtered_total", "Events filtered in the kernel.",
+         offsetof(struct kstats, filtered)},
+        {"lookout_kernel_too_big_total", "Events too big for a record.",
+         offsetof(struct kstats, too_big)},
+    };
+    for (size_t c = 0; c < sizeof(counters) / sizeof(counters[0]); c++) {
+        metric_head(b, counters[c].name, "counter", counters[c].help);
+        for (int i = 0; i < t->count; i++) {
+            const char *row = table_row(t, i);
+            uint64_t v;
+            memcpy(&v, row + counters[c].off, sizeof(v));
+            buf_printf(b, "%s{source=\"", counters[c].name);
+            label_value(b, ((const struct kstats *)row)->name);
+            buf_printf(b, "\"} %llu\n", (unsigned long long)v);
+        }
+    }
+}
+
+static void route_metrics(struct httpd_conn *c, const struct httpd_req *r, void *ud)
+{
+    struct agent *ag = ud;
+    (void)r;
+    struct buf b = {0};
+    metric_head(&b, "lookout_agent_events_total", "counter",
+                "Kernel events that passed attribution and rules, by kind and severity.");
+    for (int k = 0; k < KEV_KIND_COUNT; k++)
+        for (int s = 0; s < 3; s++)
+            buf_printf(&b, "lookout_agent_events_total{kind=\"%s\",severity=\"%s\"} %llu\n",
+                       kev_kind_names[k], severity_names[s], (unsigned long long)ag->events[k][s]);
+    metric_head(&b, "lookout_agent_rule_matches_total", "counter", "Events matched, by rule.");
+    for (int i = 0; i < ag->nrules; i++) {
+        buf_puts(&b, "lookout_agent_rule_matches_total{rule=\"");
+        label_value(&b, ag->rules[i].name);
+        buf_printf(&b, "\"} %llu\n", (unsigned long long)ag->rules[i].n);
+    }
+    if (ag->rule_other)
+        buf_printf(&b, "lookout_agent_rule_matches_total{rule=\"(other)\"} %llu\n",
+                   (unsigned long long)ag->rule_other);
+    kstats_metrics(ag, &b);
+    int clients = 0;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        clients += ag->clients[i].conn != NULL;
+    metric_head(&b, "lookout_agent_stream_clients", "gauge", "Open /events streams.");
+    buf_printf(&b, "lookout_agent_stream_clients %d\n", clients);
+    metric_head(&b, "lookout_agent_stream_drops_total", "counter",
+                "Events not sent to a stream client that fell too far behind.");
+    buf_printf(&b, "lookout_agent_stream_drops_total %llu\n", (unsigned long long)ag->stream_drops);
+    metric_head(&b, "lookout_agent_kevent_ring_evicted_total", "counter",
+                "Events pushed out of the engine's in-memory ring.");
+    buf_printf(&b, "lookout_agent_kevent_ring_evicted_total %llu\n",
+               (unsigned long long)ag->engine->kevents.evicted);
+    metric_head(&b, "lookout_source_up", "gauge", "1 when a data source is synced.");
+    struct table *src = engine_table(ag->engine, T_SOURCES);
+    for (int i = 0; i < src->count; i++) {
+        const struct source_info *s = table_row(src, i);
+        buf_puts(&b, "lookout_source_up{name=\"");
+        label_value(&b, s->name);
+        buf_puts(&b, "\",kind=\"");
+        label_value(&b, s->kind);
+        buf_printf(&b, "\"} %d\n", s->state == SRC_SYNCED);
+    }
+    httpd_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", buf_cstr(&b), b.len);
+    buf_free(&b);
+}
+
+static void route_healthz(struct httpd_conn *c, const struct httpd_req *r, void *ud)
+{
+    (void)r;
+    (void)ud;
+    httpd_respond(c, 200, "text/plain", "ok\n", 3);
+}
+
+/* A route either streams/answers itself (fn) or is a JSON answer function
+ * over the engine (answer: returns the HTTP status). */
+typedef int (*json_answer_fn)(struct engine *e, const char *query, char *json_out, size_t outlen);
+static const struct {
+    const char *path;
+    httpd_handler fn;
+    json_answer_fn answer;
+} routes[] = {
+    {"/events", route_events, NULL},
+    {"/metrics", route_metrics, NULL},
+    {"/healthz", route_healthz, NULL},
+    {"/v1/gate", NULL, gate_http_answer}, /* deploy gate, Argo Rollouts web metric */
+};
+
+struct json_route {
+    struct agent *ag;
+    json_answer_fn answer;
+};
+static struct json_route json_routes[sizeof(routes) / sizeof(routes[0])];
+
+static void route_json(struct httpd_conn *c, const struct httpd_req *r, void *ud)
+{
+    struct json_route *jr = ud;
+    char out[16384];
+    out[0] = '\0';
+    int status = jr->answer(jr->ag->engine, r->query, out, sizeof(out));
+    httpd_respond(c, status, "application/json", out, strlen(out));
+}
+
+/* ---- lifetime ---- */
+
+int agent_read_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "token file %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+        close(fd);
+        snprintf(err, errlen, "token file %s: must be a regular file with mode 0600", path);
+        return -1;
+    }
+    ssize_t n = read(fd, out, outlen - 1);
+    close(fd);
+    if (n <= 0) {
+        snprintf(err, errlen, "token file %s: empty", path);
+        return -1;
+    }
+    out[n] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!out[0]) {
+        snprintf(err, errlen, "token file %s: empty first line", path);
+        return -1;
+    }
+    return 0;
+}
+
+struct agent *agent_start(struct engine *e, struct loop *l, const struct agent_opts *o, char *err,
+                          size_t errlen)
+{
+    struct agent *ag = calloc(1, sizeof(*ag));
+    if (!ag) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ag->engine = e;
+    if (o->node && o->node[0])
+        STR_COPY(ag->node, o->node);
+    else if (gethostname(ag->node, sizeof(ag->node) - 1) < 0)
+        STR_COPY(ag->node, "localhost");
+    char token[256] = "";
+    if (o->token_file && agent_read_token(o->token_file, token, sizeof(token), err, errlen) < 0) {
+        free(ag);
+        return NULL;
+    }
+    ag->httpd = httpd_new(l, o->listen && o->listen[0] ? o->listen : "127.0.0.1:7070", err, errlen);
+    if (!ag->httpd) {
+        memset(token, 0, sizeof(token));
+        free(ag);
+        return NULL;
+    }
+    httpd_set_token(ag->httpd, token);
+    memset(token, 0, sizeof(token));
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (routes[i].fn) {
+            httpd_route(ag->httpd, routes[i].path, routes[i].fn, ag);
+        } else {
+            json_routes[i] = (struct json_route){ag, routes[i].answer};
+            httpd_route(ag->httpd, routes[i].path, route_json, &json_routes[i]);
+        }
+    }
+    engine_observe(e, on_kevent, ag);
+    ag->loop = l;
+    ag->heartbeat = loop_timer_start(l, HEARTBEAT_MS, heartbeat, ag);
+    return ag;
+}
+
+void agent_stop(struct agent *ag)
+{
+    if (!ag || ag->stopped)
+        return;
+    ag->stopped = true;
+    loop_timer_cancel(ag->loop, ag->heartbeat);
+    httpd_free(ag->httpd);
+    ag->httpd = NULL;
+}
+
+void agent_free(struct agent *ag)
+{
+    if (!ag)
+        return;
+    agent_stop(ag);
+    buf_free(&ag->line);
+    free(ag);
+}
+
+int agent_port(const struct agent *ag)
+{
+    return ag->httpd ? httpd_port(ag->httpd) : 0;
+}
+
+const char *agent_node(const struct agent *ag)
+{
+    return ag->node;
+}
+
+/* ---- config ---- */
+
+int agent_config_check(const struct ynode *section, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"listen", "token_file", "node", NULL};
+    if (section->type != Y_MAP)
+        return yerr(section, err, errlen, "agent: expected a mapping (listen, token_file, node)");
+    if (ycheck_keys(section, keys, err, errlen) < 0)
+        return -1;
+    char tmp[256];
+    for (int i = 0; keys[i]; i++)
+        if (yget_str(section, keys[i], tmp, sizeof(tmp), err, errlen) < 0)
+            return -1;
+    if (yget_str(section, "listen", tmp, sizeof(tmp), err, errlen) == 1 && !strrchr(tmp, ':'))
+        return yerr(ymap_get(section, "listen"), err, errlen, "listen: expected HOST:PORT");
+    return 0;
+}

@@ -1,0 +1,308 @@
+/* Console side of node agents: stream, tag, ingest, reconnect. */
+#include "agent/source.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/server.h"
+#include "app/app.h"
+#include "base/buf.h"
+#include "kernel/ingest.h"
+#include "kernel/event_json.h"
+
+#define MAX_LINE       (64u << 10) /* a longer line is dropped, not the stream */
+#define IDLE_MS        15000       /* several missed heartbeats (every 2 s) */
+#define HEAD_MS        10000       /* an agent answers /events at once */
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 30000
+
+struct agent_conn {
+    char node[NAME_LEN];
+    char url[512];
+    char ca_file[256];
+    char auth[300]; /* "Authorization: Bearer ..." or "" */
+    struct source *src;
+    struct kevent_ingest *ingest;
+    struct http_req *req;
+    struct loop_timer *retry;
+    int64_t backoff_ms;
+    long status;
+    bool ever_synced;
+    bool backlog_done; /* the empty line after the backlog arrived */
+    struct buf line;
+    bool skipping; /* inside an over-long line */
+    uint64_t bad_lines;
+    uint64_t events;
+};
+
+static void connect_agent(struct agent_conn *ac);
+
+static void set_state(struct agent_conn *ac, enum source_state st, const char *error)
+{
+    engine_source_state(ac->src->ctx.engine, ac->src->name, "agent", st, error);
+}
+
+static void on_retry(void *ud)
+{
+    struct agent_conn *ac = ud;
+    ac->retry = NULL;
+    connect_agent(ac);
+}
+
+static void schedule_retry(struct agent_conn *ac)
+{
+    ac->retry = loop_timer_start(ac->src->ctx.loop, ac->backoff_ms, on_retry, ac);
+    ac->backoff_ms = ac->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ac->backoff_ms * 2;
+}
+
+/* {"kstats":{...}}: the agent's kernel counters, kept as row "agent:NODE". */
+static bool handle_kstats(struct agent_conn *ac, const char *line, size_t len)
+{
+    static const char prefix[] = "{\"kstats\":";
+    if (len < sizeof(prefix) || memcmp(line, prefix, sizeof(prefix) - 1) != 0)
+        return false;
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "kstats");
+    struct kstats row = {0};
+    char err[128];
+    if (cJSON_IsObject(k) && schema_from_json(&kstats_schema, k, &row, err, sizeof(err)) == 0) {
+        snprintf(row.name, sizeof(row.name), "%s", ac->src->name);
+        engine_upsert(ac->src->ctx.engine, T_KSTATS, &row);
+    } else {
+        ac->bad_lines++;
+    }
+    cJSON_Delete(j);
+    return true;
+}
+
+static void handle_line(struct agent_conn *ac, const char *line, size_t len)
+{
+    if (len == 0) { /* heartbeat; the first one closes the backlog */
+        if (!ac->backlog_done) {
+            ac->backlog_done = true;
+            ac->ever_synced = true;
+            ac->backoff_ms = BACKOFF_MIN_MS;
+            set_state(ac, SRC_SYNCED, NULL);
+        }
+        return;
+    }
+    if (handle_kstats(ac, line, len))
+        return;
+    struct kevent ev;
+    char err[128];
+    if (!kevent_json_parse(line, len, &ev, err, sizeof(err))) {
+        ac->bad_lines++;
+        return;
+    }
+    STR_COPY(ev.node, ac->node); /* the console's name for the agent wins */
+    ev.seq = 0;
+    ac->events++;
+    kevent_ingest_post(ac->ingest, &ev);
+}
+
+static bool on_data(const char *buf, size_t len, void *ud)
+{
+    struct agent_conn *ac = ud;
+    if (ac->status != 200)
+        return true; /* an error body: on_done reports the status */
+    while (len) {
+        const char *nl = memchr(buf, '\n', len);
+        size_t take = nl ? (size_t)(nl - buf) : len;
+        if (!ac->skipping && ac->line.len + take <= MAX_LINE)
+            buf_append(&ac->line, buf, take);
+        else if (!ac->skipping) {
+            ac->skipping = true;
+            ac->bad_lines++;
+        }
+        if (!nl)
+            break;
+        if (!ac->skipping) {
+            size_t n = ac->line.len;
+            if (n && ac->line.data[n - 1] == '\r')
+                n--;
+            handle_line(ac, ac->line.data ? ac->line.data : "", n);
+        }
+        buf_reset(&ac->line);
+        ac->skipping = false;
+        len -= take + 1;
+        buf += take + 1;
+    }
+    return true;
+}
+
+static void on_header(const char *name, const char *value, void *ud)
+{
+    struct agent_conn *ac = ud;
+    long code;
+    (void)value;
+    if (strncmp(name, "HTTP/", 5) == 0 && sscanf(name, "HTTP/%*s %ld", &code) == 1)
+        ac->status = code;
+}
+
+static void on_done(const struct http_result *res, void *ud)
+{
+    struct agent_conn *ac = ud;
+    ac->req = NULL;
+    char msg[TEXT_LEN];
+    if (res->curl_code != CURLE_OK)
+        snprintf(msg, sizeof(msg), "agent %s: %s", ac->url, res->error);
+    else if (res->status != 200)
+        snprintf(msg, sizeof(msg), "agent %s: HTTP %ld%s", ac->url, res->status,
+                 res->status == 401 ? " (check the token)" : "");
+    else
+        snprintf(msg, sizeof(msg), "agent %s: stream ended", ac->url);
+    set_state(ac, ac->ever_synced ? SRC_STALE : SRC_FAILED, msg);
+    schedule_retry(ac);
+}
+
+static void configure(CURL *easy, void *ud)
+{
+    struct agent_conn *ac = ud;
+    if (ac->ca_file[0])
+        curl_easy_setopt(easy, CURLOPT_CAINFO, ac->ca_file);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+}
+
+static void connect_agent(struct agent_conn *ac)
+{
+    char url[600];
+    snprintf(url, sizeof(url), "%s/events", ac->url);
+    const char *headers[] = {ac->auth[0] ? ac->auth : NULL, NULL};
+    struct http_opts o = {
+        .url = url,
+        .headers = headers,
+        .connect_timeout_ms = 3000,
+        .idle_timeout_ms = IDLE_MS,
+        .head_timeout_ms = HEAD_MS,
+        .configure = configure,
+        .on_data = on_data,
+        .on_header = on_header,
+        .on_done = on_done,
+        .ud = ac,
+    };
+    ac->status = 0;
+    ac->backlog_done = false;
+    buf_reset(&ac->line);
+    ac->skipping = false;
+    ac->req = http_start(ac->src->ctx.http, &o);
+    if (!ac->req) {
+        set_state(ac, ac->ever_synced ? SRC_STALE : SRC_FAILED, "cannot start the request");
+        schedule_retry(ac);
+    }
+}
+
+static int agent_start_source(struct source *s, char *err, size_t errlen)
+{
+    struct agent_conn *ac = s->priv;
+    ac->src = s;
+    ac->ingest = kevent_ingest_new(s->ctx.engine, s->ctx.config, err, errlen);
+    if (!ac->ingest)
+        return -1;
+    ac->backoff_ms = BACKOFF_MIN_MS;
+    connect_agent(ac);
+    return 0;
+}
+
+static void agent_stop_source(struct source *s)
+{
+    struct agent_conn *ac = s->priv;
+    if (!ac)
+        return;
+    if (ac->req)
+        http_cancel(s->ctx.http, ac->req);
+    if (ac->retry)
+        loop_timer_cancel(s->ctx.loop, ac->retry);
+    kevent_ingest_free(ac->ingest);
+    buf_free(&ac->line);
+    memset(ac->auth, 0, sizeof(ac->auth));
+    free(ac);
+    s->priv = NULL;
+}
+
+const struct source_ops agent_source_ops = {
+    .kind = "agent",
+    .start = agent_start_source,
+    .stop = agent_stop_source,
+};
+
+/* ---- config ---- */
+
+static int check_agent(const struct ynode *m, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"name", "url", "token_file", "ca_file", NULL};
+    if (m->type != Y_MAP)
+        return yerr(m, err, errlen, "agents: each entry is a mapping (name, url, ...)");
+    if (ycheck_keys(m, keys, err, errlen) < 0)
+        return -1;
+    char v[512] = "";
+    for (int i = 0; keys[i]; i++)
+        if (yget_str(m, keys[i], v, sizeof(v), err, errlen) < 0)
+            return -1;
+    v[0] = '\0';
+    yget_str(m, "name", v, sizeof(v), err, errlen);
+    if (!v[0])
+        return yerr(m, err, errlen, "agents: entry without a name");
+    if (strlen(v) >= NAME_LEN - 7)
+        return yerr(ymap_get(m, "name"), err, errlen, "agents: name longer than %d bytes",
+                    NAME_LEN - 8);
+    v[0] = '\0';
+    yget_str(m, "url", v, sizeof(v), err, errlen);
+    if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+        return yerr(ymap_get(m, "url") ? ymap_get(m, "url") : m, err, errlen,
+                    "agents: url must start with http:// or https://");
+    return 0;
+}
+
+int agents_config_check(const struct ynode *section, char *err, size_t errlen)
+{
+    if (section->type != Y_SEQ)
+        return yerr(section, err, errlen, "agents: expected a list of {name, url}");
+    for (const struct ynode *m = section->child; m; m = m->next) {
+        if (check_agent(m, err, errlen) < 0)
+            return -1;
+        for (const struct ynode *o = section->child; o != m; o = o->next) {
+            const struct ynode *a = ymap_get(m, "name"), *b = ymap_get(o, "name");
+            if (a && b && a->value && b->value && strcmp(a->value, b->value) == 0)
+                return yerr(a, err, errlen, "agents: name '%s' used twice", a->value);
+        }
+    }
+    return 0;
+}
+
+int agent_add_sources(struct app *a, char *err, size_t errlen)
+{
+    const struct ynode *sec = config_section(&a->config, "agents");
+    if (!sec || sec->type != Y_SEQ)
+        return 0;
+    for (const struct ynode *m = sec->child; m; m = m->next) {
+        struct agent_conn *ac = calloc(1, sizeof(*ac));
+        char token_file[256] = "", token[256] = "", name[NAME_LEN + 8];
+        if (!ac) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        yget_str(m, "name", ac->node, sizeof(ac->node), err, errlen);
+        yget_str(m, "url", ac->url, sizeof(ac->url), err, errlen);
+        yget_str(m, "ca_file", ac->ca_file, sizeof(ac->ca_file), err, errlen);
+        size_t ul = strlen(ac->url);
+        while (ul && ac->url[ul - 1] == '/')
+            ac->url[--ul] = '\0';
+        if (yget_str(m, "token_file", token_file, sizeof(token_file), err, errlen) == 1) {
+            if (agent_read_token(token_file, token, sizeof(token), err, errlen) < 0) {
+                free(ac);
+                return -1;
+            }
+            snprintf(ac->auth, sizeof(ac->auth), "Authorization: Bearer %s", token);
+            memset(token, 0, sizeof(token));
+        }
+        snprintf(name, sizeof(name), "agent:%s", ac->node);
+        if (!source_add(&a->sources, &agent_source_ops, name, &a->ctx, ac)) {
+            free(ac);
+            snprintf(err, errlen, "too many sources");
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,298 @@
+/* Ranking of an incident's candidate causes. Each rule scores a hypothesis
+ * in [0,1] from the signal ring and the live cluster state, and says why:
+ * a deploy of the service shortly before the trouble began, a node hosting
+ * most failing pods, a spike of one kernel rule in the service's pods, ... */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "aiops/correlate_internal.h"
+
+#define MAX_CANDIDATES  32
+#define MAX_NODES       16
+#define MAX_RULES       16
+#define DEPLOY_DECAY_MS (15 * 60000.0)
+#define AFTER_START_MS  60000 /* a deploy this soon after the start still counts */
+
+struct ranking {
+    struct cause c[MAX_CANDIDATES];
+    int n;
+};
+
+static void add(struct ranking *r, double score, const char *title, const char *evidence)
+{
+    if (r->n == MAX_CANDIDATES)
+        return;
+    struct cause *c = &r->c[r->n++];
+    memset(c, 0, sizeof(*c));
+    c->score = score < 0 ? 0 : score > 1 ? 1 : score;
+    STR_COPY(c->title, title);
+    STR_COPY(c->evidence, evidence);
+}
+
+static void ago(char *out, size_t len, int64_t ms)
+{
+    const char *dir = ms >= 0 ? "before" : "after";
+    int64_t a = ms >= 0 ? ms : -ms;
+    if (a < 120000)
+        corr_textf(out, len, "%lld s %s", (long long)(a / 1000), dir);
+    else
+        corr_textf(out, len, "%lld min %s", (long long)(a / 60000), dir);
+}
+
+/* Failing pods of the service: total, by problem, by node. */
+struct pod_view {
+    int total, failing, oom, crash, image, pending;
+    int nnodes;
+    char node[MAX_NODES][NAME_LEN];
+    int node_failing[MAX_NODES];
+};
+
+static void view_pods(struct correlator *c, const char *service, struct pod_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    struct table *t = engine_table(c->e, T_PODS);
+    for (int i = 0; i < t->count; i++) {
+        const struct k8s_pod *p = table_row(t, i);
+        if (!corr_pod_in_service(c->e, p, service))
+            continue;
+        v->total++;
+        bool oom = strcmp(p->problem, "OOMKilled") == 0;
+        for (int k = 0; k < p->ncontainers && k < POD_CONTAINERS; k++)
+            oom |= strcmp(p->containers[k].last_reason, "OOMKilled") == 0;
+        v->oom += oom;
+        if (!p->problem[0])
+            continue;
+        v->failing++;
+        v->crash += strcmp(p->problem, "CrashLoopBackOff") == 0;
+        v->image += strstr(p->problem, "Image") != NULL;
+        v->pending += strcmp(p->problem, "Pending") == 0;
+        int j = 0;
+        while (j < v->nnodes && strcmp(v->node[j], p->node) != 0)
+            j++;
+        if (j == v->nnodes && j < MAX_NODES) {
+            STR_COPY(v->node[j], p->node);
+            v->node_failing[j] = 0;
+            v->nnodes++;
+        }
+        if (j < v->nnodes)
+            v->node_failing[j]++;
+    }
+}
+
+/* Deploys of the service from the deploy window up to shortly after the
+ * start. A pipeline's deploy job and the Deployment rollout it causes are
+ * one change: signals within DEPLOY_SAME_MS of each other are one candidate,
+ * titled by the pipeline's version when there is one. */
+#define DEPLOY_SAME_MS 120000
+#define MAX_DEPLOYS    8
+static void rank_deploys(struct correlator *c, const struct incident *inc, int64_t start,
+                         struct ranking *r, const struct pod_view *v)
+{
+    struct {
+        const struct signal *lead; /* the pipeline signal when there is one */
+        const struct signal *rollout;
+    } d[MAX_DEPLOYS];
+    int nd = 0;
+    for (uint64_t age = 0; age < corr_sig_count(c); age++) {
+        const struct signal *s = corr_sig_at(c, age);
+        if (s->kind != SIG_DEPLOY || strcmp(s->service, inc->service) != 0)
+            continue;
+        if (s->time > start + AFTER_START_MS || s->time < start - c->o.deploy_window_ms)
+            continue;
+        bool rollout = strncmp(s->reason, "rev ", 4) == 0;
+        int j = 0;
+        while (j < nd &&
+               llabs((d[j].lead ? d[j].lead : d[j].rollout)->time - s->time) > DEPLOY_SAME_MS)
+            j++;
+        if (j == nd) {
+            if (nd == MAX_DEPLOYS)
+                continue;
+            d[nd].lead = d[nd].rollout = NULL;
+            nd++;
+        }
+        /* Newest first: keep the latest step of each (finished over started). */
+        if (rollout && !d[j].rollout)
+            d[j].rollout = s;
+        else if (!rollout && !d[j].lead)
+            d[j].lead = s;
+    }
+    for (int j = 0; j < nd; j++) {
+        const struct signal *s = d[j].lead ? d[j].lead : d[j].rollout;
+        int64_t dt = start - s->time;
+        double score = dt >= 0 ? 0.55 + 0.4 * exp(-(double)dt / DEPLOY_DECAY_MS) : 0.45;
+        char title[128], evidence[TEXT_LEN], when[48];
+        corr_textf(title, sizeof(title), "Deploy of %s %s", inc->service, s->reason);
+        ago(when, sizeof(when), dt);
+        corr_textf(evidence, sizeof(evidence),
+                   "%s, %s the trouble began%s%s; %d of %d pods failing", s->text, when,
+                   d[j].lead && d[j].rollout ? "; " : "",
+                   d[j].lead && d[j].rollout ? d[j].rollout->text : "", v->failing, v->total);
+        add(r, score, title, evidence);
+    }
+}
+
+static void rank_nodes(struct correlator *c, const struct pod_view *v, struct ranking *r)
+{
+    for (int j = 0; j < v->nnodes; j++) {
+        const struct k8s_node *n = engine_get(c->e, T_NODES, v->node[j]);
+        if (!n || !n->problem[0] || !v->failing)
+            continue;
+        double frac = (double)v->node_failing[j] / v->failing;
+        char title[128], evidence[TEXT_LEN];
+        corr_textf(title, sizeof(title), "Node %s %s", n->name, n->problem);
+        corr_textf(evidence, sizeof(evidence), "node %s is %s and hosts %d of %d failing pods",
+                   n->name, n->problem, v->node_failing[j], v->failing);
+        add(r, frac >= 0.5 ? 0.45 + 0.45 * frac : 0.2 + 0.3 * frac, title, evidence);
+    }
+}
+
+static void rank_pod_problems(const struct pod_view *v, struct ranking *r)
+{
+    char ev[TEXT_LEN];
+    if (v->image) {
+        corr_textf(ev, sizeof(ev), "%d of %d pods cannot pull their image", v->image, v->total);
+        add(r, 0.7, "Image cannot be pulled", ev);
+    }
+    if (v->oom) {
+        corr_textf(ev, sizeof(ev), "%d of %d pods were OOMKilled (memory limit reached)", v->oom,
+                   v->total);
+        add(r, 0.4 + 0.05 * (v->oom > 4 ? 4 : v->oom), "Memory limit too low or a leak", ev);
+    }
+    if (v->crash) {
+        corr_textf(ev, sizeof(ev), "%d of %d pods in CrashLoopBackOff", v->crash, v->total);
+        add(r, 0.3, "Application crashing on start", ev);
+    }
+    if (v->pending) {
+        corr_textf(ev, sizeof(ev), "%d of %d pods Pending", v->pending, v->total);
+        add(r, 0.3, "Pods cannot be scheduled", ev);
+    }
+}
+
+static void rank_kernel(struct correlator *c, const struct incident *inc, int64_t since,
+                        struct ranking *r)
+{
+    char rule[MAX_RULES][NAME_LEN];
+    int count[MAX_RULES], nrules = 0, total = 0;
+    uint64_t n = c->nhits < RULE_RING ? c->nhits : RULE_RING;
+    for (uint64_t age = 0; age < n; age++) {
+        const struct rule_hit *h = &c->hits[(c->nhits - 1 - age) % RULE_RING];
+        if (h->time < since || strcmp(h->service, inc->service) != 0)
+            continue;
+        total++;
+        int j = 0;
+        while (j < nrules && strcmp(rule[j], h->rule) != 0)
+            j++;
+        if (j == nrules) {
+            if (nrules == MAX_RULES)
+                continue;
+            STR_COPY(rule[nrules], h->rule);
+            count[nrules++] = 0;
+        }
+        count[j]++;
+    }
+    int best = -1;
+    for (int j = 0; j < nrules; j++)
+        if (best < 0 || count[j] > count[best])
+            best = j;
+    if (best < 0 || count[best] < 3)
+        return;
+    double share = (double)count[best] / total;
+    if (share < 0.6)
+        return;
+    char title[128], ev[TEXT_LEN];
+    corr_textf(title, sizeof(title), "Spike of kernel rule %s", rule[best]);
+    corr_textf(ev, sizeof(ev), "%d of %d kernel rule hits in %s pods are %s", count[best], total,
+               inc->service, rule[best]);
+    add(r, 0.35 + 0.3 * share, title, ev);
+}
+
+/* Rules read off the ring: critical kernel hits, events, anomalies, rollouts. */
+static void rank_signals(struct correlator *c, const struct incident *inc, int64_t since,
+                         struct ranking *r)
+{
+    char ev_reason[48] = "", ev_text[160] = "", krule[NAME_LEN] = "", ktext[160] = "";
+    char anom[160] = "", dep[160] = "", pipe[160] = "";
+    int nev = 0;
+    double anom_score = 0;
+    for (uint64_t age = 0; age < corr_sig_count(c); age++) {
+        const struct signal *s = corr_sig_at(c, age);
+        if (s->time < since || strcmp(s->service, inc->service) != 0)
+            continue;
+        if (s->kind == SIG_KERNEL && !krule[0]) {
+            STR_COPY(krule, s->reason);
+            STR_COPY(ktext, s->text);
+        } else if (s->kind == SIG_EVENT) {
+            if (!ev_reason[0]) {
+                STR_COPY(ev_reason, s->reason);
+                STR_COPY(ev_text, s->text);
+            }
+            nev += strcmp(s->reason, ev_reason) == 0;
+        } else if (s->kind == SIG_ANOMALY && s->score > anom_score) {
+            anom_score = s->score;
+            STR_COPY(anom, s->text);
+        } else if (s->kind == SIG_DEPLOYMENT && !dep[0]) {
+            STR_COPY(dep, s->text);
+        } else if (s->kind == SIG_PIPELINE && !pipe[0]) {
+            STR_COPY(pipe, s->text);
+        }
+    }
+    char title[128];
+    if (krule[0]) {
+        corr_textf(title, sizeof(title), "Security: kernel rule %s", krule);
+        add(r, 0.6, title, ktext);
+    }
+    if (nev) {
+        corr_textf(title, sizeof(title), "Kubernetes warnings: %s", ev_reason);
+        add(r, 0.2 + 0.03 * (nev > 5 ? 5 : nev), title, ev_text);
+    }
+    if (anom[0])
+        add(r, 0.15 + 0.2 * anom_score, "Anomalous metric", anom);
+    if (dep[0])
+        add(r, 0.4, "Rollout not progressing", dep);
+    if (pipe[0])
+        add(r, 0.35, "Failed pipeline or deploy", pipe);
+}
+
+static int by_score(const void *a, const void *b)
+{
+    double x = ((const struct cause *)a)->score, y = ((const struct cause *)b)->score;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+void corr_rank_causes(struct correlator *c, struct incident *inc)
+{
+    struct ranking r = {0};
+    int64_t start = corr_incident_start(c, inc);
+    int64_t since = start - c->o.lookback_ms;
+    if (inc->service[0]) {
+        struct pod_view v;
+        view_pods(c, inc->service, &v);
+        rank_deploys(c, inc, start, &r, &v);
+        rank_nodes(c, &v, &r);
+        rank_pod_problems(&v, &r);
+        rank_kernel(c, inc, start - 5 * 60000, &r);
+        rank_signals(c, inc, since, &r);
+    } else if (!strncmp(inc->fingerprint, "node:", 5)) {
+        const struct k8s_node *n = engine_get(c->e, T_NODES, inc->fingerprint + 5);
+        char title[128], ev[TEXT_LEN];
+        corr_textf(title, sizeof(title), "Node %s %s", inc->fingerprint + 5,
+                   n && n->problem[0] ? n->problem : "problem");
+        corr_textf(ev, sizeof(ev), "the node reported %s",
+                   n && n->problem[0] ? n->problem : "a problem");
+        add(&r, 0.8, title, ev);
+    } else if (inc->ntimeline) {
+        add(&r, 0.6, "Security: critical kernel event", inc->timeline[inc->ntimeline - 1].text);
+    }
+    /* Stable order for equal scores: the order the rules ran in. */
+    for (int i = 1; i < r.n; i++)
+        for (int j = i; j > 0 && by_score(&r.c[j - 1], &r.c[j]) > 0; j--) {
+            struct cause t = r.c[j];
+            r.c[j] = r.c[j - 1];
+            r.c[j - 1] = t;
+        }
+    inc->ncauses = r.n < INC_CAUSES ? r.n : INC_CAUSES;
+    memcpy(inc->causes, r.c, sizeof(inc->causes[0]) * (size_t)inc->ncauses);
+}

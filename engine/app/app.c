@@ -1,0 +1,187 @@
+#include "app/app.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/source.h"
+#include "aiops/aiops.h"
+#include "base/buf.h"
+#include "copilot/copilot.h"
+#include "demo/demo.h"
+#include "kernel/source.h"
+#include "ci/pipeline.h"
+#include "kube/source.h"
+#include "core/replay.h"
+#include "slo/slo.h"
+#include "core/summary.h"
+
+#define CLOCK_TICK_MS 250
+
+static struct source *demo_source(struct app *a)
+{
+    for (int i = 0; i < a->sources.count; i++)
+        if (a->sources.items[i].ops == &demo_source_ops)
+            return &a->sources.items[i];
+    return NULL;
+}
+
+/* Engine time now: the simulated clock in the demo, the wall clock live. */
+static int64_t clock_target(struct app *a)
+{
+    if (!a->sim_clock)
+        return loop_wall_ms();
+    double speed = a->opt.demo_speed > 0 ? a->opt.demo_speed : 1.0;
+    return a->clock_start + (int64_t)((double)(loop_mono_ms() - a->mono_start) * speed);
+}
+
+static void on_clock(void *ud)
+{
+    struct app *a = ud;
+    struct source *demo = demo_source(a);
+    int64_t t = clock_target(a);
+    if (demo)
+        demo_run_until(demo, t);
+    else
+        engine_advance(&a->engine, t);
+    if (a->engine.record)
+        fflush(a->engine.record); /* a killed Lookout loses at most one tick */
+    a->clock_timer = loop_timer_start(a->loop, CLOCK_TICK_MS, on_clock, a);
+}
+
+static int add_demo(struct app *a, char *err, size_t errlen)
+{
+    struct demo_options dopt = {
+        .seed = a->opt.seed,
+        .inject_comm = a->opt.demo_inject_comm,
+        .inject_path = a->opt.demo_inject_path,
+    };
+    void *priv = demo_new(&dopt);
+    if (!priv || !source_add(&a->sources, &demo_source_ops, "demo", &a->ctx, priv)) {
+        snprintf(err, errlen, "cannot create the demo source");
+        return -1;
+    }
+    a->sim_clock = true;
+    return 0;
+}
+
+/* Every source the config and options ask for. A source that cannot start is
+ * shown as failed; only a configuration error stops Lookout here. */
+static int add_sources(struct app *a, char *err, size_t errlen)
+{
+    if (a->opt.replay_path) {
+        void *priv = replay_new(a->opt.replay_path, a->opt.once ? 0 : a->opt.replay_speed);
+        if (!priv || !source_add(&a->sources, &replay_source_ops, "replay", &a->ctx, priv)) {
+            snprintf(err, errlen, "cannot create the replay source");
+            return -1;
+        }
+        return 0; /* a replay shows the record and nothing else */
+    }
+    if (a->opt.demo && add_demo(a, err, errlen) < 0)
+        return -1;
+    /* --- sources: one line per module --- */
+    if (kernel_source_add(a, err, errlen) < 0)
+        return -1;
+    if (agent_add_sources(a, err, errlen) < 0)
+        return -1;
+    if (pipeline_add_sources(a, err, errlen) < 0)
+        return -1;
+    if (kube_add_sources(a, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+/* Analysers derive state from state: SLO evaluation, correlation, copilot. */
+static int attach_analysers(struct app *a, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    summary_attach(&a->engine);
+    /* --- analysers: one line per module --- */
+    if (slo_attach(a, err, errlen) < 0)
+        return -1;
+    if (aiops_attach(a, err, errlen) < 0)
+        return -1;
+    if (copilot_attach(a, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+int app_init(struct app *a, const struct app_options *opt, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof(*a));
+    a->opt = *opt;
+    if (config_load(&a->config, opt->config_path, err, errlen) < 0)
+        return -1;
+    if (!a->opt.refresh_ms)
+        a->opt.refresh_ms = a->config.refresh_ms > 0 ? a->config.refresh_ms : 1000;
+    if (!a->opt.theme && a->config.theme[0])
+        a->opt.theme = a->config.theme;
+    engine_init(&a->engine);
+    a->loop = loop_new();
+    a->http = a->loop ? http_new(a->loop) : NULL;
+    if (!a->http) {
+        snprintf(err, errlen, "cannot create the event loop");
+        return -1;
+    }
+    a->ctx = (struct source_ctx){
+        .engine = &a->engine, .loop = a->loop, .http = a->http, .config = &a->config};
+    if (!opt->replay_path) /* a replay takes its clock from the record */
+        engine_advance(&a->engine, opt->demo ? DEMO_EPOCH_MS - 1000 : loop_wall_ms());
+    struct summary *s = engine_get(&a->engine, T_SUMMARY, "summary");
+    if (s) {
+        struct summary upd = *s;
+        STR_COPY(upd.context, opt->demo                  ? "demo (simulated)"
+                              : a->config.environment[0] ? a->config.environment
+                                                         : "local");
+        upd.simulated = opt->demo;
+        engine_upsert(&a->engine, T_SUMMARY, &upd);
+    }
+    if (attach_analysers(a, err, errlen) < 0 || add_sources(a, err, errlen) < 0)
+        return -1;
+    if (opt->record_path && engine_record_open(&a->engine, opt->record_path) < 0) {
+        snprintf(err, errlen, "%s: cannot open for recording: %m", opt->record_path);
+        return -1;
+    }
+    return 0;
+}
+
+void app_start(struct app *a)
+{
+    source_start_all(&a->sources);
+    struct source *demo = demo_source(a);
+    if (demo && a->opt.demo_time_s > 0)
+        demo_run_until(demo, DEMO_EPOCH_MS + (int64_t)llround(a->opt.demo_time_s * 1000));
+    a->mono_start = loop_mono_ms();
+    a->clock_start = a->engine.now;
+    /* A one-shot simulated snapshot must not depend on how fast this machine is. */
+    if (!(a->opt.once && a->sim_clock) && !a->opt.replay_path)
+        a->clock_timer = loop_timer_start(a->loop, CLOCK_TICK_MS, on_clock, a);
+}
+
+bool app_wait_first_sync(struct app *a, double timeout_s)
+{
+    int64_t deadline = loop_mono_ms() + (int64_t)(timeout_s * 1000);
+    while (!engine_first_sync_done(&a->engine)) {
+        int64_t left = deadline - loop_mono_ms();
+        if (left <= 0)
+            return false;
+        loop_run_once(a->loop, (int)(left < 100 ? left : 100));
+    }
+    return true;
+}
+
+void app_free(struct app *a)
+{
+    if (a->clock_timer)
+        loop_timer_cancel(a->loop, a->clock_timer);
+    source_stop_all(&a->sources);
+    if (copilot_current())
+        copilot_free(copilot_current()); /* before http: it may have a request in flight */
+    http_free(a->http);
+    loop_free(a->loop);
+    slo_detach(&a->engine);
+    aiops_detach();
+    engine_free(&a->engine);
+    config_free(&a->config);
+}

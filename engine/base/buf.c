@@ -1,0 +1,147 @@
+#include "base/buf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void buf_reserve(struct buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d)
+        abort(); /* out of memory: nothing sane left to do */
+    b->data = d;
+    b->cap = cap;
+}
+
+void buf_append(struct buf *b, const void *data, size_t len)
+{
+    buf_reserve(b, len);
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = 0;
+}
+
+void buf_puts(struct buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void buf_consume(struct buf *b, size_t n)
+{
+    if (n >= b->len) {
+        b->len = 0;
+        if (b->data)
+            b->data[0] = 0;
+        return;
+    }
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+    b->data[b->len] = 0;
+}
+
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = 0;
+}
+
+void buf_free(struct buf *b)
+{
+    free(b->data);
+    *b = (struct buf){0};
+}
+
+const char *buf_cstr(struct buf *b)
+{
+    return b->data ? b->data : "";
+}
+
+int buf_feed_lines(struct buf *line, size_t max, const char *data, size_t len, buf_line_fn fn,
+                   void *ud)
+{
+    while (len) {
+        const char *nl = memchr(data, '\n', len);
+        size_t take = nl ? (size_t)(nl - data) : len;
+        if (line->len + take > max)
+            return -1;
+        buf_append(line, data, take);
+        if (!nl)
+            return 0;
+        data += take + 1;
+        len -= take + 1;
+        bool go = fn(buf_cstr(line), line->len, ud);
+        buf_reset(line);
+        if (!go)
+            return -1;
+    }
+    return 0;
+}
+
+bool str_copy(char *dst, size_t dstlen, const char *src)
+{
+    if (!dstlen)
+        return false;
+    if (!src)
+        src = "";
+    size_t n = strlen(src);
+    bool fits = n < dstlen;
+    if (!fits)
+        n = dstlen - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+    return fits;
+}
+
+char *read_file(const char *path, size_t max, size_t *len_out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct buf b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (b.len + n > max) {
+            buf_free(&b);
+            fclose(f);
+            errno = EFBIG;
+            return NULL;
+        }
+        buf_append(&b, chunk, n);
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        buf_free(&b);
+        errno = EIO;
+        return NULL;
+    }
+    if (len_out)
+        *len_out = b.len;
+    if (!b.data)
+        b.data = calloc(1, 1);
+    return b.data;
+}

@@ -1,0 +1,73 @@
+#include "base/sse.h"
+
+#include <string.h>
+
+#define SSE_DEFAULT_MAX_LINE (1u << 20)
+
+void sse_init(struct sse_parser *p, sse_event_fn fn, void *ud)
+{
+    memset(p, 0, sizeof(*p));
+    p->on_event = fn;
+    p->ud = ud;
+}
+
+void sse_free(struct sse_parser *p)
+{
+    buf_free(&p->line);
+    buf_free(&p->data);
+}
+
+static bool dispatch(struct sse_parser *p)
+{
+    bool go = true;
+    if (p->has_data)
+        go =
+            p->on_event(p->event[0] ? p->event : "message", buf_cstr(&p->data), p->data.len, p->ud);
+    buf_reset(&p->data);
+    p->event[0] = 0;
+    p->has_data = false;
+    return go;
+}
+
+/* One complete line, without its terminator. */
+static bool process_line(struct sse_parser *p, const char *s, size_t n)
+{
+    if (n == 0)
+        return dispatch(p);
+    if (s[0] == ':')
+        return true; /* comment / keep-alive */
+    const char *colon = memchr(s, ':', n);
+    size_t flen = colon ? (size_t)(colon - s) : n;
+    const char *v = colon ? colon + 1 : s + n;
+    size_t vlen = (size_t)(s + n - v);
+    if (vlen && *v == ' ') {
+        v++;
+        vlen--;
+    }
+    if (flen == 4 && memcmp(s, "data", 4) == 0) {
+        if (p->has_data)
+            buf_append(&p->data, "\n", 1);
+        buf_append(&p->data, v, vlen);
+        p->has_data = true;
+    } else if (flen == 5 && memcmp(s, "event", 5) == 0) {
+        size_t c = vlen < sizeof(p->event) - 1 ? vlen : sizeof(p->event) - 1;
+        memcpy(p->event, v, c);
+        p->event[c] = 0;
+    }
+    /* id:, retry: and unknown fields are ignored */
+    return true;
+}
+
+/* A line as the splitter hands it: "\r\n" endings lose their "\r". */
+static bool on_line(const char *s, size_t n, void *ud)
+{
+    if (n && s[n - 1] == '\r')
+        n--;
+    return process_line(ud, s, n);
+}
+
+int sse_feed(struct sse_parser *p, const char *buf, size_t len)
+{
+    size_t max = p->max_line ? p->max_line : SSE_DEFAULT_MAX_LINE;
+    return buf_feed_lines(&p->line, max, buf, len, on_line, p);
+}

@@ -1,0 +1,214 @@
+/* GitHub Actions: REST payloads to pipeline rows, and the API's URLs and auth. */
+#include "ci/github.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "ci/pipeline.h"
+#include "base/json_num.h"
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+static int64_t jid(const cJSON *o)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "id");
+    return cJSON_IsNumber(v) ? num_to_i64(v->valuedouble) : 0;
+}
+
+static enum job_status status_of(const cJSON *o, char *why, size_t whylen)
+{
+    const char *st = jstr(o, "status"), *con = jstr(o, "conclusion");
+    int s = pipeline_status_github(st, con);
+    if (s >= 0)
+        return (enum job_status)s;
+    if (why)
+        snprintf(why, whylen, "unknown status '%.16s/%.16s'", st ? st : "", con ? con : "null");
+    return st && strcmp(st, "completed") == 0 ? JOB_SUCCESS : JOB_PENDING;
+}
+
+/* "test (ubuntu, 3.11)" -> "test": matrix jobs share a stage. */
+static void stage_of(const char *name, char *out, size_t n)
+{
+    str_copy(out, n, name ? name : "");
+    char *paren = strstr(out, " (");
+    if (paren && paren != out && out[strlen(out) - 1] == ')')
+        *paren = 0;
+}
+
+static void current_step(const cJSON *job, char *out, size_t n)
+{
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(job, "steps"), *st;
+    const char *failed = NULL;
+    cJSON_ArrayForEach(st, steps)
+    {
+        const char *status = jstr(st, "status"), *con = jstr(st, "conclusion");
+        if (status && strcmp(status, "in_progress") == 0) {
+            str_copy(out, n, jstr(st, "name"));
+            return;
+        }
+        if (!failed && con &&
+            (strcmp(con, "failure") == 0 || strcmp(con, "timed_out") == 0 ||
+             strcmp(con, "cancelled") == 0))
+            failed = jstr(st, "name");
+    }
+    str_copy(out, n, failed);
+}
+
+static void fill_job(struct pipeline *p, const cJSON *j)
+{
+    if (p->njobs >= PIPE_JOBS) {
+        p->jobs_dropped++;
+        return;
+    }
+    struct job *jb = &p->jobs[p->njobs++];
+    memset(jb, 0, sizeof(*jb));
+    jb->id = jid(j);
+    STR_COPY(jb->name, jstr(j, "name"));
+    stage_of(jb->name, jb->stage, sizeof(jb->stage));
+    pipeline_stage(p, jb->stage);
+    jb->status = jb->ci_status = status_of(j, jb->failure_reason, sizeof(jb->failure_reason));
+    const char *con = jstr(j, "conclusion");
+    if (!jb->failure_reason[0] && con && strcmp(con, "success") != 0)
+        STR_COPY(jb->failure_reason, con);
+    jb->started = pipeline_parse_time(jstr(j, "started_at"));
+    jb->finished = pipeline_parse_time(jstr(j, "completed_at"));
+    current_step(j, jb->step, sizeof(jb->step));
+    jb->is_deploy = pipeline_is_deploy(pipeline_settings(), jb->name, jb->stage, NULL);
+}
+
+int github_apply_run(struct engine *e, const char *repo, const cJSON *run, const cJSON *jobs,
+                     bool simulated, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(run) || !jid(run)) {
+        snprintf(err, errlen, "a workflow run must be a JSON object with a numeric id");
+        return -1;
+    }
+    if (cJSON_IsObject(jobs))
+        jobs = cJSON_GetObjectItemCaseSensitive(jobs, "jobs");
+    if (jobs && !cJSON_IsArray(jobs)) {
+        snprintf(err, errlen, "run %lld: jobs must be a JSON array", (long long)jid(run));
+        return -1;
+    }
+    pipeline_attach(e, NULL);
+    struct pipeline p;
+    memset(&p, 0, sizeof(p));
+    p.id = jid(run);
+    snprintf(p.key, sizeof(p.key), "github:%s:%lld", repo, (long long)p.id);
+    STR_COPY(p.provider, "github");
+    STR_COPY(p.project, repo);
+    STR_COPY(p.ref, jstr(run, "head_branch"));
+    STR_COPY(p.sha, jstr(run, "head_sha"));
+    snprintf(p.version, sizeof(p.version), "%.8s", p.sha);
+    p.status = status_of(run, NULL, 0);
+    p.created = pipeline_parse_time(jstr(run, "created_at"));
+    p.updated = pipeline_parse_time(jstr(run, "updated_at"));
+    p.started = pipeline_parse_time(jstr(run, "run_started_at"));
+    if (!p.started)
+        p.started = p.created;
+    const char *st = jstr(run, "status");
+    if (st && strcmp(st, "completed") == 0)
+        p.finished = p.updated;
+    STR_COPY(p.web_url, jstr(run, "html_url"));
+    p.simulated = simulated;
+    p.duration_s = NAN;
+    const cJSON *j;
+    cJSON_ArrayForEach(j, jobs)
+    {
+        if (cJSON_IsObject(j) && jid(j))
+            fill_job(&p, j);
+    }
+    /* The run's own times are coarse; completed jobs give the real span. */
+    int64_t last = 0;
+    for (int i = 0; i < p.njobs; i++)
+        if (p.jobs[i].finished > last)
+            last = p.jobs[i].finished;
+    if (p.finished && last && last < p.finished)
+        p.finished = last;
+    if (p.finished && p.started && p.finished >= p.started)
+        p.duration_s = (double)(p.finished - p.started) / 1000.0;
+    pipeline_rollup_stages(&p);
+    for (int s = 0; s < p.nstages; s++)
+        p.warning |= p.stages[s].warning && p.status == JOB_SUCCESS;
+    pipeline_post(e, &p);
+    return 0;
+}
+
+int github_apply_run_json(struct engine *e, const char *repo, const char *run_json,
+                          const char *jobs_json, bool simulated, char *err, size_t errlen)
+{
+    cJSON *run = cJSON_Parse(run_json ? run_json : "");
+    cJSON *jobs = jobs_json ? cJSON_Parse(jobs_json) : NULL;
+    int rc = -1;
+    if (!run)
+        snprintf(err, errlen, "run: not valid JSON");
+    else if (jobs_json && !jobs)
+        snprintf(err, errlen, "jobs: not valid JSON");
+    else
+        rc = github_apply_run(e, repo, run, jobs, simulated, err, errlen);
+    cJSON_Delete(run);
+    cJSON_Delete(jobs);
+    return rc;
+}
+
+/* ---- the API ---- */
+
+static void auth_header(const char *token, char *out, size_t n)
+{
+    snprintf(out, n, "Authorization: Bearer %s", token);
+}
+
+static void list_url(const char *api, const char *repo, const char *ref, int per_page, char *out,
+                     size_t n)
+{
+    char branch[200] = "";
+    if (ref && *ref) {
+        char r[180];
+        ci_escape(ref, r, sizeof(r));
+        snprintf(branch, sizeof(branch), "&branch=%s", r);
+    }
+    /* owner/repo stays a path: GitHub names are [A-Za-z0-9._-] */
+    snprintf(out, n, "%s/repos/%s/actions/runs?per_page=%d%s", api, repo, per_page, branch);
+}
+
+static void jobs_url(const char *api, const char *repo, int64_t id, char *out, size_t n)
+{
+    snprintf(out, n, "%s/repos/%s/actions/runs/%lld/jobs?per_page=100&filter=latest", api, repo,
+             (long long)id);
+}
+
+static const cJSON *runs_of(const cJSON *body)
+{
+    return cJSON_GetObjectItemCaseSensitive(body, "workflow_runs");
+}
+
+static const cJSON *jobs_of(const cJSON *body)
+{
+    return cJSON_GetObjectItemCaseSensitive(body, "jobs");
+}
+
+static int item_status(const cJSON *item)
+{
+    return pipeline_status_github(jstr(item, "status"), jstr(item, "conclusion"));
+}
+
+static const char *const extra_headers[] = {"Accept: application/vnd.github+json",
+                                            "X-GitHub-Api-Version: 2022-11-28", NULL};
+
+const struct ci_provider github_provider = {
+    .kind = "github",
+    .title = "GitHub",
+    .token_env = "GITHUB_TOKEN",
+    .auth_header = auth_header,
+    .extra_headers = extra_headers,
+    .list_url = list_url,
+    .jobs_url = jobs_url,
+    .list_items = runs_of,
+    .jobs_items = jobs_of,
+    .item_status = item_status,
+    .apply = github_apply_run,
+};

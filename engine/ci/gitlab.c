@@ -1,0 +1,246 @@
+/* GitLab CI: REST payloads to pipeline rows, and the API's URLs and auth. */
+#include "ci/gitlab.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "ci/pipeline.h"
+#include "base/json_num.h"
+
+#define MAX_JOBS_SEEN 512
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+static int64_t jid(const cJSON *o)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "id");
+    return cJSON_IsNumber(v) ? num_to_i64(v->valuedouble) : 0;
+}
+
+/* "environment" is a name in some payloads and {name, action, ...} in others. */
+static const char *job_environment(const cJSON *j)
+{
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(j, "environment");
+    if (cJSON_IsString(env))
+        return env->valuestring;
+    return cJSON_IsObject(env) ? jstr(env, "name") : NULL;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = jid(*(const cJSON *const *)a), y = jid(*(const cJSON *const *)b);
+    return x < y ? -1 : x > y;
+}
+
+/* Retried jobs: only the newest of a name within its stage counts. */
+static bool superseded(const cJSON *const *v, int n, int i)
+{
+    const char *name = jstr(v[i], "name"), *stage = jstr(v[i], "stage");
+    for (int k = i + 1; k < n; k++) {
+        const char *n2 = jstr(v[k], "name"), *s2 = jstr(v[k], "stage");
+        if (name && n2 && stage && s2 && strcmp(name, n2) == 0 && strcmp(stage, s2) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void fill_job(struct job *jb, const cJSON *j)
+{
+    memset(jb, 0, sizeof(*jb));
+    jb->id = jid(j);
+    STR_COPY(jb->name, jstr(j, "name"));
+    STR_COPY(jb->stage, jstr(j, "stage"));
+    const char *st = jstr(j, "status");
+    int status = pipeline_status_gitlab(st);
+    if (status < 0) {
+        status = JOB_CREATED;
+        snprintf(jb->failure_reason, sizeof(jb->failure_reason), "unknown status '%.20s'",
+                 st ? st : "");
+    } else {
+        STR_COPY(jb->failure_reason, jstr(j, "failure_reason"));
+    }
+    jb->status = jb->ci_status = (enum job_status)status;
+    jb->allow_failure = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "allow_failure"));
+    STR_COPY(jb->environment, job_environment(j));
+    jb->started = pipeline_parse_time(jstr(j, "started_at"));
+    jb->finished = pipeline_parse_time(jstr(j, "finished_at"));
+    jb->is_deploy = pipeline_is_deploy(pipeline_settings(), jb->name, jb->stage, jb->environment);
+}
+
+/* Stages in the order GitLab created their jobs (ascending job id, retried
+ * jobs included), which is the order of `stages:` in .gitlab-ci.yml. */
+static void fill_jobs(struct pipeline *p, const cJSON *jobs)
+{
+    const cJSON **v = calloc(MAX_JOBS_SEEN, sizeof(*v));
+    if (!v)
+        return;
+    int n = 0;
+    const cJSON *j;
+    cJSON_ArrayForEach(j, jobs)
+    {
+        if (!cJSON_IsObject(j) || !jid(j) || !jstr(j, "stage") || !jstr(j, "name"))
+            continue;
+        if (n < MAX_JOBS_SEEN)
+            v[n++] = j;
+        else
+            p->jobs_dropped++;
+    }
+    qsort(v, (size_t)n, sizeof(*v), by_id);
+    for (int i = 0; i < n; i++)
+        pipeline_stage(p, jstr(v[i], "stage"));
+    int kept = 0;
+    for (int i = 0; i < n; i++)
+        kept += !superseded(v, n, i);
+    for (int s = 0; s < p->nstages; s++)
+        for (int i = 0; i < n && p->njobs < PIPE_JOBS; i++)
+            if (strcmp(jstr(v[i], "stage"), p->stages[s].name) == 0 && !superseded(v, n, i))
+                fill_job(&p->jobs[p->njobs++], v[i]);
+    p->jobs_dropped += kept - p->njobs; /* past the job cap, or in stages past the stage cap */
+    free(v);
+}
+
+static void derive_times(struct pipeline *p, const cJSON *pl)
+{
+    p->started = pipeline_parse_time(jstr(pl, "started_at"));
+    p->finished = pipeline_parse_time(jstr(pl, "finished_at"));
+    bool done =
+        !job_status_active(p->status) && p->status != JOB_MANUAL && p->status != JOB_SCHEDULED;
+    for (int i = 0; i < p->njobs; i++) {
+        const struct job *j = &p->jobs[i];
+        if (j->started && (!p->started || j->started < p->started) &&
+            !pipeline_parse_time(jstr(pl, "started_at")))
+            p->started = j->started;
+        if (done && j->finished > p->finished && !pipeline_parse_time(jstr(pl, "finished_at")))
+            p->finished = j->finished;
+    }
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(pl, "duration");
+    if (cJSON_IsNumber(d))
+        p->duration_s = d->valuedouble;
+    else if (p->started && p->finished >= p->started)
+        p->duration_s = (double)(p->finished - p->started) / 1000.0;
+}
+
+int gitlab_apply_pipeline(struct engine *e, const char *project, const cJSON *pl, const cJSON *jobs,
+                          bool simulated, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(pl) || !jid(pl)) {
+        snprintf(err, errlen, "a pipeline must be a JSON object with a numeric id");
+        return -1;
+    }
+    if (jobs && !cJSON_IsArray(jobs)) {
+        snprintf(err, errlen, "pipeline %lld: jobs must be a JSON array", (long long)jid(pl));
+        return -1;
+    }
+    pipeline_attach(e, NULL);
+    struct pipeline p;
+    memset(&p, 0, sizeof(p));
+    p.id = jid(pl);
+    snprintf(p.key, sizeof(p.key), "gitlab:%s:%lld", project, (long long)p.id);
+    STR_COPY(p.provider, "gitlab");
+    STR_COPY(p.project, project);
+    STR_COPY(p.ref, jstr(pl, "ref"));
+    STR_COPY(p.sha, jstr(pl, "sha"));
+    int status = pipeline_status_gitlab(jstr(pl, "status"));
+    p.status = status < 0 ? JOB_CREATED : (enum job_status)status;
+    p.created = pipeline_parse_time(jstr(pl, "created_at"));
+    p.updated = pipeline_parse_time(jstr(pl, "updated_at"));
+    STR_COPY(p.web_url, jstr(pl, "web_url"));
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pl, "tag")))
+        STR_COPY(p.version, p.ref);
+    else
+        snprintf(p.version, sizeof(p.version), "%.8s", p.sha);
+    p.duration_s = NAN;
+    p.simulated = simulated;
+    if (jobs)
+        fill_jobs(&p, jobs);
+    derive_times(&p, pl);
+    pipeline_rollup_stages(&p);
+    for (int s = 0; s < p.nstages; s++)
+        p.warning |= p.stages[s].warning && p.status == JOB_SUCCESS;
+    pipeline_post(e, &p);
+    return 0;
+}
+
+int gitlab_apply_pipeline_json(struct engine *e, const char *project, const char *pipeline_json,
+                               const char *jobs_json, bool simulated, char *err, size_t errlen)
+{
+    cJSON *pl = cJSON_Parse(pipeline_json ? pipeline_json : "");
+    cJSON *jobs = jobs_json ? cJSON_Parse(jobs_json) : NULL;
+    int rc = -1;
+    if (!pl)
+        snprintf(err, errlen, "pipeline: not valid JSON");
+    else if (jobs_json && !jobs)
+        snprintf(err, errlen, "jobs: not valid JSON");
+    else
+        rc = gitlab_apply_pipeline(e, project, pl, jobs, simulated, err, errlen);
+    cJSON_Delete(pl);
+    cJSON_Delete(jobs);
+    return rc;
+}
+
+/* ---- the API ---- */
+
+static void auth_header(const char *token, char *out, size_t n)
+{
+    snprintf(out, n, "PRIVATE-TOKEN: %s", token);
+}
+
+static void list_url(const char *api, const char *project, const char *ref, int per_page, char *out,
+                     size_t n)
+{
+    char enc[300], eref[200] = "";
+    ci_escape(project, enc, sizeof(enc));
+    if (ref && *ref) {
+        char r[180];
+        ci_escape(ref, r, sizeof(r));
+        snprintf(eref, sizeof(eref), "&ref=%s", r);
+    }
+    snprintf(out, n, "%s/projects/%s/pipelines?per_page=%d&order_by=id&sort=desc%s", api, enc,
+             per_page, eref);
+}
+
+static void detail_url(const char *api, const char *project, int64_t id, char *out, size_t n)
+{
+    char enc[300];
+    ci_escape(project, enc, sizeof(enc));
+    snprintf(out, n, "%s/projects/%s/pipelines/%lld", api, enc, (long long)id);
+}
+
+static void jobs_url(const char *api, const char *project, int64_t id, char *out, size_t n)
+{
+    char enc[300];
+    ci_escape(project, enc, sizeof(enc));
+    snprintf(out, n, "%s/projects/%s/pipelines/%lld/jobs?per_page=100&include_retried=true", api,
+             enc, (long long)id);
+}
+
+static const cJSON *same(const cJSON *body)
+{
+    return body;
+}
+
+static int item_status(const cJSON *item)
+{
+    return pipeline_status_gitlab(jstr(item, "status"));
+}
+
+const struct ci_provider gitlab_provider = {
+    .kind = "gitlab",
+    .title = "GitLab",
+    .token_env = "GITLAB_TOKEN",
+    .auth_header = auth_header,
+    .extra_headers = NULL,
+    .list_url = list_url,
+    .detail_url = detail_url,
+    .jobs_url = jobs_url,
+    .list_items = same,
+    .jobs_items = same,
+    .item_status = item_status,
+    .apply = gitlab_apply_pipeline,
+};

@@ -1,0 +1,91 @@
+/* CI pipelines (GitLab CI, GitHub Actions): the pieces both sources share.
+ *
+ * - settings of the `pipelines` config section (intervals, last N, deploy
+ *   recognition) and the validators of `gitlab`, `github`, `pipelines`;
+ * - status mapping, stage roll-up, deploy recognition, ISO 8601 times;
+ * - the module that keeps derived figures (T_CI_PROJECTS) and marks deploy
+ *   jobs "blocked by gate" while the SLO gate in T_SUMMARY is closed.
+ *
+ * Payload parsing lives in gitlab.c / github.c, polling in ci/poll.c. */
+#ifndef LOOKOUT_PIPELINE_H
+#define LOOKOUT_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "base/yaml_tree.h"
+
+#define PIPE_PATTERNS 8
+
+struct pipeline_settings {
+    int last_n;         /* pipelines polled per project and used for figures */
+    int64_t fast_ms;    /* poll interval while something runs */
+    int64_t slow_ms;    /* poll interval when idle */
+    int64_t timeout_ms; /* per request */
+    int64_t backoff_max_ms;
+    /* Deploy recognition (fnmatch globs). A job with an environment is a
+     * production deploy when the environment matches; a job without one is
+     * when its stage or its name matches. */
+    int nenvs, nstages, njobs;
+    char envs[PIPE_PATTERNS][32];
+    char stages[PIPE_PATTERNS][32];
+    char jobs[PIPE_PATTERNS][NAME_LEN];
+};
+
+void pipeline_settings_default(struct pipeline_settings *s);
+/* Reads the `pipelines` section (NULL: defaults); -1 with "file:line: ...". */
+int pipeline_settings_load(struct pipeline_settings *s, const struct ynode *section, char *err,
+                           size_t errlen);
+
+/* Validators for config.c's section table. */
+int pipeline_check_config(const struct ynode *section, char *err, size_t errlen);
+int gitlab_check_config(const struct ynode *section, char *err, size_t errlen);
+int github_check_config(const struct ynode *section, char *err, size_t errlen);
+
+/* ---- status ---- */
+/* GitLab pipeline/job status string; -1 when unknown. */
+int pipeline_status_gitlab(const char *s);
+/* GitHub status + conclusion (conclusion may be NULL); -1 when unknown. */
+int pipeline_status_github(const char *status, const char *conclusion);
+/* Created, pending, running, preparing, waiting: the pipeline is not done. */
+bool job_status_active(enum job_status s);
+/* Still to run: what the gate can block. */
+bool job_status_waiting_to_run(enum job_status s);
+
+/* Recomputes every stage's status, times and warning from the jobs. */
+void pipeline_rollup_stages(struct pipeline *p);
+/* Finds or appends a stage by name, keeping first-seen order; NULL when full. */
+struct stage *pipeline_stage(struct pipeline *p, const char *name);
+
+/* ---- deploy recognition ---- */
+bool pipeline_is_deploy(const struct pipeline_settings *s, const char *job_name, const char *stage,
+                        const char *environment);
+
+/* ISO 8601 ("2016-08-11T11:28:34.085Z", "+01:00" offsets) to ms; 0 when absent or bad. */
+int64_t pipeline_parse_time(const char *s);
+
+/* ---- the module ---- */
+/* Settings in use (defaults until pipeline_attach is given others). */
+const struct pipeline_settings *pipeline_settings(void);
+/* Registers the observer that keeps T_CI_PROJECTS and gate marks up to
+ * date. Idempotent per engine; s NULL keeps the current settings. */
+void pipeline_attach(struct engine *e, const struct pipeline_settings *s);
+/* Posts a parsed pipeline: applies the gate, skips identical rows. */
+void pipeline_post(struct engine *e, struct pipeline *p);
+/* Recomputes the derived figures of one project now. */
+void pipeline_update_stats(struct engine *e, const char *provider, const char *project);
+
+/* ---- wiring ---- */
+struct app;
+struct config;
+struct source_set;
+struct source_ctx;
+/* Loads `pipelines`, attaches the module, and adds a source for `gitlab`
+ * and for `github` when the config has them. 0, or -1 with a message. */
+int pipeline_add_sources(struct app *a, char *err, size_t errlen);
+int pipeline_add_sources_to(struct source_set *set, const struct source_ctx *ctx,
+                            const struct config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,799 @@
+/* Polite polling of CI REST APIs: ETag cache, pagination, rate limits, backoff. */
+#include "ci/poll.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "ci/pipeline.h"
+#include "base/json_num.h"
+
+#define CACHE_SLOTS 96
+#define MAX_PAGES   10
+#define URL_LEN     1024
+
+/* Last answer per URL: a 304 hands back this body. */
+struct cache_entry {
+    char url[URL_LEN];
+    char etag[160];
+    char *body;
+    uint64_t used;
+};
+
+/* Headers of the response being received. */
+struct resp_hdr {
+    char etag[160];
+    char next[URL_LEN];
+    long x_next_page;
+    long rl_limit, rl_remaining; /* -1: not sent */
+    int64_t rl_reset_ms;         /* wall clock, 0: not sent */
+    int64_t retry_after_ms;      /* -1: not sent */
+};
+
+enum fetch_kind { FETCH_LIST, FETCH_DETAIL, FETCH_JOBS };
+
+struct ci_client {
+    struct ci_client_cfg cfg;
+    struct source *src;
+    char token[512]; /* secret: only ever copied into the auth header */
+    char auth[600];
+    char token_err[TEXT_LEN];
+    /* the current paginated fetch */
+    enum fetch_kind kind;
+    char url[URL_LEN];
+    char first_url[URL_LEN];
+    int pages;
+    bool fresh;       /* some page came with a 200, not a 304 */
+    bool retried_304; /* a 304 without a cached body was asked again */
+    cJSON *acc;       /* items of all pages so far */
+    struct http_req *req;
+    struct resp_hdr hdr;
+    /* the cycle */
+    int proj;
+    cJSON *list; /* current project's pipelines */
+    bool list_fresh;
+    cJSON *detail; /* the current pipeline in full, when the API has that */
+    bool detail_fresh;
+    int item;
+    bool any_active;
+    int project_errors;
+    int projects_failed; /* this cycle: all of them failed means nothing is fresh */
+    char cycle_err[TEXT_LEN];
+    /* health and politeness */
+    struct loop_timer *timer;
+    int64_t backoff_ms;
+    long rl_limit, rl_remaining;
+    int64_t rl_reset_ms;
+    uint64_t requests, not_modified, stamp;
+    struct cache_entry cache[CACHE_SLOTS];
+};
+
+static void start_cycle(void *ud);
+static void next_project(struct ci_client *c);
+static void next_item(struct ci_client *c);
+static void fetch_start(struct ci_client *c, enum fetch_kind kind, const char *url);
+
+/* ---------------------------------------------------------------- helpers */
+
+bool ci_link_next(const char *link, char *out, size_t n)
+{
+    const char *p = link;
+    while (p && (p = strchr(p, '<'))) {
+        const char *end = strchr(p, '>');
+        if (!end)
+            return false;
+        const char *params = end + 1, *stop = strchr(params, ',');
+        size_t plen = stop ? (size_t)(stop - params) : strlen(params);
+        char pbuf[128];
+        snprintf(pbuf, sizeof(pbuf), "%.*s", (int)(plen < 127 ? plen : 127), params);
+        if (strstr(pbuf, "rel=\"next\"") || strstr(pbuf, "rel=next")) {
+            size_t len = (size_t)(end - p - 1);
+            if (len + 1 > n)
+                return false;
+            memcpy(out, p + 1, len);
+            out[len] = 0;
+            return true;
+        }
+        p = end;
+    }
+    return false;
+}
+
+int64_t ci_retry_after_ms(const char *value, int64_t wall_now_ms)
+{
+    if (!value || !*value)
+        return -1;
+    char *end;
+    errno = 0;
+    long long s = strtoll(value, &end, 10);
+    if (end != value && !*end && !errno && s >= 0)
+        return s > 86400 ? 86400000 : s * 1000;
+    struct tm tm = {0};
+    const char *p = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!p)
+        return -1;
+    int64_t at = (int64_t)timegm(&tm) * 1000;
+    return at > wall_now_ms ? at - wall_now_ms : 0;
+}
+
+void ci_escape(const char *in, char *out, size_t n)
+{
+    size_t o = 0;
+    for (; *in && o + 4 < n; in++) {
+        unsigned char ch = (unsigned char)*in;
+        if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~')
+            out[o++] = (char)ch;
+        else
+            o += (size_t)snprintf(out + o, n - o, "%%%02X", ch);
+    }
+    out[o] = 0;
+}
+
+static void trim(char *s)
+{
+    size_t len = strlen(s);
+    while (len && isspace((unsigned char)s[len - 1]))
+        s[--len] = 0;
+    size_t lead = strspn(s, " \t\r\n");
+    memmove(s, s + lead, len - lead + 1);
+}
+
+int ci_read_token(const char *file, const char *env, char *out, size_t n, char *err, size_t errlen)
+{
+    out[0] = 0;
+    if (!file || !*file) {
+        const char *v = getenv(env);
+        str_copy(out, n, v ? v : "");
+        trim(out);
+        return 0;
+    }
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "token_file %s: %s", file, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+        snprintf(err, errlen, "token_file %s must be a file only its owner can read (chmod 600)",
+                 file);
+        close(fd);
+        return -1;
+    }
+    ssize_t got = read(fd, out, n - 1);
+    close(fd);
+    if (got < 0) {
+        snprintf(err, errlen, "token_file %s: %s", file, strerror(errno));
+        return -1;
+    }
+    out[got] = 0;
+    trim(out);
+    return 0;
+}
+
+static bool same_origin(const char *url, const char *api)
+{
+    /* scheme://host[:port] must match, so a Link never sends the token away */
+    const char *a = strstr(api, "://");
+    if (!a)
+        return false;
+    const char *slash = strchr(a + 3, '/');
+    size_t len = slash ? (size_t)(slash - api) : strlen(api);
+    return strncmp(url, api, len) == 0 && (url[len] == '/' || url[len] == 0);
+}
+
+/* The URL with its page parameter set to page (GitLab's X-Next-Page). */
+static void with_page(const char *url, long page, char *out, size_t n)
+{
+    char base[URL_LEN];
+    STR_COPY(base, url);
+    char *q = strchr(base, '?');
+    char *p = q ? strstr(q, "page=") : NULL;
+    while (p && p[-1] != '?' && p[-1] != '&')
+        p = strstr(p + 1, "page=");
+    if (p) {
+        char *amp = strchr(p, '&');
+        char rest[URL_LEN] = "";
+        if (amp)
+            STR_COPY(rest, amp);
+        *p = 0;
+        snprintf(out, n, "%spage=%ld%s", base, page, rest);
+    } else {
+        snprintf(out, n, "%s%cpage=%ld", base, q ? '&' : '?', page);
+    }
+}
+
+static const char *host_of(const char *api, char *out, size_t n)
+{
+    const char *a = strstr(api, "://");
+    a = a ? a + 3 : api;
+    size_t len = strcspn(a, "/");
+    snprintf(out, n, "%.*s", (int)(len < n - 1 ? len : n - 1), a);
+    return out;
+}
+
+/* ------------------------------------------------------------------ cache */
+
+static struct cache_entry *cache_find(struct ci_client *c, const char *url)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (c->cache[i].body && strcmp(c->cache[i].url, url) == 0)
+            return &c->cache[i];
+    return NULL;
+}
+
+static void cache_store(struct ci_client *c, const char *url, const char *etag, const char *body,
+                        size_t len)
+{
+    struct cache_entry *e = cache_find(c, url);
+    for (int i = 0; !e && i < CACHE_SLOTS; i++)
+        if (!c->cache[i].body)
+            e = &c->cache[i];
+    if (!e) { /* full: evict the least recently used */
+        e = &c->cache[0];
+        for (int i = 1; i < CACHE_SLOTS; i++)
+            if (c->cache[i].used < e->used)
+                e = &c->cache[i];
+    }
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return;
+    memcpy(copy, body, len);
+    copy[len] = 0;
+    free(e->body);
+    e->body = copy;
+    STR_COPY(e->url, url);
+    STR_COPY(e->etag, etag);
+    e->used = ++c->stamp;
+}
+
+/* ----------------------------------------------------------------- health */
+
+static const struct pipeline_settings *settings(void)
+{
+    return pipeline_settings();
+}
+
+static void set_detail(struct ci_client *c)
+{
+    struct engine *e = c->src->ctx.engine;
+    struct source_info *row = engine_get(e, T_SOURCES, c->src->name);
+    if (!row)
+        return;
+    struct source_info s = *row;
+    char rate[64] = "rate limit unknown";
+    if (c->rl_remaining >= 0 && c->rl_limit > 0)
+        snprintf(rate, sizeof(rate), "rate limit %ld/%ld left", c->rl_remaining, c->rl_limit);
+    else if (c->rl_remaining >= 0)
+        snprintf(rate, sizeof(rate), "rate limit %ld left", c->rl_remaining);
+    snprintf(s.detail, sizeof(s.detail), "%s; %llu requests, %llu not modified", rate,
+             (unsigned long long)c->requests, (unsigned long long)c->not_modified);
+    if (strcmp(s.detail, row->detail) != 0)
+        engine_upsert(e, T_SOURCES, &s);
+}
+
+static void report(struct ci_client *c, enum source_state st, const char *error)
+{
+    engine_source_state(c->src->ctx.engine, c->src->name, c->cfg.prov->kind, st, error);
+    set_detail(c);
+}
+
+static void schedule(struct ci_client *c, int64_t delay_ms)
+{
+    if (c->timer)
+        loop_timer_cancel(c->src->ctx.loop, c->timer);
+    c->timer = loop_timer_start(c->src->ctx.loop, delay_ms, start_cycle, c);
+}
+
+static void reset_fetch(struct ci_client *c)
+{
+    cJSON_Delete(c->acc);
+    c->acc = NULL;
+}
+
+static void abort_cycle(struct ci_client *c)
+{
+    reset_fetch(c);
+    cJSON_Delete(c->detail);
+    c->detail = NULL;
+    cJSON_Delete(c->list);
+    c->list = NULL;
+}
+
+/* 5xx, timeouts, transport errors: STALE, keep the state, back off. */
+static void fail_transient(struct ci_client *c, const char *what)
+{
+    const struct pipeline_settings *s = settings();
+    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : s->fast_ms;
+    if (c->backoff_ms > s->backoff_max_ms)
+        c->backoff_ms = s->backoff_max_ms;
+    char msg[TEXT_LEN];
+    snprintf(msg, sizeof(msg), "%s; retrying in %.1fs", what, c->backoff_ms / 1000.0);
+    abort_cycle(c);
+    report(c, SRC_STALE, msg);
+    schedule(c, c->backoff_ms);
+}
+
+static void fail_rate_limited(struct ci_client *c, long status)
+{
+    int64_t wait = c->hdr.retry_after_ms;
+    if (wait < 0 && c->rl_reset_ms)
+        wait = c->rl_reset_ms - loop_wall_ms();
+    if (wait < 0)
+        wait = settings()->slow_ms;
+    if (wait < 100)
+        wait = 100;
+    char msg[TEXT_LEN];
+    snprintf(msg, sizeof(msg), "rate limited (HTTP %ld); next request in %.1fs%s", status,
+             wait / 1000.0, c->hdr.retry_after_ms >= 0 ? " as Retry-After asks" : "");
+    abort_cycle(c);
+    report(c, SRC_STALE, msg);
+    schedule(c, wait);
+}
+
+static void fail_auth(struct ci_client *c, long status)
+{
+    char host[128], msg[TEXT_LEN];
+    const char *from = c->cfg.token_file[0] ? "token_file" : c->cfg.prov->token_env;
+    snprintf(msg, sizeof(msg), "%s at %s answered %ld %s: %s; check %s (retrying every %.0fs)",
+             c->cfg.prov->title, host_of(c->cfg.api, host, sizeof(host)), status,
+             status == 401 ? "Unauthorized" : "Forbidden",
+             c->token[0] ? "the token was rejected" : "a token is needed", from,
+             settings()->slow_ms / 1000.0);
+    abort_cycle(c);
+    report(c, SRC_FAILED, msg);
+    c->token[0] = 0; /* read again: the file may have been rotated */
+    schedule(c, settings()->slow_ms);
+}
+
+static void project_error(struct ci_client *c, const char *fmt, const char *detail)
+{
+    c->project_errors++;
+    c->projects_failed++;
+    char msg[TEXT_LEN];
+    snprintf(msg, sizeof(msg), fmt, c->cfg.projects[c->proj].id, detail);
+    STR_COPY(c->cycle_err, msg);
+    abort_cycle(c);
+    c->proj++;
+    next_project(c);
+}
+
+/* --------------------------------------------------------------- requests */
+
+static void on_header(const char *name, const char *value, void *ud)
+{
+    struct ci_client *c = ud;
+    struct resp_hdr *h = &c->hdr;
+    if (strncmp(name, "HTTP/", 5) == 0) { /* a new response (after 100 Continue) */
+        memset(h, 0, sizeof(*h));
+        h->rl_limit = h->rl_remaining = h->retry_after_ms = -1;
+    } else if (http_header_is(name, "ETag")) {
+        STR_COPY(h->etag, value);
+    } else if (http_header_is(name, "Link")) {
+        if (!ci_link_next(value, h->next, sizeof(h->next)))
+            h->next[0] = 0;
+    } else if (http_header_is(name, "X-Next-Page")) {
+        h->x_next_page = strtol(value, NULL, 10);
+    } else if (http_header_is(name, "RateLimit-Limit") ||
+               http_header_is(name, "X-RateLimit-Limit")) {
+        h->rl_limit = strtol(value, NULL, 10);
+    } else if (http_header_is(name, "RateLimit-Remaining") ||
+               http_header_is(name, "X-RateLimit-Remaining")) {
+        h->rl_remaining = strtol(value, NULL, 10);
+    } else if (http_header_is(name, "RateLimit-Reset") ||
+               http_header_is(name, "X-RateLimit-Reset")) {
+        h->rl_reset_ms = strtoll(value, NULL, 10) * 1000; /* Unix epoch seconds */
+    } else if (http_header_is(name, "Retry-After")) {
+        h->retry_after_ms = ci_retry_after_ms(value, loop_wall_ms());
+    }
+}
+
+static const cJSON *items_of(struct ci_client *c, const cJSON *body)
+{
+    return c->kind == FETCH_LIST ? c->cfg.prov->list_items(body) : c->cfg.prov->jobs_items(body);
+}
+
+static void fetch_done(struct ci_client *c);
+
+/* One page arrived (fresh or from the cache): collect it, go on. */
+static void take_page(struct ci_client *c, const char *body)
+{
+    cJSON *doc = cJSON_Parse(body);
+    if (c->kind == FETCH_DETAIL) {
+        if (!cJSON_IsObject(doc)) {
+            cJSON_Delete(doc);
+            project_error(c, "project %s: %s", "a pipeline that is not a JSON object");
+            return;
+        }
+        c->detail = doc;
+        fetch_done(c);
+        return;
+    }
+    const cJSON *items = doc ? items_of(c, doc) : NULL;
+    if (!cJSON_IsArray(items)) {
+        cJSON_Delete(doc);
+        project_error(c, "project %s: %s",
+                      "the API answered something that is not the expected "
+                      "JSON list");
+        return;
+    }
+    if (!c->acc)
+        c->acc = cJSON_CreateArray();
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items) cJSON_AddItemToArray(c->acc, cJSON_Duplicate(it, 1));
+    cJSON_Delete(doc);
+    c->pages++;
+    int want = c->kind == FETCH_LIST ? settings()->last_n : 0;
+    bool enough = want && cJSON_GetArraySize(c->acc) >= want;
+    char next[URL_LEN] = "";
+    if (c->hdr.next[0] && same_origin(c->hdr.next, c->cfg.api))
+        STR_COPY(next, c->hdr.next);
+    else if (c->hdr.x_next_page > 0)
+        with_page(c->url, c->hdr.x_next_page, next, sizeof(next));
+    if (next[0] && !enough && c->pages < MAX_PAGES) {
+        fetch_start(c, c->kind, next);
+        return;
+    }
+    fetch_done(c);
+}
+
+static void on_done(const struct http_result *res, void *ud)
+{
+    struct ci_client *c = ud;
+    c->req = NULL;
+    c->requests++;
+    if (res->status && c->hdr.rl_remaining >= 0) {
+        c->rl_remaining = c->hdr.rl_remaining;
+        if (c->hdr.rl_limit >= 0)
+            c->rl_limit = c->hdr.rl_limit;
+        c->rl_reset_ms = c->hdr.rl_reset_ms;
+    }
+    long st = res->status;
+    if (st == 0) {
+        char what[TEXT_LEN];
+        if (res->curl_code == CURLE_OPERATION_TIMEDOUT)
+            snprintf(what, sizeof(what), "no answer within %.1fs", settings()->timeout_ms / 1e3);
+        else
+            snprintf(what, sizeof(what), "%.200s", res->error);
+        fail_transient(c, what);
+        return;
+    }
+    if (st == 304) {
+        c->not_modified++;
+        struct cache_entry *e = cache_find(c, c->url);
+        if (e) {
+            e->used = ++c->stamp;
+            take_page(c, e->body);
+            return;
+        }
+        if (!c->retried_304) { /* cache evicted: ask again without a tag */
+            c->retried_304 = true;
+            fetch_start(c, c->kind, c->url);
+            return;
+        }
+        fail_transient(c, "304 Not Modified for a page we do not have");
+        return;
+    }
+    if (st == 429 ||
+        ((st == 403 || st == 503) && (c->hdr.retry_after_ms >= 0 || c->hdr.rl_remaining == 0))) {
+        fail_rate_limited(c, st);
+        return;
+    }
+    if (st == 401 || (st == 403 && !c->token[0])) {
+        fail_auth(c, st);
+        return;
+    }
+    if (st >= 500) {
+        char what[64];
+        snprintf(what, sizeof(what), "HTTP %ld from the API", st);
+        fail_transient(c, what);
+        return;
+    }
+    if (st < 200 || st > 299) {
+        char what[64];
+        snprintf(what, sizeof(what), "HTTP %ld%s", st, st == 404 ? " (not found)" : "");
+        project_error(c, "project %s: %s", what);
+        return;
+    }
+    if (res->truncated) {
+        project_error(c, "project %s: %s", "answer larger than the body cap");
+        return;
+    }
+    c->fresh = true;
+    if (c->hdr.etag[0])
+        cache_store(c, c->url, c->hdr.etag, res->body, res->body_len);
+    take_page(c, res->body);
+}
+
+static void fetch_start(struct ci_client *c, enum fetch_kind kind, const char *url)
+{
+    const char *headers[8];
+    int n = 0;
+    char inm[200];
+    if (c->auth[0])
+        headers[n++] = c->auth;
+    for (int i = 0; c->cfg.prov->extra_headers && c->cfg.prov->extra_headers[i] && n < 5; i++)
+        headers[n++] = c->cfg.prov->extra_headers[i];
+    c->kind = kind;
+    if (url != c->url)
+        STR_COPY(c->url, url);
+    struct cache_entry *e = c->retried_304 ? NULL : cache_find(c, c->url);
+    if (e) {
+        snprintf(inm, sizeof(inm), "If-None-Match: %s", e->etag);
+        headers[n++] = inm;
+    }
+    headers[n] = NULL;
+    memset(&c->hdr, 0, sizeof(c->hdr));
+    c->hdr.rl_limit = c->hdr.rl_remaining = c->hdr.retry_after_ms = -1;
+    struct http_opts o = {
+        .url = c->url,
+        .headers = headers,
+        .timeout_ms = settings()->timeout_ms,
+        .connect_timeout_ms = settings()->timeout_ms < 5000 ? settings()->timeout_ms : 5000,
+        .max_body = 4u << 20, /* a page of 100 jobs is well under 1 MiB */
+        .on_header = on_header,
+        .on_done = on_done,
+        .ud = c,
+    };
+    c->req = http_start(c->src->ctx.http, &o);
+    if (!c->req)
+        fail_transient(c, "could not start an HTTP request");
+}
+
+/* The first page of a paginated fetch. */
+static void fetch_begin(struct ci_client *c, enum fetch_kind kind, const char *url)
+{
+    reset_fetch(c);
+    c->pages = 0;
+    c->fresh = false;
+    c->retried_304 = false;
+    STR_COPY(c->first_url, url);
+    fetch_start(c, kind, url);
+}
+
+/* ------------------------------------------------------------------ cycle */
+
+static int64_t json_id(const cJSON *item)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+    return cJSON_IsNumber(id) ? num_to_i64(id->valuedouble) : 0;
+}
+
+static const struct pipeline *known_row(struct ci_client *c, int64_t id)
+{
+    char key[160];
+    snprintf(key, sizeof(key), "%s:%s:%lld", c->cfg.prov->kind, c->cfg.projects[c->proj].id,
+             (long long)id);
+    return engine_get(c->src->ctx.engine, T_PIPELINES, key);
+}
+
+/* Finished pipelines we already hold need no jobs request unless the list changed. */
+static bool needs_jobs(struct ci_client *c, const cJSON *item, int status)
+{
+    const struct pipeline *row = known_row(c, json_id(item));
+    if (!row || job_status_active((enum job_status)status) || status < 0)
+        return true;
+    if (!c->list_fresh)
+        return false;
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(item, "updated_at");
+    int64_t updated = pipeline_parse_time(cJSON_GetStringValue(u));
+    return row->status != (enum job_status)status || row->updated != updated;
+}
+
+static void apply_item(struct ci_client *c, const cJSON *item, const cJSON *jobs)
+{
+    char err[TEXT_LEN] = "";
+    const char *project = c->cfg.projects[c->proj].id;
+    if (c->cfg.prov->apply(c->src->ctx.engine, project, item, jobs, false, err, sizeof(err)) < 0) {
+        c->project_errors++;
+        snprintf(c->cycle_err, sizeof(c->cycle_err), "project %s: %s", project, err);
+    }
+}
+
+static void start_jobs(struct ci_client *c, const cJSON *item)
+{
+    char url[URL_LEN];
+    c->cfg.prov->jobs_url(c->cfg.api, c->cfg.projects[c->proj].id, json_id(item), url, sizeof(url));
+    fetch_begin(c, FETCH_JOBS, url);
+}
+
+static void fetch_done(struct ci_client *c)
+{
+    if (c->kind == FETCH_LIST) {
+        c->list = c->acc;
+        c->acc = NULL;
+        c->list_fresh = c->fresh;
+        c->item = 0;
+        next_item(c);
+        return;
+    }
+    const cJSON *item = cJSON_GetArrayItem(c->list, c->item);
+    if (c->kind == FETCH_DETAIL) {
+        c->detail_fresh = c->fresh;
+        start_jobs(c, item);
+        return;
+    }
+    const struct pipeline *row = known_row(c, json_id(item));
+    if (c->fresh || c->list_fresh || c->detail_fresh || !row)
+        apply_item(c, c->detail ? c->detail : item, c->acc);
+    reset_fetch(c);
+    cJSON_Delete(c->detail);
+    c->detail = NULL;
+    c->item++;
+    next_item(c);
+}
+
+/* Rows of this project that fell out of the last N are removed. */
+static void prune(struct ci_client *c, int count)
+{
+    struct engine *e = c->src->ctx.engine;
+    struct table *t = engine_table(e, T_PIPELINES);
+    const char *project = c->cfg.projects[c->proj].id;
+    for (int i = t->count - 1; i >= 0; i--) {
+        const struct pipeline *p = table_row(t, i);
+        if (strcmp(p->provider, c->cfg.prov->kind) != 0 || strcmp(p->project, project) != 0)
+            continue;
+        bool listed = false;
+        for (int k = 0; k < count && !listed; k++)
+            listed = json_id(cJSON_GetArrayItem(c->list, k)) == p->id;
+        if (!listed) {
+            char key[sizeof(p->key)];
+            STR_COPY(key, p->key);
+            engine_remove(e, T_PIPELINES, key);
+        }
+    }
+}
+
+static void next_item(struct ci_client *c)
+{
+    int count = cJSON_GetArraySize(c->list);
+    if (count > settings()->last_n)
+        count = settings()->last_n;
+    for (; c->item < count; c->item++) {
+        const cJSON *item = cJSON_GetArrayItem(c->list, c->item);
+        int status = c->cfg.prov->item_status(item);
+        if (status >= 0 && job_status_active((enum job_status)status))
+            c->any_active = true;
+        if (!json_id(item))
+            continue;
+        if (needs_jobs(c, item, status)) {
+            c->detail_fresh = false;
+            if (c->cfg.prov->detail_url) {
+                char url[URL_LEN];
+                c->cfg.prov->detail_url(c->cfg.api, c->cfg.projects[c->proj].id, json_id(item), url,
+                                        sizeof(url));
+                fetch_begin(c, FETCH_DETAIL, url);
+            } else {
+                start_jobs(c, item);
+            }
+            return;
+        }
+    }
+    prune(c, count);
+    pipeline_update_stats(c->src->ctx.engine, c->cfg.prov->kind, c->cfg.projects[c->proj].id);
+    cJSON_Delete(c->list);
+    c->list = NULL;
+    c->proj++;
+    next_project(c);
+}
+
+static int64_t next_delay(struct ci_client *c)
+{
+    const struct pipeline_settings *s = settings();
+    int64_t delay = c->any_active ? s->fast_ms : s->slow_ms;
+    /* Budget nearly spent: wait for the reset instead of hitting 429. */
+    long reserve = c->rl_limit > 0 ? c->rl_limit / 20 : 5;
+    if (reserve < 5)
+        reserve = 5;
+    if (c->rl_remaining >= 0 && c->rl_remaining < reserve && c->rl_reset_ms) {
+        int64_t until = c->rl_reset_ms - loop_wall_ms();
+        if (until > delay)
+            delay = until;
+    }
+    return delay;
+}
+
+static void end_cycle(struct ci_client *c)
+{
+    c->backoff_ms = 0;
+    bool none_fresh = c->cfg.nprojects > 0 && c->projects_failed >= c->cfg.nprojects;
+    report(c, none_fresh ? SRC_STALE : SRC_SYNCED, c->project_errors ? c->cycle_err : NULL);
+    schedule(c, next_delay(c));
+}
+
+static void next_project(struct ci_client *c)
+{
+    if (c->proj >= c->cfg.nprojects) {
+        end_cycle(c);
+        return;
+    }
+    const struct ci_project_cfg *p = &c->cfg.projects[c->proj];
+    int per_page = settings()->last_n < 100 ? settings()->last_n : 100;
+    char url[URL_LEN];
+    c->cfg.prov->list_url(c->cfg.api, p->id, p->ref, per_page, url, sizeof(url));
+    fetch_begin(c, FETCH_LIST, url);
+}
+
+static void start_cycle(void *ud)
+{
+    struct ci_client *c = ud;
+    c->timer = NULL;
+    if (!c->token[0]) {
+        char err[TEXT_LEN] = "";
+        if (ci_read_token(c->cfg.token_file, c->cfg.prov->token_env, c->token, sizeof(c->token),
+                          err, sizeof(err)) < 0) {
+            report(c, SRC_FAILED, err);
+            schedule(c, settings()->slow_ms);
+            return;
+        }
+        c->auth[0] = 0;
+        if (c->token[0])
+            c->cfg.prov->auth_header(c->token, c->auth, sizeof(c->auth));
+    }
+    c->proj = 0;
+    c->any_active = false;
+    c->project_errors = 0;
+    c->projects_failed = 0;
+    c->cycle_err[0] = 0;
+    next_project(c);
+}
+
+/* ----------------------------------------------------------------- source */
+
+static int ci_start(struct source *s, char *err, size_t errlen)
+{
+    struct ci_client *c = s->priv;
+    c->src = s;
+    (void)err;
+    (void)errlen;
+    c->rl_limit = c->rl_remaining = -1;
+    pipeline_attach(s->ctx.engine, NULL);
+    /* The first cycle reads the token; a bad token_file is reported there
+     * and retried every `slow`, so fixing its mode needs no restart. */
+    c->timer = loop_timer_start(s->ctx.loop, 0, start_cycle, c);
+    return 0;
+}
+
+static void ci_stop(struct source *s)
+{
+    struct ci_client *c = s->priv;
+    if (!c)
+        return;
+    if (c->timer)
+        loop_timer_cancel(s->ctx.loop, c->timer);
+    if (c->req)
+        http_cancel(s->ctx.http, c->req);
+    abort_cycle(c);
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        free(c->cache[i].body);
+    memset(c->token, 0, sizeof(c->token));
+    memset(c->auth, 0, sizeof(c->auth));
+    free(c);
+    s->priv = NULL;
+}
+
+struct source *ci_source_add(struct source_set *set, const struct source_ctx *ctx, const char *name,
+                             const struct ci_client_cfg *cfg)
+{
+    static struct source_ops ops[2];
+    int slot = strcmp(cfg->prov->kind, "github") == 0;
+    ops[slot] = (struct source_ops){.kind = cfg->prov->kind, .start = ci_start, .stop = ci_stop};
+    struct ci_client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->cfg = *cfg;
+    struct source *s = source_add(set, &ops[slot], name, ctx, c);
+    if (!s)
+        free(c);
+    return s;
+}

@@ -1,0 +1,72 @@
+/* Polite polling of a CI REST API (GitLab, GitHub) on the event loop.
+ *
+ * One request in flight per source. Each cycle lists recent pipelines per
+ * project, then fetches the jobs of those that run or changed; every URL is
+ * asked with If-None-Match and its last body is kept, so a 304 costs
+ * neither rate budget nor a re-parse. Pages are followed through Link
+ * rel="next" (or X-Next-Page). The next cycle comes after the fast interval
+ * while something runs and the slow one when idle, later when the rate
+ * budget runs low, after Retry-After on 429, and with exponential backoff
+ * after 5xx, timeouts and transport errors (the source is then STALE and
+ * keeps its last state). */
+#ifndef LOOKOUT_PIPELINE_POLL_H
+#define LOOKOUT_PIPELINE_POLL_H
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/source.h"
+
+#define CI_MAX_PROJECTS 16
+
+/* What differs between GitLab and GitHub. */
+struct ci_provider {
+    const char *kind;      /* "gitlab", "github": source kind and key prefix */
+    const char *title;     /* "GitLab", "GitHub" for messages */
+    const char *token_env; /* "GITLAB_TOKEN" */
+    void (*auth_header)(const char *token, char *out, size_t n);
+    const char *const *extra_headers; /* NULL-terminated, may be NULL */
+    void (*list_url)(const char *api, const char *project, const char *ref, int per_page, char *out,
+                     size_t n);
+    /* The single pipeline (more fields than the list), or NULL when the list has them all. */
+    void (*detail_url)(const char *api, const char *project, int64_t id, char *out, size_t n);
+    void (*jobs_url)(const char *api, const char *project, int64_t id, char *out, size_t n);
+    const cJSON *(*list_items)(const cJSON *body); /* the array of pipelines/runs */
+    const cJSON *(*jobs_items)(const cJSON *body); /* the array of jobs */
+    int (*item_status)(const cJSON *item);         /* enum job_status, -1 unknown */
+    int (*apply)(struct engine *e, const char *project, const cJSON *item, const cJSON *jobs,
+                 bool simulated, char *err, size_t errlen);
+};
+
+struct ci_project_cfg {
+    char id[96];        /* GitLab: numeric id or group/project; GitHub: owner/repo */
+    char ref[NAME_LEN]; /* branch filter, "" for all */
+};
+
+struct ci_client_cfg {
+    const struct ci_provider *prov;
+    char api[256];             /* API root, e.g. https://gitlab.com/api/v4 */
+    char token_file[PATH_MAX]; /* "" : the provider's environment variable */
+    int nprojects;
+    struct ci_project_cfg projects[CI_MAX_PROJECTS];
+};
+
+/* Adds a source named `name` (not started) that polls cfg's projects. */
+struct source *ci_source_add(struct source_set *set, const struct source_ctx *ctx, const char *name,
+                             const struct ci_client_cfg *cfg);
+
+/* ---- helpers, exposed for tests ---- */
+/* The rel="next" URL of a Link header value; false when there is none. */
+bool ci_link_next(const char *link, char *out, size_t n);
+/* Retry-After as a delay in ms (delta seconds or an HTTP date); -1 when bad. */
+int64_t ci_retry_after_ms(const char *value, int64_t wall_now_ms);
+/* Percent-encodes a path segment ("group/project" -> "group%2Fproject"). */
+void ci_escape(const char *in, char *out, size_t n);
+/* Reads a token: the file (must be 0600 or stricter) or the environment
+ * variable. Returns 0 (token may be ""), -1 with a message naming the file
+ * but never the token. */
+int ci_read_token(const char *file, const char *env, char *out, size_t n, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,134 @@
+/* `lookout gate --slo NAME`: may a deploy proceed? Exit 0 allow, 1 block,
+ * 3 unknown (or what --on-unknown says), 2 usage or config error; a
+ * one-line reason on stderr, one JSON line on stdout with --json. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "slo/gate.h"
+#include "slo/slo.h"
+#include "slo/cli.h"
+
+static int usage(int rc)
+{
+    fprintf(rc ? stderr : stdout,
+            "usage: lookout gate --slo NAME [--policy page|ticket] [--min-budget 0.1]\n"
+            "                    [--on-unknown allow|block] [--at UNIX_TIME] [--json]\n"
+            "                    [--prometheus URL] [--slo-spec FILE]... [--config FILE]\n"
+            "                    [--tenant ID]\n"
+            "exit: 0 allow, 1 block, 3 unknown, 2 usage or config error\n");
+    return rc;
+}
+
+static void report(bool json, const char *slo, enum gate_decision d, const char *reason, int rc)
+{
+    char safe[TEXT_LEN];
+    gate_term_safe(safe, sizeof(safe), reason);
+    fprintf(stderr, "lookout gate: %s: %s\n", gate_decision_names[d], safe);
+    if (!json)
+        return;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "slo", slo);
+    cJSON_AddBoolToObject(j, "ok", d == GATE_ALLOW);
+    cJSON_AddStringToObject(j, "decision", gate_decision_names[d]);
+    cJSON_AddStringToObject(j, "reason", reason);
+    cJSON_AddNumberToObject(j, "exit", rc);
+    char *s = cJSON_PrintUnformatted(j);
+    printf("%s\n", s ? s : "{}");
+    fflush(stdout);
+    free(s);
+    cJSON_Delete(j);
+}
+
+int cmd_gate(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        SLO_CLI_LONGOPTS,
+        {"slo", required_argument, NULL, 's'},
+        {"policy", required_argument, NULL, 'p'},
+        {"min-budget", required_argument, NULL, 'm'},
+        {"on-unknown", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    setlocale(LC_NUMERIC, "C");
+    struct slo_cli o = {0};
+    struct gate_opts g = {GATE_PAGE, 0};
+    const char *name = NULL;
+    int on_unknown = 3;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        int rc = slo_cli_option(&o, c, optarg);
+        if (rc < 0) {
+            fprintf(stderr, "lookout gate: bad value '%s'\n", optarg);
+            return usage(2);
+        }
+        if (rc == 1)
+            continue;
+        char *end;
+        switch (c) {
+        case 's':
+            name = optarg;
+            break;
+        case 'p':
+            if (strcmp(optarg, "page") && strcmp(optarg, "ticket")) {
+                fprintf(stderr, "lookout gate: --policy must be page or ticket\n");
+                return 2;
+            }
+            g.policy = strcmp(optarg, "ticket") == 0 ? GATE_TICKET : GATE_PAGE;
+            break;
+        case 'm':
+            g.min_budget = strtod(optarg, &end);
+            if (end == optarg || *end || !(g.min_budget >= 0 && g.min_budget <= 1)) {
+                fprintf(stderr, "lookout gate: --min-budget must be between 0 and 1\n");
+                return 2;
+            }
+            break;
+        case 'u':
+            if (strcmp(optarg, "allow") && strcmp(optarg, "block")) {
+                fprintf(stderr, "lookout gate: --on-unknown must be allow or block\n");
+                return 2;
+            }
+            on_unknown = strcmp(optarg, "allow") == 0 ? 0 : 1;
+            break;
+        case 'h':
+            return usage(0);
+        default:
+            return usage(2);
+        }
+    }
+    if (!name || optind < argc) {
+        fprintf(stderr, "lookout gate: %s\n",
+                name ? "unexpected argument" : "--slo NAME is required");
+        return usage(2);
+    }
+    static struct engine e;
+    engine_init(&e);
+    char err[512];
+    int failed = 0, rc;
+    if (slo_cli_evaluate(&o, &e, &failed, err, sizeof(err)) < 0) {
+        fprintf(stderr, "lookout gate: %s\n", err);
+        rc = 2;
+    } else {
+        const struct slo *row = engine_get(&e, T_SLOS, name);
+        if (!row) {
+            fprintf(stderr, "lookout gate: unknown SLO '%s' (lookout slo status lists them)\n",
+                    name);
+            rc = 2;
+        } else {
+            char reason[TEXT_LEN];
+            enum gate_decision d = gate_decide(row, &g, reason, sizeof(reason));
+            rc = d == GATE_ALLOW ? 0 : d == GATE_BLOCK ? 1 : on_unknown;
+            report(o.json, name, d, reason, rc);
+        }
+    }
+    slo_detach(&e);
+    engine_free(&e);
+    return rc;
+}

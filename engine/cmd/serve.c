@@ -1,0 +1,109 @@
+/* `lookout serve --listen HOST:PORT`: the engine headless, with the deploy
+ * gate on HTTP (GET /v1/gate?slo=NAME, Argo Rollouts web metric shape) and
+ * GET /healthz, until SIGINT/SIGTERM. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "cmd/commands.h"
+#include "slo/gate.h"
+#include "base/httpd.h"
+
+static void on_health(struct httpd_conn *c, const struct httpd_req *r, void *ud)
+{
+    (void)r;
+    (void)ud;
+    httpd_respond(c, 200, "text/plain", "ok\n", 3);
+}
+
+static int usage(int rc)
+{
+    fprintf(rc ? stderr : stdout,
+            "usage: lookout serve [--listen HOST:PORT] [--port-file FILE] [--config FILE]\n"
+            "                     [--demo [--seed N] [--demo-time S]] [--no-kernel]\n"
+            "GET /v1/gate?slo=NAME[&policy=page|ticket][&min_budget=X] -> 200\n"
+            "{\"data\":{\"ok\":..,\"decision\":\"allow|block|unknown\",\"reason\":..}}; GET "
+            "/healthz.\nA bearer token is required when LOOKOUT_SERVE_TOKEN is set.\n");
+    return rc;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    enum { O_LISTEN = 1, O_PORTFILE, O_CONFIG, O_DEMO, O_SEED, O_DEMOTIME, O_NOKERNEL };
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"port-file", required_argument, NULL, O_PORTFILE},
+        {"config", required_argument, NULL, O_CONFIG},
+        {"demo", no_argument, NULL, O_DEMO},
+        {"seed", required_argument, NULL, O_SEED},
+        {"demo-time", required_argument, NULL, O_DEMOTIME},
+        {"no-kernel", no_argument, NULL, O_NOKERNEL},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct app_options opt = {.seed = 1, .replay_speed = 1, .no_kernel = true};
+    const char *listen = "127.0.0.1:7071", *port_file = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_LISTEN:
+            listen = optarg;
+            break;
+        case O_PORTFILE:
+            port_file = optarg;
+            break;
+        case O_CONFIG:
+            opt.config_path = optarg;
+            break;
+        case O_DEMO:
+            opt.demo = true;
+            break;
+        case O_SEED:
+            opt.seed = strtoull(optarg, NULL, 10);
+            break;
+        case O_DEMOTIME:
+            opt.demo_time_s = strtod(optarg, NULL);
+            break;
+        case O_NOKERNEL:
+            opt.no_kernel = true;
+            break;
+        case 'h':
+            return usage(0);
+        default:
+            return usage(2);
+        }
+    }
+    if (optind < argc)
+        return usage(2);
+    static struct app app;
+    char err[512];
+    if (app_init(&app, &opt, err, sizeof(err)) < 0) {
+        fprintf(stderr, "lookout serve: %s\n", err);
+        app_free(&app);
+        return 2;
+    }
+    struct httpd *h = httpd_new(app.loop, listen, err, sizeof(err));
+    if (!h) {
+        fprintf(stderr, "lookout serve: %s\n", err);
+        app_free(&app);
+        return 2;
+    }
+    const char *token = getenv("LOOKOUT_SERVE_TOKEN");
+    if (token && token[0])
+        httpd_set_token(h, token);
+    httpd_route(h, "/v1/gate", gate_httpd_handler, &app.engine);
+    httpd_route(h, "/healthz", on_health, NULL);
+    int sfd = loop_stop_on_signals(app.loop);
+    app_start(&app);
+    fprintf(stderr, "lookout serve: listening on port %d\n", httpd_port(h));
+    if (port_file && httpd_write_port_file(port_file, httpd_port(h)) < 0)
+        fprintf(stderr, "lookout serve: cannot write %s\n", port_file);
+    loop_run(app.loop);
+    loop_close_signals(app.loop, sfd);
+    httpd_free(h);
+    app_free(&app);
+    return 0;
+}

@@ -1,0 +1,208 @@
+#include "core/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "core/record.h"
+
+const char *const table_names[T_COUNT] = {
+    "sources",    "services", "slos",      "pipelines", "nodes",   "pods",        "deployments",
+    "k8s_events", "kstats",   "incidents", "copilot",   "summary", "ci_projects",
+};
+
+static const struct {
+    const struct schema *schema;
+    int max;
+} table_specs[T_COUNT] = {
+    [T_SOURCES] = {&source_info_schema, 64},
+    [T_SERVICES] = {&service_schema, 512},
+    [T_SLOS] = {&slo_schema, 2048},
+    [T_PIPELINES] = {&pipeline_schema, 256},
+    [T_NODES] = {&k8s_node_schema, 5000},
+    [T_PODS] = {&k8s_pod_schema, 60000},
+    [T_DEPLOYMENTS] = {&k8s_deployment_schema, 10000},
+    [T_K8S_EVENTS] = {&k8s_event_schema, 2000},
+    [T_KSTATS] = {&kstats_schema, 64},
+    [T_INCIDENTS] = {&incident_schema, 256},
+    [T_COPILOT] = {&copilot_answer_schema, 64},
+    [T_SUMMARY] = {&summary_schema, 1},
+    [T_CI_PROJECTS] = {&ci_project_schema, 128},
+};
+
+void engine_init(struct engine *e)
+{
+    memset(e, 0, sizeof(*e));
+    for (int i = 0; i < T_COUNT; i++)
+        table_init(&e->tables[i], table_specs[i].schema, table_specs[i].max);
+    ring_init(&e->kevents, &kevent_schema, KEVENT_RING_CAP);
+    struct summary s = {.gate_open = true};
+    STR_COPY(s.name, "summary");
+    table_upsert(&e->tables[T_SUMMARY], &s);
+    e->dirty = DIRTY_ALL;
+}
+
+void engine_free(struct engine *e)
+{
+    engine_record_close(e);
+    for (int i = 0; i < T_COUNT; i++)
+        table_free(&e->tables[i]);
+    ring_free(&e->kevents);
+}
+
+int engine_table_by_name(const char *name)
+{
+    for (int i = 0; i < T_COUNT; i++)
+        if (strcmp(table_names[i], name) == 0)
+            return i;
+    if (strcmp(name, "kevents") == 0)
+        return T_COUNT;
+    return -1;
+}
+
+void engine_add_hook(struct engine *e, const char *name, int64_t period_ms, engine_tick_fn fn,
+                     void *ud)
+{
+    if (e->nhooks >= ENGINE_MAX_HOOKS)
+        abort(); /* a programming error, not a runtime condition */
+    e->hooks[e->nhooks++] = (struct engine_hook){
+        .name = name, .period_ms = period_ms, .next_due = 0, .fn = fn, .ud = ud};
+}
+
+void engine_observe(struct engine *e, engine_observer_fn fn, void *ud)
+{
+    if (e->nobservers >= ENGINE_MAX_OBSERVERS)
+        abort();
+    e->observers[e->nobservers].fn = fn;
+    e->observers[e->nobservers].ud = ud;
+    e->nobservers++;
+}
+
+static int64_t align_up(int64_t t, int64_t period)
+{
+    return (t / period + 1) * period;
+}
+
+void engine_advance(struct engine *e, int64_t now)
+{
+    if (now < e->now)
+        return; /* the clock never goes back */
+    for (;;) {
+        /* Run the earliest due hook first so hooks interleave as in real time. */
+        struct engine_hook *next = NULL;
+        for (int i = 0; i < e->nhooks && !e->replaying; i++) {
+            struct engine_hook *h = &e->hooks[i];
+            if (!h->next_due)
+                h->next_due = align_up(e->now ? e->now : now, h->period_ms);
+            if (h->next_due <= now && (!next || h->next_due < next->next_due))
+                next = h;
+        }
+        if (!next)
+            break;
+        if (next->next_due > e->now)
+            e->now = next->next_due;
+        next->next_due += next->period_ms;
+        next->fn(e, e->now, next->ud);
+    }
+    if (now != e->now)
+        e->dirty |= DIRTY_CLOCK;
+    e->now = now;
+}
+
+static void notify(struct engine *e, int table, const void *obj)
+{
+    if (e->replaying || e->notify_depth > 4)
+        return; /* analysers are off in replay; depth stops feedback loops */
+    e->notify_depth++;
+    for (int i = 0; i < e->nobservers; i++)
+        e->observers[i].fn(e, table, obj, e->observers[i].ud);
+    e->notify_depth--;
+}
+
+void *engine_upsert(struct engine *e, enum table_id t, const void *obj)
+{
+    void *row = table_upsert(&e->tables[t], obj);
+    if (!row)
+        return NULL;
+    e->dirty |= 1u << t;
+    if (e->record)
+        record_write(e, "upsert", table_names[t], e->tables[t].schema, row);
+    notify(e, (int)t, row);
+    return row;
+}
+
+bool engine_remove(struct engine *e, enum table_id t, const char *key)
+{
+    if (e->record)
+        record_write_remove(e, table_names[t], key);
+    if (!table_remove(&e->tables[t], key))
+        return false;
+    e->dirty |= 1u << t;
+    notify(e, (int)t, NULL);
+    return true;
+}
+
+struct kevent *engine_kevent(struct engine *e, const struct kevent *ev)
+{
+    struct kevent *slot = ring_push(&e->kevents);
+    *slot = *ev;
+    if (!e->replaying) {
+        slot->seq = ++e->kevent_seq;
+        if (!slot->time)
+            slot->time = e->now;
+    } else if (slot->seq > e->kevent_seq) {
+        e->kevent_seq = slot->seq;
+    }
+    e->dirty |= DIRTY_KEVENTS;
+    if (e->record)
+        record_write(e, "append", "kevents", &kevent_schema, slot);
+    notify(e, OBS_KEVENT, slot);
+    return slot;
+}
+
+void engine_sample(struct engine *e, const char *series, double value)
+{
+    struct sample smp = {.series = series, .time = e->now, .value = value};
+    notify(e, OBS_SAMPLE, &smp);
+}
+
+uint32_t engine_take_dirty(struct engine *e)
+{
+    uint32_t d = e->dirty;
+    e->dirty = 0;
+    return d;
+}
+
+void engine_source_state(struct engine *e, const char *name, const char *kind,
+                         enum source_state state, const char *error)
+{
+    struct source_info s = {0};
+    struct source_info *old = engine_get(e, T_SOURCES, name);
+    if (old)
+        s = *old;
+    STR_COPY(s.name, name);
+    if (kind)
+        STR_COPY(s.kind, kind);
+    s.state = state;
+    if (error && *error) {
+        STR_COPY(s.error, error);
+        s.last_error = e->now;
+    } else if (state == SRC_SYNCED) {
+        s.error[0] = 0;
+        s.last_ok = e->now;
+    }
+    if (old && memcmp(old, &s, sizeof(s)) == 0)
+        return; /* no change: keep the record and the screen quiet */
+    engine_upsert(e, T_SOURCES, &s);
+}
+
+bool engine_first_sync_done(struct engine *e)
+{
+    struct table *t = &e->tables[T_SOURCES];
+    for (int i = 0; i < t->count; i++) {
+        const struct source_info *s = table_row(t, i);
+        if (s->state == SRC_STARTING)
+            return false;
+    }
+    return true;
+}

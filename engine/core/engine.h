@@ -1,0 +1,142 @@
+/* The engine: live state, its clock, and who is told when it changes.
+ *
+ * Sources post updates with engine_upsert()/engine_remove()/engine_kevent();
+ * analysers (SLO evaluation, correlation, copilot triggers) run as tick hooks
+ * or observers; the front end reads tables and takes the dirty mask once per
+ * loop turn. Every mutation can be recorded as a JSON line (--record) and
+ * replayed, with analysers off, to the same final state. */
+#ifndef LOOKOUT_ENGINE_H
+#define LOOKOUT_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/model.h"
+#include "core/table.h"
+
+enum table_id {
+    T_SOURCES,
+    T_SERVICES,
+    T_SLOS,
+    T_PIPELINES,
+    T_NODES,
+    T_PODS,
+    T_DEPLOYMENTS,
+    T_K8S_EVENTS,
+    T_KSTATS,
+    T_INCIDENTS,
+    T_COPILOT,
+    T_SUMMARY,
+    T_CI_PROJECTS,
+    T_COUNT,
+};
+
+/* Dirty bits: 1 << table_id, plus these. */
+#define DIRTY_KEVENTS (1u << 20)
+#define DIRTY_CLOCK   (1u << 21)
+#define DIRTY_ALL     0xffffffffu
+
+#define KEVENT_RING_CAP 4096
+
+/* Observers get table ids for table changes, and these for the rest. */
+#define OBS_KEVENT T_COUNT       /* obj: struct kevent * */
+#define OBS_SAMPLE (T_COUNT + 1) /* obj: struct sample * */
+
+/* A numeric sample on the engine's sample bus: SLIs, rates, counters that
+ * sources post and analysers (SLO engine, anomaly detectors) subscribe to.
+ * Series names are "source:subject:metric", e.g. "demo:checkout:errors_total".
+ * Samples are inputs, not state: they are not recorded (their effects are). */
+struct sample {
+    const char *series;
+    int64_t time;
+    double value;
+};
+
+struct engine;
+/* Called after every mutation; obj is NULL for a removal. */
+typedef void (*engine_observer_fn)(struct engine *e, int table, const void *obj, void *ud);
+typedef void (*engine_tick_fn)(struct engine *e, int64_t now, void *ud);
+
+struct engine_hook {
+    const char *name;
+    int64_t period_ms;
+    int64_t next_due;
+    engine_tick_fn fn;
+    void *ud;
+};
+
+#define ENGINE_MAX_HOOKS     16
+#define ENGINE_MAX_OBSERVERS 16
+
+struct engine {
+    struct table tables[T_COUNT];
+    struct ring kevents;
+    uint64_t kevent_seq;
+    int64_t now;    /* engine clock, ms since the epoch */
+    bool simulated; /* the clock is the demo's simulated clock */
+    bool replaying; /* analysers are off: state comes from a record */
+    uint32_t dirty;
+    FILE *record; /* --record target, NULL when off */
+    uint64_t record_errors;
+    struct engine_hook hooks[ENGINE_MAX_HOOKS];
+    int nhooks;
+    struct {
+        engine_observer_fn fn;
+        void *ud;
+    } observers[ENGINE_MAX_OBSERVERS];
+    int nobservers;
+    int notify_depth;
+};
+
+extern const char *const table_names[T_COUNT];
+
+void engine_init(struct engine *e);
+void engine_free(struct engine *e);
+
+/* ---- clock ---- */
+static inline int64_t engine_now(const struct engine *e)
+{
+    return e->now;
+}
+/* Moves the clock forward, running each tick hook at every period boundary
+ * crossed (so a fast-forward runs them as often as real time would). */
+void engine_advance(struct engine *e, int64_t now);
+void engine_add_hook(struct engine *e, const char *name, int64_t period_ms, engine_tick_fn fn,
+                     void *ud);
+void engine_observe(struct engine *e, engine_observer_fn fn, void *ud);
+
+/* ---- mutations (all recorded) ---- */
+void *engine_upsert(struct engine *e, enum table_id t, const void *obj);
+bool engine_remove(struct engine *e, enum table_id t, const char *key);
+/* Appends a kernel event, stamping seq and time. */
+struct kevent *engine_kevent(struct engine *e, const struct kevent *ev);
+
+/* Posts a sample at the engine's current time to every observer. */
+void engine_sample(struct engine *e, const char *series, double value);
+
+/* ---- reads ---- */
+static inline struct table *engine_table(struct engine *e, enum table_id t)
+{
+    return &e->tables[t];
+}
+static inline void *engine_get(struct engine *e, enum table_id t, const char *key)
+{
+    return table_get(&e->tables[t], key);
+}
+/* The dirty mask since the last call, cleared. */
+uint32_t engine_take_dirty(struct engine *e);
+int engine_table_by_name(const char *name);
+
+/* ---- sources ---- */
+/* Creates or updates a source's row; error may be NULL or "" when healthy. */
+void engine_source_state(struct engine *e, const char *name, const char *kind,
+                         enum source_state state, const char *error);
+/* True when every source has synced or failed at least once. */
+bool engine_first_sync_done(struct engine *e);
+
+/* ---- record ---- */
+int engine_record_open(struct engine *e, const char *path);
+void engine_record_close(struct engine *e);
+
+#endif

@@ -1,0 +1,372 @@
+/* Schemas of the state model: the JSON field names of the snapshot and the
+ * record come from here, and docs/snapshot.md is generated from them. */
+#include "core/model.h"
+
+const char *const source_state_names[] = {"starting", "synced", "stale", "failed", "disabled"};
+const char *const alert_state_names[] = {"ok", "ticket", "page", "nodata"};
+const char *const job_status_names[] = {
+    "created",   "pending",         "running", "success",   "failed",
+    "canceled",  "skipped",         "manual",  "scheduled", "waiting_for_resource",
+    "preparing", "blocked_by_gate",
+};
+const char *const kev_kind_names[] = {"exec",  "exit",       "open", "priv", "connect", "accept",
+                                      "reset", "retransmit", "oom",  "gap",  "throttle"};
+const char *const severity_names[] = {"info", "warning", "critical"};
+static const char *const incident_state_names[] = {"open", "resolved"};
+static const char *const copilot_state_names[] = {"idle", "waiting", "streaming",
+                                                  "done", "error",   "capped"};
+
+#define T struct source_info
+static const struct field source_fields[] = {
+    F_STR_(T, name, "unique source name"),
+    F_STR_(T, kind, "demo, prometheus, kubernetes, gitlab, github, kernel, agent, replay"),
+    F_ENUM_(T, state, source_state_names, "sync state"),
+    F_BOOL_(T, simulated, "data is simulated"),
+    F_STR_(T, error, "last error, empty when healthy"),
+    F_TIME_(T, last_ok, "last successful update"),
+    F_TIME_(T, last_error, "last error"),
+    F_U64_(T, updates, "updates posted"),
+    F_STR_(T, detail, "source-specific status line"),
+};
+#undef T
+const struct schema source_info_schema =
+    SCHEMA("source", struct source_info, source_fields, "name");
+
+#define T struct service
+static const struct field service_fields[] = {
+    F_STR_(T, name, "service name"),
+    F_STR_(T, namespace, "Kubernetes namespace it runs in"),
+    F_STR_(T, selector, "label selector of its pods"),
+    F_DBL_(T, request_rate, "requests per second"),
+    F_DBL_(T, error_ratio, "errors / requests, last sample"),
+    F_BOOL_(T, simulated, "data is simulated"),
+};
+#undef T
+const struct schema service_schema = SCHEMA("service", struct service, service_fields, "name");
+
+#define T struct slo_window
+static const struct field slo_window_fields[] = {
+    F_STR_(T, name, "window, e.g. 5m"),
+    F_I64_(T, length_ms, "window length"),
+    F_DBL_(T, error_ratio, "errors / total over the window; null: no data"),
+    F_DBL_(T, burn_rate, "error_ratio / (1 - objective)"),
+};
+#undef T
+static const struct schema slo_window_schema =
+    SCHEMA("slo_window", struct slo_window, slo_window_fields, NULL);
+
+#define T struct slo
+static const struct field slo_fields[] = {
+    F_STR_(T, name, "SLO name"),
+    F_STR_(T, service, "service it belongs to"),
+    F_STR_(T, description, "what it promises"),
+    F_DBL_(T, objective, "target ratio of good events, e.g. 0.999"),
+    F_I64_(T, period_ms, "SLO window"),
+    F_STR_(T, source, "SLI source"),
+    F_DBL_(T, sli, "good ratio over the shortest window; null: no data"),
+    F_DBL_(T, budget_remaining, "1 - error ratio over the period / (1 - objective)"),
+    F_I64_(T, exhaustion_ms, "time to exhaustion at the current burn; -1: never"),
+    F_ENUM_(T, alert, alert_state_names, "alert state"),
+    F_TIME_(T, alert_since, "when the alert state last changed"),
+    F_TIME_(T, burn_started, "when the current burn began; 0: none"),
+    F_ARRAY_(T, windows, nwindows, slo_window_schema, "burn per alert window"),
+    F_I64_(T, history_step_ms, "spacing of budget_history"),
+    F_FLOATS_(T, budget_history, nhistory, "remaining budget over time, oldest first"),
+    F_BOOL_(T, gate_open, "deploy gate verdict"),
+    F_STR_(T, gate_reason, "why the gate is as it is"),
+    F_BOOL_(T, simulated, "data is simulated"),
+    F_STR_(T, error, "last SLI error, empty when healthy"),
+};
+#undef T
+const struct schema slo_schema = SCHEMA("slo", struct slo, slo_fields, "name");
+
+#define T struct job
+static const struct field job_fields[] = {
+    F_I64_(T, id, "job id"),
+    F_STR_(T, name, "job name"),
+    F_STR_(T, stage, "stage it belongs to"),
+    F_ENUM_(T, status, job_status_names, "status"),
+    F_BOOL_(T, allow_failure, "a failure is a warning"),
+    F_BOOL_(T, is_deploy, "recognised as a deploy job"),
+    F_STR_(T, environment, "deploy environment"),
+    F_TIME_(T, started, "0: not started"),
+    F_TIME_(T, finished, "0: not finished"),
+    F_STR_(T, failure_reason, "why it failed, when known"),
+    F_STR_(T, step, "GitHub: running or first failing step"),
+    F_ENUM_(T, ci_status, job_status_names, "status as the CI reports it"),
+};
+#undef T
+static const struct schema job_schema = SCHEMA("job", struct job, job_fields, NULL);
+
+#define T struct stage
+static const struct field stage_fields[] = {
+    F_STR_(T, name, "stage name, in pipeline order"),
+    F_ENUM_(T, status, job_status_names, "status of the stage"),
+    F_TIME_(T, started, "0: not started"),
+    F_TIME_(T, finished, "0: not finished"),
+    F_BOOL_(T, warning, "passed, but an allow_failure job failed"),
+};
+#undef T
+static const struct schema stage_schema = SCHEMA("stage", struct stage, stage_fields, NULL);
+
+#define T struct pipeline
+static const struct field pipeline_fields[] = {
+    F_STR_(T, key, "provider:project:id"),
+    F_STR_(T, provider, "gitlab or github"),
+    F_STR_(T, project, "project path or owner/repo"),
+    F_I64_(T, id, "pipeline or run id"),
+    F_STR_(T, ref, "branch or tag"),
+    F_STR_(T, sha, "commit"),
+    F_STR_(T, version, "version it deploys, when known"),
+    F_ENUM_(T, status, job_status_names, "pipeline status"),
+    F_TIME_(T, created, "created"),
+    F_TIME_(T, updated, "last update"),
+    F_TIME_(T, finished, "0: not finished"),
+    F_STR_(T, web_url, "link"),
+    F_ARRAY_(T, stages, nstages, stage_schema, "stages in order"),
+    F_ARRAY_(T, jobs, njobs, job_schema, "jobs"),
+    F_BOOL_(T, gate_blocked, "a deploy stage waits on the closed gate"),
+    F_STR_(T, gate_reason, "why the gate is closed"),
+    F_BOOL_(T, simulated, "data is simulated"),
+    F_TIME_(T, started, "0: not started"),
+    F_DBL_(T, duration_s, "run time in seconds; null: unknown"),
+    F_BOOL_(T, warning, "passed with warnings (allow_failure jobs failed)"),
+    F_INT_(T, jobs_dropped, "jobs past the cap of 32"),
+};
+#undef T
+const struct schema pipeline_schema = SCHEMA("pipeline", struct pipeline, pipeline_fields, "key");
+
+#define T struct ci_project
+static const struct field ci_project_fields[] = {
+    F_STR_(T, key, "provider:project"),
+    F_STR_(T, provider, "gitlab or github"),
+    F_STR_(T, project, "project path or owner/repo"),
+    F_INT_(T, window, "finished pipelines considered (last N)"),
+    F_INT_(T, failures, "failed among them"),
+    F_DBL_(T, failure_ratio, "failures / window; null: none finished"),
+    F_DBL_(T, median_duration_s, "median run time in seconds; null: none finished"),
+    F_INT_(T, active, "pipelines created, pending or running"),
+    F_STR_(T, running_stage, "stage running now, empty when idle"),
+    F_TIME_(T, stage_since, "when the running stage started"),
+    F_TIME_(T, last_deploy, "when the last production deploy finished; 0: none"),
+    F_I64_(T, last_deploy_pipeline, "pipeline of that deploy"),
+    F_STR_(T, last_deploy_job, "deploy job name"),
+    F_STR_(T, last_deploy_env, "its environment"),
+    F_STR_(T, last_deploy_version, "version it deployed, when known"),
+    F_ENUM_(T, last_deploy_status, job_status_names, "its status"),
+    F_INT_(T, gate_blocked, "pipelines whose deploy waits on the closed gate"),
+    F_BOOL_(T, simulated, "data is simulated"),
+};
+#undef T
+const struct schema ci_project_schema =
+    SCHEMA("ci_project", struct ci_project, ci_project_fields, "key");
+
+#define T struct k8s_node
+static const struct field node_fields[] = {
+    F_STR_(T, name, "node name"),
+    F_STR_(T, uid, "uid"),
+    F_BOOL_(T, ready, "Ready condition"),
+    F_BOOL_(T, memory_pressure, "MemoryPressure"),
+    F_BOOL_(T, disk_pressure, "DiskPressure"),
+    F_BOOL_(T, pid_pressure, "PIDPressure"),
+    F_BOOL_(T, unschedulable, "cordoned"),
+    F_STR_(T, kubelet_version, "kubelet version"),
+    F_STR_(T, problem, "derived problem, empty when fine"),
+    F_BOOL_(T, simulated, "data is simulated"),
+};
+#undef T
+const struct schema k8s_node_schema = SCHEMA("node", struct k8s_node, node_fields, "name");
+
+#define T struct container_status
+static const struct field container_fields[] = {
+    F_STR_(T, name, "container name"),
+    F_BOOL_(T, ready, "ready"),
+    F_INT_(T, restarts, "restart count"),
+    F_STR_(T, state, "running, waiting or terminated"),
+    F_STR_(T, reason, "reason of the current state"),
+    F_STR_(T, last_reason, "reason of the last termination, e.g. OOMKilled"),
+    F_INT_(T, last_exit_code, "exit code of the last termination"),
+    F_STR_(T, image, "image"),
+    F_STR_(T, id, "container id with runtime prefix"),
+};
+#undef T
+static const struct schema container_schema =
+    SCHEMA("container", struct container_status, container_fields, NULL);
+
+#define T struct k8s_pod
+static const struct field pod_fields[] = {
+    F_STR_(T, key, "namespace/name"),
+    F_STR_(T, uid, "uid"),
+    F_STR_(T, namespace, "namespace"),
+    F_STR_(T, name, "name"),
+    F_STR_(T, node, "node it runs on"),
+    F_STR_(T, phase, "Pending, Running, Succeeded, Failed, Unknown"),
+    F_STR_(T, owner_kind, "controller kind"),
+    F_STR_(T, owner_name, "controller name"),
+    F_STR_(T, deployment, "owning deployment, when known"),
+    F_STR_(T, labels, "k=v,k=v"),
+    F_TIME_(T, created, "creation time"),
+    F_BOOL_(T, ready, "Ready condition"),
+    F_INT_(T, restarts, "restarts over all containers"),
+    F_STR_(T, problem, "derived problem, empty when fine"),
+    F_ARRAY_(T, containers, ncontainers, container_schema, "container statuses"),
+    F_BOOL_(T, simulated, "data is simulated"),
+};
+#undef T
+const struct schema k8s_pod_schema = SCHEMA("pod", struct k8s_pod, pod_fields, "key");
+
+#define T struct k8s_deployment
+static const struct field deployment_fields[] = {
+    F_STR_(T, key, "namespace/name"),
+    F_STR_(T, namespace, "namespace"),
+    F_STR_(T, name, "name"),
+    F_STR_(T, uid, "uid"),
+    F_INT_(T, desired, "spec.replicas"),
+    F_INT_(T, updated, "status.updatedReplicas"),
+    F_INT_(T, ready, "status.readyReplicas"),
+    F_INT_(T, available, "status.availableReplicas"),
+    F_INT_(T, unavailable, "status.unavailableReplicas"),
+    F_STR_(T, image, "first container image"),
+    F_STR_(T, revision, "deployment.kubernetes.io/revision"),
+    F_BOOL_(T, progressing, "Progressing condition true"),
+    F_STR_(T, problem, "derived problem, empty when fine"),
+    F_TIME_(T, changed, "last rollout change"),
+    F_BOOL_(T, simulated, "data is simulated"),
+};
+#undef T
+const struct schema k8s_deployment_schema =
+    SCHEMA("deployment", struct k8s_deployment, deployment_fields, "key");
+
+#define T struct k8s_event
+static const struct field event_fields[] = {
+    F_STR_(T, key, "namespace/uid"),
+    F_STR_(T, namespace, "namespace"),
+    F_STR_(T, type, "Normal or Warning"),
+    F_STR_(T, reason, "reason"),
+    F_STR_(T, message, "message (untrusted text)"),
+    F_STR_(T, object_kind, "involved object kind"),
+    F_STR_(T, object_name, "involved object name"),
+    F_INT_(T, count, "occurrences"),
+    F_TIME_(T, first_seen, "first occurrence"),
+    F_TIME_(T, last_seen, "last occurrence"),
+    F_BOOL_(T, simulated, "data is simulated"),
+};
+#undef T
+const struct schema k8s_event_schema = SCHEMA("k8s_event", struct k8s_event, event_fields, "key");
+
+#define T struct kevent
+static const struct field kevent_fields[] = {
+    F_U64_(T, seq, "arrival order"),
+    F_TIME_(T, time, "engine time at arrival"),
+    F_ENUM_(T, kind, kev_kind_names, "event kind"),
+    F_ENUM_(T, severity, severity_names, "severity from rules"),
+    F_STR_(T, node, "node that saw it; empty: this host"),
+    F_INT_(T, pid, "process id"),
+    F_INT_(T, ppid, "parent process id"),
+    F_INT_(T, uid, "user id"),
+    F_STR_(T, comm, "command name (untrusted text)"),
+    F_STR_(T, path, "exec filename or opened path (untrusted text)"),
+    F_STR_(T, args, "first arguments (untrusted text)"),
+    F_STR_(T, saddr, "source address"),
+    F_STR_(T, daddr, "destination address"),
+    F_INT_(T, sport, "source port"),
+    F_INT_(T, dport, "destination port"),
+    F_INT_(T, ret, "result, exit code or signal by kind"),
+    F_U64_(T, cgroup_id, "cgroup id"),
+    F_STR_(T, container, "container id"),
+    F_STR_(T, pod, "namespace/name; empty: host"),
+    F_STR_(T, rule, "matched rule"),
+    F_STR_(T, title, "rule title"),
+    F_U64_(T, lost, "gap: events lost"),
+    F_BOOL_(T, simulated, "data is simulated"),
+};
+#undef T
+const struct schema kevent_schema = SCHEMA("kevent", struct kevent, kevent_fields, NULL);
+
+#define T struct kstats
+static const struct field kstats_fields[] = {
+    F_STR_(T, name, "kernel, or agent:NODE"),
+    F_U64S_(T, seen, "events seen per kind, in kev_kind order"),
+    F_U64_(T, ring_drops, "lost: ring buffer full"),
+    F_U64_(T, filtered, "dropped by in-kernel filters"),
+    F_U64_(T, too_big, "records too large"),
+    F_U64_(T, rule_matches, "rule matches"),
+    F_DBL_(T, drop_pct_1s, "drop percentage over the last second"),
+    F_DBL_(T, events_per_s, "events per second"),
+    F_BOOL_(T, simulated, "data is simulated"),
+};
+#undef T
+const struct schema kstats_schema = SCHEMA("kstats", struct kstats, kstats_fields, "name");
+
+#define T struct timeline_entry
+static const struct field timeline_fields[] = {
+    F_TIME_(T, time, "when"),
+    F_STR_(T, kind, "deploy, slo, pod, node, kernel, anomaly, pipeline, copilot"),
+    F_STR_(T, text, "what happened"),
+};
+#undef T
+static const struct schema timeline_schema =
+    SCHEMA("timeline_entry", struct timeline_entry, timeline_fields, NULL);
+
+#define T struct cause
+static const struct field cause_fields[] = {
+    F_DBL_(T, score, "0..1, higher is likelier"),
+    F_STR_(T, title, "candidate cause"),
+    F_STR_(T, evidence, "why"),
+};
+#undef T
+static const struct schema cause_schema = SCHEMA("cause", struct cause, cause_fields, NULL);
+
+#define T struct incident
+static const struct field incident_fields[] = {
+    F_STR_(T, id, "incident id"),
+    F_STR_(T, fingerprint, "deduplication key"),
+    F_STR_(T, title, "title"),
+    F_STR_(T, service, "affected service"),
+    F_ENUM_(T, severity, severity_names, "severity"),
+    F_ENUM_(T, state, incident_state_names, "open or resolved"),
+    F_TIME_(T, opened, "opened"),
+    F_TIME_(T, updated, "last update"),
+    F_TIME_(T, closed, "0: open"),
+    F_INT_(T, signals, "raw signals folded in"),
+    F_ARRAY_(T, timeline, ntimeline, timeline_schema, "timeline, oldest first"),
+    F_ARRAY_(T, causes, ncauses, cause_schema, "ranked likely causes"),
+    F_BOOL_(T, simulated, "data is simulated"),
+};
+#undef T
+const struct schema incident_schema = SCHEMA("incident", struct incident, incident_fields, "id");
+
+#define T struct copilot_answer
+static const struct field copilot_fields[] = {
+    F_STR_(T, incident, "incident id"),
+    F_STR_(T, backend, "who answered"),
+    F_STR_(T, model, "model"),
+    F_ENUM_(T, state, copilot_state_names, "request state"),
+    F_BOOL_(T, incomplete, "stream ended early"),
+    F_STR_(T, error, "error, empty when fine"),
+    F_TIME_(T, started, "request start"),
+    F_TIME_(T, finished, "0: not finished"),
+    F_INT_(T, tokens_in, "prompt tokens"),
+    F_INT_(T, tokens_out, "answer tokens"),
+    F_STR_(T, text, "answer, Markdown (untrusted text)"),
+};
+#undef T
+const struct schema copilot_answer_schema =
+    SCHEMA("copilot", struct copilot_answer, copilot_fields, "incident");
+
+#define T struct summary
+static const struct field summary_fields[] = {
+    F_STR_(T, name, "always summary"),
+    F_INT_(T, signals_1h, "raw signals in the last hour"),
+    F_INT_(T, incidents_1h, "incidents they became"),
+    F_INT_(T, nodes_ready, "nodes Ready"),
+    F_INT_(T, nodes_total, "nodes"),
+    F_INT_(T, pods_failing, "pods with a problem"),
+    F_INT_(T, open_incidents, "open incidents"),
+    F_BOOL_(T, gate_open, "deploy gate"),
+    F_STR_(T, gate_reason, "why"),
+    F_STR_(T, context, "kube context or environment"),
+    F_BOOL_(T, simulated, "data is simulated"),
+};
+#undef T
+const struct schema summary_schema = SCHEMA("summary", struct summary, summary_fields, "name");

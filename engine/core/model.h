@@ -1,0 +1,366 @@
+/* The engine's state model: every entity a panel, the snapshot or the
+ * copilot can see. Plain structs with fixed-size fields; each has a schema
+ * (model.c) that names its JSON fields for the snapshot and the record.
+ *
+ * Sizes are caps, documented in docs/snapshot.md: a longer string is cut,
+ * an array past its capacity drops the rest and the table counts drops. */
+#ifndef LOOKOUT_MODEL_H
+#define LOOKOUT_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/schema.h"
+
+#define NAME_LEN 64  /* namespaces, services, short names */
+#define OBJ_LEN  128 /* pod, node, deployment names (longer ones are cut) */
+#define TEXT_LEN 256 /* messages, reasons with detail */
+#define PATH_LEN 256
+
+/* ---- data sources ---- */
+enum source_state { SRC_STARTING, SRC_SYNCED, SRC_STALE, SRC_FAILED, SRC_DISABLED };
+struct source_info {
+    char name[NAME_LEN]; /* unique, e.g. "demo", "prometheus", "kube:prod" */
+    char kind[32];       /* demo, prometheus, kubernetes, gitlab, github, kernel, agent, replay */
+    enum source_state state;
+    bool simulated;        /* true for the demo: everything it posts is simulated */
+    char error[TEXT_LEN];  /* last error, "" when healthy */
+    int64_t last_ok;       /* ms */
+    int64_t last_error;    /* ms */
+    uint64_t updates;      /* updates posted */
+    char detail[TEXT_LEN]; /* e.g. "rate limit 4812/5000", "ring 8 MiB" */
+};
+
+/* ---- services and SLOs ---- */
+struct service {
+    char name[NAME_LEN];
+    char namespace[NAME_LEN];
+    char selector[TEXT_LEN]; /* label selector mapping the service to pods */
+    double request_rate;     /* requests/s, NaN when unknown */
+    double error_ratio;      /* last sample, NaN when unknown */
+    bool simulated;
+};
+
+enum alert_state { ALERT_OK, ALERT_TICKET, ALERT_PAGE, ALERT_NODATA };
+#define SLO_WINDOWS 8
+#define SLO_HISTORY 120
+struct slo_window {
+    char name[16]; /* "5m", "1h", ... */
+    int64_t length_ms;
+    double error_ratio; /* NaN: no data */
+    double burn_rate;   /* error_ratio / (1 - objective) */
+};
+struct slo {
+    char name[96];
+    char service[NAME_LEN];
+    char description[TEXT_LEN];
+    double objective;        /* e.g. 0.999 */
+    int64_t period_ms;       /* SLO window, e.g. 30 days */
+    char source[NAME_LEN];   /* where the SLI comes from */
+    double sli;              /* good ratio over the shortest window, NaN: no data */
+    double budget_remaining; /* 1 - err(period)/(1-objective); may be negative */
+    int64_t exhaustion_ms;   /* time to exhaustion, -1: never */
+    enum alert_state alert;
+    int64_t alert_since;  /* ms */
+    int64_t burn_started; /* ms when burn first exceeded 1 in this episode, 0: none */
+    int nwindows;
+    struct slo_window windows[SLO_WINDOWS];
+    int64_t history_step_ms; /* spacing of budget_history */
+    int nhistory;
+    float budget_history[SLO_HISTORY]; /* remaining budget, oldest first */
+    bool gate_open;                    /* deploy gate verdict for this SLO */
+    char gate_reason[TEXT_LEN];
+    bool simulated;
+    char error[TEXT_LEN];
+};
+
+/* ---- pipelines ---- */
+enum job_status {
+    JOB_CREATED,
+    JOB_PENDING,
+    JOB_RUNNING,
+    JOB_SUCCESS,
+    JOB_FAILED,
+    JOB_CANCELED,
+    JOB_SKIPPED,
+    JOB_MANUAL,
+    JOB_SCHEDULED,
+    JOB_WAITING,
+    JOB_PREPARING,
+    JOB_BLOCKED,
+};
+#define PIPE_STAGES 12
+#define PIPE_JOBS   32
+struct job {
+    int64_t id;
+    char name[NAME_LEN];
+    char stage[32];
+    enum job_status status;
+    bool allow_failure;
+    bool is_deploy;
+    char environment[32];
+    int64_t started;           /* ms, 0: not started */
+    int64_t finished;          /* ms, 0: not finished */
+    char failure_reason[48];   /* GitLab failure_reason, GitHub conclusion detail */
+    char step[NAME_LEN];       /* GitHub: the running or first failing step */
+    enum job_status ci_status; /* as the CI reports it; status may say blocked_by_gate */
+};
+struct stage {
+    char name[32];
+    enum job_status status; /* worst/current status of its jobs */
+    int64_t started;
+    int64_t finished;
+    bool warning; /* passed, but an allow_failure job failed */
+};
+struct pipeline {
+    char key[128];     /* "provider:project:id" */
+    char provider[16]; /* gitlab, github */
+    char project[96];
+    int64_t id;
+    char ref[NAME_LEN];
+    char sha[48];
+    char version[NAME_LEN]; /* what it deploys, when known */
+    enum job_status status;
+    int64_t created;
+    int64_t updated;
+    int64_t finished;
+    char web_url[TEXT_LEN];
+    int nstages;
+    struct stage stages[PIPE_STAGES];
+    int njobs;
+    struct job jobs[PIPE_JOBS];
+    bool gate_blocked;
+    char gate_reason[TEXT_LEN];
+    bool simulated;
+    int64_t started;   /* ms, 0: not started */
+    double duration_s; /* run time, NaN when unknown */
+    bool warning;      /* passed with warnings (allow_failure) */
+    int jobs_dropped;  /* jobs past PIPE_JOBS */
+};
+/* Derived figures per CI project (engine/ci/stats.c). */
+struct ci_project {
+    char key[128]; /* "provider:project" */
+    char provider[16];
+    char project[96];
+    int window; /* finished pipelines considered (last N) */
+    int failures;
+    double failure_ratio;     /* NaN: none finished */
+    double median_duration_s; /* NaN: none finished */
+    int active;               /* pipelines created, pending or running */
+    char running_stage[32];   /* "" when nothing runs */
+    int64_t stage_since;      /* ms the running stage started; time in stage = now - this */
+    int64_t last_deploy;      /* ms the last production deploy finished, 0: none */
+    int64_t last_deploy_pipeline;
+    char last_deploy_job[NAME_LEN];
+    char last_deploy_env[32];
+    char last_deploy_version[NAME_LEN];
+    enum job_status last_deploy_status;
+    int gate_blocked; /* pipelines whose deploy waits on the gate */
+    bool simulated;
+};
+
+/* ---- cluster ---- */
+struct k8s_node {
+    char name[OBJ_LEN];
+    char uid[48];
+    bool ready;
+    bool memory_pressure;
+    bool disk_pressure;
+    bool pid_pressure;
+    bool unschedulable;
+    char kubelet_version[32];
+    char problem[48]; /* derived: NotReady, MemoryPressure, ... or "" */
+    bool simulated;
+};
+
+#define POD_CONTAINERS 8
+struct container_status {
+    char name[NAME_LEN];
+    bool ready;
+    int restarts;
+    char state[16];       /* running, waiting, terminated */
+    char reason[48];      /* CrashLoopBackOff, ImagePullBackOff, Completed ... */
+    char last_reason[48]; /* last termination: OOMKilled, Error ... */
+    int last_exit_code;
+    char image[OBJ_LEN];
+    char id[80]; /* containerd://<id> */
+};
+struct k8s_pod {
+    char key[OBJ_LEN + NAME_LEN + 2]; /* "namespace/name" */
+    char uid[48];
+    char namespace[NAME_LEN];
+    char name[OBJ_LEN];
+    char node[OBJ_LEN];
+    char phase[16];
+    char owner_kind[24];
+    char owner_name[OBJ_LEN];
+    char deployment[OBJ_LEN]; /* derived from the ReplicaSet owner */
+    char labels[TEXT_LEN];    /* "k=v,k=v" for service mapping */
+    int64_t created;
+    bool ready;
+    int restarts;     /* sum over containers */
+    char problem[48]; /* derived: CrashLoopBackOff, OOMKilled, ImagePullBackOff, Pending */
+    int ncontainers;
+    struct container_status containers[POD_CONTAINERS];
+    bool simulated;
+};
+struct k8s_deployment {
+    char key[OBJ_LEN + NAME_LEN + 2];
+    char namespace[NAME_LEN];
+    char name[OBJ_LEN];
+    char uid[48];
+    int desired;
+    int updated;
+    int ready;
+    int available;
+    int unavailable;
+    char image[OBJ_LEN];
+    char revision[16];
+    bool progressing;
+    char problem[48]; /* derived: ProgressDeadlineExceeded, Unavailable ... */
+    int64_t changed;  /* ms of the last rollout change */
+    bool simulated;
+};
+struct k8s_event {
+    char key[96]; /* namespace/uid */
+    char namespace[NAME_LEN];
+    char type[16]; /* Normal, Warning */
+    char reason[48];
+    char message[TEXT_LEN];
+    char object_kind[24];
+    char object_name[OBJ_LEN];
+    int count;
+    int64_t first_seen;
+    int64_t last_seen;
+    bool simulated;
+};
+
+/* ---- kernel events ---- */
+enum kev_kind {
+    KEV_EXEC,
+    KEV_EXIT,
+    KEV_OPEN,
+    KEV_PRIV,
+    KEV_CONNECT,
+    KEV_ACCEPT,
+    KEV_RESET,
+    KEV_RETRANSMIT,
+    KEV_OOM,
+    KEV_GAP,
+    KEV_THROTTLE,
+    KEV_KIND_COUNT,
+};
+enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
+struct kevent {
+    uint64_t seq; /* engine-wide arrival order */
+    int64_t time; /* ms, engine clock at arrival */
+    enum kev_kind kind;
+    enum severity severity;
+    char node[NAME_LEN]; /* "" for this host */
+    uint32_t pid;
+    uint32_t ppid;
+    uint32_t uid;
+    char comm[16];
+    char path[PATH_LEN]; /* exec filename, opened path */
+    char args[128];
+    char saddr[48];
+    char daddr[48];
+    int sport;
+    int dport;
+    int ret; /* syscall result, exit code, signal ... by kind */
+    uint64_t cgroup_id;
+    char container[72];
+    char pod[OBJ_LEN + NAME_LEN + 2]; /* "namespace/name", "" for host */
+    char rule[NAME_LEN];              /* matched rule, "" when none */
+    char title[96];
+    uint64_t lost; /* KEV_GAP: events lost here */
+    bool simulated;
+};
+/* Kernel-side counters, one row per event source ("kernel", "agent:node-a"). */
+struct kstats {
+    char name[NAME_LEN];
+    uint64_t seen[KEV_KIND_COUNT];
+    uint64_t ring_drops;
+    uint64_t filtered;
+    uint64_t too_big;
+    uint64_t rule_matches;
+    double drop_pct_1s; /* drops / seen over the last second */
+    double events_per_s;
+    bool simulated;
+};
+
+/* ---- incidents and copilot ---- */
+enum incident_state { INC_OPEN, INC_RESOLVED };
+#define INC_TIMELINE 32
+#define INC_CAUSES   6
+struct timeline_entry {
+    int64_t time;
+    char kind[24]; /* deploy, slo, pod, node, kernel, anomaly, pipeline, copilot */
+    char text[160];
+};
+struct cause {
+    double score; /* 0..1 */
+    char title[128];
+    char evidence[TEXT_LEN];
+};
+struct incident {
+    char id[32];
+    char fingerprint[96];
+    char title[128];
+    char service[NAME_LEN];
+    enum severity severity;
+    enum incident_state state;
+    int64_t opened;
+    int64_t updated;
+    int64_t closed;
+    int signals; /* raw signals folded into this incident */
+    int ntimeline;
+    struct timeline_entry timeline[INC_TIMELINE];
+    int ncauses;
+    struct cause causes[INC_CAUSES];
+    bool simulated;
+};
+
+enum copilot_state { COP_IDLE, COP_WAITING, COP_STREAMING, COP_DONE, COP_ERROR, COP_CAPPED };
+#define COPILOT_TEXT 12288
+struct copilot_answer {
+    char incident[32]; /* one conversation per incident */
+    char backend[32];  /* "offline analysis", "openai", "anthropic", "ollama" */
+    char model[NAME_LEN];
+    enum copilot_state state;
+    bool incomplete; /* stream ended early: what arrived is kept */
+    char error[TEXT_LEN];
+    int64_t started;
+    int64_t finished;
+    int tokens_in;
+    int tokens_out;
+    char text[COPILOT_TEXT]; /* Markdown sections, as received */
+};
+
+/* One row with the cross-cutting figures the header shows. */
+struct summary {
+    char name[16]; /* always "summary" */
+    int signals_1h;
+    int incidents_1h;
+    int nodes_ready;
+    int nodes_total;
+    int pods_failing;
+    int open_incidents;
+    bool gate_open;
+    char gate_reason[TEXT_LEN];
+    char context[NAME_LEN]; /* kube context or environment name */
+    bool simulated;
+};
+
+extern const struct schema ci_project_schema;
+extern const struct schema source_info_schema, service_schema, slo_schema, pipeline_schema,
+    k8s_node_schema, k8s_pod_schema, k8s_deployment_schema, k8s_event_schema, kevent_schema,
+    kstats_schema, incident_schema, copilot_answer_schema, summary_schema;
+
+extern const char *const job_status_names[];
+extern const char *const kev_kind_names[];
+extern const char *const severity_names[];
+extern const char *const alert_state_names[];
+extern const char *const source_state_names[];
+
+#endif

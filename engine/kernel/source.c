@@ -1,0 +1,566 @@
+#include "kernel/source.h"
+
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "base/buf.h"
+#include "kernel/config.h"
+#include "kernel/proc_table.h"
+
+#if __has_include("kernel/ingest.h")
+#include "kernel/ingest.h"
+#define HAVE_INGEST 1
+#endif
+
+#define STATS_PERIOD_MS    1000
+#define DROP_WARN_PCT      10.0
+#define DROP_WARN_EVERY_MS 30000
+
+struct ksrc {
+    struct source *src;
+    struct engine *e;
+    struct loop *loop;
+    struct kernel_options opt;
+    struct kernel_loader *kl;
+    struct ring_buffer *rb;
+    int epfd;
+    struct loop_timer *timer;
+#ifdef HAVE_INGEST
+    struct kevent_ingest *ki;
+#endif
+    struct proc_table procs;
+    struct lo_stats now;    /* last counters read */
+    struct lo_stats window; /* counters at the start of the current second */
+    int64_t window_mono;
+    uint64_t lost_reported; /* ring drops already shown as GAP rows */
+    uint64_t delivered;     /* kevents posted */
+    uint64_t delivered_window;
+    uint64_t gaps;
+    int64_t last_warn_mono;
+    double drop_pct_1s;
+    double events_per_s;
+    char privdrop[128];
+};
+
+/* ---- posting ---- */
+static void post(struct ksrc *ks, struct kevent *ev)
+{
+    ks->delivered++;
+#ifdef HAVE_INGEST
+    if (ks->ki) {
+        kevent_ingest_post(ks->ki, ev);
+        return;
+    }
+#endif
+    engine_kevent(ks->e, ev);
+}
+
+static void post_cgroup(struct ksrc *ks, const struct lo_cgroup *c)
+{
+#ifdef HAVE_INGEST
+    if (ks->ki && c->hierarchy == 0) /* only the cgroup2 hierarchy has our ids */
+        kevent_ingest_cgroup(ks->ki, c->id, c->path, c->removed);
+#else
+    (void)ks;
+    (void)c;
+#endif
+}
+
+/* ---- record -> kevent ---- */
+static void from_hdr(struct kevent *ev, const struct lo_hdr *h, enum kev_kind kind)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = kind;
+    ev->pid = h->pid;
+    ev->ppid = h->ppid;
+    ev->uid = h->uid;
+    memcpy(ev->comm, h->comm, sizeof(ev->comm) - 1);
+    ev->cgroup_id = h->cgroup_id;
+}
+
+static void copy_bounded(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+    size_t n = strnlen(src, srclen);
+    if (n >= dstlen)
+        n = dstlen - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+static void open_flags_str(uint64_t f, char *out, size_t outlen)
+{
+    static const struct {
+        uint64_t bit;
+        const char *name;
+    } bits[] = {
+        {O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},         {O_NOCTTY, "O_NOCTTY"},
+        {O_TRUNC, "O_TRUNC"},         {O_APPEND, "O_APPEND"},     {O_NONBLOCK, "O_NONBLOCK"},
+        {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"}, {O_CLOEXEC, "O_CLOEXEC"},
+        {O_PATH, "O_PATH"},
+    };
+    int acc = (int)(f & O_ACCMODE);
+    snprintf(out, outlen, "%s",
+             acc == O_WRONLY ? "O_WRONLY"
+             : acc == O_RDWR ? "O_RDWR"
+                             : "O_RDONLY");
+    for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+        if ((f & bits[i].bit) == bits[i].bit) {
+            size_t len = strlen(out);
+            snprintf(out + len, outlen - len, "|%s", bits[i].name);
+        }
+    }
+}
+
+static const char *sys_name(uint32_t sys)
+{
+    static const char *const names[LO_SYS_MAX] = {
+        "?",      "open",     "openat",   "openat2",   "creat",     "setuid",
+        "setgid", "setreuid", "setregid", "setresuid", "setresgid", "capset",
+    };
+    return sys < LO_SYS_MAX ? names[sys] : "?";
+}
+
+static void on_exec(struct ksrc *ks, const struct lo_exec *r)
+{
+    struct kevent ev;
+    from_hdr(&ev, &r->h, KEV_EXEC);
+    copy_bounded(ev.path, sizeof(ev.path), r->filename, sizeof(r->filename));
+    /* argv is NUL separated in the kernel: join with spaces. */
+    size_t n = r->args_len < sizeof(r->args) ? r->args_len : sizeof(r->args);
+    if (n >= sizeof(ev.args))
+        n = sizeof(ev.args) - 1;
+    for (size_t i = 0; i < n; i++)
+        ev.args[i] = r->args[i] ? r->args[i] : ' ';
+    ev.args[n] = 0;
+    while (n > 0 && ev.args[n - 1] == ' ')
+        ev.args[--n] = 0;
+    proc_table_exec(&ks->procs, r->h.pid, r->h.ppid, r->h.uid, r->h.comm, r->h.ts_ns);
+    post(ks, &ev);
+}
+
+static void on_exit_rec(struct ksrc *ks, const struct lo_exit *r)
+{
+    struct kevent ev;
+    from_hdr(&ev, &r->h, KEV_EXIT);
+    ev.ret = r->signal ? -r->signal : r->code;
+    snprintf(ev.args, sizeof(ev.args), "lifetime_ms=%llu",
+             (unsigned long long)(r->lifetime_ns / 1000000));
+    proc_table_exit(&ks->procs, r->h.pid);
+    post(ks, &ev);
+}
+
+static void on_open(struct ksrc *ks, const struct lo_open *r)
+{
+    struct kevent ev;
+    from_hdr(&ev, &r->h, KEV_OPEN);
+    copy_bounded(ev.path, sizeof(ev.path), r->path, sizeof(r->path));
+    open_flags_str(r->oflags, ev.args, sizeof(ev.args));
+    ev.ret = r->ret;
+    post(ks, &ev);
+}
+
+static void on_priv(struct ksrc *ks, const struct lo_priv *r)
+{
+    struct kevent ev;
+    from_hdr(&ev, &r->h, KEV_PRIV);
+    ev.uid = r->old_uid; /* the convention: uid before the call */
+    STR_COPY(ev.path, sys_name(r->sys));
+    int a0 = (int)r->args[0], a1 = (int)r->args[1], a2 = (int)r->args[2];
+    switch (r->sys) {
+    case LO_SYS_SETUID:
+    case LO_SYS_SETGID:
+        snprintf(ev.args, sizeof(ev.args), "%d", a0);
+        break;
+    case LO_SYS_SETREUID:
+    case LO_SYS_SETREGID:
+        snprintf(ev.args, sizeof(ev.args), "%d %d", a0, a1);
+        break;
+    case LO_SYS_SETRESUID:
+    case LO_SYS_SETRESGID:
+        snprintf(ev.args, sizeof(ev.args), "%d %d %d", a0, a1, a2);
+        break;
+    default:
+        break;
+    }
+    ev.ret = r->ret;
+    if (r->ret == 0)
+        proc_table_set_uid(&ks->procs, r->h.pid, r->h.uid);
+    post(ks, &ev);
+}
+
+static void addr_str(uint16_t family, const uint8_t *a, char *out, size_t outlen)
+{
+    if (!inet_ntop(family == 10 ? AF_INET6 : AF_INET, a, out, (socklen_t)outlen))
+        out[0] = 0;
+}
+
+static void on_tcp(struct ksrc *ks, const struct lo_tcp *r)
+{
+    static const enum kev_kind kinds[] = {
+        [LO_CONNECT] = KEV_CONNECT,
+        [LO_ACCEPT] = KEV_ACCEPT,
+        [LO_RESET] = KEV_RESET,
+    };
+    struct kevent ev;
+    from_hdr(&ev, &r->h, kinds[r->h.kind]);
+    addr_str(r->family, r->saddr, ev.saddr, sizeof(ev.saddr));
+    addr_str(r->family, r->daddr, ev.daddr, sizeof(ev.daddr));
+    ev.sport = r->sport;
+    ev.dport = r->dport;
+    ev.ret = r->ret;
+    if (r->h.kind == LO_RESET)
+        STR_COPY(ev.args, r->ret ? "sent" : "received");
+    post(ks, &ev);
+}
+
+static void on_oom(struct ksrc *ks, const struct lo_oom *r)
+{
+    struct kevent ev;
+    from_hdr(&ev, &r->h, KEV_OOM);
+    snprintf(ev.args, sizeof(ev.args), "rss_kb=%llu killer=%u",
+             (unsigned long long)r->rss_pages * 4, r->killer_pid);
+    post(ks, &ev);
+}
+
+static void on_throttle(struct ksrc *ks, const struct lo_throttle *r)
+{
+    struct kevent ev;
+    from_hdr(&ev, &r->h, KEV_THROTTLE);
+    ev.ret = (int)r->start;
+    if (r->start)
+        snprintf(ev.args, sizeof(ev.args), "start limit=%u/s", r->limit);
+    else
+        snprintf(ev.args, sizeof(ev.args), "stop suppressed=%llu",
+                 (unsigned long long)r->suppressed);
+    post(ks, &ev);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+    struct ksrc *ks = ctx;
+    const struct lo_hdr *h = data;
+    if (size < sizeof(*h))
+        return 0;
+#define FITS(T) (size >= sizeof(T))
+    switch (h->kind) {
+    case LO_EXEC:
+        if (FITS(struct lo_exec))
+            on_exec(ks, data);
+        break;
+    case LO_EXIT:
+        if (FITS(struct lo_exit))
+            on_exit_rec(ks, data);
+        break;
+    case LO_FORK:
+        if (FITS(struct lo_fork)) {
+            const struct lo_fork *f = data;
+            proc_table_fork(&ks->procs, h->pid, f->child_pid, h->uid, h->comm, h->ts_ns);
+        }
+        break;
+    case LO_OPEN:
+        if (FITS(struct lo_open))
+            on_open(ks, data);
+        break;
+    case LO_PRIV:
+        if (FITS(struct lo_priv))
+            on_priv(ks, data);
+        break;
+    case LO_CONNECT:
+    case LO_ACCEPT:
+    case LO_RESET:
+        if (FITS(struct lo_tcp))
+            on_tcp(ks, data);
+        break;
+    case LO_OOM:
+        if (FITS(struct lo_oom))
+            on_oom(ks, data);
+        break;
+    case LO_THROTTLE:
+        if (FITS(struct lo_throttle))
+            on_throttle(ks, data);
+        break;
+    case LO_CGROUP:
+        if (FITS(struct lo_cgroup))
+            post_cgroup(ks, data);
+        break;
+    default:
+        break;
+    }
+#undef FITS
+    return 0;
+}
+
+static void on_retrans(const struct lo_retrans *r, void *ud)
+{
+    struct ksrc *ks = ud;
+    struct kevent ev = {.kind = KEV_RETRANSMIT};
+    ev.pid = r->owner.pid;
+    ev.ppid = r->owner.ppid;
+    ev.uid = r->owner.uid;
+    memcpy(ev.comm, r->owner.comm, sizeof(ev.comm) - 1);
+    ev.cgroup_id = r->owner.cgroup_id;
+    addr_str(r->family, r->saddr, ev.saddr, sizeof(ev.saddr));
+    addr_str(r->family, r->daddr, ev.daddr, sizeof(ev.daddr));
+    ev.sport = r->sport;
+    ev.dport = r->dport;
+    ev.ret = (int)r->count;
+    snprintf(ev.args, sizeof(ev.args), "segments=%llu", (unsigned long long)r->count);
+    post(ks, &ev);
+}
+
+/* ---- counters, drops, GAP rows ---- */
+static uint64_t sum(const __u64 *v)
+{
+    uint64_t s = 0;
+    for (int k = 0; k < LO_KIND_MAX; k++)
+        s += v[k];
+    return s;
+}
+
+static void set_detail(struct ksrc *ks)
+{
+    struct source_info *si = engine_get(ks->e, T_SOURCES, ks->src->name);
+    if (!si)
+        return;
+    struct source_info upd = *si;
+    char ring[32];
+    if (ks->opt.ring_bytes >= (1u << 20))
+        snprintf(ring, sizeof(ring), "%u MiB", ks->opt.ring_bytes >> 20);
+    else
+        snprintf(ring, sizeof(ring), "%u KiB", ks->opt.ring_bytes >> 10);
+    snprintf(upd.detail, sizeof(upd.detail), "ring %s, %.0f ev/s, drops %.1f%%%s%s", ring,
+             ks->events_per_s, ks->drop_pct_1s, ks->privdrop[0] ? ", " : "", ks->privdrop);
+    if (strcmp(upd.detail, si->detail) != 0)
+        engine_upsert(ks->e, T_SOURCES, &upd);
+}
+
+static void update_kstats(struct ksrc *ks)
+{
+    struct kstats row = {0};
+    struct kstats *old = engine_get(ks->e, T_KSTATS, "kernel");
+    if (old)
+        row = *old;
+    STR_COPY(row.name, "kernel");
+    for (int k = 0; k <= LO_OOM; k++)
+        row.seen[k] = ks->now.seen[k];
+    row.seen[KEV_THROTTLE] = ks->now.seen[LO_THROTTLE];
+    row.seen[KEV_GAP] = ks->gaps;
+    row.ring_drops = sum(ks->now.ring_drop);
+    row.filtered = sum(ks->now.filtered);
+    row.too_big = sum(ks->now.too_big);
+#ifdef HAVE_INGEST
+    if (ks->ki)
+        row.rule_matches = kevent_ingest_stats(ks->ki)->rule_matches;
+#endif
+    row.drop_pct_1s = ks->drop_pct_1s;
+    row.events_per_s = ks->events_per_s;
+    row.simulated = false;
+    if (!old || memcmp(old, &row, sizeof(row)) != 0)
+        engine_upsert(ks->e, T_KSTATS, &row);
+}
+
+/* Drops over the current window, in percent of what the kernel saw. */
+static double window_drop_pct(const struct ksrc *ks)
+{
+    uint64_t seen = sum(ks->now.seen) - sum(ks->window.seen);
+    uint64_t drops = sum(ks->now.ring_drop) - sum(ks->window.ring_drop);
+    return seen ? 100.0 * (double)drops / (double)seen : 0;
+}
+
+/* A GAP row right after the last events read before the loss. */
+static void report_gap(struct ksrc *ks)
+{
+    uint64_t drops = sum(ks->now.ring_drop);
+    if (drops <= ks->lost_reported)
+        return;
+    struct kevent ev = {.kind = KEV_GAP, .lost = drops - ks->lost_reported};
+    ks->lost_reported = drops;
+    ks->gaps++;
+    double pct = window_drop_pct(ks);
+    int64_t now = loop_mono_ms();
+    if (pct > DROP_WARN_PCT &&
+        (!ks->last_warn_mono || now - ks->last_warn_mono >= DROP_WARN_EVERY_MS)) {
+        ks->last_warn_mono = now;
+        ev.severity = SEV_WARNING;
+        snprintf(ev.title, sizeof(ev.title),
+                 "kernel events dropped: %.0f%% over the last second (ring full)", pct);
+    } else {
+        snprintf(ev.title, sizeof(ev.title), "%llu kernel events lost (ring full)",
+                 (unsigned long long)ev.lost);
+    }
+    STR_COPY(ev.comm, "-");
+    post(ks, &ev);
+}
+
+static void roll_window(struct ksrc *ks)
+{
+    int64_t now = loop_mono_ms();
+    int64_t span = now - ks->window_mono;
+    if (span < STATS_PERIOD_MS)
+        return;
+    ks->drop_pct_1s = window_drop_pct(ks);
+    ks->events_per_s = (double)(ks->delivered - ks->delivered_window) * 1000.0 / (double)span;
+    ks->window = ks->now;
+    ks->window_mono = now;
+    ks->delivered_window = ks->delivered;
+    kloader_drain_retrans(ks->kl, on_retrans, ks);
+    update_kstats(ks);
+    set_detail(ks);
+}
+
+static void drain(struct ksrc *ks)
+{
+    ring_buffer__consume(ks->rb);
+    if (kloader_read_stats(ks->kl, &ks->now) == 0)
+        report_gap(ks);
+    roll_window(ks);
+}
+
+static void on_ready(int fd, int events, void *ud)
+{
+    (void)fd;
+    (void)events;
+    drain(ud);
+}
+
+static void on_timer(void *ud)
+{
+    struct ksrc *ks = ud;
+    ks->timer = loop_timer_start(ks->loop, ks->opt.drain_ms, on_timer, ks);
+    drain(ks);
+}
+
+void kernel_source_set_kind(struct source *s, int kind, bool on)
+{
+    struct ksrc *ks = s->priv;
+    if (ks && kind >= 0 && kind < LO_KIND_MAX) {
+        ks->opt.kind_on[kind] = on;
+        if (ks->kl)
+            kloader_set_kind(ks->kl, kind, on);
+    }
+}
+
+void kernel_source_flush(struct source *s)
+{
+    struct ksrc *ks = s->priv;
+    if (!ks || !ks->kl)
+        return;
+    drain(ks);
+    ks->window_mono = 0; /* force the counters out */
+    roll_window(ks);
+}
+
+/* ---- source ---- */
+static void drop_privileges(struct ksrc *ks)
+{
+    if (!ks->opt.drop_privileges)
+        return;
+    char err[160];
+    int r = kernel_drop_privileges(err, sizeof(err));
+    if (r > 0)
+        snprintf(ks->privdrop, sizeof(ks->privdrop), "privileges dropped (uid %u, no caps)",
+                 (unsigned)getuid());
+    else if (r < 0)
+        STR_COPY(ks->privdrop, err);
+}
+
+static int kernel_start(struct source *s, char *err, size_t errlen)
+{
+    struct ksrc *ks = s->priv;
+    ks->src = s;
+    ks->e = s->ctx.engine;
+    ks->loop = s->ctx.loop;
+    char why[256];
+    if (kernel_unavailable(why, sizeof(why))) {
+        engine_source_state(ks->e, s->name, s->ops->kind, SRC_DISABLED, why);
+        return 0;
+    }
+    ks->kl = kloader_open(&ks->opt, err, errlen);
+    if (!ks->kl)
+        return -1;
+#ifdef HAVE_INGEST
+    char ierr[256] = "";
+    ks->ki = kevent_ingest_new(ks->e, s->ctx.config, ierr, sizeof(ierr));
+#endif
+    ks->rb = ring_buffer__new(kloader_ring_fd(ks->kl), on_record, ks, NULL);
+    if (!ks->rb) {
+        snprintf(err, errlen, "cannot map the kernel ring buffer");
+        return -1;
+    }
+    ks->epfd = ring_buffer__epoll_fd(ks->rb);
+    if (loop_watch_fd(ks->loop, ks->epfd, LOOP_READ, on_ready, ks) < 0) {
+        snprintf(err, errlen, "cannot watch the kernel ring buffer");
+        return -1;
+    }
+    ks->timer = loop_timer_start(ks->loop, ks->opt.drain_ms, on_timer, ks);
+    ks->window_mono = loop_mono_ms();
+    drop_privileges(ks);
+    const char *failed = kloader_failures(ks->kl);
+    char msg[TEXT_LEN] = "";
+    if (failed[0])
+        snprintf(msg, sizeof(msg), "could not attach: %s", failed);
+    engine_source_state(ks->e, s->name, s->ops->kind, SRC_SYNCED, NULL);
+    if (msg[0]) /* the rest works: say once what does not */
+        engine_source_state(ks->e, s->name, s->ops->kind, SRC_SYNCED, msg);
+    update_kstats(ks);
+    set_detail(ks);
+    return 0;
+}
+
+static void kernel_stop(struct source *s)
+{
+    struct ksrc *ks = s->priv;
+    if (!ks)
+        return;
+    if (ks->timer)
+        loop_timer_cancel(ks->loop, ks->timer);
+    if (ks->rb) {
+        loop_unwatch_fd(ks->loop, ks->epfd);
+        ring_buffer__free(ks->rb);
+    }
+    kloader_close(ks->kl);
+#ifdef HAVE_INGEST
+    kevent_ingest_free(ks->ki);
+#endif
+    free(ks);
+    s->priv = NULL;
+}
+
+const struct source_ops kernel_source_ops = {
+    .kind = "kernel",
+    .start = kernel_start,
+    .stop = kernel_stop,
+};
+
+void *kernel_source_new(const struct kernel_options *o)
+{
+    struct ksrc *ks = calloc(1, sizeof(*ks));
+    if (ks)
+        ks->opt = *o;
+    return ks;
+}
+
+int kernel_source_add(struct app *a, char *err, size_t errlen)
+{
+    if (a->opt.no_kernel || a->opt.replay_path)
+        return 0;
+    struct kernel_options o;
+    bool enabled = true;
+    if (kernel_options_from_config(&a->config, &o, &enabled, err, errlen) < 0)
+        return -1;
+    if (!enabled)
+        return 0;
+    void *priv = kernel_source_new(&o);
+    if (!priv || !source_add(&a->sources, &kernel_source_ops, "kernel", &a->ctx, priv)) {
+        free(priv);
+        snprintf(err, errlen, "cannot create the kernel source");
+        return -1;
+    }
+    return 0;
+}

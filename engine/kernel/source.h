@@ -1,0 +1,34 @@
+/* The kernel source (kind "kernel"): consumes the BPF ring buffer from the
+ * engine's loop (its epoll fd, plus a 100-250 ms timer drain because
+ * libbpf 1.1 only drains rings that signalled), turns each record into a
+ * struct kevent for the ingest pipeline, and keeps the "kernel" kstats row
+ * (counters, drops per second, GAP rows where events were lost). */
+#ifndef LOOKOUT_KERNEL_SOURCE_H
+#define LOOKOUT_KERNEL_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bpf/loader.h"
+#include "core/source.h"
+
+struct app;
+
+extern const struct source_ops kernel_source_ops;
+
+/* Adds the kernel source to the app (not with --no-kernel, a replay, or
+ * kernel.enabled: false). -1 only for a configuration error. */
+int kernel_source_add(struct app *a, char *err, size_t errlen);
+
+/* The source's private state for source_add(), from explicit options. */
+void *kernel_source_new(const struct kernel_options *o);
+
+/* Switches one kind (enum lo_kind) on or off at run time. A kind whose hook
+ * was not loaded at start stays off. */
+void kernel_source_set_kind(struct source *s, int kind, bool on);
+
+/* Drains the ring now and refreshes the counters (headless commands call
+ * this once more before they exit). */
+void kernel_source_flush(struct source *s);
+
+#endif

@@ -1,0 +1,292 @@
+/* Prometheus-fed SLO windows: one-shot and live; see slo/prom.h. */
+#include "slo/prom.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+
+/* Every query in flight is on its batch's list, so a batch can be cancelled
+ * (timeout, source stop) without leaving callbacks pointing at freed memory. */
+struct track {
+    struct batch *b;
+    struct http_req *req;
+    struct track *next;
+};
+
+struct batch {
+    struct engine *e;
+    struct http *http;
+    int outstanding;
+    int failed;
+    char first_error[TEXT_LEN];
+    struct track *inflight;
+};
+
+static void track_add(struct batch *b, struct track *t, struct http_req *req)
+{
+    t->b = b;
+    t->req = req;
+    t->next = b->inflight;
+    b->inflight = t;
+}
+
+/* Unlinks and frees a finished query. */
+static void track_done(struct track *t)
+{
+    struct track **pp = &t->b->inflight;
+    while (*pp && *pp != t)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = t->next;
+    free(t);
+}
+
+static void batch_cancel(struct batch *b)
+{
+    while (b->inflight) {
+        struct track *t = b->inflight;
+        b->inflight = t->next;
+        http_cancel(b->http, t->req);
+        free(t);
+        b->outstanding--;
+        b->failed++;
+    }
+}
+
+struct pending {
+    struct track tr; /* first: freed through it */
+    char name[96];
+    int64_t window_ms;
+    int64_t at_ms;
+};
+
+static void on_value(void *ud, double v, const char *error)
+{
+    struct pending *p = ud;
+    struct batch *b = p->tr.b;
+    b->outstanding--;
+    if (error) {
+        b->failed++;
+        if (!b->first_error[0])
+            snprintf(b->first_error, sizeof(b->first_error), "%s", error);
+        slo_set_source_error(b->e, p->name, error);
+    } else {
+        /* a ratio below 0 or above 1 is noise from extrapolation at a counter reset */
+        slo_set_window_ratio(b->e, p->name, p->window_ms, v, p->at_ms);
+    }
+    track_done(&p->tr);
+}
+
+struct range_pending {
+    struct track tr; /* first: freed through it */
+    char name[96];
+    int which;
+    int64_t at_ms;
+};
+
+static void on_range(void *ud, const double *t, const double *v, int n, const char *error)
+{
+    struct range_pending *p = ud;
+    struct batch *b = p->tr.b;
+    b->outstanding--;
+    if (error) {
+        b->failed++;
+        if (!b->first_error[0])
+            snprintf(b->first_error, sizeof(b->first_error), "burn-down: %s", error);
+    } else {
+        slo_set_range(b->e, p->name, p->which, t, v, n, p->at_ms);
+    }
+    track_done(&p->tr);
+}
+
+/* The burn-down chart: rates per 1/SLO_HISTORY of the period, two range
+ * queries per rolling SLO. */
+static void start_ranges(struct batch *b, struct http *h, const struct prom_config *c,
+                         const struct slo_info *info, int64_t at_ms, char *q, size_t qlen)
+{
+    if (info->def->period_kind != SLO_ROLLING)
+        return;
+    int64_t step = info->def->period_ms / SLO_HISTORY;
+    char win[16];
+    slo_format_window(step, win, sizeof(win));
+    const char *tmpl[2] = {info->def->error_query, info->def->total_query};
+    for (int which = 0; which < 2; which++) {
+        if (!prom_expand_window(tmpl[which], win, q, qlen))
+            continue;
+        struct range_pending *p = calloc(1, sizeof(*p));
+        if (!p)
+            return;
+        STR_COPY(p->name, info->name);
+        p->which = which;
+        p->at_ms = at_ms;
+        b->outstanding++;
+        double end = (double)at_ms / 1000, st = (double)step / 1000;
+        p->tr.b = b;
+        struct http_req *r =
+            prom_query_range(h, c, q, end - st * (SLO_HISTORY - 1), end, st, on_range, p);
+        if (!r) {
+            b->outstanding--;
+            b->failed++;
+            free(p);
+            continue;
+        }
+        track_add(b, &p->tr, r);
+    }
+}
+
+/* Starts every query of one round; returns how many were started. */
+static int start_round(struct batch *b, struct http *h, const struct prom_config *c, int64_t at_ms)
+{
+    int started = 0;
+    char *q = malloc(4200);
+    if (!q)
+        return 0;
+    for (int i = 0; i < slo_count(b->e); i++) {
+        struct slo_info info;
+        if (!slo_info_at(b->e, i, &info) || !info.def->error_query || !info.def->error_query[0])
+            continue;
+        slo_set_source_error(b->e, info.name, NULL);
+        for (int w = 0; w < info.nwindows; w++) {
+            char win[16];
+            slo_format_window(info.windows[w], win, sizeof(win));
+            if (!prom_ratio_query(info.def->error_query, info.def->total_query, win, q, 4200))
+                continue;
+            struct pending *p = calloc(1, sizeof(*p));
+            if (!p)
+                break;
+            p->tr.b = b;
+            STR_COPY(p->name, info.name);
+            p->window_ms = info.windows[w];
+            p->at_ms = at_ms;
+            b->outstanding++;
+            struct http_req *r = prom_query(h, c, q, (double)at_ms / 1000.0, on_value, p);
+            if (!r) {
+                b->outstanding--;
+                b->failed++;
+                slo_set_source_error(b->e, info.name, "cannot start the HTTP request");
+                free(p);
+                continue;
+            }
+            track_add(b, &p->tr, r);
+            started++;
+        }
+        start_ranges(b, h, c, &info, at_ms, q, 4200);
+    }
+    free(q);
+    return started;
+}
+
+int slo_prom_eval_once(struct engine *e, struct loop *l, struct http *h,
+                       const struct prom_config *c, int64_t at_ms, long timeout_ms)
+{
+    struct batch b = {.e = e, .http = h};
+    start_round(&b, h, c, at_ms);
+    int64_t deadline = loop_mono_ms() + timeout_ms;
+    while (b.outstanding > 0) {
+        int64_t left = deadline - loop_mono_ms();
+        if (left <= 0)
+            break;
+        loop_run_once(l, (int)(left > 1000 ? 1000 : left));
+    }
+    if (b.outstanding > 0) {
+        batch_cancel(&b);
+        for (int i = 0; i < slo_count(e); i++) {
+            struct slo_info info;
+            if (slo_info_at(e, i, &info) && info.def->error_query && info.def->error_query[0])
+                slo_set_source_error(e, info.name, "Prometheus did not answer in time");
+        }
+    }
+    if (engine_now(e) != at_ms)
+        e->now = at_ms;
+    slo_evaluate_all(e);
+    return b.failed;
+}
+
+/* ---- live source ---- */
+
+struct live {
+    struct prom_config c;
+    struct source *s;
+    struct loop_timer *timer;
+    struct batch *round; /* in flight, NULL when idle */
+};
+
+struct prom_config *slo_prom_source_priv(const struct prom_config *c)
+{
+    struct live *lv = calloc(1, sizeof(*lv));
+    if (lv)
+        lv->c = *c;
+    return &lv->c; /* c is the first member: the source casts back */
+}
+
+static void schedule(struct live *lv);
+
+static void round_done(struct live *lv)
+{
+    struct batch *b = lv->round;
+    struct engine *e = lv->s->ctx.engine;
+    slo_evaluate_all(e); /* rows reflect the answers before the source says synced */
+    if (b->failed)
+        engine_source_state(e, lv->s->name, "prometheus", SRC_STALE, b->first_error);
+    else
+        engine_source_state(e, lv->s->name, "prometheus", SRC_SYNCED, NULL);
+    free(b);
+    lv->round = NULL;
+}
+
+static void on_timer(void *ud)
+{
+    struct live *lv = ud;
+    lv->timer = NULL;
+    if (lv->round && lv->round->outstanding == 0)
+        round_done(lv);
+    if (!lv->round) {
+        lv->round = calloc(1, sizeof(*lv->round));
+        if (lv->round) {
+            lv->round->e = lv->s->ctx.engine;
+            lv->round->http = lv->s->ctx.http;
+            if (start_round(lv->round, lv->s->ctx.http, &lv->c, engine_now(lv->round->e)) == 0)
+                round_done(lv);
+        }
+    }
+    schedule(lv);
+}
+
+static void schedule(struct live *lv)
+{
+    /* poll the round quickly until it completes, then wait for the interval */
+    long every = lv->c.interval_ms ? lv->c.interval_ms : 30000;
+    lv->timer = loop_timer_start(lv->s->ctx.loop, lv->round ? 200 : every, on_timer, lv);
+}
+
+static int live_start(struct source *s, char *err, size_t errlen)
+{
+    struct live *lv = s->priv;
+    (void)err;
+    (void)errlen;
+    lv->s = s;
+    lv->timer = loop_timer_start(s->ctx.loop, 0, on_timer, lv);
+    return 0;
+}
+
+static void live_stop(struct source *s)
+{
+    struct live *lv = s->priv;
+    if (!lv)
+        return;
+    if (lv->timer)
+        loop_timer_cancel(s->ctx.loop, lv->timer);
+    if (lv->round) {
+        batch_cancel(lv->round);
+        free(lv->round);
+    }
+    memset(lv->c.bearer, 0, sizeof(lv->c.bearer));
+    memset(lv->c.password, 0, sizeof(lv->c.password));
+    free(lv);
+    s->priv = NULL;
+}
+
+const struct source_ops slo_prom_source_ops = {"prometheus", live_start, live_stop};
