@@ -37,7 +37,7 @@ static pid_t spawn_agent(const char *node, int port, const char *token, int *bou
     if (pid == 0) {
         close(fds[0]);
         static struct app app;
-        struct app_options opt = {
+        struct run_options opt = {
             .demo = true, .seed = 7, .demo_speed = 8, .no_kernel = true, .config_path = empty_cfg};
         char err[256], listen[64];
         snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
@@ -118,7 +118,7 @@ TEST(two_agents_stale_and_reconnect)
     write_file(console_cfg, cfg, 0600);
 
     static struct app con;
-    struct app_options opt = {.no_kernel = true, .config_path = console_cfg, .seed = 1};
+    struct run_options opt = {.no_kernel = true, .config_path = console_cfg, .seed = 1};
     char err[256];
     CHECK(app_init(&con, &opt, err, sizeof(err)) == 0);
     app_start(&con);
@@ -176,7 +176,7 @@ TEST(wrong_token_fails_clearly)
              port, wrong);
     write_file(cfgpath, cfg, 0600);
     static struct app con;
-    struct app_options opt = {.no_kernel = true, .config_path = cfgpath, .seed = 1};
+    struct run_options opt = {.no_kernel = true, .config_path = cfgpath, .seed = 1};
     char err[256];
     CHECK(app_init(&con, &opt, err, sizeof(err)) == 0);
     app_start(&con);

@@ -688,9 +688,9 @@ TEST(live_context_switch_resyncs_cleanly)
     CHECK(engine_get(&app.engine, T_PODS, "shop/cart-crash") != NULL);
     CHECK(engine_get(&app.engine, T_PODS, "data/vsystem-init") == NULL);
     char err[256];
-    CHECK(kube_switch_context(&app, "nope", err, sizeof(err)) < 0);
+    CHECK(kube_switch_context(&app.sources, "nope", err, sizeof(err)) < 0);
     CHECK(strstr(err, "'nope' not found") != NULL);
-    CHECK(kube_switch_context(&app, "data-ns", err, sizeof(err)) == 0);
+    CHECK(kube_switch_context(&app.sources, "data-ns", err, sizeof(err)) == 0);
     CHECK(engine_get(&app.engine, T_SOURCES, "kube:shop ns") == NULL);
     CHECK(run_until(settled, NULL, 15000));
     CHECK(engine_get(&app.engine, T_PODS, "data/vsystem-init") != NULL);

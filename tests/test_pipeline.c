@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/app.h"
 #include "base/buf.h"
 #include "core/config.h"
 #include "core/engine.h"
@@ -479,7 +480,7 @@ static int load_cfg(const char *text, char *err, size_t errlen)
     }
     close(fd);
     struct config c;
-    int rc = config_load(&c, path, err, errlen);
+    int rc = config_load(&c, path, modules, err, errlen);
     if (rc == 0)
         config_free(&c);
     unlink(path);

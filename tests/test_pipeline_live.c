@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "app/app.h"
 #include "base/buf.h"
 #include "core/config.h"
 #include "core/engine.h"
@@ -110,7 +111,7 @@ static int rig_init(struct rig *r, const char *name, const char *yaml)
         return -1;
     close(fd);
     char err[256];
-    int rc = config_load(&r->cfg, path, err, sizeof(err));
+    int rc = config_load(&r->cfg, path, modules, err, sizeof(err));
     unlink(path);
     if (rc < 0) {
         fprintf(stderr, "  config: %s\n", err);
@@ -572,7 +573,7 @@ TEST(no_token_in_logs_record_or_snapshot)
     int fd = mkstemp(path);
     ok = ok && write(fd, yaml, strlen(yaml)) > 0;
     close(fd);
-    ok = ok && config_load(&cfg2, path, err, sizeof(err)) == 0;
+    ok = ok && config_load(&cfg2, path, modules, err, sizeof(err)) == 0;
     unlink(path);
     struct source_ctx ctx2 = r.ctx;
     ctx2.config = &cfg2;

@@ -148,7 +148,7 @@ static void switch_context(struct ui *u, const char *context)
     char err[300];
     if (!*context)
         ui_message(u, "context unchanged");
-    else if (kube_switch_context(u->a, context, err, sizeof err) < 0)
+    else if (kube_switch_context(&u->a->sources, context, err, sizeof err) < 0)
         ui_message(u, "%s", err);
     else
         ui_message(u, "switching to context %s", context);

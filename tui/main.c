@@ -149,7 +149,7 @@ static int bad_value(const char *opt, const char *value)
 }
 
 /* Fills opt from argv; returns -1 to go on, or an exit code. */
-static int parse_options(int argc, char **argv, struct app_options *opt)
+static int parse_options(int argc, char **argv, struct run_options *opt)
 {
     int c;
     double v;
@@ -317,7 +317,7 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    struct app_options opt = {.seed = 1, .replay_speed = 1};
+    struct run_options opt = {.seed = 1, .replay_speed = 1};
     bool replay = argc > 1 && strcmp(argv[1], "replay") == 0;
     int rc = parse_options(replay ? argc - 1 : argc, replay ? argv + 1 : argv, &opt);
     if (rc >= 0)

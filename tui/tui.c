@@ -211,7 +211,7 @@ void ui_ask_copilot(struct ui *u)
     }
 #ifdef HAVE_COPILOT
     char err[256] = "";
-    struct copilot *c = copilot_current();
+    struct copilot *c = app_module_state(u->a, &copilot_module);
     if (!c) {
         ui_message(u, "copilot not available");
         return;

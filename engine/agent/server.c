@@ -501,3 +501,13 @@ int agent_config_check(const struct ynode *section, char *err, size_t errlen)
         return yerr(ymap_get(section, "listen"), err, errlen, "listen: expected HOST:PORT");
     return 0;
 }
+
+static const struct module_section agent_server_sections[] = {
+    {"agent", agent_config_check},
+    {NULL, NULL},
+};
+
+const struct module agent_server_module = {
+    .name = "agent-server",
+    .sections = agent_server_sections,
+};

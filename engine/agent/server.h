@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "core/engine.h"
+#include "core/module.h"
 #include "base/loop.h"
 #include "base/yaml_tree.h"
 
@@ -36,5 +37,8 @@ int agent_read_token(const char *path, char *out, size_t outlen, char *err, size
 /* Config sections: `agent` (listen, token_file, node) for `lookout agent`,
  * `agents` (the list the console consumes; agent/source.c). */
 int agent_config_check(const struct ynode *section, char *err, size_t errlen);
+/* The agent server module: owns the `agent` section. `lookout agent`
+ * (cmd/agent.c) starts the server itself, so the module has no setup. */
+extern const struct module agent_server_module;
 
 #endif

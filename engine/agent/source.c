@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "agent/server.h"
-#include "app/app.h"
 #include "base/buf.h"
 #include "kernel/ingest.h"
 #include "kernel/event_json.h"
@@ -271,9 +270,10 @@ int agents_config_check(const struct ynode *section, char *err, size_t errlen)
     return 0;
 }
 
-int agent_add_sources(struct app *a, char *err, size_t errlen)
+static int agents_setup(const struct module_ctx *ctx, void **state, char *err, size_t errlen)
 {
-    const struct ynode *sec = config_section(&a->config, "agents");
+    (void)state;
+    const struct ynode *sec = config_section(ctx->config, "agents");
     if (!sec || sec->type != Y_SEQ)
         return 0;
     for (const struct ynode *m = sec->child; m; m = m->next) {
@@ -298,7 +298,7 @@ int agent_add_sources(struct app *a, char *err, size_t errlen)
             memset(token, 0, sizeof(token));
         }
         snprintf(name, sizeof(name), "agent:%s", ac->node);
-        if (!source_add(&a->sources, &agent_source_ops, name, &a->ctx, ac)) {
+        if (!source_add(ctx->sources, &agent_source_ops, name, ctx->src, ac)) {
             free(ac);
             snprintf(err, errlen, "too many sources");
             return -1;
@@ -306,3 +306,15 @@ int agent_add_sources(struct app *a, char *err, size_t errlen)
     }
     return 0;
 }
+
+static const struct module_section agents_sections[] = {
+    {"agents", agents_config_check},
+    {NULL, NULL},
+};
+
+const struct module agents_module = {
+    .name = "agents",
+    .sections = agents_sections,
+    .flags = MODULE_LIVE,
+    .setup = agents_setup,
+};

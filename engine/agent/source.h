@@ -8,15 +8,14 @@
 
 #include <stddef.h>
 
-#include "core/source.h"
 #include "base/yaml_tree.h"
-
-struct app;
+#include "core/module.h"
+#include "core/source.h"
 
 extern const struct source_ops agent_source_ops;
-
-/* Adds one source per configured agent (none: nothing to do). */
-int agent_add_sources(struct app *a, char *err, size_t errlen);
+/* The agents module: section `agents`; adds one source per configured
+ * agent (none: nothing to do). */
+extern const struct module agents_module;
 /* Config section `agents`: a list of {name, url, token_file, ca_file}. */
 int agents_config_check(const struct ynode *section, char *err, size_t errlen);
 

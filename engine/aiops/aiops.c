@@ -1,17 +1,19 @@
-/* aiops_attach(): config section -> correlator + anomaly analyser. */
+/* The AIOps module: config section -> correlator + anomaly analyser. */
 #include "aiops/aiops.h"
-#include "slo/slo.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "aiops/anomaly.h"
-#include "base/buf.h"
 #include "aiops/correlate.h"
+#include "base/buf.h"
+#include "slo/slo.h"
 
-/* One app per process: the analysers live until the process ends or the
- * app is rebuilt (a second attach frees the first). */
-static struct correlator *the_correlator;
-static struct anomaly *the_anomaly;
+/* The module's state: both analysers of one engine. */
+struct aiops {
+    struct correlator *correlator;
+    struct anomaly *anomaly;
+};
 
 struct aiops_settings {
     bool enabled;
@@ -70,32 +72,48 @@ int aiops_config_check(const struct ynode *section, char *err, size_t errlen)
     return read_settings(section, &st, err, errlen);
 }
 
-void aiops_detach(void)
+static void aiops_teardown(void *state)
 {
-    anomaly_free(the_anomaly);
-    correlator_free(the_correlator);
-    the_anomaly = NULL;
-    the_correlator = NULL;
+    struct aiops *st = state;
+    anomaly_free(st->anomaly);
+    correlator_free(st->correlator);
+    free(st);
 }
 
-int aiops_attach(struct app *a, char *err, size_t errlen)
+static int aiops_setup(const struct module_ctx *ctx, void **state, char *err, size_t errlen)
 {
     struct aiops_settings st;
-    if (read_settings(config_section(&a->config, "aiops"), &st, err, errlen) < 0)
+    if (read_settings(config_section(ctx->config, "aiops"), &st, err, errlen) < 0)
         return -1;
-    aiops_detach();
     if (!st.enabled)
         return 0;
-    the_correlator = correlator_new(&a->engine, &st.corr);
+    struct aiops *a = calloc(1, sizeof(*a));
     struct anomaly_opts ao = {.threshold = st.threshold};
     STR_COPY(ao.detector, st.detector);
     detect_default_params(&ao.params, st.detector);
-    the_anomaly = the_correlator ? anomaly_new(&a->engine, the_correlator, &ao) : NULL;
-    if (!the_correlator || !the_anomaly) {
-        aiops_detach();
+    if (a)
+        a->correlator = correlator_new(ctx->engine, &st.corr);
+    if (a && a->correlator)
+        a->anomaly = anomaly_new(ctx->engine, a->correlator, &ao);
+    if (!a || !a->anomaly) {
+        if (a)
+            aiops_teardown(a);
         snprintf(err, errlen, "aiops: out of memory");
         return -1;
     }
-    slo_leave_incidents_to_correlator(&a->engine);
+    *state = a;
+    slo_leave_incidents_to_correlator(ctx->engine);
     return 0;
 }
+
+static const struct module_section aiops_sections[] = {
+    {"aiops", aiops_config_check},
+    {NULL, NULL},
+};
+
+const struct module aiops_module = {
+    .name = "aiops",
+    .sections = aiops_sections,
+    .setup = aiops_setup,
+    .teardown = aiops_teardown,
+};

@@ -13,12 +13,12 @@
 
 #include <stddef.h>
 
-#include "app/app.h"
 #include "base/yaml_tree.h"
+#include "core/module.h"
 
-int aiops_attach(struct app *a, char *err, size_t errlen);
-/* Frees what aiops_attach made (safe to call when nothing is attached). */
-void aiops_detach(void);
+/* The AIOps module: its setup makes the correlator and the anomaly analyser
+ * (its state), teardown frees them. */
+extern const struct module aiops_module;
 int aiops_config_check(const struct ynode *section, char *err, size_t errlen);
 
 #endif

@@ -4,17 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/source.h"
-#include "aiops/aiops.h"
 #include "base/buf.h"
-#include "copilot/copilot.h"
-#include "demo/demo.h"
-#include "kernel/source.h"
-#include "ci/pipeline.h"
-#include "kube/source.h"
 #include "core/replay.h"
-#include "slo/slo.h"
 #include "core/summary.h"
+#include "demo/demo.h"
 
 #define CLOCK_TICK_MS 250
 
@@ -49,69 +42,52 @@ static void on_clock(void *ud)
     a->clock_timer = loop_timer_start(a->loop, CLOCK_TICK_MS, on_clock, a);
 }
 
-static int add_demo(struct app *a, char *err, size_t errlen)
+/* A replay shows the record and nothing else: its source is the only one. */
+static int add_replay(struct app *a, char *err, size_t errlen)
 {
-    struct demo_options dopt = {
-        .seed = a->opt.seed,
-        .inject_comm = a->opt.demo_inject_comm,
-        .inject_path = a->opt.demo_inject_path,
-    };
-    void *priv = demo_new(&dopt);
-    if (!priv || !source_add(&a->sources, &demo_source_ops, "demo", &a->ctx, priv)) {
-        snprintf(err, errlen, "cannot create the demo source");
+    void *priv = replay_new(a->opt.replay_path, a->opt.once ? 0 : a->opt.replay_speed);
+    if (!priv || !source_add(&a->sources, &replay_source_ops, "replay", &a->ctx, priv)) {
+        snprintf(err, errlen, "cannot create the replay source");
         return -1;
     }
-    a->sim_clock = true;
     return 0;
 }
 
-/* Every source the config and options ask for. A source that cannot start is
- * shown as failed; only a configuration error stops Lookout here. */
-static int add_sources(struct app *a, char *err, size_t errlen)
+/* Sets up every module of modules[], in order. A source that cannot start
+ * is shown as failed later; only a configuration error stops Lookout here. */
+static int setup_modules(struct app *a, char *err, size_t errlen)
 {
-    if (a->opt.replay_path) {
-        void *priv = replay_new(a->opt.replay_path, a->opt.once ? 0 : a->opt.replay_speed);
-        if (!priv || !source_add(&a->sources, &replay_source_ops, "replay", &a->ctx, priv)) {
-            snprintf(err, errlen, "cannot create the replay source");
+    summary_attach(&a->engine);
+    for (int i = 0; modules[i]; i++) {
+        const struct module *m = modules[i];
+        if (i >= (int)(sizeof(a->state) / sizeof(a->state[0]))) {
+            snprintf(err, errlen, "more modules than app.state holds");
             return -1;
         }
-        return 0; /* a replay shows the record and nothing else */
+        if (!m->setup || (a->opt.replay_path && (m->flags & MODULE_LIVE)))
+            continue;
+        if (m->setup(&a->mctx, &a->state[i], err, errlen) < 0)
+            return -1;
     }
-    if (a->opt.demo && add_demo(a, err, errlen) < 0)
-        return -1;
-    /* --- sources: one line per module --- */
-    if (kernel_source_add(a, err, errlen) < 0)
-        return -1;
-    if (agent_add_sources(a, err, errlen) < 0)
-        return -1;
-    if (pipeline_add_sources(a, err, errlen) < 0)
-        return -1;
-    if (kube_add_sources(a, err, errlen) < 0)
-        return -1;
+    if (a->opt.replay_path)
+        return add_replay(a, err, errlen);
+    a->sim_clock = demo_source(a) != NULL;
     return 0;
 }
 
-/* Analysers derive state from state: SLO evaluation, correlation, copilot. */
-static int attach_analysers(struct app *a, char *err, size_t errlen)
+void *app_module_state(const struct app *a, const struct module *m)
 {
-    (void)err;
-    (void)errlen;
-    summary_attach(&a->engine);
-    /* --- analysers: one line per module --- */
-    if (slo_attach(a, err, errlen) < 0)
-        return -1;
-    if (aiops_attach(a, err, errlen) < 0)
-        return -1;
-    if (copilot_attach(a, err, errlen) < 0)
-        return -1;
-    return 0;
+    for (int i = 0; modules[i]; i++)
+        if (modules[i] == m)
+            return a->state[i];
+    return NULL;
 }
 
-int app_init(struct app *a, const struct app_options *opt, char *err, size_t errlen)
+int app_init(struct app *a, const struct run_options *opt, char *err, size_t errlen)
 {
     memset(a, 0, sizeof(*a));
     a->opt = *opt;
-    if (config_load(&a->config, opt->config_path, err, errlen) < 0)
+    if (config_load(&a->config, opt->config_path, modules, err, errlen) < 0)
         return -1;
     if (!a->opt.refresh_ms)
         a->opt.refresh_ms = a->config.refresh_ms > 0 ? a->config.refresh_ms : 1000;
@@ -126,6 +102,13 @@ int app_init(struct app *a, const struct app_options *opt, char *err, size_t err
     }
     a->ctx = (struct source_ctx){
         .engine = &a->engine, .loop = a->loop, .http = a->http, .config = &a->config};
+    a->mctx = (struct module_ctx){.engine = &a->engine,
+                                  .loop = a->loop,
+                                  .http = a->http,
+                                  .config = &a->config,
+                                  .opt = &a->opt,
+                                  .sources = &a->sources,
+                                  .src = &a->ctx};
     if (!opt->replay_path) /* a replay takes its clock from the record */
         engine_advance(&a->engine, opt->demo ? DEMO_EPOCH_MS - 1000 : loop_wall_ms());
     struct summary *s = engine_get(&a->engine, T_SUMMARY, "summary");
@@ -137,7 +120,7 @@ int app_init(struct app *a, const struct app_options *opt, char *err, size_t err
         upd.simulated = opt->demo;
         engine_upsert(&a->engine, T_SUMMARY, &upd);
     }
-    if (attach_analysers(a, err, errlen) < 0 || add_sources(a, err, errlen) < 0)
+    if (setup_modules(a, err, errlen) < 0)
         return -1;
     if (opt->record_path && engine_record_open(&a->engine, opt->record_path) < 0) {
         snprintf(err, errlen, "%s: cannot open for recording: %m", opt->record_path);
@@ -176,12 +159,18 @@ void app_free(struct app *a)
     if (a->clock_timer)
         loop_timer_cancel(a->loop, a->clock_timer);
     source_stop_all(&a->sources);
-    if (copilot_current())
-        copilot_free(copilot_current()); /* before http: it may have a request in flight */
+    /* In reverse order, before the HTTP client goes: a module may have a
+     * request in flight (the copilot), or a last webhook to cancel. */
+    int n = 0;
+    while (modules[n])
+        n++;
+    for (int i = n - 1; i >= 0; i--) {
+        if (modules[i]->teardown && a->state[i])
+            modules[i]->teardown(a->state[i]);
+        a->state[i] = NULL;
+    }
     http_free(a->http);
     loop_free(a->loop);
-    slo_detach(&a->engine);
-    aiops_detach();
     engine_free(&a->engine);
     config_free(&a->config);
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/engine.h"
+#include "core/module.h"
 #include "base/yaml_tree.h"
 
 #define PIPE_PATTERNS 8
@@ -78,13 +79,13 @@ void pipeline_post(struct engine *e, struct pipeline *p);
 void pipeline_update_stats(struct engine *e, const char *provider, const char *project);
 
 /* ---- wiring ---- */
-struct app;
 struct config;
 struct source_set;
 struct source_ctx;
-/* Loads `pipelines`, attaches the module, and adds a source for `gitlab`
- * and for `github` when the config has them. 0, or -1 with a message. */
-int pipeline_add_sources(struct app *a, char *err, size_t errlen);
+/* The CI module: sections `pipelines`, `gitlab`, `github`. */
+extern const struct module ci_module;
+/* Loads `pipelines`, attaches the pipeline stats, and adds a source for
+ * each provider the config has a section for. 0, or -1 with a message. */
 int pipeline_add_sources_to(struct source_set *set, const struct source_ctx *ctx,
                             const struct config *cfg, char *err, size_t errlen);
 

@@ -785,14 +785,13 @@ static void ci_stop(struct source *s)
 struct source *ci_source_add(struct source_set *set, const struct source_ctx *ctx, const char *name,
                              const struct ci_client_cfg *cfg)
 {
-    static struct source_ops ops[2];
-    int slot = strcmp(cfg->prov->kind, "github") == 0;
-    ops[slot] = (struct source_ops){.kind = cfg->prov->kind, .start = ci_start, .stop = ci_stop};
+    /* One poller for every provider: the kind comes from the provider. */
+    static const struct source_ops ops = {.kind = "ci", .start = ci_start, .stop = ci_stop};
     struct ci_client *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
     c->cfg = *cfg;
-    struct source *s = source_add(set, &ops[slot], name, ctx, c);
+    struct source *s = source_add_kind(set, &ops, cfg->prov->kind, name, ctx, c);
     if (!s)
         free(c);
     return s;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/yaml_tree.h"
 #include "core/source.h"
 
 #define CI_MAX_PROJECTS 16
@@ -26,6 +27,13 @@ struct ci_provider {
     const char *kind;      /* "gitlab", "github": source kind and key prefix */
     const char *title;     /* "GitLab", "GitHub" for messages */
     const char *token_env; /* "GITLAB_TOKEN" */
+    /* Config: the section is named kind; its API root defaults to
+     * default_url, with api_suffix added when missing; its project list is
+     * projects_key, each entry a scalar id or a map {id_key, ref_key}. */
+    const char *default_url;
+    const char *api_suffix;
+    const char *projects_key, *id_key, *ref_key;
+    int (*check_config)(const struct ynode *section, char *err, size_t errlen);
     void (*auth_header)(const char *token, char *out, size_t n);
     const char *const *extra_headers; /* NULL-terminated, may be NULL */
     void (*list_url)(const char *api, const char *project, const char *ref, int per_page, char *out,

@@ -1,8 +1,9 @@
-/* Wiring: the `gitlab`, `github` and `pipelines` sections to sources. */
+/* The CI module: the `pipelines` section and one section per provider
+ * (`gitlab`, `github`), each to one source on the shared poller. A third
+ * provider is one more struct ci_provider and one more row below. */
 #include <stdio.h>
 #include <string.h>
 
-#include "app/app.h"
 #include "base/buf.h"
 #include "ci/github.h"
 #include "ci/gitlab.h"
@@ -49,19 +50,17 @@ static int add_one(struct source_set *set, const struct source_ctx *ctx, const s
     char url[256] = "";
     yget_str(sec, "url", url, sizeof(url), err, errlen);
     yget_str(sec, "token_file", cfg.token_file, sizeof(cfg.token_file), err, errlen);
-    if (strcmp(prov->kind, "gitlab") == 0) {
-        api_root(url, "https://gitlab.com", "/api/v4", cfg.api, sizeof(cfg.api));
-        load_projects(&cfg, sec, "projects", "id", "ref");
-    } else {
-        api_root(url, "https://api.github.com", "", cfg.api, sizeof(cfg.api));
-        load_projects(&cfg, sec, "repos", "repo", "branch");
-    }
+    api_root(url, prov->default_url, prov->api_suffix, cfg.api, sizeof(cfg.api));
+    load_projects(&cfg, sec, prov->projects_key, prov->id_key, prov->ref_key);
     if (!ci_source_add(set, ctx, prov->kind, &cfg)) {
         snprintf(err, errlen, "%s: too many sources", prov->kind);
         return -1;
     }
     return 0;
 }
+
+/* Every provider Lookout polls; each owns the config section named by its kind. */
+static const struct ci_provider *const providers[] = {&gitlab_provider, &github_provider, NULL};
 
 int pipeline_add_sources_to(struct source_set *set, const struct source_ctx *ctx,
                             const struct config *cfg, char *err, size_t errlen)
@@ -70,18 +69,31 @@ int pipeline_add_sources_to(struct source_set *set, const struct source_ctx *ctx
     if (pipeline_settings_load(&s, config_section(cfg, "pipelines"), err, errlen) < 0)
         return -1;
     pipeline_attach(ctx->engine, &s);
-    const struct ynode *gl = config_section(cfg, "gitlab");
-    const struct ynode *gh = config_section(cfg, "github");
-    if (gl && (gitlab_check_config(gl, err, errlen) < 0 ||
-               add_one(set, ctx, gl, &gitlab_provider, err, errlen) < 0))
-        return -1;
-    if (gh && (github_check_config(gh, err, errlen) < 0 ||
-               add_one(set, ctx, gh, &github_provider, err, errlen) < 0))
-        return -1;
+    for (int i = 0; providers[i]; i++) {
+        const struct ynode *sec = config_section(cfg, providers[i]->kind);
+        if (sec && (providers[i]->check_config(sec, err, errlen) < 0 ||
+                    add_one(set, ctx, sec, providers[i], err, errlen) < 0))
+            return -1;
+    }
     return 0;
 }
 
-int pipeline_add_sources(struct app *a, char *err, size_t errlen)
+static int ci_setup(const struct module_ctx *ctx, void **state, char *err, size_t errlen)
 {
-    return pipeline_add_sources_to(&a->sources, &a->ctx, &a->config, err, errlen);
+    (void)state;
+    return pipeline_add_sources_to(ctx->sources, ctx->src, ctx->config, err, errlen);
 }
+
+static const struct module_section ci_sections[] = {
+    {"pipelines", pipeline_check_config},
+    {"gitlab", gitlab_check_config},
+    {"github", github_check_config},
+    {NULL, NULL},
+};
+
+const struct module ci_module = {
+    .name = "ci",
+    .sections = ci_sections,
+    .flags = MODULE_LIVE,
+    .setup = ci_setup,
+};

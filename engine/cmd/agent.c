@@ -51,7 +51,7 @@ static int run_check_rules(const char *config_path)
 {
     struct config c = {0};
     char err[512];
-    if (config_load(&c, config_path, err, sizeof(err)) < 0) {
+    if (config_load(&c, config_path, modules, err, sizeof(err)) < 0) {
         fprintf(stderr, "lookout agent: %s\n", err);
         config_free(&c);
         return 2;
@@ -115,7 +115,7 @@ int cmd_agent(int argc, char **argv)
         {0, 0, 0, 0},
     };
     struct agent_opts ao = {0};
-    struct app_options opt = {.seed = 1, .demo_speed = 1};
+    struct run_options opt = {.seed = 1, .demo_speed = 1};
     const char *port_file = NULL;
     bool check_rules = false;
     int c;
@@ -174,7 +174,7 @@ int cmd_agent(int argc, char **argv)
         app_free(&app);
         return 2;
     }
-    if (!has_kernel_source(&app) && kernel_source_add(&app, err, sizeof(err)) < 0) {
+    if (!has_kernel_source(&app) && kernel_source_add(&app.mctx, err, sizeof(err)) < 0) {
         fprintf(stderr, "lookout agent: %s\n", err);
         app_free(&app);
         return 2;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/app.h"
 #include "cmd/commands.h"
 #include "core/config.h"
 #include "core/engine.h"
@@ -190,7 +191,7 @@ int cmd_events(int argc, char **argv)
     }
     char err[512];
     struct config cfg;
-    if (config_load(&cfg, config_path, err, sizeof(err)) < 0) {
+    if (config_load(&cfg, config_path, modules, err, sizeof(err)) < 0) {
         fprintf(stderr, "lookout events: %s\n", err);
         return 2;
     }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/app.h"
 #include "cmd/commands.h"
 #include "core/config.h"
 #include "copilot/copilot.h"
@@ -215,7 +216,7 @@ int cmd_postmortem(int argc, char **argv)
     }
     struct config cfg;
     char err[512];
-    if (config_load(&cfg, o.config, err, sizeof(err)) < 0) {
+    if (config_load(&cfg, o.config, modules, err, sizeof(err)) < 0) {
         fprintf(stderr, "lookout postmortem: %s\n", err);
         return 2;
     }

@@ -43,7 +43,7 @@ int cmd_serve(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct app_options opt = {.seed = 1, .replay_speed = 1, .no_kernel = true};
+    struct run_options opt = {.seed = 1, .replay_speed = 1, .no_kernel = true};
     const char *listen = "127.0.0.1:7071", *port_file = NULL;
     int c;
     optind = 1;

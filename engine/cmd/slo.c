@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/app.h"
 #include "base/buf.h"
 #include "cmd/commands.h"
 #include "core/config.h"
@@ -70,7 +71,7 @@ int slo_cli_evaluate(const struct slo_cli *o, struct engine *e, int *failed, cha
     *failed = 0;
     e->now = at;
     /* the default config is read only when no spec is given on the command line */
-    if (config_load(&cfg, o->config_path ? o->config_path : NULL, err, errlen) < 0)
+    if (config_load(&cfg, o->config_path ? o->config_path : NULL, modules, err, errlen) < 0)
         return -1;
     int rc = 0;
     struct gate_opts g;

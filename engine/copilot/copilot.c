@@ -7,17 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
 #include "copilot/offline.h"
 #include "copilot/priv.h"
 #include "base/sha256.h"
-
-static struct copilot *current;
-
-struct copilot *copilot_current(void)
-{
-    return current;
-}
 
 const char *copilot_backend_label(const struct copilot *c)
 {
@@ -341,24 +333,39 @@ void copilot_free(struct copilot *c)
     copilot_call_free(c->call);
     redactor_free(c->red);
     copilot_settings_clear(&c->s);
-    if (current == c)
-        current = NULL;
     free(c);
 }
 
-int copilot_attach(struct app *a, char *err, size_t errlen)
+static int copilot_setup(const struct module_ctx *ctx, void **state, char *err, size_t errlen)
 {
     struct copilot_settings *s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int rc = copilot_settings_load(&a->config, a->opt.copilot, s, err, errlen);
+    int rc = copilot_settings_load(ctx->config, ctx->opt->copilot, s, err, errlen);
     if (rc == 0) {
-        current = copilot_new(&a->engine, a->loop, a->http, s, err, errlen);
-        rc = current ? 0 : -1;
+        *state = copilot_new(ctx->engine, ctx->loop, ctx->http, s, err, errlen);
+        rc = *state ? 0 : -1;
     }
     copilot_settings_clear(s);
     free(s);
     return rc;
 }
+
+static void copilot_teardown(void *state)
+{
+    copilot_free(state);
+}
+
+static const struct module_section copilot_sections[] = {
+    {"copilot", copilot_config_check},
+    {NULL, NULL},
+};
+
+const struct module copilot_module = {
+    .name = "copilot",
+    .sections = copilot_sections,
+    .setup = copilot_setup,
+    .teardown = copilot_teardown,
+};

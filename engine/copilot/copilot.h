@@ -13,18 +13,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "copilot/config.h"
-#include "core/engine.h"
 #include "base/http.h"
 #include "base/loop.h"
+#include "copilot/config.h"
+#include "core/engine.h"
+#include "core/module.h"
 
-struct app;
 struct copilot;
 
-/* Reads the `copilot` config and --copilot, attaches to the app's engine.
- * The instance is then copilot_current(). */
-int copilot_attach(struct app *a, char *err, size_t errlen);
-struct copilot *copilot_current(void);
+/* The copilot module: reads the `copilot` config and --copilot; its state
+ * is the struct copilot (the front end asks the app for it). */
+extern const struct module copilot_module;
 
 struct copilot *copilot_new(struct engine *e, struct loop *l, struct http *h,
                             const struct copilot_settings *s, char *err, size_t errlen);

@@ -6,46 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/server.h"
-#include "agent/source.h"
-#include "aiops/aiops.h"
 #include "base/buf.h"
-#include "copilot/config.h"
-#include "kernel/config.h"
-#include "kube/services.h"
-#include "kube/source.h"
-#include "ci/pipeline.h"
-#include "slo/prometheus.h"
-#include "slo/config.h"
-#include "slo/spec.h"
-#include "kernel/rules.h"
-
-static int check_general(const struct ynode *section, char *err, size_t errlen);
-
-/* Every top-level key, and who validates it. A module that owns a section
- * puts its check function here; NULL means "accepted, not yet validated". */
-static const struct {
-    const char *name;
-    config_check_fn check;
-} sections[] = {
-    {"general", check_general},
-    {"services", kube_check_services},
-    {"slos", slo_config_check_slos},
-    {"slo_specs", slo_config_check_specs},
-    {"prometheus", prom_config_check},
-    {"alerting", slo_config_check_alerting},
-    {"kubernetes", kube_check_config},
-    {"gitlab", gitlab_check_config},
-    {"github", github_check_config},
-    {"pipelines", pipeline_check_config},
-    {"copilot", copilot_config_check},
-    {"kernel", kernel_config_check},
-    {"rules", rules_config_check},
-    {"agents", agents_config_check},
-    {"agent", agent_config_check},
-    {"aiops", aiops_config_check},
-    {"demo", NULL},
-};
+#include "core/module.h"
 
 void config_default_path(char *out, size_t outlen)
 {
@@ -72,18 +34,30 @@ static int check_general(const struct ynode *g, char *err, size_t errlen)
     return 0;
 }
 
-static int validate(struct config *c, char *err, size_t errlen)
+/* The module that owns a section, with its check; NULL when none does. */
+static const struct module_section *find_section(const struct module *const *modules,
+                                                 const char *name)
+{
+    static const struct module_section general = {"general", check_general};
+    if (strcmp(name, general.name) == 0)
+        return &general;
+    for (int i = 0; modules && modules[i]; i++)
+        for (const struct module_section *s = modules[i]->sections; s && s->name; s++)
+            if (strcmp(s->name, name) == 0)
+                return s;
+    return NULL;
+}
+
+static int validate(struct config *c, const struct module *const *modules, char *err, size_t errlen)
 {
     const struct ynode *root = ytree_root(c->doc);
     if (root->type != Y_MAP)
         return yerr(root, err, errlen, "expected a mapping of sections");
     for (const struct ynode *s = root->child; s; s = s->next) {
-        size_t i, n = sizeof(sections) / sizeof(sections[0]);
-        for (i = 0; i < n && strcmp(sections[i].name, s->key) != 0; i++)
-            ;
-        if (i == n)
+        const struct module_section *sec = find_section(modules, s->key);
+        if (!sec)
             return yerr(s, err, errlen, "unknown section '%s'", s->key);
-        if (sections[i].check && sections[i].check(s, err, errlen) < 0)
+        if (sec->check && sec->check(s, err, errlen) < 0)
             return -1;
     }
     const struct ynode *g = ymap_get(root, "general");
@@ -93,7 +67,8 @@ static int validate(struct config *c, char *err, size_t errlen)
     return 0;
 }
 
-int config_load(struct config *c, const char *path, char *err, size_t errlen)
+int config_load(struct config *c, const char *path, const struct module *const *modules, char *err,
+                size_t errlen)
 {
     memset(c, 0, sizeof(*c));
     c->refresh_ms = 1000;
@@ -108,7 +83,7 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
     c->doc = ytree_load_file(path, err, errlen);
     if (!c->doc)
         return -1;
-    if (validate(c, err, errlen) < 0) {
+    if (validate(c, modules, err, errlen) < 0) {
         config_free(c);
         return -1;
     }

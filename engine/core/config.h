@@ -1,7 +1,8 @@
 /* The config file ($XDG_CONFIG_HOME/lookout/config.yaml or --config).
  *
- * config.c knows the top-level sections and hands each to the module that
- * owns it for validation, so an error anywhere reads "file:line: message".
+ * Each top-level section belongs to one module (core/module.h); the loader
+ * hands it to that module's check, so an error anywhere reads
+ * "file:line: message". "general" is the loader's own.
  * Modules read their own section with config_section() and yaml_tree.h. */
 #ifndef LOOKOUT_CONFIG_H
 #define LOOKOUT_CONFIG_H
@@ -24,8 +25,11 @@ struct config {
 /* Validates one section; returns 0 or -1 with "file:line: message". */
 typedef int (*config_check_fn)(const struct ynode *section, char *err, size_t errlen);
 
-/* path NULL: the default location, silently absent if missing. */
-int config_load(struct config *c, const char *path, char *err, size_t errlen);
+struct module;
+/* path NULL: the default location, silently absent if missing. modules is
+ * the NULL-ended table whose sections are accepted (app's modules[]). */
+int config_load(struct config *c, const char *path, const struct module *const *modules, char *err,
+                size_t errlen);
 void config_free(struct config *c);
 /* A top-level section, or NULL. */
 const struct ynode *config_section(const struct config *c, const char *name);

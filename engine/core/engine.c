@@ -78,6 +78,35 @@ void engine_observe(struct engine *e, engine_observer_fn fn, void *ud)
     e->nobservers++;
 }
 
+void engine_ext_set(struct engine *e, const char *name, void *ptr)
+{
+    int free_slot = -1;
+    for (int i = 0; i < ENGINE_MAX_EXT; i++) {
+        if (e->ext[i].name && strcmp(e->ext[i].name, name) == 0) {
+            e->ext[i].ptr = ptr;
+            if (!ptr)
+                e->ext[i].name = NULL;
+            return;
+        }
+        if (!e->ext[i].name && free_slot < 0)
+            free_slot = i;
+    }
+    if (!ptr)
+        return;
+    if (free_slot < 0)
+        abort(); /* a programming error, like too many hooks */
+    e->ext[free_slot].name = name;
+    e->ext[free_slot].ptr = ptr;
+}
+
+void *engine_ext_get(const struct engine *e, const char *name)
+{
+    for (int i = 0; i < ENGINE_MAX_EXT; i++)
+        if (e->ext[i].name && strcmp(e->ext[i].name, name) == 0)
+            return e->ext[i].ptr;
+    return NULL;
+}
+
 static int64_t align_up(int64_t t, int64_t period)
 {
     return (t / period + 1) * period;

@@ -68,6 +68,7 @@ struct engine_hook {
 
 #define ENGINE_MAX_HOOKS     16
 #define ENGINE_MAX_OBSERVERS 16
+#define ENGINE_MAX_EXT       4
 
 struct engine {
     struct table tables[T_COUNT];
@@ -87,6 +88,13 @@ struct engine {
     } observers[ENGINE_MAX_OBSERVERS];
     int nobservers;
     int notify_depth;
+    /* An analyser's per-engine state that code holding only the engine must
+     * reach (the SLO engine: the gate, `lookout slo` and the Prometheus
+     * source ask it by engine). Keyed by name; owned by the analyser. */
+    struct {
+        const char *name;
+        void *ptr;
+    } ext[ENGINE_MAX_EXT];
 };
 
 extern const char *const table_names[T_COUNT];
@@ -105,6 +113,10 @@ void engine_advance(struct engine *e, int64_t now);
 void engine_add_hook(struct engine *e, const char *name, int64_t period_ms, engine_tick_fn fn,
                      void *ud);
 void engine_observe(struct engine *e, engine_observer_fn fn, void *ud);
+/* Sets (ptr NULL: clears) the named per-engine state; name must be a
+ * string literal. Aborts when more than ENGINE_MAX_EXT names are set. */
+void engine_ext_set(struct engine *e, const char *name, void *ptr);
+void *engine_ext_get(const struct engine *e, const char *name);
 
 /* ---- mutations (all recorded) ---- */
 void *engine_upsert(struct engine *e, enum table_id t, const void *obj);

@@ -25,7 +25,7 @@ struct source_ctx {
 struct source;
 
 struct source_ops {
-    const char *kind;
+    const char *kind; /* the default kind of its sources ("kubernetes") */
     /* Registers fds/timers and begins the first sync. Returns 0, or -1 with a
      * message in err (the source is then shown as failed, the rest goes on). */
     int (*start)(struct source *s, char *err, size_t errlen);
@@ -35,6 +35,7 @@ struct source_ops {
 
 struct source {
     const struct source_ops *ops;
+    const char *kind; /* "gitlab", "kernel": shown in the source list */
     char name[64];
     struct source_ctx ctx;
     void *priv;
@@ -50,6 +51,11 @@ struct source_set {
 /* Adds a source to the set (not started); NULL when the set is full. */
 struct source *source_add(struct source_set *set, const struct source_ops *ops, const char *name,
                           const struct source_ctx *ctx, void *priv);
+/* The same with a kind other than ops->kind: one set of ops serves several
+ * kinds (every CI provider runs on the one poller). kind must outlive it. */
+struct source *source_add_kind(struct source_set *set, const struct source_ops *ops,
+                               const char *kind, const char *name, const struct source_ctx *ctx,
+                               void *priv);
 /* Starts all; a failing start marks that source failed and goes on. */
 void source_start_all(struct source_set *set);
 void source_stop_all(struct source_set *set);

@@ -3,6 +3,7 @@
  * same seed always gives the same state at the same story second. */
 #include "demo/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,4 +88,34 @@ const struct source_ops demo_source_ops = {
     .kind = "demo",
     .start = demo_start,
     .stop = demo_stop,
+};
+
+static int demo_setup(const struct module_ctx *ctx, void **state, char *err, size_t errlen)
+{
+    (void)state;
+    if (!ctx->opt->demo)
+        return 0;
+    struct demo_options dopt = {
+        .seed = ctx->opt->seed,
+        .inject_comm = ctx->opt->demo_inject_comm,
+        .inject_path = ctx->opt->demo_inject_path,
+    };
+    void *priv = demo_new(&dopt);
+    if (!priv || !source_add(ctx->sources, &demo_source_ops, "demo", ctx->src, priv)) {
+        snprintf(err, errlen, "cannot create the demo source");
+        return -1;
+    }
+    return 0;
+}
+
+static const struct module_section demo_sections[] = {
+    {"demo", NULL},
+    {NULL, NULL},
+};
+
+const struct module demo_module = {
+    .name = "demo",
+    .sections = demo_sections,
+    .flags = MODULE_LIVE,
+    .setup = demo_setup,
 };

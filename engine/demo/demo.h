@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "core/module.h"
 #include "core/source.h"
 
 /* 2026-03-02 14:00:00 UTC, a Monday afternoon: story second 0. */
@@ -20,6 +21,9 @@ struct demo_options {
 };
 
 extern const struct source_ops demo_source_ops;
+/* The demo module: owns the `demo` section; with --demo it adds the demo
+ * source, which then drives the engine's clock. */
+extern const struct module demo_module;
 
 /* Creates the demo's private state for source_add(). */
 void *demo_new(const struct demo_options *opt);

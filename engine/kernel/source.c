@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app/app.h"
+#include "kernel/rules.h"
 #include "base/buf.h"
 #include "kernel/config.h"
 #include "kernel/proc_table.h"
@@ -478,7 +478,7 @@ static int kernel_start(struct source *s, char *err, size_t errlen)
     ks->loop = s->ctx.loop;
     char why[256];
     if (kernel_unavailable(why, sizeof(why))) {
-        engine_source_state(ks->e, s->name, s->ops->kind, SRC_DISABLED, why);
+        engine_source_state(ks->e, s->name, s->kind, SRC_DISABLED, why);
         return 0;
     }
     ks->kl = kloader_open(&ks->opt, err, errlen);
@@ -505,9 +505,9 @@ static int kernel_start(struct source *s, char *err, size_t errlen)
     char msg[TEXT_LEN] = "";
     if (failed[0])
         snprintf(msg, sizeof(msg), "could not attach: %s", failed);
-    engine_source_state(ks->e, s->name, s->ops->kind, SRC_SYNCED, NULL);
+    engine_source_state(ks->e, s->name, s->kind, SRC_SYNCED, NULL);
     if (msg[0]) /* the rest works: say once what does not */
-        engine_source_state(ks->e, s->name, s->ops->kind, SRC_SYNCED, msg);
+        engine_source_state(ks->e, s->name, s->kind, SRC_SYNCED, msg);
     update_kstats(ks);
     set_detail(ks);
     return 0;
@@ -546,21 +546,40 @@ void *kernel_source_new(const struct kernel_options *o)
     return ks;
 }
 
-int kernel_source_add(struct app *a, char *err, size_t errlen)
+int kernel_source_add(const struct module_ctx *ctx, char *err, size_t errlen)
 {
-    if (a->opt.no_kernel || a->opt.replay_path)
+    if (ctx->opt->no_kernel || ctx->opt->replay_path)
         return 0;
     struct kernel_options o;
     bool enabled = true;
-    if (kernel_options_from_config(&a->config, &o, &enabled, err, errlen) < 0)
+    if (kernel_options_from_config(ctx->config, &o, &enabled, err, errlen) < 0)
         return -1;
     if (!enabled)
         return 0;
     void *priv = kernel_source_new(&o);
-    if (!priv || !source_add(&a->sources, &kernel_source_ops, "kernel", &a->ctx, priv)) {
+    if (!priv || !source_add(ctx->sources, &kernel_source_ops, "kernel", ctx->src, priv)) {
         free(priv);
         snprintf(err, errlen, "cannot create the kernel source");
         return -1;
     }
     return 0;
 }
+
+static int kernel_setup(const struct module_ctx *ctx, void **state, char *err, size_t errlen)
+{
+    (void)state;
+    return kernel_source_add(ctx, err, errlen);
+}
+
+static const struct module_section kernel_sections[] = {
+    {"kernel", kernel_config_check},
+    {"rules", rules_config_check},
+    {NULL, NULL},
+};
+
+const struct module kernel_module = {
+    .name = "kernel",
+    .sections = kernel_sections,
+    .flags = MODULE_LIVE,
+    .setup = kernel_setup,
+};

@@ -10,15 +10,16 @@
 #include <stddef.h>
 
 #include "bpf/loader.h"
+#include "core/module.h"
 #include "core/source.h"
 
-struct app;
-
 extern const struct source_ops kernel_source_ops;
+/* The kernel module: sections `kernel` and `rules`; adds the kernel source. */
+extern const struct module kernel_module;
 
-/* Adds the kernel source to the app (not with --no-kernel, a replay, or
+/* Adds the kernel source (not with --no-kernel, a replay, or
  * kernel.enabled: false). -1 only for a configuration error. */
-int kernel_source_add(struct app *a, char *err, size_t errlen);
+int kernel_source_add(const struct module_ctx *ctx, char *err, size_t errlen);
 
 /* The source's private state for source_add(), from explicit options. */
 void *kernel_source_new(const struct kernel_options *o);

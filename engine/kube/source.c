@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/app.h"
 #include "base/buf.h"
 #include "kube/derive.h"
 #include "kube/exec.h"
@@ -388,9 +387,9 @@ void *kube_source_new(const struct kube_settings *s)
 
 /* ---- wiring ---- */
 
-static bool wanted(struct app *a, const struct ynode *sec)
+static bool wanted(const struct run_options *opt, const struct ynode *sec)
 {
-    if (a->opt.demo)
+    if (opt->demo)
         return false; /* the demo never talks to a real cluster */
     if (sec) {
         bool enabled = true;
@@ -401,7 +400,7 @@ static bool wanted(struct app *a, const struct ynode *sec)
     /* Not on KUBERNETES_SERVICE_HOST alone: CI jobs run in pods too, and a
      * tool must not start reading a cluster because of where it runs. */
     const char *kc = getenv("KUBECONFIG");
-    return a->opt.kube_context || (kc && *kc);
+    return opt->kube_context || (kc && *kc);
 }
 
 static void source_name(char *out, size_t outlen, const char *context)
@@ -409,30 +408,44 @@ static void source_name(char *out, size_t outlen, const char *context)
     snprintf(out, outlen, "kube:%.58s", *context ? context : "current");
 }
 
-int kube_add_sources(struct app *a, char *err, size_t errlen)
+static int kube_setup(const struct module_ctx *ctx, void **state, char *err, size_t errlen)
 {
-    kube_services_load(&a->engine, &a->config);
-    const struct ynode *sec = config_section(&a->config, "kubernetes");
-    if (!wanted(a, sec))
+    (void)state;
+    kube_services_load(ctx->engine, ctx->config);
+    const struct ynode *sec = config_section(ctx->config, "kubernetes");
+    if (!wanted(ctx->opt, sec))
         return 0;
     struct kube_settings set;
     kube_settings_from(&set, sec);
-    if (a->opt.kube_context)
-        STR_COPY(set.context, a->opt.kube_context);
-    if (a->opt.kube_namespace) {
-        STR_COPY(set.namespace, a->opt.kube_namespace);
+    if (ctx->opt->kube_context)
+        STR_COPY(set.context, ctx->opt->kube_context);
+    if (ctx->opt->kube_namespace) {
+        STR_COPY(set.namespace, ctx->opt->kube_namespace);
         set.namespace_set = true;
     }
     char name[64];
     source_name(name, sizeof(name), set.context);
     void *priv = kube_source_new(&set);
-    if (!priv || !source_add(&a->sources, &kube_source_ops, name, &a->ctx, priv)) {
+    if (!priv || !source_add(ctx->sources, &kube_source_ops, name, ctx->src, priv)) {
         free(priv);
         snprintf(err, errlen, "cannot add the kubernetes source (too many sources)");
         return -1;
     }
     return 0;
 }
+
+static const struct module_section kube_sections[] = {
+    {"kubernetes", kube_check_config},
+    {"services", kube_check_services},
+    {NULL, NULL},
+};
+
+const struct module kube_module = {
+    .name = "kube",
+    .sections = kube_sections,
+    .flags = MODULE_LIVE,
+    .setup = kube_setup,
+};
 
 static void drop_rows(struct engine *e)
 {
@@ -447,12 +460,12 @@ static void drop_rows(struct engine *e)
     }
 }
 
-int kube_switch_context(struct app *a, const char *context, char *err, size_t errlen)
+int kube_switch_context(struct source_set *sources, const char *context, char *err, size_t errlen)
 {
     struct source *s = NULL;
-    for (int i = 0; i < a->sources.count; i++)
-        if (a->sources.items[i].ops == &kube_source_ops)
-            s = &a->sources.items[i];
+    for (int i = 0; i < sources->count; i++)
+        if (sources->items[i].ops == &kube_source_ops)
+            s = &sources->items[i];
     if (!s) {
         snprintf(err, errlen, "no kubernetes source is running");
         return -1;
@@ -467,13 +480,13 @@ int kube_switch_context(struct app *a, const char *context, char *err, size_t er
     char oldname[64];
     STR_COPY(oldname, s->name);
     s->ops->stop(s);
-    drop_rows(a->ctx.engine);
-    engine_remove(a->ctx.engine, T_SOURCES, oldname);
+    drop_rows(s->ctx.engine);
+    engine_remove(s->ctx.engine, T_SOURCES, oldname);
     source_name(s->name, sizeof(s->name), context);
     s->priv = kube_source_new(&set);
-    engine_source_state(a->ctx.engine, s->name, "kubernetes", SRC_STARTING, NULL);
+    engine_source_state(s->ctx.engine, s->name, s->kind, SRC_STARTING, NULL);
     if (s->ops->start(s, err, errlen) < 0) {
-        engine_source_state(a->ctx.engine, s->name, "kubernetes", SRC_FAILED, err);
+        engine_source_state(s->ctx.engine, s->name, s->kind, SRC_FAILED, err);
         return -1;
     }
     return 0;

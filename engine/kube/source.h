@@ -8,10 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/module.h"
 #include "core/source.h"
 #include "base/yaml_tree.h"
-
-struct app;
 
 extern const struct source_ops kube_source_ops;
 
@@ -28,19 +27,20 @@ struct kube_settings {
     int64_t backoff_max_ms; /* 0: 30 s */
 };
 
-/* Validates the `kubernetes` config section (config.c's table). */
+/* Validates the `kubernetes` config section (the kube module's section). */
 int kube_check_config(const struct ynode *section, char *err, size_t errlen);
 /* Reads settings from the section (NULL: defaults). */
 void kube_settings_from(struct kube_settings *s, const struct ynode *section);
 /* Private state for source_add(). */
 void *kube_source_new(const struct kube_settings *s);
 
-/* Adds the kubernetes source when it is asked for (see docs/kubernetes.md)
- * and loads the service mapping. 0, or -1 on a configuration error. */
-int kube_add_sources(struct app *a, char *err, size_t errlen);
+/* The Kubernetes module: sections `kubernetes` and `services`; loads the
+ * service map and adds the source when a cluster is configured or asked
+ * for (--context, KUBECONFIG; see docs/kubernetes.md), never in the demo. */
+extern const struct module kube_module;
 /* Restarts the source on another context: its rows are dropped, the new
  * context synced from scratch. 0, or -1 with err (nothing changed). */
-int kube_switch_context(struct app *a, const char *context, char *err, size_t errlen);
+int kube_switch_context(struct source_set *sources, const char *context, char *err, size_t errlen);
 /* Sets the header's context and refreshes the summary counts. */
 void kube_update_summary(struct engine *e, const char *context);
 

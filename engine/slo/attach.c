@@ -3,12 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "slo/webhook.h"
-#include "app/app.h"
-#include "slo/slo.h"
 #include "slo/config.h"
 #include "slo/prom.h"
+#include "slo/prometheus.h"
+#include "slo/slo.h"
 #include "slo/spec.h"
+#include "slo/webhook.h"
 
 static const char *const alerting_keys[] = {"gate_policy", "gate_min_budget", "webhooks", NULL};
 
@@ -67,31 +67,51 @@ int slo_load_definitions(struct engine *e, const struct config *cfg, char *err, 
     return rc;
 }
 
-int slo_attach(struct app *a, char *err, size_t errlen)
+static int slo_setup(const struct module_ctx *ctx, void **state, char *err, size_t errlen)
 {
-    struct engine *e = &a->engine;
+    struct engine *e = ctx->engine;
     struct gate_opts o;
-    if (a->opt.replay_path)
-        return 0; /* a replay shows recorded SLO rows */
-    if (slo_alerting_load(config_section(&a->config, "alerting"), &o, err, errlen) < 0)
+    *state = e; /* the SLO engine lives on the engine: callers reach it there */
+    if (slo_alerting_load(config_section(ctx->config, "alerting"), &o, err, errlen) < 0)
         return -1;
     slo_set_gate_opts(e, &o);
-    if (slo_load_definitions(e, &a->config, err, errlen) < 0)
+    if (slo_load_definitions(e, ctx->config, err, errlen) < 0)
         return -1;
-    const struct ynode *al = config_section(&a->config, "alerting");
-    if (al && webhooks_attach(e, a->loop, a->http, ymap_get(al, "webhooks"), err, errlen) < 0)
+    const struct ynode *al = config_section(ctx->config, "alerting");
+    if (al && webhooks_attach(e, ctx->loop, ctx->http, ymap_get(al, "webhooks"), err, errlen) < 0)
         return -1;
-    const struct ynode *ps = config_section(&a->config, "prometheus");
-    if (!ps || a->opt.demo)
+    const struct ynode *ps = config_section(ctx->config, "prometheus");
+    if (!ps || ctx->opt->demo)
         return 0;
     struct prom_config pc;
     if (prom_config_load(&pc, ps, err, errlen) < 0)
         return -1;
     struct prom_config *priv = slo_prom_source_priv(&pc);
     memset(&pc, 0, sizeof(pc));
-    if (!priv || !source_add(&a->sources, &slo_prom_source_ops, "prometheus", &a->ctx, priv)) {
+    if (!priv || !source_add(ctx->sources, &slo_prom_source_ops, "prometheus", ctx->src, priv)) {
         snprintf(err, errlen, "cannot create the Prometheus source");
         return -1;
     }
     return 0;
 }
+
+static void slo_teardown(void *state)
+{
+    slo_detach(state);
+}
+
+static const struct module_section slo_sections[] = {
+    {"slos", slo_config_check_slos},
+    {"slo_specs", slo_config_check_specs},
+    {"prometheus", prom_config_check},
+    {"alerting", slo_config_check_alerting},
+    {NULL, NULL},
+};
+
+const struct module slo_module = {
+    .name = "slo",
+    .sections = slo_sections,
+    .flags = MODULE_LIVE, /* a replay shows the recorded SLO rows */
+    .setup = slo_setup,
+    .teardown = slo_teardown,
+};

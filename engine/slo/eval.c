@@ -80,16 +80,11 @@ struct slo_engine {
     bool correlated; /* a correlator opens incidents; do not open our own */
 };
 
-/* One SLO engine per struct engine (tests create several engines). */
-#define MAX_ENGINES 8
-static struct slo_engine *registry[MAX_ENGINES];
-
+/* One SLO engine per struct engine (tests create several engines), kept on
+ * the engine itself so that any code holding the engine reaches it. */
 static struct slo_engine *find_se(struct engine *e)
 {
-    for (int i = 0; i < MAX_ENGINES; i++)
-        if (registry[i] && registry[i]->e == e)
-            return registry[i];
-    return NULL;
+    return engine_ext_get(e, "slo");
 }
 
 static void on_tick(struct engine *e, int64_t now, void *ud);
@@ -100,44 +95,37 @@ static struct slo_engine *get_se(struct engine *e)
     struct slo_engine *se = find_se(e);
     if (se)
         return se;
-    for (int i = 0; i < MAX_ENGINES; i++) {
-        if (registry[i])
-            continue;
-        se = calloc(1, sizeof(*se));
-        if (!se)
-            return NULL;
-        se->e = e;
-        se->gate.policy = GATE_PAGE;
-        registry[i] = se;
-        engine_add_hook(e, "slo", 1000, on_tick, se);
-        engine_observe(e, on_sample, se);
-        return se;
-    }
-    return NULL;
+    se = calloc(1, sizeof(*se));
+    if (!se)
+        return NULL;
+    se->e = e;
+    se->gate.policy = GATE_PAGE;
+    engine_ext_set(e, "slo", se);
+    engine_add_hook(e, "slo", 1000, on_tick, se);
+    engine_observe(e, on_sample, se);
+    return se;
 }
 
 void slo_detach(struct engine *e)
 {
-    for (int i = 0; i < MAX_ENGINES; i++) {
-        struct slo_engine *se = registry[i];
-        if (!se || se->e != e)
-            continue;
-        for (int k = 0; k < se->n; k++)
-            free(se->v[k]);
-        free(se->v);
-        free(se->ix);
-        if (se->notify_free && se->notify_ud)
-            se->notify_free(se->notify_ud);
-        free(se);
-        registry[i] = NULL;
-        /* the engine has no unregister: leave the hook and observer inert */
-        for (int h = 0; h < e->nhooks; h++)
-            if (e->hooks[h].ud == se)
-                e->hooks[h].ud = NULL;
-        for (int o = 0; o < e->nobservers; o++)
-            if (e->observers[o].ud == se)
-                e->observers[o].ud = NULL;
-    }
+    struct slo_engine *se = find_se(e);
+    if (!se)
+        return;
+    /* the engine has no unregister: leave the hook and observer inert */
+    for (int h = 0; h < e->nhooks; h++)
+        if (e->hooks[h].ud == se)
+            e->hooks[h].ud = NULL;
+    for (int o = 0; o < e->nobservers; o++)
+        if (e->observers[o].ud == se)
+            e->observers[o].ud = NULL;
+    engine_ext_set(e, "slo", NULL);
+    for (int k = 0; k < se->n; k++)
+        free(se->v[k]);
+    free(se->v);
+    free(se->ix);
+    if (se->notify_free && se->notify_ud)
+        se->notify_free(se->notify_ud);
+    free(se);
 }
 
 static struct slo_rt *find_rt(struct slo_engine *se, const char *name)

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/engine.h"
+#include "core/module.h"
 #include "slo/math.h"
 
 enum slo_period_kind { SLO_ROLLING, SLO_CALENDAR_MONTH, SLO_CALENDAR_WEEK };
@@ -101,10 +102,10 @@ void slo_set_notifier(struct engine *e, slo_notify_fn fn, void *ud, void (*free_
 /* Frees everything the SLO engine holds for e (app_free calls it). */
 void slo_detach(struct engine *e);
 
-struct app;
-/* Reads the config (slos, slo_specs, prometheus, alerting) and starts the
- * Prometheus source when one is configured. */
-int slo_attach(struct app *a, char *err, size_t errlen);
+/* The SLO module: config sections slos, slo_specs, prometheus and alerting;
+ * its setup defines the SLOs, attaches the webhooks and adds the
+ * Prometheus source when one is configured (not in the demo). */
+extern const struct module slo_module;
 /* With a correlator on, a page is one of its signals: the SLO engine then
  * opens no incident of its own (no duplicate, no early copilot call). */
 void slo_leave_incidents_to_correlator(struct engine *e);
