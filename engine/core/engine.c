@@ -195,6 +195,11 @@ void engine_sample(struct engine *e, const char *series, double value)
     notify(e, OBS_SAMPLE, &smp);
 }
 
+void engine_measure(struct engine *e, const struct measure *m)
+{
+    notify(e, OBS_MEASURE, m);
+}
+
 uint32_t engine_take_dirty(struct engine *e)
 {
     uint32_t d = e->dirty;

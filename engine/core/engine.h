@@ -40,8 +40,9 @@ enum table_id {
 #define KEVENT_RING_CAP 4096
 
 /* Observers get table ids for table changes, and these for the rest. */
-#define OBS_KEVENT T_COUNT       /* obj: struct kevent * */
-#define OBS_SAMPLE (T_COUNT + 1) /* obj: struct sample * */
+#define OBS_KEVENT  T_COUNT       /* obj: struct kevent * */
+#define OBS_SAMPLE  (T_COUNT + 1) /* obj: struct sample * */
+#define OBS_MEASURE (T_COUNT + 2) /* obj: struct measure * */
 
 /* A numeric sample on the engine's sample bus: SLIs, rates, counters that
  * sources post and analysers (SLO engine, anomaly detectors) subscribe to.
@@ -51,6 +52,30 @@ struct sample {
     const char *series;
     int64_t time;
     double value;
+};
+
+/* An answer from an outside system that computes what Lookout shows (a
+ * Prometheus query): a value of subject over a window at a time, a series
+ * of steps, or the error that took its place. Sources post it with
+ * engine_measure(); the analyser that owns the subject (the SLO engine for
+ * SLO names) observes OBS_MEASURE. Like samples, measures are inputs and
+ * are not recorded; what they change is. */
+enum measure_kind {
+    MEASURE_RATIO,       /* value: the ratio over window_ms ending at at */
+    MEASURE_RANGE_BAD,   /* t[], v[]: per-step rates of the bad events */
+    MEASURE_RANGE_TOTAL, /* t[], v[]: per-step rates of all events */
+    MEASURE_ERROR,       /* error: why there is no answer (NULL: cleared) */
+};
+
+struct measure {
+    enum measure_kind kind;
+    const char *subject; /* "checkout-availability" */
+    int64_t window_ms;
+    int64_t at; /* ms since the epoch: the time the answer is for */
+    double value;
+    const double *t, *v; /* n steps, t in seconds */
+    int n;
+    const char *error;
 };
 
 struct engine;
@@ -126,6 +151,8 @@ struct kevent *engine_kevent(struct engine *e, const struct kevent *ev);
 
 /* Posts a sample at the engine's current time to every observer. */
 void engine_sample(struct engine *e, const char *series, double value);
+/* Posts an outside system's answer to every observer. */
+void engine_measure(struct engine *e, const struct measure *m);
 
 /* ---- reads ---- */
 static inline struct table *engine_table(struct engine *e, enum table_id t)

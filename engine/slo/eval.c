@@ -343,9 +343,15 @@ static void feed(struct engine *e, struct slo_rt *rt, const struct sample *s)
         sloh_add(&rt->hist, s->time ? s->time : engine_now(e), rt->raw_errors, rt->raw_total);
 }
 
+static void on_measure(struct slo_engine *se, const struct measure *m);
+
 static void on_sample(struct engine *e, int table, const void *obj, void *ud)
 {
     struct slo_engine *se = ud;
+    if (table == OBS_MEASURE && obj && se) {
+        on_measure(se, obj);
+        return;
+    }
     const struct sample *s = obj;
     if (table != OBS_SAMPLE || !s || !se || !se->ix || !s->series)
         return;
@@ -634,10 +640,12 @@ void slo_set_gate_opts(struct engine *e, const struct gate_opts *o)
         se->gate = *o;
 }
 
-void slo_set_window_ratio(struct engine *e, const char *name, int64_t window_ms, double ratio,
-                          int64_t at)
+/* ---- answers from Prometheus (OBS_MEASURE) ---- */
+
+static void set_window_ratio(struct slo_engine *se, const char *name, int64_t window_ms,
+                             double ratio, int64_t at)
 {
-    struct slo_rt *rt = find_rt(find_se(e), name);
+    struct slo_rt *rt = find_rt(se, name);
     if (!rt)
         return;
     for (int i = 0; i < rt->nwin; i++)
@@ -647,17 +655,20 @@ void slo_set_window_ratio(struct engine *e, const char *name, int64_t window_ms,
         }
 }
 
-void slo_set_source_error(struct engine *e, const char *name, const char *error)
+static void set_source_error(struct slo_engine *se, const char *name, const char *error)
 {
-    struct slo_rt *rt = find_rt(find_se(e), name);
+    struct slo_rt *rt = find_rt(se, name);
     if (rt)
         STR_COPY(rt->error, error ? error : "");
 }
 
-void slo_set_range(struct engine *e, const char *name, int which, const double *t, const double *v,
-                   int n, int64_t at_ms)
+/* Prometheus-mode burn-down: per-step rates of the error (which 0) or total
+ * (which 1) query over the SLO period in SLO_HISTORY steps ending at at_ms
+ * (times t in seconds). The chart is cumulative bad/total up to each step. */
+static void set_range(struct slo_engine *se, const char *name, int which, const double *t,
+                      const double *v, int n, int64_t at_ms)
 {
-    struct slo_rt *rt = find_rt(find_se(e), name);
+    struct slo_rt *rt = find_rt(se, name);
     if (!rt || which < 0 || which > 1)
         return;
     int64_t step = rt->def.period_ms / SLO_HISTORY;
@@ -672,6 +683,22 @@ void slo_set_range(struct engine *e, const char *name, int which, const double *
     }
     rt->range_at[which] = at_ms;
     rt->history_at = 0; /* recompute the chart */
+}
+
+static void on_measure(struct slo_engine *se, const struct measure *m)
+{
+    switch (m->kind) {
+    case MEASURE_RATIO:
+        set_window_ratio(se, m->subject, m->window_ms, m->value, m->at);
+        break;
+    case MEASURE_RANGE_BAD:
+    case MEASURE_RANGE_TOTAL:
+        set_range(se, m->subject, m->kind == MEASURE_RANGE_TOTAL, m->t, m->v, m->n, m->at);
+        break;
+    case MEASURE_ERROR:
+        set_source_error(se, m->subject, m->error);
+        break;
+    }
 }
 
 int slo_count(struct engine *e)

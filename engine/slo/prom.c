@@ -63,6 +63,12 @@ struct pending {
     int64_t at_ms;
 };
 
+/* A failed query (NULL: a good answer clears the last error). */
+static void post_error(struct engine *e, const char *slo, const char *error)
+{
+    engine_measure(e, &(struct measure){.kind = MEASURE_ERROR, .subject = slo, .error = error});
+}
+
 static void on_value(void *ud, double v, const char *error)
 {
     struct pending *p = ud;
@@ -72,10 +78,14 @@ static void on_value(void *ud, double v, const char *error)
         b->failed++;
         if (!b->first_error[0])
             snprintf(b->first_error, sizeof(b->first_error), "%s", error);
-        slo_set_source_error(b->e, p->name, error);
+        post_error(b->e, p->name, error);
     } else {
         /* a ratio below 0 or above 1 is noise from extrapolation at a counter reset */
-        slo_set_window_ratio(b->e, p->name, p->window_ms, v, p->at_ms);
+        engine_measure(b->e, &(struct measure){.kind = MEASURE_RATIO,
+                                               .subject = p->name,
+                                               .window_ms = p->window_ms,
+                                               .at = p->at_ms,
+                                               .value = v});
     }
     track_done(&p->tr);
 }
@@ -97,7 +107,13 @@ static void on_range(void *ud, const double *t, const double *v, int n, const ch
         if (!b->first_error[0])
             snprintf(b->first_error, sizeof(b->first_error), "burn-down: %s", error);
     } else {
-        slo_set_range(b->e, p->name, p->which, t, v, n, p->at_ms);
+        engine_measure(b->e,
+                       &(struct measure){.kind = p->which ? MEASURE_RANGE_TOTAL : MEASURE_RANGE_BAD,
+                                         .subject = p->name,
+                                         .at = p->at_ms,
+                                         .t = t,
+                                         .v = v,
+                                         .n = n});
     }
     track_done(&p->tr);
 }
@@ -148,7 +164,7 @@ static int start_round(struct batch *b, struct http *h, const struct prom_config
         struct slo_info info;
         if (!slo_info_at(b->e, i, &info) || !info.def->error_query || !info.def->error_query[0])
             continue;
-        slo_set_source_error(b->e, info.name, NULL);
+        post_error(b->e, info.name, NULL);
         for (int w = 0; w < info.nwindows; w++) {
             char win[16];
             slo_format_window(info.windows[w], win, sizeof(win));
@@ -166,7 +182,7 @@ static int start_round(struct batch *b, struct http *h, const struct prom_config
             if (!r) {
                 b->outstanding--;
                 b->failed++;
-                slo_set_source_error(b->e, info.name, "cannot start the HTTP request");
+                post_error(b->e, info.name, "cannot start the HTTP request");
                 free(p);
                 continue;
             }
@@ -196,7 +212,7 @@ int slo_prom_eval_once(struct engine *e, struct loop *l, struct http *h,
         for (int i = 0; i < slo_count(e); i++) {
             struct slo_info info;
             if (slo_info_at(e, i, &info) && info.def->error_query && info.def->error_query[0])
-                slo_set_source_error(e, info.name, "Prometheus did not answer in time");
+                post_error(e, info.name, "Prometheus did not answer in time");
         }
     }
     if (engine_now(e) != at_ms)

@@ -71,16 +71,10 @@ struct gate_opts {
 };
 void slo_set_gate_opts(struct engine *e, const struct gate_opts *o);
 
-/* Prometheus-mode input: error ratios per window measured at `at` (ms), or
- * an error text when the source failed (the SLO then reads as no data/stale). */
-void slo_set_window_ratio(struct engine *e, const char *name, int64_t window_ms, double ratio,
-                          int64_t at);
-void slo_set_source_error(struct engine *e, const char *name, const char *error);
-/* Prometheus-mode burn-down: per-step rates of the error (which 0) or total
- * (which 1) query over the SLO period in SLO_HISTORY steps ending at at_ms
- * (times t in seconds). The chart is cumulative bad/total up to each step. */
-void slo_set_range(struct engine *e, const char *name, int which, const double *t, const double *v,
-                   int n, int64_t at_ms);
+/* Prometheus answers reach the SLO engine as OBS_MEASURE (core/engine.h):
+ * MEASURE_RATIO for a window's error ratio, MEASURE_RANGE_BAD/TOTAL for the
+ * burn-down chart's steps, MEASURE_ERROR for a failed query, each with the
+ * SLO's name as its subject. */
 
 /* Read access for commands and the Prometheus source. */
 struct slo_info {
