@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/options.h"
 #include "cmd/commands.h"
 #include "core/snapshot.h"
 #if __has_include("tui.h")
@@ -74,27 +75,11 @@ static void usage(FILE *out)
     }
 }
 
-static bool parse_number(const char *s, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
 enum {
-    OPT_DEMO = 256,
-    OPT_SEED,
-    OPT_DEMO_TIME,
-    OPT_DEMO_SPEED,
-    OPT_NO_KERNEL,
-    OPT_ONCE,
+    OPT_ONCE = 256,
     OPT_JSON,
     OPT_TIMEOUT,
     OPT_RECORD,
-    OPT_CONFIG,
     OPT_REFRESH,
     OPT_THEME,
     OPT_WAR_ROOM,
@@ -115,16 +100,10 @@ static double run_for_s; /* --run-for: headless run length, 0 = off */
 static volatile sig_atomic_t stop_requested;
 
 static const struct option long_options[] = {
-    {"demo", no_argument, 0, OPT_DEMO},
-    {"seed", required_argument, 0, OPT_SEED},
-    {"demo-time", required_argument, 0, OPT_DEMO_TIME},
-    {"demo-speed", required_argument, 0, OPT_DEMO_SPEED},
-    {"no-kernel", no_argument, 0, OPT_NO_KERNEL},
     {"once", no_argument, 0, OPT_ONCE},
     {"json", no_argument, 0, OPT_JSON},
     {"timeout", required_argument, 0, OPT_TIMEOUT},
     {"record", required_argument, 0, OPT_RECORD},
-    {"config", required_argument, 0, OPT_CONFIG},
     {"refresh", required_argument, 0, OPT_REFRESH},
     {"theme", required_argument, 0, OPT_THEME},
     {"war-room", no_argument, 0, OPT_WAR_ROOM},
@@ -139,6 +118,7 @@ static const struct option long_options[] = {
     {"demo-inject-path", required_argument, 0, OPT_INJECT_PATH},
     {"help", no_argument, 0, OPT_HELP},
     {"version", no_argument, 0, OPT_VERSION},
+    APP_RUN_LONGOPTS,
     {0, 0, 0, 0},
 };
 
@@ -155,27 +135,6 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
     double v;
     while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
         switch (c) {
-        case OPT_DEMO:
-            opt->demo = true;
-            break;
-        case OPT_SEED:
-            if (!parse_number(optarg, &v) || v < 0)
-                return bad_value("seed", optarg);
-            opt->seed = (uint64_t)v;
-            break;
-        case OPT_DEMO_TIME:
-            if (!parse_number(optarg, &v) || v < 0 || v > 86400 * 30)
-                return bad_value("demo-time", optarg);
-            opt->demo_time_s = v;
-            break;
-        case OPT_DEMO_SPEED:
-            if (!parse_number(optarg, &v) || v <= 0 || v > 1000)
-                return bad_value("demo-speed", optarg);
-            opt->demo_speed = v;
-            break;
-        case OPT_NO_KERNEL:
-            opt->no_kernel = true;
-            break;
         case OPT_ONCE:
             opt->once = true;
             break;
@@ -183,18 +142,15 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             opt->json = true;
             break;
         case OPT_TIMEOUT:
-            if (!parse_number(optarg, &v) || v <= 0)
+            if (!app_parse_number(optarg, &v) || v <= 0)
                 return bad_value("timeout", optarg);
             opt->timeout_s = v;
             break;
         case OPT_RECORD:
             opt->record_path = optarg;
             break;
-        case OPT_CONFIG:
-            opt->config_path = optarg;
-            break;
         case OPT_REFRESH:
-            if (!parse_number(optarg, &v) || v < 10 || v > 60000)
+            if (!app_parse_number(optarg, &v) || v < 10 || v > 60000)
                 return bad_value("refresh", optarg);
             opt->refresh_ms = (int64_t)v;
             break;
@@ -205,12 +161,12 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             opt->war_room = true;
             break;
         case OPT_FRAMES:
-            if (!parse_number(optarg, &v) || v < 1)
+            if (!app_parse_number(optarg, &v) || v < 1)
                 return bad_value("frames", optarg);
             opt->frames = (int)v;
             break;
         case OPT_RUN_FOR:
-            if (!parse_number(optarg, &v) || v <= 0 || v > 86400 * 30)
+            if (!app_parse_number(optarg, &v) || v <= 0 || v > 86400 * 30)
                 return bad_value("run-for", optarg);
             run_for_s = v;
             break;
@@ -224,7 +180,7 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             opt->kube_namespace = optarg;
             break;
         case OPT_SPEED:
-            if (!parse_number(optarg, &v) || v < 0)
+            if (!app_parse_number(optarg, &v) || v < 0)
                 return bad_value("speed", optarg);
             opt->replay_speed = v;
             break;
@@ -244,9 +200,15 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
         case OPT_VERSION:
             printf("lookout %s\n", LOOKOUT_VERSION);
             return EXIT_OK;
-        default:
-            usage(stderr);
-            return EXIT_USAGE;
+        default: {
+            int rc = app_run_option(opt, c, optarg, "lookout");
+            if (rc < 0)
+                return EXIT_USAGE;
+            if (rc == 0) {
+                usage(stderr);
+                return EXIT_USAGE;
+            }
+        }
         }
     }
     return -1;

@@ -8,6 +8,7 @@
 
 #include "agent/server.h"
 #include "app/app.h"
+#include "app/options.h"
 #include "cmd/commands.h"
 #include "base/httpd.h"
 #include "kernel/source.h"
@@ -87,31 +88,16 @@ static bool has_kernel_source(const struct app *a)
 
 int cmd_agent(int argc, char **argv)
 {
-    enum {
-        O_LISTEN = 256,
-        O_TOKEN,
-        O_NODE,
-        O_CONFIG,
-        O_DEMO,
-        O_SEED,
-        O_PORT_FILE,
-        O_RULES,
-        O_NO_KERNEL,
-        O_CHECK_RULES,
-        O_HELP
-    };
+    enum { O_LISTEN = 256, O_TOKEN, O_NODE, O_PORT_FILE, O_RULES, O_CHECK_RULES, O_HELP };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN},
         {"token-file", required_argument, 0, O_TOKEN},
         {"node", required_argument, 0, O_NODE},
-        {"config", required_argument, 0, O_CONFIG},
-        {"demo", no_argument, 0, O_DEMO},
-        {"seed", required_argument, 0, O_SEED},
         {"port-file", required_argument, 0, O_PORT_FILE},
         {"print-default-rules", no_argument, 0, O_RULES},
-        {"no-kernel", no_argument, 0, O_NO_KERNEL},
         {"check-rules", no_argument, 0, O_CHECK_RULES},
         {"help", no_argument, 0, O_HELP},
+        APP_RUN_LONGOPTS,
         {0, 0, 0, 0},
     };
     struct agent_opts ao = {0};
@@ -131,20 +117,8 @@ int cmd_agent(int argc, char **argv)
         case O_NODE:
             ao.node = optarg;
             break;
-        case O_CONFIG:
-            opt.config_path = optarg;
-            break;
-        case O_DEMO:
-            opt.demo = true;
-            break;
-        case O_SEED:
-            opt.seed = strtoull(optarg, NULL, 10);
-            break;
         case O_PORT_FILE:
             port_file = optarg;
-            break;
-        case O_NO_KERNEL:
-            opt.no_kernel = true;
             break;
         case O_CHECK_RULES:
             check_rules = true;
@@ -156,9 +130,13 @@ int cmd_agent(int argc, char **argv)
         case 'h':
             agent_usage(stdout);
             return 0;
-        default:
-            agent_usage(stderr);
-            return 2;
+        default: {
+            int rc = app_run_option(&opt, c, optarg, "lookout agent");
+            if (rc == 0)
+                agent_usage(stderr);
+            if (rc <= 0)
+                return 2;
+        }
         }
     }
     if (optind < argc) {

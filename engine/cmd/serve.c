@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/options.h"
 #include "cmd/commands.h"
 #include "slo/gate.h"
 #include "base/httpd.h"
@@ -31,16 +32,12 @@ static int usage(int rc)
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { O_LISTEN = 1, O_PORTFILE, O_CONFIG, O_DEMO, O_SEED, O_DEMOTIME, O_NOKERNEL };
+    enum { O_LISTEN = 1, O_PORTFILE };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"port-file", required_argument, NULL, O_PORTFILE},
-        {"config", required_argument, NULL, O_CONFIG},
-        {"demo", no_argument, NULL, O_DEMO},
-        {"seed", required_argument, NULL, O_SEED},
-        {"demo-time", required_argument, NULL, O_DEMOTIME},
-        {"no-kernel", no_argument, NULL, O_NOKERNEL},
         {"help", no_argument, NULL, 'h'},
+        APP_RUN_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     struct run_options opt = {.seed = 1, .replay_speed = 1, .no_kernel = true};
@@ -55,25 +52,15 @@ int cmd_serve(int argc, char **argv)
         case O_PORTFILE:
             port_file = optarg;
             break;
-        case O_CONFIG:
-            opt.config_path = optarg;
-            break;
-        case O_DEMO:
-            opt.demo = true;
-            break;
-        case O_SEED:
-            opt.seed = strtoull(optarg, NULL, 10);
-            break;
-        case O_DEMOTIME:
-            opt.demo_time_s = strtod(optarg, NULL);
-            break;
-        case O_NOKERNEL:
-            opt.no_kernel = true;
-            break;
         case 'h':
             return usage(0);
-        default:
-            return usage(2);
+        default: {
+            int rc = app_run_option(&opt, c, optarg, "lookout serve");
+            if (rc == 0)
+                return usage(2);
+            if (rc < 0)
+                return 2;
+        }
         }
     }
     if (optind < argc)

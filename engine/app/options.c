@@ -1,0 +1,54 @@
+/* The options shared by every command that runs the engine (see options.h). */
+#include "app/options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+bool app_parse_number(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int bad_value(const char *cmd, const char *opt, const char *value)
+{
+    fprintf(stderr, "%s: --%s: not a valid value: '%s'\n", cmd, opt, value);
+    return -1;
+}
+
+int app_run_option(struct run_options *opt, int code, const char *arg, const char *cmd)
+{
+    double v;
+    switch (code - APP_RUN_OPT_BASE) {
+    case 0:
+        opt->config_path = arg;
+        return 1;
+    case 1:
+        opt->demo = true;
+        return 1;
+    case 2: /* compared before the cast: a double past 2^64 has no uint64_t */
+        if (!app_parse_number(arg, &v) || v < 0 || v >= 18446744073709551616.0)
+            return bad_value(cmd, "seed", arg);
+        opt->seed = (uint64_t)v;
+        return 1;
+    case 3:
+        if (!app_parse_number(arg, &v) || v < 0 || v > 86400 * 30)
+            return bad_value(cmd, "demo-time", arg);
+        opt->demo_time_s = v;
+        return 1;
+    case 4:
+        if (!app_parse_number(arg, &v) || v <= 0 || v > 1000)
+            return bad_value(cmd, "demo-speed", arg);
+        opt->demo_speed = v;
+        return 1;
+    case 5:
+        opt->no_kernel = true;
+        return 1;
+    default:
+        return 0;
+    }
+}
