@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/secret.h"
 #include "slo/webhook.h"
 #include "app/app.h"
 #include "slo/slo.h"
@@ -85,10 +86,11 @@ int slo_attach(struct app *a, char *err, size_t errlen)
     if (!ps || a->opt.demo)
         return 0;
     struct prom_config pc;
-    if (prom_config_load(&pc, ps, err, errlen) < 0)
+    int rc = prom_config_load(&pc, ps, err, errlen);
+    struct prom_config *priv = rc == 0 ? slo_prom_source_priv(&pc) : NULL;
+    secret_wipe(&pc, sizeof(pc)); /* the source keeps its own copy */
+    if (rc < 0)
         return -1;
-    struct prom_config *priv = slo_prom_source_priv(&pc);
-    memset(&pc, 0, sizeof(pc));
     if (!priv || !source_add(&a->sources, &slo_prom_source_ops, "prometheus", &a->ctx, priv)) {
         snprintf(err, errlen, "cannot create the Prometheus source");
         return -1;
