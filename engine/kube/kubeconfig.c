@@ -510,7 +510,7 @@ int kube_incluster_load(struct kube_conn *c, const char *dir, const char *ns_ove
 }
 
 /* Any mode and owner, as kubectl: the kubelet mounts the service-account
- * token 0644 unless every container runs as one user. */
+ * token 0644 by default. */
 int kube_conn_read_token_file(struct kube_conn *c, char *err, size_t errlen)
 {
     char why[PATH_MAX + 256];
