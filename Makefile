@@ -116,6 +116,16 @@ $(BUILD)/asan/tests/%: tests/%.c tests/test.h $(BUILD)/asan/liblookout.a
 	@echo "  TEST    $<"
 	@$(CC) $(ASAN_CFLAGS) -Itests -o $@ $< $(BUILD)/asan/liblookout.a $(PKG_LIBS)
 
+# test_wipe_o2 checks that secret wipes survive -O2, so it is built like the
+# release (-O2, no sanitizer: ASan's allocator would hide the freed bytes),
+# against the release library, with free() wrapped to inspect each block.
+# It sits beside the ASan tests so tests/run.sh runs it with them.
+$(BUILD)/asan/tests/test_wipe_o2: tests/wipe_o2.c tests/test.h $(BUILD)/rel/liblookout.a
+	@mkdir -p $(@D)
+	@echo "  TEST O2 $<"
+	@$(CC) $(REL_CFLAGS) -Itests -Wl,--wrap=free -o $@ $< $(BUILD)/rel/liblookout.a $(PKG_LIBS)
+TEST_BINS  += $(BUILD)/asan/tests/test_wipe_o2
+
 # ---- fuzzing: libFuzzer harnesses (tests/fuzz/), clang objects apart ----
 FUZZ_FLAGS  := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined

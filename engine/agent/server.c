@@ -2,17 +2,15 @@
 #include "agent/server.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
 #include "slo/gate.h"
 #include "base/httpd.h"
+#include "base/secret.h"
 #include "kernel/event_json.h"
 
 #define MAX_CLIENTS    64
@@ -387,29 +385,9 @@ static void route_json(struct httpd_conn *c, const struct httpd_req *r, void *ud
 
 int agent_read_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "token file %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-        close(fd);
-        snprintf(err, errlen, "token file %s: must be a regular file with mode 0600", path);
-        return -1;
-    }
-    ssize_t n = read(fd, out, outlen - 1);
-    close(fd);
-    if (n <= 0) {
-        snprintf(err, errlen, "token file %s: empty", path);
-        return -1;
-    }
-    out[n] = '\0';
-    out[strcspn(out, "\r\n")] = '\0';
-    if (!out[0]) {
-        snprintf(err, errlen, "token file %s: empty first line", path);
+    char why[512];
+    if (secret_file_read(path, out, outlen, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "token file %s", why);
         return -1;
     }
     return 0;
@@ -435,12 +413,12 @@ struct agent *agent_start(struct engine *e, struct loop *l, const struct agent_o
     }
     ag->httpd = httpd_new(l, o->listen && o->listen[0] ? o->listen : "127.0.0.1:7070", err, errlen);
     if (!ag->httpd) {
-        memset(token, 0, sizeof(token));
+        secret_wipe(token, sizeof(token));
         free(ag);
         return NULL;
     }
     httpd_set_token(ag->httpd, token);
-    memset(token, 0, sizeof(token));
+    secret_wipe(token, sizeof(token));
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (routes[i].fn) {
             httpd_route(ag->httpd, routes[i].path, routes[i].fn, ag);

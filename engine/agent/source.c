@@ -8,6 +8,7 @@
 
 #include "agent/server.h"
 #include "base/buf.h"
+#include "base/secret.h"
 #include "kernel/ingest.h"
 #include "kernel/event_json.h"
 
@@ -215,7 +216,7 @@ static void agent_stop_source(struct source *s)
         loop_timer_cancel(s->ctx.loop, ac->retry);
     kevent_ingest_free(ac->ingest);
     buf_free(&ac->line);
-    memset(ac->auth, 0, sizeof(ac->auth));
+    secret_wipe(ac->auth, sizeof(ac->auth));
     free(ac);
     s->priv = NULL;
 }
@@ -295,10 +296,11 @@ static int agents_setup(const struct module_ctx *ctx, void **state, char *err, s
                 return -1;
             }
             snprintf(ac->auth, sizeof(ac->auth), "Authorization: Bearer %s", token);
-            memset(token, 0, sizeof(token));
+            secret_wipe(token, sizeof(token));
         }
         snprintf(name, sizeof(name), "agent:%s", ac->node);
         if (!source_add(ctx->sources, &agent_source_ops, name, ctx->src, ac)) {
+            secret_wipe(ac->auth, sizeof(ac->auth));
             free(ac);
             snprintf(err, errlen, "too many sources");
             return -1;

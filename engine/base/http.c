@@ -1,3 +1,4 @@
+/* libcurl multi on the loop; see http.h. */
 #include "base/http.h"
 
 #include <stdlib.h>
@@ -5,6 +6,7 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "base/secret.h"
 
 #define DEFAULT_MAX_BODY (8u << 20)
 
@@ -43,12 +45,21 @@ static void unlink_req(struct http *h, struct http_req *r)
     h->active--;
 }
 
+/* The header list is ours, and it holds Authorization and API-key lines:
+ * wiped before curl frees it, every line, since any may carry a credential. */
+static void free_headers(struct curl_slist *l)
+{
+    for (struct curl_slist *i = l; i; i = i->next)
+        secret_wipe(i->data, strlen(i->data));
+    curl_slist_free_all(l);
+}
+
 static void free_req(struct http_req *r)
 {
     if (r->head_timer)
         loop_timer_cancel(r->h->loop, r->head_timer);
     curl_easy_cleanup(r->easy);
-    curl_slist_free_all(r->headers);
+    free_headers(r->headers);
     buf_free(&r->body);
     free(r);
 }
@@ -285,7 +296,7 @@ struct http_req *http_start(struct http *h, const struct http_opts *opts)
         opts->configure(e, opts->ud);
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
         curl_easy_cleanup(e);
-        curl_slist_free_all(r->headers);
+        free_headers(r->headers);
         free(r);
         return NULL;
     }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/secret.h"
 
 #define MAX_HEADER 8192
 #define MAX_CONNS  64
@@ -70,6 +71,8 @@ static void conn_free(struct httpd_conn *c)
             break;
         }
     h->stats.connections--;
+    /* the request heads read here carried the client's bearer token */
+    secret_wipe(c->in.data, c->in.cap);
     buf_free(&c->in);
     buf_free(&c->out);
     free(c);
@@ -460,7 +463,7 @@ void httpd_free(struct httpd *h)
     close(h->fd);
     loop_timer_cancel(h->loop, h->sweep);
     loop_timer_cancel(h->loop, h->reap);
-    memset(h->token, 0, sizeof(h->token));
+    secret_wipe(h->token, sizeof(h->token));
     free(h);
 }
 

@@ -3,17 +3,16 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/secret.h"
 #include "ci/pipeline.h"
 #include "base/json_num.h"
 
@@ -156,28 +155,11 @@ int ci_read_token(const char *file, const char *env, char *out, size_t n, char *
         trim(out);
         return 0;
     }
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "token_file %s: %s", file, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    char why[TEXT_LEN];
+    if (secret_file_read(file, out, n, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "token_file %s", why);
         return -1;
     }
-    if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-        snprintf(err, errlen, "token_file %s must be a file only its owner can read (chmod 600)",
-                 file);
-        close(fd);
-        return -1;
-    }
-    ssize_t got = read(fd, out, n - 1);
-    close(fd);
-    if (got < 0) {
-        snprintf(err, errlen, "token_file %s: %s", file, strerror(errno));
-        return -1;
-    }
-    out[got] = 0;
-    trim(out);
     return 0;
 }
 
@@ -352,7 +334,9 @@ static void fail_auth(struct ci_client *c, long status)
              settings()->slow_ms / 1000.0);
     abort_cycle(c);
     report(c, SRC_FAILED, msg);
-    c->token[0] = 0; /* read again: the file may have been rotated */
+    /* read again: the file may have been rotated */
+    secret_wipe(c->token, sizeof(c->token));
+    secret_wipe(c->auth, sizeof(c->auth));
     schedule(c, settings()->slow_ms);
 }
 
@@ -776,8 +760,8 @@ static void ci_stop(struct source *s)
     abort_cycle(c);
     for (int i = 0; i < CACHE_SLOTS; i++)
         free(c->cache[i].body);
-    memset(c->token, 0, sizeof(c->token));
-    memset(c->auth, 0, sizeof(c->auth));
+    secret_wipe(c->token, sizeof(c->token));
+    secret_wipe(c->auth, sizeof(c->auth));
     free(c);
     s->priv = NULL;
 }

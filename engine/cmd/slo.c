@@ -15,6 +15,7 @@
 #include "slo/gate.h"
 #include "base/http.h"
 #include "base/loop.h"
+#include "base/secret.h"
 #include "slo/slo.h"
 #include "slo/cli.h"
 #include "slo/config.h"
@@ -63,6 +64,38 @@ static bool has_promql(struct engine *e)
     return false;
 }
 
+/* Evaluates the loaded SLOs, asking Prometheus when a PromQL one needs it. */
+static int evaluate_with(const struct slo_cli *o, struct engine *e, struct prom_config *pc,
+                         int64_t at, int *failed, char *err, size_t errlen)
+{
+    if (!slo_count(e))
+        return snprintf(err, errlen, "no SLO defined (give --slo-spec FILE or --config FILE)"), -1;
+    if (o->prometheus_url)
+        STR_COPY(pc->url, o->prometheus_url);
+    if (o->tenant)
+        STR_COPY(pc->tenant, o->tenant);
+    if (!has_promql(e)) {
+        slo_evaluate_all(e);
+        return 0;
+    }
+    if (!pc->url[0])
+        return snprintf(err, errlen,
+                        "PromQL SLOs need a Prometheus: give --prometheus URL or a "
+                        "prometheus section in the config"),
+               -1;
+    struct loop *l = loop_new();
+    struct http *h = l ? http_new(l) : NULL;
+    if (!h) {
+        loop_free(l);
+        return snprintf(err, errlen, "cannot create the event loop"), -1;
+    }
+    long timeout = pc->timeout_ms ? pc->timeout_ms : 10000;
+    *failed = slo_prom_eval_once(e, l, h, pc, at, timeout + 2000);
+    http_free(h);
+    loop_free(l);
+    return 0;
+}
+
 int slo_cli_evaluate(const struct slo_cli *o, struct engine *e, int *failed, char *err,
                      size_t errlen)
 {
@@ -93,35 +126,10 @@ int slo_cli_evaluate(const struct slo_cli *o, struct engine *e, int *failed, cha
     if (rc == 0)
         rc = prom_config_load(&pc, config_section(&cfg, "prometheus"), err, errlen);
     config_free(&cfg);
-    if (rc < 0)
-        return -1;
-    if (!slo_count(e))
-        return snprintf(err, errlen, "no SLO defined (give --slo-spec FILE or --config FILE)"), -1;
-    if (o->prometheus_url)
-        STR_COPY(pc.url, o->prometheus_url);
-    if (o->tenant)
-        STR_COPY(pc.tenant, o->tenant);
-    if (has_promql(e)) {
-        if (!pc.url[0])
-            return snprintf(err, errlen,
-                            "PromQL SLOs need a Prometheus: give --prometheus URL or a "
-                            "prometheus section in the config"),
-                   -1;
-        struct loop *l = loop_new();
-        struct http *h = l ? http_new(l) : NULL;
-        if (!h) {
-            loop_free(l);
-            return snprintf(err, errlen, "cannot create the event loop"), -1;
-        }
-        long timeout = pc.timeout_ms ? pc.timeout_ms : 10000;
-        *failed = slo_prom_eval_once(e, l, h, &pc, at, timeout + 2000);
-        http_free(h);
-        loop_free(l);
-    } else {
-        slo_evaluate_all(e);
-    }
-    memset(&pc, 0, sizeof(pc));
-    return 0;
+    if (rc == 0)
+        rc = evaluate_with(o, e, &pc, at, failed, err, errlen);
+    secret_wipe(&pc, sizeof(pc)); /* the bearer token and password */
+    return rc;
 }
 
 /* ---- slo check ---- */

@@ -14,6 +14,7 @@
 #include "copilot/offline.h"
 #include "copilot/priv.h"
 #include "copilot/pseudo.h"
+#include "base/secret.h"
 #include "base/sha256.h"
 
 #define RAW_MAX         (64u << 10) /* answer bytes kept before rendering */
@@ -179,7 +180,7 @@ void copilot_call_free(struct call *k)
     buf_free(&k->body);
     buf_free(&k->errbody);
     buf_free(&k->raw);
-    explicit_bzero(k->headers, sizeof(k->headers));
+    secret_wipe(k->headers, sizeof(k->headers));
     free(k->pm);
     free(k);
 }

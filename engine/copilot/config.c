@@ -1,15 +1,15 @@
+/* The copilot section of the config: backend, limits, and the API key from
+ * the environment or a private key file; see config.h. */
 #include "copilot/config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
 #include "base/redact.h"
+#include "base/secret.h"
 
 static const char *const keys[] = {
     "backend",
@@ -173,29 +173,14 @@ static void expand_home(char *path, size_t len)
     str_copy(path, len, tmp);
 }
 
-/* The first line of a key file that only its owner can read. */
+/* The key from a file only its owner can read (see base/secret.h). */
 static int read_key_file(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "copilot.api_key_file %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    char why[PATH_MAX + 256];
+    if (secret_file_read(path, out, outlen, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "copilot.api_key_file %s", why);
         return -1;
     }
-    if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-        close(fd);
-        snprintf(err, errlen, "copilot.api_key_file %s: must be a regular file with mode 0600",
-                 path);
-        return -1;
-    }
-    ssize_t n = read(fd, out, outlen - 1);
-    close(fd);
-    if (n < 0)
-        n = 0;
-    out[n] = 0;
-    out[strcspn(out, "\r\n")] = 0;
     return 0;
 }
 
@@ -352,5 +337,5 @@ int copilot_settings_load(const struct config *cfg, const char *backend_override
 
 void copilot_settings_clear(struct copilot_settings *s)
 {
-    explicit_bzero(s->llm.api_key, sizeof(s->llm.api_key));
+    secret_wipe(s->llm.api_key, sizeof(s->llm.api_key));
 }

@@ -1,3 +1,4 @@
+/* Exec credential plugins, run through the loop; see exec.h. */
 #include "kube/exec.h"
 
 #include <cjson/cJSON.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/secret.h"
 #include "kube/decode.h"
 
 #define EXEC_OUT_MAX   (1u << 20)
@@ -112,10 +114,11 @@ int kube_exec_parse(struct kube_conn *c, const char *out, size_t len, char *err,
             snprintf(err, errlen, "exec plugin %s: status has neither a token nor a client cert",
                      c->exec.command);
         } else {
-            free(c->token);
+            secret_free(c->token);
             c->token = *token ? strdup(token) : NULL;
             if (*cert && *key) {
                 buf_reset(&c->cert);
+                secret_wipe(c->key.data, c->key.cap);
                 buf_reset(&c->key);
                 buf_puts(&c->cert, cert);
                 buf_puts(&c->key, key);

@@ -1,3 +1,4 @@
+/* Kubeconfig and in-cluster connection settings; see kubeconfig.h. */
 #include "kube/kubeconfig.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/loop.h"
+#include "base/secret.h"
 #include "base/yaml_tree.h"
 
 #define PEM_MAX   (1u << 20)
@@ -507,17 +509,17 @@ int kube_incluster_load(struct kube_conn *c, const char *dir, const char *ns_ove
     return 0;
 }
 
+/* Any mode and owner, as kubectl: the kubelet mounts the service-account
+ * token 0644 by default. */
 int kube_conn_read_token_file(struct kube_conn *c, char *err, size_t errlen)
 {
-    size_t len;
-    char *t = read_file(c->token_file, TOKEN_MAX, &len);
+    char why[PATH_MAX + 256];
+    char *t = secret_file_load(c->token_file, TOKEN_MAX, SECRET_ANY_OWNER_MODE, why, sizeof(why));
     if (!t) {
-        snprintf(err, errlen, "cannot read token file %s: %s", c->token_file, strerror(errno));
+        snprintf(err, errlen, "token file %s", why);
         return -1;
     }
-    while (len && (t[len - 1] == '\n' || t[len - 1] == '\r' || t[len - 1] == ' '))
-        t[--len] = 0;
-    free(c->token);
+    secret_free(c->token);
     c->token = t;
     c->token_read_ms = loop_mono_ms();
     c->cred_gen++;
@@ -528,10 +530,9 @@ void kube_conn_free(struct kube_conn *c)
 {
     buf_free(&c->ca);
     buf_free(&c->cert);
+    secret_wipe(c->key.data, c->key.cap); /* a key in freed memory is still a key */
     buf_free(&c->key);
-    if (c->token) /* wipe: a token in freed memory is still a token */
-        memset(c->token, 0, strlen(c->token));
-    free(c->token);
+    secret_free(c->token);
     c->token = NULL;
     for (int i = 0; i < c->exec.nargs; i++)
         free(c->exec.args[i]);

@@ -1,3 +1,4 @@
+/* LIST then WATCH of one resource kind; see reflector.h. */
 #include "kube/reflector.h"
 
 #include <cjson/cJSON.h>
@@ -6,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/secret.h"
 #include "kube/decode.h"
 
 #define BACKOFF_INITIAL_MS 800
@@ -520,7 +522,7 @@ static void list_page(struct kube_reflector *r)
     kube_list_free(&r->list);
     kube_list_init(&r->list, r->lines.cap);
     r->req = http_start(r->env->http, &o);
-    memset(auth, 0, sizeof(auth));
+    secret_wipe(auth, sizeof(auth));
     buf_free(&q);
     buf_free(&url);
     if (!r->req) {
@@ -717,7 +719,7 @@ static void watch_start(struct kube_reflector *r)
     r->phase = KR_WATCHING;
     r->watches++;
     r->req = http_start(r->env->http, &o);
-    memset(auth, 0, sizeof(auth));
+    secret_wipe(auth, sizeof(auth));
     buf_free(&q);
     buf_free(&url);
     if (!r->req) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/secret.h"
 #include "slo/config.h"
 #include "slo/prom.h"
 #include "slo/prometheus.h"
@@ -84,10 +85,11 @@ static int slo_setup(const struct module_ctx *ctx, void **state, char *err, size
     if (!ps || ctx->opt->demo)
         return 0;
     struct prom_config pc;
-    if (prom_config_load(&pc, ps, err, errlen) < 0)
+    int rc = prom_config_load(&pc, ps, err, errlen);
+    struct prom_config *priv = rc == 0 ? slo_prom_source_priv(&pc) : NULL;
+    secret_wipe(&pc, sizeof(pc)); /* the source keeps its own copy */
+    if (rc < 0)
         return -1;
-    struct prom_config *priv = slo_prom_source_priv(&pc);
-    memset(&pc, 0, sizeof(pc));
     if (!priv || !source_add(ctx->sources, &slo_prom_source_ops, "prometheus", ctx->src, priv)) {
         snprintf(err, errlen, "cannot create the Prometheus source");
         return -1;

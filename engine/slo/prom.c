@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/secret.h"
 
 /* Every query in flight is on its batch's list, so a batch can be cancelled
  * (timeout, source stop) without leaving callbacks pointing at freed memory. */
@@ -299,8 +300,8 @@ static void live_stop(struct source *s)
         batch_cancel(lv->round);
         free(lv->round);
     }
-    memset(lv->c.bearer, 0, sizeof(lv->c.bearer));
-    memset(lv->c.password, 0, sizeof(lv->c.password));
+    secret_wipe(lv->c.bearer, sizeof(lv->c.bearer));
+    secret_wipe(lv->c.password, sizeof(lv->c.password));
     free(lv);
     s->priv = NULL;
 }

@@ -11,34 +11,13 @@
 #include <sys/stat.h>
 
 #include "base/buf.h"
+#include "base/secret.h"
 
 /* ---- config ---- */
 
 static const char *const prom_keys[] = {"url",      "bearer_token_env", "bearer_token_file",
                                         "username", "password_env",     "tenant",
                                         "timeout",  "interval",         NULL};
-
-static int read_secret_file(const char *path, char *out, size_t outlen, char *err, size_t errlen)
-{
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
-    if (st.st_mode & 077)
-        return snprintf(err, errlen, "%s: secret file must not be readable by others (chmod 600)",
-                        path),
-               -1;
-    size_t len;
-    char *s = read_file(path, 64 * 1024, &len);
-    if (!s)
-        return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
-    while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' '))
-        s[--len] = 0;
-    bool fit = str_copy(out, outlen, s);
-    free(s);
-    if (!fit)
-        return snprintf(err, errlen, "%s: secret too long", path), -1;
-    return 0;
-}
 
 int prom_config_check(const struct ynode *s, char *err, size_t errlen)
 {
@@ -98,7 +77,7 @@ int prom_config_load(struct prom_config *c, const struct ynode *s, char *err, si
         STR_COPY(c->bearer, env);
     }
     if (yget_str(s, "bearer_token_file", path, sizeof(path), err, errlen) == 1 &&
-        read_secret_file(path, c->bearer, sizeof(c->bearer), err, errlen) < 0)
+        secret_file_read(path, c->bearer, sizeof(c->bearer), err, errlen) < 0)
         return -1;
     if (yget_str(s, "password_env", name, sizeof(name), err, errlen) == 1) {
         env = getenv(name);
@@ -385,8 +364,7 @@ static struct http_req *post(struct http *h, const struct prom_config *c, const 
     struct http_req *r = http_start(h, &o);
     if (!r)
         free(q);
-    if (auth.data) /* wipe our copy of the token */
-        memset(auth.data, 0, auth.len);
+    secret_wipe(auth.data, auth.cap); /* our copy of the token */
     buf_free(&url);
     buf_free(&auth);
     buf_free(&tenant);
