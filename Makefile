@@ -27,8 +27,11 @@ ASAN_CFLAGS = $(BASE_CFLAGS) -O1 $(ASAN_FLAGS)
 
 ENGINE_SRC := $(wildcard engine/*/*.c)
 BPF_SRC    := $(filter-out %.bpf.c,$(wildcard bpf/*.c))
-BPF_PROGS  := $(wildcard bpf/*.bpf.c)
-BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_PROGS))
+# lookout.bpf.o (the map definitions) first: bpftool 7.1's linker loses an
+# extern map's relocations when the extern comes before the definition.
+BPF_PARTS  := $(BUILD)/bpf/parts/lookout.bpf.o $(filter-out %/lookout.bpf.o,\
+              $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/parts/%.bpf.o,$(wildcard bpf/*.bpf.c)))
+BPF_SKELS  := $(BUILD)/bpf/lookout.skel.h
 TUI_SRC    := $(filter-out tui/main.c,$(wildcard tui/*.c))
 TEST_SRC   := $(wildcard tests/test_*.c)
 LIB_SRC    := $(ENGINE_SRC) $(BPF_SRC) $(TUI_SRC)
@@ -78,15 +81,22 @@ $(BUILD)/bpf/vmlinux.h:
 	@test -r /sys/kernel/btf/vmlinux || { echo "lookout: this kernel has no BTF (/sys/kernel/btf/vmlinux); kernel events need CONFIG_DEBUG_INFO_BTF=y" >&2; exit 1; }
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(BUILD)/bpf/vmlinux.h
+# Every bpf/*.bpf.c is a fragment (lookout.bpf.c: shared maps and settings;
+# one per family of hooks); BPF static linking joins them into one object,
+# hence one skeleton and one copy of each map.
+$(BUILD)/bpf/parts/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(BUILD)/bpf/vmlinux.h
+	@mkdir -p $(@D)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD)/bpf -Ibpf -c $< -o $@
 
-$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+$(BUILD)/bpf/lookout.bpf.o: $(BPF_PARTS)
+	$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/bpf/lookout.skel.h: $(BUILD)/bpf/lookout.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-# Keep the BPF object and skeleton: as intermediates make would delete them,
+# Keep the BPF objects and skeleton: as intermediates make would delete them,
 # and every object that depends on a skeleton would then be rebuilt.
-.SECONDARY: $(BPF_SKELS) $(patsubst %.skel.h,%.bpf.o,$(BPF_SKELS))
+.SECONDARY: $(BPF_SKELS) $(BUILD)/bpf/lookout.bpf.o $(BPF_PARTS)
 
 # ---- user space ---------------------------------------------------------
 $(BUILD)/rel/%.o: %.c $(BPF_SKELS)

@@ -1,4 +1,4 @@
-/* Record layout shared by the kernel programs (lookout.bpf.c) and the loader
+/* Record layout shared by the kernel programs (the bpf/ fragments) and the loader
  * (kernel/source.c), in the style of bcc's libbpf-tools: plain fixed-width
  * types, no kernel headers, one struct per record kind, each starting with
  * struct lo_hdr so user space can dispatch on hdr.kind and check the size. */

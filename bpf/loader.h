@@ -1,4 +1,5 @@
-/* Loads and attaches Lookout's kernel programs (bpf/lookout.bpf.c):
+/* Loads and attaches Lookout's kernel programs (the one object linked from
+ * the bpf/ fragments, lookout.bpf.c and one per family of hooks):
  * privilege and BTF checks, feature probes choosing one flavour per hook,
  * settings written to rodata before load, maps filled after load, each
  * program attached on its own so one missing hook does not stop the rest. */

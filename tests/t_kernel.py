@@ -457,6 +457,48 @@ def test_fallback_flavours(tmp):
           privs[0]["path"] == "setresuid" and privs[0]["args"] == "0 0 0", privs)
 
 
+
+def test_fallback_tcp():
+    """raw_tp flavours of the TCP hooks: connect, accept and both resets."""
+    env = dict(os.environ, LOOKOUT_BPF_FLAVOUR="raw")
+    ev = Events("--kinds", "connect,accept,reset", env=env)
+    check("fallback tcp: ready", ev.ready)
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    port = srv.getsockname()[1]
+    cports = []
+    for _ in range(5):
+        c = socket.create_connection(("127.0.0.1", port))
+        a, _ = srv.accept()
+        cports.append(c.getsockname()[1])
+        a.close()
+        c.close()
+    c = socket.create_connection(("127.0.0.1", port))
+    a, _ = srv.accept()
+    rport = c.getsockname()[1]
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()  # abortive close: one RST out, one RST in
+    try:
+        a.recv(1)
+    except OSError:
+        pass
+    a.close()
+    srv.close()
+    events, _ = ev.stop()
+    me = os.getpid()
+    conns = [e for e in events if e["kind"] == "connect" and e["dport"] == port]
+    accs = [e for e in events if e["kind"] == "accept" and e["sport"] == port]
+    check("fallback tcp: 6 connects and 6 accepts, ports and owner right",
+          sorted(e["sport"] for e in conns) == sorted(cports + [rport]) and
+          sorted(e["dport"] for e in accs) == sorted(cports + [rport]) and
+          all(e["pid"] == me for e in conns + accs),
+          [(e["kind"], e["sport"], e["dport"], e["pid"]) for e in conns + accs])
+    resets = [e for e in events if e["kind"] == "reset" and {e["sport"], e["dport"]} == {port, rport}]
+    check("fallback tcp: one reset sent, one received, attributed",
+          sorted(e["args"] for e in resets) == ["received", "sent"] and
+          all(e["pid"] == me for e in resets), resets)
+
 def test_priv():
     name = marker("p")
     ev = Events("--kinds", "priv")
@@ -558,7 +600,8 @@ def main():
                  ("priv", test_priv), ("escalation", lambda: test_priv_escalation("")),
                  ("escalation_fallback", lambda: test_priv_escalation("sys_exit")),
                  ("reset", test_reset), ("reset_nosock", test_reset_no_socket), ("oom", test_oom), ("rate", lambda: test_rate_limit(tmp)),
-                 ("retransmit", test_retransmit), ("fallback", lambda: test_fallback_flavours(tmp)), ("drops", lambda: test_drops(tmp)),
+                 ("retransmit", test_retransmit), ("fallback", lambda: test_fallback_flavours(tmp)), ("fallback_tcp", test_fallback_tcp),
+                 ("drops", lambda: test_drops(tmp)),
                  ("unpriv", test_unprivileged), ("privdrop", lambda: test_privilege_drop(tmp))]
         for name, fn in tests:
             if not only or only == name:
