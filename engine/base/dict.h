@@ -22,7 +22,9 @@
  *   are their own hash (the dict_*_u64 calls).
  * - A type's max bounds the entry count: an insert past it fails, and the
  *   caller decides whether that means drop, count or start over.
- * Entry pointers are valid until the next insert or delete. */
+ * Entry pointers are valid until the next insert or delete. A caller may
+ * set a new entry's key to NULL when its type's match never reads it (the
+ * tables: the key lives in a row that moves). */
 #ifndef LOOKOUT_DICT_H
 #define LOOKOUT_DICT_H
 
