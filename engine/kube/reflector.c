@@ -1,3 +1,5 @@
+/* A Kubernetes reflector: LIST then WATCH of one resource into its engine
+ * table (see reflector.h). */
 #include "kube/reflector.h"
 
 #include <cjson/cJSON.h>
