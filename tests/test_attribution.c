@@ -112,6 +112,28 @@ TEST(cache_and_pod_names)
     engine_free(&e);
 }
 
+TEST(cgroup_cache_is_bounded)
+{
+    struct engine e;
+    engine_init(&e);
+    struct attribution *a = attr_new(&e, "/nonexistent", "/nonexistent");
+    /* 6000 ids fit; the rest are refused and counted, updates still land */
+    for (uint64_t id = 1; id <= 7000; id++)
+        attr_cgroup(a, id << 32, "/system.slice/x.service", false);
+    CHECK(attr_stats(a)->cgroups == 6000);
+    CHECK(attr_stats(a)->cache_full == 1000);
+    attr_cgroup(a, 1ULL << 32, "/kubepods/pod" UID "/" CID, false);
+    CHECK(attr_stats(a)->cache_full == 1000);
+    struct kevent ev = {.kind = KEV_EXEC, .cgroup_id = 1ULL << 32};
+    attr_event(a, &ev);
+    CHECK_STR(ev.container, CID);
+    attr_cgroup(a, 2ULL << 32, NULL, true);
+    attr_cgroup(a, 6001ULL << 32, "/system.slice/y.service", false);
+    CHECK(attr_stats(a)->cgroups == 6000 && attr_stats(a)->cache_full == 1000);
+    attr_free(a);
+    engine_free(&e);
+}
+
 TEST(pod_filled_in_later)
 {
     struct engine e;

@@ -316,6 +316,29 @@ TEST(anomaly_analyser_turns_counter_jumps_into_items)
     rig_stop(&r);
 }
 
+/* The series pool is bounded: past 3/4 of ANOMALY_MAX_SERIES new series are
+ * refused and counted, and the kept ones are still found by name. */
+TEST(anomaly_analyser_bounds_its_series)
+{
+    struct rig r;
+    rig_start(&r, NULL);
+    char name[64];
+    for (int i = 0; i < ANOMALY_MAX_SERIES; i++) {
+        snprintf(name, sizeof(name), "demo:svc-%d:latency", i);
+        engine_sample(&r.e, name, 1.0);
+    }
+    int kept = ANOMALY_MAX_SERIES * 3 / 4;
+    CHECK(anomaly_series_count(r.a) == kept);
+    CHECK(anomaly_dropped_series(r.a) == (unsigned long)(ANOMALY_MAX_SERIES - kept));
+    snprintf(name, sizeof(name), "demo:svc-%d:latency", kept - 1);
+    engine_sample(&r.e, name, 2.0); /* a kept series: no new drop */
+    CHECK(anomaly_dropped_series(r.a) == (unsigned long)(ANOMALY_MAX_SERIES - kept));
+    CHECK(anomaly_last_score(r.a, name) != -1);
+    snprintf(name, sizeof(name), "demo:svc-%d:latency", kept);
+    CHECK(anomaly_last_score(r.a, name) == -1);
+    rig_stop(&r);
+}
+
 /* aiops.detector: context runs per series in the analyser. */
 TEST(anomaly_analyser_with_the_context_detector)
 {

@@ -313,6 +313,34 @@ TEST(outage_pages_after_51_84_seconds_and_opens_incident)
     engine_free(&e);
 }
 
+/* One series feeding two SLOs: every sample reaches both (the series index
+ * is a multimap), and each SLO sees only its own error series. */
+TEST(shared_total_series_feeds_every_slo)
+{
+    static struct engine e;
+    engine_init(&e);
+    int64_t now = T0 + 30 * MS_DAY;
+    e.now = now;
+    char err[256];
+    struct slo_def a = {
+        .name = "a", .objective = 99, .errors_series = "a:e", .total_series = "shared:t"};
+    struct slo_def b = {
+        .name = "b", .objective = 99, .errors_series = "b:e", .total_series = "shared:t"};
+    CHECK(slo_define(&e, &a, err, sizeof(err)) == 0);
+    CHECK(slo_define(&e, &b, err, sizeof(err)) == 0);
+    for (int s = 0; s <= 600; s++) {
+        engine_advance(&e, now + s * 1000LL);
+        engine_sample(&e, "shared:t", 100.0 * s);
+        engine_sample(&e, "a:e", 10.0 * s);
+        engine_sample(&e, "b:e", 0);
+    }
+    struct slo *ra = row_of(&e, "a"), *rb = row_of(&e, "b");
+    CHECK(ra && ra->nwindows > 0 && fabs(ra->windows[0].error_ratio - 0.1) < 1e-6);
+    CHECK(rb && rb->nwindows > 0 && rb->windows[0].error_ratio == 0);
+    slo_detach(&e);
+    engine_free(&e);
+}
+
 TEST(healthy_slo_allows_and_no_traffic_is_unknown)
 {
     static struct engine e;

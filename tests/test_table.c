@@ -76,11 +76,11 @@ static bool model_remove(struct model *m, int k)
 static bool index_sound(const struct table *t)
 {
     int used = 0;
-    for (int h = 0; h < t->nslots; h++) {
-        if (!t->slots[h])
+    for (size_t h = 0; h < t->index.cap; h++) {
+        if (!t->index.slots[h].hash)
             continue;
         used++;
-        int s = t->slots[h] - 1;
+        int s = (int)t->index.slots[h].val.u;
         if (s < 0 || s >= t->count)
             return false; /* stale: points past the live rows */
         const char *key = schema_key(t->schema, t->rows + (size_t)s * t->schema->size);
@@ -203,9 +203,9 @@ static int home_slot(struct table *t, int k)
     table_clear(t);
     table_upsert(t, &n);
     int home = -1;
-    for (int h = 0; h < t->nslots; h++)
-        if (t->slots[h])
-            home = h;
+    for (size_t h = 0; h < t->index.cap; h++)
+        if (t->index.slots[h].hash)
+            home = (int)h;
     table_clear(t);
     return home;
 }
@@ -226,7 +226,7 @@ TEST(table_small_index_wraps_around)
             p.key[p.n++] = k;
         }
     }
-    CHECK(p.n == 12 && t.nslots == 16);
+    CHECK(p.n == 12 && t.index.cap == 16);
     table_free(&t);
     for (uint64_t seed = 31; seed <= 50; seed++)
         random_run(seed, &p, 8, 1000, 45);

@@ -1,7 +1,7 @@
-/* The anomaly analyser (see anomaly.h). Constant memory: a fixed table of
- * series, each with one detector of the configured kind (robust unless
- * aiops.detector says otherwise); a fixed table of pods with their
- * kernel event counts of the current period; one forest over pod vectors. */
+/* The anomaly analyser (see anomaly.h). Constant memory: a fixed pool of
+ * series found by name through a bounded dict, each with one detector of the configured kind
+ * (robust unless aiops.detector says otherwise); a fixed table of pods with their kernel event
+ * counts of the current period; one forest over pod vectors. */
 #include "aiops/anomaly.h"
 
 #include <math.h>
@@ -10,13 +10,14 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/dict.h"
 
 #define SERIES_NAME   128
+#define SERIES_KEPT   (ANOMALY_MAX_SERIES * 3 / 4) /* series analysed; the rest are counted */
 #define POD_ACTIVE_MS (5 * 60000) /* a pod quiet this long leaves the forest's input */
 
 struct series_state {
     char name[SERIES_NAME];
-    bool used;
     bool counter; /* "*_total": fed as a per-second rate */
     bool has_last;
     double last_value;
@@ -35,8 +36,9 @@ struct anomaly {
     struct engine *e;
     struct correlator *c;
     struct anomaly_opts o;
-    struct series_state series[ANOMALY_MAX_SERIES];
+    struct series_state series[SERIES_KEPT]; /* the first nseries are in use */
     int nseries;
+    struct dict by_name; /* key: a pool entry's name; val.p: the entry */
     unsigned long dropped, items;
     uint32_t kind_counts[KEV_KIND_COUNT];
     struct pod_rates pods[ANOMALY_MAX_PODS];
@@ -45,42 +47,38 @@ struct anomaly {
     struct likelihood forest_lk;
 };
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
+/* Keys point at the pool entries' own names; the pool never moves. */
+static const struct dict_type series_type = {.hash = dict_hash_str, .max = SERIES_KEPT};
 
 static struct series_state *series_get(struct anomaly *a, const char *name, bool create)
 {
-    size_t i = hash(name) % ANOMALY_MAX_SERIES;
-    for (int probe = 0; probe < ANOMALY_MAX_SERIES; probe++, i = (i + 1) % ANOMALY_MAX_SERIES) {
-        struct series_state *s = &a->series[i];
-        if (s->used && strcmp(s->name, name) == 0)
-            return s;
-        if (!s->used) {
-            if (!create || a->nseries >= ANOMALY_MAX_SERIES * 3 / 4) {
-                a->dropped += create;
-                return NULL;
-            }
-            memset(s, 0, sizeof(*s));
-            s->det = series_detector_new(a->o.detector, &a->o.params);
-            if (!s->det) {
-                a->dropped++;
-                return NULL;
-            }
-            s->used = true;
-            STR_COPY(s->name, name);
-            size_t n = strlen(name);
-            s->counter = n > 6 && strcmp(name + n - 6, "_total") == 0;
-            s->last_score = -1;
-            a->nseries++;
-            return s;
-        }
+    struct dict_entry *e = dict_find(&a->by_name, name);
+    if (e || !create)
+        return e ? e->val.p : NULL;
+    if (a->nseries >= SERIES_KEPT) {
+        a->dropped++;
+        return NULL;
     }
-    return NULL;
+    struct series_state *s = &a->series[a->nseries];
+    memset(s, 0, sizeof(*s));
+    s->det = series_detector_new(a->o.detector, &a->o.params);
+    if (!s->det) {
+        a->dropped++;
+        return NULL;
+    }
+    STR_COPY(s->name, name);
+    if (!(e = dict_insert(&a->by_name, s->name))) {
+        series_detector_free(s->det);
+        s->det = NULL;
+        a->dropped++;
+        return NULL;
+    }
+    e->val.p = s;
+    size_t n = strlen(name);
+    s->counter = n > 6 && strcmp(name + n - 6, "_total") == 0;
+    s->last_score = -1;
+    a->nseries++;
+    return s;
 }
 
 /* "source:subject:metric" -> subject; a name without two colons -> "". */
@@ -212,6 +210,7 @@ struct anomaly *anomaly_new(struct engine *e, struct correlator *c, const struct
         return NULL;
     a->e = e;
     a->c = c;
+    dict_init(&a->by_name, &series_type, NULL);
     if (o) {
         a->o = *o;
     } else {
@@ -235,8 +234,9 @@ void anomaly_free(struct anomaly *a)
     if (!a)
         return;
     rcf_free(a->forest);
-    for (int i = 0; i < ANOMALY_MAX_SERIES; i++)
+    for (int i = 0; i < a->nseries; i++)
         series_detector_free(a->series[i].det);
+    dict_free(&a->by_name);
     free(a);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/hash.h"
 #include "aiops/correlate_internal.h"
 
 #define MINUTE_MS     60000
@@ -22,31 +23,29 @@ void correlate_default_opts(struct correlate_opts *o)
 
 /* ---- entity state: only transitions are signals ---- */
 
-static uint64_t fnv1a(const char *s)
+/* Entities and states are kept by hash: nonzero, as 0 means "never seen". */
+static uint64_t state_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    uint64_t h = hash_str(s);
     return h ? h : 1;
 }
+
+/* Keyed by the entity key's hash; val.u is the hash of its state. */
+static const struct dict_type state_type = {0};
 
 /* Stores val for key; returns the previous value (0: never seen). */
 static uint64_t state_swap(struct correlator *c, const char *key, uint64_t val)
 {
-    if (c->nstates > STATE_SLOTS * 3 / 4) {
+    if (dict_count(&c->states) > STATE_MAX) {
         /* Full: forget everything (a few repeats may count again). */
-        memset(c->state_keys, 0, sizeof(c->state_keys));
-        c->nstates = 0;
+        dict_clear(&c->states);
     }
-    uint64_t h = fnv1a(key);
-    size_t i = h % STATE_SLOTS;
-    while (c->state_keys[i] && c->state_keys[i] != h)
-        i = (i + 1) % STATE_SLOTS;
-    uint64_t prev = c->state_keys[i] ? c->state_vals[i] : 0;
-    if (!c->state_keys[i])
-        c->nstates++;
-    c->state_keys[i] = h;
-    c->state_vals[i] = val;
+    bool created;
+    struct dict_entry *e = dict_add_u64(&c->states, state_hash(key), &created);
+    if (!e)
+        return 0; /* out of memory: every state looks new, as after a reset */
+    uint64_t prev = created ? 0 : e->val.u;
+    e->val.u = val;
     return prev;
 }
 
@@ -355,7 +354,7 @@ static void on_pod(struct correlator *c, const struct k8s_pod *p)
 {
     char key[OBJ_LEN + NAME_LEN + 8];
     corr_textf(key, sizeof(key), "pod:%s", p->key);
-    uint64_t val = p->problem[0] ? fnv1a(p->problem) : 1;
+    uint64_t val = p->problem[0] ? state_hash(p->problem) : 1;
     if (state_swap(c, key, val) != val && p->problem[0])
         pod_signal(c, p, p->problem);
     /* An OOM kill behind a crash loop is evidence of its own. */
@@ -371,7 +370,7 @@ static void on_node(struct correlator *c, const struct k8s_node *n)
 {
     char key[OBJ_LEN + 8];
     corr_textf(key, sizeof(key), "node:%s", n->name);
-    uint64_t val = n->problem[0] ? fnv1a(n->problem) : 1;
+    uint64_t val = n->problem[0] ? state_hash(n->problem) : 1;
     if (state_swap(c, key, val) == val || !n->problem[0])
         return;
     struct signal s = {.kind = SIG_NODE, .counted = true, .opens = true};
@@ -463,7 +462,7 @@ static void on_deployment(struct correlator *c, const struct k8s_deployment *d)
 {
     char key[OBJ_LEN + NAME_LEN + 8];
     corr_textf(key, sizeof(key), "dep:%s", d->key);
-    uint64_t val = fnv1a(d->revision[0] ? d->revision : "-");
+    uint64_t val = state_hash(d->revision[0] ? d->revision : "-");
     uint64_t prev = state_swap(c, key, val);
     struct signal s = {0};
     corr_deployment_service(c->e, d->namespace, d->name, s.service, sizeof(s.service));
@@ -477,7 +476,7 @@ static void on_deployment(struct correlator *c, const struct k8s_deployment *d)
         emit(c, &s);
     }
     corr_textf(key, sizeof(key), "depp:%s", d->key);
-    val = d->problem[0] ? fnv1a(d->problem) : 1;
+    val = d->problem[0] ? state_hash(d->problem) : 1;
     if (state_swap(c, key, val) == val || !d->problem[0])
         return;
     s.kind = SIG_DEPLOYMENT;
@@ -713,6 +712,7 @@ struct correlator *correlator_new(struct engine *e, const struct correlate_opts 
         c->o = *o;
     else
         correlate_default_opts(&c->o);
+    dict_init(&c->states, &state_type, NULL);
     engine_observe(e, observe, c);
     engine_add_hook(e, "correlate", 1000, tick, c);
     return c;
@@ -720,5 +720,7 @@ struct correlator *correlator_new(struct engine *e, const struct correlate_opts 
 
 void correlator_free(struct correlator *c)
 {
+    if (c)
+        dict_free(&c->states);
     free(c);
 }

@@ -3,6 +3,7 @@
 #define LOOKOUT_CORRELATE_INTERNAL_H
 
 #include "aiops/correlate.h"
+#include "base/dict.h"
 
 enum sig_kind {
     SIG_SLO,
@@ -33,7 +34,7 @@ struct signal {
 
 #define SIG_RING       2048
 #define RULE_RING      1024
-#define STATE_SLOTS    16384
+#define STATE_MAX      12288 /* entity states kept; past it they are all forgotten */
 #define MINUTE_BUCKETS 60
 
 /* A kernel-rule hit in a service's pod (for the rule-spike cause). */
@@ -52,9 +53,7 @@ struct correlator {
     uint64_t nhits;
     /* Last seen state of each entity (hash of key -> hash of state), so a
      * repeated upsert of the same problem is not a new signal. */
-    uint64_t state_keys[STATE_SLOTS];
-    uint64_t state_vals[STATE_SLOTS];
-    int nstates;
+    struct dict states;
     /* Raw signals per engine minute over the last hour. */
     int64_t minute_of[MINUTE_BUCKETS];
     int minute_count[MINUTE_BUCKETS];

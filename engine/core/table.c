@@ -1,15 +1,8 @@
+/* The engine's keyed tables of rows and its bounded rings (see table.h). */
 #include "core/table.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static uint32_t hash_str(const char *s)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h;
-}
 
 /* Row by storage index (table_row is by insertion order). */
 static void *stored(const struct table *t, int s)
@@ -22,27 +15,21 @@ static const char *stored_key(const struct table *t, int s)
     return schema_key(t->schema, stored(t, s));
 }
 
-static void index_rebuild(struct table *t, int nslots)
+/* The index keeps no keys: rows move on remove and realloc, so an entry
+ * holds the storage index and the key is read from that row. */
+static bool index_match(void *ctx, const void *key, const struct dict_entry *e)
 {
-    free(t->slots);
-    t->nslots = nslots;
-    t->slots = calloc((size_t)nslots, sizeof(int));
-    if (!t->slots)
-        abort();
-    for (int s = 0; s < t->count; s++) {
-        uint32_t h = hash_str(stored_key(t, s)) & (uint32_t)(nslots - 1);
-        while (t->slots[h])
-            h = (h + 1) & (uint32_t)(nslots - 1);
-        t->slots[h] = s + 1;
-    }
+    return strcmp(stored_key(ctx, (int)e->val.u), key) == 0;
 }
+
+static const struct dict_type index_type = {.hash = dict_hash_str, .match = index_match};
 
 void table_init(struct table *t, const struct schema *s, int max)
 {
     memset(t, 0, sizeof(*t));
     t->schema = s;
     t->max = max;
-    index_rebuild(t, 16);
+    dict_init(&t->index, &index_type, t);
 }
 
 void table_free(struct table *t)
@@ -50,25 +37,14 @@ void table_free(struct table *t)
     free(t->rows);
     free(t->order);
     free(t->rank);
-    free(t->slots);
+    dict_free(&t->index);
     memset(t, 0, sizeof(*t));
-}
-
-static int find_slot(const struct table *t, const char *key)
-{
-    uint32_t mask = (uint32_t)(t->nslots - 1), h = hash_str(key) & mask;
-    while (t->slots[h]) {
-        if (strcmp(stored_key(t, t->slots[h] - 1), key) == 0)
-            return (int)h;
-        h = (h + 1) & mask;
-    }
-    return -1 - (int)h; /* not found: where it would go */
 }
 
 void *table_get(const struct table *t, const char *key)
 {
-    int h = find_slot(t, key);
-    return h >= 0 ? stored(t, t->slots[h] - 1) : NULL;
+    const struct dict_entry *e = dict_find(&t->index, key);
+    return e ? stored(t, (int)e->val.u) : NULL;
 }
 
 static void *grow(void *p, int n, size_t size)
@@ -82,16 +58,20 @@ static void *grow(void *p, int n, size_t size)
 void *table_upsert(struct table *t, const void *obj)
 {
     const char *key = schema_key(t->schema, obj);
-    int h = find_slot(t, key);
-    if (h >= 0) {
-        void *row = stored(t, t->slots[h] - 1);
+    bool room = t->count < t->max, created = false;
+    /* One probe finds the row or reserves its index entry. */
+    struct dict_entry *e = room ? dict_add(&t->index, key, &created) : dict_find(&t->index, key);
+    if (e && !created) {
+        void *row = stored(t, (int)e->val.u);
         memmove(row, obj, t->schema->size); /* obj may be the row itself */
         return row;
     }
-    if (t->count >= t->max) {
+    if (!room) {
         t->dropped++;
         return NULL;
     }
+    if (!e)
+        abort(); /* out of memory, as for the rows */
     if (t->count == t->alloc) {
         int n = t->alloc ? t->alloc * 2 : 16;
         t->rows = grow(t->rows, n, t->schema->size);
@@ -100,37 +80,14 @@ void *table_upsert(struct table *t, const void *obj)
         t->alloc = n;
     }
     int s = t->count;
+    e->key = NULL; /* the key lives in the row, which moves: match reads it there */
+    e->val.u = (uint64_t)s;
     void *row = stored(t, s);
     memcpy(row, obj, t->schema->size);
     t->order[s] = s;
     t->rank[s] = s;
     t->count++;
-    if (t->count * 2 > t->nslots)
-        index_rebuild(t, t->nslots * 2);
-    else
-        t->slots[-1 - h] = t->count;
     return row;
-}
-
-/* Empties slot `hole` of the linear-probing index by backward shift: later
- * entries of its cluster that may not skip the hole move into it, so every
- * key stays reachable from its home slot without tombstones or a rehash. */
-static void index_delete(struct table *t, int hole)
-{
-    uint32_t mask = (uint32_t)(t->nslots - 1), i = (uint32_t)hole, j = i;
-    t->slots[i] = 0;
-    for (;;) {
-        j = (j + 1) & mask;
-        if (!t->slots[j])
-            return;
-        uint32_t home = hash_str(stored_key(t, t->slots[j] - 1)) & mask;
-        bool reachable = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-        if (reachable)
-            continue;
-        t->slots[i] = t->slots[j];
-        t->slots[j] = 0;
-        i = j;
-    }
 }
 
 /* Drops storage row s from the insertion order: ints move, rows do not. */
@@ -144,16 +101,16 @@ static void order_delete(struct table *t, int s)
 
 bool table_remove(struct table *t, const char *key)
 {
-    int h = find_slot(t, key); /* key may point into a row: not used after this */
-    if (h < 0)
+    struct dict_entry *e = dict_find(&t->index, key); /* key may point into a row */
+    if (!e)
         return false;
-    int s = t->slots[h] - 1, last = t->count - 1;
-    index_delete(t, h);
+    int s = (int)e->val.u, last = t->count - 1;
+    dict_delete_entry(&t->index, e);
     order_delete(t, s);
     if (s != last) { /* the last stored row fills the hole: one row copied */
-        int moved = find_slot(t, stored_key(t, last));
+        struct dict_entry *moved = dict_find(&t->index, stored_key(t, last));
         memcpy(stored(t, s), stored(t, last), t->schema->size);
-        t->slots[moved] = s + 1;
+        moved->val.u = (uint64_t)s;
         t->rank[s] = t->rank[last];
         t->order[t->rank[s]] = s;
     }
@@ -164,7 +121,7 @@ bool table_remove(struct table *t, const char *key)
 void table_clear(struct table *t)
 {
     t->count = 0;
-    memset(t->slots, 0, (size_t)t->nslots * sizeof(int));
+    dict_clear(&t->index);
 }
 
 void ring_init(struct ring *r, const struct schema *s, int cap)

@@ -6,10 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/dict.h"
 #include "core/schema.h"
 
 /* Rows are stored packed in any order; `order` lists them in insertion order,
- * so a remove moves one row and count - i ints, never the rows after it. */
+ * so a remove moves one row and count - i ints, never the rows after it.
+ * `index` maps a key to its storage row; it points back at the table, so a
+ * table stays where table_init put it. */
 struct table {
     const struct schema *schema;
     char *rows; /* count rows of schema->size bytes, storage order */
@@ -19,8 +22,7 @@ struct table {
     int alloc;
     int max; /* documented cap; an insert past it is dropped */
     uint64_t dropped;
-    int *slots; /* open addressing: storage index + 1, 0 empty */
-    int nslots;
+    struct dict index; /* entries hold a storage index in val.u, no key */
 };
 
 void table_init(struct table *t, const struct schema *s, int max);

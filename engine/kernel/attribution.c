@@ -11,23 +11,21 @@
 #include <sys/stat.h>
 
 #include "base/buf.h"
+#include "base/dict.h"
 #include "base/loop.h"
 
-#define CG_SLOTS      8192 /* power of two */
 #define CG_MAX        6000 /* bounded cache: inserts past this are refused and counted */
-#define POD_SLOTS     1024
+#define POD_MAX       768  /* pod names kept; past it the cache starts over */
 #define PENDING_MAX   64
 #define RESCAN_MIN_MS 1000
 #define WALK_DEPTH    24
 
 struct cg_entry {
-    uint64_t id; /* 0: empty */
     char path[PATH_LEN];
     struct cgroup_ref ref;
 };
 
 struct pod_name {
-    char uid[48];                      /* "" empty */
     char name[OBJ_LEN + NAME_LEN + 2]; /* "" not known (yet) */
     int64_t missed;                    /* mono ms of the last failed lookup */
 };
@@ -36,9 +34,8 @@ struct attribution {
     struct engine *engine;
     char root[PATH_LEN];
     char pods_dir[PATH_LEN];
-    struct cg_entry *cg;
-    struct pod_name *pods;
-    int npods;
+    struct dict cg;                /* cgroup id -> struct cg_entry */
+    struct dict pods;              /* pod UID -> struct pod_name */
     char pending[PENDING_MAX][48]; /* pod UIDs with events still named "uid:..." */
     int npending;
     int64_t last_rescan;
@@ -200,66 +197,47 @@ uint64_t attr_cgroup_id(const char *dir)
     return id;
 }
 
-/* ---- the id -> path cache (open addressing, backward-shift deletion) ---- */
+/* ---- the id -> path cache ---- */
 
-static size_t slot_of(uint64_t id)
-{
-    id ^= id >> 33;
-    id *= 0xff51afd7ed558ccdULL;
-    id ^= id >> 33;
-    return (size_t)id & (CG_SLOTS - 1);
-}
+/* Keyed by the cgroup id itself; bounded so a host churning containers
+ * cannot grow it without end. */
+static const struct dict_type cg_type = {.val_free = free, .max = CG_MAX};
 
 static struct cg_entry *cg_find(struct attribution *a, uint64_t id)
 {
-    for (size_t i = slot_of(id);; i = (i + 1) & (CG_SLOTS - 1)) {
-        if (a->cg[i].id == id)
-            return &a->cg[i];
-        if (a->cg[i].id == 0)
-            return NULL;
-    }
+    struct dict_entry *e = dict_find_u64(&a->cg, id);
+    return e ? e->val.p : NULL;
 }
 
 static void cg_put(struct attribution *a, uint64_t id, const char *path)
 {
     if (!id)
         return;
-    struct cg_entry *e = cg_find(a, id);
-    if (!e) {
-        if (a->stats.cgroups >= CG_MAX) {
-            a->stats.cache_full++;
-            return;
-        }
-        size_t i = slot_of(id);
-        while (a->cg[i].id)
-            i = (i + 1) & (CG_SLOTS - 1);
-        e = &a->cg[i];
-        e->id = id;
-        a->stats.cgroups++;
+    bool created;
+    struct dict_entry *e = dict_add_u64(&a->cg, id, &created);
+    if (e && created && !(e->val.p = malloc(sizeof(struct cg_entry)))) {
+        dict_delete_entry(&a->cg, e);
+        e = NULL;
     }
-    STR_COPY(e->path, path);
-    attr_parse_path(e->path, &e->ref);
+    if (!e) {
+        a->stats.cache_full++;
+        return;
+    }
+    struct cg_entry *c = e->val.p;
+    STR_COPY(c->path, path);
+    attr_parse_path(c->path, &c->ref);
+    a->stats.cgroups = (int)dict_count(&a->cg);
 }
 
 static void cg_del(struct attribution *a, uint64_t id)
 {
-    struct cg_entry *e = cg_find(a, id);
-    if (!e)
-        return;
-    size_t hole = (size_t)(e - a->cg);
-    a->cg[hole].id = 0;
-    a->stats.cgroups--;
-    for (size_t i = (hole + 1) & (CG_SLOTS - 1); a->cg[i].id; i = (i + 1) & (CG_SLOTS - 1)) {
-        size_t home = slot_of(a->cg[i].id);
-        /* move i back into the hole unless its home lies cyclically in (hole, i] */
-        bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
-        if (!stays) {
-            a->cg[hole] = a->cg[i];
-            a->cg[i].id = 0;
-            hole = i;
-        }
-    }
+    dict_delete_u64(&a->cg, id);
+    a->stats.cgroups = (int)dict_count(&a->cg);
 }
+
+/* Pod UID -> name; keys are copies, values malloc'd struct pod_name. */
+static const struct dict_type pod_type = {
+    .hash = dict_hash_str, .key_dup = dict_strdup, .key_free = free, .val_free = free};
 
 /* ---- construction and walking ---- */
 
@@ -268,12 +246,8 @@ struct attribution *attr_new(struct engine *e, const char *root, const char *pod
     struct attribution *a = calloc(1, sizeof(*a));
     if (!a)
         return NULL;
-    a->cg = calloc(CG_SLOTS, sizeof(*a->cg));
-    a->pods = calloc(POD_SLOTS, sizeof(*a->pods));
-    if (!a->cg || !a->pods) {
-        attr_free(a);
-        return NULL;
-    }
+    dict_init(&a->cg, &cg_type, NULL);
+    dict_init(&a->pods, &pod_type, NULL);
     a->engine = e;
     if (root)
         STR_COPY(a->root, root);
@@ -288,8 +262,8 @@ void attr_free(struct attribution *a)
 {
     if (!a)
         return;
-    free(a->cg);
-    free(a->pods);
+    dict_free(&a->cg);
+    dict_free(&a->pods);
     free(a);
 }
 
@@ -343,36 +317,27 @@ void attr_cgroup(struct attribution *a, uint64_t id, const char *path, bool remo
 
 /* ---- pod names ---- */
 
-static size_t pod_slot(const char *uid)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *uid; uid++)
-        h = (h ^ (unsigned char)*uid) * 1099511628211ULL;
-    return (size_t)h & (POD_SLOTS - 1);
-}
-
 static void pod_put(struct attribution *a, const char *uid, const char *name)
 {
-    if (a->npods >= POD_SLOTS * 3 / 4) { /* bounded: start over */
-        memset(a->pods, 0, POD_SLOTS * sizeof(*a->pods));
-        a->npods = 0;
+    if (dict_count(&a->pods) >= POD_MAX) /* bounded: start over */
+        dict_clear(&a->pods);
+    bool created;
+    struct dict_entry *e = dict_add(&a->pods, uid, &created);
+    if (e && created && !(e->val.p = malloc(sizeof(struct pod_name)))) {
+        dict_delete_entry(&a->pods, e);
+        return;
     }
-    size_t i = pod_slot(uid);
-    while (a->pods[i].uid[0] && strcmp(a->pods[i].uid, uid) != 0)
-        i = (i + 1) & (POD_SLOTS - 1);
-    if (!a->pods[i].uid[0])
-        a->npods++;
-    STR_COPY(a->pods[i].uid, uid);
-    STR_COPY(a->pods[i].name, name);
-    a->pods[i].missed = name[0] ? 0 : loop_mono_ms();
+    if (!e)
+        return; /* out of memory: the name is looked up again next time */
+    struct pod_name *p = e->val.p;
+    STR_COPY(p->name, name);
+    p->missed = name[0] ? 0 : loop_mono_ms();
 }
 
 static struct pod_name *pod_find(struct attribution *a, const char *uid)
 {
-    for (size_t i = pod_slot(uid); a->pods[i].uid[0]; i = (i + 1) & (POD_SLOTS - 1))
-        if (strcmp(a->pods[i].uid, uid) == 0)
-            return &a->pods[i];
-    return NULL;
+    struct dict_entry *e = dict_find(&a->pods, uid);
+    return e ? e->val.p : NULL;
 }
 
 static const char *pod_get(struct attribution *a, const char *uid)

@@ -1,4 +1,5 @@
-/* LIST then WATCH of one resource kind; see reflector.h. */
+/* A Kubernetes reflector: LIST then WATCH of one resource into its engine
+ * table (see reflector.h). */
 #include "kube/reflector.h"
 
 #include <cjson/cJSON.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/dict.h"
 #include "base/secret.h"
 #include "kube/decode.h"
 
@@ -36,65 +38,42 @@ static const struct {
     [KK_EVENTS] = {"/api/v1", "events", T_K8S_EVENTS, true},
 };
 
-/* ---- a set of keys seen during one list (open addressing) ---- */
+/* ---- a set of keys seen during one list ---- */
 
 struct kube_seen {
-    char **slots;
-    size_t cap, count;
+    struct dict keys; /* copies of the keys; no values */
 };
 
-static uint64_t hash_str(const char *s)
+static const struct dict_type seen_type = {
+    .hash = dict_hash_str, .key_dup = dict_strdup, .key_free = free};
+
+static struct kube_seen *seen_new(void)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    struct kube_seen *s = calloc(1, sizeof(*s));
+    if (s)
+        dict_init(&s->keys, &seen_type, NULL);
+    return s;
 }
 
 static void seen_free(struct kube_seen *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->cap; i++)
-        free(s->slots[i]);
-    free(s->slots);
+    dict_free(&s->keys);
     free(s);
 }
 
 static bool seen_has(const struct kube_seen *s, const char *key)
 {
-    if (!s || !s->cap)
-        return false;
-    for (size_t i = hash_str(key) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-        if (!s->slots[i])
-            return false;
-        if (strcmp(s->slots[i], key) == 0)
-            return true;
-    }
+    return s && dict_find(&s->keys, key);
 }
 
+/* Out of memory leaves key unmarked: the list's end then drops its row,
+ * and the next relist brings it back. */
 static void seen_add(struct kube_seen *s, const char *key)
 {
-    if ((s->count + 1) * 2 > s->cap) {
-        struct kube_seen bigger = {.cap = s->cap ? s->cap * 2 : 1024};
-        bigger.slots = calloc(bigger.cap, sizeof(char *));
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->slots[i]) {
-                size_t j = hash_str(s->slots[i]) & (bigger.cap - 1);
-                while (bigger.slots[j])
-                    j = (j + 1) & (bigger.cap - 1);
-                bigger.slots[j] = s->slots[i];
-            }
-        free(s->slots);
-        s->slots = bigger.slots;
-        s->cap = bigger.cap;
-    }
-    size_t i = hash_str(key) & (s->cap - 1);
-    for (; s->slots[i]; i = (i + 1) & (s->cap - 1))
-        if (strcmp(s->slots[i], key) == 0)
-            return;
-    s->slots[i] = strdup(key);
-    s->count++;
+    if (s)
+        dict_add(&s->keys, key, NULL);
 }
 
 /* ---- objects into the engine ---- */
@@ -341,7 +320,7 @@ static void list_finished(struct kube_reflector *r, const char *rv)
             engine_remove(r->env->engine, kinds[r->kind].table, k);
         }
     }
-    r->objects = r->seen ? (int)r->seen->count : 0;
+    r->objects = r->seen ? (int)dict_count(&r->seen->keys) : 0;
     relist_from(r, false);
     STR_COPY(r->rv, rv);
     r->rv_unavailable = false;
@@ -363,7 +342,7 @@ static void list_item(const char *json, size_t len, void *ud)
         return;
     }
     if (!r->seen)
-        r->seen = calloc(1, sizeof(*r->seen));
+        r->seen = seen_new();
     char key[256] = "";
     r->list_changed |= apply(r, o, false, key, sizeof(key));
     if (*key)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/dict.h"
 #include "slo/gate.h"
 #include "slo/slo.h"
 #include "slo/history.h"
@@ -58,20 +59,16 @@ struct slo_rt {
 
 #define HISTORY_REFRESH_MS 60000
 
-/* Series name -> SLO, so a sample costs a hash lookup, not a scan of
- * every SLO (open addressing; a series may feed several SLOs). */
-struct series_slot {
-    const char *series; /* points into the SLO's own copy; NULL: empty */
-    uint32_t hash;
-    struct slo_rt *rt;
-};
+/* Series name -> SLO, so a sample costs a hash lookup, not a scan of every
+ * SLO. A multimap: a series may feed several SLOs, each an entry whose key
+ * points into that SLO's own copy of the name. */
+static const struct dict_type series_type = {.hash = dict_hash_str};
 
 struct slo_engine {
     struct engine *e;
     struct slo_rt **v;
     int n, cap;
-    struct series_slot *ix;
-    int nix; /* power of two, > 2 * series count */
+    struct dict ix; /* see series_type */
     slo_notify_fn notify;
     void *notify_ud;
     void (*notify_free)(void *);
@@ -100,6 +97,7 @@ static struct slo_engine *get_se(struct engine *e)
         return NULL;
     se->e = e;
     se->gate.policy = GATE_PAGE;
+    dict_init(&se->ix, &series_type, NULL);
     engine_ext_set(e, "slo", se);
     engine_add_hook(e, "slo", 1000, on_tick, se);
     engine_observe(e, on_sample, se);
@@ -122,7 +120,7 @@ void slo_detach(struct engine *e)
     for (int k = 0; k < se->n; k++)
         free(se->v[k]);
     free(se->v);
-    free(se->ix);
+    dict_free(&se->ix);
     if (se->notify_free && se->notify_ud)
         se->notify_free(se->notify_ud);
     free(se);
@@ -218,44 +216,34 @@ static int check_def(const struct slo_def *d, char *err, size_t errlen)
     return 0;
 }
 
-static uint32_t fnv1a(const char *s)
+static int ix_put(struct dict *ix, const char *series, struct slo_rt *rt)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    struct dict_entry *e = dict_insert(ix, series);
+    if (!e)
+        return -1;
+    e->val.p = rt;
+    return 0;
 }
 
-static void ix_put(struct series_slot *ix, int nix, const char *series, struct slo_rt *rt)
-{
-    uint32_t h = fnv1a(series);
-    for (uint32_t i = h & (uint32_t)(nix - 1);; i = (i + 1) & (uint32_t)(nix - 1)) {
-        if (ix[i].series)
-            continue;
-        ix[i] = (struct series_slot){series, h, rt};
-        return;
-    }
-}
-
+/* A whole new index, swapped in only when complete: out of memory keeps the
+ * old one working. */
 static int rebuild_index(struct slo_engine *se)
 {
-    int want = 16;
-    while (want < 4 * se->n + 4)
-        want *= 2;
-    struct series_slot *ix = calloc((size_t)want, sizeof(*ix));
-    if (!ix)
-        return -1;
+    struct dict ix;
+    dict_init(&ix, &series_type, NULL);
     for (int i = 0; i < se->n; i++) {
         struct slo_rt *rt = se->v[i];
         if (rt->prom)
             continue;
-        ix_put(ix, want, rt->errors_series, rt);
-        if (strcmp(rt->total_series, rt->errors_series) != 0)
-            ix_put(ix, want, rt->total_series, rt);
+        bool two = strcmp(rt->total_series, rt->errors_series) != 0;
+        if (ix_put(&ix, rt->errors_series, rt) < 0 ||
+            (two && ix_put(&ix, rt->total_series, rt) < 0)) {
+            dict_free(&ix);
+            return -1;
+        }
     }
-    free(se->ix);
+    dict_free(&se->ix);
     se->ix = ix;
-    se->nix = want;
     return 0;
 }
 
@@ -353,12 +341,11 @@ static void on_sample(struct engine *e, int table, const void *obj, void *ud)
         return;
     }
     const struct sample *s = obj;
-    if (table != OBS_SAMPLE || !s || !se || !se->ix || !s->series)
+    if (table != OBS_SAMPLE || !s || !se || !s->series)
         return;
-    uint32_t h = fnv1a(s->series), mask = (uint32_t)(se->nix - 1);
-    for (uint32_t i = h & mask; se->ix[i].series; i = (i + 1) & mask)
-        if (se->ix[i].hash == h && strcmp(se->ix[i].series, s->series) == 0)
-            feed(e, se->ix[i].rt, s);
+    for (struct dict_entry *x = dict_find(&se->ix, s->series); x;
+         x = dict_find_next(&se->ix, s->series, x))
+        feed(e, x->val.p, s);
 }
 
 /* ---- evaluation ---- */
