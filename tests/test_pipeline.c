@@ -321,6 +321,7 @@ TEST(deploy_recognition_configurable)
 static void set_gate(struct engine *e, bool open, const char *reason)
 {
     struct summary s = *(struct summary *)engine_get(e, T_SUMMARY, "summary");
+    s.gate = open ? GATE_STATE_OPEN : GATE_STATE_CLOSED;
     s.gate_open = open;
     STR_COPY(s.gate_reason, reason);
     engine_upsert(e, T_SUMMARY, &s);

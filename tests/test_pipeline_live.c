@@ -282,6 +282,7 @@ TEST(gitlab_live_304_costs_nothing)
 static void set_gate(struct engine *e, bool open, const char *reason)
 {
     struct summary sm = *(struct summary *)engine_get(e, T_SUMMARY, "summary");
+    sm.gate = open ? GATE_STATE_OPEN : GATE_STATE_CLOSED;
     sm.gate_open = open;
     STR_COPY(sm.gate_reason, reason);
     engine_upsert(e, T_SUMMARY, &sm);

@@ -290,7 +290,7 @@ TEST(outage_pages_after_51_84_seconds_and_opens_incident)
      * seen at the first whole-second tick after it (plus 1 s of sample lag) */
     CHECK(paged_at >= 52 && paged_at <= 54);
     struct slo *r = row_of(&e, d.name);
-    CHECK(r && r->alert == ALERT_PAGE && !r->gate_open);
+    CHECK(r && r->alert == ALERT_PAGE && !r->gate_open && r->gate == GATE_STATE_CLOSED);
     CHECK(r && r->nwindows == 8 && strcmp(r->windows[7].name, "30d") == 0);
     CHECK(r && r->budget_remaining < 1 && r->budget_remaining > 0.9);
     CHECK(r && r->exhaustion_ms > 0);
@@ -303,7 +303,7 @@ TEST(outage_pages_after_51_84_seconds_and_opens_incident)
         CHECK(i0->ntimeline == 1);
     }
     struct summary *s = engine_get(&e, T_SUMMARY, "summary");
-    CHECK(s && !s->gate_open);
+    CHECK(s && !s->gate_open && s->gate == GATE_STATE_CLOSED);
     char json[512];
     CHECK(gate_http_answer(&e, "slo=checkout-availability", json, sizeof(json)) == 200);
     CHECK(strstr(json, "\"ok\":false") && strstr(json, "\"decision\":\"block\""));
@@ -370,6 +370,12 @@ TEST(healthy_slo_allows_and_no_traffic_is_unknown)
     char reason[256];
     struct gate_opts o = {GATE_PAGE, 0};
     CHECK(qr && gate_decide(qr, &o, reason, sizeof(reason)) == GATE_UNKNOWN);
+    /* unknown is never shown as open: not on the row, not in the header */
+    CHECK(qr && qr->gate == GATE_STATE_UNKNOWN && !qr->gate_open);
+    CHECK(r && r->gate == GATE_STATE_OPEN);
+    struct summary *sm = engine_get(&e, T_SUMMARY, "summary");
+    CHECK(sm && sm->gate == GATE_STATE_UNKNOWN && !sm->gate_open);
+    CHECK(sm && strstr(sm->gate_reason, "quiet"));
     o.min_budget = 0.9;
     CHECK(r && gate_decide(r, &o, reason, sizeof(reason)) == GATE_BLOCK);
     CHECK(strstr(reason, "below"));
@@ -394,6 +400,16 @@ static int stepwise_counters(void *ud, int64_t t, double *errors, double *total)
     *total = minutes * 100;
     *errors = bad_minutes > 0 ? bad_minutes * 50 : 0;
     return 0;
+}
+
+TEST(gate_is_none_without_slos)
+{
+    static struct engine e;
+    engine_init(&e);
+    engine_advance(&e, 1700000000000LL);
+    struct summary *sm = engine_get(&e, T_SUMMARY, "summary");
+    CHECK(sm && sm->gate == GATE_STATE_NONE && !sm->gate_open);
+    engine_free(&e);
 }
 
 TEST(calendar_month_resets_the_budget)

@@ -74,9 +74,12 @@ void ui_draw_header(struct ui *u, int y)
                      sm->nodes_ready < sm->nodes_total ? ON_HEADER(ROLE_WARN) : ROLE_HEADER, buf);
         snprintf(buf, sizeof buf, narrow ? " failing %d " : " pods failing %d ", sm->pods_failing);
         x += ui_text(u, y, x, end - x, sm->pods_failing ? ON_HEADER(ROLE_CRIT) : ROLE_HEADER, buf);
-        snprintf(buf, sizeof buf, " gate %s ", sm->gate_open ? "OPEN" : "CLOSED");
-        x += ui_text(u, y, x, end - x, sm->gate_open ? ON_HEADER(ROLE_OK) : ON_HEADER(ROLE_CRIT),
-                     buf);
+        static const char *const gate_label[] = {"n/a", "OPEN", "CLOSED", "UNKNOWN"};
+        const int gate_role[] = {ROLE_HEADER, ON_HEADER(ROLE_OK), ON_HEADER(ROLE_CRIT),
+                                 ON_HEADER(ROLE_WARN)};
+        int g = sm->gate >= GATE_STATE_NONE && sm->gate <= GATE_STATE_UNKNOWN ? (int)sm->gate : 0;
+        snprintf(buf, sizeof buf, " gate %s ", gate_label[g]);
+        x += ui_text(u, y, x, end - x, gate_role[g], buf);
         snprintf(buf, sizeof buf, narrow ? " inc %d " : " incidents %d ", sm->open_incidents);
         x +=
             ui_text(u, y, x, end - x, sm->open_incidents ? ON_HEADER(ROLE_CRIT) : ROLE_HEADER, buf);

@@ -13,10 +13,7 @@
 #include "app/options.h"
 #include "cmd/commands.h"
 #include "core/snapshot.h"
-#if __has_include("tui.h")
 #include "tui.h"
-#define HAVE_TUI 1
-#endif
 
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_UNKNOWN = 3 };
 
@@ -250,22 +247,6 @@ static int run_headless(struct app *a, double seconds)
     return EXIT_OK;
 }
 
-#ifndef HAVE_TUI
-/* Without the front end: one status line a second. */
-static int run_status_lines(struct app *a)
-{
-    for (;;) {
-        loop_run_once(a->loop, 1000);
-        struct summary *s = engine_get(&a->engine, T_SUMMARY, "summary");
-        printf("%lld pods failing=%d incidents=%d kevents=%llu\n", (long long)a->engine.now,
-               s ? s->pods_failing : 0, s ? s->open_incidents : 0,
-               (unsigned long long)a->engine.kevents.pushed);
-        fflush(stdout);
-    }
-    return EXIT_OK;
-}
-#endif
-
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
@@ -310,11 +291,7 @@ int main(int argc, char **argv)
     else if (run_for_s > 0)
         rc = run_headless(&app, run_for_s);
     else
-#ifdef HAVE_TUI
         rc = tui_run(&app);
-#else
-        rc = run_status_lines(&app);
-#endif
     app_free(&app);
     return rc;
 }

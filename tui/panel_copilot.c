@@ -7,10 +7,7 @@
 #include "textsafe.h"
 #include "ui.h"
 
-#if __has_include("copilot.h")
 #include "copilot/copilot.h"
-#define HAVE_COPILOT 1
-#endif
 
 static const char *const state_label[] = {"idle", "waiting…", "streaming…",
                                           "done", "error",    "capped"};
@@ -80,14 +77,12 @@ static int layout(struct ui *u, const char *text, int width, struct buf *safe, s
         snprintf(raw, sizeof raw, "%.*s", (int)(slen < sizeof raw ? slen : sizeof raw - 1), s);
         ts_sanitize(raw, (size_t)-1, tmp, sizeof tmp, !u->utf8);
         size_t base = safe->len;
-#ifdef HAVE_COPILOT
         /* Advice never runs; a destructive command is marked so a tired
          * reader does not paste it blindly. */
         if (copilot_line_is_destructive(raw)) {
             role = ROLE_CRIT;
             buf_puts(safe, "[destructive] ");
         }
-#endif
         buf_puts(safe, tmp);
         buf_append(safe, "", 1); /* keep each source line NUL-terminated */
         const char *q = safe->data + base;

@@ -176,7 +176,9 @@ static bool slo_detail(struct ui *u, struct panel_view *v, struct buf *out)
     buf_printf(out, "SLI now %.4f%%  budget remaining %.1f%%  exhaustion %s\n", s->sli * 100,
                s->budget_remaining * 100, s->exhaustion_ms < 0 ? "never" : exh);
     buf_printf(out, "alert %s\n", alert_state_names[s->alert]);
-    buf_printf(out, "deploy gate %s: %s\n", s->gate_open ? "open" : "CLOSED", s->gate_reason);
+    static const char *const gate_label[] = {"n/a", "open", "CLOSED", "UNKNOWN"};
+    int g = s->gate >= GATE_STATE_NONE && s->gate <= GATE_STATE_UNKNOWN ? (int)s->gate : 0;
+    buf_printf(out, "deploy gate %s: %s\n", gate_label[g], s->gate_reason);
     buf_printf(out, "\nWindows:\n");
     for (int i = 0; i < s->nwindows && i < SLO_WINDOWS; i++)
         buf_printf(out, "  %-6s error ratio %.5f  burn %.2fx\n", s->windows[i].name,

@@ -23,10 +23,7 @@
 #include "textsafe.h"
 #include "ui.h"
 
-#if __has_include("copilot.h")
 #include "copilot/copilot.h"
-#define HAVE_COPILOT 1
-#endif
 
 #define BACKLOG_RETRY_MS 100
 #define DEAD_TTY_READS   5 /* readable but nothing to read, in a row: the terminal is gone */
@@ -209,7 +206,6 @@ void ui_ask_copilot(struct ui *u)
         ui_message(u, "select a row first, then press a");
         return;
     }
-#ifdef HAVE_COPILOT
     char err[256] = "";
     struct copilot *c = app_module_state(u->a, &copilot_module);
     if (!c) {
@@ -229,9 +225,6 @@ void ui_ask_copilot(struct ui *u)
     if (u->zoom >= 0)
         u->zoom = P_COPILOT;
     ui_layout(u);
-#else
-    ui_message(u, "copilot not available");
-#endif
 }
 
 /* ---- terminal and signals ---- */

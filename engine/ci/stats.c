@@ -38,7 +38,7 @@ static bool pipeline_may_deploy(const struct pipeline *p)
  * closed, and restores the CI's status once it opens. */
 static void apply_gate(const struct summary *sum, struct pipeline *p)
 {
-    bool closed = sum && !sum->gate_open && pipeline_may_deploy(p);
+    bool closed = sum && sum->gate == GATE_STATE_CLOSED && pipeline_may_deploy(p);
     p->gate_blocked = false;
     p->gate_reason[0] = 0;
     for (int i = 0; i < p->njobs; i++) {

@@ -36,7 +36,7 @@ void engine_init(struct engine *e)
     for (int i = 0; i < T_COUNT; i++)
         table_init(&e->tables[i], table_specs[i].schema, table_specs[i].max);
     ring_init(&e->kevents, &kevent_schema, KEVENT_RING_CAP);
-    struct summary s = {.gate_open = true};
+    struct summary s = {.gate = GATE_STATE_NONE};
     STR_COPY(s.name, "summary");
     table_upsert(&e->tables[T_SUMMARY], &s);
     e->dirty = DIRTY_ALL;

@@ -4,6 +4,7 @@
 
 const char *const source_state_names[] = {"starting", "synced", "stale", "failed", "disabled"};
 const char *const alert_state_names[] = {"ok", "ticket", "page", "nodata"};
+const char *const gate_state_names[] = {"none", "open", "closed", "unknown"};
 const char *const job_status_names[] = {
     "created",   "pending",         "running", "success",   "failed",
     "canceled",  "skipped",         "manual",  "scheduled", "waiting_for_resource",
@@ -72,7 +73,8 @@ static const struct field slo_fields[] = {
     F_ARRAY_(T, windows, nwindows, slo_window_schema, "burn per alert window"),
     F_I64_(T, history_step_ms, "spacing of budget_history"),
     F_FLOATS_(T, budget_history, nhistory, "remaining budget over time, oldest first"),
-    F_BOOL_(T, gate_open, "deploy gate verdict"),
+    F_ENUM_(T, gate, gate_state_names, "deploy gate verdict: open, closed or unknown (no data)"),
+    F_BOOL_(T, gate_open, "derived: gate is open"),
     F_STR_(T, gate_reason, "why the gate is as it is"),
     F_BOOL_(T, simulated, "data is simulated"),
     F_STR_(T, error, "last SLI error, empty when healthy"),
@@ -363,7 +365,10 @@ static const struct field summary_fields[] = {
     F_INT_(T, nodes_total, "nodes"),
     F_INT_(T, pods_failing, "pods with a problem"),
     F_INT_(T, open_incidents, "open incidents"),
-    F_BOOL_(T, gate_open, "deploy gate"),
+    F_ENUM_(
+        T, gate, gate_state_names,
+        "deploy gate over every SLO: open, closed, unknown (an SLO cannot tell), none (no SLO)"),
+    F_BOOL_(T, gate_open, "derived: gate is open"),
     F_STR_(T, gate_reason, "why"),
     F_STR_(T, context, "kube context or environment"),
     F_BOOL_(T, simulated, "data is simulated"),

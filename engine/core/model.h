@@ -42,6 +42,9 @@ struct service {
 };
 
 enum alert_state { ALERT_OK, ALERT_TICKET, ALERT_PAGE, ALERT_NODATA };
+/* The deploy gate, as `lookout gate` answers it: none when no SLO is
+ * configured (nothing to decide on), unknown when an SLO has no data. */
+enum gate_state { GATE_STATE_NONE, GATE_STATE_OPEN, GATE_STATE_CLOSED, GATE_STATE_UNKNOWN };
 #define SLO_WINDOWS 8
 #define SLO_HISTORY 120
 struct slo_window {
@@ -68,7 +71,8 @@ struct slo {
     int64_t history_step_ms; /* spacing of budget_history */
     int nhistory;
     float budget_history[SLO_HISTORY]; /* remaining budget, oldest first */
-    bool gate_open;                    /* deploy gate verdict for this SLO */
+    enum gate_state gate;              /* deploy gate verdict for this SLO */
+    bool gate_open;                    /* derived: gate == GATE_STATE_OPEN */
     char gate_reason[TEXT_LEN];
     bool simulated;
     char error[TEXT_LEN];
@@ -346,7 +350,9 @@ struct summary {
     int nodes_total;
     int pods_failing;
     int open_incidents;
-    bool gate_open;
+    enum gate_state
+        gate;       /* over every SLO: closed if one blocks, else unknown if one cannot tell */
+    bool gate_open; /* derived: gate == GATE_STATE_OPEN */
     char gate_reason[TEXT_LEN];
     char context[NAME_LEN]; /* kube context or environment name */
     bool simulated;
@@ -361,6 +367,7 @@ extern const char *const job_status_names[];
 extern const char *const kev_kind_names[];
 extern const char *const severity_names[];
 extern const char *const alert_state_names[];
+extern const char *const gate_state_names[]; /* none, open, closed, unknown */
 extern const char *const source_state_names[];
 
 #endif

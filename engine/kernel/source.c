@@ -13,10 +13,7 @@
 #include "kernel/config.h"
 #include "kernel/proc_table.h"
 
-#if __has_include("kernel/ingest.h")
 #include "kernel/ingest.h"
-#define HAVE_INGEST 1
-#endif
 
 #define STATS_PERIOD_MS    1000
 #define DROP_WARN_PCT      10.0
@@ -31,9 +28,7 @@ struct ksrc {
     struct ring_buffer *rb;
     int epfd;
     struct loop_timer *timer;
-#ifdef HAVE_INGEST
     struct kevent_ingest *ki;
-#endif
     struct proc_table procs;
     struct lo_stats now;    /* last counters read */
     struct lo_stats window; /* counters at the start of the current second */
@@ -52,24 +47,17 @@ struct ksrc {
 static void post(struct ksrc *ks, struct kevent *ev)
 {
     ks->delivered++;
-#ifdef HAVE_INGEST
     if (ks->ki) {
         kevent_ingest_post(ks->ki, ev);
         return;
     }
-#endif
     engine_kevent(ks->e, ev);
 }
 
 static void post_cgroup(struct ksrc *ks, const struct lo_cgroup *c)
 {
-#ifdef HAVE_INGEST
     if (ks->ki && c->hierarchy == 0) /* only the cgroup2 hierarchy has our ids */
         kevent_ingest_cgroup(ks->ki, c->id, c->path, c->removed);
-#else
-    (void)ks;
-    (void)c;
-#endif
 }
 
 /* ---- record -> kevent ---- */
@@ -354,10 +342,8 @@ static void update_kstats(struct ksrc *ks)
     row.ring_drops = sum(ks->now.ring_drop);
     row.filtered = sum(ks->now.filtered);
     row.too_big = sum(ks->now.too_big);
-#ifdef HAVE_INGEST
     if (ks->ki)
         row.rule_matches = kevent_ingest_stats(ks->ki)->rule_matches;
-#endif
     row.drop_pct_1s = ks->drop_pct_1s;
     row.events_per_s = ks->events_per_s;
     row.simulated = false;
@@ -484,10 +470,8 @@ static int kernel_start(struct source *s, char *err, size_t errlen)
     ks->kl = kloader_open(&ks->opt, err, errlen);
     if (!ks->kl)
         return -1;
-#ifdef HAVE_INGEST
     char ierr[256] = "";
     ks->ki = kevent_ingest_new(ks->e, s->ctx.config, ierr, sizeof(ierr));
-#endif
     ks->rb = ring_buffer__new(kloader_ring_fd(ks->kl), on_record, ks, NULL);
     if (!ks->rb) {
         snprintf(err, errlen, "cannot map the kernel ring buffer");
@@ -525,9 +509,7 @@ static void kernel_stop(struct source *s)
         ring_buffer__free(ks->rb);
     }
     kloader_close(ks->kl);
-#ifdef HAVE_INGEST
     kevent_ingest_free(ks->ki);
-#endif
     free(ks);
     s->priv = NULL;
 }

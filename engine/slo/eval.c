@@ -538,7 +538,10 @@ static void evaluate_one(struct slo_engine *se, struct slo_rt *rt, int64_t now, 
 
     char reason[TEXT_LEN];
     enum gate_decision d = gate_decide(row, &se->gate, reason, sizeof(reason));
-    row->gate_open = d != GATE_BLOCK;
+    row->gate = d == GATE_ALLOW   ? GATE_STATE_OPEN
+                : d == GATE_BLOCK ? GATE_STATE_CLOSED
+                                  : GATE_STATE_UNKNOWN;
+    row->gate_open = row->gate == GATE_STATE_OPEN;
     textf(row->gate_reason, sizeof(row->gate_reason), "%s: %s", gate_decision_names[d], reason);
     if (rt->alert == ALERT_PAGE && prev != ALERT_PAGE && !se->e->replaying && !se->correlated)
         open_incident(se, rt, row, now);
@@ -553,45 +556,54 @@ void slo_leave_incidents_to_correlator(struct engine *e)
         se->correlated = true;
 }
 
-static void update_summary(struct slo_engine *se, int closed, const char *reason)
+/* The header's gate over every SLO: closed if any blocks, else unknown if
+ * any cannot tell (no data, a failed query), else open; reason names the
+ * first SLO that decided it. */
+static void update_summary(struct slo_engine *se, enum gate_state gate, const char *reason)
 {
     struct summary s = {0}, *cur = engine_get(se->e, T_SUMMARY, "summary");
     if (cur)
         s = *cur;
     else
         STR_COPY(s.name, "summary");
-    bool open = closed == 0;
     char text[TEXT_LEN];
-    if (open)
+    if (gate == GATE_STATE_OPEN)
         snprintf(text, sizeof(text), "all %d SLOs allow deploys", se->n);
     else
         snprintf(text, sizeof(text), "%s", reason);
-    if (cur && cur->gate_open == open && strcmp(cur->gate_reason, text) == 0)
+    if (cur && cur->gate == gate && strcmp(cur->gate_reason, text) == 0)
         return;
-    s.gate_open = open;
+    s.gate = gate;
+    s.gate_open = gate == GATE_STATE_OPEN;
     STR_COPY(s.gate_reason, text);
     engine_upsert(se->e, T_SUMMARY, &s);
 }
 
 static void evaluate(struct slo_engine *se, int64_t now)
 {
-    int closed = 0;
-    char reason[TEXT_LEN] = "";
+    int closed = 0, unknown = 0;
+    char reason[TEXT_LEN] = "", unknown_reason[TEXT_LEN] = "";
     struct slo *row = malloc(sizeof(*row));
     if (!row)
         return;
     for (int i = 0; i < se->n; i++) {
         struct slo_rt *rt = se->v[i];
         evaluate_one(se, rt, now, row);
-        if (!row->gate_open && closed++ == 0)
+        if (row->gate == GATE_STATE_CLOSED && closed++ == 0)
             textf(reason, sizeof(reason), "gate closed: %s", row->gate_reason);
+        if (row->gate == GATE_STATE_UNKNOWN && unknown++ == 0)
+            textf(unknown_reason, sizeof(unknown_reason), "gate unknown: %s", row->gate_reason);
         struct slo *old = engine_get(se->e, T_SLOS, row->name);
         if (!old || memcmp(old, row, sizeof(*row)) != 0)
             engine_upsert(se->e, T_SLOS, row);
     }
     free(row);
     if (se->n)
-        update_summary(se, closed, reason);
+        update_summary(se,
+                       closed    ? GATE_STATE_CLOSED
+                       : unknown ? GATE_STATE_UNKNOWN
+                                 : GATE_STATE_OPEN,
+                       closed ? reason : unknown_reason);
 }
 
 static void on_tick(struct engine *e, int64_t now, void *ud)
