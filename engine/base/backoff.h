@@ -18,7 +18,7 @@
 
 struct backoff_policy {
     int64_t base_ms;    /* the first wait */
-    int64_t cap_ms;     /* the step never grows past this (jitter applies after) */
+    int64_t cap_ms;     /* the step never grows past this (nor INT64_MAX / 4); jitter after */
     double factor;      /* growth per failure in a row; below 1 counts as 1 */
     double jitter;      /* -1..1, see above */
     int64_t healthy_ms; /* healthy this long resets the step; 0: the first success does */
