@@ -413,6 +413,21 @@ TEST(http_429_retry_after_then_success)
     teardown(&v);
 }
 
+TEST(http_429_hostile_retry_after_falls_back_to_backoff)
+{
+    struct env v;
+    if (!setup(&v, "openai", "e429hostile", NULL))
+        return;
+    int64_t t = loop_mono_ms();
+    const struct copilot_answer *a = ask(&v, "inc-429h");
+    CHECK(a && a->state == COP_DONE);
+    CHECK(requests("e429hostile", NULL) == 3);
+    /* backoff 0.375..0.5 s then 0.75..1 s, not the server's 1e300 s */
+    int64_t took = loop_mono_ms() - t;
+    CHECK(took >= 1100 && took < 5000);
+    teardown(&v);
+}
+
 TEST(http_429_gives_up_after_two_retries_quota_never_retried)
 {
     struct env v;

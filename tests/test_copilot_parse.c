@@ -234,7 +234,7 @@ TEST(line_cap_stops_garbage)
     for (int i = 0; i < 40 && rc == 0; i++)
         rc = llm_stream_feed(&st, &llm_openai, block, sizeof(block));
     CHECK(rc < 0);
-    CHECK(st.sse.line.len <= (1u << 20));
+    CHECK(st.sse.split.line.len <= (1u << 20));
     llm_stream_free(&st);
     buf_free(&g.text);
 }

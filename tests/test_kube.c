@@ -14,9 +14,11 @@
 #include "kube/exec.h"
 #include "kube/list.h"
 #include "kube/services.h"
-#include "kube/watch.h"
+#include "base/ndjson.h"
+#include "kube/reflector.h"
 #include "kube/kubeconfig.h"
 #include "test.h"
+#include "base/timeparse.h"
 
 static const char *fixture(const char *name)
 {
@@ -46,13 +48,21 @@ struct collected {
     struct buf all;
 };
 
-static bool collect(char *line, size_t len, void *ud)
+static bool collect(const char *line, size_t len, void *ud)
 {
     struct collected *c = ud;
     c->lines++;
     buf_append(&c->all, line, len);
     buf_append(&c->all, "\n", 1);
     return true;
+}
+
+/* The watch body's splitter as the reflector sets it up. */
+static void watch_lines(struct ndjson_parser *l, size_t cap, struct collected *c)
+{
+    ndjson_init(l, collect, c);
+    l->split.max = cap ? cap : KUBE_LINE_CAP_DEFAULT;
+    l->split.skip_long = true;
 }
 
 TEST(watch_assembler_every_split_offset)
@@ -67,59 +77,59 @@ TEST(watch_assembler_every_split_offset)
         want += text[i] == '\n';
     /* Two reads split at every offset, and one read per byte. */
     for (size_t cut = 0; cut <= len; cut += 1) {
-        struct kube_lines l;
-        kube_lines_init(&l, 0);
+        struct ndjson_parser l;
         struct collected c = {0};
-        kube_lines_feed(&l, text, cut, collect, &c);
-        kube_lines_feed(&l, text + cut, len - cut, collect, &c);
+        watch_lines(&l, 0, &c);
+        ndjson_feed(&l, text, cut);
+        ndjson_feed(&l, text + cut, len - cut);
         if (c.lines != want || c.all.len != len || memcmp(c.all.data, text, len) != 0) {
             CHECK(!"split changed the lines");
             fprintf(stderr, "  cut at %zu\n", cut);
             cut = len;
         }
         buf_free(&c.all);
-        kube_lines_free(&l);
+        ndjson_free(&l);
     }
-    struct kube_lines l;
-    kube_lines_init(&l, 0);
+    struct ndjson_parser l;
     struct collected c = {0};
+    watch_lines(&l, 0, &c);
     for (size_t i = 0; i < len; i++)
-        kube_lines_feed(&l, text + i, 1, collect, &c);
+        ndjson_feed(&l, text + i, 1);
     CHECK(c.lines == want);
     CHECK(c.all.len == len && memcmp(c.all.data, text, len) == 0);
     buf_free(&c.all);
-    kube_lines_free(&l);
+    ndjson_free(&l);
     free(text);
 }
 
 TEST(watch_assembler_caps_one_object_and_goes_on)
 {
-    struct kube_lines l;
-    kube_lines_init(&l, 16);
+    struct ndjson_parser l;
     struct collected c = {0};
+    watch_lines(&l, 16, &c);
     const char *parts[] = {"{\"a\":1}\n{\"big\":\"", "0123456789", "0123456789",
                            "\"}\n{\"b\":2}\n"};
     for (int i = 0; i < 4; i++)
-        kube_lines_feed(&l, parts[i], strlen(parts[i]), collect, &c);
+        CHECK(ndjson_feed(&l, parts[i], strlen(parts[i])) == 0);
     CHECK(c.lines == 2);
     CHECK_STR(buf_cstr(&c.all), "{\"a\":1}\n{\"b\":2}\n");
-    CHECK(l.oversized == 1);
-    CHECK(l.pending.len == 0);
+    CHECK(l.split.oversized == 1);
+    CHECK(l.split.line.len == 0);
     buf_free(&c.all);
-    kube_lines_free(&l);
+    ndjson_free(&l);
 }
 
 TEST(watch_assembler_crlf_and_blank_lines)
 {
-    struct kube_lines l;
-    kube_lines_init(&l, 0);
+    struct ndjson_parser l;
     struct collected c = {0};
+    watch_lines(&l, 0, &c);
     const char *s = "{\"x\":1}\r\n\n\r\n{\"y\":2}\n";
-    kube_lines_feed(&l, s, strlen(s), collect, &c);
+    ndjson_feed(&l, s, strlen(s));
     CHECK(c.lines == 2);
     CHECK_STR(buf_cstr(&c.all), "{\"x\":1}\n{\"y\":2}\n");
     buf_free(&c.all);
-    kube_lines_free(&l);
+    ndjson_free(&l);
 }
 
 /* ---- decoding the recorded objects ---- */
@@ -426,16 +436,17 @@ TEST(decode_event_and_malformed)
     CHECK_STR(ev.reason, "Pulled");
     CHECK_STR(ev.object_kind, "Pod");
     CHECK(ev.count == 1);
-    CHECK(ev.last_seen == kube_parse_time("2019-08-30T20:43:05Z"));
+    CHECK(ev.last_seen == time_rfc3339_or_zero("2019-08-30T20:43:05Z"));
     cJSON_Delete(j);
     cJSON *bad = cJSON_Parse("{\"kind\":\"Pod\",\"metadata\":{}}");
     struct k8s_pod p;
     CHECK(kube_decode_pod(bad, &opts, &p, err, sizeof(err)) < 0);
     CHECK(strstr(err, "metadata.name") != NULL);
     cJSON_Delete(bad);
-    CHECK(kube_parse_time("2022-08-24T11:40:44+02:00") == kube_parse_time("2022-08-24T09:40:44Z"));
-    CHECK(kube_parse_time("2022-08-24T09:40:44.250Z") ==
-          kube_parse_time("2022-08-24T09:40:44Z") + 250);
+    CHECK(time_rfc3339_or_zero("2022-08-24T11:40:44+02:00") ==
+          time_rfc3339_or_zero("2022-08-24T09:40:44Z"));
+    CHECK(time_rfc3339_or_zero("2022-08-24T09:40:44.250Z") ==
+          time_rfc3339_or_zero("2022-08-24T09:40:44Z") + 250);
 }
 
 /* ---- kubeconfig ---- */
@@ -566,9 +577,9 @@ TEST(kubeconfig_auth_methods_and_errors)
         "}";
     CHECK(kube_exec_parse(&c, good, strlen(good), err, sizeof(err)) == 0);
     CHECK_STR(c.token, "k8s-aws-v1.abc");
-    CHECK(c.cred_expiry_ms == kube_parse_time("2030-01-01T00:00:00Z"));
-    CHECK(!kube_exec_needs_refresh(&c, kube_parse_time("2029-12-31T23:00:00Z")));
-    CHECK(kube_exec_needs_refresh(&c, kube_parse_time("2029-12-31T23:59:45Z")));
+    CHECK(c.cred_expiry_ms == time_rfc3339_or_zero("2030-01-01T00:00:00Z"));
+    CHECK(!kube_exec_needs_refresh(&c, time_rfc3339_or_zero("2029-12-31T23:00:00Z")));
+    CHECK(kube_exec_needs_refresh(&c, time_rfc3339_or_zero("2029-12-31T23:59:45Z")));
     const char *beta =
         "{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\","
         "\"status\":{\"token\":\"x\"}}";

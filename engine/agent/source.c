@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "agent/server.h"
+#include "base/backoff.h"
 #include "base/buf.h"
+#include "base/ndjson.h"
 #include "base/secret.h"
 #include "kernel/ingest.h"
 #include "kernel/event_json.h"
@@ -17,6 +19,7 @@
 #define HEAD_MS        10000       /* an agent answers /events at once */
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
+#define HEALTHY_MS     30000 /* connected this long: the next loss retries after 1 s again */
 
 struct agent_conn {
     char node[NAME_LEN];
@@ -27,13 +30,12 @@ struct agent_conn {
     struct kevent_ingest *ingest;
     struct http_req *req;
     struct loop_timer *retry;
-    int64_t backoff_ms;
+    struct backoff backoff;
     long status;
     bool ever_synced;
-    bool backlog_done; /* the empty line after the backlog arrived */
-    struct buf line;
-    bool skipping; /* inside an over-long line */
-    uint64_t bad_lines;
+    bool backlog_done;          /* the empty line after the backlog arrived */
+    struct ndjson_parser lines; /* blank lines kept: they are heartbeats */
+    uint64_t bad_lines;         /* lines that did not parse */
     uint64_t events;
 };
 
@@ -53,8 +55,8 @@ static void on_retry(void *ud)
 
 static void schedule_retry(struct agent_conn *ac)
 {
-    ac->retry = loop_timer_start(ac->src->ctx.loop, ac->backoff_ms, on_retry, ac);
-    ac->backoff_ms = ac->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ac->backoff_ms * 2;
+    int64_t delay = backoff_fail(&ac->backoff, loop_mono_ms());
+    ac->retry = loop_timer_start(ac->src->ctx.loop, delay, on_retry, ac);
 }
 
 /* {"kstats":{...}}: the agent's kernel counters, kept as row "agent:NODE". */
@@ -77,29 +79,41 @@ static bool handle_kstats(struct agent_conn *ac, const char *line, size_t len)
     return true;
 }
 
-static void handle_line(struct agent_conn *ac, const char *line, size_t len)
+static bool handle_line(const char *line, size_t len, void *ud)
 {
+    struct agent_conn *ac = ud;
     if (len == 0) { /* heartbeat; the first one closes the backlog */
         if (!ac->backlog_done) {
             ac->backlog_done = true;
             ac->ever_synced = true;
-            ac->backoff_ms = BACKOFF_MIN_MS;
+            backoff_ok(&ac->backoff, loop_mono_ms());
             set_state(ac, SRC_SYNCED, NULL);
         }
-        return;
+        return true;
     }
     if (handle_kstats(ac, line, len))
-        return;
+        return true;
     struct kevent ev;
     char err[128];
     if (!kevent_json_parse(line, len, &ev, err, sizeof(err))) {
         ac->bad_lines++;
-        return;
+        return true;
     }
     STR_COPY(ev.node, ac->node); /* the console's name for the agent wins */
     ev.seq = 0;
     ac->events++;
     kevent_ingest_post(ac->ingest, &ev);
+    return true;
+}
+
+/* The /events body: NDJSON whose blank lines are heartbeats, and where one
+ * over-long line is dropped (counted), not the stream. */
+static void stream_init(struct agent_conn *ac)
+{
+    ndjson_init(&ac->lines, handle_line, ac);
+    ac->lines.split.max = MAX_LINE;
+    ac->lines.split.skip_long = true;
+    ac->lines.keep_blank = true;
 }
 
 static bool on_data(const char *buf, size_t len, void *ud)
@@ -107,28 +121,7 @@ static bool on_data(const char *buf, size_t len, void *ud)
     struct agent_conn *ac = ud;
     if (ac->status != 200)
         return true; /* an error body: on_done reports the status */
-    while (len) {
-        const char *nl = memchr(buf, '\n', len);
-        size_t take = nl ? (size_t)(nl - buf) : len;
-        if (!ac->skipping && ac->line.len + take <= MAX_LINE)
-            buf_append(&ac->line, buf, take);
-        else if (!ac->skipping) {
-            ac->skipping = true;
-            ac->bad_lines++;
-        }
-        if (!nl)
-            break;
-        if (!ac->skipping) {
-            size_t n = ac->line.len;
-            if (n && ac->line.data[n - 1] == '\r')
-                n--;
-            handle_line(ac, ac->line.data ? ac->line.data : "", n);
-        }
-        buf_reset(&ac->line);
-        ac->skipping = false;
-        len -= take + 1;
-        buf += take + 1;
-    }
+    ndjson_feed(&ac->lines, buf, len);
     return true;
 }
 
@@ -184,8 +177,7 @@ static void connect_agent(struct agent_conn *ac)
     };
     ac->status = 0;
     ac->backlog_done = false;
-    buf_reset(&ac->line);
-    ac->skipping = false;
+    ndjson_reset(&ac->lines);
     ac->req = http_start(ac->src->ctx.http, &o);
     if (!ac->req) {
         set_state(ac, ac->ever_synced ? SRC_STALE : SRC_FAILED, "cannot start the request");
@@ -200,7 +192,10 @@ static int agent_start_source(struct source *s, char *err, size_t errlen)
     ac->ingest = kevent_ingest_new(s->ctx.engine, s->ctx.config, err, errlen);
     if (!ac->ingest)
         return -1;
-    ac->backoff_ms = BACKOFF_MIN_MS;
+    struct backoff_policy bp = {
+        .base_ms = BACKOFF_MIN_MS, .cap_ms = BACKOFF_MAX_MS, .factor = 2, .healthy_ms = HEALTHY_MS};
+    backoff_init(&ac->backoff, &bp, 0);
+    stream_init(ac);
     connect_agent(ac);
     return 0;
 }
@@ -215,7 +210,7 @@ static void agent_stop_source(struct source *s)
     if (ac->retry)
         loop_timer_cancel(s->ctx.loop, ac->retry);
     kevent_ingest_free(ac->ingest);
-    buf_free(&ac->line);
+    ndjson_free(&ac->lines);
     secret_wipe(ac->auth, sizeof(ac->auth));
     free(ac);
     s->priv = NULL;

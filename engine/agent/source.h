@@ -2,7 +2,8 @@
  * "agent:NODE") per entry of the config section `agents`, each streaming
  * GET /events from its agent, tagging every event with the node and
  * posting it through the kernel event ingest. A lost agent turns STALE and
- * is reconnected with backoff (1 s doubling to 30 s). */
+ * is reconnected with backoff (1 s doubling to 30 s, back to 1 s once a
+ * connection has lasted 30 s). */
 #ifndef LOOKOUT_AGENT_SOURCE_H
 #define LOOKOUT_AGENT_SOURCE_H
 

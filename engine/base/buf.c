@@ -79,27 +79,6 @@ const char *buf_cstr(struct buf *b)
     return b->data ? b->data : "";
 }
 
-int buf_feed_lines(struct buf *line, size_t max, const char *data, size_t len, buf_line_fn fn,
-                   void *ud)
-{
-    while (len) {
-        const char *nl = memchr(data, '\n', len);
-        size_t take = nl ? (size_t)(nl - data) : len;
-        if (line->len + take > max)
-            return -1;
-        buf_append(line, data, take);
-        if (!nl)
-            return 0;
-        data += take + 1;
-        len -= take + 1;
-        bool go = fn(buf_cstr(line), line->len, ud);
-        buf_reset(line);
-        if (!go)
-            return -1;
-    }
-    return 0;
-}
-
 bool str_copy(char *dst, size_t dstlen, const char *src)
 {
     if (!dstlen)

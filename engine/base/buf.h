@@ -22,14 +22,6 @@ void buf_free(struct buf *b);
 /* Never NULL: "" for an empty buffer. */
 const char *buf_cstr(struct buf *b);
 
-/* Splits a stream that arrives in chunks into lines: bytes gather in `line`
- * until "\n", then fn gets the line (without the "\n", NUL-terminated) and
- * `line` is emptied; a trailing partial line stays for the next call.
- * Returns 0, or -1 when a line grows past max bytes or fn returns false. */
-typedef bool (*buf_line_fn)(const char *line, size_t len, void *ud);
-int buf_feed_lines(struct buf *line, size_t max, const char *data, size_t len, buf_line_fn fn,
-                   void *ud);
-
 /* Copies with truncation, always terminating; returns true when it all fit. */
 bool str_copy(char *dst, size_t dstlen, const char *src);
 #define STR_COPY(dst, src) str_copy((dst), sizeof(dst), (src))

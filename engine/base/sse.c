@@ -1,8 +1,7 @@
+/* Server-Sent Events framing over the shared line splitter; see sse.h. */
 #include "base/sse.h"
 
 #include <string.h>
-
-#define SSE_DEFAULT_MAX_LINE (1u << 20)
 
 void sse_init(struct sse_parser *p, sse_event_fn fn, void *ud)
 {
@@ -13,7 +12,7 @@ void sse_init(struct sse_parser *p, sse_event_fn fn, void *ud)
 
 void sse_free(struct sse_parser *p)
 {
-    buf_free(&p->line);
+    line_split_free(&p->split);
     buf_free(&p->data);
 }
 
@@ -29,9 +28,10 @@ static bool dispatch(struct sse_parser *p)
     return go;
 }
 
-/* One complete line, without its terminator. */
-static bool process_line(struct sse_parser *p, const char *s, size_t n)
+/* One complete line, without its terminator (the splitter drops "\r\n"). */
+static bool process_line(const char *s, size_t n, void *ud)
 {
+    struct sse_parser *p = ud;
     if (n == 0)
         return dispatch(p);
     if (s[0] == ':')
@@ -58,16 +58,7 @@ static bool process_line(struct sse_parser *p, const char *s, size_t n)
     return true;
 }
 
-/* A line as the splitter hands it: "\r\n" endings lose their "\r". */
-static bool on_line(const char *s, size_t n, void *ud)
-{
-    if (n && s[n - 1] == '\r')
-        n--;
-    return process_line(ud, s, n);
-}
-
 int sse_feed(struct sse_parser *p, const char *buf, size_t len)
 {
-    size_t max = p->max_line ? p->max_line : SSE_DEFAULT_MAX_LINE;
-    return buf_feed_lines(&p->line, max, buf, len, on_line, p);
+    return line_split_feed(&p->split, buf, len, process_line, p);
 }

@@ -11,16 +11,16 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "base/ndjson.h"
 
 /* Return false to stop parsing (the stream is then abandoned). */
 typedef bool (*sse_event_fn)(const char *event, const char *data, size_t len, void *ud);
 
 struct sse_parser {
-    struct buf line;
+    struct line_split split; /* split.max: a longer line fails the stream (0: 1 MiB) */
     struct buf data;
     char event[64];
     bool has_data;
-    size_t max_line; /* a longer line fails the stream (0: 1 MiB) */
     sse_event_fn on_event;
     void *ud;
 };

@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "ci/pipeline.h"
 #include "base/json_num.h"
+#include "base/timeparse.h"
 
 static const char *jstr(const cJSON *o, const char *k)
 {
@@ -75,8 +76,8 @@ static void fill_job(struct pipeline *p, const cJSON *j)
     const char *con = jstr(j, "conclusion");
     if (!jb->failure_reason[0] && con && strcmp(con, "success") != 0)
         STR_COPY(jb->failure_reason, con);
-    jb->started = pipeline_parse_time(jstr(j, "started_at"));
-    jb->finished = pipeline_parse_time(jstr(j, "completed_at"));
+    jb->started = time_rfc3339_or_zero(jstr(j, "started_at"));
+    jb->finished = time_rfc3339_or_zero(jstr(j, "completed_at"));
     current_step(j, jb->step, sizeof(jb->step));
     jb->is_deploy = pipeline_is_deploy(pipeline_settings(), jb->name, jb->stage, NULL);
 }
@@ -105,9 +106,9 @@ int github_apply_run(struct engine *e, const char *repo, const cJSON *run, const
     STR_COPY(p.sha, jstr(run, "head_sha"));
     snprintf(p.version, sizeof(p.version), "%.8s", p.sha);
     p.status = status_of(run, NULL, 0);
-    p.created = pipeline_parse_time(jstr(run, "created_at"));
-    p.updated = pipeline_parse_time(jstr(run, "updated_at"));
-    p.started = pipeline_parse_time(jstr(run, "run_started_at"));
+    p.created = time_rfc3339_or_zero(jstr(run, "created_at"));
+    p.updated = time_rfc3339_or_zero(jstr(run, "updated_at"));
+    p.started = time_rfc3339_or_zero(jstr(run, "run_started_at"));
     if (!p.started)
         p.started = p.created;
     const char *st = jstr(run, "status");

@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "ci/pipeline.h"
 #include "base/json_num.h"
+#include "base/timeparse.h"
 
 #define MAX_JOBS_SEEN 512
 
@@ -68,8 +69,8 @@ static void fill_job(struct job *jb, const cJSON *j)
     jb->status = jb->ci_status = (enum job_status)status;
     jb->allow_failure = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "allow_failure"));
     STR_COPY(jb->environment, job_environment(j));
-    jb->started = pipeline_parse_time(jstr(j, "started_at"));
-    jb->finished = pipeline_parse_time(jstr(j, "finished_at"));
+    jb->started = time_rfc3339_or_zero(jstr(j, "started_at"));
+    jb->finished = time_rfc3339_or_zero(jstr(j, "finished_at"));
     jb->is_deploy = pipeline_is_deploy(pipeline_settings(), jb->name, jb->stage, jb->environment);
 }
 
@@ -107,16 +108,16 @@ static void fill_jobs(struct pipeline *p, const cJSON *jobs)
 
 static void derive_times(struct pipeline *p, const cJSON *pl)
 {
-    p->started = pipeline_parse_time(jstr(pl, "started_at"));
-    p->finished = pipeline_parse_time(jstr(pl, "finished_at"));
+    p->started = time_rfc3339_or_zero(jstr(pl, "started_at"));
+    p->finished = time_rfc3339_or_zero(jstr(pl, "finished_at"));
     bool done =
         !job_status_active(p->status) && p->status != JOB_MANUAL && p->status != JOB_SCHEDULED;
     for (int i = 0; i < p->njobs; i++) {
         const struct job *j = &p->jobs[i];
         if (j->started && (!p->started || j->started < p->started) &&
-            !pipeline_parse_time(jstr(pl, "started_at")))
+            !time_rfc3339_or_zero(jstr(pl, "started_at")))
             p->started = j->started;
-        if (done && j->finished > p->finished && !pipeline_parse_time(jstr(pl, "finished_at")))
+        if (done && j->finished > p->finished && !time_rfc3339_or_zero(jstr(pl, "finished_at")))
             p->finished = j->finished;
     }
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(pl, "duration");
@@ -148,8 +149,8 @@ int gitlab_apply_pipeline(struct engine *e, const char *project, const cJSON *pl
     STR_COPY(p.sha, jstr(pl, "sha"));
     int status = pipeline_status_gitlab(jstr(pl, "status"));
     p.status = status < 0 ? JOB_CREATED : (enum job_status)status;
-    p.created = pipeline_parse_time(jstr(pl, "created_at"));
-    p.updated = pipeline_parse_time(jstr(pl, "updated_at"));
+    p.created = time_rfc3339_or_zero(jstr(pl, "created_at"));
+    p.updated = time_rfc3339_or_zero(jstr(pl, "updated_at"));
     STR_COPY(p.web_url, jstr(pl, "web_url"));
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pl, "tag")))
         STR_COPY(p.version, p.ref);

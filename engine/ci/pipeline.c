@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/buf.h"
 
@@ -174,36 +173,4 @@ bool pipeline_is_deploy(const struct pipeline_settings *s, const char *job_name,
         if (fnmatch(s->jobs[i], job_name, FNM_CASEFOLD) == 0)
             return true;
     return false;
-}
-
-int64_t pipeline_parse_time(const char *s)
-{
-    if (!s || !*s)
-        return 0;
-    struct tm tm = {0};
-    int frac_ms = 0;
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p)
-        return 0;
-    if (*p == '.') {
-        int digits = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-            if (digits < 3)
-                frac_ms = frac_ms * 10 + (*p - '0');
-        for (; digits < 3; digits++)
-            frac_ms *= 10;
-    }
-    int64_t offset_s = 0;
-    if (*p == '+' || *p == '-') {
-        int hh = 0, mm = 0;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) < 1)
-            return 0;
-        offset_s = (hh * 3600 + mm * 60) * (*p == '-' ? -1 : 1);
-    } else if (*p != 'Z' && *p != 0) {
-        return 0;
-    }
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1)
-        return 0;
-    return ((int64_t)t - offset_s) * 1000 + frac_ms;
 }

@@ -64,9 +64,6 @@ struct stage *pipeline_stage(struct pipeline *p, const char *name);
 bool pipeline_is_deploy(const struct pipeline_settings *s, const char *job_name, const char *stage,
                         const char *environment);
 
-/* ISO 8601 ("2016-08-11T11:28:34.085Z", "+01:00" offsets) to ms; 0 when absent or bad. */
-int64_t pipeline_parse_time(const char *s);
-
 /* ---- the module ---- */
 /* Settings in use (defaults until pipeline_attach is given others). */
 const struct pipeline_settings *pipeline_settings(void);

@@ -8,17 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/backoff.h"
 #include "base/buf.h"
 #include "base/secret.h"
 #include "ci/pipeline.h"
 #include "base/json_num.h"
+#include "base/retry_after.h"
+#include "base/timeparse.h"
 
-#define CACHE_SLOTS 96
-#define MAX_PAGES   10
-#define URL_LEN     1024
+#define CACHE_SLOTS        96
+#define RETRY_AFTER_MAX_MS 86400000 /* a longer wait is a server bug: a day at most */
+#define MAX_PAGES          10
+#define URL_LEN            1024
 
 /* Last answer per URL: a 304 hands back this body. */
 struct cache_entry {
@@ -69,7 +72,7 @@ struct ci_client {
     char cycle_err[TEXT_LEN];
     /* health and politeness */
     struct loop_timer *timer;
-    int64_t backoff_ms;
+    struct backoff backoff; /* 5xx and transport errors */
     long rl_limit, rl_remaining;
     int64_t rl_reset_ms;
     uint64_t requests, not_modified, stamp;
@@ -105,23 +108,6 @@ bool ci_link_next(const char *link, char *out, size_t n)
         p = end;
     }
     return false;
-}
-
-int64_t ci_retry_after_ms(const char *value, int64_t wall_now_ms)
-{
-    if (!value || !*value)
-        return -1;
-    char *end;
-    errno = 0;
-    long long s = strtoll(value, &end, 10);
-    if (end != value && !*end && !errno && s >= 0)
-        return s > 86400 ? 86400000 : s * 1000;
-    struct tm tm = {0};
-    const char *p = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (!p)
-        return -1;
-    int64_t at = (int64_t)timegm(&tm) * 1000;
-    return at > wall_now_ms ? at - wall_now_ms : 0;
 }
 
 void ci_escape(const char *in, char *out, size_t n)
@@ -295,15 +281,12 @@ static void abort_cycle(struct ci_client *c)
 /* 5xx, timeouts, transport errors: STALE, keep the state, back off. */
 static void fail_transient(struct ci_client *c, const char *what)
 {
-    const struct pipeline_settings *s = settings();
-    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : s->fast_ms;
-    if (c->backoff_ms > s->backoff_max_ms)
-        c->backoff_ms = s->backoff_max_ms;
+    int64_t delay = backoff_fail(&c->backoff, loop_mono_ms());
     char msg[TEXT_LEN];
-    snprintf(msg, sizeof(msg), "%s; retrying in %.1fs", what, c->backoff_ms / 1000.0);
+    snprintf(msg, sizeof(msg), "%s; retrying in %.1fs", what, delay / 1000.0);
     abort_cycle(c);
     report(c, SRC_STALE, msg);
-    schedule(c, c->backoff_ms);
+    schedule(c, delay);
 }
 
 static void fail_rate_limited(struct ci_client *c, long status)
@@ -378,7 +361,10 @@ static void on_header(const char *name, const char *value, void *ud)
                http_header_is(name, "X-RateLimit-Reset")) {
         h->rl_reset_ms = strtoll(value, NULL, 10) * 1000; /* Unix epoch seconds */
     } else if (http_header_is(name, "Retry-After")) {
-        h->retry_after_ms = ci_retry_after_ms(value, loop_wall_ms());
+        int64_t ms;
+        h->retry_after_ms =
+            retry_after_parse(value, loop_wall_ms(), 0, RETRY_AFTER_MAX_MS, &ms, NULL, 0) == 0 ? ms
+                                                                                               : -1;
     }
 }
 
@@ -570,7 +556,7 @@ static bool needs_jobs(struct ci_client *c, const cJSON *item, int status)
     if (!c->list_fresh)
         return false;
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(item, "updated_at");
-    int64_t updated = pipeline_parse_time(cJSON_GetStringValue(u));
+    int64_t updated = time_rfc3339_or_zero(cJSON_GetStringValue(u));
     return row->status != (enum job_status)status || row->updated != updated;
 }
 
@@ -689,7 +675,7 @@ static int64_t next_delay(struct ci_client *c)
 
 static void end_cycle(struct ci_client *c)
 {
-    c->backoff_ms = 0;
+    backoff_ok(&c->backoff, loop_mono_ms());
     bool none_fresh = c->cfg.nprojects > 0 && c->projects_failed >= c->cfg.nprojects;
     report(c, none_fresh ? SRC_STALE : SRC_SYNCED, c->project_errors ? c->cycle_err : NULL);
     schedule(c, next_delay(c));
@@ -741,6 +727,14 @@ static int ci_start(struct source *s, char *err, size_t errlen)
     (void)err;
     (void)errlen;
     c->rl_limit = c->rl_remaining = -1;
+    /* From `fast`, doubling to 5 min. A cycle cannot fail sooner than one
+     * poll after a clean one, so one `fast` of health is a whole clean cycle. */
+    const struct pipeline_settings *set = settings();
+    struct backoff_policy bp = {.base_ms = set->fast_ms,
+                                .cap_ms = set->backoff_max_ms,
+                                .factor = 2,
+                                .healthy_ms = set->fast_ms};
+    backoff_init(&c->backoff, &bp, 0);
     pipeline_attach(s->ctx.engine, NULL);
     /* The first cycle reads the token; a bad token_file is reported there
      * and retried every `slow`, so fixing its mode needs no restart. */

@@ -68,8 +68,6 @@ struct source *ci_source_add(struct source_set *set, const struct source_ctx *ct
 /* ---- helpers, exposed for tests ---- */
 /* The rel="next" URL of a Link header value; false when there is none. */
 bool ci_link_next(const char *link, char *out, size_t n);
-/* Retry-After as a delay in ms (delta seconds or an HTTP date); -1 when bad. */
-int64_t ci_retry_after_ms(const char *value, int64_t wall_now_ms);
 /* Percent-encodes a path segment ("group/project" -> "group%2Fproject"). */
 void ci_escape(const char *in, char *out, size_t n);
 /* Reads a token: the file (must be 0600 or stricter) or the environment

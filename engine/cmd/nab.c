@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "cmd/commands.h"
 #include "aiops/detect.h"
+#include "base/timeparse.h"
 
 #define NAB_MAX_FILE (64u << 20)
 
@@ -45,14 +46,8 @@ static int mkdirs(const char *path)
 /* "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) to ms; -1 when malformed. */
 static int64_t parse_time(const char *s)
 {
-    struct tm tm = {0};
-    int n = 0;
-    if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec, &n) != 6)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm) * 1000;
+    int64_t ms;
+    return time_parse_utc_naive(s, &ms, NULL, 0) == 0 ? ms : -1;
 }
 
 struct nab_run {
@@ -135,6 +130,8 @@ static int run_file(struct nab_run *r, const char *data, const char *rel, const 
             continue; /* header */
         char *comma = strchr(row, ',');
         char *end = NULL;
+        if (comma)
+            *comma = 0; /* the stamp alone: the parser takes the whole string */
         double v = comma ? strtod(comma + 1, &end) : 0;
         int64_t t = comma ? parse_time(row) : -1;
         if (!comma || t < 0 || end == comma + 1) {
@@ -146,7 +143,6 @@ static int run_file(struct nab_run *r, const char *data, const char *rel, const 
         double score = series_detector_update(d, t, v);
         r->ns += mono_ns() - t0;
         r->samples++;
-        *comma = 0;
         fprintf(out, "%s,%s,%.6f,%d\n", row, comma + 1, score, in_windows(wins, t) ? 1 : 0);
     }
     r->bytes = series_detector_memory(d);

@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "copilot/audit.h"
 #include "copilot/context.h"
 #include "copilot/offline.h"
 #include "copilot/priv.h"
 #include "copilot/pseudo.h"
+#include "base/backoff.h"
+#include "base/retry_after.h"
 #include "base/secret.h"
 #include "base/sha256.h"
 
@@ -39,8 +39,9 @@ struct call {
     int attempt;
     long status;
     struct buf errbody;
-    int64_t retry_after_ms; /* -1: none given */
-    int should_retry;       /* -1 unknown, 0 no, 1 yes */
+    int64_t retry_after_ms; /* -1: none given; clamped to retry_after_cap_ms + 1 */
+    struct backoff backoff;
+    int should_retry; /* -1 unknown, 0 no, 1 yes */
     char request_id[96];
     size_t stream_bytes;
     bool malformed;
@@ -264,20 +265,15 @@ static void on_header(const char *name, const char *value, void *ud)
         k->status = sp ? strtol(sp + 1, NULL, 10) : 0;
         return;
     }
+    /* Clamped one past the cap: a longer wait stays recognisable (it falls
+     * back to backoff) and no server value reaches an integer unclamped. */
+    int64_t ceiling = k->c->s.retry_after_cap_ms + 1, ms;
     if (http_header_is(name, "retry-after-ms")) {
-        k->retry_after_ms = (int64_t)strtod(value, NULL);
+        if (retry_after_ms_parse(value, 0, ceiling, &ms, NULL, 0) == 0)
+            k->retry_after_ms = ms;
     } else if (http_header_is(name, "retry-after") && k->retry_after_ms < 0) {
-        char *end;
-        double s = strtod(value, &end);
-        if (end != value && *end == 0) {
-            k->retry_after_ms = (int64_t)(s * 1000);
-        } else {
-            struct tm tm = {0};
-            if (strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
-                int64_t when = (int64_t)timegm(&tm) * 1000;
-                k->retry_after_ms = when - loop_wall_ms();
-            }
-        }
+        if (retry_after_parse(value, loop_wall_ms(), 0, ceiling, &ms, NULL, 0) == 0)
+            k->retry_after_ms = ms;
     } else if (http_header_is(name, "x-should-retry")) {
         k->should_retry = !strcasecmp(value, "true") ? 1 : !strcasecmp(value, "false") ? 0 : -1;
     } else if (http_header_is(name, "x-request-id") || http_header_is(name, "request-id")) {
@@ -312,19 +308,6 @@ static bool on_data(const char *buf, size_t len, void *ud)
     return true;
 }
 
-static int64_t backoff_ms(int attempt)
-{
-    double base = 500.0;
-    for (int i = 0; i < attempt; i++)
-        base *= 2;
-    if (base > 8000)
-        base = 8000;
-    uint16_t r = 0;
-    if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-        r = (uint16_t)(loop_mono_ms() & 0xffff);
-    return (int64_t)(base * (1.0 - 0.25 * (r / 65535.0)));
-}
-
 static void on_retry_timer(void *ud)
 {
     struct call *k = ud;
@@ -355,9 +338,11 @@ static bool retryable(struct call *k, const char *type)
 static void schedule_retry(struct call *k, const char *why)
 {
     struct copilot *c = k->c;
+    /* the step grows with every retry, also those that waited a Retry-After */
+    int64_t backoff = backoff_fail(&k->backoff, loop_mono_ms());
     int64_t delay = k->retry_after_ms > 0 && k->retry_after_ms <= c->s.retry_after_cap_ms
                         ? k->retry_after_ms
-                        : backoff_ms(k->attempt - 1);
+                        : backoff;
     snprintf(k->ans.error, sizeof(k->ans.error), "%s; retry %d/%d in %.1f s", why, k->attempt,
              c->s.max_retries, delay / 1000.0);
     k->ans.state = COP_WAITING;
@@ -570,6 +555,9 @@ void copilot_call_start(struct copilot *c, const struct pending *p)
         return;
     k->c = c;
     k->p = *p;
+    /* the SDKs' retry waits: 0.5 s doubling to 8 s, up to 25 % off */
+    struct backoff_policy bp = {.base_ms = 500, .cap_ms = 8000, .factor = 2, .jitter = -0.25};
+    backoff_init(&k->backoff, &bp, 0);
     copilot_answer_init(c, &k->ans, p->id);
     k->ans.state = COP_WAITING;
     char err[TEXT_LEN] = "";

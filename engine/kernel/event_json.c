@@ -1,6 +1,7 @@
 /* Kernel events <-> JSON lines (see kernel/event_json.h and docs/events.md). */
 #include "kernel/event_json.h"
 #include "base/json_num.h"
+#include "base/timeparse.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -221,18 +222,6 @@ static double get_num(const cJSON *o, const char *key)
 #define I32(o, k) num_to_int(get_num((o), (k)))
 #define U64(o, k) num_to_u64(get_num((o), (k)))
 
-static int64_t parse_time(const char *s)
-{
-    struct tm tm = {0};
-    int ms = 0;
-    const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!rest)
-        return 0;
-    if (*rest == '.')
-        sscanf(rest + 1, "%3d", &ms);
-    return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
 static int name_index(const char *const *names, int n, const char *want)
 {
     for (int i = 0; i < n; i++)
@@ -265,7 +254,7 @@ bool kevent_json_parse(const char *line, size_t len, struct kevent *ev, char *er
     ev->severity = s < 0 ? SEV_INFO : (enum severity)s;
     tmp[0] = '\0';
     get_str(o, "time", tmp, sizeof(tmp));
-    ev->time = parse_time(tmp);
+    ev->time = time_rfc3339_or_zero(tmp);
     get_str(o, "node_name", ev->node, sizeof(ev->node));
     ev->seq = U64(o, "seq");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "process");

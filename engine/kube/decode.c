@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/buf.h"
 #include "kube/derive.h"
 #include "base/json_num.h"
+#include "base/timeparse.h"
 
 /* ---- small accessors: a missing or mistyped field reads as empty ---- */
 
@@ -34,28 +34,6 @@ static int int_at(const cJSON *o, const char *key)
 static bool bool_at(const cJSON *o, const char *key)
 {
     return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-int64_t kube_parse_time(const char *s)
-{
-    struct tm tm = {0};
-    if (!s || !*s)
-        return 0;
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p)
-        return 0;
-    int64_t ms = (int64_t)timegm(&tm) * 1000;
-    if (*p == '.') {
-        int scale = 100;
-        for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
-            ms += scale > 0 ? (*p - '0') * scale : 0;
-    }
-    if (*p == '+' || *p == '-') {
-        int hh = 0, mm = 0;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) == 2)
-            ms -= (*p == '+' ? 1 : -1) * (int64_t)(hh * 60 + mm) * 60000;
-    }
-    return ms;
 }
 
 const char *kube_obj_rv(const cJSON *o)
@@ -189,7 +167,7 @@ int kube_decode_pod(const cJSON *o, const struct kube_decode_opts *opt, struct k
     STR_COPY(p->name, str_at(m, "name"));
     snprintf(p->key, sizeof(p->key), "%s/%s", p->namespace, p->name);
     STR_COPY(p->uid, str_at(m, "uid"));
-    p->created = kube_parse_time(str_at(m, "creationTimestamp"));
+    p->created = time_rfc3339_or_zero(str_at(m, "creationTimestamp"));
     join_labels(obj_at(m, "labels"), p->labels, sizeof(p->labels));
     decode_owner(m, p);
     STR_COPY(p->node, str_at(obj_at(o, "spec"), "nodeName"));
@@ -236,7 +214,7 @@ static int64_t latest_condition_update(const cJSON *status)
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(status, "conditions"))
     {
-        int64_t t = kube_parse_time(str_at(c, "lastUpdateTime"));
+        int64_t t = time_rfc3339_or_zero(str_at(c, "lastUpdateTime"));
         if (t > latest)
             latest = t;
     }
@@ -298,12 +276,12 @@ int kube_decode_event(const cJSON *o, struct k8s_event *ev, char *err, size_t er
         ev->count = series ? int_at(series, "count") : int_at(o, "deprecatedCount");
     if (!ev->count)
         ev->count = 1;
-    ev->first_seen = kube_parse_time(str_at(o, "firstTimestamp"));
+    ev->first_seen = time_rfc3339_or_zero(str_at(o, "firstTimestamp"));
     if (!ev->first_seen)
-        ev->first_seen = kube_parse_time(str_at(o, "eventTime"));
-    ev->last_seen = kube_parse_time(str_at(o, "lastTimestamp"));
+        ev->first_seen = time_rfc3339_or_zero(str_at(o, "eventTime"));
+    ev->last_seen = time_rfc3339_or_zero(str_at(o, "lastTimestamp"));
     if (!ev->last_seen && series)
-        ev->last_seen = kube_parse_time(str_at(series, "lastObservedTime"));
+        ev->last_seen = time_rfc3339_or_zero(str_at(series, "lastObservedTime"));
     if (!ev->last_seen)
         ev->last_seen = ev->first_seen;
     return 0;

@@ -25,7 +25,5 @@ int kube_decode_event(const cJSON *o, struct k8s_event *out, char *err, size_t e
 
 /* metadata.resourceVersion, or NULL. */
 const char *kube_obj_rv(const cJSON *o);
-/* RFC 3339 ("2024-11-20T09:14:21Z", optional fraction and offset) to ms; 0 when unparsable. */
-int64_t kube_parse_time(const char *s);
 
 #endif

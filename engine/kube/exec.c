@@ -13,6 +13,7 @@
 
 #include "base/secret.h"
 #include "kube/decode.h"
+#include "base/timeparse.h"
 
 #define EXEC_OUT_MAX   (1u << 20)
 #define EXEC_ERR_MAX   2048
@@ -123,7 +124,7 @@ int kube_exec_parse(struct kube_conn *c, const char *out, size_t len, char *err,
                 buf_puts(&c->cert, cert);
                 buf_puts(&c->key, key);
             }
-            c->cred_expiry_ms = kube_parse_time(jstr(st, "expirationTimestamp"));
+            c->cred_expiry_ms = time_rfc3339_or_zero(jstr(st, "expirationTimestamp"));
             c->cred_gen++;
             rc = 0;
         }

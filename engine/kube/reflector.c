@@ -14,7 +14,7 @@
 
 #define BACKOFF_INITIAL_MS 800
 #define BACKOFF_MAX_MS     30000
-#define BACKOFF_RESET_MS   120000
+#define BACKOFF_HEALTHY_MS 120000
 #define FORBIDDEN_RETRY_MS 300000
 #define SHORT_WATCH_MS     1000
 /* An API server answers a watch's head at once and a list's within seconds;
@@ -177,19 +177,11 @@ static void after(struct kube_reflector *r, enum kube_phase next, int64_t delay_
     r->timer = loop_timer_start(r->env->loop, delay_ms, on_timer, r);
 }
 
-/* client-go's backoff: 0.8 s doubling to 30 s, full jitter on top, reset
- * after 2 minutes without a failure. */
+/* client-go's backoff: 0.8 s doubling to 30 s (backoff_max), up to 100 %
+ * jitter on top, back to 0.8 s after 2 minutes healthy. */
 static void backoff(struct kube_reflector *r, enum kube_phase next)
 {
-    int64_t now = loop_mono_ms();
-    if (!r->backoff_ms || now - r->last_backoff_at > BACKOFF_RESET_MS)
-        r->backoff_ms = BACKOFF_INITIAL_MS;
-    int64_t cap = r->env->backoff_max_ms ? r->env->backoff_max_ms : BACKOFF_MAX_MS;
-    if (r->backoff_ms > cap)
-        r->backoff_ms = cap;
-    int64_t delay = r->backoff_ms + (int64_t)(drand48() * (double)r->backoff_ms);
-    r->backoff_ms = r->backoff_ms * 2 > cap ? cap : r->backoff_ms * 2;
-    r->last_backoff_at = now;
+    int64_t delay = backoff_fail(&r->backoff, loop_mono_ms());
     r->settled = true;
     changed(r, true);
     after(r, next, delay);
@@ -326,6 +318,7 @@ static void list_finished(struct kube_reflector *r, const char *rv)
     r->rv_unavailable = false;
     r->synced = r->settled = true;
     r->failing = false;
+    backoff_ok(&r->backoff, loop_mono_ms());
     r->error[0] = 0;
     r->auth_retried = false;
     changed(r, true);
@@ -370,8 +363,8 @@ static void list_end(struct kube_reflector *r)
 {
     const char *what = kube_kind_names[r->kind];
     /* one count for lists and watches, shown in the source's detail */
-    r->lines.oversized += r->list.oversized;
-    r->oversized = r->lines.oversized;
+    r->lines.split.oversized += r->list.oversized;
+    r->oversized = r->lines.split.oversized;
     const char *rest = kube_list_finish(&r->list);
     cJSON *root = rest ? cJSON_Parse(rest) : NULL;
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
@@ -499,7 +492,7 @@ static void list_page(struct kube_reflector *r)
     r->status = 0;
     buf_reset(&r->errbody);
     kube_list_free(&r->list);
-    kube_list_init(&r->list, r->lines.cap);
+    kube_list_init(&r->list, r->lines.split.max);
     r->req = http_start(r->env->http, &o);
     secret_wipe(auth, sizeof(auth));
     buf_free(&q);
@@ -520,7 +513,7 @@ static int status_code(const cJSON *obj, char *msg, size_t msglen)
     return cJSON_IsNumber(code) ? code->valueint : 500;
 }
 
-static bool on_line(char *line, size_t len, void *ud)
+static bool on_line(const char *line, size_t len, void *ud)
 {
     struct kube_reflector *r = ud;
     cJSON *ev = cJSON_ParseWithLength(line, len);
@@ -566,13 +559,14 @@ static bool watch_data(const char *buf, size_t len, void *ud)
         return true;
     }
     r->auth_retried = false; /* this credential works: a later 401 may refresh again */
+    backoff_ok(&r->backoff, loop_mono_ms()); /* a watch that streams is healthy */
     r->changed_batch = false;
-    uint64_t before = r->lines.oversized, bad_before = r->decode_errors;
-    bool go_on = kube_lines_feed(&r->lines, buf, len, on_line, r);
-    if (r->lines.oversized != before) {
-        r->oversized = r->lines.oversized;
+    uint64_t before = r->lines.split.oversized, bad_before = r->decode_errors;
+    bool go_on = ndjson_feed(&r->lines, buf, len) == 0;
+    if (r->lines.split.oversized != before) {
+        r->oversized = r->lines.split.oversized;
         snprintf(r->error, sizeof(r->error), "%s: skipped an object over %zu bytes; %llu so far",
-                 kube_kind_names[r->kind], r->lines.cap, (unsigned long long)r->oversized);
+                 kube_kind_names[r->kind], r->lines.split.max, (unsigned long long)r->oversized);
     }
     if (r->changed_batch)
         changed(r, false);
@@ -582,7 +576,7 @@ static bool watch_data(const char *buf, size_t len, void *ud)
         r->error[0] = 0;
         changed(r, true);
     }
-    if (r->lines.oversized != before || r->decode_errors != bad_before)
+    if (r->lines.split.oversized != before || r->decode_errors != bad_before)
         changed(r, true); /* the counts are shown with the source */
     return go_on;
 }
@@ -619,7 +613,7 @@ static void watch_done(const struct http_result *res, void *ud)
         set_error(r, "watch %s: resourceVersion expired (410), re-listing", what);
         /* Routine on a live cluster, so not stale; unless it comes while
          * the source is already backing off: then the re-list waits. */
-        bool calm = !r->backoff_ms || loop_mono_ms() - r->last_backoff_at > BACKOFF_RESET_MS;
+        bool calm = backoff_calm(&r->backoff, loop_mono_ms());
         r->failing = !calm;
         relist_from(r, false);
         backoff(r, KR_LISTING);
@@ -638,12 +632,12 @@ static void watch_done(const struct http_result *res, void *ud)
         relist_from(r, false);
         backoff(r, KR_LISTING);
     } else if (r->watch_events == 0 &&
-               r->lines.oversized + r->decode_errors > r->watch_skipped_at) {
+               r->lines.split.oversized + r->decode_errors > r->watch_skipped_at) {
         /* only objects that could not be used: the stream is not healthy,
          * and resuming at once would read the same garbage in a hot loop */
-        set_error(
-            r, "watch %s: nothing usable in the stream (%llu objects skipped)", what,
-            (unsigned long long)(r->lines.oversized + r->decode_errors - r->watch_skipped_at));
+        set_error(r, "watch %s: nothing usable in the stream (%llu objects skipped)", what,
+                  (unsigned long long)(r->lines.split.oversized + r->decode_errors -
+                                       r->watch_skipped_at));
         relist_from(r, false);
         backoff(r, KR_LISTING);
     } else if (lasted < SHORT_WATCH_MS && r->watch_events == 0) {
@@ -688,12 +682,12 @@ static void watch_start(struct kube_reflector *r)
                           .on_data = watch_data,
                           .on_done = watch_done,
                           .ud = r};
-    kube_lines_reset(&r->lines);
+    ndjson_reset(&r->lines);
     buf_reset(&r->errbody);
     r->status = 0;
     r->stream_error = 0;
     r->watch_events = 0;
-    r->watch_skipped_at = r->lines.oversized + r->decode_errors;
+    r->watch_skipped_at = r->lines.split.oversized + r->decode_errors;
     r->watch_started = loop_mono_ms();
     r->phase = KR_WATCHING;
     r->watches++;
@@ -722,7 +716,17 @@ void kube_reflector_init(struct kube_reflector *r, const struct kube_env *env, e
         snprintf(r->path, sizeof(r->path), "%s/%s", kinds[k].group_path, kinds[k].resource);
     if (k == KK_EVENTS) /* Warning events only: Normal ones are most of the volume */
         STR_COPY(r->extra, "fieldSelector=type%3DWarning");
-    kube_lines_init(&r->lines, env->line_cap);
+    ndjson_init(&r->lines, on_line, r);
+    r->lines.split.max = env->line_cap ? env->line_cap : KUBE_LINE_CAP_DEFAULT;
+    r->lines.split.skip_long = true;
+    struct backoff_policy bp = {
+        .base_ms = BACKOFF_INITIAL_MS,
+        .cap_ms = env->backoff_max_ms ? env->backoff_max_ms : BACKOFF_MAX_MS,
+        .factor = 2,
+        .jitter = 1,
+        .healthy_ms = BACKOFF_HEALTHY_MS,
+    };
+    backoff_init(&r->backoff, &bp, 0);
 }
 
 void kube_reflector_start(struct kube_reflector *r)
@@ -741,7 +745,7 @@ void kube_reflector_stop(struct kube_reflector *r)
     relist_from(r, false);
     buf_free(&r->cont);
     buf_free(&r->errbody);
-    kube_lines_free(&r->lines);
+    ndjson_free(&r->lines);
     kube_list_free(&r->list);
     r->phase = KR_IDLE;
 }

@@ -9,13 +9,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/backoff.h"
 #include "base/buf.h"
+#include "base/ndjson.h"
 #include "core/engine.h"
 #include "base/http.h"
 #include "kube/list.h"
-#include "kube/watch.h"
 #include "kube/kubeconfig.h"
 #include "base/loop.h"
+
+/* One watch object's size cap unless configured (max_object_bytes): etcd
+ * keeps objects up to 1.5 MiB by default and their JSON stays far below. */
+#define KUBE_LINE_CAP_DEFAULT (4u << 20)
 
 enum kube_kind { KK_NODES, KK_PODS, KK_DEPLOYMENTS, KK_EVENTS, KK_COUNT };
 
@@ -60,11 +65,11 @@ struct kube_reflector {
     struct kube_seen *seen;     /* keys in the current list */
     struct http_req *req;
     struct loop_timer *timer;
-    long status; /* HTTP status of the response in flight */
-    struct kube_lines lines;
-    struct kube_list list; /* the list page being read */
-    bool list_changed;     /* an item of this chunk changed a row */
-    struct buf errbody;    /* body of a non-200 watch response (capped) */
+    long status;                /* HTTP status of the response in flight */
+    struct ndjson_parser lines; /* the watch body; an object over the cap is skipped */
+    struct kube_list list;      /* the list page being read */
+    bool list_changed;          /* an item of this chunk changed a row */
+    struct buf errbody;         /* body of a non-200 watch response (capped) */
     int64_t watch_started;
     int watch_events;
     uint64_t watch_skipped_at; /* oversized + malformed when the watch started */
@@ -72,8 +77,7 @@ struct kube_reflector {
     bool changed_batch;
     bool auth_retried;
     uint64_t req_gen; /* credential generation the request in flight used */
-    int64_t backoff_ms;
-    int64_t last_backoff_at;
+    struct backoff backoff;
     /* health */
     bool synced;     /* a list has completed */
     bool settled;    /* synced, forbidden, or failed once: --once may go on */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/backoff.h"
 #include "base/buf.h"
 #include "slo/slo.h"
 
@@ -26,6 +27,7 @@ struct delivery {
     struct delivery *next;
     int hook;
     int attempt;
+    struct backoff backoff; /* 1, 2, 4, 8 s: exact, one alert is not a herd */
     char *body;
     struct http_req *req;
     struct loop_timer *timer;
@@ -246,7 +248,8 @@ static void on_done(const struct http_result *res, void *ud)
         unlink_free(d);
         return;
     }
-    d->timer = loop_timer_start(d->owner->loop, 1000LL << (d->attempt - 1), on_retry, d);
+    int64_t delay = backoff_fail(&d->backoff, loop_mono_ms());
+    d->timer = loop_timer_start(d->owner->loop, delay, on_retry, d);
     if (!d->timer)
         unlink_free(d);
 }
@@ -286,6 +289,8 @@ static void notify(const struct slo *row, enum alert_state from, void *ud)
             continue;
         d->owner = wh;
         d->hook = i;
+        static const struct backoff_policy bp = {.base_ms = 1000, .cap_ms = 8000, .factor = 2};
+        backoff_init(&d->backoff, &bp, 1); /* no jitter: any seed will do */
         d->body = webhook_body(w->kind, row, from, w->routing_key, engine_now(wh->engine));
         if (!d->body) {
             free(d);

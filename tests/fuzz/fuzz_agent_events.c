@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_chunker_init(&ch, data[0]);
     struct agent_conn ac = {.src = &src, .ingest = ingest, .status = 200};
     snprintf(ac.node, sizeof(ac.node), "fuzz");
+    stream_init(&ac);
     const char *p = (const char *)data + 1;
     size_t left = size - 1;
     while (left) {
@@ -39,6 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p += n;
         left -= n;
     }
-    buf_free(&ac.line);
+    ndjson_free(&ac.lines);
     return 0;
 }

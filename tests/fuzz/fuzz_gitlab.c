@@ -9,6 +9,7 @@
 #include "fuzz_engine.h"
 #include "ci/gitlab.h"
 #include "ci/poll.h"
+#include "base/retry_after.h"
 
 static void apply_items(struct engine *e, const cJSON *doc, const cJSON *jobs)
 {
@@ -43,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gitlab_apply_pipeline_json(e, "group/project", a, b, false, err, sizeof(err));
     char next[512];
     ci_link_next(a, next, sizeof(next));
-    ci_retry_after_ms(a, 1732094061000);
+    int64_t delay;
+    retry_after_parse(a, 1732094061000, 0, 86400000, &delay, NULL, 0);
     cJSON_Delete(doc);
     cJSON_Delete(jdoc);
     free(a);

@@ -6,6 +6,7 @@
 #include "fuzz.h"
 #include "kube/decode.h"
 #include "kube/kubeconfig.h"
+#include "base/timeparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         kube_obj_rv(o);
         cJSON_Delete(o);
     }
-    kube_parse_time(s);
+    time_rfc3339_or_zero(s);
     struct buf b = {0};
     kube_b64_decode(s, &b);
     buf_free(&b);

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p += n;
         left -= n;
     }
-    kube_lines_free(&r.lines);
+    ndjson_free(&r.lines);
     buf_free(&r.errbody);
     buf_free(&r.cont);
     seen_free(r.seen);

@@ -1,4 +1,5 @@
-/* Newline-delimited JSON framing (Ollama), fed in arbitrary chunks. */
+/* Newline-delimited JSON framing (Ollama, the Kubernetes watch, the agent
+ * stream), fed in arbitrary chunks, in each mode the first byte picks. */
 #include "fuzz.h"
 #include "base/ndjson.h"
 
@@ -20,7 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t total = 0;
     struct ndjson_parser p;
     ndjson_init(&p, on_line, &total);
-    p.max_line = (data[0] & 1) ? 256 : 0;
+    p.split.max = (data[0] & 1) ? 256 : 0;
+    p.split.skip_long = data[0] & 2; /* the watch's and the agent's mode */
+    p.keep_blank = data[0] & 4;
     const char *s = (const char *)data + 1;
     size_t left = size - 1;
     int rc = 0;

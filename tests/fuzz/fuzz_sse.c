@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t total = 0;
     struct sse_parser p;
     sse_init(&p, on_event, &total);
-    p.max_line = (data[0] & 1) ? 256 : 0;
+    p.split.max = (data[0] & 1) ? 256 : 0;
     const char *s = (const char *)data + 1;
     size_t left = size - 1;
     while (left) {

@@ -239,6 +239,12 @@ class Handler(BaseHTTPRequestHandler):
         if s == "e429ms" and count == 1:
             return self.json_reply(429, fixture("openai-error-429-rate-limit.json"),
                                    {"retry-after-ms": "150", "Retry-After": "30"})
+        if s == "e429hostile" and count <= 2:
+            # values that must neither crash nor be waited out: malformed
+            # numbers are ignored, a huge one passes the cap (-> backoff)
+            hostile = ({"retry-after-ms": "nan", "Retry-After": "1e300"} if count == 1 else
+                       {"Retry-After": "9" * 400})
+            return self.json_reply(429, fixture("openai-error-429-rate-limit.json"), hostile)
         if s == "quota":
             return self.json_reply(429, {"error": {
                 "message": "You exceeded your current quota, please check your plan and billing details.",
