@@ -6,63 +6,207 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Byte mode (no PCRE2_UTF): the patterns are ASCII and the input is
  * untrusted, possibly invalid UTF-8. Order matters: specific rules first, so
- * the generic assignment rule does not claim a token a typed rule knows. */
+ * the generic assignment rule does not claim a token a typed rule knows.
+ *
+ * Each rule names a trigger: a fragment every one of its matches contains
+ * (case-insensitively). The triggers are joined into one prefilter pattern,
+ * so a string none of them can match skips the rules; that keeps the
+ * kernel event path cheap. A rule without a trigger would be run always.
+ *
+ * A fixed-length token that ends at the end of the subject may have been cut
+ * by its producer (the kernel's 128-byte argv, a log line limit): each such
+ * rule also takes a shorter run that reaches \z. */
+typedef bool (*accept_fn)(const char *v, size_t n);
+static bool looks_secret(const char *v, size_t n);
+static bool not_placeholder(const char *v, size_t n);
+static bool not_word(const char *v, size_t n);
+static bool has_assignment(const char *v, size_t n);
+
+#define TAIL_END "(?![A-Za-z0-9])"
 static const struct {
     const char *name;
     const char *pattern;
     int group; /* the capture group that is the secret, 0: whole match */
+    const char *trigger;
+    accept_fn accept; /* NULL: every match is redacted */
 } builtin[] = {
     /* A key ends at its END line, or (cut by a log) at the end of the JSON
      * string it sits in: an unescaped quote, never past it. */
     {"private_key",
      "(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[^\"\\\\]|\\\\.){64,}?"
      "KEY(?: BLOCK)?-----",
-     0},
+     0, "-----begin", NULL},
     {"private_key", "-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[^\"\\\\]|\\\\.)*+",
-     0},
-    {"aws_access_key", "\\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\\b", 1},
+     0, "-----begin", NULL},
+    /* kubeconfig client-key-data, and any base64 PEM that is not a
+     * certificate or a public key ("-----BEGIN " is "LS0tLS1CRUdJTi"). */
+    {"private_key",
+     "(?i)\\bclient-key-data(?:\\\\?[\"'])?\\s*:\\s*(?:\\\\?[\"'])?([A-Za-z0-9+/]{16,}={0,2})", 1,
+     "client-key-data", NULL},
+    {"private_key", "LS0tLS1CRUdJTi(?!BDRVJUSUZJQ0FURS|BQVUJMSUMg)[A-Za-z0-9+/]{16,}={0,2}", 0,
+     "ls0tls1crudjt", NULL},
+    {"aws_access_key",
+     "\\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)(?:[A-Z2-7]{16}(?![A-Za-z0-9])|[A-Z2-7]{8,15}\\z))", 1,
+     "a3t|akia|asia|abia|acca", NULL},
     {"aws_secret_key",
-     "(?i)\\baws_?(?:secret_?access_?key|secret_?key|sk)\\b(?:\\\\?[\"'])?\\s*[:=]\\s*(?:\\\\?[\"']"
-     ")?([A-Za-z0-9/"
-     "+=]{40})(?![A-Za-z0-9/+=])",
-     1},
-    {"github_token", "\\b((?:ghp|gho|ghu|ghs|ghr)_[0-9A-Za-z]{36}|github_pat_\\w{82})\\b", 1},
-    {"gitlab_token", "\\bgl(?:pat|ptt|rt|dt|cbt|oas|ft|soat)-[\\w-]{20,}", 0},
+     "(?i)\\baws_?(?:secret_?access_?key|secret_?key|sk)\\b(?:\\\\?[\"'])?(?:\\s*[:=]\\s*|\\s+)"
+     "(?:\\\\?[\"'])?(?-i)((?:[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])|[A-Za-z0-9/+=]{8,39}\\z))",
+     1, "aws", NULL},
+    {"github_token",
+     "\\b((?:ghp|gho|ghu|ghs|ghr)_(?:[0-9A-Za-z]{36}" TAIL_END "|[0-9A-Za-z]{8,35}\\z)"
+     "|github_pat_(?:\\w{82}" TAIL_END "|\\w{8,81}\\z))",
+     1, "gh[pousr]_|github_pat_", NULL},
+    {"gitlab_token", "\\bgl(?:pat|ptt|rt|dt|cbt|oas|ft|soat)-[\\w-]{20,}", 0, "gl[a-z]{1,4}-",
+     NULL},
     {"slack_webhook",
-     "(?:https?://)?hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{43,56}", 0},
-    {"slack_token", "\\bxox[baprse]-[0-9A-Za-z-]{10,}", 0},
-    {"anthropic_key", "\\bsk-ant-(?:api|admin)\\d{2}-[A-Za-z0-9_-]{80,}", 0},
+     "(?:https?://)?hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{43,56}", 0,
+     "hooks\\.slack\\.com", NULL},
+    {"slack_token", "\\bxox[baprse]-[0-9A-Za-z-]{10,}|\\bxapp-[0-9A-Za-z-]{20,}", 0, "xox|xapp-",
+     NULL},
+    {"anthropic_key", "\\bsk-ant-(?:api|admin)\\d{2}-[A-Za-z0-9_-]{80,}", 0, "sk-ant-", NULL},
     {"openai_key",
      "\\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}\\b|\\bsk-(?:"
-     "proj|svcacct|admin)-[A-Za-z0-9_-]{40,}",
-     0},
-    {"google_api_key", "\\bAIza[\\w-]{35}\\b", 0},
-    {"stripe_key", "\\b(?:sk|rk)_(?:test|live|prod)_[A-Za-z0-9]{10,99}\\b", 0},
-    {"jwt", "\\bey[A-Za-z0-9_-]{10,}\\.ey[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}={0,2}", 0},
+     "proj|svcacct|admin)-[A-Za-z0-9_-]{40,}|\\bsk-[A-Za-z0-9]{48}" TAIL_END
+     "|\\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}\\z",
+     0, "sk-", NULL},
+    {"google_api_key", "\\bAIza(?:[\\w-]{35}(?![\\w-])|[\\w-]{8,34}\\z)", 0, "aiza", NULL},
+    {"stripe_key", "\\b(?:sk|rk)_(?:test|live|prod)_[A-Za-z0-9]{10,99}", 0, "[sr]k_", NULL},
+    {"npm_token", "\\bnpm_(?:[A-Za-z0-9]{36}" TAIL_END "|[A-Za-z0-9]{8,35}\\z)", 0, "npm_", NULL},
+    {"vault_token", "\\bhv[sbr]\\.[A-Za-z0-9_-]{20,}", 0, "hv[sbr]\\.", NULL},
+    {"sendgrid_key",
+     "\\bSG\\.[A-Za-z0-9_-]{16,32}\\.[A-Za-z0-9_-]{16,64}|\\bSG\\.[A-Za-z0-9_-]{16,32}(?:\\.[A-"
+     "Za-z0-9_-]*)?\\z",
+     0, "sg\\.", NULL},
+    {"webhook_secret", "\\bwhsec_[A-Za-z0-9+/=]{20,}", 0, "whsec_", NULL},
+    {"jwt", "\\bey[A-Za-z0-9_-]{10,}\\.ey[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}={0,2}", 0,
+     "ey[\\w-]{10,}\\.", NULL},
     {"auth_header",
      "(?i)\\b(?:authorization|proxy-authorization|x-api-key|api-key|x-auth-token)(?:\\\\?[\"'])?"
      "\\s*[:=]"
      "\\s*(?:\\\\?[\"'])?(?:(?:bearer|basic|token|apikey)\\s+)?(?!<REDACTED)([A-Za-z0-9._~+/"
      "=-]{8,})",
-     1},
-    {"bearer_token", "(?i)\\bbearer\\s+(?!<REDACTED)([A-Za-z0-9._~+/-]{16,}=*)", 1},
-    {"basic_auth", "(?i)\\bbasic\\s+((?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{12,}={0,2})", 1},
+     1, "authorization|api-key|auth-token", not_word},
+    {"bearer_token", "(?i)\\bbearer\\s+(?!<REDACTED)([A-Za-z0-9._~+/-]{16,}=*)", 1, "bearer", NULL},
+    {"basic_auth", "(?i)\\bbasic\\s+((?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{12,}={0,2})", 1,
+     "basic", NULL},
+    {"cookie",
+     "(?i)\\b(?:set-)?cookie(?:\\\\?[\"'])?\\s*:\\s*(?:\\\\?[\"'])?(?!<REDACTED)([^\\r\\n\"'"
+     "\\\\<]{4,})",
+     1, "cookie", has_assignment},
+    {"docker_auth",
+     "(?i)\\\\?\"(?:auth|identitytoken)\\\\?\"\\s*:\\s*\\\\?\"(?-i)([A-Za-z0-9+/]{12,}={0,2})", 1,
+     "auth|identitytoken", NULL},
+    /* A password in the userinfo: the user may be empty and the password may
+     * hold '@' (the last '@' before the host ends it). A URL cut before its
+     * '@' still has a long non-port run after the ':' at the end. */
     {"url_password",
-     "\\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\\s:/@<]{1,64}:(?!<REDACTED)([^\\s@/]{3,128})@", 1},
+     "\\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\\s:/@<]{0,64}:(?!<REDACTED)(?|([^\\s/<]{3,128})@|(?![0-"
+     "9]+\\z)([^\\s/@<]{8,128})\\z)",
+     1, "://", not_placeholder},
+    /* Passwords on a command line: --password VALUE / --password=VALUE,
+     * mysql -pVALUE, sshpass -p VALUE, redis-cli -a VALUE. */
+    {"password_flag",
+     "(?|(?:^|(?<=[\\s'\"]))--?(?:[\\w]{1,20}-)?(?:password|passwd|pass|client-secret|secret-key|"
+     "api-key|token|auth-token|access-token)(?:=|\\s+)(?!-)(?!<REDACTED)([^\\s\"']{3,200})"
+     "|\\b(?:mysql|mysqldump|mysqladmin|mariadb)\\b[^\\n|;&]{0,200}?\\s-p(?!<REDACTED)([^\\s\"'-]["
+     "^\\s\"']{2,200})"
+     "|\\bsshpass\\s+-p\\s*(?!<REDACTED)([^\\s\"']{3,200})"
+     "|\\bredis-cli\\b[^\\n|;&]{0,200}?\\s-a\\s+(?!<REDACTED)([^\\s\"']{3,200}))",
+     1, "pass|secret|token|api-key|mysql|mariadb|redis-cli", not_placeholder},
+    /* key = value where the key ends in a secret word (never a key alone, and
+     * not token_endpoint or password_hash_algo), and the value looks like a
+     * secret: looks_secret() turns down paths, URLs, numbers, words. */
     {"generic_secret",
-     "(?i)\\b[\\w.-]{0,40}(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|"
-     "credential|client[_-]?secret)[\\w.-]{0,20}(?:\\\\?[\"'])?\\s*(?:=|:|=>)\\s*(?:\\\\?[\"'])?(?!"
-     "<REDACTED)([^"
-     "\\s\"',;&<>\\\\]{6,200})",
-     1},
+     "(?i)(?<![\\w.-])(?:[\\w.-]{0,60}?(?:passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|"
+     "access[_-]?key|private[_-]?key|account[_-]?key|credentials?)|(?:[\\w.-]{0,60}[_.-])?pass)(?:"
+     "s|_?\\d{1,2})?(?![\\w-])(?:\\\\?[\"'])?\\s*(?:=>|=|:)\\s*(?:\\\\?[\"'])?(?!<REDACTED)([^"
+     "\\s\"',;&<>\\\\`]{6,200})",
+     1, "pass|pwd|secret|token|key|credential", looks_secret},
 };
+
+/* ---- value checks: exact, cheap, and only on a candidate match ---- */
+
+static bool all_in(const char *v, size_t n, const char *set)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strchr(set, v[i]))
+            return false;
+    return true;
+}
+
+static bool is_word(const char *v, size_t n)
+{
+    static const char *const words[] = {
+        "true",    "false",   "yes",       "no",       "on",       "off",      "null",
+        "none",    "nil",     "empty",     "required", "optional", "redacted", "hidden",
+        "masked",  "unset",   "undefined", "disabled", "enabled",  "default",  "invalid",
+        "expired", "missing", "changeme",  "secret",   "password", "example",
+    };
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strlen(words[i]) == n && strncasecmp(v, words[i], n) == 0)
+            return true;
+    return false;
+}
+
+/* Placeholders and references rather than values: ${VAR}, <pw>, ****, xxxx. */
+static bool not_placeholder(const char *v, size_t n)
+{
+    if (n < 3 || strchr("$<{*%[(", v[0]))
+        return false;
+    if (all_in(v, n, "*xX.") || is_word(v, n))
+        return false;
+    return true;
+}
+
+static bool not_word(const char *v, size_t n)
+{
+    return !is_word(v, n);
+}
+
+static bool has_assignment(const char *v, size_t n)
+{
+    return memchr(v, '=', n) != NULL;
+}
+
+static bool looks_secret(const char *v, size_t n)
+{
+    if (n < 6 || !not_placeholder(v, n) || strchr("/~.", v[0]))
+        return false; /* short, a reference, a path */
+    for (size_t i = 0; i + 2 < n; i++)
+        if (v[i] == ':' && v[i + 1] == '/' && v[i + 2] == '/')
+            return false; /* a URL */
+    int lower = 0, upper = 0, digit = 0, other = 0, tz = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c >= 'a' && c <= 'z')
+            lower++;
+        else if (c >= 'A' && c <= 'Z')
+            upper++, tz += c == 'T' || c == 'Z';
+        else if (c >= '0' && c <= '9')
+            digit++;
+        else if (!strchr("-_.", c))
+            other++;
+    }
+    if (!lower && upper == tz)
+        return false; /* a number, a date, a time */
+    if (!digit && !other)
+        return false; /* identifier-shaped: bcrypt, tls, my-app-secret, SecretName */
+    if ((v[0] == 'v' || v[0] == 'V') && all_in(v + 1, n - 1, "0123456789.-"))
+        return false; /* a version */
+    if (memchr(v, '/', n) && !upper)
+        return false; /* a resource or path: kubernetes.io/tls, ns/name */
+    int classes = !!lower + !!upper + !!digit + !!other;
+    return classes >= 2;
+}
 
 struct rule {
     char name[48];
     int group;
+    accept_fn accept;
     pcre2_code *code;
     pcre2_match_data *md;
 };
@@ -70,6 +214,9 @@ struct rule {
 struct redactor {
     struct rule rules[REDACT_MAX_RULES];
     int n;
+    int nbuiltin;
+    struct rule pre; /* the built-in triggers as one pattern */
+    bool prefilter;
 };
 
 static int compile(struct rule *r, const char *name, const char *pattern, int group, char *err,
@@ -107,8 +254,21 @@ struct redactor *redactor_new(char *err, size_t errlen)
             redactor_free(r);
             return NULL;
         }
+        r->rules[r->n].accept = builtin[i].accept;
         r->n++;
     }
+    r->nbuiltin = r->n;
+    struct buf pre = {0};
+    buf_puts(&pre, "(?i)");
+    for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+        buf_printf(&pre, "%s(?:%s)", i ? "|" : "", builtin[i].trigger);
+    int rc = compile(&r->pre, "prefilter", buf_cstr(&pre), 0, err, errlen);
+    buf_free(&pre);
+    if (rc < 0) {
+        redactor_free(r);
+        return NULL;
+    }
+    r->prefilter = true;
     return r;
 }
 
@@ -120,6 +280,8 @@ void redactor_free(struct redactor *r)
         pcre2_match_data_free(r->rules[i].md);
         pcre2_code_free(r->rules[i].code);
     }
+    pcre2_match_data_free(r->pre.md);
+    pcre2_code_free(r->pre.code);
     free(r);
 }
 
@@ -158,7 +320,8 @@ static int apply_rule(struct rule *rl, const char *in, size_t len, struct buf *o
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rl->md);
         size_t me = ov[1];
         size_t s = ov[2 * rl->group], e = ov[2 * rl->group + 1];
-        if (rc <= rl->group || s == PCRE2_UNSET || e <= s) {
+        if (rc <= rl->group || s == PCRE2_UNSET || e <= s ||
+            (rl->accept && !rl->accept(in + s, e - s))) {
             pos = me > pos ? me : pos + 1;
             continue;
         }
@@ -174,13 +337,32 @@ static int apply_rule(struct rule *rl, const char *in, size_t len, struct buf *o
     return hits;
 }
 
+void redactor_set_prefilter(struct redactor *r, bool on)
+{
+    r->prefilter = on;
+}
+
+/* True when no built-in rule can match: no trigger occurs in the text. */
+static bool nothing_to_find(struct redactor *r, const char *in, size_t len)
+{
+    if (!r->prefilter)
+        return false;
+    int rc = pcre2_match(r->pre.code, (PCRE2_SPTR)in, len, 0, 0, r->pre.md, NULL);
+    return rc == PCRE2_ERROR_NOMATCH;
+}
+
 int redact_text(struct redactor *r, const char *in, size_t len, struct buf *out,
                 struct redact_counts *counts)
 {
+    int first = nothing_to_find(r, in, len) ? r->nbuiltin : 0;
+    if (first == r->n) {
+        buf_append(out, in, len);
+        return 0;
+    }
     struct buf a = {0}, b = {0};
     buf_append(&a, in, len);
     int total = 0;
-    for (int i = 0; i < r->n; i++) {
+    for (int i = first; i < r->n; i++) {
         buf_reset(&b);
         int hits = apply_rule(&r->rules[i], buf_cstr(&a), a.len, &b);
         if (hits) {
@@ -221,4 +403,83 @@ void redact_counts_json(const struct redactor *r, const struct redact_counts *c,
         first = false;
     }
     buf_puts(out, "}");
+}
+
+/* ---- the process-wide redactor and the one entry point for fields ---- */
+
+static struct redactor *g_default;
+static bool g_failed;
+
+struct redactor *redact_default(void)
+{
+    if (!g_default && !g_failed) {
+        char err[256];
+        g_default = redactor_new(err, sizeof(err));
+        if (!g_default) {
+            g_failed = true;
+            fprintf(stderr, "lookout: %s\n", err);
+        }
+    }
+    return g_default;
+}
+
+int redact_default_add(const char *name, const char *pattern, char *err, size_t errlen)
+{
+    struct redactor *r = redact_default();
+    if (!r) {
+        snprintf(err, errlen, "the built-in redaction rules failed to compile");
+        return -1;
+    }
+    for (int i = r->nbuiltin; i < r->n; i++)
+        if (strcmp(r->rules[i].name, name) == 0)
+            return 0; /* the same configuration loaded again */
+    return redactor_add(r, name, pattern, err, errlen);
+}
+
+void redact_default_free(void)
+{
+    redactor_free(g_default);
+    g_default = NULL;
+    g_failed = false;
+}
+
+/* Where to cut text[0..len) to fit max bytes: a UTF-8 boundary, and never
+ * inside a placeholder (cut before it instead). */
+static size_t safe_cut(const char *text, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t cut = max;
+    while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+        cut--;
+    static const char mark[] = "<REDACTED:";
+    const char *p = text;
+    while ((p = memmem(p, (size_t)(text + len - p), mark, sizeof(mark) - 1)) &&
+           (size_t)(p - text) < cut) {
+        const char *end = memchr(p, '>', (size_t)(text + len - p));
+        if (!end || (size_t)(end - text) >= cut)
+            return (size_t)(p - text);
+        p = end + 1;
+    }
+    return cut;
+}
+
+size_t redact_field(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+    if (!dstlen)
+        return 0;
+    struct buf b = {0};
+    struct redactor *r = redact_default();
+    if (!src)
+        src = "";
+    srclen = strnlen(src, srclen); /* a field stops at its first NUL */
+    if (r)
+        redact_text(r, src, srclen, &b, NULL);
+    else
+        buf_puts(&b, "<REDACTED:unavailable>"); /* fail closed */
+    size_t n = safe_cut(buf_cstr(&b), b.len, dstlen - 1);
+    memcpy(dst, buf_cstr(&b), n);
+    dst[n] = 0;
+    buf_free(&b);
+    return n;
 }
