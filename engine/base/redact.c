@@ -125,7 +125,8 @@ static const struct {
      * secret: looks_secret() turns down paths, URLs, numbers, words. */
     {"generic_secret",
      "(?i)(?<![\\w.-])(?:[\\w.-]{0,60}?(?:passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|"
-     "access[_-]?key|private[_-]?key|account[_-]?key|credentials?)|(?:[\\w.-]{0,60}[_.-])?pass)(?:"
+     "access[_-]?key|secret[_-]?key|private[_-]?key|account[_-]?key|credentials?)|(?:[\\w.-]{0,60}["
+     "_.-])?pass)(?:"
      "s|_?\\d{1,2})?(?![\\w-])(?:\\\\?[\"'])?\\s*(?:=>|=|:)\\s*(?:\\\\?[\"'])?(?!<REDACTED)([^"
      "\\s\"',;&<>\\\\`]{6,200})",
      1, "pass|pwd|secret|token|key|credential", looks_secret},
