@@ -53,40 +53,47 @@ static const struct {
     {"private_key", "LS0tLS1CRUdJTi(?!BDRVJUSUZJQ0FURS|BQVUJMSUMg)[A-Za-z0-9+/]{16,}={0,2}", 0,
      "ls0tls1crudjt", NULL},
     {"aws_access_key",
-     "\\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)(?:[A-Z2-7]{16}(?![A-Za-z0-9])|[A-Z2-7]{8,15}\\z))", 1,
+     "\\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)(?:[A-Z2-7]{16}(?![A-Za-z0-9])|[A-Z2-7]{3,15}\\z))", 1,
      "a3t|akia|asia|abia|acca", NULL},
     {"aws_secret_key",
      "(?i)\\baws_?(?:secret_?access_?key|secret_?key|sk)\\b(?:\\\\?[\"'])?(?:\\s*[:=]\\s*|\\s+)"
-     "(?:\\\\?[\"'])?(?-i)((?:[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])|[A-Za-z0-9/+=]{8,39}\\z))",
+     "(?:\\\\?[\"'])?(?-i)((?:[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])|[A-Za-z0-9/+=]{3,39}\\z))",
      1, "aws", NULL},
     {"github_token",
-     "\\b((?:ghp|gho|ghu|ghs|ghr)_(?:[0-9A-Za-z]{36}" TAIL_END "|[0-9A-Za-z]{8,35}\\z)"
-     "|github_pat_(?:\\w{82}" TAIL_END "|\\w{8,81}\\z))",
+     "\\b((?:ghp|gho|ghu|ghs|ghr)_(?:[0-9A-Za-z]{36}" TAIL_END "|[0-9A-Za-z]{3,35}\\z)"
+     "|github_pat_(?:\\w{22,}|\\w{3,21}\\z))",
      1, "ghp_|gho_|ghu_|ghs_|ghr_|github_pat_", NULL},
-    {"gitlab_token", "\\bgl(?:pat|ptt|rt|dt|cbt|oas|ft|soat)-[\\w-]{20,}", 0,
+    {"gitlab_token", "\\bgl(?:pat|ptt|rt|dt|cbt|oas|ft|soat)-(?:[\\w-]{20,}|[\\w-]{3,19}\\z)", 0,
      "glpat-|glptt-|glrt-|gldt-|glcbt-|gloas-|glft-|glsoat-", NULL},
     {"slack_webhook",
      "(?:https?://)?hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{43,56}", 0,
      "hooks.slack.com", NULL},
-    {"slack_token", "\\bxox[baprse]-[0-9A-Za-z-]{10,}|\\bxapp-[0-9A-Za-z-]{20,}", 0, "xox|xapp-",
-     NULL},
+    {"slack_token",
+     "\\bxox[baprse]-(?:[0-9A-Za-z-]{10,}|[0-9A-Za-z-]{3,9}\\z)|\\bxapp-(?:[0-9A-Za-z-]{20,}|[0-9A-"
+     "Za-z-]{3,19}\\z)",
+     0, "xox|xapp-", NULL},
     {"anthropic_key", "\\bsk-ant-(?:api|admin)\\d{2}-[A-Za-z0-9_-]{80,}", 0, "sk-ant-", NULL},
     {"openai_key",
      "\\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}\\b|\\bsk-(?:"
      "proj|svcacct|admin)-[A-Za-z0-9_-]{40,}|\\bsk-[A-Za-z0-9]{48}" TAIL_END
-     "|\\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}\\z",
+     "|\\bsk-[A-Za-z0-9_-]{6,}\\z",
      0, "sk-", NULL},
-    {"google_api_key", "\\bAIza(?:[\\w-]{35}(?![\\w-])|[\\w-]{8,34}\\z)", 0, "aiza", NULL},
-    {"stripe_key", "\\b(?:sk|rk)_(?:test|live|prod)_[A-Za-z0-9]{10,99}", 0, "sk_|rk_", NULL},
-    {"npm_token", "\\bnpm_(?:[A-Za-z0-9]{36}" TAIL_END "|[A-Za-z0-9]{8,35}\\z)", 0, "npm_", NULL},
-    {"vault_token", "\\bhv[sbr]\\.[A-Za-z0-9_-]{20,}", 0, "hvs.|hvb.|hvr.", NULL},
+    {"google_api_key", "\\bAIza(?:[\\w-]{35}(?![\\w-])|[\\w-]{3,34}\\z)", 0, "aiza", NULL},
+    {"stripe_key", "\\b(?:sk|rk)_(?:test|live|prod)_(?:[A-Za-z0-9]{10,99}|[A-Za-z0-9]{3,9}\\z)", 0,
+     "sk_|rk_", NULL},
+    {"npm_token", "\\bnpm_(?:[A-Za-z0-9]{36}" TAIL_END "|[A-Za-z0-9]{3,35}\\z)", 0, "npm_", NULL},
+    {"vault_token", "\\bhv[sbr]\\.(?:[A-Za-z0-9_-]{20,}|[A-Za-z0-9_-]{3,19}\\z)", 0,
+     "hvs.|hvb.|hvr.", NULL},
     {"sendgrid_key",
-     "\\bSG\\.[A-Za-z0-9_-]{16,32}\\.[A-Za-z0-9_-]{16,64}|\\bSG\\.[A-Za-z0-9_-]{16,32}(?:\\.[A-"
+     "\\bSG\\.[A-Za-z0-9_-]{16,32}\\.[A-Za-z0-9_-]{16,64}|\\bSG\\.[A-Za-z0-9_-]{3,32}(?:\\.[A-"
      "Za-z0-9_-]*)?\\z",
      0, "sg.", NULL},
-    {"webhook_secret", "\\bwhsec_[A-Za-z0-9+/=]{20,}", 0, "whsec_", NULL},
-    {"jwt", "\\bey[A-Za-z0-9_-]{10,}\\.ey[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}={0,2}", 0, ".ey",
+    {"webhook_secret", "\\bwhsec_(?:[A-Za-z0-9+/=]{20,}|[A-Za-z0-9+/=]{3,19}\\z)", 0, "whsec_",
      NULL},
+    {"jwt",
+     "\\bey[A-Za-z0-9_-]{10,}\\.ey[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}={0,2}|\\bey[A-Za-z0-9_-]{"
+     "10,}\\.ey[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*)?\\z",
+     0, ".ey", NULL},
     {"auth_header",
      "(?i)\\b(?:authorization|proxy-authorization|x-api-key|api-key|x-auth-token)(?:\\\\?[\"'])?"
      "\\s*[:=]"
