@@ -1,5 +1,6 @@
 /* libcurl multi on the loop; see http.h. */
 #include "base/http.h"
+#include "base/redact.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,9 +91,11 @@ static void complete(struct http *h, struct http_req *r, CURLcode code)
     curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME, &res.total_s);
     if (r->truncated && res.curl_code == CURLE_WRITE_ERROR)
         res.curl_code = CURLE_OK; /* we cut it on purpose; report truncated */
-    res.error = res.curl_code == CURLE_OK ? ""
-                : r->errbuf[0]            ? r->errbuf
-                                          : curl_easy_strerror(res.curl_code);
+    /* curl's text can hold the URL and so its userinfo: redacted here. */
+    char errtext[CURL_ERROR_SIZE];
+    const char *raw = r->errbuf[0] ? r->errbuf : curl_easy_strerror(res.curl_code);
+    redact_field(errtext, sizeof(errtext), raw, strlen(raw));
+    res.error = res.curl_code == CURLE_OK ? "" : errtext;
     res.body = r->opts.on_data ? NULL : buf_cstr(&r->body);
     res.body_len = r->body.len;
     res.truncated = r->truncated;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/redact.h"
 #include "ci/pipeline.h"
 #include "base/json_num.h"
 #include "base/timeparse.h"
@@ -35,7 +36,7 @@ static enum job_status status_of(const cJSON *o, char *why, size_t whylen)
 /* "test (ubuntu, 3.11)" -> "test": matrix jobs share a stage. */
 static void stage_of(const char *name, char *out, size_t n)
 {
-    str_copy(out, n, name ? name : "");
+    str_copy(out, n, name ? name : ""); /* name is a redacted field already */
     char *paren = strstr(out, " (");
     if (paren && paren != out && out[strlen(out) - 1] == ')')
         *paren = 0;
@@ -49,7 +50,8 @@ static void current_step(const cJSON *job, char *out, size_t n)
     {
         const char *status = jstr(st, "status"), *con = jstr(st, "conclusion");
         if (status && strcmp(status, "in_progress") == 0) {
-            str_copy(out, n, jstr(st, "name"));
+            const char *name = jstr(st, "name");
+            redact_field(out, n, name ? name : "", name ? strlen(name) : 0);
             return;
         }
         if (!failed && con &&
@@ -57,7 +59,7 @@ static void current_step(const cJSON *job, char *out, size_t n)
              strcmp(con, "cancelled") == 0))
             failed = jstr(st, "name");
     }
-    str_copy(out, n, failed);
+    redact_field(out, n, failed ? failed : "", failed ? strlen(failed) : 0);
 }
 
 static void fill_job(struct pipeline *p, const cJSON *j)
@@ -69,13 +71,13 @@ static void fill_job(struct pipeline *p, const cJSON *j)
     struct job *jb = &p->jobs[p->njobs++];
     memset(jb, 0, sizeof(*jb));
     jb->id = jid(j);
-    STR_COPY(jb->name, jstr(j, "name"));
+    REDACT_COPY(jb->name, jstr(j, "name"));
     stage_of(jb->name, jb->stage, sizeof(jb->stage));
     pipeline_stage(p, jb->stage);
     jb->status = jb->ci_status = status_of(j, jb->failure_reason, sizeof(jb->failure_reason));
     const char *con = jstr(j, "conclusion");
     if (!jb->failure_reason[0] && con && strcmp(con, "success") != 0)
-        STR_COPY(jb->failure_reason, con);
+        REDACT_COPY(jb->failure_reason, con);
     jb->started = time_rfc3339_or_zero(jstr(j, "started_at"));
     jb->finished = time_rfc3339_or_zero(jstr(j, "completed_at"));
     current_step(j, jb->step, sizeof(jb->step));
@@ -102,7 +104,7 @@ int github_apply_run(struct engine *e, const char *repo, const cJSON *run, const
     snprintf(p.key, sizeof(p.key), "github:%s:%lld", repo, (long long)p.id);
     STR_COPY(p.provider, "github");
     STR_COPY(p.project, repo);
-    STR_COPY(p.ref, jstr(run, "head_branch"));
+    REDACT_COPY(p.ref, jstr(run, "head_branch"));
     STR_COPY(p.sha, jstr(run, "head_sha"));
     snprintf(p.version, sizeof(p.version), "%.8s", p.sha);
     p.status = status_of(run, NULL, 0);
@@ -114,7 +116,7 @@ int github_apply_run(struct engine *e, const char *repo, const cJSON *run, const
     const char *st = jstr(run, "status");
     if (st && strcmp(st, "completed") == 0)
         p.finished = p.updated;
-    STR_COPY(p.web_url, jstr(run, "html_url"));
+    REDACT_COPY(p.web_url, jstr(run, "html_url"));
     p.simulated = simulated;
     p.duration_s = NAN;
     const cJSON *j;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/redact.h"
 #include "ci/pipeline.h"
 #include "base/json_num.h"
 #include "base/timeparse.h"
@@ -55,8 +56,8 @@ static void fill_job(struct job *jb, const cJSON *j)
 {
     memset(jb, 0, sizeof(*jb));
     jb->id = jid(j);
-    STR_COPY(jb->name, jstr(j, "name"));
-    STR_COPY(jb->stage, jstr(j, "stage"));
+    REDACT_COPY(jb->name, jstr(j, "name"));
+    REDACT_COPY(jb->stage, jstr(j, "stage"));
     const char *st = jstr(j, "status");
     int status = pipeline_status_gitlab(st);
     if (status < 0) {
@@ -64,11 +65,11 @@ static void fill_job(struct job *jb, const cJSON *j)
         snprintf(jb->failure_reason, sizeof(jb->failure_reason), "unknown status '%.20s'",
                  st ? st : "");
     } else {
-        STR_COPY(jb->failure_reason, jstr(j, "failure_reason"));
+        REDACT_COPY(jb->failure_reason, jstr(j, "failure_reason"));
     }
     jb->status = jb->ci_status = (enum job_status)status;
     jb->allow_failure = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "allow_failure"));
-    STR_COPY(jb->environment, job_environment(j));
+    REDACT_COPY(jb->environment, job_environment(j));
     jb->started = time_rfc3339_or_zero(jstr(j, "started_at"));
     jb->finished = time_rfc3339_or_zero(jstr(j, "finished_at"));
     jb->is_deploy = pipeline_is_deploy(pipeline_settings(), jb->name, jb->stage, jb->environment);
@@ -145,13 +146,13 @@ int gitlab_apply_pipeline(struct engine *e, const char *project, const cJSON *pl
     snprintf(p.key, sizeof(p.key), "gitlab:%s:%lld", project, (long long)p.id);
     STR_COPY(p.provider, "gitlab");
     STR_COPY(p.project, project);
-    STR_COPY(p.ref, jstr(pl, "ref"));
+    REDACT_COPY(p.ref, jstr(pl, "ref"));
     STR_COPY(p.sha, jstr(pl, "sha"));
     int status = pipeline_status_gitlab(jstr(pl, "status"));
     p.status = status < 0 ? JOB_CREATED : (enum job_status)status;
     p.created = time_rfc3339_or_zero(jstr(pl, "created_at"));
     p.updated = time_rfc3339_or_zero(jstr(pl, "updated_at"));
-    STR_COPY(p.web_url, jstr(pl, "web_url"));
+    REDACT_COPY(p.web_url, jstr(pl, "web_url"));
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pl, "tag")))
         STR_COPY(p.version, p.ref);
     else

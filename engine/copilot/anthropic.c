@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "copilot/llm.h"
+#include "base/redact.h"
 
 static int build(const struct llm_settings *s, const char *system, const char *user,
                  struct buf *url, char headers[][LLM_HEADER_LEN], int *nheaders, struct buf *body)
@@ -74,7 +75,7 @@ static bool on_event(const char *event, const char *data, size_t len, void *ud)
         if (cJSON_IsString(et))
             STR_COPY(st->error_type, et->valuestring);
         if (cJSON_IsString(em))
-            STR_COPY(st->error, em->valuestring);
+            REDACT_COPY(st->error, em->valuestring);
     }
     /* ping, content_block_start/stop and unknown events: nothing to do */
     cJSON_Delete(root);

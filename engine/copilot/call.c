@@ -199,12 +199,11 @@ static void render(struct call *k)
 }
 
 /* Error text from a server can echo secrets (a 401 repeats part of the key). */
-static void redacted(struct copilot *c, const char *in, char *out, size_t outlen)
+static void redacted(const char *in, char *out, size_t outlen)
 {
-    struct buf b = {0};
-    redact_text(c->red, in, strlen(in), &b, NULL);
-    sanitize_into(out, outlen, buf_cstr(&b), b.len);
-    buf_free(&b);
+    char tmp[TEXT_LEN];
+    size_t n = redact_field(tmp, sizeof(tmp) < outlen ? sizeof(tmp) : outlen, in, strlen(in));
+    sanitize_into(out, outlen, tmp, n);
 }
 
 static void finish(struct call *k, const char *outcome, const char *error)
@@ -379,7 +378,7 @@ static void on_done(const struct http_result *res, void *ud)
         render(k);
         if (k->st.failed) {
             STR_COPY(type, k->st.error_type);
-            redacted(c, k->st.error, msg, sizeof(msg));
+            redacted(k->st.error, msg, sizeof(msg));
             snprintf(why, sizeof(why), "%s stream error %s: %s", c->be->name, type, msg);
             if (retryable(k, type))
                 return schedule_retry(k, why);
@@ -411,14 +410,14 @@ static void on_done(const struct http_result *res, void *ud)
         return fail(k, why);
     }
     if (k->status == 0) {
-        redacted(c, res->error, msg, sizeof(msg));
+        redacted(res->error, msg, sizeof(msg));
         snprintf(why, sizeof(why), "cannot reach %s: %s", c->be->name, msg);
         if (retryable(k, ""))
             return schedule_retry(k, why);
         return fail(k, why);
     }
     llm_parse_error(buf_cstr(&k->errbody), k->errbody.len, type, sizeof(type), raw, sizeof(raw));
-    redacted(c, raw, msg, sizeof(msg));
+    redacted(raw, msg, sizeof(msg));
     describe_http_error(k, type, msg, why, sizeof(why));
     if (retryable(k, type))
         return schedule_retry(k, why);

@@ -308,9 +308,12 @@ struct copilot *copilot_new(struct engine *e, struct loop *l, struct http *h,
     c->s = *s;
     c->be = s->llm.backend[0] ? llm_backend_find(s->llm.backend) : NULL;
     c->red = redactor_new(err, errlen);
+    /* The user's patterns join the process-wide redactor too: from here on
+     * every door (ingest, error bodies) applies them. */
     for (int i = 0; c->red && i < s->nuser_rules; i++)
         if (redactor_add(c->red, s->user_rules[i].name, s->user_rules[i].pattern, err, errlen) <
-            0) {
+                0 ||
+            redact_default_add(s->user_rules[i].name, s->user_rules[i].pattern, err, errlen) < 0) {
             redactor_free(c->red);
             c->red = NULL;
         }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/redact.h"
 
 static const struct llm_backend *const backends[] = {&llm_openai, &llm_openai_compat, &llm_azure,
                                                      &llm_anthropic, &llm_ollama};
@@ -140,7 +141,7 @@ static void copy_printable(char *dst, size_t dstlen, const char *src, size_t len
 static void str_or_num(const cJSON *v, char *out, size_t outlen)
 {
     if (cJSON_IsString(v))
-        snprintf(out, outlen, "%s", v->valuestring);
+        redact_field(out, outlen, v->valuestring, strlen(v->valuestring));
     else if (cJSON_IsNumber(v))
         snprintf(out, outlen, "%d", v->valueint);
 }
@@ -155,13 +156,16 @@ void llm_parse_error(const char *body, size_t len, char *type, size_t typelen, c
     cJSON *root = cJSON_ParseWithLength(body, len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        copy_printable(msg, msglen, body, len < 200 ? len : 200);
+        /* redacted whole first: a key echoed near the cut must not leave */
+        char red[201];
+        redact_field(red, sizeof(red), body, len);
+        copy_printable(msg, msglen, red, strlen(red));
         return;
     }
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
     const cJSON *src = cJSON_IsObject(err) ? err : root;
     if (cJSON_IsString(err)) {
-        snprintf(msg, msglen, "%s", err->valuestring);
+        redact_field(msg, msglen, err->valuestring, strlen(err->valuestring));
     } else {
         str_or_num(cJSON_GetObjectItemCaseSensitive(src, "message"), msg, msglen);
         /* code (insufficient_quota) is more specific than type when present */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "copilot/llm.h"
+#include "base/redact.h"
 
 static int build(const struct llm_settings *s, const char *system, const char *user,
                  struct buf *url, char headers[][LLM_HEADER_LEN], int *nheaders, struct buf *body)
@@ -39,11 +40,11 @@ static bool on_line(const char *line, size_t len, void *ud)
     if (err && !cJSON_IsNull(err)) {
         st->failed = true;
         if (cJSON_IsString(err))
-            STR_COPY(st->error, err->valuestring);
+            REDACT_COPY(st->error, err->valuestring);
         else if (cJSON_IsObject(err)) {
             const cJSON *m = cJSON_GetObjectItemCaseSensitive(err, "message");
             if (cJSON_IsString(m))
-                STR_COPY(st->error, m->valuestring);
+                REDACT_COPY(st->error, m->valuestring);
         }
         cJSON_Delete(root);
         return true;

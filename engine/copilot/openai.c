@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "copilot/llm.h"
+#include "base/redact.h"
 
 static int build_common(const struct llm_settings *s, const char *system, const char *user,
                         struct buf *body)
@@ -56,9 +57,9 @@ static void take_error(struct llm_stream *st, const cJSON *src)
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(src, "code");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(src, "type");
     if (cJSON_IsString(msg))
-        STR_COPY(st->error, msg->valuestring);
+        REDACT_COPY(st->error, msg->valuestring);
     else if (cJSON_IsString(src))
-        STR_COPY(st->error, src->valuestring);
+        REDACT_COPY(st->error, src->valuestring);
     if (cJSON_IsString(code))
         STR_COPY(st->error_type, code->valuestring);
     else if (cJSON_IsString(type))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/redact.h"
 #include "base/json_num.h"
 
 static void *at(const void *obj, size_t off)
@@ -92,7 +93,8 @@ static int field_from_json(const struct field *f, const cJSON *v, void *obj, cha
     case F_STR:
         if (!cJSON_IsString(v))
             return type_error(f, "a string", err, errlen);
-        str_copy(p, f->size, v->valuestring);
+        /* A record or snapshot may come from elsewhere: it is untrusted. */
+        redact_field(p, f->size, v->valuestring, strlen(v->valuestring));
         return 0;
     case F_INT:
         if (!num_ok)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/redact.h"
 #include "demo/internal.h"
 
 /* The n-th pod of a deployment, or NULL. */
@@ -107,9 +108,9 @@ static void injected(struct demo *d, struct engine *e)
 {
     const struct k8s_pod *p = pod_of(e, "frontend", 0);
     struct kevent ev = base_event(p, KEV_EXEC, 6666, "");
-    str_copy(ev.comm, sizeof(ev.comm), d->opt.inject_comm ? d->opt.inject_comm : "sh");
-    str_copy(ev.path, sizeof(ev.path), d->opt.inject_path ? d->opt.inject_path : "/bin/sh");
-    str_copy(ev.args, sizeof(ev.args), d->opt.inject_path ? d->opt.inject_path : "/bin/sh");
+    REDACT_COPY(ev.comm, d->opt.inject_comm ? d->opt.inject_comm : "sh");
+    REDACT_COPY(ev.path, d->opt.inject_path ? d->opt.inject_path : "/bin/sh");
+    REDACT_COPY(ev.args, d->opt.inject_path ? d->opt.inject_path : "/bin/sh");
     demo_post_kevent(d, e, &ev);
 }
 

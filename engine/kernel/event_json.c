@@ -1,6 +1,7 @@
 /* Kernel events <-> JSON lines (see kernel/event_json.h and docs/events.md). */
 #include "kernel/event_json.h"
 #include "base/json_num.h"
+#include "base/redact.h"
 #include "base/timeparse.h"
 
 #include <cjson/cJSON.h>
@@ -205,11 +206,12 @@ void kevent_json_append(struct buf *out, const struct kevent *ev, const char *no
 
 /* ---- parsing ---- */
 
+/* Every string of a remote event is untrusted: redacted, then cut. */
 static void get_str(const cJSON *o, const char *key, char *out, size_t outlen)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (cJSON_IsString(v))
-        snprintf(out, outlen, "%s", v->valuestring);
+        redact_field(out, outlen, v->valuestring, strlen(v->valuestring));
 }
 
 /* A missing or non-numeric field reads as 0. */

@@ -10,6 +10,7 @@
 
 #include "kernel/rules.h"
 #include "base/buf.h"
+#include "base/redact.h"
 #include "kernel/config.h"
 #include "kernel/proc_table.h"
 
@@ -72,13 +73,10 @@ static void from_hdr(struct kevent *ev, const struct lo_hdr *h, enum kev_kind ki
     ev->cgroup_id = h->cgroup_id;
 }
 
+/* Paths and argv come from any process on the host: through the door. */
 static void copy_bounded(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-    size_t n = strnlen(src, srclen);
-    if (n >= dstlen)
-        n = dstlen - 1;
-    memcpy(dst, src, n);
-    dst[n] = 0;
+    redact_field(dst, dstlen, src, strnlen(src, srclen));
 }
 
 static void open_flags_str(uint64_t f, char *out, size_t outlen)
@@ -119,15 +117,15 @@ static void on_exec(struct ksrc *ks, const struct lo_exec *r)
     struct kevent ev;
     from_hdr(&ev, &r->h, KEV_EXEC);
     copy_bounded(ev.path, sizeof(ev.path), r->filename, sizeof(r->filename));
-    /* argv is NUL separated in the kernel: join with spaces. */
+    /* argv is NUL separated in the kernel: join with spaces, then redact. */
+    char joined[sizeof(r->args) + 1];
     size_t n = r->args_len < sizeof(r->args) ? r->args_len : sizeof(r->args);
-    if (n >= sizeof(ev.args))
-        n = sizeof(ev.args) - 1;
     for (size_t i = 0; i < n; i++)
-        ev.args[i] = r->args[i] ? r->args[i] : ' ';
-    ev.args[n] = 0;
-    while (n > 0 && ev.args[n - 1] == ' ')
-        ev.args[--n] = 0;
+        joined[i] = r->args[i] ? r->args[i] : ' ';
+    while (n > 0 && joined[n - 1] == ' ')
+        n--;
+    joined[n] = 0;
+    redact_field(ev.args, sizeof(ev.args), joined, n);
     proc_table_exec(&ks->procs, r->h.pid, r->h.ppid, r->h.uid, r->h.comm, r->h.ts_ns);
     post(ks, &ev);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/redact.h"
 #include "kube/derive.h"
 #include "base/json_num.h"
 #include "base/timeparse.h"
@@ -75,7 +76,7 @@ static const char *condition(const cJSON *status, const char *type, const char *
 static void decode_container(const cJSON *cs, struct container_status *c)
 {
     STR_COPY(c->name, str_at(cs, "name"));
-    STR_COPY(c->image, str_at(cs, "image"));
+    REDACT_COPY(c->image, str_at(cs, "image"));
     STR_COPY(c->id, str_at(cs, "containerID"));
     c->ready = bool_at(cs, "ready");
     c->restarts = int_at(cs, "restartCount");
@@ -85,13 +86,13 @@ static void decode_container(const cJSON *cs, struct container_status *c)
         const cJSON *s = obj_at(st, states[i]);
         if (s) {
             STR_COPY(c->state, states[i]);
-            STR_COPY(c->reason, str_at(s, "reason"));
+            REDACT_COPY(c->reason, str_at(s, "reason"));
             break;
         }
     }
     const cJSON *last = obj_at(obj_at(cs, "lastState"), "terminated");
     if (last) {
-        STR_COPY(c->last_reason, str_at(last, "reason"));
+        REDACT_COPY(c->last_reason, str_at(last, "reason"));
         c->last_exit_code = int_at(last, "exitCode");
     }
 }
@@ -118,22 +119,33 @@ static int sum_restarts(const cJSON *arr)
     return n;
 }
 
-/* "k=v,k=v" of the labels that fit; pod-template-hash is noise for selectors. */
+/* "k=v,k=v" of the labels that fit; pod-template-hash is noise for selectors.
+ * Each pair is redacted whole before it is measured, so a cut never meets
+ * a secret. */
 static void join_labels(const cJSON *labels, char *out, size_t outlen)
 {
-    struct buf b = {0};
+    struct buf b = {0}, pair = {0}, red = {0};
+    struct redactor *r = redact_default();
     const cJSON *l;
     cJSON_ArrayForEach(l, labels)
     {
         if (!cJSON_IsString(l) || strcmp(l->string, "pod-template-hash") == 0)
             continue;
-        size_t need = strlen(l->string) + strlen(l->valuestring) + 2;
-        if (b.len + need >= outlen)
+        buf_reset(&pair);
+        buf_reset(&red);
+        buf_printf(&pair, "%s=%s", l->string, l->valuestring);
+        if (r)
+            redact_text(r, buf_cstr(&pair), pair.len, &red, NULL);
+        else
+            buf_puts(&red, "<REDACTED:unavailable>");
+        if (b.len + red.len + 2 >= outlen)
             continue; /* whole pairs only: a cut label would match wrongly */
-        buf_printf(&b, "%s%s=%s", b.len ? "," : "", l->string, l->valuestring);
+        buf_printf(&b, "%s%s", b.len ? "," : "", buf_cstr(&red));
     }
     str_copy(out, outlen, buf_cstr(&b));
     buf_free(&b);
+    buf_free(&pair);
+    buf_free(&red);
 }
 
 static void decode_owner(const cJSON *meta, struct k8s_pod *p)
@@ -182,7 +194,7 @@ int kube_decode_pod(const cJSON *o, const struct kube_decode_opts *opt, struct k
     kube_derive_pod(p, ninit, opt->now,
                     opt->pending_limit_ms ? opt->pending_limit_ms : KUBE_PENDING_LIMIT_MS_DEFAULT);
     if (strcmp(p->phase, "Failed") == 0 && *str_at(st, "reason"))
-        STR_COPY(p->problem, str_at(st, "reason")); /* Evicted, DeadlineExceeded ... */
+        REDACT_COPY(p->problem, str_at(st, "reason")); /* Evicted, DeadlineExceeded ... */
     return 0;
 }
 
@@ -237,7 +249,7 @@ int kube_decode_deployment(const cJSON *o, struct k8s_deployment *d, char *err, 
     d->desired = cJSON_IsNumber(replicas) ? int_at(spec, "replicas") : 1; /* API default */
     const cJSON *tpl = obj_at(obj_at(spec, "template"), "spec");
     const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(tpl, "containers"), 0);
-    STR_COPY(d->image, str_at(first, "image"));
+    REDACT_COPY(d->image, str_at(first, "image"));
     const cJSON *st = obj_at(o, "status");
     d->updated = int_at(st, "updatedReplicas");
     d->ready = int_at(st, "readyReplicas");
@@ -262,14 +274,14 @@ int kube_decode_event(const cJSON *o, struct k8s_event *ev, char *err, size_t er
     const char *uid = str_at(m, "uid");
     snprintf(ev->key, sizeof(ev->key), "%s/%s", ev->namespace, *uid ? uid : str_at(m, "name"));
     STR_COPY(ev->type, str_at(o, "type"));
-    STR_COPY(ev->reason, str_at(o, "reason"));
+    REDACT_COPY(ev->reason, str_at(o, "reason"));
     const char *msg = str_at(o, "message");
-    STR_COPY(ev->message, *msg ? msg : str_at(o, "note"));
+    REDACT_COPY(ev->message, *msg ? msg : str_at(o, "note"));
     const cJSON *obj = obj_at(o, "involvedObject");
     if (!obj)
         obj = obj_at(o, "regarding");
     STR_COPY(ev->object_kind, str_at(obj, "kind"));
-    STR_COPY(ev->object_name, str_at(obj, "name"));
+    REDACT_COPY(ev->object_name, str_at(obj, "name"));
     const cJSON *series = obj_at(o, "series");
     ev->count = int_at(o, "count");
     if (!ev->count)

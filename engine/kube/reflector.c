@@ -10,6 +10,7 @@
 
 #include "base/dict.h"
 #include "base/secret.h"
+#include "base/redact.h"
 #include "kube/decode.h"
 
 #define BACKOFF_INITIAL_MS 800
@@ -236,8 +237,11 @@ static void http_failure(struct kube_reflector *r, const char *verb, long status
     char msg[160] = "";
     cJSON *st = body ? cJSON_Parse(body) : NULL;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(st, "message");
-    if (cJSON_IsString(m))
-        snprintf(msg, sizeof(msg), ": %s", m->valuestring);
+    if (cJSON_IsString(m)) {
+        msg[0] = ':';
+        msg[1] = ' ';
+        redact_field(msg + 2, sizeof(msg) - 2, m->valuestring, strlen(m->valuestring));
+    }
     cJSON_Delete(st);
     if (status == 401) {
         if (try_auth(r, retry))
@@ -509,7 +513,8 @@ static int status_code(const cJSON *obj, char *msg, size_t msglen)
 {
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(obj, "code");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, "message");
-    snprintf(msg, msglen, "%s", cJSON_IsString(m) ? m->valuestring : "");
+    const char *s = cJSON_IsString(m) ? m->valuestring : "";
+    redact_field(msg, msglen, s, strlen(s));
     return cJSON_IsNumber(code) ? code->valueint : 500;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "base/buf.h"
+#include "base/redact.h"
 #include "base/secret.h"
 
 /* ---- config ---- */
@@ -178,9 +179,11 @@ static cJSON *envelope(const char *body, size_t len, long status, bool truncated
     } else if (strcmp(st->valuestring, "success") != 0) {
         const cJSON *et = cJSON_GetObjectItemCaseSensitive(j, "errorType");
         const cJSON *em = cJSON_GetObjectItemCaseSensitive(j, "error");
-        snprintf(err, errlen, "HTTP %ld: %s: %s", status,
-                 cJSON_IsString(et) ? et->valuestring : "error",
-                 cJSON_IsString(em) ? em->valuestring : "(no message)");
+        const char *m = cJSON_IsString(em) ? em->valuestring : "(no message)";
+        char red[256];
+        redact_field(red, sizeof(red), m, strlen(m));
+        snprintf(err, errlen, "HTTP %ld: %.40s: %s", status,
+                 cJSON_IsString(et) ? et->valuestring : "error", red);
     } else if (status < 200 || status > 299) {
         snprintf(err, errlen, "HTTP %ld", status);
     } else if (!cJSON_IsString(ty) || !*res) {

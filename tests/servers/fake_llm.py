@@ -13,7 +13,8 @@ reads. The scenario is the first path segment:
 
 Scenarios: fixture, crlf, keepalive, answer, midstream_error, overloaded,
 e401, e429, e429once, e429ms, quota, e529, e529once, e500, stall, truncated,
-garbage, garbage500, vllm_error, llamacpp_503once, ollama_error.
+garbage, garbage500, vllm_error, llamacpp_503once, ollama_error, e401proxyN (a
+401 echoing the key after N bytes).
 Every request is appended as a JSON line to --log. Prints "PORT n" first.
 Standard library only.
 """
@@ -223,6 +224,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.chunk(self.error_event())
                 return self.end_stream()
             return self.stream(self.answer_bytes(text))
+        m = re.match(r"e401proxy(\d+)$", s)
+        if m:  # a proxy's 401 that echoes the refused key after N bytes of text
+            auth = self.headers.get("Authorization", "") or self.headers.get("x-api-key", "")
+            key = auth.replace("Bearer ", "")
+            pad = ("upstream refused the credential " * 20)[:max(0, int(m.group(1)) - 5)]
+            pad += "key: "
+            return self.json_reply(401, {"error": {"message": pad + key + " (proxy)",
+                                                   "type": "invalid_request_error"}})
         if s == "e401":
             auth = self.headers.get("Authorization", "") or self.headers.get("x-api-key", "")
             key = auth.replace("Bearer ", "")
