@@ -1,7 +1,7 @@
 /* Terminal safety: hostile bytes never come out raw, widths are cells. */
 #include <locale.h>
 
-#include "tui/textsafe.h"
+#include "base/textsafe.h"
 #include "test.h"
 
 static char out[512];

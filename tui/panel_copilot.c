@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "textsafe.h"
+#include "base/textsafe.h"
 #include "ui.h"
 
 #if __has_include("copilot.h")

@@ -15,6 +15,7 @@
 #include "copilot/priv.h"
 #include "copilot/pseudo.h"
 #include "base/secret.h"
+#include "base/textsafe.h"
 #include "base/sha256.h"
 
 #define RAW_MAX         (64u << 10) /* answer bytes kept before rendering */
@@ -63,22 +64,16 @@ void copilot_source_state(struct copilot *c, enum source_state st, const char *e
     engine_source_state(c->e, SOURCE_NAME, "copilot", st, error);
 }
 
-/* Model text is untrusted: no control characters or escape sequences
- * (C0 but \n and \t, DEL, ESC, UTF-8 encoded C1). */
+/* Model text is untrusted: it goes through the one sanitiser (controls,
+ * bidi, zero-width and tag characters shown as <U+XXXX>), keeping lines, and
+ * is cut to dst on a whole character. */
 static void sanitize_into(char *dst, size_t dstlen, const char *src, size_t len)
 {
-    size_t j = 0;
-    for (size_t i = 0; i < len && j + 1 < dstlen; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
-            continue;
-        if (ch == 0xc2 && i + 1 < len && (unsigned char)src[i + 1] >= 0x80 &&
-            (unsigned char)src[i + 1] <= 0x9f) {
-            i++;
-            continue;
-        }
-        dst[j++] = (char)ch;
-    }
+    struct buf b = {0};
+    ts_sanitize_buf(src, len, &b, TS_KEEP_NEWLINES);
+    size_t j = b.len < dstlen ? b.len : dstlen - 1;
+    memcpy(dst, buf_cstr(&b), j);
+    buf_free(&b);
     /* never end in the middle of a UTF-8 sequence */
     size_t k = j;
     while (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0x80)
