@@ -376,6 +376,25 @@ static void describe_http_error(struct call *k, const char *type, const char *ms
                  msg[0] ? ": " : "", msg);
 }
 
+static bool blank(const struct buf *b)
+{
+    for (size_t i = 0; i < b->len; i++)
+        if (!strchr(" \t\r\n", b->data[i]))
+            return false;
+    return true;
+}
+
+/* Why a complete stream held no text, in words the reader can act on. */
+static void empty_answer(const struct call *k, char *out, size_t outlen)
+{
+    const struct llm_stream *st = &k->st;
+    snprintf(out, outlen, "the model returned no text (finish_reason: %s%s%s)",
+             st->stop_reason[0] ? st->stop_reason : "none",
+             st->tool_calls && strcmp(st->stop_reason, "tool_calls") != 0 ? "; tool calls only"
+                                                                          : "",
+             st->generate ? "; an /api/generate stream, not /api/chat" : "");
+}
+
 static void on_done(const struct http_result *res, void *ud)
 {
     struct call *k = ud;
@@ -393,6 +412,12 @@ static void on_done(const struct http_result *res, void *ud)
             snprintf(why, sizeof(why), "%s stream error %s: %s", c->be->name, type, msg);
             if (retryable(k, type))
                 return schedule_retry(k, why);
+            return fail(k, why);
+        }
+        if (llm_stream_complete(&k->st) && blank(&k->raw)) {
+            /* a stream that ends well with nothing to read is not an answer */
+            empty_answer(k, why, sizeof(why));
+            k->streamed = false;
             return fail(k, why);
         }
         if (llm_stream_complete(&k->st)) {
