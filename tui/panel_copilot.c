@@ -85,7 +85,8 @@ static int layout(struct ui *u, const char *text, int width, struct buf *safe, s
          * reader does not paste it blindly. */
         if (copilot_line_is_destructive(raw)) {
             role = ROLE_CRIT;
-            buf_puts(safe, "[destructive] ");
+            buf_puts(safe,
+                     u->utf8 ? COPILOT_DESTRUCTIVE_MARK " " : COPILOT_DESTRUCTIVE_MARK_ASCII " ");
         }
 #endif
         buf_puts(safe, tmp);
