@@ -84,6 +84,7 @@ static const char *const harmless[] = {
     "`kubectl logs deploy/pod-deleter`",
     "`kubectl describe node node-a`",
     "`kubectl uncordon node-a`",
+    "`kubectl cordon node-a`",
     "`kubectl scale deploy/checkout --replicas=3`",
     "`kubectl scale deploy checkout --replicas 10`",
     "`kubectl apply -f manifests/checkout.yaml`",

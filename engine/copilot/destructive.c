@@ -299,7 +299,7 @@ static bool rule_kubectl(const struct line *l, int h, int e, int depth)
     static const char *const value_opts[] = {"-n",        "--namespace",  "--context",
                                              "--cluster", "--kubeconfig", "--user",
                                              "-s",        "--server",     NULL};
-    static const char *const verbs[] = {"delete", "drain", "cordon", NULL};
+    static const char *const verbs[] = {"delete", "drain", NULL}; /* cordon is undone by uncordon */
     int s = subcommand(l, h, e, value_opts);
     if (s < 0)
         return false;
