@@ -7,7 +7,7 @@
 #include "base/textsafe.h"
 #include "ui.h"
 
-#if __has_include("copilot.h")
+#if __has_include("copilot/copilot.h")
 #include "copilot/copilot.h"
 #define HAVE_COPILOT 1
 #endif
