@@ -250,6 +250,15 @@ static bool rule_rm(const struct line *l, int h, int e)
     return false;
 }
 
+/* dd writing anywhere: of= is where the bytes land. */
+static bool rule_dd(const struct line *l, int h, int e)
+{
+    for (int i = h + 1; i < e; i++)
+        if (prefixed(l->w[i].s, "of="))
+            return true;
+    return false;
+}
+
 static bool rule_kill(const struct line *l, int h, int e)
 {
     if (e == h + 1)
@@ -489,23 +498,19 @@ static const char *const any_arg[] = {
     "userdel", "deluser",    "groupdel", "ifdown",   NULL,
 };
 
-static bool destructive_at(const struct line *l, int h, int depth)
+/* Files, disks, processes, the host's services, firewall and packages. */
+static bool host_rule(const struct line *l, int h, int e, int depth)
 {
-    if (h >= l->n || depth > 4)
-        return false;
-    const char *s = l->w[h].s, *head = base(s);
-    int e = cmd_end(l, h);
-    bool args = e > h + 1;
+    const char *head = base(l->w[h].s);
+    bool args = e > h + 1, at_start = l->w[h].cmd;
     if (eq(head, "rm"))
         return rule_rm(l, h, e);
     if (one_of(head, any_arg) || prefixed(head, "mkfs"))
         return args || prefixed(head, "mkfs.");
     if (eq(head, "dd"))
-        for (int i = h + 1; i < e; i++)
-            if (prefixed(l->w[i].s, "of="))
-                return true;
+        return rule_dd(l, h, e);
     if (eq(head, "truncate"))
-        return has_arg(l, h, e, "-s") || has_arg(l, h, e, "--size") || has_short(l, h, e, "s");
+        return has_arg(l, h, e, "--size") || has_short(l, h, e, "s");
     if (eq(head, "kill"))
         return rule_kill(l, h, e);
     if (eq(head, "find"))
@@ -513,13 +518,32 @@ static bool destructive_at(const struct line *l, int h, int depth)
     if (eq(head, "xargs"))
         return rule_xargs(l, h, e, depth);
     if (one_of(head, (const char *const[]){"reboot", "poweroff", "halt", "shutdown", NULL}))
-        return l->w[h].cmd && no_args_or_option(l, h, e);
+        return at_start && no_args_or_option(l, h, e);
     if (eq(head, "init") || eq(head, "telinit"))
-        return l->w[h].cmd && args && (eq(l->w[h + 1].s, "0") || eq(l->w[h + 1].s, "6"));
+        return at_start && args && (eq(l->w[h + 1].s, "0") || eq(l->w[h + 1].s, "6"));
     if (eq(head, "service"))
-        return l->w[h].cmd && has_arg(l, h, e, "stop");
+        return at_start && has_arg(l, h, e, "stop");
     if (eq(head, "systemctl"))
         return rule_systemctl(l, h, e);
+    if (prefixed(head, "iptables") || prefixed(head, "ip6tables") || eq(head, "nft") ||
+        eq(head, "ufw"))
+        return rule_firewall(l, h, e);
+    if (eq(head, "chmod") || eq(head, "chown"))
+        return rule_chmod(l, h, e);
+    if (one_of(head, (const char *const[]){"apt", "apt-get", "yum", "dnf", "zypper", "apk",
+                                           "pacman", "pip", "pip3", "npm", "yarn", NULL}))
+        return rule_packages(l, h, e);
+    if (eq(head, "ip") || eq(head, "ifconfig"))
+        return rule_ip(l, h, e);
+    if (eq(head, "crontab"))
+        return has_arg(l, h, e, "-r");
+    return eq(head, "mv") && has_arg(l, h, e, "/dev/null");
+}
+
+/* Clusters, containers, repositories, infrastructure code, clouds, stores. */
+static bool platform_rule(const struct line *l, int h, int e, int depth)
+{
+    const char *head = base(l->w[h].s);
     if (eq(head, "kubectl") || eq(head, "oc"))
         return rule_kubectl(l, h, e, depth);
     if (eq(head, "helm"))
@@ -534,28 +558,24 @@ static bool destructive_at(const struct line *l, int h, int depth)
         return rule_terraform(l, h, e);
     if (one_of(head, (const char *const[]){"aws", "gcloud", "gsutil", "az", NULL}))
         return rule_cloud(l, h, e);
-    if (prefixed(head, "iptables") || prefixed(head, "ip6tables") || eq(head, "nft") ||
-        eq(head, "ufw"))
-        return rule_firewall(l, h, e);
-    if (eq(head, "chmod") || eq(head, "chown"))
-        return rule_chmod(l, h, e);
-    if (one_of(head, (const char *const[]){"apt", "apt-get", "yum", "dnf", "zypper", "apk",
-                                           "pacman", "pip", "pip3", "npm", "yarn", NULL}))
-        return rule_packages(l, h, e);
     if (eq(head, "redis-cli"))
         return rule_redis(l, h, e);
-    if (eq(head, "ip") || eq(head, "ifconfig"))
-        return rule_ip(l, h, e);
-    if (eq(head, "crontab"))
-        return has_arg(l, h, e, "-r");
     if (eq(head, "etcdctl"))
         return has_arg(l, h, e, "del");
     if (one_of(head, (const char *const[]){"virsh", "vagrant", "zpool", "zfs", NULL}))
         return has_arg(l, h, e, "destroy") || has_arg(l, h, e, "undefine") ||
                has_arg(l, h, e, "rollback");
-    if (eq(head, "mv"))
-        return has_arg(l, h, e, "/dev/null");
     return false;
+}
+
+/* Is the command headed by word h destructive? depth bounds the nesting
+ * (sh -c, find -exec, xargs, kubectl exec --). */
+static bool destructive_at(const struct line *l, int h, int depth)
+{
+    if (h >= l->n || depth > 4)
+        return false;
+    int e = cmd_end(l, h);
+    return host_rule(l, h, e, depth) || platform_rule(l, h, e, depth);
 }
 
 /* ---- patterns that are not one command's arguments ---- */
