@@ -127,6 +127,7 @@ TEST(dangerous_lines_flagged)
             fprintf(stderr, "  missed: %s\n", dangerous[i]);
             missed++;
         }
+    printf("  %d dangerous lines, %d missed\n", n, missed);
     CHECK(n >= 40);
     CHECK(missed == 0);
 }
@@ -139,6 +140,7 @@ TEST(harmless_lines_left_alone)
             fprintf(stderr, "  flagged: %s\n", harmless[i]);
             wrong++;
         }
+    printf("  %d harmless lines, %d flagged\n", n, wrong);
     CHECK(n >= 40);
     CHECK(wrong == 0);
 }
