@@ -3,7 +3,9 @@
 no key, the streamed answer from an OpenAI-compatible loopback server
 (tests/servers/fake_llm.py) with OPENAI_BASE_URL, `lookout postmortem` from a
 --record file (offline, and a failing backend: exit 1, timeline still
-written), and config errors. Prints "N passed, N failed" last."""
+written), streams with no answer text (tool calls, /api/generate, blank:
+exit 1 with the offline analysis), a hostile answer made inert in the
+Markdown, and config errors. Prints "N passed, N failed" last."""
 import json
 import os
 import stat
@@ -108,6 +110,59 @@ def main():
             p = run(["postmortem", "--from", rec, "--copilot", "openai"], aenv)
             check("postmortem_openai_stdout", p.returncode == 0 and "## Summary" in p.stdout
                   and "AI suggestion" in p.stdout, p.stderr[-300:])
+
+            # 4. empty is not success: a stream with no answer text is an error
+            empty = [("openai_toolcalls", "openai", dict(OPENAI_BASE_URL=base + "/toolcalls/v1",
+                                                         OPENAI_API_KEY=key), "tool_calls"),
+                     ("anthropic_toolcalls", "anthropic",
+                      dict(ANTHROPIC_BASE_URL=base + "/toolcalls", ANTHROPIC_API_KEY=key),
+                      "tool_use"),
+                     ("ollama_toolcalls", "ollama", dict(OLLAMA_HOST="127.0.0.1:%d/toolcalls" % port),
+                      "tool calls only"),
+                     ("ollama_generate", "ollama", dict(OLLAMA_HOST="127.0.0.1:%d/generate" % port),
+                      "/api/generate"),
+                     ("openai_blank", "openai", dict(OPENAI_BASE_URL=base + "/blank/v1",
+                                                     OPENAI_API_KEY=key), "finish_reason: stop")]
+            for name, backend, extra, why in empty:
+                md3 = os.path.join(tmp, name + ".md")
+                p = run(["postmortem", "--from", rec, "--copilot", backend, "-o", md3],
+                        env_for(tmp, **extra))
+                doc = open(md3).read() if os.path.exists(md3) else ""
+                check("empty_%s_exit_1" % name, p.returncode == 1
+                      and "the model returned no text" in p.stderr and why in p.stderr,
+                      "rc %d: %s" % (p.returncode, p.stderr[-300:]))
+                check("empty_%s_error_with_offline_analysis" % name,
+                      "**Copilot error:** the model returned no text" in doc
+                      and "Offline analysis follows" in doc and "## Likely cause" in doc, doc[-600:])
+
+            # 5. a hostile answer: the Markdown is inert, names stay out of URLs
+            names = set(pods) | {x.get("namespace", "") for x in snap.get("pods", [])}
+            names.discard("")
+            henv = env_for(tmp, OPENAI_BASE_URL=base + "/hostile/v1", OPENAI_API_KEY=key)
+            p = run(["postmortem", "--from", rec, "--copilot", "openai"], henv)
+            doc = p.stdout
+            check("hostile_postmortem_exit_0", p.returncode == 0, p.stderr[-300:])
+            check("hostile_html_escaped", "<script" not in doc and "<img" not in doc
+                  and "&lt;script&gt;" in doc, doc[:600])
+            urls = [w for w in doc.split() if "://" in w or "[:]//" in w or "](" in w]
+            check("hostile_links_present_and_inert", any("evil.example" in u for u in urls)
+                  and "`![status](https://evil.example/p.png" in doc, "\n".join(urls)[:600])
+            check("hostile_no_real_name_in_any_url",
+                  urls and not any(n in u for u in urls for n in names), "\n".join(urls)[:600])
+            check("hostile_names_restored_in_prose", any(n in doc for n in pods), doc[:400])
+            check("hostile_no_bidi_zero_width_c1", not any(c in doc for c in
+                                                          ("\u202e", "\u200b", "\u0085"))
+                  and "U+202E" in doc, doc[:300])
+            mark = "\u26a0 destructive: review before running"
+            lines = doc.splitlines()
+
+            def line_with(what):
+                return next((x for x in lines if what in x), "")
+            check("hostile_destructive_marked", mark in line_with("rm -rf /var/lib/kubelet")
+                  and mark in line_with("sudo bash"), doc[-900:])
+            check("hostile_harmless_not_marked", line_with("kill the noise") != ""
+                  and "destructive" not in line_with("kill the noise")
+                  and "destructive" not in line_with("Check:"), doc[-900:])
         finally:
             srv.terminate()
             srv.wait()

@@ -152,4 +152,22 @@ TEST(no_head_timeout_once_the_head_arrived)
     rig_free(&r); /* cancels the request */
 }
 
+/* A CR or LF in a header value would start a header nobody configured. */
+TEST(header_values_are_one_line)
+{
+    char err[200] = "";
+    CHECK(http_header_value_check("--tenant", "team-a", err, sizeof(err)) == 0);
+    CHECK(http_header_value_check("--tenant", "a\r\nX: y", err, sizeof(err)) < 0);
+    CHECK(strstr(err, "--tenant must be one line") != NULL);
+    CHECK(http_header_value_check("token", "abc\n", err, sizeof(err)) < 0);
+    struct loop *l = loop_new();
+    struct http *h = http_new(l);
+    const char *bad[] = {"X-Scope-OrgID: a\r\nX-Injected: y", NULL};
+    struct http_opts o = {.url = "http://127.0.0.1:9/", .headers = bad, .on_done = on_done};
+    CHECK(http_start(h, &o) == NULL);
+    CHECK(http_active(h) == 0);
+    http_free(h);
+    loop_free(l);
+}
+
 RUN_TESTS()

@@ -1,7 +1,7 @@
 /* Terminal safety: hostile bytes never come out raw, widths are cells. */
 #include <locale.h>
 
-#include "tui/textsafe.h"
+#include "base/textsafe.h"
 #include "test.h"
 
 static char out[512];
@@ -67,6 +67,19 @@ TEST(bidi_overrides_escaped)
                 sizeof out, false);
     CHECK_STR(out, "evil<U+202E>txt.exe<U+202C><U+2066>x<U+200F>");
     CHECK(!raw_controls(out));
+}
+
+TEST(zero_width_and_tags_escaped)
+{
+    utf8_locale();
+    /* ZWSP, ZWJ, word joiner, soft hyphen, an invisible tag character */
+    ts_sanitize("a\xe2\x80\x8b"
+                "b\xe2\x80\x8d"
+                "c\xe2\x81\xa0"
+                "d\xc2\xad"
+                "e\xf3\xa0\x81\x81",
+                (size_t)-1, out, sizeof out, false);
+    CHECK_STR(out, "a<U+200B>b<U+200D>c<U+2060>d<U+00AD>e<U+E0041>");
 }
 
 TEST(invalid_utf8_replaced)

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "base/loop.h"
-#include "textsafe.h"
+#include "base/textsafe.h"
 #include "ui.h"
 
 int ui_attr(struct ui *u, enum ui_role role)

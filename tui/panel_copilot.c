@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "textsafe.h"
+#include "base/textsafe.h"
 #include "ui.h"
 
 #include "copilot/copilot.h"
@@ -81,7 +81,8 @@ static int layout(struct ui *u, const char *text, int width, struct buf *safe, s
          * reader does not paste it blindly. */
         if (copilot_line_is_destructive(raw)) {
             role = ROLE_CRIT;
-            buf_puts(safe, "[destructive] ");
+            buf_puts(safe,
+                     u->utf8 ? COPILOT_DESTRUCTIVE_MARK " " : COPILOT_DESTRUCTIVE_MARK_ASCII " ");
         }
         buf_puts(safe, tmp);
         buf_append(safe, "", 1); /* keep each source line NUL-terminated */

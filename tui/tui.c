@@ -20,7 +20,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "textsafe.h"
+#include "base/textsafe.h"
 #include "ui.h"
 
 #include "copilot/copilot.h"

@@ -251,8 +251,20 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+int http_header_value_check(const char *what, const char *value, char *err, size_t errlen)
+{
+    if (!strpbrk(value, "\r\n"))
+        return 0;
+    snprintf(err, errlen, "%s must be one line (no CR, LF or NUL): it is sent as an HTTP header",
+             what);
+    return -1;
+}
+
 struct http_req *http_start(struct http *h, const struct http_opts *opts)
 {
+    for (int i = 0; opts->headers && opts->headers[i]; i++)
+        if (strpbrk(opts->headers[i], "\r\n"))
+            return NULL; /* never an injected header, whoever built it */
     struct http_req *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;

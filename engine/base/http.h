@@ -64,6 +64,12 @@ void http_cancel(struct http *h, struct http_req *r);
 /* Number of transfers in flight. */
 int http_active(const struct http *h);
 
+/* A value that goes into a request header (a tenant, a token, an API key)
+ * must be one line: a CR or LF would end the header and start one the user
+ * never wrote. 0, or -1 with "WHAT must be one line ...". http_start refuses
+ * such a header too, as a net; this gives the config error its name. */
+int http_header_value_check(const char *what, const char *value, char *err, size_t errlen);
+
 /* Case-insensitive header lookup helper for on_header users. */
 bool http_header_is(const char *name, const char *want);
 

@@ -1,4 +1,5 @@
 /* Polite polling of CI REST APIs: ETag cache, pagination, rate limits, backoff. */
+#include "base/http.h"
 #include "ci/poll.h"
 
 #include <ctype.h>
@@ -139,7 +140,7 @@ int ci_read_token(const char *file, const char *env, char *out, size_t n, char *
         const char *v = getenv(env);
         str_copy(out, n, v ? v : "");
         trim(out);
-        return 0;
+        return http_header_value_check(env, out, err, errlen);
     }
     char why[TEXT_LEN];
     if (secret_file_read(file, out, n, why, sizeof(why)) < 0) {

@@ -64,9 +64,10 @@ int cmd_gate(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int rc = slo_cli_option(&o, c, optarg);
+        char err[300];
+        int rc = slo_cli_option(&o, c, optarg, err, sizeof(err));
         if (rc < 0) {
-            fprintf(stderr, "lookout gate: bad value '%s'\n", optarg);
+            fprintf(stderr, "lookout gate: %s\n", err);
             return usage(2);
         }
         if (rc == 1)

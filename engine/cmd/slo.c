@@ -22,8 +22,9 @@
 #include "slo/prom.h"
 #include "slo/spec.h"
 
-int slo_cli_option(struct slo_cli *o, int code, const char *arg)
+int slo_cli_option(struct slo_cli *o, int code, const char *arg, char *err, size_t errlen)
 {
+    snprintf(err, errlen, "bad value '%.200s'", arg ? arg : "");
     switch (code - SLO_CLI_OPT_BASE) {
     case 0:
         o->config_path = arg;
@@ -49,7 +50,7 @@ int slo_cli_option(struct slo_cli *o, int code, const char *arg)
         return 1;
     case 5:
         o->tenant = arg;
-        return 1;
+        return http_header_value_check("--tenant", arg, err, errlen) < 0 ? -1 : 1;
     }
     return 0;
 }
@@ -277,11 +278,12 @@ static int slo_status(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int rc = slo_cli_option(&o, c, optarg);
+        char err[300];
+        int rc = slo_cli_option(&o, c, optarg, err, sizeof(err));
         if (rc == 1)
             continue;
         if (rc < 0)
-            fprintf(stderr, "lookout slo status: bad value '%s'\n", optarg);
+            fprintf(stderr, "lookout slo status: %s\n", err);
         fprintf(stderr, "usage: lookout slo status [--config FILE] [--prometheus URL] "
                         "[--slo-spec FILE]... [--tenant ID] [--at UNIX_TIME] [--json]\n");
         return c == 'h' ? 0 : 2;

@@ -49,6 +49,11 @@ static bool on_event(const char *event, const char *data, size_t len, void *ud)
         const cJSON *usage = cJSON_GetObjectItemCaseSensitive(msg, "usage");
         st->tokens_in = num(usage, "input_tokens", st->tokens_in);
         st->tokens_out = num(usage, "output_tokens", st->tokens_out);
+    } else if (strcmp(type, "content_block_start") == 0) {
+        const cJSON *cb = cJSON_GetObjectItemCaseSensitive(root, "content_block");
+        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(cb, "type");
+        if (cJSON_IsString(ct) && strcmp(ct->valuestring, "tool_use") == 0)
+            st->tool_calls = true;
     } else if (strcmp(type, "content_block_delta") == 0) {
         const cJSON *delta = cJSON_GetObjectItemCaseSensitive(root, "delta");
         const cJSON *dt = cJSON_GetObjectItemCaseSensitive(delta, "type");
@@ -77,7 +82,7 @@ static bool on_event(const char *event, const char *data, size_t len, void *ud)
         if (cJSON_IsString(em))
             REDACT_COPY(st->error, em->valuestring);
     }
-    /* ping, content_block_start/stop and unknown events: nothing to do */
+    /* ping, content_block_stop and unknown events: nothing to do */
     cJSON_Delete(root);
     return true;
 }

@@ -15,6 +15,7 @@
 #include "base/backoff.h"
 #include "base/retry_after.h"
 #include "base/secret.h"
+#include "base/textsafe.h"
 #include "base/sha256.h"
 
 #define RAW_MAX         (64u << 10) /* answer bytes kept before rendering */
@@ -64,22 +65,16 @@ void copilot_source_state(struct copilot *c, enum source_state st, const char *e
     engine_source_state(c->e, SOURCE_NAME, "copilot", st, error);
 }
 
-/* Model text is untrusted: no control characters or escape sequences
- * (C0 but \n and \t, DEL, ESC, UTF-8 encoded C1). */
+/* Model text is untrusted: it goes through the one sanitiser (controls,
+ * bidi, zero-width and tag characters shown as <U+XXXX>), keeping lines, and
+ * is cut to dst on a whole character. */
 static void sanitize_into(char *dst, size_t dstlen, const char *src, size_t len)
 {
-    size_t j = 0;
-    for (size_t i = 0; i < len && j + 1 < dstlen; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f)
-            continue;
-        if (ch == 0xc2 && i + 1 < len && (unsigned char)src[i + 1] >= 0x80 &&
-            (unsigned char)src[i + 1] <= 0x9f) {
-            i++;
-            continue;
-        }
-        dst[j++] = (char)ch;
-    }
+    struct buf b = {0};
+    ts_sanitize_buf(src, len, &b, TS_KEEP_NEWLINES);
+    size_t j = b.len < dstlen ? b.len : dstlen - 1;
+    memcpy(dst, buf_cstr(&b), j);
+    buf_free(&b);
     /* never end in the middle of a UTF-8 sequence */
     size_t k = j;
     while (k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0x80)
@@ -365,6 +360,25 @@ static void describe_http_error(struct call *k, const char *type, const char *ms
                  msg[0] ? ": " : "", msg);
 }
 
+static bool blank(const struct buf *b)
+{
+    for (size_t i = 0; i < b->len; i++)
+        if (!strchr(" \t\r\n", b->data[i]))
+            return false;
+    return true;
+}
+
+/* Why a complete stream held no text, in words the reader can act on. */
+static void empty_answer(const struct call *k, char *out, size_t outlen)
+{
+    const struct llm_stream *st = &k->st;
+    snprintf(out, outlen, "the model returned no text (finish_reason: %s%s%s)",
+             st->stop_reason[0] ? st->stop_reason : "none",
+             st->tool_calls && strcmp(st->stop_reason, "tool_calls") != 0 ? "; tool calls only"
+                                                                          : "",
+             st->generate ? "; an /api/generate stream, not /api/chat" : "");
+}
+
 static void on_done(const struct http_result *res, void *ud)
 {
     struct call *k = ud;
@@ -382,6 +396,12 @@ static void on_done(const struct http_result *res, void *ud)
             snprintf(why, sizeof(why), "%s stream error %s: %s", c->be->name, type, msg);
             if (retryable(k, type))
                 return schedule_retry(k, why);
+            return fail(k, why);
+        }
+        if (llm_stream_complete(&k->st) && blank(&k->raw)) {
+            /* a stream that ends well with nothing to read is not an answer */
+            empty_answer(k, why, sizeof(why));
+            k->streamed = false;
             return fail(k, why);
         }
         if (llm_stream_complete(&k->st)) {

@@ -1,5 +1,6 @@
 /* The copilot section of the config: backend, limits, and the API key from
  * the environment or a private key file; see config.h. */
+#include "base/http.h"
 #include "copilot/config.h"
 
 #include <stdio.h>
@@ -330,6 +331,9 @@ int copilot_settings_load(const struct config *cfg, const char *backend_override
         read_key_file(keyfile, s->llm.api_key, sizeof(s->llm.api_key), err, errlen) < 0)
         return -1;
     from_env(s);
+    if (http_header_value_check("the copilot API key (environment or copilot.api_key_file)",
+                                s->llm.api_key, err, errlen) < 0)
+        return -1;
     llm_settings_defaults(&s->llm);
     check_key(s);
     return 0;

@@ -26,8 +26,10 @@ static const char system_prompt[] =
     "## Likely cause\n(possible causes ranked, with confidence; say 'inconclusive' when the "
     "evidence does not support one)\n"
     "## Evidence\n(bullets quoting exact names, numbers and times from the evidence)\n"
-    "## Next steps\n(numbered steps for a human; put each command in backticks; commands are "
-    "never run automatically; mark destructive ones with 'DESTRUCTIVE:')\n"
+    "## Next steps\n(numbered steps for a human; read-only checks and reversible steps first "
+    "(rollback, scale up, cordon, a config revert), anything that deletes, restarts or cannot "
+    "be undone only after them and only when needed; put each command in backticks; commands "
+    "are never run automatically; mark destructive ones with 'DESTRUCTIVE:')\n"
     "## Post-mortem draft\n(summary, impact, timeline, root cause hypothesis, contributing "
     "factors, action items)\n"
     "Separate facts from hypotheses. Be concise.";

@@ -14,7 +14,7 @@
 #include "copilot/pseudo.h"
 #include "core/engine.h"
 
-#define COPILOT_PROMPT_VERSION "lookout-copilot-v1"
+#define COPILOT_PROMPT_VERSION "lookout-copilot-v2"
 
 /* What the answer is about: kind is incident, slo, service, pod, node,
  * kevent or any table name; key is that row's key. */

@@ -42,8 +42,13 @@ bool copilot_busy(const struct copilot *c);
 /* "offline analysis" or the backend name. */
 const char *copilot_backend_label(const struct copilot *c);
 
-/* For the front end: does this line of an answer hold a destructive command
- * (delete, drain, scale to 0, rm -rf, DROP, --force, kill ...)? */
+/* For the front ends: does this line of an answer (prose and code spans
+ * alike) hold a destructive command: kubectl delete/drain/scale to 0, rm -rf,
+ * curl | sh, DROP TABLE, FLUSHALL, terraform apply -auto-approve ...? English
+ * words alone ("drop", "kill the noise") never count (copilot/destructive.c). */
 bool copilot_line_is_destructive(const char *line);
+/* How the TUI and the Markdown post-mortem mark such a line. */
+#define COPILOT_DESTRUCTIVE_MARK       "\xe2\x9a\xa0 destructive: review before running"
+#define COPILOT_DESTRUCTIVE_MARK_ASCII "! destructive: review before running"
 
 #endif

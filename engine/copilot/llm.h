@@ -31,7 +31,9 @@ struct llm_stream {
     char stop_reason[32]; /* finish_reason / stop_reason / done_reason: also means complete */
     int tokens_in;
     int tokens_out;
-    bool failed; /* an error object arrived in the stream */
+    bool tool_calls; /* the model asked for tools (we offer none): no text follows */
+    bool generate;   /* Ollama /api/generate lines ("response"), not /api/chat */
+    bool failed;     /* an error object arrived in the stream */
     char error_type[64];
     char error[256]; /* raw server text: redact before showing */
     struct sse_parser sse;

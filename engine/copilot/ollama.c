@@ -53,6 +53,12 @@ static bool on_line(const char *line, size_t len, void *ud)
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
     if (cJSON_IsString(content) && content->valuestring[0] && st->on_text)
         st->on_text(content->valuestring, strlen(content->valuestring), st->ud);
+    if (cJSON_GetObjectItemCaseSensitive(msg, "tool_calls"))
+        st->tool_calls = true;
+    /* /api/generate's text field: noted for the error, not taken as an answer
+     * (a proxy that rewrites the endpoint is a misconfiguration to show) */
+    if (cJSON_GetObjectItemCaseSensitive(root, "response"))
+        st->generate = true;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "done"))) {
         st->done = true;
         const cJSON *dr = cJSON_GetObjectItemCaseSensitive(root, "done_reason");

@@ -105,6 +105,8 @@ static bool on_event(const char *event, const char *data, size_t len, void *ud)
             const cJSON *content = cJSON_GetObjectItemCaseSensitive(delta, "content");
             if (cJSON_IsString(content) && content->valuestring[0] && st->on_text)
                 st->on_text(content->valuestring, strlen(content->valuestring), st->ud);
+            if (cJSON_GetObjectItemCaseSensitive(delta, "tool_calls"))
+                st->tool_calls = true;
             const cJSON *fr = cJSON_GetObjectItemCaseSensitive(c0, "finish_reason");
             if (cJSON_IsString(fr))
                 STR_COPY(st->stop_reason, fr->valuestring);

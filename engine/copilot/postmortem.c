@@ -1,3 +1,6 @@
+/* The Markdown post-mortem (see postmortem.h): the incident's facts and a
+ * timeline gathered from the engine's tables, then the copilot's draft, all
+ * of it made inert by copilot/markdown.c before it is written. */
 #include "copilot/postmortem.h"
 
 #include <errno.h>
@@ -7,6 +10,7 @@
 #include <string.h>
 
 #include "copilot/context.h"
+#include "copilot/markdown.h"
 
 #define PM_MAX_ENTRIES 200
 #define PM_WINDOW_MS   (2 * 60 * 60 * 1000LL) /* what came before the incident */
@@ -47,17 +51,6 @@ static int by_time(const void *a, const void *b)
 {
     const struct entry *x = a, *y = b;
     return x->time < y->time ? -1 : x->time > y->time ? 1 : 0;
-}
-
-/* Markdown tables and lists must not be broken by newlines or pipes in data. */
-static void flat(const char *in, char *out, size_t outlen)
-{
-    size_t j = 0;
-    for (size_t i = 0; in[i] && j + 1 < outlen; i++) {
-        unsigned char c = (unsigned char)in[i];
-        out[j++] = (c < 0x20 || c == 0x7f) ? ' ' : c == '|' ? '/' : (char)c;
-    }
-    out[j] = 0;
 }
 
 static void collect(struct engine *e, const struct incident *inc, const char *service,
@@ -113,21 +106,29 @@ static void collect(struct engine *e, const struct incident *inc, const char *se
         add(t, inc->closed, "resolved", "incident resolved");
 }
 
+/* Every string from the engine's state is untrusted data (names, event
+ * messages and evidence come from the cluster, CI and the kernel): each goes
+ * through md_data, so it cannot break the table, run HTML or form a link. */
 void postmortem_markdown(struct engine *e, const char *incident_id,
                          const struct copilot_answer *ans, struct buf *out)
 {
     const struct incident *inc = engine_get(e, T_INCIDENTS, incident_id);
-    char iso[32], txt[400];
+    char iso[32];
     if (!inc) {
-        buf_printf(out, "# Post-mortem\n\nNo incident %s in the engine's state.\n", incident_id);
+        buf_puts(out, "# Post-mortem\n\nNo incident ");
+        md_data(incident_id, out);
+        buf_puts(out, " in the engine's state.\n");
         return;
     }
-    flat(inc->title, txt, sizeof(txt));
-    buf_printf(out, "# Post-mortem: %s\n\n", txt);
+    buf_puts(out, "# Post-mortem: ");
+    md_data(inc->title, out);
+    buf_puts(out, "\n\n- **Incident:** ");
+    md_data(inc->id, out);
     copilot_iso_time(inc->opened, iso, sizeof(iso));
-    buf_printf(out, "- **Incident:** %s (%s, %s)\n- **Service:** %s\n- **Opened:** %s\n", inc->id,
-               severity_names[inc->severity], inc->state == INC_OPEN ? "open" : "resolved",
-               inc->service, iso);
+    buf_printf(out, " (%s, %s)\n- **Service:** ", severity_names[inc->severity],
+               inc->state == INC_OPEN ? "open" : "resolved");
+    md_data(inc->service, out);
+    buf_printf(out, "\n- **Opened:** %s\n", iso);
     if (inc->closed) {
         copilot_iso_time(inc->closed, iso, sizeof(iso));
         buf_printf(out, "- **Resolved:** %s (%lld min)\n", iso,
@@ -149,17 +150,22 @@ void postmortem_markdown(struct engine *e, const char *incident_id,
         buf_puts(out, "\n## Timeline (UTC)\n\n| time | kind | what |\n|---|---|---|\n");
         for (int i = 0; i < t.n; i++) {
             copilot_iso_time(t.e[i].time, iso, sizeof(iso));
-            flat(t.e[i].text, txt, sizeof(txt));
-            buf_printf(out, "| %s | %s | %s |\n", iso, t.e[i].kind, txt);
+            buf_printf(out, "| %s | ", iso);
+            md_data(t.e[i].kind, out);
+            buf_puts(out, " | ");
+            md_data(t.e[i].text, out);
+            buf_puts(out, " |\n");
         }
         free(t.e);
     }
     if (inc->ncauses) {
         buf_puts(out, "\n## Candidate causes (correlation)\n\n");
         for (int i = 0; i < inc->ncauses; i++) {
-            flat(inc->causes[i].evidence, txt, sizeof(txt));
-            buf_printf(out, "%d. %s (score %.2f): %s\n", i + 1, inc->causes[i].title,
-                       inc->causes[i].score, txt);
+            buf_printf(out, "%d. ", i + 1);
+            md_data(inc->causes[i].title, out);
+            buf_printf(out, " (score %.2f): ", inc->causes[i].score);
+            md_data(inc->causes[i].evidence, out);
+            buf_puts(out, "\n");
         }
     }
     buf_puts(out, "\n## Copilot draft\n\n");
@@ -167,31 +173,28 @@ void postmortem_markdown(struct engine *e, const char *incident_id,
         buf_puts(out, "_No copilot answer._\n");
         return;
     }
-    if (strcmp(ans->backend, "offline analysis") == 0)
+    if (strcmp(ans->backend, "offline analysis") == 0) {
         buf_puts(out, "_Source: offline analysis (Lookout's own rules, no LLM). Commands are for "
                       "a human to review, never run automatically._\n\n");
-    else
-        buf_printf(out,
-                   "_Source: %s%s%s. AI suggestion, unverified; commands are for a human "
-                   "to review, never run automatically._\n\n",
-                   ans->backend, ans->model[0] ? ", model " : "", ans->model);
+    } else {
+        buf_puts(out, "_Source: ");
+        md_data(ans->backend, out);
+        if (ans->model[0]) {
+            buf_puts(out, ", model ");
+            md_data(ans->model, out);
+        }
+        buf_puts(out, ". AI suggestion, unverified; commands are for a human to review, never "
+                      "run automatically._\n\n");
+    }
     if (ans->error[0]) {
-        flat(ans->error, txt, sizeof(txt));
-        buf_printf(out, "> **Copilot error:** %s\n\n", txt);
+        buf_puts(out, "> **Copilot error:** ");
+        md_data(ans->error, out);
+        buf_puts(out, "\n\n");
     }
     if (ans->incomplete)
         buf_puts(out,
                  "> **Incomplete:** the answer stream ended early; what arrived is below.\n\n");
-    /* demote the answer's headings one level under "Copilot draft" */
-    for (const char *p = ans->text; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        if (n && p[0] == '#')
-            buf_puts(out, "##");
-        buf_append(out, p, n);
-        buf_puts(out, "\n");
-        p = nl ? nl + 1 : p + n;
-    }
+    md_answer(ans->text, out);
 }
 
 const struct incident *postmortem_pick_incident(struct engine *e)

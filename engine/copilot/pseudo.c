@@ -77,7 +77,45 @@ void pseudo_apply(const struct pseudo_map *m, const char *in, size_t len, struct
     replace_all(m, in, len, out, false);
 }
 
+static bool has(const char *s, size_t n, const char *what)
+{
+    size_t w = strlen(what);
+    for (size_t i = 0; i + w <= n; i++)
+        if (memcmp(s + i, what, w) == 0)
+            return true;
+    return false;
+}
+
+static bool space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* A word that is or holds a link target: a URL, a Markdown link or image
+ * "](...)", a reference definition "[x]: ...", "www." or "//host". A real
+ * name restored there would be sent to that host when the text is rendered
+ * or clicked, so the alias stays. */
+static bool url_word(const char *s, size_t n)
+{
+    return has(s, n, "://") || has(s, n, "](") || has(s, n, "]:") ||
+           (n >= 4 && memcmp(s, "www.", 4) == 0) || (n >= 2 && memcmp(s, "//", 2) == 0);
+}
+
 void pseudo_restore(const struct pseudo_map *m, const char *in, size_t len, struct buf *out)
 {
-    replace_all(m, in, len, out, true);
+    /* aliases hold no space, so word by word is exact */
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && !space(in[j]))
+            j++;
+        if (url_word(in + i, j - i))
+            buf_append(out, in + i, j - i);
+        else
+            replace_all(m, in + i, j - i, out, true);
+        for (i = j; j < len && space(in[j]); j++)
+            ;
+        buf_append(out, in + i, j - i);
+        i = j;
+    }
 }

@@ -1,7 +1,7 @@
 /* Pseudonyms for names sent to cloud LLMs: namespaces, pods, nodes, hosts
  * and IPs become <pod-1>, <ns-2> ... consistently within one request, matched
  * literally (never a regex built from data) on name boundaries, and are
- * restored in the answer shown on screen. */
+ * restored in the answer shown on screen, never inside a link target. */
 #ifndef LOOKOUT_COPILOT_PSEUDO_H
 #define LOOKOUT_COPILOT_PSEUDO_H
 
@@ -29,7 +29,9 @@ struct pseudo_map {
 const char *pseudo_add(struct pseudo_map *m, const char *kind, const char *real);
 /* Real names -> aliases (the prompt). */
 void pseudo_apply(const struct pseudo_map *m, const char *in, size_t len, struct buf *out);
-/* Aliases -> real names (the answer). */
+/* Aliases -> real names (the answer), except inside a link target (a word
+ * holding "://", "](", "]:", "www." or "//"): a rendered link must never
+ * carry the names the aliases hid to the host it names. */
 void pseudo_restore(const struct pseudo_map *m, const char *in, size_t len, struct buf *out);
 
 #endif

@@ -1,4 +1,5 @@
 /* Kubeconfig and in-cluster connection settings; see kubeconfig.h. */
+#include "base/http.h"
 #include "kube/kubeconfig.h"
 
 #include <errno.h>
@@ -309,6 +310,9 @@ static int load_user(struct kube_conn *c, const struct kfiles *k, const struct y
     if ((c->cert.len == 0) != (c->key.len == 0))
         return yerr(u, err, errlen, "user '%s': a client certificate needs its key, and back",
                     c->user);
+    char why[200];
+    if (*token && http_header_value_check("token", token, why, sizeof(why)) < 0)
+        return yerr(ymap_get(u, "token"), err, errlen, "user '%s': %s", c->user, why);
     if (*token)
         c->token = strdup(token);
     if (*tfile) {

@@ -22,8 +22,8 @@ struct slo_cli {
 };
 
 /* Handles one shared option (getopt_long codes from SLO_CLI_LONGOPTS);
- * returns 1 when handled, 0 when not ours, -1 on a bad value. */
-int slo_cli_option(struct slo_cli *o, int code, const char *arg);
+ * returns 1 when handled, 0 when not ours, -1 on a bad value (with err). */
+int slo_cli_option(struct slo_cli *o, int code, const char *arg, char *err, size_t errlen);
 #define SLO_CLI_OPT_BASE 1000
 #define SLO_CLI_LONGOPTS                                                                           \
     {"config", required_argument, NULL, SLO_CLI_OPT_BASE + 0},                                     \

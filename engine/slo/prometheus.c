@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "base/buf.h"
+#include "base/http.h"
 #include "base/redact.h"
 #include "base/secret.h"
 
@@ -45,6 +46,9 @@ int prom_config_check(const struct ynode *s, char *err, size_t errlen)
         yget_str(s, "password_env", tmp, sizeof(tmp), err, errlen) < 0 ||
         yget_str(s, "tenant", tmp, sizeof(tmp), err, errlen) < 0)
         return -1;
+    char why[200];
+    if (http_header_value_check("prometheus.tenant", tmp, why, sizeof(why)) < 0)
+        return yerr(ymap_get(s, "tenant"), err, errlen, "%s", why);
     return 0;
 }
 
@@ -58,7 +62,7 @@ int prom_config_load(struct prom_config *c, const struct ynode *s, char *err, si
     if (env)
         STR_COPY(c->password, env);
     if (!s)
-        return 0;
+        return http_header_value_check("LOOKOUT_PROMETHEUS_TOKEN", c->bearer, err, errlen);
     if (prom_config_check(s, err, errlen) < 0)
         return -1;
     char name[256] = "", path[512] = "";
@@ -87,7 +91,8 @@ int prom_config_load(struct prom_config *c, const struct ynode *s, char *err, si
                         "environment variable %s is not set", name);
         STR_COPY(c->password, env);
     }
-    return 0;
+    /* the password is base64 in its header; the token goes in as it is */
+    return http_header_value_check("the Prometheus bearer token", c->bearer, err, errlen);
 }
 
 /* ---- queries ---- */

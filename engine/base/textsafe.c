@@ -1,5 +1,6 @@
-/* Untrusted text to displayable text; see textsafe.h for the rules. */
-#include "textsafe.h"
+/* Untrusted text to text safe for a person to read; see textsafe.h for the
+ * rules. */
+#include "base/textsafe.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -67,16 +68,22 @@ static size_t utf8_encode(int32_t cp, char *out)
     return 4;
 }
 
-/* Code points that reorder or break lines although wcwidth may accept them. */
+/* Code points that reorder or break lines, or hide text, although wcwidth
+ * may accept them: bidi marks, overrides and isolates; zero-width spaces and
+ * joiners (they split a name so it no longer matches, or hide a payload);
+ * the Unicode tag block, invisible but read by LLMs. */
 static bool is_format_control(int32_t cp)
 {
-    return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+    return cp == 0x00ad || cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
            (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff ||
-           (cp >= 0xfff9 && cp <= 0xfffb);
+           (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe007f);
 }
 
-/* The visible form of one code point: text in rep, its width in cells. */
-static int render_cp(int32_t cp, bool ascii, bool at_start, char rep[16])
+/* The visible form of one code point: text in rep, its width in cells.
+ * Without cells (text not bound for a terminal, whose locale may not be
+ * UTF-8) printable code points are kept without asking wcwidth. */
+static int render_cp(int32_t cp, bool ascii, bool cells, bool at_start, char rep[16])
 {
     if (cp < 0) {
         if (ascii) {
@@ -101,6 +108,10 @@ static int render_cp(int32_t cp, bool ascii, bool at_start, char rep[16])
     }
     if (ascii) {
         strcpy(rep, "?");
+        return 1;
+    }
+    if (!cells) {
+        rep[utf8_encode(cp, rep)] = 0;
         return 1;
     }
     int w = wcwidth((wchar_t)cp);
@@ -129,7 +140,7 @@ static int sanitize(const char *in, size_t inlen, int maxcells, char *out, size_
         int32_t cp;
         size_t len = utf8_decode(s + i, inlen - i, &cp);
         char rep[16];
-        int w = render_cp(cp, ascii, o == 0, rep);
+        int w = render_cp(cp, ascii, true, o == 0, rep);
         size_t rl = strlen(rep);
         if ((maxcells >= 0 && cells + w > maxcells) || o + rl + 1 > outsz)
             goto cut;
@@ -165,6 +176,29 @@ int ts_clip(const char *in, int maxcells, char *out, size_t outsz, bool ascii)
         return 0;
     }
     return sanitize(in, (size_t)-1, maxcells, out, outsz, ascii);
+}
+
+void ts_sanitize_buf(const char *in, size_t len, struct buf *out, unsigned flags)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    bool ascii = flags & TS_ASCII, lines = flags & TS_KEEP_NEWLINES;
+    size_t i = 0;
+    while (i < len) {
+        int32_t cp;
+        size_t n = utf8_decode(s + i, len - i, &cp);
+        char rep[16];
+        if (lines && cp == '\r' && i + 1 < len && s[i + 1] == '\n') {
+            i++; /* CRLF line ends read as LF */
+            continue;
+        }
+        if (lines && (cp == '\n' || cp == '\t')) {
+            rep[0] = (char)cp, rep[1] = 0;
+        } else {
+            render_cp(cp, ascii, false, false, rep);
+        }
+        buf_puts(out, rep);
+        i += n;
+    }
 }
 
 int ts_width(const char *safe)
