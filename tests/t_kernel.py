@@ -17,7 +17,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from testkit import LOOKOUT_REL, check, finish  # noqa: E402
+from testkit import LOOKOUT_REL, check, finish, skip  # noqa: E402
 
 BIN = os.environ.get("LOOKOUT") or LOOKOUT_REL
 libc = ctypes.CDLL(None, use_errno=True)
@@ -313,7 +313,7 @@ def test_reset_no_socket():
 def test_oom():
     mem = "/sys/fs/cgroup/memory"
     if not os.path.exists(os.path.join(mem, "memory.limit_in_bytes")):
-        print("skip oom: no cgroup v1 memory controller to confine the test")
+        skip("oom", "no cgroup v1 memory controller to confine the test")
         return
     name = marker("m")
     cg = os.path.join(mem, f"lookout-kernel-oom-{os.getpid()}")
@@ -401,11 +401,11 @@ time.sleep(2.5)
 
 def test_retransmit():
     if not shutil.which("ip"):
-        print("skip retransmit: no ip(8) for a private network namespace")
+        skip("retransmit", "no ip(8) for a private network namespace")
         return
     ns = f"lookout-kernel-{os.getpid()}"
     if subprocess.run(["ip", "netns", "add", ns]).returncode != 0:
-        print("skip retransmit: cannot create a network namespace")
+        skip("retransmit", "cannot create a network namespace")
         return
     try:
         subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
@@ -517,6 +517,7 @@ def test_drops(tmp):
 
 def test_unprivileged():
     if not shutil.which("setpriv"):
+        skip("unprivileged", "no setpriv(1) to drop privileges")
         return
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                         "--inh-caps=-all", BIN, "events", "--for", "1"],
@@ -545,10 +546,10 @@ def test_privilege_drop(tmp):
 
 def main():
     if os.geteuid() != 0:
-        print("skipped: kernel event tests need root (BPF programs)")
+        skip("kernel events", "need root (BPF programs)")
         return finish()
     if not os.path.exists("/sys/kernel/btf/vmlinux"):
-        print("skipped: this kernel has no BTF")
+        skip("kernel events", "this kernel has no BTF")
         return finish()
     tmp = tempfile.mkdtemp(prefix="lookout-kernel-")
     os.chmod(tmp, 0o755)
