@@ -156,8 +156,10 @@ demo: deps-build
 
 unit: $(TEST_BINS) $(BUILD)/asan/lookout lookout $(FUZZ_BINS)
 
+# The build uses every core unless the caller chose (-jN): a plain `make test`
+# on a 2-core box spent minutes compiling one file at a time.
 test: deps
-	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc)) unit
 	@bash tests/run.sh
 
 bench: deps
