@@ -234,14 +234,16 @@ def test_accept_old_listener():
 
 def test_tcp6():
     if not socket.has_ipv6:
+        skip("tcp6", "this Python has no IPv6")
         return
     ev = Events("--kinds", "connect,accept")
     check("tcp6: ready", ev.ready)
     try:
         srv = socket.socket(socket.AF_INET6)
         srv.bind(("::1", 0))
-    except OSError:
+    except OSError as e:
         ev.stop()
+        skip("tcp6", "no IPv6 loopback here (%s)" % e)
         return
     srv.listen(16)
     port = srv.getsockname()[1]
