@@ -58,11 +58,44 @@ for script in tests/t_*.py; do
     (run_one "$name" python3 "$script") >"$bg_dir/$name.out" 2>&1 &
 done
 
+# collect OUT: prints a test's output saved by a run_one in a subshell and adds
+# its first line (run_one's tally) to the totals; no tally line is a failure.
+collect() {
+    local out="$1" name; name=$(basename "$1" .out)
+    cat "$out"
+    local line; line=$(head -n 1 "$out")
+    if [[ $line =~ $TALLY ]]; then
+        total_pass=$((total_pass + BASH_REMATCH[1])) total_fail=$((total_fail + BASH_REMATCH[2]))
+        total_skip=$((total_skip + ${BASH_REMATCH[4]:-0}))
+        [ "${BASH_REMATCH[2]}" -ne 0 ] && failed_names+=("$name")
+    else
+        total_fail=$((total_fail + 1)) failed_names+=("$name")
+    fi
+}
+
+# The unit binaries run TEST_UNIT_JOBS at a time (default 2), each one's lines
+# printed in order once it is done: the long ones (test_pipeline_live,
+# test_kube_live) mostly wait on their fake servers' backoffs and slow answers,
+# so a neighbour costs them little. TEST_UNIT_JOBS=1 runs them one by one.
+unit_jobs="${TEST_UNIT_JOBS:-2}"
+mkdir -p "$bg_dir/unit"
+unit_names=() unit_pids=()
 for bin in build/asan/tests/test_*; do
     [ -x "$bin" ] || continue
     name=$(basename "$bin")
     [[ -n $filter && $name != *$filter* ]] && continue
-    run_one "$name" "$bin"
+    if [ ${#unit_pids[@]} -ge "$unit_jobs" ]; then
+        wait -n "${unit_pids[@]}"
+        live=()
+        for pid in "${unit_pids[@]}"; do kill -0 "$pid" 2>/dev/null && live+=("$pid"); done
+        unit_pids=("${live[@]}")
+    fi
+    (run_one "$name" "$bin") >"$bg_dir/unit/$name.out" 2>&1 &
+    unit_pids+=($!) unit_names+=("$name")
+done
+[ ${#unit_pids[@]} -eq 0 ] || wait "${unit_pids[@]}"
+for name in "${unit_names[@]}"; do
+    collect "$bg_dir/unit/$name.out"
 done
 for script in tests/t_*.sh tests/t_*.py; do
     [ -f "$script" ] || continue
@@ -78,15 +111,7 @@ done
 wait
 for out in "$bg_dir"/*.out; do
     [ -f "$out" ] || continue
-    cat "$out"
-    line=$(head -n 1 "$out")
-    if [[ $line =~ $TALLY ]]; then
-        total_pass=$((total_pass + BASH_REMATCH[1])) total_fail=$((total_fail + BASH_REMATCH[2]))
-        total_skip=$((total_skip + ${BASH_REMATCH[4]:-0}))
-        [ "${BASH_REMATCH[2]}" -ne 0 ] && failed_names+=("$(basename "$out" .out)")
-    else
-        total_fail=$((total_fail + 1)) failed_names+=("$(basename "$out" .out)")
-    fi
+    collect "$out"
 done
 
 if [ ${#failed_names[@]} -ne 0 ]; then
