@@ -22,8 +22,26 @@ WARN       := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -DLOOKOUT_VERSION='"$(VERSION)"' $(WARN) -g \
               -Iengine -I. -I$(BUILD) $(PKG_CFLAGS)
 REL_CFLAGS  = $(BASE_CFLAGS) -O2
-ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-ASAN_CFLAGS = $(BASE_CFLAGS) -O1 $(ASAN_FLAGS)
+# The sanitizer build is clang's, and one build serves three users: the unit
+# test binaries, build/asan/lookout (the end-to-end tests) and the libFuzzer
+# harnesses. clang because its UBSan also sees float-cast-overflow (a double
+# outside an integer's range cast to it), which gcc cannot check. The objects
+# carry libFuzzer's coverage hooks (fuzzer-no-link): in an ordinary binary the
+# sanitizer runtime's no-op hooks answer them, so the test binaries link and run
+# as before, and the harnesses link the same library with -fsanitize=fuzzer, so
+# `make test` compiles the library twice (release and this), not three times.
+# clang does not know gcc's -Wformat-truncation; every other warning stays.
+ASAN_CC    := $(CLANG)
+ASAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow -fsanitize=fuzzer-no-link \
+              -fno-sanitize-recover=undefined,float-cast-overflow -fno-omit-frame-pointer
+ASAN_CFLAGS = $(filter-out -Wno-format-truncation,$(BASE_CFLAGS)) -O1 $(ASAN_FLAGS)
+# A build directory made by another compiler or other flags (this build was gcc's
+# once) must not mix its objects with these: the stamp changes, and they rebuild.
+ASAN_STAMP := $(BUILD)/asan/flags
+ifneq ($(file <$(ASAN_STAMP)),$(ASAN_CC) $(ASAN_CFLAGS))
+$(shell mkdir -p $(BUILD)/asan)
+$(file >$(ASAN_STAMP),$(ASAN_CC) $(ASAN_CFLAGS))
+endif
 
 ENGINE_SRC := $(wildcard engine/*/*.c)
 BPF_SRC    := $(filter-out %.bpf.c,$(wildcard bpf/*.c))
@@ -104,10 +122,10 @@ $(BUILD)/rel/%.o: %.c $(BPF_SKELS)
 	@echo "  CC      $<"
 	@$(CC) $(REL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/asan/%.o: %.c $(BPF_SKELS)
+$(BUILD)/asan/%.o: %.c $(BPF_SKELS) $(ASAN_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC asan $<"
-	@$(CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
+	@$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/rel/liblookout.a: $(REL_OBJS)
 	rm -f $@ && ar qcs $@ $^
@@ -119,12 +137,12 @@ lookout: $(BUILD)/rel/tui/main.o $(BUILD)/rel/liblookout.a
 	$(CC) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/asan/lookout: $(BUILD)/asan/tui/main.o $(BUILD)/asan/liblookout.a
-	$(CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(ASAN_CC) $(ASAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/asan/tests/%: tests/%.c tests/test.h $(BUILD)/asan/liblookout.a
 	@mkdir -p $(@D)
 	@echo "  TEST    $<"
-	@$(CC) $(ASAN_CFLAGS) -Itests -o $@ $< $(BUILD)/asan/liblookout.a $(PKG_LIBS)
+	@$(ASAN_CC) $(ASAN_CFLAGS) -Itests -o $@ $< $(BUILD)/asan/liblookout.a $(PKG_LIBS)
 
 # test_wipe_o2 checks that secret wipes survive -O2, so it is built like the
 # release (-O2, no sanitizer: ASan's allocator would hide the freed bytes),
@@ -136,27 +154,16 @@ $(BUILD)/asan/tests/test_wipe_o2: tests/wipe_o2.c tests/test.h $(BUILD)/rel/libl
 	@$(CC) $(REL_CFLAGS) -Itests -Wl,--wrap=free -o $@ $< $(BUILD)/rel/liblookout.a $(PKG_LIBS)
 TEST_BINS  += $(BUILD)/asan/tests/test_wipe_o2
 
-# ---- fuzzing: libFuzzer harnesses (tests/fuzz/), clang objects apart ----
-FUZZ_FLAGS  := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
-               -fno-sanitize-recover=undefined
-FUZZ_CFLAGS  = $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 $(FUZZ_FLAGS)
-FUZZ_OBJS   := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(LIB_SRC))
+# ---- fuzzing: libFuzzer harnesses (tests/fuzz/) on the sanitizer library ----
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-$(BUILD)/fuzz/%.o: %.c $(BPF_SKELS)
-	@mkdir -p $(@D)
-	@echo "  CC fuzz $<"
-	@$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
-
-$(BUILD)/fuzz/liblookout.a: $(FUZZ_OBJS)
-	rm -f $@ && ar qcs $@ $^
-
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h tests/fuzz/*.inc) \
-                      $(BUILD)/fuzz/liblookout.a
+                      $(BUILD)/asan/liblookout.a
+	@mkdir -p $(@D)
 	@echo "  FUZZ    $<"
-	@$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -Itui -o $@ $< \
-	  $(BUILD)/fuzz/liblookout.a $(PKG_LIBS)
+	@$(ASAN_CC) $(ASAN_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -Itui -o $@ $< \
+	  $(BUILD)/asan/liblookout.a $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -167,10 +174,12 @@ demo: deps-build
 	@$(MAKE) --no-print-directory lookout
 	./lookout --demo $(DEMO_ARGS)
 
-unit: $(TEST_BINS) $(BUILD)/asan/lookout lookout
+unit: $(TEST_BINS) $(BUILD)/asan/lookout lookout $(FUZZ_BINS)
 
+# The build uses every core unless the caller chose (-jN): a plain `make test`
+# on a 2-core box spent minutes compiling one file at a time.
 test: deps
-	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc)) unit
 	@bash tests/run.sh
 
 bench: deps

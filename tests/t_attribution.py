@@ -9,7 +9,7 @@ import json, os, shutil, socket, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from agent_stream import cgroup2_root  # noqa: E402
-from testkit import LOOKOUT, check, failures, finish, read_port_file  # noqa: E402
+from testkit import LOOKOUT, check, failures, finish, read_port_file, skip  # noqa: E402
 
 CID1 = "4f9a1b2c3d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcd"
 CID2 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -20,7 +20,7 @@ UID2 = "11112222-3333-4444-5555-666677778888"
 def main():
     root = cgroup2_root()
     if os.geteuid() != 0 or not root:
-        print("skip: needs root and a cgroup2 mount")
+        skip("attribution", "needs root and a cgroup2 mount")
         return finish()
     tmp = tempfile.mkdtemp(prefix="lookout-t-attr-")
     with open(os.path.join(tmp, "empty.yaml"), "w") as f:

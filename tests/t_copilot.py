@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from testkit import LOOKOUT, SHARED, check, finish, start_server  # noqa: E402
+from testkit import LOOKOUT, FIXTURES, check, finish, start_server  # noqa: E402
 
 
 def env_for(tmp, **extra):
@@ -62,7 +62,7 @@ def main():
         # 2. OPENAI_BASE_URL at the loopback server: the streamed answer
         log = os.path.join(tmp, "requests.jsonl")
         srv, port = start_server("fake_llm.py", "--port", "0", "--log", log,
-                                 "--fixtures", os.path.join(SHARED, "fixtures", "llm"))
+                                 "--fixtures", os.path.join(FIXTURES, "llm"))
         try:
             base = "http://127.0.0.1:%d" % port
             key = "sk-proj-E2Etestkey0123456789abcdefghijklmnopqrstuvwxyzABCD"

@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(HERE, "servers"))
 import slo_synth  # noqa: E402
 from agent_stream import AgentProc  # noqa: E402
 from faultproxy import FaultProxy  # noqa: E402
-from testkit import (LOOKOUT_REL, QuietHandler, SHARED, check, finish,  # noqa: E402
+from testkit import (LOOKOUT_REL, QuietHandler, FIXTURES, check, finish,  # noqa: E402
                      serve_in_thread, start_server, wait_for)
 
 # The release binary: under ASan, RSS is mostly shadow memory and quarantine,
@@ -129,7 +129,7 @@ def rss_mb(pid):
 
 def start_upstreams(tmp):
     ups = {}
-    p, port = start_server("fake_apiserver.py", "--fixtures", os.path.join(SHARED, "fixtures/k8s"),
+    p, port = start_server("fake_apiserver.py", "--fixtures", os.path.join(FIXTURES, "k8s"),
                            "--story", "--token", TOKEN, stderr=subprocess.DEVNULL)
     procs.append(p)
     ups["kube:faults"] = port
@@ -236,7 +236,7 @@ def llm_faults(tmp):
     """The copilot through the proxy: one demo incident, one request per fault."""
     import resource
     srv, port = start_server("fake_llm.py", "--port", "0",
-                             "--fixtures", os.path.join(SHARED, "fixtures", "llm"),
+                             "--fixtures", os.path.join(FIXTURES, "llm"),
                              stderr=subprocess.DEVNULL)
     procs.append(srv)
     px = FaultProxy("127.0.0.1", port)

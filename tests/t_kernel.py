@@ -17,7 +17,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from testkit import LOOKOUT_REL, check, finish  # noqa: E402
+from testkit import LOOKOUT_REL, check, finish, skip  # noqa: E402
 
 BIN = os.environ.get("LOOKOUT") or LOOKOUT_REL
 libc = ctypes.CDLL(None, use_errno=True)
@@ -234,14 +234,16 @@ def test_accept_old_listener():
 
 def test_tcp6():
     if not socket.has_ipv6:
+        skip("tcp6", "this Python has no IPv6")
         return
     ev = Events("--kinds", "connect,accept")
     check("tcp6: ready", ev.ready)
     try:
         srv = socket.socket(socket.AF_INET6)
         srv.bind(("::1", 0))
-    except OSError:
+    except OSError as e:
         ev.stop()
+        skip("tcp6", "no IPv6 loopback here (%s)" % e)
         return
     srv.listen(16)
     port = srv.getsockname()[1]
@@ -313,7 +315,7 @@ def test_reset_no_socket():
 def test_oom():
     mem = "/sys/fs/cgroup/memory"
     if not os.path.exists(os.path.join(mem, "memory.limit_in_bytes")):
-        print("skip oom: no cgroup v1 memory controller to confine the test")
+        skip("oom", "no cgroup v1 memory controller to confine the test")
         return
     name = marker("m")
     cg = os.path.join(mem, f"lookout-kernel-oom-{os.getpid()}")
@@ -401,11 +403,11 @@ time.sleep(2.5)
 
 def test_retransmit():
     if not shutil.which("ip"):
-        print("skip retransmit: no ip(8) for a private network namespace")
+        skip("retransmit", "no ip(8) for a private network namespace")
         return
     ns = f"lookout-kernel-{os.getpid()}"
     if subprocess.run(["ip", "netns", "add", ns]).returncode != 0:
-        print("skip retransmit: cannot create a network namespace")
+        skip("retransmit", "cannot create a network namespace")
         return
     try:
         subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
@@ -559,6 +561,7 @@ def test_drops(tmp):
 
 def test_unprivileged():
     if not shutil.which("setpriv"):
+        skip("unprivileged", "no setpriv(1) to drop privileges")
         return
     r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                         "--inh-caps=-all", BIN, "events", "--for", "1"],
@@ -587,10 +590,10 @@ def test_privilege_drop(tmp):
 
 def main():
     if os.geteuid() != 0:
-        print("skipped: kernel event tests need root (BPF programs)")
+        skip("kernel events", "need root (BPF programs)")
         return finish()
     if not os.path.exists("/sys/kernel/btf/vmlinux"):
-        print("skipped: this kernel has no BTF")
+        skip("kernel events", "this kernel has no BTF")
         return finish()
     tmp = tempfile.mkdtemp(prefix="lookout-kernel-")
     os.chmod(tmp, 0o755)

@@ -13,11 +13,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from testkit import LOOKOUT, SHARED, check, finish, start_server  # noqa: E402
+from testkit import LOOKOUT, FIXTURES, check, finish, start_server  # noqa: E402
 
 
 def start_apiserver(tmp):
-    return start_server("fake_apiserver.py", "--fixtures", os.path.join(SHARED, "fixtures/k8s"),
+    return start_server("fake_apiserver.py", "--fixtures", os.path.join(FIXTURES, "k8s"),
                         "--tls", os.path.join(tmp, "certs"), "--story", "--token", "e2e-token",
                         stderr=subprocess.DEVNULL)
 

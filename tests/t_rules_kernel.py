@@ -11,7 +11,7 @@ import os, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from agent_stream import AgentProc, EventStream, cgroup2_root  # noqa: E402
-from testkit import LOOKOUT, check, failures, finish  # noqa: E402
+from testkit import LOOKOUT, check, failures, finish, skip  # noqa: E402
 
 
 def host_ip():
@@ -21,7 +21,10 @@ def host_ip():
 
 def main():
     if os.geteuid() != 0:
-        print("skip: needs root for kernel events")
+        skip("rules_kernel", "needs root for kernel events")
+        return finish()
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        skip("rules_kernel", "this kernel has no BTF")
         return finish()
     tmp = tempfile.mkdtemp(prefix="lookout-t-rules-")
     agent = AgentProc(LOOKOUT, tmp, "rules")
@@ -131,7 +134,7 @@ def main():
               c4444 and rule(c4444[0]) == "unusual_outbound_port", conns[:2])
         check("pod -> :443 no rule", c443 and all(not rule(e) for e in c443), c443[:1])
     else:
-        print("skip connect rule: no cgroup2 mount or no non-loopback address")
+        skip("connect rule", "no cgroup2 mount or no non-loopback address")
     if have_memcg:
         ooms = events("oom", lambda e: True)
         check("OOM kill -> oom_kill", ooms and rule(ooms[0]) == "oom_kill", ooms[:1])
@@ -140,7 +143,7 @@ def main():
         except OSError as e:
             print("cleanup:", e)
     else:
-        print("skip oom: no v1 memory controller here")
+        skip("OOM kill rule", "no cgroup v1 memory controller here")
 
     agent.stop()
     if pod_cg:

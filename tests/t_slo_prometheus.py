@@ -21,7 +21,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import slo_synth  # noqa: E402
 from testkit import (QuietHandler, expect, finish, isolated_env, lookout_or_release,  # noqa: E402
-                     serve_in_thread)
+                     serve_in_thread, skip)
 
 LOOKOUT = lookout_or_release()
 procs = []
@@ -135,6 +135,10 @@ class BadProm(QuietHandler):
 
 
 def main():
+    missing = [b for b in ("prometheus", "promtool") if not shutil.which(b)]
+    if missing:
+        skip("slo_prometheus", "no %s (make deps installs the prometheus package)" % " and ".join(missing))
+        return finish()
     work = tempfile.mkdtemp(prefix="lookout-slo-")
     try:
         run(work)

@@ -174,18 +174,14 @@ TEST(synthetic_hierarchy)
 {
     char root[256];
     attr_cgroup2_root(root, sizeof(root));
-    if (geteuid() != 0 || !root[0]) {
-        printf("skip synthetic_hierarchy: needs root and a cgroup2 mount\n");
-        return;
-    }
+    if (geteuid() != 0 || !root[0])
+        SKIP("needs root and a cgroup2 mount");
     char top[512], pod[640], ctr[800], procs[840];
     snprintf(top, sizeof(top), "%s/lookout-test-%d.slice", root, (int)getpid());
     snprintf(pod, sizeof(pod), "%s/kubepods-burstable-pod" UID_ ".slice", top);
     snprintf(ctr, sizeof(ctr), "%s/cri-containerd-" CID ".scope", pod);
-    if (mkdir(top, 0755) < 0) {
-        printf("skip synthetic_hierarchy: mkdir %s: %s\n", top, strerror(errno));
-        return;
-    }
+    if (mkdir(top, 0755) < 0)
+        SKIP("mkdir %s: %s", top, strerror(errno));
     CHECK(mkdir(pod, 0755) == 0);
     CHECK(mkdir(ctr, 0755) == 0);
     pid_t child = fork();

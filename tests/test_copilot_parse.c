@@ -13,10 +13,8 @@
 
 static char *fixture(const char *name, size_t *len)
 {
-    const char *shared = getenv("SHARED");
     char path[512];
-    snprintf(path, sizeof(path), "%s/fixtures/llm/%s", shared && *shared ? shared : "../shared",
-             name);
+    snprintf(path, sizeof(path), "tests/fixtures/llm/%s", name);
     char *s = read_file(path, 1 << 20, len);
     if (!s)
         fprintf(stderr, "  cannot read %s\n", path);

@@ -23,8 +23,7 @@
 static const char *fixture(const char *name)
 {
     static char path[1024];
-    const char *shared = getenv("SHARED");
-    snprintf(path, sizeof(path), "%s/fixtures/k8s/%s", shared ? shared : "../shared", name);
+    snprintf(path, sizeof(path), "tests/fixtures/k8s/%s", name);
     return path;
 }
 

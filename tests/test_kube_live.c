@@ -41,12 +41,9 @@ static bool server_start(void)
     if (!mkdtemp(srv.dir))
         return false;
     snprintf(srv.certs, sizeof(srv.certs), "%s/certs", srv.dir);
-    const char *shared = getenv("SHARED");
-    char fixtures[512];
-    snprintf(fixtures, sizeof(fixtures), "%s/fixtures/k8s", shared ? shared : "../shared");
     if (fake_server_start(&srv.proc, NULL, NULL, "tests/servers/fake_apiserver.py", "--fixtures",
-                          fixtures, "--tls", srv.certs, "--story", "--bookmark-seconds", "0.5",
-                          (char *)NULL) < 0)
+                          "tests/fixtures/k8s", "--tls", srv.certs, "--story", "--bookmark-seconds",
+                          "0.5", (char *)NULL) < 0)
         return false;
     atexit(server_stop);
     return true;

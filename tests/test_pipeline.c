@@ -18,9 +18,8 @@
 
 static char *fixture(const char *name)
 {
-    const char *shared = getenv("SHARED");
     char path[1024];
-    snprintf(path, sizeof(path), "%s/fixtures/ci/%s", shared ? shared : "../shared", name);
+    snprintf(path, sizeof(path), "tests/fixtures/ci/%s", name);
     char *text = read_file(path, 1 << 24, NULL);
     if (!text)
         fprintf(stderr, "  missing fixture %s\n", path);

@@ -71,7 +71,7 @@ TEST(load_falls_back_to_default)
 
 TEST(shipped_themes_parse)
 {
-    /* Run from the repo root by tests/run.sh; skip quietly elsewhere. */
+    /* Run from the repo root by tests/run.sh; elsewhere the themes are not at hand. */
     const char *root = getenv("LOOKOUT_ROOT");
     int found = 0;
     for (int i = 0; i < theme_cycle_len; i++) {
@@ -87,8 +87,9 @@ TEST(shipped_themes_parse)
         CHECK(rc == 0);
         CHECK_STR(t.name, theme_cycle[i]);
     }
-    if (root)
-        CHECK(found == theme_cycle_len); /* every theme `t` cycles through ships */
+    if (!root && found == 0)
+        SKIP("no themes/ here: run from the repository root");
+    CHECK(found == theme_cycle_len); /* every theme `t` cycles through ships */
 }
 
 TEST(depth_detection)

@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 if [ "$(id -u)" != 0 ]; then
-    echo "skipped: kernel benchmarks need root"
+    echo "SKIP bench_kernel: kernel benchmarks need root"
     exit 0
 fi
 LOOKOUT="${LOOKOUT_REL:-$PWD/lookout}"
@@ -116,6 +116,8 @@ echo "    targets: getppid >= 0.95, open/close >= 0.75, and no worse than bpftra
 # tracepoint (bpftrace counting one, sys_exit_openat, that getppid never hits).
 NO_SYSCALL_KINDS=exec,exit,connect,accept,reset,retransmit,oom,fork,cgroup
 FLOOR_PROBE='tracepoint:syscalls:sys_exit_openat { @ = count(); }'
+command -v bpftrace >/dev/null ||
+    echo "SKIP bench_kernel bpftrace columns: bpftrace is not installed (make deps installs it)"
 for mode in getppid devnull; do
     base=() with=() bt=() nosys=() floor=()
     for _ in $(seq 1 "$REPS"); do

@@ -44,12 +44,10 @@ static void stop_server(void)
 
 static int start_server(const char *dir, int pods)
 {
-    const char *shared = getenv("SHARED");
-    char fixtures[512], bulk[32], tok[600];
-    snprintf(fixtures, sizeof(fixtures), "%s/fixtures/k8s", shared ? shared : "../shared");
+    char bulk[32], tok[600];
     snprintf(bulk, sizeof(bulk), "%d", pods);
     if (fake_server_start(&server, NULL, NULL, "tests/servers/fake_apiserver.py", "--fixtures",
-                          fixtures, "--bulk", bulk, "--token", "bench", "--no-split",
+                          "tests/fixtures/k8s", "--bulk", bulk, "--token", "bench", "--no-split",
                           "--bookmark-seconds", "30", (char *)NULL) < 0)
         return -1;
     port = server.port;

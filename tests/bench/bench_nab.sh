@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 LOOKOUT_REL="${LOOKOUT_REL:-$PWD/lookout}"
-NAB="${SHARED:-$PWD/../shared}/fixtures/nab"
+NAB="tests/fixtures/nab"
 [ -d "$NAB/data" ] || { echo "bench_nab: $NAB missing"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 BIN="${LOOKOUT_REL:-$PWD/lookout}"
 SECS="${BENCH_SECONDS:-30}"
 if ! command -v htop >/dev/null; then
-    echo "   htop is not installed (apt-get install htop); skipping"
+    echo "SKIP bench_tui: htop is not installed (make deps installs it)"
     exit 0
 fi
 status=0

@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 LOOKOUT_REL="${LOOKOUT_REL:-$PWD/lookout}"
-NAB="${SHARED:-$PWD/../shared}/fixtures/nab"
+NAB="tests/fixtures/nab"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 folders="realAWSCloudwatch realKnownCause"

@@ -2,7 +2,7 @@
 # make bench: runs every tests/bench/bench_*.sh in turn; each prints its figures.
 set -u
 cd "$(dirname "$0")/../.."
-export LOOKOUT_REL="$PWD/lookout" LOOKOUT_ROOT="$PWD" SHARED="${SHARED:-$PWD/../shared}"
+export LOOKOUT_REL="$PWD/lookout" LOOKOUT_ROOT="$PWD"
 status=0
 for b in tests/bench/bench_*.sh; do
     [ -f "$b" ] || continue

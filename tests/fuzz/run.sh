@@ -34,7 +34,7 @@ for b in build/fuzz/fuzz_*; do
 done
 if [ ${#bins[@]} -eq 0 ]; then
     echo "no harnesses in build/fuzz (make fuzz-build)"
-    echo "0 passed, 1 failed"
+    echo "0 passed, 1 failed, 0 skipped"
     exit 1
 fi
 
@@ -82,5 +82,5 @@ for b in "${bins[@]}"; do
         grep -E 'ERROR|SUMMARY|Test unit written|#0 |#1 |#2 |#3 ' "$log" | head -n 12 | sed 's/^/    | /'
     fi
 done
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]

@@ -1,6 +1,6 @@
 """What the Python end-to-end tests share (standard library only): where the
-binaries and fixtures are, the pass/fail tally with its closing
-"N passed, N failed" line, waiting for a condition, and starting the servers a
+binaries and fixtures are, the pass/fail/skip tally with its closing
+"N passed, N failed, N skipped" line, waiting for a condition, and starting the servers a
 test talks to (a fake server script that announces its port, `lookout serve`
 or `lookout agent` with a port file, an in-process HTTP handler).
 
@@ -21,11 +21,12 @@ ROOT = os.environ.get("LOOKOUT_ROOT") or os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOOKOUT = os.environ.get("LOOKOUT") or os.path.join(ROOT, "build", "asan", "lookout")
 LOOKOUT_REL = os.environ.get("LOOKOUT_REL") or os.path.join(ROOT, "lookout")
-SHARED = os.environ.get("SHARED") or os.path.join(ROOT, "..", "shared")
+# The recorded payloads live in the repository, beside this folder, so a fresh clone has them.
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
 SERVERS = os.path.join(ROOT, "tests", "servers")
 DETAIL_MAX = 1000  # a failure's detail is cut here: enough to see why, not a whole log
 
-_tally = {"passed": 0, "failed": 0}
+_tally = {"passed": 0, "failed": 0, "skipped": 0}
 
 
 def lookout_or_release():
@@ -42,6 +43,13 @@ def check(name, cond, detail=""):
         _tally["failed"] += 1
         text = str(detail)[:DETAIL_MAX] if detail != "" else ""
         print("FAIL " + name + (": " + text if text else ""), flush=True)
+
+
+def skip(name, reason):
+    """Counts a check that cannot run on this machine (no root, a missing tool): it is
+    neither a pass nor a failure, and the closing line says how many there were."""
+    _tally["skipped"] += 1
+    print("SKIP %s: %s" % (name, reason), flush=True)
 
 
 def expect(cond, what):
@@ -61,9 +69,13 @@ def failures():
     return _tally["failed"]
 
 
+def skips():
+    return _tally["skipped"]
+
+
 def finish():
     """Prints the closing line tests/run.sh reads; returns the exit status."""
-    print("%d passed, %d failed" % (passes(), failures()), flush=True)
+    print("%d passed, %d failed, %d skipped" % (passes(), failures(), skips()), flush=True)
     return 1 if failures() else 0
 
 

@@ -4,7 +4,13 @@
 # at exit, with the tmux server), the check/ok/bad counters and finish.
 BIN="${LOOKOUT:-$PWD/build/asan/lookout}"
 SOCK="lookout-test-$$"
-pass=0 fail=0
+pass=0 fail=0 skipped=0
+# Without tmux there is no screen to drive: the whole script is one skip.
+if ! command -v tmux >/dev/null; then
+    echo "SKIP $(basename "$0"): tmux is not installed (make deps installs it)"
+    echo "0 passed, 0 failed, 1 skipped"
+    exit 0
+fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 
 tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
@@ -24,8 +30,9 @@ bad() {
 }
 # check NAME SHELL-TEXT: passes when the text, evaluated, succeeds.
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+skip() { skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
 finish() {
-    echo "$pass passed, $fail failed"
+    echo "$pass passed, $fail failed, $skipped skipped"
     [ "$fail" -eq 0 ]
 }
 

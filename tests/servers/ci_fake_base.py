@@ -207,8 +207,8 @@ def main(api_class):
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--token", default=os.environ.get("CI_FAKE_TOKEN", ""))
     ap.add_argument("--per-page-max", type=int, default=100)
-    shared = os.environ.get("SHARED") or os.path.join(os.path.dirname(__file__), "../../../shared")
-    ap.add_argument("--fixtures", default=os.path.join(shared, "fixtures", "ci"))
+    ap.add_argument("--fixtures", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                       "..", "fixtures", "ci"))
     args = ap.parse_args()
     serve(api_class(args), args.port)
 

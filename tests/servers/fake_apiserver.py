@@ -10,7 +10,7 @@ bearer tokens and client certificates over TLS (a test CA made with openssl
 at start-up). Responses are chunked and split at random byte boundaries so
 that objects arrive across several reads.
 
-Objects are built from the real recorded fixtures in shared/fixtures/k8s.
+Objects are built from the real recorded fixtures in tests/fixtures/k8s.
 
 Start: fake_apiserver.py --fixtures DIR [--tls CERTDIR] [--token T]...
 It prints one JSON line {"port": N, ...} on stdout when ready. Tests steer it

@@ -2,7 +2,7 @@
 """A loopback GitHub Actions REST API for Lookout's pipeline tests (stdlib only).
 
 Serves GET /repos/{owner}/{repo}/actions/runs and .../runs/{id}/jobs from
-real recorded api.github.com payloads in $SHARED/fixtures/ci (PyGithub replay
+real recorded api.github.com payloads in tests/fixtures/ci (PyGithub replay
 data): the four runs of github-workflow-runs-list-mixed (3 success, 1
 failure) plus the in-progress run of github-run-get-in-progress, and jobs
 copied from github-run-jobs-completed-with-steps. The failure run gets one

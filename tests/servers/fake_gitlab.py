@@ -3,7 +3,7 @@
 
 Serves GET /api/v4/projects/:id/pipelines, .../pipelines/:pid and
 .../pipelines/:pid/jobs with payloads built from the GitLab documentation
-examples in $SHARED/fixtures/ci (each object is a copy of a documented one
+examples in tests/fixtures/ci (each object is a copy of a documented one
 with its id, names, statuses and times changed). PRIVATE-TOKEN or Bearer
 auth (401 otherwise), page/per_page with Link, X-Next-Page, X-Total...,
 RateLimit-* headers; ETag/304, 429, 5xx and slow answers come from

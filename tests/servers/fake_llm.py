@@ -3,7 +3,7 @@
 
 OpenAI Chat Completions (SSE), Anthropic Messages (SSE) and Ollama /api/chat
 (NDJSON), served byte-for-byte from the recorded fixtures in
-$SHARED/fixtures/llm (or with the same chunk shapes when the text differs),
+tests/fixtures/llm (or with the same chunk shapes when the text differs),
 written in small uneven pieces so events and UTF-8 characters split across
 reads. The scenario is the first path segment:
 
@@ -387,8 +387,8 @@ def main():
     global ARGS
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
-    shared = os.environ.get("SHARED") or os.path.join(os.path.dirname(__file__), "../../../shared")
-    ap.add_argument("--fixtures", default=os.path.join(shared, "fixtures", "llm"))
+    ap.add_argument("--fixtures", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                       "..", "fixtures", "llm"))
     ap.add_argument("--log", default="")
     ARGS = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
