@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from testkit import LOOKOUT, SHARED, check, finish, start_server  # noqa: E402
+from testkit import FIXTURES, LOOKOUT, check, finish, start_server  # noqa: E402
 
 # (type, context, synthetic secret, public prefix length)
 SECRETS = [
@@ -142,7 +142,7 @@ def main():
             f.write("copilot:\n  audit_full_text: true\n")
         log = os.path.join(tmp, "requests.jsonl")
         srv, port = start_server("fake_llm.py", "--port", "0", "--log", log,
-                                 "--fixtures", os.path.join(SHARED, "fixtures", "llm"))
+                                 "--fixtures", os.path.join(FIXTURES, "llm"))
         audit = os.path.join(tmp, "state", "lookout", "copilot-audit.jsonl")
         try:
             base = "http://127.0.0.1:%d" % port

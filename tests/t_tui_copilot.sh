@@ -7,8 +7,7 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tmux.sh
 
-SHARED=${SHARED:-$PWD/../shared}
-python3 tests/servers/fake_llm.py --port 0 --fixtures "$SHARED/fixtures/llm" >"$TMPD/llm.port" &
+python3 tests/servers/fake_llm.py --port 0 --fixtures tests/fixtures/llm >"$TMPD/llm.port" &
 LLM_PID=$!
 trap 'kill $LLM_PID 2>/dev/null; cleanup' EXIT
 for _ in $(seq 100); do [ -s "$TMPD/llm.port" ] && break; sleep 0.05; done
