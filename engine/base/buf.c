@@ -1,3 +1,4 @@
+/* Growable byte buffers, always NUL-terminated (see buf.h). */
 #include "base/buf.h"
 
 #include <errno.h>
@@ -15,6 +16,11 @@ static void buf_reserve(struct buf *b, size_t extra)
     char *d = realloc(b->data, cap);
     if (!d)
         abort(); /* out of memory: nothing sane left to do */
+    /* The spare capacity is zeroed once, when it is made: PCRE2's JIT reads a
+     * few bytes past a subject's end (inside the allocation), and those reads
+     * must not see uninitialised memory (valgrind flags them). Growth doubles,
+     * so this costs O(1) amortised per byte. */
+    memset(d + b->cap, 0, cap - b->cap);
     b->data = d;
     b->cap = cap;
 }
