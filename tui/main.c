@@ -3,6 +3,7 @@
  * one snapshot (--once --json) or draws the screen. */
 #include <getopt.h>
 #include <locale.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +252,12 @@ int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
     signal(SIGPIPE, SIG_IGN); /* a dead peer is an error return, not a death */
+    /* Big buffers (a capped watch line, a page of CI jobs) come and go in
+     * bursts. glibc raises its mmap threshold after such a buffer is freed,
+     * so the next ones land on the heap and stay resident after a burst; a
+     * fixed threshold keeps every block over 256 KiB in its own mapping,
+     * given back to the system on free. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     if (argc > 1 && argv[1][0] != '-') {
         for (const struct command *c = commands; c->name; c++)
             if (strcmp(argv[1], c->name) == 0)
