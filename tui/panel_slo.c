@@ -364,7 +364,7 @@ static void mark_alert(struct ui *u, const struct slo *s, int y, struct rect c, 
     int mx = c.x + (int)lround((f < 0 ? 0 : f) * (c.w - 1));
     char t[16], m[48];
     ui_fmt_clock(t, sizeof t, s->alert_since);
-    snprintf(m, sizeof m, "%s since %s ", alert_verb[alert_idx(s->alert)], t);
+    snprintf(m, sizeof m, " %s since %s ", alert_verb[alert_idx(s->alert)], t);
     int mw = (int)strlen(m);
     int x = mx - mw >= c.x ? mx - mw : c.x;
     ui_text(u, y, x, mw, ROLE_CRIT, m);

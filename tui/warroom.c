@@ -392,7 +392,7 @@ void ui_draw_war_room(struct ui *u, struct rect r)
         }
     }
     if (y < r.y + r.h) {
-        ui_text(u, y, r.x + 2, r.w - 2, ROLE_ACCENT, "Open incidents");
+        ui_text(u, y, r.x + 2, r.w - 2, ROLE_ACCENT, "OPEN INCIDENTS");
         y += 1 + draw_incidents(u, (struct rect){y + 1, r.x, r.y + r.h - y - 1, r.w});
     }
     draw_timeline(u, (struct rect){y + 1, r.x, r.y + r.h - y - 1, r.w});
