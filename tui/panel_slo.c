@@ -474,7 +474,10 @@ static bool slo_detail(struct ui *u, struct panel_view *v, struct buf *out)
                s->source);
     buf_printf(out, "SLI now %.4f%%  budget remaining %.1f%%  exhaustion %s\n", s->sli * 100,
                s->budget_remaining * 100, s->exhaustion_ms < 0 ? "never" : exh);
-    buf_printf(out, "alert %s\n", alert_state_names[s->alert]);
+    char why[TEXT_LEN], since[16];
+    slo_pair_reason(s, why, sizeof why);
+    ui_fmt_dur(since, sizeof since, engine_now(&u->a->engine) - s->alert_since);
+    buf_printf(out, "alert %s for %s: %s\n", alert_state_names[s->alert], since, why);
     static const char *const gate_label[] = {"n/a", "open", "CLOSED", "UNKNOWN"};
     int g = s->gate >= GATE_STATE_NONE && s->gate <= GATE_STATE_UNKNOWN ? (int)s->gate : 0;
     buf_printf(out, "deploy gate %s: %s\n", gate_label[g], s->gate_reason);
@@ -482,6 +485,16 @@ static bool slo_detail(struct ui *u, struct panel_view *v, struct buf *out)
     for (int i = 0; i < s->nwindows && i < SLO_WINDOWS; i++)
         buf_printf(out, "  %-6s error ratio %.5f  burn %.2fx\n", s->windows[i].name,
                    s->windows[i].error_ratio, s->windows[i].burn_rate);
+    buf_printf(out, "\nWindow pairs (fire when both windows are over the factor):\n");
+    for (int i = 0; i < s->npairs && i < SLO_PAIRS; i++) {
+        const struct slo_pair *p = &s->pairs[i];
+        char lb[16], sb[16];
+        slo_fmt_burn(lb, sizeof lb, p->long_burn);
+        slo_fmt_burn(sb, sizeof sb, p->short_burn);
+        buf_printf(out, "  %-6s %-4s %-8s %-4s %-8s factor %-6g %s%s\n",
+                   alert_state_names[p->severity], p->long_name, lb, p->short_name, sb, p->factor,
+                   p->firing ? "FIRING" : "", i == s->pair ? "  <- the row's pair" : "");
+    }
     if (s->error[0])
         buf_printf(out, "\nlast error: %s\n", s->error);
     return true;
