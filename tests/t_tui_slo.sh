@@ -26,6 +26,33 @@ names_under_digits() {
     done
 }
 
+# digit_colours: the SGR codes in force at the first block of each figure on
+# the first digit row, one per line (the figures' columns are where each
+# name starts on the row under the digits)
+digit_colours() {
+    tm capture-pane -p -e -t lk | python3 -c '
+import re, sys
+lines = sys.stdin.read().split("\n")
+def cells(line):
+    out, sgr = [], ""
+    for m in re.finditer(r"\x1b\[([0-9;]*)m|(.)", line):
+        if m.group(1) is not None:
+            sgr = "" if m.group(1) in ("", "0") else sgr + ";" + m.group(1)
+        else:
+            out.append((m.group(2), sgr))
+    return out
+rows = [cells(l) for l in lines]
+digits = [i for i, r in enumerate(rows) if any(c in "█▀▄" for c, _ in r)]
+names = "".join(c for c, _ in rows[digits[-1] + 1])
+first = rows[digits[0]]
+for m in re.finditer(r"[a-z]+-availability", names):
+    x = m.start()
+    while x < len(first) and first[x][0] not in "█▀▄":
+        x += 1
+    print(m.group(0), first[x][1] if x < len(first) else "none")
+'
+}
+
 declare -A height
 for size in 80x24 120x40 200x50 300x80; do
     cols=${size%x*} rows=${size#*x}
@@ -39,6 +66,11 @@ for size in 80x24 120x40 200x50 300x80; do
     check "$size: war room banner while the gate is closed" \
         "wait_for 'DEPLOYS FROZEN · checkout-availability paging [0-9]+[smh]' 10"
     check "$size: each number has its SLO name under it" "names_under_digits"
+    colours=$(digit_colours)
+    page_sgr=$(awk '$1 == "checkout-availability" { print $2 }' <<<"$colours")
+    ok_sgr=$(awk '$1 == "payments-availability" { print $2 }' <<<"$colours")
+    check "$size: the paging SLO's budget is not drawn in the OK colour ($page_sgr vs $ok_sgr)" \
+        "[ -n '$page_sgr' ] && [ -n '$ok_sgr' ] && [ '$page_sgr' != '$ok_sgr' ]"
     check "$size: the paging SLO's pair under its number" \
         "capture | grep -Eq '$PAIR|1h [0-9.]+x·5m [0-9.]+x>14\.4'"
     check "$size: the open incident with its age" "wait_for 'INC-[0-9]+ +open [0-9]+m[0-9]+s' 10"
