@@ -1,4 +1,7 @@
-/* Error budget & SLO burn: one row per SLO, burn-down chart of the selected. */
+/* Error budget & SLO burn: one row per SLO with its columns by priority, so
+ * the window pair that pages survives every width; under the rows, the
+ * selected SLO's burn per window pair against its threshold and its budget
+ * over the SLO window. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
