@@ -89,6 +89,8 @@ def expected_state(burn):
         return "page"
     if any(fires(l, s, k) for l, s, k, sev in PAIRS if sev == "ticket"):
         return "ticket"
+    if any(burn[s] is not None and burn[s] > k * (1 + 1e-9) for l, s, k, sev in PAIRS):
+        return "burning"
     return "ok"
 
 
@@ -195,6 +197,7 @@ def run(work):
                 hms(76, 45), hms(77, 0), hms(78, 50), hms(79, 30)]
     states = {}
     budgets = {}
+    pairs = {}
     for t in instants:
         r = lookout("slo", "status", "--prometheus", url, "--slo-spec", spec, "--at", str(t),
                     "--json")
@@ -231,6 +234,7 @@ def run(work):
             expect(hist[0] is None, "burn-down before the data is no data")
             expect(rel_equal(hist[119], slo["budget_remaining"], 1e-6), "newest burn-down point")
         states[t] = slo["alert"]
+        pairs[t] = slo["window_pair"]
         budgets[t] = slo["budget_remaining"]
         b1h = slo["windows"][2]["burn_rate"]
         if slo["exhaustion_s"] is not None and b1h and b1h > 0 and slo["budget_remaining"] > 0:
@@ -239,7 +243,13 @@ def run(work):
     # hand-checked anchors: burn 23 over 1h at 72:45:30, page/ticket transitions
     expect(states.get(hms(71, 0)) == "ok", "71:00 ok")
     expect(states.get(hms(72, 30)) == "page", "72:30 page")
-    expect(states.get(hms(73, 5)) == "ok", "73:05 page reset by the short window")
+    # the 5m window resets the 1h/5m page, but 30m is still over 6 (6h not):
+    # burning, and the reason names that pair
+    expect(states.get(hms(73, 5)) == "burning", "73:05 page reset by the short window")
+    expect(pairs.get(hms(72, 30), "").startswith("1h ") and " and 5m " in pairs[hms(72, 30)],
+           "72:30 reason names the 1h/5m pair: %r" % pairs.get(hms(72, 30)))
+    expect(pairs.get(hms(73, 5), "").startswith("30m ") and "6h" in pairs[hms(73, 5)],
+           "73:05 reason names the burning 30m/6h pair: %r" % pairs.get(hms(73, 5)))
     expect(states.get(hms(76, 25)) == "page", "76:25 page")
     expect(states.get(hms(78, 50)) == "ticket", "78:50 page off, ticket on")
     expect(abs(budgets.get(hms(71, 0), 0) - 0.5) < 1e-9, "budget 0.5 at 71:00")

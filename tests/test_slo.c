@@ -147,6 +147,85 @@ TEST(mwmb_page_ticket_and_suppression)
     CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_NODATA);
 }
 
+TEST(burning_when_only_the_short_window_is_over)
+{
+    struct burns b;
+    slo_policy_default(&b.p, 30 * MS_DAY);
+    double none[4][2] = {{0.5, 0.5}, {0.5, 0.5}, {0.5, 0.5}, {0.5, 0.5}};
+    memcpy(b.b, none, sizeof(none));
+    b.b[0][1] = 267; /* 5m over 14.4, 1h not yet */
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_BURNING);
+    b.b[0][1] = 14.4; /* a tie is not over */
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_OK);
+    b.b[0][0] = 20; /* long over, short back under: not burning either */
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_OK);
+    b.b[0][0] = 0.5;
+    b.b[2][1] = 3.5; /* 2h over 3: a ticket pair burns too */
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_BURNING);
+    b.b[2][0] = 3.5; /* a firing ticket outranks burning */
+    CHECK(slo_policy_eval(&b.p, burn_lookup, &b) == ALERT_TICKET);
+    /* burning ranks with ok: it drops back at once, and a page waits */
+    int64_t pending = 0;
+    CHECK(slo_alert_step(ALERT_BURNING, ALERT_OK, 1000, 60000, &pending) == ALERT_OK);
+    CHECK(slo_alert_step(ALERT_PAGE, ALERT_BURNING, 1000, 60000, &pending) == ALERT_PAGE);
+    CHECK(slo_alert_step(ALERT_PAGE, ALERT_BURNING, 61000, 60000, &pending) == ALERT_BURNING);
+}
+
+static struct slo_pair mkpair(const char *l, const char *sh, double f, enum alert_state sev,
+                              double lb, double sb)
+{
+    struct slo_pair p = {.factor = f, .severity = sev, .long_burn = lb, .short_burn = sb};
+    snprintf(p.long_name, sizeof p.long_name, "%s", l);
+    snprintf(p.short_name, sizeof p.short_name, "%s", sh);
+    p.firing = slo_exceeds(lb, f) && slo_exceeds(sb, f);
+    return p;
+}
+
+TEST(pair_pick_and_reason_name_the_pair_that_fired)
+{
+    struct slo s = {.npairs = 4};
+    s.pairs[0] = mkpair("1h", "5m", 14.4, ALERT_PAGE, 18.7, 266.7);
+    s.pairs[1] = mkpair("6h", "30m", 6, ALERT_PAGE, 3.9, 37.3);
+    s.pairs[2] = mkpair("1d", "2h", 3, ALERT_TICKET, 1.2, 9.6);
+    s.pairs[3] = mkpair("3d", "6h", 1, ALERT_TICKET, 0.5, 3.9);
+    /* the noisiest window is 5m, the pair that fired is 1h/5m */
+    s.pair = slo_pair_pick(s.pairs, s.npairs);
+    CHECK(s.pair == 0);
+    char why[TEXT_LEN];
+    slo_pair_reason(&s, why, sizeof why);
+    CHECK_STR(why, "1h 18.7x and 5m 267x over 14.4");
+    /* 1h not yet over: the 30m/6h page pair comes second, but 1h/5m burns first */
+    s.pairs[0] = mkpair("1h", "5m", 14.4, ALERT_PAGE, 3.1, 266.7);
+    s.pair = slo_pair_pick(s.pairs, s.npairs);
+    CHECK(s.pair == 0);
+    slo_pair_reason(&s, why, sizeof why);
+    CHECK_STR(why, "5m 267x over 14.4, 1h 3.1x not yet");
+    /* a firing ticket pair beats a burning page pair */
+    s.pairs[3] = mkpair("3d", "6h", 1, ALERT_TICKET, 1.5, 3.9);
+    CHECK(slo_pair_pick(s.pairs, s.npairs) == 3);
+    /* nothing over: the pair nearest its factor, and a tie reads with two decimals */
+    s.pairs[0] = mkpair("1h", "5m", 14.4, ALERT_PAGE, 0.3, 0.3);
+    s.pairs[1] = mkpair("6h", "30m", 6, ALERT_PAGE, 0.3, 0.3);
+    s.pairs[2] = mkpair("1d", "2h", 3, ALERT_TICKET, 0.2, 0.3);
+    s.pairs[3] = mkpair("3d", "6h", 1, ALERT_TICKET, 0.2, 0.3);
+    s.pair = slo_pair_pick(s.pairs, s.npairs);
+    CHECK(s.pair == 3);
+    slo_pair_reason(&s, why, sizeof why);
+    CHECK_STR(why, "3d 0.2x and 6h 0.3x under 1");
+    s.pairs[0] = mkpair("1h", "5m", 14.4, ALERT_PAGE, 14.41, 100);
+    s.pair = 0;
+    slo_pair_reason(&s, why, sizeof why);
+    CHECK_STR(why, "1h 14.41x and 5m 100x over 14.4");
+    for (int i = 0; i < 4; i++) {
+        s.pairs[i].long_burn = s.pairs[i].short_burn = NAN;
+        s.pairs[i].firing = false;
+    }
+    s.pair = slo_pair_pick(s.pairs, s.npairs);
+    CHECK(s.pair == -1);
+    slo_pair_reason(&s, why, sizeof why);
+    CHECK_STR(why, "no window data");
+}
+
 TEST(hysteresis)
 {
     int64_t pend = 0;
@@ -275,12 +354,18 @@ TEST(outage_pages_after_51_84_seconds_and_opens_incident)
                                 &f) == 43200);
     /* live counters restart from 0 (a reset) and fail completely */
     double total = 0, errors = 0;
-    int64_t paged_at = 0;
+    int64_t paged_at = 0, burning_at = 0;
+    char burning_reason[TEXT_LEN] = "";
     for (int s = 0; s <= 120; s++) {
         engine_advance(&e, now + s * 1000LL);
         engine_sample(&e, "t:checkout:requests_total", total);
         engine_sample(&e, "t:checkout:errors_total", errors);
         struct slo *r = row_of(&e, d.name);
+        if (!burning_at && r && r->alert == ALERT_BURNING) {
+            burning_at = s;
+            snprintf(burning_reason, sizeof burning_reason, "%s", r->gate_reason);
+            CHECK(r->gate == GATE_STATE_OPEN && r->pair == 0 && !r->pairs[0].firing);
+        }
         if (!paged_at && r && r->alert == ALERT_PAGE)
             paged_at = s;
         total += 100;
@@ -289,7 +374,18 @@ TEST(outage_pages_after_51_84_seconds_and_opens_incident)
     /* detection time (B/e)*L*k = 0.001 * 3600 s * 14.4 = 51.84 s after errors start,
      * seen at the first whole-second tick after it (plus 1 s of sample lag) */
     CHECK(paged_at >= 52 && paged_at <= 54);
+    /* 5m crosses 14.4 within seconds (0.001 * 300 s * 14.4 = 4.3 s): burning long before */
+    CHECK(burning_at >= 4 && burning_at <= 7);
+    CHECK(strstr(burning_reason, "burning (5m ") && strstr(burning_reason, "over 14.4, 1h "));
     struct slo *r = row_of(&e, d.name);
+    CHECK(r && r->npairs == 4 && r->pair == 0 && r->pairs[0].firing);
+    CHECK(r && strstr(r->gate_reason, "page alert firing (1h ") &&
+          strstr(r->gate_reason, " and 5m ") && strstr(r->gate_reason, "x over 14.4)"));
+    /* the pair's recent burn ends at its level now (the lower of the two) */
+    CHECK(r && r->pairs[0].nhistory == SLO_BURN_HISTORY &&
+          fabsf(r->pairs[0].burn_history[SLO_BURN_HISTORY - 1] -
+                (float)fmin(r->pairs[0].long_burn, r->pairs[0].short_burn)) < 1e-3f &&
+          r->pairs[0].burn_history[0] < 1);
     CHECK(r && r->alert == ALERT_PAGE && !r->gate_open && r->gate == GATE_STATE_CLOSED);
     CHECK(r && r->nwindows == 8 && strcmp(r->windows[7].name, "30d") == 0);
     CHECK(r && r->budget_remaining < 1 && r->budget_remaining > 0.9);
@@ -301,6 +397,9 @@ TEST(outage_pages_after_51_84_seconds_and_opens_incident)
         struct incident *i0 = table_row(inc, 0);
         CHECK_STR(i0->fingerprint, "slo:checkout-availability");
         CHECK(i0->ntimeline == 1);
+        CHECK(strstr(i0->timeline[0].text, "page: checkout-availability 1h ") &&
+              strstr(i0->timeline[0].text, " and 5m ") &&
+              strstr(i0->timeline[0].text, "over 14.4"));
     }
     struct summary *s = engine_get(&e, T_SUMMARY, "summary");
     CHECK(s && !s->gate_open && s->gate == GATE_STATE_CLOSED);

@@ -1,5 +1,7 @@
-/* War-room mode: a few numbers in large block digits for a shared screen,
- * then the incident timeline; no small print. */
+/* War-room mode, for a screen read from across a room: a banner while
+ * deploys are frozen, each alerting SLO's budget in block digits sized to
+ * the screen with its name and window pair under it, every open incident
+ * with its age, then the current incident's timeline. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,122 +105,295 @@ static const char *glyph(char c)
     }
 }
 
-/* Width in cells of text in big digits (each pixel is two cells wide). */
-static int big_width(const char *s)
+/* Digits are 3x5 pixel glyphs. A pixel is ph columns wide and ph half-rows
+ * tall (half blocks: two pixel rows per cell row), so ph 1 draws a digit 3
+ * rows tall and each step up adds two or three rows. Without UTF-8 there
+ * are no half blocks: a pixel is a whole cell, '#'. */
+static int big_rows(struct ui *u, int ph)
 {
-    int n = (int)strlen(s);
-    return n ? n * 8 - 2 : 0;
+    return u->utf8 ? (5 * ph + 1) / 2 : 5 * ph;
 }
 
-static void draw_big(struct ui *u, int y, int x, const char *s, enum ui_role role)
+static int big_width(const char *s, int ph)
 {
-    const char *px = u->utf8 ? "██" : "##";
+    int n = (int)strlen(s);
+    return n ? n * 4 * ph - ph : 0;
+}
+
+static bool lit(const char *g, int prow, int pcol)
+{
+    return prow >= 0 && prow < 5 && g[prow * 3 + pcol] == '#';
+}
+
+static void draw_big(struct ui *u, int y, int x, const char *s, int ph, enum ui_role role)
+{
     attrset(ui_attr(u, role) | A_BOLD);
-    for (int row = 0; row < 5; row++) {
+    int rows = big_rows(u, ph);
+    for (int cy = 0; cy < rows; cy++) {
+        if (y + cy < 0 || y + cy >= u->rows)
+            continue;
         for (int i = 0; s[i]; i++) {
             const char *g = glyph(s[i]);
-            for (int col = 0; col < 3; col++) {
-                int cx = x + i * 8 + col * 2;
-                if (y + row >= u->rows || cx + 1 >= u->cols || y + row < 0)
+            for (int cx = 0; cx < 3 * ph; cx++) {
+                int col = x + i * 4 * ph + cx, pcol = cx / ph;
+                if (col < 0 || col >= u->cols)
                     continue;
-                mvaddstr(y + row, cx, g[row * 3 + col] == '#' ? px : "  ");
+                const char *c;
+                if (u->utf8) {
+                    bool top = lit(g, 2 * cy / ph, pcol), bot = lit(g, (2 * cy + 1) / ph, pcol);
+                    c = top && bot ? "█" : top ? "▀" : bot ? "▄" : " ";
+                } else {
+                    c = lit(g, cy / ph, pcol) ? "#" : " ";
+                }
+                mvaddstr(y + cy, col, c);
             }
         }
     }
 }
 
-struct figure {
-    const char *label;
-    char value[16];
-    enum ui_role role;
-};
+/* "6m", "45s", "2h05m": ages read from across a room. */
+static void short_age(char *out, size_t n, int64_t ms)
+{
+    int64_t s = ms < 0 ? 0 : ms / 1000;
+    if (s < 60)
+        snprintf(out, n, "%llds", (long long)s);
+    else if (s < 3600)
+        snprintf(out, n, "%lldm", (long long)(s / 60));
+    else if (s < 86400)
+        snprintf(out, n, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else
+        snprintf(out, n, "%lldd%02lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+}
 
-static void figures(struct ui *u, struct figure f[3])
+static const char *const state_verb[] = {"ok", "ticket", "paging", "no data", "burning"};
+static const char *const state_badge[] = {"OK", "TICKET", "PAGE", "NO DATA", "BURNING"};
+
+static int state_idx(enum alert_state a)
+{
+    return a >= ALERT_OK && a <= ALERT_BURNING ? (int)a : ALERT_NODATA;
+}
+
+/* The most pressing first: paging, ticket, burning, no data, ok; then the
+ * least budget left. */
+static int severity_rank(enum alert_state a)
+{
+    static const int rank[] = {0, 3, 4, 1, 2};
+    return rank[state_idx(a)];
+}
+
+static bool before(const struct slo *a, const struct slo *b)
+{
+    int ra = severity_rank(a->alert), rb = severity_rank(b->alert);
+    if (ra != rb)
+        return ra > rb;
+    double ba = isnan(a->budget_remaining) ? 2 : a->budget_remaining;
+    double bb = isnan(b->budget_remaining) ? 2 : b->budget_remaining;
+    return ba < bb;
+}
+
+#define FIGS 3
+static int pick_slos(struct ui *u, const struct slo **out, int cap)
 {
     struct table *t = engine_table(&u->a->engine, T_SLOS);
-    double budget = NAN, burn = NAN;
+    int n = 0;
     for (int i = 0; i < t->count; i++) {
         const struct slo *s = table_row(t, i);
-        if (!isnan(s->budget_remaining) && (isnan(budget) || s->budget_remaining < budget))
-            budget = s->budget_remaining;
-        if (s->nwindows > 0 && !isnan(s->windows[0].burn_rate) &&
-            (isnan(burn) || s->windows[0].burn_rate > burn))
-            burn = s->windows[0].burn_rate;
+        int j = n < cap ? n++ : cap;
+        if (j == cap && !before(s, out[cap - 1]))
+            continue;
+        if (j == cap)
+            j = cap - 1;
+        while (j > 0 && before(s, out[j - 1])) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = s;
     }
+    return n;
+}
+
+/* The budget's colour follows the alert: a paging SLO is never green. */
+static enum ui_role figure_role(const struct slo *s)
+{
+    double b = s->budget_remaining;
+    switch (s->alert) {
+    case ALERT_PAGE:
+        return ROLE_CRIT;
+    case ALERT_TICKET:
+    case ALERT_BURNING:
+        return ROLE_WARN;
+    case ALERT_NODATA:
+        return ROLE_DIM;
+    default:
+        return isnan(b) ? ROLE_DIM : b < 0.1 ? ROLE_CRIT : b < 0.5 ? ROLE_WARN : ROLE_OK;
+    }
+}
+
+static void budget_text(const struct slo *s, char *out, size_t n)
+{
+    double b = s->budget_remaining;
+    if (isnan(b))
+        snprintf(out, n, "-");
+    else
+        snprintf(out, n, "%.0f%%", b < -9.99 ? -999 : b * 100);
+}
+
+/* "1h 19.1x · 5m 360x > 14.4", or without the spaces when w is short. */
+static void pair_line(struct ui *u, const struct slo *s, int w, char *out, size_t n)
+{
+    if (s->pair < 0 || s->pair >= s->npairs || s->pair >= SLO_PAIRS) {
+        snprintf(out, n, "no window data");
+        return;
+    }
+    const struct slo_pair *p = &s->pairs[s->pair];
+    char lb[16], sb[16];
+    slo_fmt_burn(lb, sizeof lb, p->long_burn);
+    slo_fmt_burn(sb, sizeof sb, p->short_burn);
+    bool lo = p->long_burn > p->factor, so = p->short_burn > p->factor;
+    const char *op = lo && so ? ">" : !lo && !so ? "<" : "~", *dot = u->utf8 ? "·" : ".";
+    int len = snprintf(out, n, "%s %s %s %s %s %s %g", p->long_name, lb, dot, p->short_name, sb, op,
+                       p->factor);
+    if (len - (u->utf8 ? 1 : 0) > w)
+        snprintf(out, n, "%s %s%s%s %s%s%g", p->long_name, lb, dot, p->short_name, sb, op,
+                 p->factor);
+}
+
+/* One SLO: its budget left in big digits; under it the name, the window
+ * pair and the state with its age. */
+#define FIG_TEXT 3
+static void draw_figure(struct ui *u, const struct slo *s, int y, int x, int w, int ph)
+{
+    char v[16], pair[TEXT_LEN], age[16];
+    budget_text(s, v, sizeof v);
+    enum ui_role role = figure_role(s);
+    draw_big(u, y, x, v, ph, role);
+    y += big_rows(u, ph);
+    ui_text(u, y, x, w, ROLE_ACCENT, s->name);
+    pair_line(u, s, w, pair, sizeof pair);
+    ui_text(u, y + 1, x, w, role == ROLE_OK ? ROLE_TEXT : role, pair);
+    int a = state_idx(s->alert);
+    short_age(age, sizeof age, engine_now(&u->a->engine) - s->alert_since);
+    int dx = ui_textf(u, y + 2, x, w, role, "%s", state_badge[a]);
+    ui_textf(u, y + 2, x + dx, w - dx, ROLE_DIM, " for %s", age);
+}
+
+/* Full width while the gate is closed; one quiet line otherwise. */
+static int draw_banner(struct ui *u, struct rect r)
+{
     const struct summary *sm = engine_get(&u->a->engine, T_SUMMARY, "summary");
-    int inc = sm ? sm->open_incidents : 0;
-    f[0].label = "LOWEST ERROR BUDGET LEFT";
-    if (isnan(budget))
-        snprintf(f[0].value, sizeof f[0].value, "-");
-    else
-        snprintf(f[0].value, sizeof f[0].value, "%.0f%%", budget < -9.99 ? -999 : budget * 100);
-    f[0].role = isnan(budget)  ? ROLE_DIM
-                : budget < 0.1 ? ROLE_CRIT
-                : budget < 0.5 ? ROLE_WARN
-                               : ROLE_OK;
-    f[1].label = "WORST BURN RATE";
-    if (isnan(burn))
-        snprintf(f[1].value, sizeof f[1].value, "-");
-    else
-        snprintf(f[1].value, sizeof f[1].value, burn >= 100 ? "%.0fx" : "%.1fx", burn);
-    f[1].role = isnan(burn) ? ROLE_DIM : burn >= 14.4 ? ROLE_CRIT : burn >= 1 ? ROLE_WARN : ROLE_OK;
-    f[2].label = "OPEN INCIDENTS";
-    snprintf(f[2].value, sizeof f[2].value, "%d", inc);
-    f[2].role = inc ? ROLE_CRIT : ROLE_OK;
+    if (!sm || sm->gate != GATE_STATE_CLOSED) {
+        bool unknown = sm && sm->gate == GATE_STATE_UNKNOWN;
+        ui_textf(u, r.y, r.x + 2, r.w - 2, unknown ? ROLE_WARN : ROLE_DIM, "deploy gate %s",
+                 !sm || sm->gate == GATE_STATE_NONE ? "n/a"
+                 : unknown                          ? "UNKNOWN"
+                                                    : "open");
+        return 2;
+    }
+    char text[TEXT_LEN] = "DEPLOYS FROZEN";
+    struct table *t = engine_table(&u->a->engine, T_SLOS);
+    for (int i = 0; i < t->count; i++) {
+        const struct slo *s = table_row(t, i);
+        if (s->gate != GATE_STATE_CLOSED)
+            continue;
+        char age[16];
+        short_age(age, sizeof age, engine_now(&u->a->engine) - s->alert_since);
+        snprintf(text, sizeof text, "DEPLOYS FROZEN %s %s %s %s", u->utf8 ? "·" : "-", s->name,
+                 state_verb[state_idx(s->alert)], age);
+        break;
+    }
+    attrset(ui_attr(u, ROLE_CRIT) | A_REVERSE | A_BOLD);
+    for (int x = r.x; x < r.x + r.w; x++)
+        mvaddstr(r.y, x, " ");
+    int len = (int)strlen(text) - (u->utf8 ? 1 : 0); /* "·" is two bytes, one cell */
+    int x = r.x + (r.w > len ? (r.w - len) / 2 : 0);
+    mvaddnstr(r.y, x, text, r.x + r.w - x);
+    return 2;
+}
+
+/* Every open incident with its age, ticking with the clock. */
+static int draw_incidents(struct ui *u, struct rect r)
+{
+    struct table *t = engine_table(&u->a->engine, T_INCIDENTS);
+    int y = r.y, open = 0;
+    int64_t now = engine_now(&u->a->engine);
+    for (int i = 0; i < t->count && y < r.y + r.h; i++) {
+        const struct incident *inc = table_row(t, i);
+        if (inc->state != INC_OPEN)
+            continue;
+        open++;
+        char age[16];
+        ui_fmt_dur(age, sizeof age, now - inc->opened);
+        int x = r.x + 2;
+        x += ui_textf(u, y, x, 12, ROLE_CRIT, "%s", inc->id) + 2;
+        x += ui_textf(u, y, x, 16, ROLE_WARN, "open %s", age) + 2;
+        ui_text(u, y, x, r.x + r.w - x, ROLE_TEXT, inc->title);
+        y++;
+    }
+    if (!open && r.h > 0)
+        ui_text(u, y++, r.x + 2, r.w - 2, ROLE_OK, "NO OPEN INCIDENTS");
+    return y - r.y;
 }
 
 static void draw_timeline(struct ui *u, struct rect r)
 {
     const struct incident *inc = ui_current_incident(u);
-    if (r.h < 2)
+    if (r.h < 2 || !inc || inc->state != INC_OPEN)
         return;
-    if (!inc) {
-        ui_text(u, r.y, r.x + 2, r.w - 2, ROLE_OK, "NO OPEN INCIDENTS");
-        return;
-    }
-    ui_textf(u, r.y, r.x + 2, r.w - 2, ROLE_CRIT, "%s  %s", inc->id, inc->title);
+    ui_textf(u, r.y, r.x + 2, r.w - 2, ROLE_ACCENT, "Timeline of %s", inc->id);
     int n = inc->ntimeline < INC_TIMELINE ? inc->ntimeline : INC_TIMELINE;
-    int rows = r.h - 2;
+    int rows = r.h - 1;
     int first = n > rows ? n - rows : 0; /* the newest entries that fit */
-    for (int i = first, y = r.y + 2; i < n; i++, y++) {
+    for (int i = first, y = r.y + 1; i < n; i++, y++) {
         char c[16];
         ui_fmt_clock(c, sizeof c, inc->timeline[i].time);
         int x = r.x + 2;
-        x += ui_text(u, y, x, 10, ROLE_ACCENT, c) + 2;
+        x += ui_text(u, y, x, 10, ROLE_DIM, c) + 2;
         x += ui_textf(u, y, x, 11, ROLE_TEXT, "%-10s", inc->timeline[i].kind) + 1;
         ui_text(u, y, x, r.x + r.w - x, ROLE_TEXT, inc->timeline[i].text);
     }
+}
+
+/* The largest pixel that fits: the digits leave 14 rows and half of the
+ * rest to the incidents (so 3 rows at 80x24), and the widest value fits
+ * its column. */
+static int pick_scale(struct ui *u, const struct slo **f, int nf, int col_w, int h)
+{
+    int widest = 0;
+    for (int i = 0; i < nf; i++) {
+        char v[16];
+        budget_text(f[i], v, sizeof v);
+        int w = big_width(v, 1);
+        widest = w > widest ? w : widest;
+    }
+    int ph = 1;
+    while (big_rows(u, ph + 1) <= (h - 14) / 2 && widest * (ph + 1) <= col_w - 2)
+        ph++;
+    return ph;
 }
 
 void ui_draw_war_room(struct ui *u, struct rect r)
 {
     for (int i = 0; i < r.h; i++)
         ui_fill(u, r.y + i, r.x, r.w, ROLE_TEXT);
-    struct figure f[3];
-    figures(u, f);
-    int widest = 0;
-    for (int i = 0; i < 3; i++)
-        if (big_width(f[i].value) > widest)
-            widest = big_width(f[i].value);
-    int col_w = widest + 4 > 28 ? widest + 4 : 28;
-    int y = r.y + 1;
-    if (r.h >= 10 && r.w >= 3 * col_w) {
-        for (int i = 0; i < 3; i++) {
-            int x = r.x + 2 + i * (r.w / 3);
-            ui_text(u, y, x, r.w / 3 - 2, ROLE_ACCENT, f[i].label);
-            draw_big(u, y + 2, x, f[i].value, f[i].role);
+    int y = r.y + draw_banner(u, r);
+    const struct slo *f[FIGS];
+    int nf = pick_slos(u, f, FIGS);
+    /* as many columns as fit a value at the smallest size with its name */
+    while (nf > 1 && r.w / nf < 26)
+        nf--;
+    if (nf > 0) {
+        int col_w = r.w / nf;
+        int ph = pick_scale(u, f, nf, col_w, r.h);
+        int fig_h = big_rows(u, ph) + FIG_TEXT;
+        if (y + fig_h <= r.y + r.h) {
+            for (int i = 0; i < nf; i++)
+                draw_figure(u, f[i], y, r.x + 2 + i * col_w, col_w - 3, ph);
+            y += fig_h + 1;
         }
-        y += 8;
-    } else if (r.h >= 24 && r.w >= col_w) {
-        for (int i = 0; i < 3; i++) {
-            ui_text(u, y, r.x + 2, r.w - 2, ROLE_ACCENT, f[i].label);
-            draw_big(u, y + 1, r.x + 2, f[i].value, f[i].role);
-            y += 7;
-        }
-    } else {
-        for (int i = 0; i < 3 && y < r.y + r.h; i++, y++)
-            ui_textf(u, y, r.x + 2, r.w - 2, f[i].role, "%s  %s", f[i].label, f[i].value);
-        y++;
     }
-    draw_timeline(u, (struct rect){y, r.x, r.y + r.h - y, r.w});
+    if (y < r.y + r.h) {
+        ui_text(u, y, r.x + 2, r.w - 2, ROLE_ACCENT, "OPEN INCIDENTS");
+        y += 1 + draw_incidents(u, (struct rect){y + 1, r.x, r.y + r.h - y - 1, r.w});
+    }
+    draw_timeline(u, (struct rect){y + 1, r.x, r.y + r.h - y - 1, r.w});
 }

@@ -313,24 +313,21 @@ static void on_slo(struct correlator *c, const struct slo *o)
         return;
     bool alerting = o->alert == ALERT_PAGE || o->alert == ALERT_TICKET;
     bool was_alerting = prev == ALERT_PAGE + 1 || prev == ALERT_TICKET + 1;
-    if (!alerting && !(was_alerting && o->alert == ALERT_OK))
+    /* burning is below any alert: coming down to it is a recovery */
+    bool calm = o->alert == ALERT_OK || o->alert == ALERT_BURNING;
+    if (!alerting && !(was_alerting && calm))
         return;
     struct signal s = {.kind = SIG_SLO, .time = c->e->now};
     STR_COPY(s.service, o->service);
     STR_COPY(s.subject, o->name);
     STR_COPY(s.reason, alert_state_names[o->alert]);
     if (alerting) {
-        double burn = 0;
-        const char *win = "";
-        for (int i = 0; i < o->nwindows && i < SLO_WINDOWS; i++)
-            if (o->windows[i].burn_rate > burn) {
-                burn = o->windows[i].burn_rate;
-                win = o->windows[i].name;
-            }
+        char why[TEXT_LEN];
+        slo_pair_reason(o, why, sizeof(why));
         s.opens = s.counted = true;
         s.severity = o->alert == ALERT_PAGE ? SEV_CRITICAL : SEV_WARNING;
-        corr_textf(s.text, sizeof(s.text), "SLO %s %s (burn %.1fx over %s)", o->name,
-                   o->alert == ALERT_PAGE ? "paging" : "ticket", burn, win[0] ? win : "-");
+        corr_textf(s.text, sizeof(s.text), "SLO %s %s (%s)", o->name,
+                   o->alert == ALERT_PAGE ? "paging" : "ticket", why);
     } else {
         corr_textf(s.text, sizeof(s.text), "SLO %s recovered", o->name);
     }

@@ -214,6 +214,9 @@ static cJSON *slo_json(const struct slo *r, const struct gate_opts *g)
         cJSON_AddItemToObject(w, "burn_rate", num(r->windows[i].burn_rate));
         cJSON_AddItemToArray(ws, w);
     }
+    char why[TEXT_LEN];
+    slo_pair_reason(r, why, sizeof(why));
+    cJSON_AddStringToObject(j, "window_pair", why);
     cJSON *hist = cJSON_AddArrayToObject(j, "budget_history");
     for (int i = 0; i < r->nhistory; i++)
         cJSON_AddItemToArray(hist, num(r->budget_history[i]));
@@ -258,6 +261,9 @@ static void slo_text(const struct slo *r)
     printf("%s  objective %.6g%%  alert %s  budget remaining %s  exhaustion %s\n", r->name,
            r->objective * 100, alert_state_names[r->alert],
            numtxt(b1, sizeof(b1), "%.2f%%", r->budget_remaining * 100), ex);
+    char why[TEXT_LEN];
+    slo_pair_reason(r, why, sizeof(why));
+    printf("  window pair: %s\n", why);
     if (r->error[0]) {
         char safe[TEXT_LEN];
         gate_term_safe(safe, sizeof(safe), r->error);

@@ -256,9 +256,11 @@ static void write_summary(struct offline *o, struct buf *out)
         buf_printf(out, " SLO %s (objective %.3f%%, alert: %s) has %.1f%% of its error budget left",
                    s->name, s->objective * 100, alert_state_names[s->alert],
                    isfinite(s->budget_remaining) ? s->budget_remaining * 100 : 0.0);
-        if (s->nwindows && isfinite(s->windows[0].burn_rate))
-            buf_printf(out, ", burn rate %.1fx over %s", s->windows[0].burn_rate,
-                       s->windows[0].name);
+        if (s->pair >= 0) {
+            char why[TEXT_LEN];
+            slo_pair_reason(s, why, sizeof why);
+            buf_printf(out, ", burn %s", why);
+        }
         buf_puts(out, ".");
     }
     buf_puts(out, "\n\n");

@@ -2,8 +2,11 @@
  * record come from here, and docs/snapshot.md is generated from them. */
 #include "core/model.h"
 
+#include <math.h>
+#include <stdio.h>
+
 const char *const source_state_names[] = {"starting", "synced", "stale", "failed", "disabled"};
-const char *const alert_state_names[] = {"ok", "ticket", "page", "nodata"};
+const char *const alert_state_names[] = {"ok", "ticket", "page", "nodata", "burning"};
 const char *const gate_state_names[] = {"none", "open", "closed", "unknown"};
 const char *const job_status_names[] = {
     "created",   "pending",         "running", "success",   "failed",
@@ -56,6 +59,22 @@ static const struct field slo_window_fields[] = {
 static const struct schema slo_window_schema =
     SCHEMA("slo_window", struct slo_window, slo_window_fields, NULL);
 
+#define T struct slo_pair
+static const struct field slo_pair_fields[] = {
+    F_STR_(T, long_name, "long window, e.g. 1h"),
+    F_STR_(T, short_name, "short window, e.g. 5m"),
+    F_DBL_(T, factor, "burn-rate threshold both windows must exceed"),
+    F_ENUM_(T, severity, alert_state_names, "page or ticket"),
+    F_DBL_(T, long_burn, "burn rate over the long window; null: no data"),
+    F_DBL_(T, short_burn, "burn rate over the short window; null: no data"),
+    F_BOOL_(T, firing, "both windows are over the factor"),
+    F_FLOATS_(T, burn_history, nhistory,
+              "the lower of the two burns over the last hours, oldest first"),
+};
+#undef T
+static const struct schema slo_pair_schema =
+    SCHEMA("slo_pair", struct slo_pair, slo_pair_fields, NULL);
+
 #define T struct slo
 static const struct field slo_fields[] = {
     F_STR_(T, name, "SLO name"),
@@ -73,6 +92,9 @@ static const struct field slo_fields[] = {
     F_ARRAY_(T, windows, nwindows, slo_window_schema, "burn per alert window"),
     F_I64_(T, history_step_ms, "spacing of budget_history"),
     F_FLOATS_(T, budget_history, nhistory, "remaining budget over time, oldest first"),
+    F_ARRAY_(T, pairs, npairs, slo_pair_schema, "alert window pairs, as the policy lists them"),
+    F_INT_(T, pair, "index in pairs of the firing (else the nearest) pair; -1: none"),
+    F_I64_(T, burn_step_ms, "spacing of pairs[].burn_history"),
     F_ENUM_(T, gate, gate_state_names, "deploy gate verdict: open, closed or unknown (no data)"),
     F_BOOL_(T, gate_open, "derived: gate is open"),
     F_STR_(T, gate_reason, "why the gate is as it is"),
@@ -375,3 +397,45 @@ static const struct field summary_fields[] = {
 };
 #undef T
 const struct schema summary_schema = SCHEMA("summary", struct summary, summary_fields, "name");
+
+void slo_fmt_burn(char *out, size_t n, double burn)
+{
+    if (isnan(burn))
+        snprintf(out, n, "-");
+    else
+        snprintf(out, n, burn >= 99.95 ? "%.0fx" : "%.1fx", burn);
+}
+
+/* A burn next to its factor gets two decimals, so "14.4x over 14.4" never
+ * reads as a tie that fired. */
+static void pair_burn(char *out, size_t n, double burn, double factor)
+{
+    if (fabs(burn - factor) < 0.05)
+        snprintf(out, n, "%.2fx", burn);
+    else
+        slo_fmt_burn(out, n, burn);
+}
+
+void slo_pair_reason(const struct slo *s, char *out, size_t n)
+{
+    if (s->pair < 0 || s->pair >= s->npairs || s->pair >= SLO_PAIRS) {
+        snprintf(out, n, "no window data");
+        return;
+    }
+    const struct slo_pair *p = &s->pairs[s->pair];
+    char lb[24], sb[24];
+    pair_burn(lb, sizeof lb, p->long_burn, p->factor);
+    pair_burn(sb, sizeof sb, p->short_burn, p->factor);
+    bool lo = p->long_burn > p->factor, so = p->short_burn > p->factor;
+    if (lo && so)
+        snprintf(out, n, "%s %s and %s %s over %g", p->long_name, lb, p->short_name, sb, p->factor);
+    else if (so)
+        snprintf(out, n, "%s %s over %g, %s %s not yet", p->short_name, sb, p->factor, p->long_name,
+                 lb);
+    else if (lo)
+        snprintf(out, n, "%s %s over %g, %s %s back under", p->long_name, lb, p->factor,
+                 p->short_name, sb);
+    else
+        snprintf(out, n, "%s %s and %s %s under %g", p->long_name, lb, p->short_name, sb,
+                 p->factor);
+}

@@ -8,6 +8,7 @@
 #define LOOKOUT_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/schema.h"
@@ -41,7 +42,10 @@ struct service {
     bool simulated;
 };
 
-enum alert_state { ALERT_OK, ALERT_TICKET, ALERT_PAGE, ALERT_NODATA };
+/* BURNING: the short window of a pair is over its factor and the long one
+ * not yet, so the pair is one long-window climb from paging. Appended last so
+ * recorded numeric values keep their meaning. */
+enum alert_state { ALERT_OK, ALERT_TICKET, ALERT_PAGE, ALERT_NODATA, ALERT_BURNING };
 /* The deploy gate, as `lookout gate` answers it: none when no SLO is
  * configured (nothing to decide on), unknown when an SLO has no data. */
 enum gate_state { GATE_STATE_NONE, GATE_STATE_OPEN, GATE_STATE_CLOSED, GATE_STATE_UNKNOWN };
@@ -52,6 +56,23 @@ struct slo_window {
     int64_t length_ms;
     double error_ratio; /* NaN: no data */
     double burn_rate;   /* error_ratio / (1 - objective) */
+};
+#define SLO_PAIRS        6  /* = SLO_MAX_PAIRS of the alert policy */
+#define SLO_BURN_HISTORY 60 /* points of a pair's burn over the last hours */
+/* One multi-window alert condition as evaluated now: it fires when both
+ * windows burn over the factor. */
+struct slo_pair {
+    char long_name[16];  /* "1h" */
+    char short_name[16]; /* "5m" */
+    double factor;
+    enum alert_state severity; /* ALERT_PAGE or ALERT_TICKET */
+    double long_burn;          /* NaN: no data */
+    double short_burn;
+    bool firing;
+    int nhistory;
+    /* the pair's level, the lower of its two burns (it fires when this is
+     * over the factor), oldest first, slo.burn_step_ms apart; NaN: no data */
+    float burn_history[SLO_BURN_HISTORY];
 };
 struct slo {
     char name[96];
@@ -71,8 +92,12 @@ struct slo {
     int64_t history_step_ms; /* spacing of budget_history */
     int nhistory;
     float budget_history[SLO_HISTORY]; /* remaining budget, oldest first */
-    enum gate_state gate;              /* deploy gate verdict for this SLO */
-    bool gate_open;                    /* derived: gate == GATE_STATE_OPEN */
+    int npairs;
+    struct slo_pair pairs[SLO_PAIRS];
+    int pair;             /* the pair the state is about (see slo_pair_pick), -1: none */
+    int64_t burn_step_ms; /* spacing of pairs[].burn_history */
+    enum gate_state gate; /* deploy gate verdict for this SLO */
+    bool gate_open;       /* derived: gate == GATE_STATE_OPEN */
     char gate_reason[TEXT_LEN];
     bool simulated;
     char error[TEXT_LEN];
@@ -369,5 +394,11 @@ extern const char *const severity_names[];
 extern const char *const alert_state_names[];
 extern const char *const gate_state_names[]; /* none, open, closed, unknown */
 extern const char *const source_state_names[];
+
+/* "1h 18.7x and 5m 267x over 14.4": the pair the SLO's state is about, for
+ * reasons (gate, incidents, CLI); "no window data" when it has none. */
+void slo_pair_reason(const struct slo *s, char *out, size_t n);
+/* "267x", "18.7x", "0.3x", "-" for NaN: burn rates as every surface writes them. */
+void slo_fmt_burn(char *out, size_t n, double burn);
 
 #endif

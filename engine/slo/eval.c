@@ -52,12 +52,18 @@ struct slo_rt {
      * refreshes only the newest point moves */
     float history[SLO_HISTORY];
     int64_t history_at;
+    /* the same for each pair's burn over the last BURN_SPAN_MS; Prometheus
+     * answers only now, so there it is a ring of past evaluations */
+    float burn_hist[SLO_PAIRS][SLO_BURN_HISTORY];
+    int64_t burn_at;
     /* Prometheus burn-down: per-step rates of errors [0] and totals [1] */
     double range[2][SLO_HISTORY];
     int64_t range_at[2];
 };
 
 #define HISTORY_REFRESH_MS 60000
+#define BURN_SPAN_MS       (3 * MS_HOUR)
+#define BURN_STEP_MS       (BURN_SPAN_MS / SLO_BURN_HISTORY)
 
 /* Series name -> SLO, so a sample costs a hash lookup, not a scan of every
  * SLO. A multimap: a series may feed several SLOs, each an entry whose key
@@ -294,6 +300,7 @@ int slo_define(struct engine *e, const struct slo_def *def, char *err, size_t er
         row.sli = row.budget_remaining = NAN;
         row.exhaustion_ms = -1;
         row.alert = ALERT_NODATA;
+        row.pair = -1;
         row.gate_open = true;
         STR_COPY(row.gate_reason, "no data yet");
         row.simulated = def->simulated;
@@ -440,6 +447,85 @@ static void fill_history(struct slo_rt *rt, int64_t now, struct slo *row)
         rt->history_at = now;
 }
 
+/* A pair's level: the lower of its two burns, since it fires only when
+ * both are over; one window with data still says something. */
+static float pair_level(double long_burn, double short_burn)
+{
+    return (float)fmin(long_burn, short_burn);
+}
+
+static double burn_at(struct slo_rt *rt, int64_t t, int64_t w)
+{
+    return slo_burn_rate(sloh_ratio(&rt->hist, t, w), rt->def.objective);
+}
+
+/* Counters keep their past, so every point is read back from the history
+ * (all of them each HISTORY_REFRESH_MS, the newest every tick). */
+static void burn_history_counters(struct slo_rt *rt, int64_t now, bool refresh)
+{
+    for (int k = 0; k < rt->policy.npairs; k++) {
+        const struct slo_alert_pair *a = &rt->policy.pairs[k];
+        for (int i = refresh ? 0 : SLO_BURN_HISTORY - 1; i < SLO_BURN_HISTORY; i++) {
+            int64_t t = now - (int64_t)(SLO_BURN_HISTORY - 1 - i) * BURN_STEP_MS;
+            rt->burn_hist[k][i] =
+                pair_level(burn_at(rt, t, a->long_ms), burn_at(rt, t, a->short_ms));
+        }
+    }
+}
+
+/* Prometheus answers only for now: each BURN_STEP_MS the ring moves on by
+ * one point; the newest point follows every evaluation. */
+static void burn_history_prom(struct slo_rt *rt, int64_t now, const struct slo *row)
+{
+    bool fresh = !rt->burn_at || now < rt->burn_at;
+    if (fresh || now - rt->burn_at >= BURN_STEP_MS) {
+        for (int k = 0; k < SLO_PAIRS; k++) {
+            if (fresh)
+                for (int i = 0; i < SLO_BURN_HISTORY; i++)
+                    rt->burn_hist[k][i] = NAN;
+            else
+                memmove(rt->burn_hist[k], rt->burn_hist[k] + 1,
+                        (SLO_BURN_HISTORY - 1) * sizeof(rt->burn_hist[k][0]));
+        }
+        rt->burn_at = now;
+    }
+    for (int k = 0; k < row->npairs; k++)
+        rt->burn_hist[k][SLO_BURN_HISTORY - 1] =
+            pair_level(row->pairs[k].long_burn, row->pairs[k].short_burn);
+}
+
+/* The policy's pairs as they stand now, with their recent burn, and the
+ * one the state is about. */
+static void fill_pairs(struct slo_rt *rt, int64_t now, struct slo *row, struct burn_ctx *bc)
+{
+    row->npairs = rt->policy.npairs < SLO_PAIRS ? rt->policy.npairs : SLO_PAIRS;
+    for (int k = 0; k < row->npairs; k++) {
+        const struct slo_alert_pair *a = &rt->policy.pairs[k];
+        struct slo_pair *p = &row->pairs[k];
+        slo_format_window(a->long_ms, p->long_name, sizeof(p->long_name));
+        slo_format_window(a->short_ms, p->short_name, sizeof(p->short_name));
+        p->factor = a->factor;
+        p->severity = a->severity;
+        p->long_burn = burn_of(a->long_ms, bc);
+        p->short_burn = burn_of(a->short_ms, bc);
+        p->firing = slo_exceeds(p->long_burn, a->factor) && slo_exceeds(p->short_burn, a->factor);
+    }
+    row->pair = slo_pair_pick(row->pairs, row->npairs);
+    if (rt->prom) {
+        burn_history_prom(rt, now, row);
+    } else {
+        bool refresh = !rt->burn_at || now - rt->burn_at >= HISTORY_REFRESH_MS || now < rt->burn_at;
+        burn_history_counters(rt, now, refresh);
+        if (refresh)
+            rt->burn_at = now;
+    }
+    row->burn_step_ms = BURN_STEP_MS;
+    for (int k = 0; k < row->npairs; k++) {
+        row->pairs[k].nhistory = SLO_BURN_HISTORY;
+        memcpy(row->pairs[k].burn_history, rt->burn_hist[k], sizeof(rt->burn_hist[k]));
+    }
+}
+
 static void open_incident(struct slo_engine *se, struct slo_rt *rt, const struct slo *row,
                           int64_t now)
 {
@@ -473,15 +559,10 @@ static void open_incident(struct slo_engine *se, struct slo_rt *rt, const struct
         struct timeline_entry *te = &inc.timeline[inc.ntimeline++];
         te->time = now;
         STR_COPY(te->kind, "slo");
-        double b1 = row->nwindows ? row->windows[0].burn_rate : NAN;
-        textf(te->text, sizeof(te->text), "page: %s burn %.1fx over %s, budget left %.1f%%",
-              rt->name, b1, row->nwindows ? row->windows[0].name : "?",
+        char why[TEXT_LEN];
+        slo_pair_reason(row, why, sizeof(why));
+        textf(te->text, sizeof(te->text), "page: %s %s, budget left %.1f%%", rt->name, why,
               row->budget_remaining * 100);
-        for (int i = 0; i < row->nwindows; i++)
-            if (row->windows[i].length_ms == rt->policy.pairs[0].long_ms)
-                textf(te->text, sizeof(te->text), "page: %s burn %.1fx over %s, %.1fx over %s",
-                      rt->name, row->windows[i].burn_rate, row->windows[i].name, b1,
-                      row->windows[0].name);
     }
     STR_COPY(rt->incident, inc.id);
     engine_upsert(e, T_INCIDENTS, &inc);
@@ -535,6 +616,7 @@ static void evaluate_one(struct slo_engine *se, struct slo_rt *rt, int64_t now, 
     row->alert_since = rt->alert_since;
     row->burn_started = rt->burn_started;
     fill_history(rt, now, row);
+    fill_pairs(rt, now, row, &bc);
 
     char reason[TEXT_LEN];
     enum gate_decision d = gate_decide(row, &se->gate, reason, sizeof(reason));

@@ -13,27 +13,18 @@
 
 const char *const gate_decision_names[] = {"allow", "block", "unknown"};
 
-static const struct slo_window *worst_window(const struct slo *row)
-{
-    const struct slo_window *w = NULL;
-    for (int i = 0; i < row->nwindows - 1; i++)
-        if (!isnan(row->windows[i].burn_rate) && (!w || row->windows[i].burn_rate > w->burn_rate))
-            w = &row->windows[i];
-    return w;
-}
-
 enum gate_decision gate_decide(const struct slo *row, const struct gate_opts *o, char *reason,
                                size_t reasonlen)
 {
-    const struct slo_window *w = worst_window(row);
+    char why[TEXT_LEN];
+    slo_pair_reason(row, why, sizeof(why));
     if (row->error[0]) {
         snprintf(reason, reasonlen, "%s: SLI source failed: %s", row->name, row->error);
         return GATE_UNKNOWN;
     }
     if (row->alert == ALERT_PAGE || (o->policy == GATE_TICKET && row->alert == ALERT_TICKET)) {
-        snprintf(reason, reasonlen, "%s: %s alert firing (burn %.1fx over %s)", row->name,
-                 row->alert == ALERT_PAGE ? "page" : "ticket", w ? w->burn_rate : NAN,
-                 w ? w->name : "?");
+        snprintf(reason, reasonlen, "%s: %s alert firing (%s)", row->name,
+                 row->alert == ALERT_PAGE ? "page" : "ticket", why);
         return GATE_BLOCK;
     }
     if (isnan(row->budget_remaining) || row->alert == ALERT_NODATA) {
@@ -46,8 +37,12 @@ enum gate_decision gate_decide(const struct slo *row, const struct gate_opts *o,
                  row->budget_remaining * 100, (o->min_budget > 0 ? o->min_budget : 0) * 100);
         return GATE_BLOCK;
     }
-    snprintf(reason, reasonlen, "%s: budget remaining %.2f%%, alert %s", row->name,
-             row->budget_remaining * 100, alert_state_names[row->alert]);
+    if (row->alert == ALERT_BURNING)
+        snprintf(reason, reasonlen, "%s: budget remaining %.2f%%, burning (%s)", row->name,
+                 row->budget_remaining * 100, why);
+    else
+        snprintf(reason, reasonlen, "%s: budget remaining %.2f%%, alert %s", row->name,
+                 row->budget_remaining * 100, alert_state_names[row->alert]);
     return GATE_ALLOW;
 }
 

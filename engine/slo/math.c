@@ -110,12 +110,14 @@ void slo_policy_refactor(struct slo_policy *p, int64_t period_ms)
 
 enum alert_state slo_policy_eval(const struct slo_policy *p, slo_burn_fn burn, void *ud)
 {
-    bool any_data = false, page = false, ticket = false;
+    bool any_data = false, page = false, ticket = false, burning = false;
     for (int i = 0; i < p->npairs; i++) {
         const struct slo_alert_pair *a = &p->pairs[i];
         double bl = burn(a->long_ms, ud), bs = burn(a->short_ms, ud);
         if (!isnan(bl) || !isnan(bs))
             any_data = true;
+        if (slo_exceeds(bs, a->factor))
+            burning = true;
         if (slo_exceeds(bl, a->factor) && slo_exceeds(bs, a->factor)) {
             if (a->severity == ALERT_PAGE)
                 page = true;
@@ -127,10 +129,44 @@ enum alert_state slo_policy_eval(const struct slo_policy *p, slo_burn_fn burn, v
         return ALERT_PAGE;
     if (ticket)
         return ALERT_TICKET;
+    if (burning)
+        return ALERT_BURNING;
     return any_data ? ALERT_OK : ALERT_NODATA;
 }
 
-/* Severity order for hysteresis: no data ranks with ok. */
+/* How much a pair has to say: firing pages, firing tickets, burning pages,
+ * burning tickets, then the rest. */
+static int pair_tier(const struct slo_pair *p)
+{
+    bool page = p->severity == ALERT_PAGE;
+    if (p->firing)
+        return page ? 4 : 3;
+    if (slo_exceeds(p->short_burn, p->factor))
+        return page ? 2 : 1;
+    return 0;
+}
+
+int slo_pair_pick(const struct slo_pair *p, int n)
+{
+    int best = -1, best_tier = -1;
+    double best_level = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        int tier = pair_tier(&p[i]);
+        /* fmin: one window with data still says how near the pair is */
+        double level = fmin(p[i].long_burn, p[i].short_burn) / p[i].factor;
+        if (isnan(level) && tier == 0)
+            continue;
+        if (tier > best_tier || (tier == best_tier && tier == 0 && level > best_level)) {
+            best = i;
+            best_tier = tier;
+            best_level = level;
+        }
+    }
+    return best;
+}
+
+/* Severity order for hysteresis: no data and burning rank with ok, so a
+ * burn that never reaches both windows comes and goes without delay. */
 static int rank(enum alert_state s)
 {
     return s == ALERT_PAGE ? 2 : s == ALERT_TICKET ? 1 : 0;

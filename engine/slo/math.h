@@ -34,6 +34,7 @@ struct slo_alert_pair {
 };
 
 #define SLO_MAX_PAIRS 6
+_Static_assert(SLO_MAX_PAIRS == SLO_PAIRS, "a row holds every pair of a policy");
 struct slo_policy {
     int npairs;
     struct slo_alert_pair pairs[SLO_MAX_PAIRS];
@@ -71,9 +72,15 @@ void slo_policy_refactor(struct slo_policy *p, int64_t period_ms);
 /* Burn rate over a window of the policy; the caller supplies a lookup. */
 typedef double (*slo_burn_fn)(int64_t window_ms, void *ud);
 /* The raw MWMB state right now: PAGE if any page pair fires, else TICKET if
- * any ticket pair fires (a page suppresses the ticket), else OK; NODATA when
- * no window of the policy has data. */
+ * any ticket pair fires (a page suppresses the ticket), else BURNING if the
+ * short window of any pair is over its factor (the long one not yet), else
+ * OK; NODATA when no window of the policy has data. */
 enum alert_state slo_policy_eval(const struct slo_policy *p, slo_burn_fn burn, void *ud);
+/* The pair a row's state is about: the first firing page pair, else the
+ * first firing ticket pair, else the first burning page then ticket pair,
+ * else the one whose lower burn is nearest its factor; -1 when no pair has
+ * data. Burns and firing must be filled in. */
+int slo_pair_pick(const struct slo_pair *p, int n);
 
 /* Alert state with hysteresis: escalation is immediate; going down (or to
  * no data) needs the lower raw state to hold for resolve_after_ms.

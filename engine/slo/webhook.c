@@ -132,15 +132,9 @@ static bool is_alert(enum alert_state s)
 
 static void describe(const struct slo *row, char *out, size_t n)
 {
-    double worst = NAN;
-    const char *wname = "?";
-    for (int i = 0; i < row->nwindows; i++)
-        if (!isnan(row->windows[i].burn_rate) && !(row->windows[i].burn_rate <= worst)) {
-            worst = row->windows[i].burn_rate;
-            wname = row->windows[i].name;
-        }
-    snprintf(out, n, "burn %.1fx over %s, budget remaining %.1f%%", worst, wname,
-             row->budget_remaining * 100);
+    char why[TEXT_LEN];
+    slo_pair_reason(row, why, sizeof(why));
+    snprintf(out, n, "%s, budget remaining %.1f%%", why, row->budget_remaining * 100);
 }
 
 static cJSON *am_alert(const struct slo *row, enum alert_state sev, bool resolved, int64_t now)

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The SLO rows and the war room on the demo, in tmux at four sizes: the
+# paging SLO's row names the window pair that fired at every width, the row
+# says BURNING before the page, and the war room's digits grow with the rows,
+# each under its SLO's name, with the DEPLOYS FROZEN banner and the open
+# incident's age ticking. Waits poll the pane with a deadline.
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib/tmux.sh
+
+PAIR='1h [0-9.]+x ?(·|\.) ?5m [0-9.]+x ?> ?14\.4'
+NAMES=(checkout-availability payments-availability frontend-availability)
+
+# digit_rows: rows of the pane drawn in block digits (half or full blocks;
+# alternatives, not a bracket, so a byte-wise grep matches whole characters)
+digit_rows() { capture | grep -Ec '█|▀|▄'; }
+
+# names_under_digits: the line after the last digit row names every SLO shown
+names_under_digits() {
+    local line
+    local last
+    last=$(capture | grep -En '█|▀|▄' | tail -n 1 | cut -d: -f1)
+    line=$(capture | sed -n "$((last + 1))p")
+    for n in "${NAMES[@]}"; do
+        grep -Fq -- "$n" <<<"$line" || return 1
+    done
+}
+
+# digit_colours: the SGR codes in force at the first block of each figure on
+# the first digit row, one per line (the figures' columns are where each
+# name starts on the row under the digits)
+digit_colours() {
+    tm capture-pane -p -e -t lk | python3 -c '
+import re, sys
+lines = sys.stdin.read().split("\n")
+def cells(line):
+    out, sgr = [], ""
+    for m in re.finditer(r"\x1b\[([0-9;]*)m|(.)", line):
+        if m.group(1) is not None:
+            sgr = "" if m.group(1) in ("", "0") else sgr + ";" + m.group(1)
+        else:
+            out.append((m.group(2), sgr))
+    return out
+rows = [cells(l) for l in lines]
+digits = [i for i, r in enumerate(rows) if any(c in "█▀▄" for c, _ in r)]
+names = "".join(c for c, _ in rows[digits[-1] + 1])
+first = rows[digits[0]]
+for m in re.finditer(r"[a-z]+-availability", names):
+    x = m.start()
+    while x < len(first) and first[x][0] not in "█▀▄":
+        x += 1
+    print(m.group(0), first[x][1] if x < len(first) else "none")
+'
+}
+
+declare -A height
+for size in 80x24 120x40 200x50 300x80; do
+    cols=${size%x*} rows=${size#*x}
+    session fg "$cols" "$rows" "" --demo-time 120
+    check "$size: the paging SLO row shows its window pair" \
+        "wait_for 'PAGE +checkout-availab.* $PAIR' 20"
+    # time in state comes next; a 60-column panel (120x40) has no room for it
+    [ "$size" != 120x40 ] && check "$size: the paging row says how long it has paged" \
+        "capture | grep -E 'PAGE +checkout-availab' | grep -Eq '> 14\.4 +paging [0-9]+s'"
+    keys w
+    check "$size: war room banner while the gate is closed" \
+        "wait_for 'DEPLOYS FROZEN · checkout-availability paging [0-9]+[smh]' 10"
+    check "$size: each number has its SLO name under it" "names_under_digits"
+    colours=$(digit_colours)
+    page_sgr=$(awk '$1 == "checkout-availability" { print $2 }' <<<"$colours")
+    ok_sgr=$(awk '$1 == "payments-availability" { print $2 }' <<<"$colours")
+    check "$size: the paging SLO's budget is not drawn in the OK colour ($page_sgr vs $ok_sgr)" \
+        "[ -n '$page_sgr' ] && [ -n '$ok_sgr' ] && [ '$page_sgr' != '$ok_sgr' ]"
+    check "$size: the paging SLO's pair under its number" \
+        "capture | grep -Eq '$PAIR|1h [0-9.]+x·5m [0-9.]+x>14\.4'"
+    check "$size: the open incident with its age" "wait_for 'INC-[0-9]+ +open [0-9]+m[0-9]+s' 10"
+    age=$(capture | grep -Eo 'INC-[0-9]+ +open [0-9]+m[0-9]+s' | head -1)
+    check "$size: the incident's age ticks" "wait_gone '$age' 5"
+    height[$size]=$(digit_rows)
+done
+echo "war-room digit rows: 80x24 ${height[80x24]}, 120x40 ${height[120x40]}," \
+    "200x50 ${height[200x50]}, 300x80 ${height[300x80]}"
+check "80x24: the digits are 3 rows" "[ '${height[80x24]}' -eq 3 ]"
+check "digit height grows with rows (80x24 < 200x50 < 300x80)" \
+    "[ ${height[80x24]} -lt ${height[200x50]} ] && [ ${height[200x50]} -lt ${height[300x80]} ]"
+
+# Before the page: the 5m window is over 14.4, the 1h not yet. The row says
+# BURNING (never a green OK) and names that pair.
+session fg 120 40 "" --demo-time 60
+check "before the page the row says BURNING with its pair" \
+    "wait_for 'BURNING +checkout-availab.* 1h [0-9.]+x ?(·|\.) ?5m [0-9.]+x ?~ ?14\.4' 20"
+check "no OK beside the burning SLO" "! capture | grep -Eq 'OK +checkout-availab'"
+finish
