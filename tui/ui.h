@@ -67,7 +67,8 @@ struct ui {
     int tty_fd;
     int sig_fd;
     int rows, cols;
-    bool utf8; /* the locale is UTF-8: Unicode glyphs, braille */
+    bool utf8;    /* the locale is UTF-8: Unicode glyphs, braille */
+    bool console; /* TERM=linux: its font has whole and half blocks, no braille or eighths */
     enum color_depth depth;
     struct theme theme;
     int theme_idx; /* in theme_cycle, -1 for a custom file */
@@ -94,6 +95,7 @@ struct ui {
     char edit[128];
     int edit_len;
 
+    char term_notice[160]; /* why the screen is drawn as another TERM, "" when it is not */
     char message[200];
     int64_t message_until; /* mono ms */
 
@@ -126,9 +128,11 @@ int ui_textf(struct ui *u, int y, int x, int w, enum ui_role role, const char *f
 void ui_fill(struct ui *u, int y, int x, int w, enum ui_role role);
 /* A budget bar of w cells, frac in [0, 1]. */
 void ui_bar(struct ui *u, int y, int x, int w, double frac, enum ui_role full);
-/* A sparkline of n values scaled to their maximum, one cell each. */
+/* A sparkline of n values scaled to their maximum, one cell each (eighth
+ * blocks when UTF-8, ASCII on the console and elsewhere). */
 void ui_sparkline(struct ui *u, int y, int x, const double *v, int n, enum ui_role role);
-/* A line chart of n values in [lo, hi] over a h x w box (braille when UTF-8). */
+/* A line chart of n values in [lo, hi] over a h x w box: braille when UTF-8,
+ * half blocks on the console (TERM=linux), # otherwise. */
 void ui_chart(struct ui *u, struct rect r, const float *v, int n, double lo, double hi);
 /* Short durations: "42s", "4m12s", "3h12m", "2d4h". */
 void ui_fmt_dur(char *out, size_t outlen, int64_t ms);
