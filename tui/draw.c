@@ -35,6 +35,11 @@ int ui_text(struct ui *u, int y, int x, int w, enum ui_role role, const char *te
     return cells;
 }
 
+int ui_clip(struct ui *u, const char *text, int w, char *out, size_t outlen)
+{
+    return ts_clip(text ? text : "", w < 0 ? 0 : w, out, outlen, !u->utf8);
+}
+
 int ui_textf(struct ui *u, int y, int x, int w, enum ui_role role, const char *fmt, ...)
 {
     char tmp[1024];
@@ -43,6 +48,25 @@ int ui_textf(struct ui *u, int y, int x, int w, enum ui_role role, const char *f
     vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     return ui_text(u, y, x, w, role, tmp);
+}
+
+int ui_wrap(struct ui *u, struct rect r, enum ui_role role, const char *text)
+{
+    if (r.h <= 0 || r.w <= 0)
+        return 0;
+    char safe[2048];
+    ts_sanitize(text ? text : "", (size_t)-1, safe, sizeof safe, !u->utf8);
+    const char *p = safe;
+    int n = 0;
+    while (*p && n < r.h) {
+        const char *next;
+        size_t len = ts_wrap(p, r.w, &next);
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)len, p);
+        ui_text(u, r.y + n++, r.x, r.w, role, line);
+        p = next;
+    }
+    return n;
 }
 
 void ui_fill(struct ui *u, int y, int x, int w, enum ui_role role)

@@ -147,6 +147,21 @@ static void draw_detail(struct ui *u, struct rect r)
         u->detail_top = line;
 }
 
+/* Where the first-contact card goes: the space of the pipeline and SLO
+ * panels, whichever of them the layout shows. */
+static struct rect first_card_rect(struct ui *u)
+{
+    struct rect a = u->views[P_PIPELINE].r, b = u->views[P_SLO].r;
+    if (!a.h)
+        return b;
+    if (!b.h)
+        return a;
+    int y = a.y < b.y ? a.y : b.y, x = a.x < b.x ? a.x : b.x;
+    int y2 = a.y + a.h > b.y + b.h ? a.y + a.h : b.y + b.h;
+    int x2 = a.x + a.w > b.x + b.w ? a.x + a.w : b.x + b.w;
+    return (struct rect){y, x, y2 - y, x2 - x};
+}
+
 static void draw_frame(struct ui *u)
 {
     erase();
@@ -155,22 +170,27 @@ static void draw_frame(struct ui *u)
     } else {
         struct rect body = {1, 0, u->rows - 2, u->cols};
         ui_draw_header(u, 0);
-        if (u->war_room) {
+        if (u->overlay == OV_HELP) {
+            ui_draw_help(u, body); /* over the war room too: ? always answers */
+        } else if (u->war_room) {
             ui_draw_war_room(u, body);
-        } else if (u->overlay == OV_HELP) {
-            ui_draw_help(u, body);
         } else if (u->overlay == OV_DETAIL) {
             draw_detail(u, body);
         } else {
+            /* Nothing configured: a card where pipelines and SLOs would be empty. */
+            struct rect card =
+                u->zoom < 0 && ui_first_contact(u) ? first_card_rect(u) : (struct rect){0, 0, 0, 0};
             for (int i = 0; i < P_COUNT; i++)
-                draw_panel(u, i);
+                if (!card.h || (i != P_PIPELINE && i != P_SLO))
+                    draw_panel(u, i);
+            ui_draw_first_contact(u, card);
             /* The 2x2 layout's middle column. */
             struct rect r = u->views[P_SLO].r;
             if (u->views[P_PIPELINE].r.h && r.h && r.x > 0) {
                 /* The glyph itself, not ACS_VLINE: drawn through the
                  * alternate charset it reaches some terminals (tmux) as 'x'. */
                 attrset(ui_attr(u, ROLE_DIM));
-                for (int y = body.y; y < body.y + body.h; y++)
+                for (int y = body.y + card.h; y < body.y + body.h; y++)
                     mvaddstr(y, r.x - 1, u->utf8 ? "│" : "|");
             }
         }

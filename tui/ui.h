@@ -82,6 +82,7 @@ struct ui {
     enum overlay overlay;
     struct buf detail; /* detail view text */
     int detail_top;
+    int help_top; /* first line of the help shown (it scrolls when it does not fit) */
     char detail_title[96];
     bool war_room;
 
@@ -121,9 +122,14 @@ struct ui {
 int ui_attr(struct ui *u, enum ui_role role);
 /* Writes untrusted text at (y, x), clipped to w cells; returns cells used. */
 int ui_text(struct ui *u, int y, int x, int w, enum ui_role role, const char *text);
+/* Untrusted text made safe and cut to w cells (ellipsis when cut) into
+ * out; returns the cells it takes. */
+int ui_clip(struct ui *u, const char *text, int w, char *out, size_t outlen);
 /* printf then ui_text. */
 int ui_textf(struct ui *u, int y, int x, int w, enum ui_role role, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* Untrusted text word-wrapped into r; returns the rows it took (at most r.h). */
+int ui_wrap(struct ui *u, struct rect r, enum ui_role role, const char *text);
 /* Fills w cells at (y, x) with blanks in a role's colours. */
 void ui_fill(struct ui *u, int y, int x, int w, enum ui_role role);
 /* A budget bar of w cells, frac in [0, 1]. */
@@ -160,8 +166,17 @@ void ui_draw_status(struct ui *u, int y);
 void ui_key(struct ui *u, int key);
 /* The help overlay, drawn from the key table. */
 void ui_draw_help(struct ui *u, struct rect r);
-/* The key hints of the status line. */
-void ui_key_hints(struct ui *u, char *out, size_t outlen);
+/* The key hints of the status line for width cells: "? help" and "q quit"
+ * always, the others while they fit; must_only: those two alone. */
+void ui_key_hints(struct ui *u, int width, bool must_only, char *out, size_t outlen);
+
+/* ---- welcome.c ---- */
+/* Nothing configured: no config file, no --demo or replay, no cluster. */
+bool ui_first_contact(struct ui *u);
+/* The card shown in place of the empty panels then. */
+void ui_draw_first_contact(struct ui *u, struct rect r);
+/* Why kernel events are off (true), or "loading kernel programs" / "" (false). */
+bool ui_kernel_off(struct ui *u, char *out, size_t outlen);
 
 /* ---- warroom.c ---- */
 void ui_draw_war_room(struct ui *u, struct rect r);
