@@ -25,6 +25,9 @@
 
 #include "copilot/copilot.h"
 
+/* Last: its capability macros (lines, columns ...) would rename fields above. */
+#include <term.h>
+
 #define BACKLOG_RETRY_MS 100
 #define DEAD_TTY_READS   5 /* readable but nothing to read, in a row: the terminal is gone */
 
@@ -357,6 +360,18 @@ static void on_idle(void *ud)
     }
 }
 
+/* Whether terminfo knows a terminal type. Asked before newterm(), which
+ * on an unknown type returns NULL but leaks what it allocated (libtinfo's
+ * new_prescr); setupterm() answers without that. */
+static bool term_known(const char *term, int fd)
+{
+    int status = 0;
+    if (setupterm(term, fd, &status) != OK)
+        return false;
+    del_curterm(cur_term);
+    return true;
+}
+
 /* The curses screen for $TERM. A TERM this host has no terminfo for (kitty,
  * ghostty or wezterm over SSH) falls back to xterm-256color, then vt100,
  * with a notice: a screen in fewer colours beats no screen. */
@@ -364,10 +379,12 @@ static int new_screen(struct ui *u, char *err, size_t errlen)
 {
     static const char *const fallbacks[] = {"xterm-256color", "vt100"};
     const char *term = getenv("TERM");
-    /* newterm() returns NULL, silently, for a type terminfo does not know. */
-    if (term && *term && (u->scr = newterm(term, u->tty_out, u->tty_in)))
+    if (term && *term && term_known(term, u->tty_fd) &&
+        (u->scr = newterm(term, u->tty_out, u->tty_in)))
         return 0;
     for (size_t i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++) {
+        if (!term_known(fallbacks[i], u->tty_fd))
+            continue;
         u->scr = newterm(fallbacks[i], u->tty_out, u->tty_in);
         if (u->scr) {
             snprintf(u->term_notice, sizeof u->term_notice,

@@ -35,6 +35,8 @@ bool ui_kernel_off(struct ui *u, char *out, size_t outlen)
 {
     const struct source_info *s = kernel_source(u);
     out[0] = 0;
+    if (!s && u->a->opt.demo)
+        return false; /* the demo simulates them */
     if (!s) {
         snprintf(out, outlen, "kernel events off: %s",
                  u->a->opt.replay_path ? "a replay shows only what was recorded"
