@@ -190,11 +190,21 @@ void ui_draw_header(struct ui *u, int y)
     add_form(u, &it[H_CLOCK], " %s UTC ", clock);
     add_form(u, &it[H_CLOCK], " %s ", clock);
     add_form(u, &it[H_CLOCK], "%s", "");
-    for (size_t s = 0; s < sizeof shrink_order / sizeof shrink_order[0]; s++) {
-        if (total_width(it) <= u->cols)
-            break;
-        struct hdr_item *h = &it[shrink_order[s]];
+    int steps = (int)(sizeof shrink_order / sizeof shrink_order[0]), done = 0;
+    bool shrunk[sizeof shrink_order / sizeof shrink_order[0]] = {false};
+    for (; done < steps && total_width(it) > u->cols; done++) {
+        struct hdr_item *h = &it[shrink_order[done]];
         if (h->cur + 1 < h->nforms)
+            shrunk[done] = ++h->cur > 0;
+    }
+    /* A late step can free more than it needed (a long source error down to
+     * "kernel off"): give the earlier items their forms back where they fit. */
+    for (int s = done - 1; s >= 0; s--) {
+        struct hdr_item *h = &it[shrink_order[s]];
+        if (!shrunk[s])
+            continue;
+        h->cur--;
+        if (total_width(it) > u->cols)
             h->cur++;
     }
     int x = 0, clock_w = it[H_CLOCK].width[it[H_CLOCK].cur];
