@@ -7,6 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tmux.sh
+type skip >/dev/null 2>&1 || skip() { echo "SKIP $1: $2"; }
 
 EMPTY="$TMPD/home"
 mkdir -p "$EMPTY"
@@ -74,7 +75,7 @@ if [ "$(id -u)" = 0 ]; then
         keys q
         check "nobody: q quits" "wait_for 'LOOKOUT-EXIT=0' 10"
     else
-        echo "skip the non-root case (setpriv cannot switch to nobody here)"
+        skip "the non-root case" "setpriv cannot switch to nobody here"
     fi
 fi
 check "no sanitizer report" "! grep -q 'ERROR: AddressSanitizer\\|runtime error' $TMPD/stderr"

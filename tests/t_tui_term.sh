@@ -7,6 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tmux.sh
+type skip >/dev/null 2>&1 || skip() { echo "SKIP $1: $2"; }
 
 # at_page COLS ROWS TERM: the demo at its page, drawn for TERM.
 at_page() {
@@ -70,7 +71,7 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
     check "no terminfo anywhere: exits naming the TERM" \
         "grep -q 'TERM=xterm-kitty: no terminfo entry, and neither xterm-256color nor vt100' <<<\"\$out\""
 else
-    echo "skip no-terminfo case (needs root and unshare)"
+    skip "no terminfo anywhere" "needs root and unshare"
 fi
 
 finish
