@@ -40,9 +40,10 @@ static int palette_slot(int rgb, int *next)
     return slot;
 }
 
-static int curses_color(struct ui *u, struct color c, int *next_slot)
+/* A resolved colour for curses: RGB becomes the value itself on a direct
+ * colour terminal, or a redefined palette slot. */
+static int curses_color(int v, int *next_slot)
 {
-    int v = color_resolve(c, u->depth);
     if (v < 0 || !(v & COLOR_RGB_FLAG))
         return v;
     int rgb = v & 0xffffff;
@@ -51,48 +52,24 @@ static int curses_color(struct ui *u, struct color c, int *next_slot)
     return palette_slot(rgb, next_slot);
 }
 
+/* Colour pair `pair` for a role; returns its curses attributes. */
+static int role_pair(struct ui *u, int r, bool on_header, int pair, int *next_slot)
+{
+    struct role_colors rc = theme_role_colors(&u->theme, r, on_header, u->depth);
+    int attr = attrs_of(rc.attrs);
+    if (u->depth == DEPTH_MONO)
+        return attr;
+    init_extended_pair(pair, curses_color(rc.fg, next_slot), curses_color(rc.bg, next_slot));
+    return attr | COLOR_PAIR(pair);
+}
+
 void ui_theme_apply(struct ui *u)
 {
-    struct theme mono;
-    const struct theme *t = &u->theme;
-    if (u->depth == DEPTH_MONO) {
-        theme_builtin(&mono, "monochrome"); /* state by attribute, never by colour */
-        t = &mono;
-    }
     int next_slot = 16;
     for (int r = 0; r < ROLE_COUNT; r++) {
-        const struct style *s = &t->roles[r];
-        int attr = attrs_of(s->attrs);
-        if (u->depth != DEPTH_MONO) {
-            int fg = curses_color(u, s->fg, &next_slot);
-            int bg = curses_color(u, s->bg, &next_slot);
-            /* A role without its own background sits on the text background. */
-            if (s->bg.kind == COLK_DEFAULT && r != ROLE_TEXT)
-                bg = curses_color(u, t->roles[ROLE_TEXT].bg, &next_slot);
-            if (s->fg.kind == COLK_DEFAULT && r != ROLE_TEXT)
-                fg = curses_color(u, t->roles[ROLE_TEXT].fg, &next_slot);
-            init_extended_pair(r + 1, fg, bg);
-            attr |= COLOR_PAIR(r + 1);
-        }
-        u->role_attr[r] = attr;
-    }
-    /* Signal roles again, on the header's background, so the strip stays whole. */
-    const struct style *h = &t->roles[ROLE_HEADER];
-    for (int r = 0; r < ROLE_COUNT; r++) {
-        const struct style *s = &t->roles[r];
-        int attr = attrs_of(s->attrs | h->attrs) & ~A_REVERSE;
-        if (u->depth == DEPTH_MONO) {
-            u->header_attr[r] = attrs_of(s->attrs) | attrs_of(h->attrs);
-            continue;
-        }
-        /* A role with its own background (a badge-like style) keeps it. */
-        struct color bgc = s->bg.kind != COLK_DEFAULT   ? s->bg
-                           : h->bg.kind != COLK_DEFAULT ? h->bg
-                                                        : t->roles[ROLE_TEXT].bg;
-        int fg = curses_color(u, s->fg.kind != COLK_DEFAULT ? s->fg : h->fg, &next_slot);
-        int bg = curses_color(u, bgc, &next_slot);
-        init_extended_pair(ROLE_COUNT + 1 + r, fg, bg);
-        u->header_attr[r] = attr | COLOR_PAIR(ROLE_COUNT + 1 + r);
+        u->role_attr[r] = role_pair(u, r, false, r + 1, &next_slot);
+        /* The same roles again on the header's background, so the strip stays whole. */
+        u->header_attr[r] = role_pair(u, r, true, ROLE_COUNT + 1 + r, &next_slot);
     }
     bkgdset(' ' | u->role_attr[ROLE_TEXT]);
 }

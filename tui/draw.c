@@ -35,6 +35,11 @@ int ui_text(struct ui *u, int y, int x, int w, enum ui_role role, const char *te
     return cells;
 }
 
+int ui_clip(struct ui *u, const char *text, int w, char *out, size_t outlen)
+{
+    return ts_clip(text ? text : "", w < 0 ? 0 : w, out, outlen, !u->utf8);
+}
+
 int ui_textf(struct ui *u, int y, int x, int w, enum ui_role role, const char *fmt, ...)
 {
     char tmp[1024];
@@ -43,6 +48,25 @@ int ui_textf(struct ui *u, int y, int x, int w, enum ui_role role, const char *f
     vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     return ui_text(u, y, x, w, role, tmp);
+}
+
+int ui_wrap(struct ui *u, struct rect r, enum ui_role role, const char *text)
+{
+    if (r.h <= 0 || r.w <= 0)
+        return 0;
+    char safe[2048];
+    ts_sanitize(text ? text : "", (size_t)-1, safe, sizeof safe, !u->utf8);
+    const char *p = safe;
+    int n = 0;
+    while (*p && n < r.h) {
+        const char *next;
+        size_t len = ts_wrap(p, r.w, &next);
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)len, p);
+        ui_text(u, r.y + n++, r.x, r.w, role, line);
+        p = next;
+    }
+    return n;
 }
 
 void ui_fill(struct ui *u, int y, int x, int w, enum ui_role role)
@@ -69,7 +93,7 @@ void ui_bar(struct ui *u, int y, int x, int w, double frac, enum ui_role full)
         if (e >= 8) {
             attrset(ui_attr(u, full));
             mvaddstr(y, x + i, u->utf8 ? "█" : "#");
-        } else if (e > 0 && u->utf8) {
+        } else if (e > 0 && u->utf8 && !u->console) {
             attrset(ui_attr(u, full));
             mvaddstr(y, x + i, parts[e]);
         } else {
@@ -96,7 +120,7 @@ void ui_sparkline(struct ui *u, int y, int x, const double *v, int n, enum ui_ro
             continue;
         }
         double f = v[i] / max;
-        if (u->utf8) {
+        if (u->utf8 && !u->console) {
             mvaddstr(y, x + i, ticks[(int)fmin(7, floor(f * 8))]);
         } else {
             char c[2] = {ascii[(int)fmin(5, floor(f * 6))], 0};
@@ -107,12 +131,32 @@ void ui_sparkline(struct ui *u, int y, int x, const double *v, int n, enum ui_ro
 
 /* Braille: each cell holds 2x4 dots; bit layout per the Unicode block. */
 static const int braille_bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
+/* The console: each cell is two half blocks, bit 1 the upper, 2 the lower. */
+static const int half_bit[4][2] = {{1, 1}, {2, 2}};
+static const char *const half_glyph[4] = {" ", "▀", "▄", "█"};
+
+static const char *chart_cell(struct ui *u, int bits, char braille[4])
+{
+    if (!bits)
+        return " ";
+    if (u->console)
+        return half_glyph[bits & 3];
+    if (!u->utf8)
+        return "#";
+    braille[0] = (char)0xe2;
+    braille[1] = (char)(0xa0 | (bits >> 6));
+    braille[2] = (char)(0x80 | (bits & 0x3f));
+    braille[3] = 0;
+    return braille;
+}
 
 void ui_chart(struct ui *u, struct rect r, const float *v, int n, double lo, double hi)
 {
     if (r.h <= 0 || r.w <= 0 || n <= 0 || hi <= lo)
         return;
-    int sub_x = u->utf8 ? 2 : 1, sub_y = u->utf8 ? 4 : 1;
+    bool braille = u->utf8 && !u->console;
+    int sub_x = braille ? 2 : 1, sub_y = braille ? 4 : u->console ? 2 : 1;
+    const int(*bit)[2] = braille ? braille_bit : half_bit;
     int dots_w = r.w * sub_x, dots_h = r.h * sub_y;
     attrset(ui_attr(u, ROLE_CHART));
     for (int cy = 0; cy < r.h; cy++) {
@@ -128,18 +172,12 @@ void ui_chart(struct ui *u, struct rect r, const float *v, int n, double lo, dou
                     int dy = dots_h - 1 - (cy * sub_y + sy);
                     /* Filled area under the line: a burn-down reads at a glance. */
                     if (dy <= level)
-                        bits |= u->utf8 ? braille_bit[sy][sx] : 1;
+                        bits |= bit[sy][sx];
                 }
             }
-            if (!in_screen(u, r.y + cy, r.x + cx))
-                continue;
-            if (u->utf8) {
-                char s[4] = {(char)0xe2, (char)(0xa0 | (bits >> 6)), (char)(0x80 | (bits & 0x3f)),
-                             0};
-                mvaddstr(r.y + cy, r.x + cx, bits ? s : " ");
-            } else {
-                mvaddstr(r.y + cy, r.x + cx, bits ? "#" : " ");
-            }
+            char cell[4];
+            if (in_screen(u, r.y + cy, r.x + cx))
+                mvaddstr(r.y + cy, r.x + cx, chart_cell(u, bits, cell));
         }
     }
 }

@@ -1,41 +1,157 @@
 /* The header strip (context, cluster health, gate, incidents, clock, source
  * badges) and the status line (key hints, messages, filter prompt). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/loop.h"
 #include "ui.h"
 
-/* A badge for a source that is not plainly healthy, "" when it is. */
-static void source_badge(struct ui *u, const struct source_info *s, char *out, size_t len,
-                         enum ui_role *role)
+/* One thing the header shows, in forms from widest to narrowest; "" hides
+ * it. The header keeps the widest forms that fit, shrinking the least
+ * important items first (shrink_order below). */
+#define HDR_FORMS 4
+#define HDR_SRCS  4 /* unhealthy-source badges shown at most */
+struct hdr_item {
+    char form[HDR_FORMS][200];
+    int width[HDR_FORMS];
+    int nforms, cur;
+    enum ui_role role;
+};
+
+enum {
+    H_BRAND,
+    H_SIM,
+    H_CONTEXT,
+    H_NODES,
+    H_PODS,
+    H_GATE,
+    H_INCIDENTS,
+    H_ALERTS,
+    H_SIGNALS,
+    H_SRC,
+    H_CLOCK = H_SRC + HDR_SRCS,
+    H_COUNT
+};
+
+/* Which item gives up a form next when the header does not fit: context,
+ * node counts and the SIMULATED label first; gate, incidents and alerts
+ * only get terser, never hidden (their last form is not ""). */
+static const int shrink_order[] = {
+    H_SIGNALS,   H_CONTEXT, H_CONTEXT, H_CONTEXT,   H_NODES,   H_NODES,   H_SIM,
+    H_BRAND,     H_CLOCK,   H_SRC,     H_SRC + 1,   H_SRC + 2, H_SRC + 3, H_CLOCK,
+    H_PODS,      H_SRC,     H_SRC + 1, H_SRC + 2,   H_SRC + 3, H_PODS,    H_ALERTS,
+    H_INCIDENTS, H_GATE,    H_ALERTS,  H_INCIDENTS,
+};
+
+static void add_form(struct ui *u, struct hdr_item *it, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add_form(struct ui *u, struct hdr_item *it, const char *fmt, ...)
+{
+    if (it->nforms >= HDR_FORMS)
+        return;
+    char raw[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    int n = it->nforms++;
+    it->width[n] = ui_clip(u, raw, 120, it->form[n], sizeof it->form[n]);
+}
+
+/* The badge of a source that is not plainly healthy; no forms when it is. */
+static void source_item(struct ui *u, const struct source_info *s, struct hdr_item *it)
 {
     int64_t now = engine_now(&u->a->engine);
-    out[0] = 0;
-    *role = ROLE_BADGE;
+    const char *sep = s->error[0] ? ": " : "";
+    char d[16];
     switch (s->state) {
-    case SRC_STALE: {
-        char d[16];
+    case SRC_STALE:
         ui_fmt_dur(d, sizeof d, s->last_ok ? now - s->last_ok : -1);
-        snprintf(out, len, "%s STALE %s", s->name, s->last_ok ? d : "");
-        *role = ON_HEADER(ROLE_WARN);
+        add_form(u, it, "  %s STALE %s ", s->name, s->last_ok ? d : "");
+        add_form(u, it, "  %s STALE ", s->name);
+        it->role = ON_HEADER(ROLE_WARN);
         break;
-    }
     case SRC_FAILED:
-        snprintf(out, len, "%s FAILED%s%s", s->name, s->error[0] ? ": " : "", s->error);
-        *role = ON_HEADER(ROLE_CRIT);
+        add_form(u, it, "  %s FAILED%s%s ", s->name, sep, s->error);
+        add_form(u, it, "  %s FAILED ", s->name);
+        it->role = ON_HEADER(ROLE_CRIT);
         break;
     case SRC_DISABLED:
-        snprintf(out, len, "%s DISABLED%s%s", s->name, s->error[0] ? ": " : "", s->error);
-        *role = ON_HEADER(ROLE_DIM);
+        add_form(u, it, "  %s DISABLED%s%s ", s->name, sep, s->error);
+        add_form(u, it, "  %s off ", s->name);
+        it->role = ON_HEADER(ROLE_DIM);
         break;
     case SRC_STARTING:
-        snprintf(out, len, "%s starting", s->name);
-        *role = ON_HEADER(ROLE_DIM);
+        add_form(u, it, "  %s starting ", s->name);
+        it->role = ON_HEADER(ROLE_DIM);
         break;
     default:
-        break;
+        return;
     }
+    add_form(u, it, "%s", "");
+}
+
+/* SLOs alerting now, and whether one of them pages. */
+static int alerting(struct ui *u, bool *page)
+{
+    struct table *t = engine_table(&u->a->engine, T_SLOS);
+    int n = 0;
+    *page = false;
+    for (int i = 0; i < t->count; i++) {
+        const struct slo *s = table_row(t, i);
+        n += s->alert == ALERT_PAGE || s->alert == ALERT_TICKET;
+        *page |= s->alert == ALERT_PAGE;
+    }
+    return n;
+}
+
+static void figure_items(struct ui *u, const struct summary *sm, struct hdr_item *it)
+{
+    char ctx[NAME_LEN + 4];
+    const char *c = sm->context[0] ? sm->context : "-";
+    for (int w = 40; w >= 8; w = w == 40 ? 18 : 8) {
+        ui_clip(u, c, w, ctx, sizeof ctx);
+        add_form(u, &it[H_CONTEXT], " %s ", ctx);
+        if (w == 8)
+            break;
+    }
+    add_form(u, &it[H_CONTEXT], "%s", "");
+    it[H_NODES].role = sm->nodes_ready < sm->nodes_total ? ON_HEADER(ROLE_WARN) : ROLE_HEADER;
+    add_form(u, &it[H_NODES], " nodes %d/%d ", sm->nodes_ready, sm->nodes_total);
+    add_form(u, &it[H_NODES], " n %d/%d ", sm->nodes_ready, sm->nodes_total);
+    add_form(u, &it[H_NODES], "%s", "");
+    it[H_PODS].role = sm->pods_failing ? ON_HEADER(ROLE_CRIT) : ROLE_HEADER;
+    add_form(u, &it[H_PODS], " pods failing %d ", sm->pods_failing);
+    add_form(u, &it[H_PODS], " failing %d ", sm->pods_failing);
+    add_form(u, &it[H_PODS], "%s", "");
+    static const char *const gate_label[] = {"n/a", "OPEN", "CLOSED", "UNKNOWN"};
+    const int gate_role[] = {ROLE_HEADER, ON_HEADER(ROLE_OK), ON_HEADER(ROLE_CRIT),
+                             ON_HEADER(ROLE_WARN)};
+    int g = sm->gate >= GATE_STATE_NONE && sm->gate <= GATE_STATE_UNKNOWN ? (int)sm->gate : 0;
+    it[H_GATE].role = gate_role[g];
+    add_form(u, &it[H_GATE], " gate %s ", gate_label[g]);
+    add_form(u, &it[H_GATE], "gate %s ", gate_label[g]);
+    it[H_INCIDENTS].role = sm->open_incidents ? ON_HEADER(ROLE_CRIT) : ROLE_HEADER;
+    add_form(u, &it[H_INCIDENTS], " incidents %d ", sm->open_incidents);
+    add_form(u, &it[H_INCIDENTS], " inc %d ", sm->open_incidents);
+    add_form(u, &it[H_INCIDENTS], "inc %d ", sm->open_incidents);
+    bool page;
+    int n = alerting(u, &page);
+    it[H_ALERTS].role = page ? ON_HEADER(ROLE_CRIT) : n ? ON_HEADER(ROLE_WARN) : ROLE_HEADER;
+    add_form(u, &it[H_ALERTS], " alerts %d ", n);
+    add_form(u, &it[H_ALERTS], " al %d ", n);
+    add_form(u, &it[H_ALERTS], "al %d ", n);
+    add_form(u, &it[H_SIGNALS], " signals/1h %d ", sm->signals_1h);
+    add_form(u, &it[H_SIGNALS], "%s", "");
+}
+
+static int total_width(const struct hdr_item *it)
+{
+    int w = 0;
+    for (int i = 0; i < H_COUNT; i++)
+        w += it[i].nforms ? it[i].width[it[i].cur] : 0;
+    return w;
 }
 
 void ui_draw_header(struct ui *u, int y)
@@ -43,63 +159,60 @@ void ui_draw_header(struct ui *u, int y)
     struct engine *e = &u->a->engine;
     ui_fill(u, y, 0, u->cols, ROLE_HEADER);
     const struct summary *sm = engine_get(e, T_SUMMARY, "summary");
-    int x = 0, end = u->cols;
-    x += ui_text(u, y, x, end - x, ROLE_HEADER, " LOOKOUT ");
-    /* SIMULATED comes first: nobody may mistake the demo for production. */
+    static struct hdr_item it[H_COUNT];
+    memset(it, 0, sizeof it);
+    for (int i = 0; i < H_COUNT; i++)
+        it[i].role = ROLE_HEADER;
+    add_form(u, &it[H_BRAND], " LOOKOUT ");
+    add_form(u, &it[H_BRAND], "%s", "");
+    /* SIMULATED is never hidden: nobody may mistake the demo for production. */
     struct table *t = engine_table(e, T_SOURCES);
     bool simulated = false;
     for (int i = 0; i < t->count; i++)
         simulated |= ((const struct source_info *)table_row(t, i))->simulated;
-    if (simulated && end - x > 4) {
-        x += ui_text(u, y, x, end - x, ROLE_BADGE, " SIMULATED ");
-        x += 1;
-    }
-    bool narrow = u->cols < 120;
-    char clock[16];
-    ui_fmt_clock(clock, sizeof clock, engine_now(e));
-    /* The clock sits at the right edge; everything else fills up to it. */
-    int clock_w = u->cols < 100 ? 9 : 13;
-    if (end - x > clock_w + 10) {
-        ui_textf(u, y, end - clock_w, clock_w, ROLE_HEADER, clock_w == 9 ? "%s " : "%s UTC ",
-                 clock);
-        end -= clock_w;
+    if (simulated) {
+        it[H_SIM].role = ROLE_BADGE;
+        add_form(u, &it[H_SIM], " SIMULATED ");
+        add_form(u, &it[H_SIM], " SIM ");
     }
     if (sm) {
-        char buf[256];
-        int ctx_w = u->cols < 100 ? 8 : narrow ? 18 : 40;
-        x += ui_textf(u, y, x, end - x < ctx_w ? end - x : ctx_w, ROLE_HEADER, "%s ",
-                      sm->context[0] ? sm->context : "-");
-        snprintf(buf, sizeof buf, " nodes %d/%d ", sm->nodes_ready, sm->nodes_total);
-        x += ui_text(u, y, x, end - x,
-                     sm->nodes_ready < sm->nodes_total ? ON_HEADER(ROLE_WARN) : ROLE_HEADER, buf);
-        snprintf(buf, sizeof buf, narrow ? " failing %d " : " pods failing %d ", sm->pods_failing);
-        x += ui_text(u, y, x, end - x, sm->pods_failing ? ON_HEADER(ROLE_CRIT) : ROLE_HEADER, buf);
-        static const char *const gate_label[] = {"n/a", "OPEN", "CLOSED", "UNKNOWN"};
-        const int gate_role[] = {ROLE_HEADER, ON_HEADER(ROLE_OK), ON_HEADER(ROLE_CRIT),
-                                 ON_HEADER(ROLE_WARN)};
-        int g = sm->gate >= GATE_STATE_NONE && sm->gate <= GATE_STATE_UNKNOWN ? (int)sm->gate : 0;
-        snprintf(buf, sizeof buf, " gate %s ", gate_label[g]);
-        x += ui_text(u, y, x, end - x, gate_role[g], buf);
-        snprintf(buf, sizeof buf, narrow ? " inc %d " : " incidents %d ", sm->open_incidents);
-        x +=
-            ui_text(u, y, x, end - x, sm->open_incidents ? ON_HEADER(ROLE_CRIT) : ROLE_HEADER, buf);
-        if (!narrow && end - x > 30) {
-            snprintf(buf, sizeof buf, " signals/1h %d ", sm->signals_1h);
-            x += ui_text(u, y, x, end - x, ROLE_HEADER, buf);
-        }
+        figure_items(u, sm, it);
     } else {
-        x += ui_text(u, y, x, end - x, ROLE_HEADER, "waiting for data ");
+        add_form(u, &it[H_CONTEXT], " waiting for data ");
+        add_form(u, &it[H_CONTEXT], " waiting ");
     }
-    /* Unhealthy sources after the figures. */
-    for (int i = 0; i < t->count && end - x > 4; i++) {
-        char b[400];
-        enum ui_role role;
-        source_badge(u, table_row(t, i), b, sizeof b, &role);
-        if (!b[0])
+    for (int i = 0, n = 0; i < t->count && n < HDR_SRCS; i++) {
+        source_item(u, table_row(t, i), &it[H_SRC + n]);
+        n += it[H_SRC + n].nforms > 0;
+    }
+    char clock[16];
+    ui_fmt_clock(clock, sizeof clock, engine_now(e));
+    add_form(u, &it[H_CLOCK], " %s UTC ", clock);
+    add_form(u, &it[H_CLOCK], " %s ", clock);
+    add_form(u, &it[H_CLOCK], "%s", "");
+    int steps = (int)(sizeof shrink_order / sizeof shrink_order[0]), done = 0;
+    bool shrunk[sizeof shrink_order / sizeof shrink_order[0]] = {false};
+    for (; done < steps && total_width(it) > u->cols; done++) {
+        struct hdr_item *h = &it[shrink_order[done]];
+        if (h->cur + 1 < h->nforms)
+            shrunk[done] = ++h->cur > 0;
+    }
+    /* A late step can free more than it needed (a long source error down to
+     * "kernel off"): give the earlier items their forms back where they fit. */
+    for (int s = done - 1; s >= 0; s--) {
+        struct hdr_item *h = &it[shrink_order[s]];
+        if (!shrunk[s])
             continue;
-        x += 1;
-        x += ui_textf(u, y, x, end - x, role, " %s ", b);
+        h->cur--;
+        if (total_width(it) > u->cols)
+            h->cur++;
     }
+    int x = 0, clock_w = it[H_CLOCK].width[it[H_CLOCK].cur];
+    for (int i = 0; i < H_CLOCK && x < u->cols; i++)
+        if (it[i].nforms && it[i].form[it[i].cur][0])
+            x += ui_text(u, y, x, u->cols - clock_w - x, it[i].role, it[i].form[it[i].cur]);
+    if (clock_w && x + clock_w <= u->cols)
+        ui_text(u, y, u->cols - clock_w, clock_w, ROLE_HEADER, it[H_CLOCK].form[it[H_CLOCK].cur]);
 }
 
 void ui_draw_status(struct ui *u, int y)
@@ -115,12 +228,17 @@ void ui_draw_status(struct ui *u, int y)
         }
         return;
     }
+    char hints[512];
     if (u->message[0] && loop_mono_ms() < u->message_until) {
-        ui_text(u, y, 0, u->cols, ROLE_STATUS, u->message);
+        /* The message takes the line but for the keys that must stay. */
+        ui_key_hints(u, u->cols, true, hints, sizeof hints);
+        char safe[512];
+        int w = ui_clip(u, hints, u->cols, safe, sizeof safe);
+        ui_text(u, y, 0, u->cols - w, ROLE_STATUS, u->message);
+        ui_text(u, y, u->cols - w, w, ROLE_STATUS, safe);
         return;
     }
     u->message[0] = 0;
-    char hints[512];
-    ui_key_hints(u, hints, sizeof hints);
+    ui_key_hints(u, u->cols, false, hints, sizeof hints);
     ui_text(u, y, 0, u->cols, ROLE_STATUS, hints);
 }

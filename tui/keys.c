@@ -44,7 +44,7 @@ struct binding {
 #define KEY_ESC 27
 
 static const struct binding bindings[] = {
-    {{'\t'}, 0, ACT_FOCUS_NEXT, "Tab", "focus the next panel", "focus"},
+    {{'\t'}, 0, ACT_FOCUS_NEXT, "Tab", "focus the next panel", "Tab focus"},
     {{KEY_BTAB}, 0, ACT_FOCUS_PREV, "Shift-Tab", "focus the previous panel", NULL},
     {{'1'}, P_PIPELINE, ACT_ZOOM, "1", "zoom Pipeline stages (again: back)", NULL},
     {{'2'}, P_SLO, ACT_ZOOM, "2", "zoom Error budget & SLO burn (again: back)", NULL},
@@ -87,6 +87,11 @@ static struct panel_view *focused(struct ui *u)
 
 static void move_sel(struct ui *u, int delta)
 {
+    if (u->overlay == OV_HELP) {
+        /* Past the end is clamped when the help is drawn. */
+        u->help_top = delta < 0 && -delta > u->help_top ? 0 : u->help_top + delta;
+        return;
+    }
     if (u->overlay == OV_DETAIL) {
         u->detail_top += delta;
         if (u->detail_top < 0)
@@ -254,7 +259,9 @@ static void toggle_zoom(struct ui *u, int panel)
 static void run_action(struct ui *u, const struct binding *b)
 {
     struct panel_view *v = focused(u);
-    int page = v->body_h > 1 ? v->body_h - 1 : 1;
+    int page = u->overlay != OV_NONE ? u->rows - 4 : v->body_h - 1;
+    if (page < 1)
+        page = 1;
     switch (b->act) {
     case ACT_FOCUS_NEXT:
     case ACT_FOCUS_PREV:
@@ -311,6 +318,7 @@ static void run_action(struct ui *u, const struct binding *b)
         break;
     case ACT_HELP:
         u->overlay = u->overlay == OV_HELP ? OV_NONE : OV_HELP;
+        u->help_top = 0;
         break;
     case ACT_THEME:
         cycle_theme(u);
@@ -370,42 +378,82 @@ void ui_key(struct ui *u, int key)
         run_action(u, b);
 }
 
+#define HELP_MOUSE "Mouse: click focuses a panel and selects a row; the wheel scrolls."
+
 void ui_draw_help(struct ui *u, struct rect r)
 {
     for (int i = 0; i < r.h; i++)
         ui_fill(u, r.y + i, r.x, r.w, ROLE_TEXT);
-    int y = r.y;
-    ui_text(u, y++, r.x + 1, r.w - 1, ROLE_ACCENT, "Keys (? or Esc closes)");
-    int col_w = r.w >= 100 ? r.w / 2 : r.w;
-    int per_col = r.h - 2;
-    if (per_col < 1)
+    int lines = NBINDINGS + 1; /* the keys, then the mouse */
+    int ncols = r.w >= 100 ? 2 : 1, per_col = r.h - 1;
+    if (per_col < 1) {
+        ui_text(u, r.y, r.x + 1, r.w - 1, ROLE_ACCENT, "Keys (? closes)");
         return;
-    for (int i = 0; i < NBINDINGS; i++) {
-        int col = i / per_col, row = i % per_col;
-        int x = r.x + 1 + col * col_w;
-        if (x >= r.x + r.w)
-            break;
-        int w = col_w - 1;
-        ui_text(u, y + row, x, 12, ROLE_ACCENT, bindings[i].label);
-        ui_text(u, y + row, x + 13, w - 13, ROLE_TEXT, bindings[i].help);
     }
-    if (r.h > NBINDINGS + 3 || r.w >= 100)
-        ui_text(u, r.y + r.h - 1, r.x + 1, r.w - 1, ROLE_DIM,
-                "Mouse: click focuses a panel and selects a row; the wheel scrolls.");
+    /* Two columns when they hold it all; otherwise one that scrolls. */
+    bool scroll = (lines + ncols - 1) / ncols > per_col;
+    if (scroll)
+        ncols = 1;
+    else
+        per_col = (lines + ncols - 1) / ncols;
+    int max_top = scroll ? lines - per_col : 0;
+    if (u->help_top > max_top)
+        u->help_top = max_top;
+    if (scroll)
+        ui_textf(u, r.y, r.x + 1, r.w - 1, ROLE_ACCENT,
+                 "Keys %d-%d of %d (Up/Down j/k PgUp/PgDn scroll, ? or Esc closes)",
+                 u->help_top + 1, u->help_top + per_col, lines);
+    else
+        ui_text(u, r.y, r.x + 1, r.w - 1, ROLE_ACCENT, "Keys (? or Esc closes)");
+    int col_w = r.w / ncols;
+    for (int row = 0; row < per_col * ncols; row++) {
+        int i = u->help_top + row, col = row / per_col;
+        if (i >= lines)
+            break;
+        int x = r.x + 1 + col * col_w, y = r.y + 1 + row % per_col, w = col_w - 1;
+        if (i == NBINDINGS) {
+            ui_text(u, y, x, w, ROLE_DIM, HELP_MOUSE);
+            continue;
+        }
+        int key_w = w > 40 ? 12 : w / 3;
+        ui_text(u, y, x, key_w, ROLE_ACCENT, bindings[i].label);
+        ui_text(u, y, x + key_w + 1, w - key_w - 1, ROLE_TEXT, bindings[i].help);
+    }
 }
 
-void ui_key_hints(struct ui *u, char *out, size_t outlen)
+/* A hint that is never dropped from the status line. */
+static bool must_hint(const struct binding *b)
+{
+    return b->act == ACT_HELP || b->act == ACT_QUIT;
+}
+
+void ui_key_hints(struct ui *u, int width, bool must_only, char *out, size_t outlen)
 {
     size_t o = 0;
     out[0] = 0;
-    if (u->war_room) {
-        snprintf(out, outlen, " WAR ROOM  w back  t theme  q quit");
+    if (u->war_room && !must_only) {
+        snprintf(out, outlen, " WAR ROOM  w back  t theme  ? help  q quit ");
         return;
     }
-    for (int i = 0; i < NBINDINGS && o + 1 < outlen; i++)
-        if (bindings[i].hint)
-            o += (size_t)snprintf(out + o, outlen - o, " %s ", bindings[i].hint);
+    /* The keys that must show first, then the others in table order while
+     * they fit: a narrow terminal loses "a ask" before it loses "q quit". */
+    int left = width;
+    for (int i = 0; i < NBINDINGS; i++)
+        if (bindings[i].hint && must_hint(&bindings[i]))
+            left -= (int)strlen(bindings[i].hint) + 2;
+    for (int i = 0; i < NBINDINGS && o + 1 < outlen; i++) {
+        const struct binding *b = &bindings[i];
+        if (!b->hint)
+            continue;
+        int w = (int)strlen(b->hint) + 2;
+        if (!must_hint(b)) {
+            if (must_only || w > left)
+                continue;
+            left -= w;
+        }
+        o += (size_t)snprintf(out + o, outlen - o, " %s ", b->hint);
+    }
     struct panel_view *v = focused(u);
-    if (v->filter[0] && o + 1 < outlen)
+    if (!must_only && v->filter[0] && o + 1 < outlen && left > 12)
         snprintf(out + o, outlen - o, " | filter /%s/", v->filter);
 }

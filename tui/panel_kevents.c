@@ -157,9 +157,13 @@ static void kevents_draw(struct ui *u, struct panel_view *v, struct rect r)
     v->nrows = n;
     struct rect body = {r.y + used, r.x, r.h - used, r.w};
     if (n == 0) {
+        char off[400];
+        bool is_off = ui_kernel_off(u, off, sizeof off);
         const char *msg = ring_count(&u->a->engine.kevents) ? "no events match the filter"
+                          : is_off || off[0]                ? off
                                                             : "no kernel events yet";
-        ui_text(u, body.y, body.x + 1, body.w - 1, ROLE_DIM, msg);
+        ui_wrap(u, (struct rect){body.y, body.x + 1, body.h, body.w - 1},
+                is_off ? ROLE_WARN : ROLE_DIM, msg);
         return;
     }
     ui_view_clamp(v, body.h);

@@ -418,6 +418,28 @@ int color_256_to_16(int idx)
     return best;
 }
 
+static int luma(int rgb)
+{
+    return (((rgb >> 16) & 255) * 299 + ((rgb >> 8) & 255) * 587 + (rgb & 255) * 114) / 1000;
+}
+
+/* Nearest of the 8 standard colours. Folding a bright index onto its base
+ * (idx & 7) would turn bright black (gray) into black: invisible on a dark
+ * screen, so the choice is by distance. */
+static int rgb_to_8(int rgb)
+{
+    int r = (rgb >> 16) & 255, g = (rgb >> 8) & 255, b = rgb & 255;
+    int hi = r > g ? (r > b ? r : b) : (g > b ? g : b),
+        lo = r < g ? (r < b ? r : b) : (g < b ? g : b);
+    if (hi - lo < 40) /* a gray: black or white, never a hue it does not have */
+        return luma(rgb) >= 96 ? 7 : 0;
+    int best = 0;
+    for (int i = 1; i < 8; i++)
+        if (dist2(ansi16_rgb[i], rgb) < dist2(ansi16_rgb[best], rgb))
+            best = i;
+    return best;
+}
+
 int color_resolve(struct color c, enum color_depth d)
 {
     if (c.kind == COLK_DEFAULT || d == DEPTH_MONO)
@@ -427,6 +449,123 @@ int color_resolve(struct color c, enum color_depth d)
     int idx = c.kind == COLK_RGB ? color_rgb_to_256(c.value) : c.value;
     if (d == DEPTH_256)
         return idx;
-    idx = color_256_to_16(idx);
-    return d == DEPTH_16 ? idx : idx & 7;
+    if (d == DEPTH_16)
+        return color_256_to_16(idx);
+    if (idx < 8)
+        return idx;
+    return rgb_to_8(c.kind == COLK_RGB ? c.value : color_256_rgb(idx));
+}
+
+/* ---- a role's colours at a depth ---- */
+
+static int rgb_of(int v)
+{
+    return (v & COLOR_RGB_FLAG) ? (v & 0xffffff) : color_256_rgb(v & 255);
+}
+
+/* At 8 and 16 colours two colours this close read as one (bright red on
+ * red, white on bright white); with more colours only an exact match does. */
+static bool too_close(int a, int b, enum color_depth d)
+{
+    return d <= DEPTH_16 ? dist2(a, b) < 20000 : a == b;
+}
+
+/* The standard colour of a state role at 8 and 16 colours, -1 for others.
+ * A theme's shade of green may land on cyan or gray in 16 colours; state
+ * must stay red/green/yellow/blue. Named and indexed colours are the user's
+ * palette choice and are kept. */
+static int state_color(int r, struct color c, enum color_depth d)
+{
+    int base = r == ROLE_OK ? 2 : r == ROLE_WARN ? 3 : r == ROLE_CRIT ? 1 : r == ROLE_INFO ? 4 : -1;
+    if (base < 0 || c.kind != COLK_RGB || (d != DEPTH_8 && d != DEPTH_16))
+        return -1;
+    return d == DEPTH_16 && luma(c.value) >= 128 ? base + 8 : base;
+}
+
+/* The text role's colours, and what its "default" stands for when colours
+ * are compared: the terminal's own colours are unknown, so text that is
+ * itself dark is taken to sit on white, anything else on black. */
+struct screen {
+    int fg, bg;         /* resolved (-1 for the terminal's default) */
+    int fg_rgb, bg_rgb; /* assumed RGB */
+};
+
+static struct screen screen_of(const struct theme *t, enum color_depth d)
+{
+    struct screen s = {color_resolve(t->roles[ROLE_TEXT].fg, d),
+                       color_resolve(t->roles[ROLE_TEXT].bg, d), 0, 0};
+    bool dark_text = s.fg >= 0 && luma(rgb_of(s.fg)) < 128;
+    s.bg_rgb = s.bg >= 0 ? rgb_of(s.bg) : dark_text ? ansi16_rgb[7] : ansi16_rgb[0];
+    s.fg_rgb = s.fg >= 0 ? rgb_of(s.fg) : luma(s.bg_rgb) < 128 ? ansi16_rgb[7] : ansi16_rgb[0];
+    if (s.fg >= 0 && s.bg >= 0 && too_close(s.fg_rgb, s.bg_rgb, d)) {
+        s.fg = s.bg = -1; /* the theme's text is unreadable here: the terminal's own */
+        s.fg_rgb = ansi16_rgb[7];
+        s.bg_rgb = ansi16_rgb[0];
+    }
+    return s;
+}
+
+/* Black or white, whichever stands out more on bg. */
+static int contrast_on(int bg_rgb, enum color_depth d)
+{
+    int white = d == DEPTH_8 ? 7 : 15;
+    return dist2(ansi16_rgb[0], bg_rgb) > dist2(ansi16_rgb[white], bg_rgb) ? 0 : white;
+}
+
+struct role_colors theme_role_colors(const struct theme *t, int r, bool on_header,
+                                     enum color_depth d)
+{
+    struct theme mono;
+    theme_builtin(&mono, "monochrome");
+    const struct style *s = &t->roles[r], *h = &t->roles[ROLE_HEADER];
+    int mono_attrs = mono.roles[r].attrs | (on_header ? mono.roles[ROLE_HEADER].attrs : 0);
+    if (d == DEPTH_MONO)
+        return (struct role_colors){-1, -1, mono_attrs};
+    struct screen sc = screen_of(t, d);
+    /* A role without its own colours takes the text's, or inside the header
+     * strip the header's; the strip's reverse belongs to the strip alone. */
+    struct color fgc = s->fg, bgc = s->bg;
+    int attrs = s->attrs;
+    if (on_header) {
+        fgc = s->fg.kind != COLK_DEFAULT ? s->fg : h->fg;
+        bgc = s->bg.kind != COLK_DEFAULT ? s->bg : h->bg;
+        attrs = (s->attrs | h->attrs) & ~TA_REVERSE;
+    }
+    if (r == ROLE_TEXT && !on_header)
+        return (struct role_colors){sc.fg, sc.bg, attrs};
+    bool own_bg = bgc.kind != COLK_DEFAULT;
+    int st = s->bg.kind == COLK_DEFAULT ? state_color(r, fgc, d) : -1;
+    struct role_colors rc = {st >= 0                    ? st
+                             : fgc.kind == COLK_DEFAULT ? sc.fg
+                                                        : color_resolve(fgc, d),
+                             own_bg ? color_resolve(bgc, d) : sc.bg, attrs};
+    /* A strip (header, status, title, badge) whose background is lost on the
+     * screen's: the monochrome attributes draw it instead (reverse for the
+     * header and status line, underline for a title). Inside a lost header
+     * strip a state keeps its colour, reversed into a block. */
+    int bg_rgb = rc.bg >= 0 ? rgb_of(rc.bg) : sc.bg_rgb;
+    if (own_bg && d <= DEPTH_16 && rc.bg >= 0 && too_close(bg_rgb, sc.bg_rgb, d)) {
+        bool state = on_header && s->bg.kind == COLK_DEFAULT &&
+                     (r == ROLE_OK || r == ROLE_WARN || r == ROLE_CRIT || r == ROLE_INFO);
+        if (!state)
+            rc.fg = sc.fg;
+        rc.bg = sc.bg;
+        rc.attrs |= state ? TA_REVERSE | TA_BOLD : mono_attrs;
+        bg_rgb = sc.bg_rgb;
+    }
+    int fg_rgb = rc.fg >= 0 ? rgb_of(rc.fg) : sc.fg_rgb;
+    if (too_close(fg_rgb, bg_rgb, d)) {
+        /* Cannot be told from its background: the screen's own text colour
+         * on the screen, black or white on a colour, marked by attribute. */
+        rc.fg = rc.bg < 0 || rc.bg == sc.bg ? sc.fg : contrast_on(bg_rgb, d);
+        if (rc.fg < 0 && rc.bg >= 0)
+            rc.fg = contrast_on(bg_rgb, d);
+        rc.attrs |= mono_attrs & ~TA_REVERSE;
+    } else if (!own_bg && d <= DEPTH_16 && fgc.kind != COLK_DEFAULT &&
+               too_close(fg_rgb, sc.fg_rgb, d)) {
+        /* Same as the text at this depth (dim gray becomes white): the
+         * monochrome attribute keeps the role apart. */
+        rc.attrs |= mono_attrs;
+    }
+    return rc;
 }

@@ -83,4 +83,19 @@ int color_256_rgb(int idx);
 #define COLOR_RGB_FLAG 0x1000000
 int color_resolve(struct color c, enum color_depth d);
 
+/* One role as curses gets it: colours as color_resolve() gives them, and
+ * TA_* attributes. */
+struct role_colors {
+    int fg, bg;
+    int attrs;
+};
+/* Role r of theme t at depth d, on the screen or (on_header) inside the
+ * header strip. No foreground resolves to its background: at 8 and 16
+ * colours not even to a colour too close to tell apart, state roles take
+ * the standard red/green/yellow/blue, and where colours collapse (a strip's
+ * background onto the screen's, dim gray onto the text) the monochrome
+ * theme's attributes mark the role instead. */
+struct role_colors theme_role_colors(const struct theme *t, int r, bool on_header,
+                                     enum color_depth d);
+
 #endif

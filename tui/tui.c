@@ -25,6 +25,9 @@
 
 #include "copilot/copilot.h"
 
+/* Last: its capability macros (lines, columns ...) would rename fields above. */
+#include <term.h>
+
 #define BACKLOG_RETRY_MS 100
 #define DEAD_TTY_READS   5 /* readable but nothing to read, in a row: the terminal is gone */
 
@@ -147,6 +150,21 @@ static void draw_detail(struct ui *u, struct rect r)
         u->detail_top = line;
 }
 
+/* Where the first-contact card goes: the space of the pipeline and SLO
+ * panels, whichever of them the layout shows. */
+static struct rect first_card_rect(struct ui *u)
+{
+    struct rect a = u->views[P_PIPELINE].r, b = u->views[P_SLO].r;
+    if (!a.h)
+        return b;
+    if (!b.h)
+        return a;
+    int y = a.y < b.y ? a.y : b.y, x = a.x < b.x ? a.x : b.x;
+    int y2 = a.y + a.h > b.y + b.h ? a.y + a.h : b.y + b.h;
+    int x2 = a.x + a.w > b.x + b.w ? a.x + a.w : b.x + b.w;
+    return (struct rect){y, x, y2 - y, x2 - x};
+}
+
 static void draw_frame(struct ui *u)
 {
     erase();
@@ -155,20 +173,28 @@ static void draw_frame(struct ui *u)
     } else {
         struct rect body = {1, 0, u->rows - 2, u->cols};
         ui_draw_header(u, 0);
-        if (u->war_room) {
+        if (u->overlay == OV_HELP) {
+            ui_draw_help(u, body); /* over the war room too: ? always answers */
+        } else if (u->war_room) {
             ui_draw_war_room(u, body);
-        } else if (u->overlay == OV_HELP) {
-            ui_draw_help(u, body);
         } else if (u->overlay == OV_DETAIL) {
             draw_detail(u, body);
         } else {
+            /* Nothing configured: a card where pipelines and SLOs would be empty. */
+            struct rect card =
+                u->zoom < 0 && ui_first_contact(u) ? first_card_rect(u) : (struct rect){0, 0, 0, 0};
             for (int i = 0; i < P_COUNT; i++)
-                draw_panel(u, i);
+                if (!card.h || (i != P_PIPELINE && i != P_SLO))
+                    draw_panel(u, i);
+            ui_draw_first_contact(u, card);
             /* The 2x2 layout's middle column. */
             struct rect r = u->views[P_SLO].r;
             if (u->views[P_PIPELINE].r.h && r.h && r.x > 0) {
+                /* The glyph itself, not ACS_VLINE: drawn through the
+                 * alternate charset it reaches some terminals (tmux) as 'x'. */
                 attrset(ui_attr(u, ROLE_DIM));
-                mvvline(body.y, r.x - 1, u->utf8 ? ACS_VLINE : '|', body.h);
+                for (int y = body.y + card.h; y < body.y + body.h; y++)
+                    mvaddstr(y, r.x - 1, u->utf8 ? "│" : "|");
             }
         }
         ui_draw_status(u, u->rows - 1);
@@ -334,24 +360,67 @@ static void on_idle(void *ud)
     }
 }
 
-static int open_terminal(struct ui *u)
+/* Whether terminfo knows a terminal type. Asked before newterm(), which
+ * on an unknown type returns NULL but leaks what it allocated (libtinfo's
+ * new_prescr); setupterm() answers without that. */
+static bool term_known(const char *term, int fd)
+{
+    int status = 0;
+    if (setupterm(term, fd, &status) != OK)
+        return false;
+    del_curterm(cur_term);
+    return true;
+}
+
+/* The curses screen for $TERM. A TERM this host has no terminfo for (kitty,
+ * ghostty or wezterm over SSH) falls back to xterm-256color, then vt100,
+ * with a notice: a screen in fewer colours beats no screen. */
+static int new_screen(struct ui *u, char *err, size_t errlen)
+{
+    static const char *const fallbacks[] = {"xterm-256color", "vt100"};
+    const char *term = getenv("TERM");
+    if (term && *term && term_known(term, u->tty_fd) &&
+        (u->scr = newterm(term, u->tty_out, u->tty_in)))
+        return 0;
+    for (size_t i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++) {
+        if (!term_known(fallbacks[i], u->tty_fd))
+            continue;
+        u->scr = newterm(fallbacks[i], u->tty_out, u->tty_in);
+        if (u->scr) {
+            snprintf(u->term_notice, sizeof u->term_notice,
+                     "TERM=%.40s has no terminfo here; drawing as %s (install its terminfo "
+                     "or set TERM)",
+                     term && *term ? term : "(unset)", fallbacks[i]);
+            return 0;
+        }
+    }
+    snprintf(err, errlen,
+             "TERM=%.60s: no terminfo entry, and neither xterm-256color nor vt100 to fall "
+             "back on (install ncurses-term or set TERM)",
+             term && *term ? term : "(unset)");
+    return -1;
+}
+
+static int open_terminal(struct ui *u, char *err, size_t errlen)
 {
     if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
         u->tty_in = stdin;
         u->tty_out = stdout;
     } else {
         int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
+        if (fd < 0) {
+            snprintf(err, errlen, "no terminal to draw on (use --once --json for scripts)");
             return -1;
+        }
         u->tty_in = u->tty_out = fdopen(fd, "r+");
         if (!u->tty_in) {
+            snprintf(err, errlen, "/dev/tty: %s", strerror(errno));
             close(fd);
             return -1;
         }
     }
     u->tty_fd = fileno(u->tty_in);
-    u->scr = newterm(NULL, u->tty_out, u->tty_in);
-    if (!u->scr) {
+    if (new_screen(u, err, errlen) < 0) {
         if (u->tty_in != stdin)
             fclose(u->tty_in);
         return -1;
@@ -440,13 +509,17 @@ int tui_run(struct app *a)
         fprintf(stderr, "lookout: signalfd: %s\n", strerror(errno));
         return 1;
     }
-    if (open_terminal(u) < 0) {
-        fprintf(stderr, "lookout: no terminal to draw on (use --once --json for scripts)\n");
+    char err[300];
+    if (open_terminal(u, err, sizeof err) < 0) {
+        fprintf(stderr, "lookout: %s\n", err);
         close(u->sig_fd);
         return 1;
     }
     setup_curses(u);
+    u->console = !strncmp(termname(), "linux", 5);
     load_theme(u);
+    if (u->term_notice[0])
+        ui_message(u, "%s", u->term_notice);
     ui_layout(u);
     loop_watch_fd(a->loop, u->tty_fd, LOOP_READ, on_tty, u);
     loop_watch_fd(a->loop, u->sig_fd, LOOP_READ, on_signal, u);

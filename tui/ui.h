@@ -67,7 +67,8 @@ struct ui {
     int tty_fd;
     int sig_fd;
     int rows, cols;
-    bool utf8; /* the locale is UTF-8: Unicode glyphs, braille */
+    bool utf8;    /* the locale is UTF-8: Unicode glyphs, braille */
+    bool console; /* TERM=linux: its font has whole and half blocks, no braille or eighths */
     enum color_depth depth;
     struct theme theme;
     int theme_idx; /* in theme_cycle, -1 for a custom file */
@@ -81,6 +82,7 @@ struct ui {
     enum overlay overlay;
     struct buf detail; /* detail view text */
     int detail_top;
+    int help_top; /* first line of the help shown (it scrolls when it does not fit) */
     char detail_title[96];
     bool war_room;
 
@@ -94,6 +96,7 @@ struct ui {
     char edit[128];
     int edit_len;
 
+    char term_notice[160]; /* why the screen is drawn as another TERM, "" when it is not */
     char message[200];
     int64_t message_until; /* mono ms */
 
@@ -119,16 +122,23 @@ struct ui {
 int ui_attr(struct ui *u, enum ui_role role);
 /* Writes untrusted text at (y, x), clipped to w cells; returns cells used. */
 int ui_text(struct ui *u, int y, int x, int w, enum ui_role role, const char *text);
+/* Untrusted text made safe and cut to w cells (ellipsis when cut) into
+ * out; returns the cells it takes. */
+int ui_clip(struct ui *u, const char *text, int w, char *out, size_t outlen);
 /* printf then ui_text. */
 int ui_textf(struct ui *u, int y, int x, int w, enum ui_role role, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* Untrusted text word-wrapped into r; returns the rows it took (at most r.h). */
+int ui_wrap(struct ui *u, struct rect r, enum ui_role role, const char *text);
 /* Fills w cells at (y, x) with blanks in a role's colours. */
 void ui_fill(struct ui *u, int y, int x, int w, enum ui_role role);
 /* A budget bar of w cells, frac in [0, 1]. */
 void ui_bar(struct ui *u, int y, int x, int w, double frac, enum ui_role full);
-/* A sparkline of n values scaled to their maximum, one cell each. */
+/* A sparkline of n values scaled to their maximum, one cell each (eighth
+ * blocks when UTF-8, ASCII on the console and elsewhere). */
 void ui_sparkline(struct ui *u, int y, int x, const double *v, int n, enum ui_role role);
-/* A line chart of n values in [lo, hi] over a h x w box (braille when UTF-8). */
+/* A line chart of n values in [lo, hi] over a h x w box: braille when UTF-8,
+ * half blocks on the console (TERM=linux), # otherwise. */
 void ui_chart(struct ui *u, struct rect r, const float *v, int n, double lo, double hi);
 /* Short durations: "42s", "4m12s", "3h12m", "2d4h". */
 void ui_fmt_dur(char *out, size_t outlen, int64_t ms);
@@ -156,8 +166,17 @@ void ui_draw_status(struct ui *u, int y);
 void ui_key(struct ui *u, int key);
 /* The help overlay, drawn from the key table. */
 void ui_draw_help(struct ui *u, struct rect r);
-/* The key hints of the status line. */
-void ui_key_hints(struct ui *u, char *out, size_t outlen);
+/* The key hints of the status line for width cells: "? help" and "q quit"
+ * always, the others while they fit; must_only: those two alone. */
+void ui_key_hints(struct ui *u, int width, bool must_only, char *out, size_t outlen);
+
+/* ---- welcome.c ---- */
+/* Nothing configured: no config file, no --demo or replay, no cluster. */
+bool ui_first_contact(struct ui *u);
+/* The card shown in place of the empty panels then. */
+void ui_draw_first_contact(struct ui *u, struct rect r);
+/* Why kernel events are off (true), or "loading kernel programs" / "" (false). */
+bool ui_kernel_off(struct ui *u, char *out, size_t outlen);
 
 /* ---- warroom.c ---- */
 void ui_draw_war_room(struct ui *u, struct rect r);

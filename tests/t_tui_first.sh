@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# First contact: Lookout with nothing configured (an empty XDG_CONFIG_HOME,
+# no KUBECONFIG, no --demo) shows a card with the config path it looked
+# for, the demo, the docs and what kernel events need; the kernel panel says
+# why it is off. As root, and (when setpriv works here) as nobody. Waits
+# poll the pane with deadlines.
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib/tmux.sh
+type skip >/dev/null 2>&1 || skip() { echo "SKIP $1: $2"; }
+
+EMPTY="$TMPD/home"
+mkdir -p "$EMPTY"
+chmod 755 "$TMPD" "$EMPTY"
+
+# bare COLS ROWS PREFIX ARGS...: lookout without --demo in a fresh session,
+# run through PREFIX (a command such as setpriv, or "").
+bare() {
+    local cols=$1 rows=$2 prefix=$3
+    shift 3
+    local args=""
+    [ $# -gt 0 ] && args=$(printf '%q ' "$@")
+    tm kill-session -t lk >/dev/null 2>&1
+    {
+        echo "export TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
+        echo "export HOME=$EMPTY XDG_CONFIG_HOME=$EMPTY XDG_STATE_HOME=$EMPTY"
+        echo "unset KUBECONFIG"
+        echo "cd $EMPTY"
+        echo "$prefix \"$BIN\" $args 2>\"$TMPD/stderr\""
+        echo "echo \"LOOKOUT-EXIT=\$?\""
+        echo "exec sleep 600"
+    } >"$TMPD/run.sh"
+    tm new-session -d -s lk -x "$cols" -y "$rows" "bash $TMPD/run.sh"
+}
+
+for size in "120 40" "80 24"; do
+    set -- $size
+    bare "$1" "$2" "" --no-kernel
+    check "$1x$2: the first-contact card shows" "wait_for 'nothing is configured yet' 20"
+    check "$1x$2: it names the config path it looked for" \
+        "capture | tr -s ' \\n' ' ' | grep -q 'looked for $EMPTY/lookout/config.yaml'"
+    check "$1x$2: it offers the demo and the docs" \
+        "capture | grep -q 'lookout --demo' && capture | grep -q 'man lookout'"
+    check "$1x$2: it says what kernel events need" "capture | grep -q 'need root'"
+    check "$1x$2: q quit and ? help stay on the status line" \
+        "capture | tail -n 1 | grep -q '? help.*q quit'"
+    if [ "$1" = 120 ]; then
+        check "--no-kernel: the kernel panel says why it is off" \
+            "capture | grep -q 'kernel events off: started with --no-kernel'"
+    fi
+    keys q
+    check "$1x$2: q quits" "wait_for 'LOOKOUT-EXIT=0' 10"
+done
+
+# With the demo the card never shows.
+session fg 120 40 ""
+wait_for 'Copilot suggestions' 20
+check "--demo: no first-contact card" "! capture | grep -q 'nothing is configured'"
+keys q
+wait_for 'LOOKOUT-EXIT=0' 10
+
+# As root the kernel source runs (or says why it cannot); as nobody the
+# kernel panel says that root is needed.
+if [ "$(id -u)" = 0 ]; then
+    bare 120 40 ""
+    check "root: the card says whether kernel events are on" \
+        "wait_for 'kernel events on|kernel events off' 30"
+    keys q
+    wait_for 'LOOKOUT-EXIT' 10
+    if setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
+        bare 120 40 "setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all"
+        check "nobody: the card shows" "wait_for 'nothing is configured yet' 20"
+        check "nobody: the kernel panel says root is needed" \
+            "wait_for 'kernel events off: kernel events need root or CAP_BPF' 20"
+        keys q
+        check "nobody: q quits" "wait_for 'LOOKOUT-EXIT=0' 10"
+    else
+        skip "the non-root case" "setpriv cannot switch to nobody here"
+    fi
+fi
+check "no sanitizer report" "! grep -q 'ERROR: AddressSanitizer\\|runtime error' $TMPD/stderr"
+
+finish

@@ -1,0 +1,85 @@
+/* First contact. With nothing configured (no config file, no --demo, no
+ * replay, no cluster) the panels would be empty and say nothing; a short
+ * card in their place tells a new user where the config file was looked
+ * for, how to take the tour, where the docs are, and what kernel events
+ * need. The kernel panel's own "why off" line comes from here too. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ui.h"
+
+static const struct source_info *kernel_source(struct ui *u)
+{
+    struct table *t = engine_table(&u->a->engine, T_SOURCES);
+    for (int i = 0; i < t->count; i++) {
+        const struct source_info *s = table_row(t, i);
+        if (!strcmp(s->kind, "kernel"))
+            return s;
+    }
+    return NULL;
+}
+
+bool ui_first_contact(struct ui *u)
+{
+    const struct app *a = u->a;
+    if (a->opt.demo || a->opt.replay_path || a->config.path[0])
+        return false;
+    struct table *t = engine_table(&u->a->engine, T_SOURCES);
+    for (int i = 0; i < t->count; i++)
+        if (strcmp(((const struct source_info *)table_row(t, i))->kind, "kernel") != 0)
+            return false; /* a cluster or an agent found without a config file */
+    return true;
+}
+
+bool ui_kernel_off(struct ui *u, char *out, size_t outlen)
+{
+    const struct source_info *s = kernel_source(u);
+    out[0] = 0;
+    if (!s && u->a->opt.demo)
+        return false; /* the demo simulates them */
+    if (!s) {
+        snprintf(out, outlen, "kernel events off: %s",
+                 u->a->opt.replay_path ? "a replay shows only what was recorded"
+                                       : "started with --no-kernel");
+        return true;
+    }
+    if (s->state == SRC_DISABLED || s->state == SRC_FAILED) {
+        snprintf(out, outlen, "kernel events off: %s",
+                 s->error[0] ? s->error : "the kernel source stopped");
+        return true;
+    }
+    if (s->state == SRC_STARTING)
+        snprintf(out, outlen, "loading kernel programs");
+    return false;
+}
+
+void ui_draw_first_contact(struct ui *u, struct rect r)
+{
+    if (r.h <= 0 || r.w <= 0)
+        return;
+    for (int i = 0; i < r.h; i++)
+        ui_fill(u, r.y + i, r.x, r.w, ROLE_TEXT);
+    char path[512], kern[400];
+    config_default_path(path, sizeof path);
+    bool off = ui_kernel_off(u, kern, sizeof kern);
+    static const char *const keys[] = {"Config", "A tour", "Docs", "Kernel", ""};
+    char text[5][600];
+    snprintf(text[0], sizeof text[0], "no config file: looked for %s", path);
+    snprintf(text[1], sizeof text[1],
+             "lookout --demo   (a simulated cluster with a deploy that goes wrong)");
+    snprintf(text[2], sizeof text[2],
+             "man lookout; docs/configuration.md and docs/tui.md in the source");
+    snprintf(text[3], sizeof text[3],
+             "events need root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF "
+             "(/sys/kernel/btf/vmlinux)");
+    snprintf(text[4], sizeof text[4], "%s",
+             off ? kern : "kernel events on: the eBPF panel shows them");
+    int y = r.y, key_w = 8;
+    ui_text(u, y++, r.x + 1, r.w - 1, ROLE_ACCENT, "Welcome to Lookout: nothing is configured yet");
+    y += r.h > 8; /* a blank line when there is room for one */
+    for (int i = 0; i < 5 && y < r.y + r.h; i++) {
+        ui_text(u, y, r.x + 2, key_w, ROLE_ACCENT, keys[i]);
+        struct rect tr = {y, r.x + 3 + key_w, r.y + r.h - y, r.w - 4 - key_w};
+        y += ui_wrap(u, tr, i == 4 && off ? ROLE_WARN : ROLE_TEXT, text[i]);
+    }
+}
