@@ -9,26 +9,14 @@ Markdown, and config errors. Prints "N passed, N failed" last."""
 import json
 import os
 import stat
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from testkit import LOOKOUT, FIXTURES, check, finish, start_server  # noqa: E402
+from testkit import FIXTURES, check, env_for, finish, start_server  # noqa: E402
+from testkit import run_lookout as run  # noqa: E402
 
 
-def env_for(tmp, **extra):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("OPENAI_", "ANTHROPIC_", "OLLAMA_", "AZURE_OPENAI"))}
-    env.update(HOME=tmp, XDG_CONFIG_HOME=os.path.join(tmp, "cfg"),
-               XDG_STATE_HOME=os.path.join(tmp, "state"))
-    env.update(extra)
-    return env
-
-
-def run(args, env, timeout=120):
-    return subprocess.run([LOOKOUT] + args, env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 def demo_answer(out):

@@ -34,6 +34,23 @@ def lookout_or_release():
     return LOOKOUT if os.access(LOOKOUT, os.X_OK) else LOOKOUT_REL
 
 
+def env_for(tmp, **extra):
+    """An environment for a CLI run under tmp: no LLM keys from the caller's
+    shell, HOME and the XDG folders inside tmp, then extra."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPENAI_", "ANTHROPIC_", "OLLAMA_", "AZURE_OPENAI"))}
+    env.update(HOME=tmp, XDG_CONFIG_HOME=os.path.join(tmp, "cfg"),
+               XDG_STATE_HOME=os.path.join(tmp, "state"))
+    env.update(extra)
+    return env
+
+
+def run_lookout(args, env, timeout=120):
+    """Runs the sanitizer-built lookout with args, no stdin, output captured."""
+    return subprocess.run([LOOKOUT] + list(args), env=env, capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
 def check(name, cond, detail=""):
     """Counts one named check and prints its outcome."""
     if cond:
