@@ -23,6 +23,18 @@ BIN = os.environ.get("LOOKOUT") or LOOKOUT_REL
 libc = ctypes.CDLL(None, use_errno=True)
 
 
+def reset_pair(c, a):
+    """Closes client c abortively (one RST out) and reads on its peer a (one
+    RST in), then closes a."""
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    try:
+        a.recv(1)
+    except OSError:
+        pass
+    a.close()
+
+
 def set_comm(name):
     libc.prctl(15, ctypes.c_char_p(name.encode()), 0, 0, 0)  # PR_SET_NAME
 
@@ -271,13 +283,7 @@ def test_reset():
     c = socket.create_connection(("127.0.0.1", port))
     a, _ = srv.accept()
     cport = c.getsockname()[1]
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    c.close()  # abortive close: one RST out, one RST in
-    try:
-        a.recv(1)
-    except OSError:
-        pass
-    a.close()
+    reset_pair(c, a)
     srv.close()
     events, _ = ev.stop()
     resets = [e for e in events if e["kind"] == "reset" and {e["sport"], e["dport"]} == {port, cport}]
@@ -479,13 +485,7 @@ def test_fallback_tcp():
     c = socket.create_connection(("127.0.0.1", port))
     a, _ = srv.accept()
     rport = c.getsockname()[1]
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    c.close()  # abortive close: one RST out, one RST in
-    try:
-        a.recv(1)
-    except OSError:
-        pass
-    a.close()
+    reset_pair(c, a)
     srv.close()
     events, _ = ev.stop()
     me = os.getpid()
