@@ -6,7 +6,7 @@
 
 #include "aiops/detect.h"
 
-const char *const detector_names[] = {"robust", "rcf", "context", NULL};
+const char *const detector_names[] = {"robust", "rcf", "context", "cad", NULL};
 
 void detect_default_params(struct detect_params *p, const char *detector)
 {
@@ -45,8 +45,103 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->ctx_fam_near = 0;
     p->ctx_fam_novel = 0;
     p->ctx_beyond = 0.02;
+    p->cad_levels = 8;
+    p->cad_order = 1;
+    p->cad_runs = 1;
+    p->cad_forget = 1e-4;
+    p->cad_memory = 5000;
+    p->cad_beyond = 0.05;
+    p->cad_window = 3;
+    p->cad_long = 0.002;
+    p->cad_rest = 100;
+    p->cad_warmup = 150;
+    p->cad_robust = 0;
     p->seed = 42;
     (void)detector;
+}
+
+#define P(field, is_int, det, help)                                                                \
+    {                                                                                              \
+#field, offsetof(struct detect_params, field), is_int, det, help                           \
+    }
+static const struct param_info {
+    const char *name;
+    size_t off;
+    int is_int;
+    const char *detector; /* "all": read by every detector's likelihood stage */
+    const char *help;
+} params[] = {
+    P(level_alpha, 0, "robust", "EWMA weight of the fast level"),
+    P(scale_alpha, 0, "robust", "EW weight of the absolute deviations"),
+    P(season_alpha, 0, "robust", "EW weight of a daily-profile bucket"),
+    P(clip, 0, "robust", "residuals clipped at clip x scale when learning"),
+    P(fast_weight, 0, "robust", "weight of the step from the previous value"),
+    P(slow_weight, 0, "robust", "weight of the residual from the seasonal baseline"),
+    P(slow_alpha, 0, "robust", "EWMA weight of the slow level"),
+    P(var_weight, 0, "robust", "weight of a change in short-term variability"),
+    P(var_alpha, 0, "robust", "EW weight of the short-term variability"),
+    P(short_window, 1, "all", "samples in the short-term mean of raw anomalies"),
+    P(long_alpha, 0, "all", "EW weight of the long-run distribution of that mean"),
+    P(refractory, 1, "all", "samples after a high score in which repeats are damped"),
+    P(high, 0, "all", "score that starts the refractory period"),
+    P(damp, 0, "all", "factor on repeats within the refractory period"),
+    P(trees, 1, "rcf", "trees in the forest"),
+    P(tree_size, 1, "rcf", "points each tree keeps (sliding window)"),
+    P(shingle, 1, "rcf", "consecutive values per point on one series"),
+    P(ctx_levels, 1, "context", "quantisation levels over the range seen"),
+    P(ctx_order, 1, "context", "longest context (previous levels)"),
+    P(ctx_decay, 0, "context", "weight of order k is ctx_decay^k"),
+    P(ctx_known, 1, "context", "occurrences before a context is familiar"),
+    P(ctx_beyond, 0, "context", "overshoot (share of the range) that is fully new"),
+    P(ctx_warmup, 1, "context", "samples that score 0"),
+    P(ctx_rest, 1, "context", "samples silenced after a high score"),
+    P(ctx_high, 0, "context", "score that starts the rest period"),
+    P(ctx_likelihood, 1, "context", "1 = novelty through the likelihood stage"),
+    P(ctx_partial, 0, "context", "weight of partial novelty"),
+    P(ctx_robust, 0, "context", "weight of the embedded robust score"),
+    P(ctx_fam, 0, "context", "damp a score <= ctx_fam x an earlier day's at this time"),
+    P(ctx_fam_decay, 0, "context", "per-day decay of that memory"),
+    P(ctx_fam_damp, 0, "context", "factor on a familiar score"),
+    P(ctx_fam_near, 1, "context", "neighbouring half-hour buckets counted as the same time"),
+    P(ctx_fam_novel, 1, "context", "1 = a familiar surprise is not novel either"),
+    P(ctx_cad, 0, "context", "weight of the cad sequence score, joined by max (0 = none)"),
+    P(cad_levels, 1, "cad", "quantisation levels over the forgetting range"),
+    P(cad_order, 1, "cad", "longest context (previous tokens), 0..8"),
+    P(cad_runs, 1, "cad", "1 = a token carries its run-length bucket"),
+    P(cad_forget, 0, "cad", "share of the range each end forgets per sample"),
+    P(cad_memory, 1, "cad", "samples after which an unseen context is new again (0 = never)"),
+    P(cad_beyond, 0, "cad", "overshoot (share of the range) that is fully new (0 = off)"),
+    P(cad_window, 1, "cad", "samples in the short-term mean of the raw anomaly"),
+    P(cad_long, 0, "cad", "EW weight of the long-run distribution of that mean"),
+    P(cad_rest, 1, "cad", "samples after a high score in which repeats are silenced"),
+    P(cad_warmup, 1, "cad", "samples of a young series that score 0"),
+    P(cad_robust, 0, "cad", "weight of the embedded robust score (joined by max)"),
+};
+#undef P
+
+const char *detect_param_info(size_t i, const char **detector, const char **help)
+{
+    if (i >= sizeof(params) / sizeof(params[0]))
+        return NULL;
+    if (detector)
+        *detector = params[i].detector;
+    if (help)
+        *help = params[i].help;
+    return params[i].name;
+}
+
+const char *detector_summary(const char *name)
+{
+    static const char *const what[][2] = {
+        {"robust", "seasonal robust residuals through the likelihood stage (cheap baseline)"},
+        {"rcf", "streaming random cut forest on shingled values (costly)"},
+        {"context", "novelty of quantised contexts, robust score, time-of-day familiarity"},
+        {"cad", "CAD/HTM-class sequence memory: new contexts through the likelihood stage"},
+    };
+    for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++)
+        if (strcmp(what[i][0], name) == 0)
+            return what[i][1];
+    return NULL;
 }
 
 int detect_set_param(struct detect_params *p, const char *kv)
@@ -56,55 +151,19 @@ int detect_set_param(struct detect_params *p, const char *kv)
         return -1;
     char *end;
     double v = strtod(eq + 1, &end);
-    if (*end)
+    if (*end || !isfinite(v))
         return -1;
     size_t n = (size_t)(eq - kv);
-    static const struct {
-        const char *name;
-        size_t off;
-        int is_int;
-    } names[] = {
-        {"level_alpha", offsetof(struct detect_params, level_alpha), 0},
-        {"scale_alpha", offsetof(struct detect_params, scale_alpha), 0},
-        {"season_alpha", offsetof(struct detect_params, season_alpha), 0},
-        {"clip", offsetof(struct detect_params, clip), 0},
-        {"fast_weight", offsetof(struct detect_params, fast_weight), 0},
-        {"slow_weight", offsetof(struct detect_params, slow_weight), 0},
-        {"slow_alpha", offsetof(struct detect_params, slow_alpha), 0},
-        {"var_weight", offsetof(struct detect_params, var_weight), 0},
-        {"var_alpha", offsetof(struct detect_params, var_alpha), 0},
-        {"short_window", offsetof(struct detect_params, short_window), 1},
-        {"long_alpha", offsetof(struct detect_params, long_alpha), 0},
-        {"refractory", offsetof(struct detect_params, refractory), 1},
-        {"high", offsetof(struct detect_params, high), 0},
-        {"damp", offsetof(struct detect_params, damp), 0},
-        {"trees", offsetof(struct detect_params, trees), 1},
-        {"tree_size", offsetof(struct detect_params, tree_size), 1},
-        {"shingle", offsetof(struct detect_params, shingle), 1},
-        {"ctx_levels", offsetof(struct detect_params, ctx_levels), 1},
-        {"ctx_order", offsetof(struct detect_params, ctx_order), 1},
-        {"ctx_decay", offsetof(struct detect_params, ctx_decay), 0},
-        {"ctx_known", offsetof(struct detect_params, ctx_known), 1},
-        {"ctx_beyond", offsetof(struct detect_params, ctx_beyond), 0},
-        {"ctx_warmup", offsetof(struct detect_params, ctx_warmup), 1},
-        {"ctx_rest", offsetof(struct detect_params, ctx_rest), 1},
-        {"ctx_high", offsetof(struct detect_params, ctx_high), 0},
-        {"ctx_likelihood", offsetof(struct detect_params, ctx_likelihood), 1},
-        {"ctx_partial", offsetof(struct detect_params, ctx_partial), 0},
-        {"ctx_robust", offsetof(struct detect_params, ctx_robust), 0},
-        {"ctx_fam", offsetof(struct detect_params, ctx_fam), 0},
-        {"ctx_fam_decay", offsetof(struct detect_params, ctx_fam_decay), 0},
-        {"ctx_fam_damp", offsetof(struct detect_params, ctx_fam_damp), 0},
-        {"ctx_fam_near", offsetof(struct detect_params, ctx_fam_near), 1},
-        {"ctx_fam_novel", offsetof(struct detect_params, ctx_fam_novel), 1},
-    };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strlen(names[i].name) != n || strncmp(kv, names[i].name, n) != 0)
+    for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+        if (strlen(params[i].name) != n || strncmp(kv, params[i].name, n) != 0)
             continue;
-        if (names[i].is_int)
-            *(int *)((char *)p + names[i].off) = (int)v;
-        else
-            *(double *)((char *)p + names[i].off) = v;
+        if (params[i].is_int) {
+            if (v != floor(v) || fabs(v) > 1e9)
+                return -1;
+            *(int *)((char *)p + params[i].off) = (int)v;
+        } else {
+            *(double *)((char *)p + params[i].off) = v;
+        }
         return 0;
     }
     return -1;
@@ -182,10 +241,11 @@ double likelihood_update(struct likelihood *l, double raw)
 /* ---- one series ---- */
 
 struct series_detector {
-    int kind; /* 0 robust, 1 rcf, 2 context */
+    int kind; /* 0 robust, 1 rcf, 2 context, 3 cad */
     struct robust robust;
     struct rcf *forest;
     struct context_det *context;
+    struct cad_det *cad;
     struct likelihood lk;
     double shingle[DETECT_MAX_DIM];
     int dim, filled;
@@ -203,6 +263,11 @@ struct series_detector *series_detector_new(const char *name, const struct detec
     if (strcmp(name, "context") == 0) {
         d->kind = 2;
         if ((d->context = context_new(p)))
+            return d;
+    }
+    if (strcmp(name, "cad") == 0) {
+        d->kind = 3;
+        if ((d->cad = cad_new(p)))
             return d;
     }
     if (strcmp(name, "rcf") == 0) {
@@ -223,6 +288,8 @@ double series_detector_update(struct series_detector *d, int64_t time_ms, double
         return robust_update(&d->robust, time_ms, value);
     if (d->kind == 2)
         return context_update(d->context, time_ms, value);
+    if (d->kind == 3)
+        return cad_update(d->cad, time_ms, value);
     if (!isfinite(value))
         return 0;
     memmove(d->shingle, d->shingle + 1, sizeof(double) * (size_t)(d->dim - 1));
@@ -238,7 +305,7 @@ double series_detector_update(struct series_detector *d, int64_t time_ms, double
 size_t series_detector_memory(const struct series_detector *d)
 {
     return sizeof(*d) + (d->forest ? rcf_memory(d->forest) : 0) +
-           (d->context ? context_memory(d->context) : 0);
+           (d->context ? context_memory(d->context) : 0) + (d->cad ? cad_memory(d->cad) : 0);
 }
 
 void series_detector_free(struct series_detector *d)
@@ -247,5 +314,6 @@ void series_detector_free(struct series_detector *d)
         return;
     rcf_free(d->forest);
     context_free(d->context);
+    cad_free(d->cad);
     free(d);
 }

@@ -7,6 +7,9 @@
  *           a robust EW mean absolute deviation, turned into a score by the
  *           tail probability of their short-term mean against their long-run
  *           distribution (an "anomaly likelihood"), with a refractory period.
+ *   cad     a sequence detector of the CAD OSE / HTM class: contexts of
+ *           quantised values and run lengths in a forgetting dictionary,
+ *           the share of new ones through the likelihood stage.
  *   rcf     a streaming robust random cut forest over D-dimensional points
  *           (per-pod vectors of kernel event rates; shingled values for a
  *           single series), scored by collusive displacement, normalised by
@@ -54,6 +57,18 @@ struct detect_params {
     double ctx_fam_damp;  /* context: factor on a familiar score */
     int ctx_fam_near;     /* context: neighbouring half-hour buckets that count as the same time */
     int ctx_fam_novel;    /* context: 1 = a familiar surprise is not novel either */
+    double ctx_cad;       /* context: weight of the sequence (cad) score, joined by max; 0 = none */
+    int cad_levels;       /* cad: quantisation levels over the (forgetting) range */
+    int cad_order;        /* cad: longest context (previous tokens) */
+    int cad_runs;         /* cad: 1 = a token carries its run-length bucket */
+    double cad_forget;    /* cad: share of the range each end forgets per sample */
+    int cad_memory;       /* cad: samples after which an unseen context is new again */
+    double cad_beyond;    /* cad: overshoot (share of the range) that is fully new */
+    int cad_window;       /* cad: samples in the short-term mean of the raw anomaly */
+    double cad_long;      /* cad: EW weight of the long-run distribution of that mean */
+    int cad_rest;         /* cad: samples after a high score in which repeats are silenced */
+    int cad_warmup;       /* cad: samples of a young series that score 0 */
+    double cad_robust;    /* cad: weight of the embedded robust score (max) */
     uint64_t seed;
 };
 
@@ -119,13 +134,28 @@ size_t context_memory(const struct context_det *c);
 /* Contexts the dictionary holds now (<= CONTEXT_SLOTS). */
 size_t context_entries(const struct context_det *c);
 
+/* ---- sequence detector (CAD-class) ---- */
+#define CAD_SLOTS 512 /* dictionary cap per series (8 bytes each) */
+struct cad_det;
+struct cad_det *cad_new(const struct detect_params *p);
+void cad_free(struct cad_det *c);
+double cad_update(struct cad_det *c, int64_t time_ms, double value);
+size_t cad_memory(const struct cad_det *c);
+/* Contexts the dictionary holds now (<= CAD_SLOTS). */
+size_t cad_entries(const struct cad_det *c);
+
 /* ---- one series through a named detector (NAB runner, anomaly analyser) ---- */
 struct series_detector;
 struct series_detector *series_detector_new(const char *name, const struct detect_params *p);
 double series_detector_update(struct series_detector *d, int64_t time_ms, double value);
 size_t series_detector_memory(const struct series_detector *d);
 void series_detector_free(struct series_detector *d);
-/* "robust", "rcf", "context"; NULL-terminated. */
+/* "robust", "rcf", "context", "cad"; NULL-terminated. */
 extern const char *const detector_names[];
+/* One line on what a detector is; NULL for an unknown name. */
+const char *detector_summary(const char *name);
+/* The i-th parameter's name, the detector it belongs to ("all" when
+ * shared) and what it does; NULL past the last. */
+const char *detect_param_info(size_t i, const char **detector, const char **help);
 
 #endif

@@ -39,7 +39,8 @@ struct context_det {
     double familiar[ROBUST_BUCKETS]; /* earlier days, decayed max */
     double today[ROBUST_BUCKETS];    /* the strongest of familiar_day */
     int32_t familiar_day[ROBUST_BUCKETS];
-    bool was_familiar; /* this sample's surprise recurs daily */
+    bool was_familiar;   /* this sample's surprise recurs daily */
+    struct cad_det *seq; /* the sequence detector, when ctx_cad > 0 */
     struct context_entry dict[CONTEXT_SLOTS];
 };
 
@@ -97,17 +98,23 @@ struct context_det *context_new(const struct detect_params *p)
     c->p.ctx_order = clampi(p->ctx_order, 0, CONTEXT_MAX_ORDER);
     likelihood_init(&c->lk, p);
     robust_init(&c->robust, p);
+    if (p->ctx_cad > 0 && !(c->seq = cad_new(p))) {
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
 void context_free(struct context_det *c)
 {
+    if (c)
+        cad_free(c->seq);
     free(c);
 }
 
 size_t context_memory(const struct context_det *c)
 {
-    return sizeof(*c);
+    return sizeof(*c) + (c->seq ? cad_memory(c->seq) : 0);
 }
 
 size_t context_entries(const struct context_det *c)
@@ -215,9 +222,11 @@ double context_update(struct context_det *c, int64_t time_ms, double x)
         return 0;
     double nov = novelty_score(c, x);
     double mag = seasonal_damp(c, time_ms, robust_update(&c->robust, time_ms, x));
+    double seq = c->seq ? c->p.ctx_cad * cad_update(c->seq, time_ms, x) : 0;
     /* Something never seen is the strongest evidence; partial novelty and
      * the robust residual score below it. */
     if (nov >= 1 - 1e-9 && !(c->p.ctx_fam_novel && c->was_familiar))
         return 1;
-    return fmax(fmax(c->p.ctx_partial * nov, c->beyond_part * nov), c->p.ctx_robust * mag);
+    return fmax(fmax(fmax(c->p.ctx_partial * nov, c->beyond_part * nov), c->p.ctx_robust * mag),
+                seq);
 }
