@@ -1,4 +1,6 @@
 /* Streaming detectors and the anomaly analyser on generated series. */
+#include <math.h>
+
 #include "aiops/anomaly.h"
 #include "base/buf.h"
 #include "aiops/correlate.h"
@@ -376,6 +378,134 @@ TEST(anomaly_analyser_pod_forest_flags_a_kernel_storm)
     engine_advance(&r.e, T0 + 3040 * 1000);
     CHECK(anomaly_items(r.a) > before);
     rig_stop(&r);
+}
+
+/* ---- cad: shape changes inside a daily cycle (NAB-like: 14 days of 5-min
+ * samples, the change at day 10, its NAB window 10% of the file centred on
+ * it, scored against the live threshold 0.5). ---- */
+#define DAY_N   288
+#define CAD_N   (14 * DAY_N)
+#define CHANGE  (10 * DAY_N + DAY_N / 3)
+#define WIN_LO  (CHANGE - CAD_N / 20)
+#define WIN_HI  (CHANGE + CAD_N / 20)
+#define PROBATE (CAD_N * 15 / 100)
+
+static double cycle(int i)
+{
+    return 50 + 30 * sin(2 * M_PI * (double)(i % DAY_N) / DAY_N) + 2 * noise();
+}
+
+static double jump_down(int i)
+{
+    return cycle(i) - (i >= CHANGE ? 25 : 0);
+}
+
+static double goes_flat(int i)
+{
+    return i >= CHANGE && i < CHANGE + 120 ? 50 + 0.2 * noise() : cycle(i);
+}
+
+static double spiky(int i, int every)
+{
+    return cycle(i) + (i % every == 0 ? 40 : 0);
+}
+
+static double denser(int i)
+{
+    return spiky(i, i >= CHANGE ? 7 : 36);
+}
+
+static double sparse(int i)
+{
+    return spiky(i, 36);
+}
+
+static double flat_line(int i)
+{
+    (void)i;
+    return 42;
+}
+
+/* The strongest score in [from, to) of a fresh cad detector fed f. */
+static double cad_max(double (*f)(int), int from, int to)
+{
+    struct detect_params p;
+    detect_default_params(&p, "cad");
+    struct cad_det *c = cad_new(&p);
+    CHECK(c != NULL);
+    double m = 0;
+    for (int i = 0; c && i < to; i++) {
+        double s = cad_update(c, T0 + i * FIVE_MIN, f(i));
+        CHECK(s >= 0 && s <= 1);
+        if (i >= from && s > m)
+            m = s;
+    }
+    cad_free(c);
+    return m;
+}
+
+TEST(cad_flags_a_daily_cycle_that_jumps_down_within_the_window)
+{
+    rng = 7;
+    CHECK(cad_max(jump_down, WIN_LO, WIN_HI + 1) >= 0.5);
+}
+
+TEST(cad_flags_a_daily_cycle_whose_middle_goes_flat_within_the_window)
+{
+    rng = 7;
+    CHECK(cad_max(goes_flat, WIN_LO, WIN_HI + 1) >= 0.5);
+}
+
+TEST(cad_flags_spikes_that_grow_denser_within_the_window)
+{
+    rng = 7;
+    CHECK(cad_max(denser, WIN_LO, WIN_HI + 1) >= 0.5);
+}
+
+TEST(cad_keeps_quiet_on_a_clean_daily_cycle_a_spiky_one_and_a_flat_line)
+{
+    rng = 7;
+    CHECK(cad_max(cycle, PROBATE, CAD_N) < 0.5);
+    CHECK(cad_max(sparse, PROBATE, CAD_N) < 0.5);
+    CHECK(cad_max(flat_line, 0, CAD_N) == 0);
+}
+
+TEST(cad_memory_is_fixed_and_the_dictionary_capped)
+{
+    struct detect_params p;
+    detect_default_params(&p, "cad");
+    CHECK(detect_set_param(&p, "cad_levels=32") == 0 && detect_set_param(&p, "cad_order=8") == 0);
+    struct cad_det *c = cad_new(&p);
+    CHECK(c != NULL);
+    size_t mem = cad_memory(c);
+    for (int i = 0; c && i < 200000; i++)
+        cad_update(c, T0 + i * 1000LL, noise());
+    CHECK(c && cad_entries(c) <= CAD_SLOTS && cad_entries(c) > CAD_SLOTS / 2);
+    CHECK(c && cad_memory(c) == mem && mem < 8192);
+    CHECK(c && cad_update(c, T0, NAN) == 0);
+    cad_free(c);
+}
+
+/* A young series settles without an alert storm: its first cad_warmup
+ * samples score 0, including one that starts in the middle of an incident
+ * (a wild spiky phase) and then turns normal. */
+static double mid_incident(int i)
+{
+    return i < 100 ? 50 + 300 * noise() * noise() : cycle(i);
+}
+
+TEST(cad_young_series_settles_without_a_storm)
+{
+    struct detect_params p;
+    detect_default_params(&p, "cad");
+    rng = 11;
+    CHECK(cad_max(mid_incident, 0, p.cad_warmup) == 0);
+    struct cad_det *c = cad_new(&p);
+    int high = 0;
+    for (int i = 0; c && i < 4 * DAY_N; i++)
+        high += cad_update(c, T0 + i * FIVE_MIN, mid_incident(i)) >= 0.5;
+    CHECK(high <= 2); /* at most a burst's first sample or two, never a storm */
+    cad_free(c);
 }
 
 RUN_TESTS()

@@ -29,12 +29,12 @@ static int read_detector(const struct ynode *s, char *out, size_t outlen, char *
     const struct ynode *n = ymap_get(s, "detector");
     if (!n)
         return 0;
-    if (n->type == Y_SCALAR &&
-        (strcmp(n->value, "robust") == 0 || strcmp(n->value, "context") == 0)) {
+    if (n->type == Y_SCALAR && (strcmp(n->value, "robust") == 0 ||
+                                strcmp(n->value, "context") == 0 || strcmp(n->value, "cad") == 0)) {
         str_copy(out, outlen, n->value);
         return 0;
     }
-    return yerr(n, err, errlen, "aiops.detector: expected robust or context");
+    return yerr(n, err, errlen, "aiops.detector: expected robust, context or cad");
 }
 
 static int read_settings(const struct ynode *s, struct aiops_settings *out, char *err,
@@ -42,7 +42,7 @@ static int read_settings(const struct ynode *s, struct aiops_settings *out, char
 {
     out->enabled = true;
     out->threshold = 0.5;
-    STR_COPY(out->detector, "robust");
+    STR_COPY(out->detector, "context"); /* the leave-one-folder-out winner (docs/aiops.md) */
     correlate_default_opts(&out->corr);
     if (!s)
         return 0;

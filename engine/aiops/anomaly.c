@@ -1,6 +1,6 @@
 /* The anomaly analyser (see anomaly.h). Constant memory: a fixed pool of
  * series found by name through a bounded dict, each with one detector of the configured kind
- * (robust unless aiops.detector says otherwise); a fixed table of pods with their kernel event
+ * (context unless aiops.detector says otherwise); a fixed table of pods with their kernel event
  * counts of the current period; one forest over pod vectors. */
 #include "aiops/anomaly.h"
 
@@ -215,10 +215,10 @@ struct anomaly *anomaly_new(struct engine *e, struct correlator *c, const struct
         a->o = *o;
     } else {
         a->o.threshold = 0.5;
-        detect_default_params(&a->o.params, "robust");
+        detect_default_params(&a->o.params, "context");
     }
     if (!a->o.detector[0])
-        STR_COPY(a->o.detector, "robust");
+        STR_COPY(a->o.detector, "context");
     struct detect_params fp = a->o.params;
     fp.trees = 20;
     fp.tree_size = 128;

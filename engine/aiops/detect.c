@@ -33,7 +33,7 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->ctx_order = 1;
     p->ctx_decay = 1.0;
     p->ctx_known = 1;
-    p->ctx_warmup = 20;
+    p->ctx_warmup = 150;
     p->ctx_rest = 100;
     p->ctx_high = 0.75;
     p->ctx_likelihood = 0;
@@ -45,19 +45,25 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->ctx_fam_near = 0;
     p->ctx_fam_novel = 0;
     p->ctx_beyond = 0.02;
-    p->cad_levels = 8;
+    p->cad_levels = 6;
     p->cad_order = 1;
     p->cad_runs = 1;
-    p->cad_forget = 1e-4;
+    p->cad_forget = 1e-5;
     p->cad_memory = 5000;
     p->cad_beyond = 0.05;
     p->cad_window = 3;
     p->cad_long = 0.002;
     p->cad_rest = 100;
     p->cad_warmup = 150;
-    p->cad_robust = 0;
+    p->cad_robust = 0.9;
+    p->cad_min_sd = 0.05;
     p->seed = 42;
-    (void)detector;
+    /* The protocol's choices where a detector's own differ from the shared
+     * ones (tests/bench/nab_params.json "defaults"; t_nab_lofo checks). */
+    if (detector && strcmp(detector, "robust") == 0) {
+        p->fast_weight = 0.5;
+        p->var_weight = 0;
+    }
 }
 
 #define P(field, is_int, det, help)                                                                \
@@ -116,6 +122,7 @@ static const struct param_info {
     P(cad_rest, 1, "cad", "samples after a high score in which repeats are silenced"),
     P(cad_warmup, 1, "cad", "samples of a young series that score 0"),
     P(cad_robust, 0, "cad", "weight of the embedded robust score (joined by max)"),
+    P(cad_min_sd, 0, "cad", "floor of the likelihood stage's long-run spread"),
 };
 #undef P
 
@@ -208,7 +215,7 @@ double likelihood_update(struct likelihood *l, double raw)
     double m = l->sum / l->n;
     double score = 0;
     if (l->seen >= LIKELIHOOD_WARMUP) {
-        double sd = sqrt(l->var) + 1e-6 * (fabs(l->mean) + 1e-3);
+        double sd = fmax(sqrt(l->var) + 1e-6 * (fabs(l->mean) + 1e-3), l->min_sd);
         score = tail_score((m - l->mean) / sd);
     }
     /* Long-run distribution: a fast start, then slow forgetting. */

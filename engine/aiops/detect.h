@@ -69,6 +69,7 @@ struct detect_params {
     int cad_rest;         /* cad: samples after a high score in which repeats are silenced */
     int cad_warmup;       /* cad: samples of a young series that score 0 */
     double cad_robust;    /* cad: weight of the embedded robust score (max) */
+    double cad_min_sd;    /* cad: floor of the likelihood stage's long-run spread */
     uint64_t seed;
 };
 
@@ -88,6 +89,8 @@ struct likelihood {
     double alpha;
     int refractory, quiet;
     double high, recent_max, damp;
+    double min_sd; /* floor of the long-run spread (0 = none): a rare blip on a
+                    * quiet series is not a 1e-10 tail */
 };
 void likelihood_init(struct likelihood *l, const struct detect_params *p);
 /* Raw anomaly (>= 0, larger is stranger) to a score in [0,1]. */

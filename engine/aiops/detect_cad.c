@@ -73,6 +73,7 @@ struct cad_det *cad_new(const struct detect_params *p)
     lp.high = 0.5;
     lp.damp = 0;
     likelihood_init(&c->lk, &lp);
+    c->lk.min_sd = p->cad_min_sd;
     robust_init(&c->robust, p);
     c->level = -1;
     return c;
@@ -132,6 +133,20 @@ static double excess_and_learn(struct cad_det *c, double x)
     return ex;
 }
 
+/* The level of x, with hysteresis: a value within a quarter level of the
+ * current level's band stays in it, so noise on a boundary does not make
+ * a stream of new tokens. */
+static int quantise(const struct cad_det *c, double x)
+{
+    int levels = c->p.cad_levels;
+    if (!(c->hi > c->lo))
+        return 0;
+    double pos = (x - c->lo) / (c->hi - c->lo) * levels;
+    if (c->level >= 0 && pos > c->level - 0.25 && pos < c->level + 1.25)
+        return c->level;
+    return clampi((int)pos, 0, levels - 1);
+}
+
 static int run_bucket(int run)
 {
     int b = 0;
@@ -162,9 +177,7 @@ double cad_update(struct cad_det *c, int64_t time_ms, double x)
         return 0;
     c->n++;
     double ex = excess_and_learn(c, x);
-    int levels = c->p.cad_levels;
-    int level =
-        c->hi > c->lo ? clampi((int)((x - c->lo) / (c->hi - c->lo) * levels), 0, levels - 1) : 0;
+    int level = quantise(c, x);
     c->run = level == c->level ? c->run + 1 : 1;
     c->level = level;
     uint16_t token = (uint16_t)(level << CAD_RUN_BITS | (c->p.cad_runs ? run_bucket(c->run) : 0));

@@ -223,6 +223,10 @@ double context_update(struct context_det *c, int64_t time_ms, double x)
     double nov = novelty_score(c, x);
     double mag = seasonal_damp(c, time_ms, robust_update(&c->robust, time_ms, x));
     double seq = c->seq ? c->p.ctx_cad * cad_update(c->seq, time_ms, x) : 0;
+    /* A young series: everything is new and the robust scales are unsure;
+     * nothing is news until it has settled (ctx_warmup samples). */
+    if (c->n <= c->p.ctx_warmup)
+        return 0;
     /* Something never seen is the strongest evidence; partial novelty and
      * the robust residual score below it. */
     if (nov >= 1 - 1e-9 && !(c->p.ctx_fam_novel && c->was_familiar))
