@@ -45,4 +45,30 @@ fold["cad_levels"] = 3 if fold.get("cad_levels") != 3 else 5
 r, after = left_out(changed)
 check("changing_a_chosen_parameter_changes_the_left_out_figure",
       r.returncode == 0 and after is not None and after != before, "%s -> %s" % (before, after))
+
+# The C defaults are the protocol's defaults: a run with no --param and one
+# with the file's defaults spelled out write the same scores.
+def nab_run(det, params, out):
+    cmd = [LOOKOUT_REL, "nab", "--data", os.path.join(FIXTURES, "nab", "data"), "--labels",
+           os.path.join(FIXTURES, "nab", "labels", "combined_windows.json"), "--detector", det,
+           "--out", out, "--folders", "realAdExchange", "--lenient-times"]
+    for k, v in sorted(params.items()):
+        cmd += ["--param", "%s=%s" % (k, v)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120).returncode
+
+
+def tree(root):
+    out = {}
+    for d, _, fs in os.walk(root):
+        for f in fs:
+            with open(os.path.join(d, f)) as fh:
+                out[os.path.relpath(os.path.join(d, f), root)] = fh.read()
+    return out
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    for det, params in sorted(committed["defaults"].items()):
+        a, b = os.path.join(tmp, det + "-c"), os.path.join(tmp, det + "-p")
+        ok = nab_run(det, {}, a) == 0 and nab_run(det, params, b) == 0
+        check("c_defaults_are_the_protocol_defaults_" + det, ok and tree(a) and tree(a) == tree(b))
 finish()
