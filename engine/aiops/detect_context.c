@@ -98,7 +98,11 @@ struct context_det *context_new(const struct detect_params *p)
     c->p.ctx_order = clampi(p->ctx_order, 0, CONTEXT_MAX_ORDER);
     likelihood_init(&c->lk, p);
     robust_init(&c->robust, p);
-    if (p->ctx_cad > 0 && !(c->seq = cad_new(p))) {
+    /* The sequence stage only: context has its own robust detector, whose
+     * score familiarity damps; cad's would come through undamped. */
+    struct detect_params sp = *p;
+    sp.cad_robust = 0;
+    if (p->ctx_cad > 0 && !(c->seq = cad_new(&sp))) {
         free(c);
         return NULL;
     }
