@@ -11,7 +11,8 @@ const char *const detector_names[] = {"robust", "rcf", "context", "cad", NULL};
 void detect_default_params(struct detect_params *p, const char *detector)
 {
     memset(p, 0, sizeof(*p));
-    /* Chosen on the NAB subset (docs/aiops.md says how and how far to trust it). */
+    /* Designed on two NAB folders; the grid parameters' values are the
+     * leave-one-folder-out protocol's (docs/aiops.md, tests/nab_lofo.py). */
     p->level_alpha = 0.1;
     p->scale_alpha = 0.02;
     p->season_alpha = 0.1;

@@ -1,7 +1,8 @@
 /* The sequence detector ("cad"), of the class of CAD OSE and HTM's
  * sequence memory, written from their published descriptions: each value is
- * quantised into a few levels of a range that forgets its extremes slowly;
- * the token of a sample is its level and how long the series has stayed at
+ * quantised into a few levels of a range that forgets its extremes slowly
+ * (with hysteresis, so noise on a level boundary is not a new token); the
+ * token of a sample is its level and how long the series has stayed at
  * that level (log2 run-length bucket), so a cycle that flattens makes runs
  * it never made; contexts are the current token after the last k tokens
  * (k = 0..order). A bounded dictionary remembers which contexts occurred
