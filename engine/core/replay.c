@@ -153,7 +153,8 @@ static int scan(struct replay *r, char *err, size_t errlen)
         rc = -1;
     }
     free(ms.seen);
-    qsort(r->marks, (size_t)r->nmarks, sizeof *r->marks, cmp_i64);
+    if (r->nmarks)
+        qsort(r->marks, (size_t)r->nmarks, sizeof *r->marks, cmp_i64);
     rewind(r->f);
     return rc;
 }
