@@ -75,11 +75,11 @@ static const struct binding bindings[] = {
      "Space pause"},
     {{'s'}, 0, ACT_SEVERITY, "s", "eBPF severity filter: all, warn+, crit", NULL},
     {{KEY_LEFT}, -10000, ACT_SEEK, "Left", "replay: back 10 s", NULL},
-    {{KEY_RIGHT}, 10000, ACT_SEEK, "Right", "replay: forward 10 s", NULL},
+    {{KEY_RIGHT}, 10000, ACT_SEEK, "Right", "replay: forward 10 s", "<-/-> seek"},
     {{'['}, -1, ACT_JUMP, "[", "replay: previous incident or SLO alert", NULL},
-    {{']'}, 1, ACT_JUMP, "]", "replay: next incident or SLO alert", NULL},
+    {{']'}, 1, ACT_JUMP, "]", "replay: next incident or SLO alert", "[ ] jump"},
     {{'+', '='}, 1, ACT_SPEED, "+", "replay: faster (x0.25 .. x64)", NULL},
-    {{'-'}, -1, ACT_SPEED, "-", "replay: slower", NULL},
+    {{'-'}, -1, ACT_SPEED, "-", "replay: slower", "+/- speed"},
     {{'e'}, 0, ACT_POSTMORTEM, "e", "write a Markdown post-mortem of the current incident", NULL},
     {{':'}, 0, ACT_CONTEXT, ":", "switch the Kubernetes context", NULL},
     {{KEY_ESC}, 0, ACT_CLOSE, "Esc", "close help, detail or zoom", NULL},
@@ -470,6 +470,12 @@ void ui_draw_help(struct ui *u, struct rect r)
     }
 }
 
+/* The player's keys are hinted in a replay only. */
+static bool replay_only(const struct binding *b)
+{
+    return b->act == ACT_SEEK || b->act == ACT_JUMP || b->act == ACT_SPEED;
+}
+
 /* A hint that is never dropped from the status line. */
 static bool must_hint(const struct binding *b)
 {
@@ -492,7 +498,7 @@ void ui_key_hints(struct ui *u, int width, bool must_only, char *out, size_t out
             left -= (int)strlen(bindings[i].hint) + 2;
     for (int i = 0; i < NBINDINGS && o + 1 < outlen; i++) {
         const struct binding *b = &bindings[i];
-        if (!b->hint)
+        if (!b->hint || (replay_only(b) && !replay_find(&u->a->sources)))
             continue;
         int w = (int)strlen(b->hint) + 2;
         if (!must_hint(b)) {
