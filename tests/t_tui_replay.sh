@@ -79,4 +79,5 @@ check "at END the page is on screen" "slo_row | grep -q PAGE"
 keys q
 check "q quits" "wait_for 'LOOKOUT-EXIT=0' 10"
 check "no bad record lines reported" "! grep -q 'replay:' '$TMPD/stderr'"
+check "no sanitizer report" "! grep -q 'ERROR: AddressSanitizer\\|runtime error' $TMPD/stderr"
 finish

@@ -51,7 +51,8 @@ check "s a third time: all events again" \
 keys '?'
 check "? lists the severity filter" "wait_for 'eBPF severity filter: all, warn\\+, crit' 5"
 keys q q
-wait_for 'LOOKOUT-EXIT=0' 10
+check "q quits the demo" "wait_for 'LOOKOUT-EXIT=0' 10"
+check "no sanitizer report (demo)" "! grep -q 'ERROR: AddressSanitizer\\|runtime error' $TMPD/stderr"
 
 # ---- host badge and the longer CRIT/WARN ring, on a replayed record ----
 rec="$TMPD/host.jsonl"
@@ -95,4 +96,5 @@ keys Enter
 check "the host event's detail says it is real" "wait_for 'host: a real event of this machine' 5"
 keys q q
 check "q quits the replay" "wait_for 'LOOKOUT-EXIT=0' 10"
+check "no sanitizer report (replay)" "! grep -q 'ERROR: AddressSanitizer\\|runtime error' $TMPD/stderr"
 finish
