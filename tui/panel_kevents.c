@@ -1,4 +1,7 @@
-/* eBPF event stream: newest kernel events, rate sparklines, drops, pause. */
+/* eBPF event stream: newest kernel events, rate sparklines, drops. The
+ * list moves every second, so its selection is an event (by seq), not a
+ * row: off the newest row the list freezes and Enter/a still act on the
+ * event chosen; a severity filter; a host badge on real events of a demo. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
