@@ -1,7 +1,9 @@
-/* Core containers: table, ring, schema codec, YAML tree, durations. */
+/* Core containers: table, ring, schema codec, YAML tree, durations; the
+ * engine's WARN/CRIT ring and reset; the replay player's seeks and jumps. */
 #include "base/buf.h"
 #include "core/engine.h"
 #include "core/record.h"
+#include "core/replay.h"
 #include "core/snapshot.h"
 #include "test.h"
 #include "base/yaml_tree.h"
@@ -177,6 +179,117 @@ TEST(record_replay_roundtrip)
     unlink(path);
     engine_free(&a);
     engine_free(&b);
+}
+
+TEST(engine_hot_ring_keeps_warn_and_crit)
+{
+    struct engine e;
+    engine_init(&e);
+    struct kevent ev = {.kind = KEV_OOM, .severity = SEV_CRITICAL};
+    uint64_t crit = engine_kevent(&e, &ev)->seq;
+    ev.severity = SEV_WARNING;
+    uint64_t warn = engine_kevent(&e, &ev)->seq;
+    ev.severity = SEV_INFO;
+    for (int i = 0; i < KEVENT_RING_CAP + 10; i++)
+        engine_kevent(&e, &ev);
+    CHECK(((struct kevent *)ring_at(&e.kevents, 0))->seq > warn); /* gone from the main ring */
+    CHECK(ring_count(&e.kevents_hot) == 2);
+    CHECK(((struct kevent *)ring_at(&e.kevents_hot, 0))->seq == crit);
+    CHECK(((struct kevent *)ring_at(&e.kevents_hot, 1))->seq == warn);
+    engine_free(&e);
+}
+
+static int ticks;
+static void count_tick(struct engine *e, int64_t now, void *ud)
+{
+    (void)e, (void)now, (void)ud;
+    ticks++;
+}
+
+TEST(engine_reset_empties_state_keeps_hooks)
+{
+    struct engine e;
+    engine_init(&e);
+    engine_add_hook(&e, "count", 1000, count_tick, NULL);
+    engine_advance(&e, 5000);
+    struct k8s_node n = {0};
+    STR_COPY(n.name, "node-a");
+    engine_upsert(&e, T_NODES, &n);
+    struct kevent ev = {.kind = KEV_OOM, .severity = SEV_CRITICAL};
+    engine_kevent(&e, &ev);
+    engine_reset(&e);
+    CHECK(engine_table(&e, T_NODES)->count == 0);
+    CHECK(engine_get(&e, T_SUMMARY, "summary") != NULL);
+    CHECK(ring_count(&e.kevents) == 0 && ring_count(&e.kevents_hot) == 0);
+    CHECK(e.now == 0 && e.kevent_seq == 0);
+    CHECK(e.nhooks == 1);
+    engine_free(&e);
+}
+
+/* A record of three nodes (x at 1 s, y at 2 s, z at 3 s) and an incident
+ * opening at 4 s, played by the replay source on a real loop. */
+static const char player_record[] =
+    "{\"t\":1000,\"op\":\"upsert\",\"table\":\"nodes\",\"obj\":{\"name\":\"x\"}}\n"
+    "{\"t\":2000,\"op\":\"upsert\",\"table\":\"nodes\",\"obj\":{\"name\":\"y\"}}\n"
+    "{\"t\":3000,\"op\":\"upsert\",\"table\":\"nodes\",\"obj\":{\"name\":\"z\"}}\n"
+    "{\"t\":4000,\"op\":\"upsert\",\"table\":\"incidents\","
+    "\"obj\":{\"id\":\"INC-1\",\"state\":\"open\"}}\n"
+    "{\"t\":9000,\"op\":\"upsert\",\"table\":\"nodes\",\"obj\":{\"name\":\"w\"}}\n";
+
+static bool has_node(struct engine *e, const char *name)
+{
+    return engine_get(e, T_NODES, name) != NULL;
+}
+
+TEST(replay_player_seeks_and_jumps)
+{
+    char path[] = "/tmp/lookout-player-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && write(fd, player_record, sizeof player_record - 1) > 0);
+    close(fd);
+    struct engine e;
+    engine_init(&e);
+    struct loop *l = loop_new();
+    struct source_ctx ctx = {.engine = &e, .loop = l};
+    static struct source_set set;
+    memset(&set, 0, sizeof set);
+    char err[256];
+    void *priv = replay_new(path, 1, err, sizeof err);
+    CHECK(priv != NULL);
+    struct source *s = source_add(&set, &replay_source_ops, "replay", &ctx, priv);
+    CHECK(s && replay_find(&set) == s);
+    source_start_all(&set);
+    replay_toggle_pause(s);
+    struct replay_status st;
+    replay_get_status(s, &st);
+    CHECK(st.first == 1000 && st.last == 9000 && st.paused && !st.ended);
+    CHECK(has_node(&e, "x") && !has_node(&e, "y"));
+    replay_seek_by(s, 1500); /* 2.5 s: x and y */
+    replay_get_status(s, &st);
+    CHECK(st.pos == 2500 && e.now == 2500 && has_node(&e, "y") && !has_node(&e, "z"));
+    replay_seek_by(s, -1000); /* back to 1.5 s: y is not there yet */
+    replay_get_status(s, &st);
+    CHECK(st.pos == 1500 && e.now == 1500 && has_node(&e, "x") && !has_node(&e, "y"));
+    CHECK(replay_jump(s, 1) == 0); /* the incident at 4 s */
+    replay_get_status(s, &st);
+    CHECK(st.pos == 4000 && engine_get(&e, T_INCIDENTS, "INC-1") && has_node(&e, "z"));
+    CHECK(replay_jump(s, 1) == -1 && replay_jump(s, -1) == -1);
+    replay_speed_step(s, 1);
+    replay_get_status(s, &st);
+    CHECK(st.speed == 2);
+    replay_seek_by(s, 60000);
+    replay_get_status(s, &st);
+    CHECK(st.ended && st.pos == 9000 && has_node(&e, "w"));
+    replay_toggle_pause(s); /* at the end: from the start again */
+    replay_get_status(s, &st);
+    CHECK(!st.ended && st.pos == 1000 && !has_node(&e, "y"));
+    source_stop_all(&set);
+    loop_free(l);
+    engine_free(&e);
+    unlink(path);
+    char missing[] = "/tmp/lookout-player-missing.jsonl";
+    CHECK(replay_new(missing, 1, err, sizeof err) == NULL);
+    CHECK(strstr(err, missing) && strstr(err, "No such file"));
 }
 
 RUN_TESTS()

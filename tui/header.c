@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/loop.h"
+#include "core/replay.h"
 #include "ui.h"
 
 /* One thing the header shows, in forms from widest to narrowest; "" hides
@@ -146,6 +147,35 @@ static void figure_items(struct ui *u, const struct summary *sm, struct hdr_item
     add_form(u, &it[H_SIGNALS], "%s", "");
 }
 
+/* The clock, or in a replay the player's badge in its place: position,
+ * end, speed and PAUSED or END. Never hidden in a replay: the screen shows
+ * the past and must say so. */
+static void clock_item(struct ui *u, struct hdr_item *it)
+{
+    char clock[16];
+    ui_fmt_clock(clock, sizeof clock, engine_now(&u->a->engine));
+    struct source *rs = replay_find(&u->a->sources);
+    if (!rs) {
+        add_form(u, it, " %s UTC ", clock);
+        add_form(u, it, " %s ", clock);
+        add_form(u, it, "%s", "");
+        return;
+    }
+    struct replay_status st;
+    replay_get_status(rs, &st);
+    char last[16], speed[16];
+    ui_fmt_clock(last, sizeof last, st.last);
+    if (st.speed > 0)
+        snprintf(speed, sizeof speed, "%s%g", u->utf8 ? "×" : "x", st.speed);
+    else
+        snprintf(speed, sizeof speed, "%smax", u->utf8 ? "×" : "x");
+    const char *state = st.ended ? " END" : st.paused ? " PAUSED" : "";
+    it->role = st.ended || st.paused ? ON_HEADER(ROLE_WARN) : ROLE_BADGE;
+    add_form(u, it, " REPLAY %s / %s %s%s ", clock, last, speed, state);
+    add_form(u, it, " REPLAY %s %s%s ", clock, speed, state);
+    add_form(u, it, " R %s%s ", clock, state);
+}
+
 static int total_width(const struct hdr_item *it)
 {
     int w = 0;
@@ -185,11 +215,7 @@ void ui_draw_header(struct ui *u, int y)
         source_item(u, table_row(t, i), &it[H_SRC + n]);
         n += it[H_SRC + n].nforms > 0;
     }
-    char clock[16];
-    ui_fmt_clock(clock, sizeof clock, engine_now(e));
-    add_form(u, &it[H_CLOCK], " %s UTC ", clock);
-    add_form(u, &it[H_CLOCK], " %s ", clock);
-    add_form(u, &it[H_CLOCK], "%s", "");
+    clock_item(u, &it[H_CLOCK]);
     int steps = (int)(sizeof shrink_order / sizeof shrink_order[0]), done = 0;
     bool shrunk[sizeof shrink_order / sizeof shrink_order[0]] = {false};
     for (; done < steps && total_width(it) > u->cols; done++) {
@@ -212,7 +238,8 @@ void ui_draw_header(struct ui *u, int y)
         if (it[i].nforms && it[i].form[it[i].cur][0])
             x += ui_text(u, y, x, u->cols - clock_w - x, it[i].role, it[i].form[it[i].cur]);
     if (clock_w && x + clock_w <= u->cols)
-        ui_text(u, y, u->cols - clock_w, clock_w, ROLE_HEADER, it[H_CLOCK].form[it[H_CLOCK].cur]);
+        ui_text(u, y, u->cols - clock_w, clock_w, it[H_CLOCK].role,
+                it[H_CLOCK].form[it[H_CLOCK].cur]);
 }
 
 void ui_draw_status(struct ui *u, int y)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/replay.h"
 #include "kube/source.h"
 #include "copilot/postmortem.h"
 #include "ui.h"
@@ -24,6 +25,10 @@ enum action {
     ACT_ASK,
     ACT_WAR_ROOM,
     ACT_PAUSE,
+    ACT_SEVERITY,
+    ACT_SEEK,
+    ACT_JUMP,
+    ACT_SPEED,
     ACT_POSTMORTEM,
     ACT_CONTEXT,
     ACT_CLOSE,
@@ -54,15 +59,22 @@ static const struct binding bindings[] = {
     {{KEY_DOWN, 'j'}, 0, ACT_DOWN, "Down j", "next row / scroll down", "j/k move"},
     {{KEY_PPAGE, CTRL('b')}, 0, ACT_PAGE_UP, "PgUp Ctrl-B", "page up", NULL},
     {{KEY_NPAGE, CTRL('f')}, 0, ACT_PAGE_DOWN, "PgDn Ctrl-F", "page down", NULL},
-    {{'g', KEY_HOME}, 0, ACT_TOP, "g Home", "first row (newest)", NULL},
-    {{'G', KEY_END}, 0, ACT_BOTTOM, "G End", "last row", NULL},
+    {{'g', KEY_HOME}, 0, ACT_TOP, "g Home", "first row (eBPF: newest, following)", NULL},
+    {{'G', KEY_END}, 0, ACT_BOTTOM, "G End", "last row (eBPF: back to following the newest)", NULL},
     {{'\n', '\r', KEY_ENTER}, 0, ACT_DETAIL, "Enter", "detail of the selected row", "Enter detail"},
     {{'/'}, 0, ACT_FILTER, "/", "filter the focused panel (PCRE2; empty clears)", "/ filter"},
     {{'?'}, 0, ACT_HELP, "?", "this help", "? help"},
     {{'t'}, 0, ACT_THEME, "t", "next theme", "t theme"},
     {{'a'}, 0, ACT_ASK, "a", "ask the copilot about the selected item", "a ask"},
     {{'w'}, 0, ACT_WAR_ROOM, "w", "war-room mode (large numbers, timeline)", "w war-room"},
-    {{' '}, 0, ACT_PAUSE, "Space", "pause / resume the eBPF event stream", "Space pause"},
+    {{' '}, 0, ACT_PAUSE, "Space", "pause / resume eBPF events (replay: the clock)", "Space pause"},
+    {{'s'}, 0, ACT_SEVERITY, "s", "eBPF severity filter: all, warn+, crit", NULL},
+    {{KEY_LEFT}, -10000, ACT_SEEK, "Left", "replay: back 10 s", "Left/Right seek"},
+    {{KEY_RIGHT}, 10000, ACT_SEEK, "Right", "replay: forward 10 s", NULL},
+    {{'['}, -1, ACT_JUMP, "[", "replay: previous incident or SLO alert", "[/] jump"},
+    {{']'}, 1, ACT_JUMP, "]", "replay: next incident or SLO alert", NULL},
+    {{'+', '='}, 1, ACT_SPEED, "+", "replay: faster (x0.25 .. x64)", NULL},
+    {{'-'}, -1, ACT_SPEED, "-", "replay: slower", "+/- speed"},
     {{'e'}, 0, ACT_POSTMORTEM, "e", "write a Markdown post-mortem of the current incident", NULL},
     {{':'}, 0, ACT_CONTEXT, ":", "switch the Kubernetes context", NULL},
     {{KEY_ESC}, 0, ACT_CLOSE, "Esc", "close help, detail or zoom", NULL},
@@ -104,6 +116,27 @@ static void move_sel(struct ui *u, int delta)
         v->sel = v->nrows - 1;
     if (v->sel < 0)
         v->sel = 0;
+    if (u->focus == P_KEVENTS)
+        ui_kevents_select(u, v->sel);
+}
+
+/* The player's keys: a message instead when this run is not a replay. */
+static void replay_key(struct ui *u, const struct binding *b)
+{
+    struct source *rs = replay_find(&u->a->sources);
+    if (!rs) {
+        ui_message(u, "%s: only in a replay (lookout replay FILE)", b->label);
+        return;
+    }
+    if (b->act == ACT_SEEK)
+        replay_seek_by(rs, b->arg);
+    else if (b->act == ACT_SPEED)
+        replay_speed_step(rs, b->arg);
+    else if (b->act == ACT_PAUSE)
+        replay_toggle_pause(rs);
+    else if (replay_jump(rs, b->arg) < 0)
+        ui_message(u, "no %s incident or SLO alert in this record",
+                   b->arg > 0 ? "later" : "earlier");
 }
 
 static void set_filter(struct ui *u, const char *text)
@@ -246,6 +279,8 @@ static void mouse(struct ui *u)
         int row = m.y - v->row_y0;
         if (row >= 0 && v->top + row < v->nrows && target != P_COPILOT)
             v->sel = v->top + row;
+        if (row >= 0 && target == P_KEVENTS)
+            ui_kevents_select(u, v->sel);
     }
 }
 
@@ -286,10 +321,12 @@ static void run_action(struct ui *u, const struct binding *b)
         move_sel(u, page);
         break;
     case ACT_TOP:
-        move_sel(u, -1000000);
-        break;
     case ACT_BOTTOM:
-        move_sel(u, 1000000);
+        /* The event stream's top is its newest row: both ends follow it. */
+        if (u->focus == P_KEVENTS && u->overlay == OV_NONE)
+            ui_kevents_follow(u);
+        else
+            move_sel(u, b->act == ACT_TOP ? -1000000 : 1000000);
         break;
     case ACT_DETAIL:
         if (u->overlay == OV_DETAIL)
@@ -330,13 +367,20 @@ static void run_action(struct ui *u, const struct binding *b)
         u->war_room = !u->war_room;
         break;
     case ACT_PAUSE:
-        u->paused = !u->paused;
-        if (u->paused) {
-            struct ring *r = &u->a->engine.kevents;
-            int n = ring_count(r);
-            u->paused_seq = n ? ((const struct kevent *)ring_at(r, n - 1))->seq : 0;
+        if (replay_find(&u->a->sources)) {
+            replay_key(u, b);
+            break;
         }
-        ui_message(u, "eBPF stream %s", u->paused ? "paused (Space resumes)" : "resumed");
+        ui_kevents_toggle_pause(u);
+        ui_message(u, "eBPF stream %s", u->paused ? "paused (Space resumes)" : "following");
+        break;
+    case ACT_SEVERITY:
+        ui_kevents_cycle_severity(u);
+        break;
+    case ACT_SEEK:
+    case ACT_JUMP:
+    case ACT_SPEED:
+        replay_key(u, b);
         break;
     case ACT_CLOSE:
         if (u->overlay != OV_NONE)
@@ -421,6 +465,12 @@ void ui_draw_help(struct ui *u, struct rect r)
     }
 }
 
+/* The player's keys are hinted in a replay only. */
+static bool replay_only(const struct binding *b)
+{
+    return b->act == ACT_SEEK || b->act == ACT_JUMP || b->act == ACT_SPEED;
+}
+
 /* A hint that is never dropped from the status line. */
 static bool must_hint(const struct binding *b)
 {
@@ -443,7 +493,7 @@ void ui_key_hints(struct ui *u, int width, bool must_only, char *out, size_t out
             left -= (int)strlen(bindings[i].hint) + 2;
     for (int i = 0; i < NBINDINGS && o + 1 < outlen; i++) {
         const struct binding *b = &bindings[i];
-        if (!b->hint)
+        if (!b->hint || (replay_only(b) && !replay_find(&u->a->sources)))
             continue;
         int w = (int)strlen(b->hint) + 2;
         if (!must_hint(b)) {

@@ -1,4 +1,7 @@
-/* eBPF event stream: newest kernel events, rate sparklines, drops, pause. */
+/* eBPF event stream: newest kernel events, rate sparklines, drops. The
+ * list moves every second, so its selection is an event (by seq), not a
+ * row: off the newest row the list freezes and Enter/a still act on the
+ * event chosen; a severity filter; a host badge on real events of a demo. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,29 +30,59 @@ static void row_text(const struct kevent *e, char *out, size_t len)
              e->pod, e->rule, e->title, e->daddr);
 }
 
-static bool visible(struct ui *u, const struct kevent *e)
+#define KEV_ROWS (KEVENT_RING_CAP + KEVENT_HOT_CAP)
+
+static bool passes(struct ui *u, struct panel_view *v, const struct kevent *e)
 {
-    return !u->paused || e->seq <= u->paused_seq;
+    if (u->paused && e->seq > u->paused_seq)
+        return false;
+    if ((int)e->severity < u->kev_sev)
+        return false;
+    if (!v->re)
+        return true;
+    char text[1024];
+    row_text(e, text, sizeof text);
+    return ui_filter_pass(v, text);
 }
 
-/* Ring indices of the events shown, newest first. */
-static int collect(struct ui *u, struct panel_view *v, int *idx, int max)
+/* The events shown, newest first: both rings merged by seq (an event
+ * still in both is shown once), so a WARN or CRIT outlives the INFO rows
+ * that pushed it out of the main ring. */
+static int collect(struct ui *u, struct panel_view *v, const struct kevent **out, int max)
 {
-    struct ring *r = &u->a->engine.kevents;
-    int n = 0;
-    for (int i = ring_count(r) - 1; i >= 0 && n < max; i--) {
-        const struct kevent *e = ring_at(r, i);
-        if (!visible(u, e))
-            continue;
-        if (v->re) {
-            char text[1024];
-            row_text(e, text, sizeof text);
-            if (!ui_filter_pass(v, text))
-                continue;
+    struct ring *a = &u->a->engine.kevents, *b = &u->a->engine.kevents_hot;
+    int i = ring_count(a) - 1, j = ring_count(b) - 1, n = 0;
+    while ((i >= 0 || j >= 0) && n < max) {
+        const struct kevent *x = i >= 0 ? ring_at(a, i) : NULL;
+        const struct kevent *y = j >= 0 ? ring_at(b, j) : NULL;
+        const struct kevent *e;
+        if (x && (!y || x->seq >= y->seq)) {
+            e = x;
+            i--;
+            j -= y && y->seq == x->seq;
+        } else {
+            e = y;
+            j--;
         }
-        idx[n++] = i;
+        if (passes(u, v, e))
+            out[n++] = e;
     }
     return n;
+}
+
+/* The row of the selected event; when it is gone (filtered, evicted) the
+ * next older one takes its place. */
+static int row_of(struct ui *u, const struct kevent **rows, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (rows[i]->seq <= u->sel_seq) {
+            u->sel_seq = rows[i]->seq;
+            return i;
+        }
+    }
+    if (n)
+        u->sel_seq = rows[n - 1]->seq;
+    return n - 1;
 }
 
 static void detail_of(const struct kevent *e, char *out, size_t len)
@@ -68,7 +101,15 @@ static void detail_of(const struct kevent *e, char *out, size_t len)
     }
 }
 
-static void draw_row(struct ui *u, const struct kevent *e, int y, struct rect r, bool sel)
+/* A run of the simulation: a real (host) event in it gets a badge. */
+static bool demo_run(struct ui *u)
+{
+    const struct summary *sm = engine_get(&u->a->engine, T_SUMMARY, "summary");
+    return sm && sm->simulated;
+}
+
+static void draw_row(struct ui *u, const struct kevent *e, int y, struct rect r, bool sel,
+                     bool host)
 {
     enum ui_role base = sel ? ROLE_SELECT : ROLE_TEXT;
     ui_fill(u, y, r.x, r.w, base);
@@ -94,7 +135,8 @@ static void draw_row(struct ui *u, const struct kevent *e, int y, struct rect r,
     int who_w = r.w >= 120 ? 40 : r.w >= 80 ? 26 : 16;
     if (end - x < who_w)
         who_w = end - x;
-    ui_text(u, y, x, who_w - 1, base, who);
+    int badge = host && who_w > 10 ? ui_text(u, y, x, 4, sel ? base : ROLE_BADGE, "host") + 1 : 0;
+    ui_text(u, y, x + badge, who_w - 1 - badge, base, who);
     x += who_w;
     if (end - x <= 1)
         return;
@@ -148,13 +190,20 @@ static int draw_rates(struct ui *u, struct rect r)
 
 static void kevents_draw(struct ui *u, struct panel_view *v, struct rect r)
 {
-    static int idx[KEVENT_RING_CAP];
+    static const struct kevent *rows[KEV_ROWS];
     int used = 0;
     if (r.h >= 4) {
         used = draw_rates(u, r);
     }
-    int n = collect(u, v, idx, KEVENT_RING_CAP);
+    int n = collect(u, v, rows, KEV_ROWS);
     v->nrows = n;
+    u->drawn_seq = u->a->engine.kevent_seq;
+    if (u->paused) {
+        v->sel = row_of(u, rows, n);
+    } else {
+        v->sel = v->top = 0;
+        u->sel_seq = n ? rows[0]->seq : 0;
+    }
     struct rect body = {r.y + used, r.x, r.h - used, r.w};
     if (n == 0) {
         char off[400];
@@ -167,18 +216,75 @@ static void kevents_draw(struct ui *u, struct panel_view *v, struct rect r)
         return;
     }
     ui_view_clamp(v, body.h);
-    struct ring *ring = &u->a->engine.kevents;
+    bool host = demo_run(u);
     for (int i = 0; i < body.h && v->top + i < n; i++) {
         int k = v->top + i;
-        draw_row(u, ring_at(ring, idx[k]), body.y + i, body, k == v->sel);
+        draw_row(u, rows[k], body.y + i, body, k == v->sel, host && !rows[k]->simulated);
     }
 }
 
+static const struct kevent *find_seq(const struct ring *r, uint64_t seq)
+{
+    for (int i = ring_count(r) - 1; i >= 0; i--) {
+        const struct kevent *e = ring_at(r, i);
+        if (e->seq == seq)
+            return e;
+        if (e->seq < seq)
+            break;
+    }
+    return NULL;
+}
+
+/* The selected event, by seq: the row under the bar may have moved since. */
 static const struct kevent *selected(struct ui *u, struct panel_view *v)
 {
-    static int idx[KEVENT_RING_CAP];
-    int n = collect(u, v, idx, KEVENT_RING_CAP);
-    return v->sel >= 0 && v->sel < n ? ring_at(&u->a->engine.kevents, idx[v->sel]) : NULL;
+    (void)v;
+    if (!u->sel_seq)
+        return NULL;
+    const struct kevent *e = find_seq(&u->a->engine.kevents, u->sel_seq);
+    return e ? e : find_seq(&u->a->engine.kevents_hot, u->sel_seq);
+}
+
+void ui_kevents_select(struct ui *u, int row)
+{
+    static const struct kevent *rows[KEV_ROWS];
+    struct panel_view *v = &u->views[P_KEVENTS];
+    if (!u->paused) {
+        if (row <= 0)
+            return; /* still on the newest: keep following */
+        u->paused = true;
+        u->paused_seq = u->drawn_seq; /* exactly the rows the user saw */
+    }
+    int n = collect(u, v, rows, KEV_ROWS);
+    if (row >= n)
+        row = n - 1;
+    if (row >= 0)
+        u->sel_seq = rows[row]->seq;
+}
+
+void ui_kevents_follow(struct ui *u)
+{
+    struct panel_view *v = &u->views[P_KEVENTS];
+    u->paused = false;
+    v->sel = v->top = 0;
+}
+
+void ui_kevents_toggle_pause(struct ui *u)
+{
+    if (u->paused) {
+        ui_kevents_follow(u);
+        return;
+    }
+    u->paused = true;
+    u->paused_seq = u->drawn_seq;
+}
+
+static const char *const sev_filter_name[] = {"all", "warn+", "crit"};
+
+void ui_kevents_cycle_severity(struct ui *u)
+{
+    u->kev_sev = (u->kev_sev + 1) % 3;
+    ui_message(u, "eBPF events: severity %s", sev_filter_name[u->kev_sev]);
 }
 
 static bool kevents_detail(struct ui *u, struct panel_view *v, struct buf *out)
@@ -224,6 +330,8 @@ static bool kevents_detail(struct ui *u, struct panel_view *v, struct buf *out)
     }
     if (e->simulated)
         buf_printf(out, "(simulated)\n");
+    else if (demo_run(u))
+        buf_printf(out, "(host: a real event of this machine beside the simulation)\n");
     return true;
 }
 
@@ -256,16 +364,14 @@ static void kevents_title_extra(struct ui *u, char *out, size_t len)
     }
     size_t o = 0;
     out[0] = 0;
-    if (u->paused) {
-        struct ring *r = &u->a->engine.kevents;
-        uint64_t newer = 0;
-        int n = ring_count(r);
-        if (n) {
-            const struct kevent *last = ring_at(r, n - 1);
-            newer = last->seq > u->paused_seq ? last->seq - u->paused_seq : 0;
-        }
-        o += (size_t)snprintf(out + o, len - o, " PAUSED (+%" PRIu64 " new)", newer);
-    }
+    if (u->kev_sev)
+        o += (size_t)snprintf(out + o, len - o, " [%s]", sev_filter_name[u->kev_sev]);
+    uint64_t last = u->a->engine.kevent_seq;
+    if (u->paused && o < len)
+        o += (size_t)snprintf(out + o, len - o, " PAUSED +%" PRIu64 " new",
+                              last > u->paused_seq ? last - u->paused_seq : 0);
+    else if (o < len)
+        o += (size_t)snprintf(out + o, len - o, " FOLLOWING");
     if (drops && o < len)
         snprintf(out + o, len - o, " DROPS %" PRIu64 " (%.1f%% 1s)", drops, pct);
 }

@@ -90,7 +90,11 @@ static void draw_title(struct ui *u, int idx, struct rect r)
     if (pc->title_extra)
         pc->title_extra(u, extra, sizeof extra);
     int x = r.x;
-    x += ui_textf(u, r.y, x, r.w, role, " %d %s ", idx + 1, r.w < 40 ? pc->short_title : pc->title);
+    /* The short title when the full one would crowd out the state
+     * (FOLLOWING, PAUSED) and the small screen's hint. */
+    bool tight = r.w < 40 || (small_screen(u) && u->zoom < 0 &&
+                              ts_width(pc->title) + ts_width(extra) + 40 > r.w);
+    x += ui_textf(u, r.y, x, r.w, role, " %d %s ", idx + 1, tight ? pc->short_title : pc->title);
     if (v->filter[0])
         x += ui_textf(u, r.y, x, r.x + r.w - x, role, " /%s/ ", v->filter);
     if (extra[0])

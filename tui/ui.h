@@ -86,9 +86,13 @@ struct ui {
     char detail_title[96];
     bool war_room;
 
-    /* eBPF pause: events after this seq are held back while paused. */
+    /* eBPF stream selection, by event: following the newest, or frozen on
+     * the events up to paused_seq with the event sel_seq selected. */
     bool paused;
     uint64_t paused_seq;
+    uint64_t sel_seq;   /* the selected event (following: the newest drawn) */
+    uint64_t drawn_seq; /* the newest event of the last frame */
+    int kev_sev;        /* severity filter: 0 all, 1 warn+, 2 crit */
 
     /* Line editor for the '/' filter. */
     bool editing;
@@ -169,6 +173,17 @@ void ui_draw_help(struct ui *u, struct rect r);
 /* The key hints of the status line for width cells: "? help" and "q quit"
  * always, the others while they fit; must_only: those two alone. */
 void ui_key_hints(struct ui *u, int width, bool must_only, char *out, size_t outlen);
+
+/* ---- panel_kevents.c ---- */
+/* Selects the event on row `row` of the last frame; off the newest row the
+ * list freezes (PAUSED +N new). */
+void ui_kevents_select(struct ui *u, int row);
+/* Back to following the newest event. */
+void ui_kevents_follow(struct ui *u);
+/* Freezes the list on what the last frame showed, or follows again. */
+void ui_kevents_toggle_pause(struct ui *u);
+/* Cycles the severity filter: all, warn+, crit. */
+void ui_kevents_cycle_severity(struct ui *u);
 
 /* ---- welcome.c ---- */
 /* Nothing configured: no config file, no --demo or replay, no cluster. */

@@ -45,8 +45,10 @@ static void on_clock(void *ud)
 /* A replay shows the record and nothing else: its source is the only one. */
 static int add_replay(struct app *a, char *err, size_t errlen)
 {
-    void *priv = replay_new(a->opt.replay_path, a->opt.once ? 0 : a->opt.replay_speed);
-    if (!priv || !source_add(&a->sources, &replay_source_ops, "replay", &a->ctx, priv)) {
+    void *priv = replay_new(a->opt.replay_path, a->opt.once ? 0 : a->opt.replay_speed, err, errlen);
+    if (!priv)
+        return -1; /* before any screen: the path and why it cannot be played */
+    if (!source_add(&a->sources, &replay_source_ops, "replay", &a->ctx, priv)) {
         snprintf(err, errlen, "cannot create the replay source");
         return -1;
     }

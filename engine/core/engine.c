@@ -30,24 +30,44 @@ static const struct {
     [T_CI_PROJECTS] = {&ci_project_schema, 128},
 };
 
-void engine_init(struct engine *e)
+static void init_state(struct engine *e)
 {
-    memset(e, 0, sizeof(*e));
     for (int i = 0; i < T_COUNT; i++)
         table_init(&e->tables[i], table_specs[i].schema, table_specs[i].max);
     ring_init(&e->kevents, &kevent_schema, KEVENT_RING_CAP);
+    ring_init(&e->kevents_hot, &kevent_schema, KEVENT_HOT_CAP);
     struct summary s = {.gate = GATE_STATE_NONE};
     STR_COPY(s.name, "summary");
     table_upsert(&e->tables[T_SUMMARY], &s);
     e->dirty = DIRTY_ALL;
 }
 
-void engine_free(struct engine *e)
+static void free_state(struct engine *e)
 {
-    engine_record_close(e);
     for (int i = 0; i < T_COUNT; i++)
         table_free(&e->tables[i]);
     ring_free(&e->kevents);
+    ring_free(&e->kevents_hot);
+}
+
+void engine_init(struct engine *e)
+{
+    memset(e, 0, sizeof(*e));
+    init_state(e);
+}
+
+void engine_free(struct engine *e)
+{
+    engine_record_close(e);
+    free_state(e);
+}
+
+void engine_reset(struct engine *e)
+{
+    free_state(e);
+    init_state(e);
+    e->kevent_seq = 0;
+    e->now = 0;
 }
 
 int engine_table_by_name(const char *name)
@@ -182,6 +202,8 @@ struct kevent *engine_kevent(struct engine *e, const struct kevent *ev)
     } else if (slot->seq > e->kevent_seq) {
         e->kevent_seq = slot->seq;
     }
+    if (slot->severity >= SEV_WARNING)
+        *(struct kevent *)ring_push(&e->kevents_hot) = *slot;
     e->dirty |= DIRTY_KEVENTS;
     if (e->record)
         record_write(e, "append", "kevents", &kevent_schema, slot);

@@ -38,6 +38,10 @@ enum table_id {
 #define DIRTY_ALL     0xffffffffu
 
 #define KEVENT_RING_CAP 4096
+/* WARN and CRIT events are kept a second time, longer: a story beat (an OOM
+ * kill, a shadow read) outlives the INFO flood that pushes it out of
+ * kevents. A row is in both rings while both hold it (same seq). */
+#define KEVENT_HOT_CAP 512
 
 /* Observers get table ids for table changes, and these for the rest. */
 #define OBS_KEVENT  T_COUNT       /* obj: struct kevent * */
@@ -98,6 +102,7 @@ struct engine_hook {
 struct engine {
     struct table tables[T_COUNT];
     struct ring kevents;
+    struct ring kevents_hot; /* WARN and CRIT only, KEVENT_HOT_CAP */
     uint64_t kevent_seq;
     int64_t now;    /* engine clock, ms since the epoch */
     bool simulated; /* the clock is the demo's simulated clock */
@@ -126,6 +131,10 @@ extern const char *const table_names[T_COUNT];
 
 void engine_init(struct engine *e);
 void engine_free(struct engine *e);
+/* Empties every table and ring and sets the clock to zero, keeping hooks,
+ * observers and extensions: a replay seeking backwards plays the record
+ * again from its start into it. */
+void engine_reset(struct engine *e);
 
 /* ---- clock ---- */
 static inline int64_t engine_now(const struct engine *e)
