@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/path.h"
 #include "ci/pipeline.h"
 
 void pipeline_settings_default(struct pipeline_settings *s)
@@ -106,7 +107,7 @@ static int check_url(const struct ynode *sec, char *err, size_t errlen)
     if (url[0] && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
         return yerr(ymap_get(sec, "url"), err, errlen, "'url' must start with https:// or http://");
     char file[256];
-    if (yget_str(sec, "token_file", file, sizeof(file), err, errlen) < 0)
+    if (yget_path(sec, "token_file", file, sizeof(file), err, errlen) < 0)
         return -1;
     if (ymap_get(sec, "token"))
         return yerr(ymap_get(sec, "token"), err, errlen,

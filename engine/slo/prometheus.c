@@ -1,5 +1,6 @@
 /* Prometheus HTTP API client; see prometheus.h. */
 #include "slo/prometheus.h"
+#include "base/path.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -41,7 +42,7 @@ int prom_config_check(const struct ynode *s, char *err, size_t errlen)
         return -1;
     char tmp[512];
     if (yget_str(s, "bearer_token_env", tmp, sizeof(tmp), err, errlen) < 0 ||
-        yget_str(s, "bearer_token_file", tmp, sizeof(tmp), err, errlen) < 0 ||
+        yget_path(s, "bearer_token_file", tmp, sizeof(tmp), err, errlen) < 0 ||
         yget_str(s, "username", tmp, sizeof(tmp), err, errlen) < 0 ||
         yget_str(s, "password_env", tmp, sizeof(tmp), err, errlen) < 0 ||
         yget_str(s, "tenant", tmp, sizeof(tmp), err, errlen) < 0)
@@ -81,8 +82,10 @@ int prom_config_load(struct prom_config *c, const struct ynode *s, char *err, si
                         "environment variable %s is not set", name);
         STR_COPY(c->bearer, env);
     }
-    if (yget_str(s, "bearer_token_file", path, sizeof(path), err, errlen) == 1 &&
-        secret_file_read(path, c->bearer, sizeof(c->bearer), err, errlen) < 0)
+    int has_file = yget_path(s, "bearer_token_file", path, sizeof(path), err, errlen);
+    if (has_file < 0)
+        return -1;
+    if (has_file == 1 && secret_file_read(path, c->bearer, sizeof(c->bearer), err, errlen) < 0)
         return -1;
     if (yget_str(s, "password_env", name, sizeof(name), err, errlen) == 1) {
         env = getenv(name);
