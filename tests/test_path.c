@@ -39,8 +39,7 @@ TEST(refused_with_a_reason)
     char out[512], err[256];
     setenv("HOME", "/home/sre", 1);
     CHECK(expand("~bob/x", out, err) < 0 && strstr(err, "~user"));
-    CHECK(expand("$TOKEN_DIR/x", out, err) < 0 && strstr(err, "$TOKEN_DIR") &&
-          strstr(err, "XDG"));
+    CHECK(expand("$TOKEN_DIR/x", out, err) < 0 && strstr(err, "$TOKEN_DIR") && strstr(err, "XDG"));
     CHECK(expand("${HOME/x", out, err) < 0 && strstr(err, "${NAME}"));
     CHECK(expand("a$", out, err) < 0);
     unsetenv("XDG_RUNTIME_DIR");
