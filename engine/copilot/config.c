@@ -1,6 +1,7 @@
 /* The copilot section of the config: backend, limits, and the API key from
  * the environment or a private key file; see config.h. */
 #include "base/http.h"
+#include "base/tls.h"
 #include "base/path.h"
 #include "copilot/config.h"
 
@@ -14,27 +15,17 @@
 #include "base/secret.h"
 
 static const char *const keys[] = {
-    "backend",
-    "model",
-    "base_url",
-    "api_key_file",
-    "api_version",
-    "max_tokens",
-    "max_tokens_field",
-    "temperature",
-    "max_prompt_tokens",
-    "max_requests_per_hour",
-    "group_wait",
-    "pseudonymize",
-    "audit_log",
-    "audit_full_text",
-    "connect_timeout",
-    "idle_timeout",
-    "timeout",
-    "retries",
-    "trigger",
-    "redact",
-    NULL,
+    "backend",           "model",
+    "base_url",          "api_key_file",
+    "api_version",       "max_tokens",
+    "max_tokens_field",  "temperature",
+    "max_prompt_tokens", "max_requests_per_hour",
+    "group_wait",        "pseudonymize",
+    "audit_log",         "audit_full_text",
+    "connect_timeout",   "idle_timeout",
+    "timeout",           "retries",
+    "trigger",           "redact",
+    TLS_CONFIG_KEYS,     NULL,
 };
 
 static bool backend_known(const char *b)
@@ -109,8 +100,10 @@ int copilot_config_check(const struct ynode *c, char *err, size_t errlen)
         if (yget_str(c, strs[k], s, sizeof(s), err, errlen) < 0)
             return -1;
     char path[PATH_MAX];
+    struct tls_opts tls;
     if (yget_path(c, "api_key_file", path, sizeof(path), err, errlen) < 0 ||
-        yget_path(c, "audit_log", path, sizeof(path), err, errlen) < 0)
+        yget_path(c, "audit_log", path, sizeof(path), err, errlen) < 0 ||
+        tls_config_read(c, &tls, err, errlen) < 0)
         return -1;
     s[0] = 0;
     if (yget_str(c, "max_tokens_field", s, sizeof(s), err, errlen) < 0)
@@ -236,6 +229,7 @@ static int load_section(const struct ynode *c, struct copilot_settings *s, char 
     yget_str(c, "max_tokens_field", l->max_tokens_field, sizeof(l->max_tokens_field), err, errlen);
     yget_path(c, "api_key_file", keyfile, keyfilelen, err, errlen);
     yget_path(c, "audit_log", s->audit_path, sizeof(s->audit_path), err, errlen);
+    tls_config_read(c, &l->tls, err, errlen); /* checked by copilot_config_check */
     if (yget_int(c, "max_tokens", &i, err, errlen) > 0)
         l->max_tokens = (int)i;
     if (yget_int(c, "max_prompt_tokens", &i, err, errlen) > 0)

@@ -18,9 +18,9 @@
 
 /* ---- config ---- */
 
-static const char *const prom_keys[] = {"url",      "bearer_token_env", "bearer_token_file",
-                                        "username", "password_env",     "tenant",
-                                        "timeout",  "interval",         NULL};
+static const char *const prom_keys[] = {
+    "url",    "bearer_token_env", "bearer_token_file", "username",      "password_env",
+    "tenant", "timeout",          "interval",          TLS_CONFIG_KEYS, NULL};
 
 int prom_config_check(const struct ynode *s, char *err, size_t errlen)
 {
@@ -37,8 +37,10 @@ int prom_config_check(const struct ynode *s, char *err, size_t errlen)
         return yerr(ymap_get(s, "url"), err, errlen,
                     "prometheus.url must start with http:// or https://");
     int64_t ms;
+    struct tls_opts tls;
     if (yget_duration(s, "timeout", &ms, err, errlen) < 0 ||
-        yget_duration(s, "interval", &ms, err, errlen) < 0)
+        yget_duration(s, "interval", &ms, err, errlen) < 0 ||
+        tls_config_read(s, &tls, err, errlen) < 0)
         return -1;
     char tmp[512];
     if (yget_str(s, "bearer_token_env", tmp, sizeof(tmp), err, errlen) < 0 ||
@@ -75,6 +77,8 @@ int prom_config_load(struct prom_config *c, const struct ynode *s, char *err, si
         c->timeout_ms = (long)ms;
     if (yget_duration(s, "interval", &ms, err, errlen) == 1)
         c->interval_ms = (long)ms;
+    if (tls_config_read(s, &c->tls, err, errlen) < 0)
+        return -1;
     if (yget_str(s, "bearer_token_env", name, sizeof(name), err, errlen) == 1) {
         env = getenv(name);
         if (!env)
@@ -400,6 +404,7 @@ static struct http_req *post(struct http *h, const struct prom_config *c, const 
         .body_len = body->len,
         .timeout_ms = q->timeout_ms,
         .max_body = PROM_MAX_BODY,
+        .tls = &c->tls,
         .configure = configure,
         .on_done = done,
         .on_cancel = on_cancel,

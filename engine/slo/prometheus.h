@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "base/http.h"
+#include "base/tls.h"
 #include "base/yaml_tree.h"
 
 #define PROM_MAX_BODY (4u << 20) /* an SLO ratio is one sample: 4 MiB is plenty */
@@ -25,6 +26,7 @@ struct prom_config {
     char tenant[128]; /* X-Scope-OrgID, "" for none */
     long timeout_ms;  /* per query; 0: 10 s */
     long interval_ms; /* live evaluation period; 0: 30 s */
+    struct tls_opts tls;
 };
 
 /* Fills c from the config's `prometheus` section (NULL: defaults) and the
