@@ -120,6 +120,32 @@ def main():
               and "GITLAB_TOKEN" in gl_src.get("error", ""), gl_src)
         no_token("no token after a 401 either", [r.stdout, r.stderr, record])
 
+        # token_file as docs/pipelines.md writes it: `~/...`, and a symlink
+        # chain the way Kubernetes mounts a Secret key (token -> ..data/token).
+        home = os.path.join(tmp, "home")
+        secret_dir = os.path.join(home, ".config", "lookout", "..2026_12_05")
+        os.makedirs(secret_dir)
+        with open(os.path.join(secret_dir, "gh-token"), "w") as f:
+            f.write(GH_TOKEN + "\n")
+        os.chmod(os.path.join(secret_dir, "gh-token"), 0o600)
+        os.symlink("..2026_12_05", os.path.join(home, ".config", "lookout", "..data"))
+        os.symlink("..data/gh-token", os.path.join(home, ".config", "lookout", "gh-token"))
+        tilde = cfg.replace("token_file: %s" % token_file,
+                            "token_file: ~/.config/lookout/gh-token")
+        r, snap, record, _ = run_lookout(tmp, tilde, {"GITLAB_TOKEN": GL_TOKEN, "HOME": home,
+                                                      "XDG_CONFIG_HOME": ""}, name="cfg-tilde")
+        gh_src = {s["name"]: s for s in (snap or {}).get("sources", [])}.get("github", {})
+        check("token_file ~/... through a symlink chain: github synced",
+              gh_src.get("state") == "synced", gh_src)
+        xdg = cfg.replace("token_file: %s" % token_file,
+                          "token_file: $XDG_CONFIG_HOME/lookout/nope")
+        r, snap, record, _ = run_lookout(tmp, xdg, {"GITLAB_TOKEN": GL_TOKEN, "HOME": home,
+                                                    "XDG_CONFIG_HOME": ""}, name="cfg-xdg")
+        gh_src = {s["name"]: s for s in (snap or {}).get("sources", [])}.get("github", {})
+        check("token_file $XDG_CONFIG_HOME/... expanded: the error names the expanded path",
+              os.path.join(home, ".config", "lookout", "nope") in gh_src.get("error", "")
+              or os.path.join(home, ".config", "lookout", "nope") in r.stderr, (gh_src, r.stderr[-300:]))
+
         # A bad section is a config error: exit 2 with file:line.
         bad = os.path.join(tmp, "bad.yaml")
         with open(bad, "w") as f:

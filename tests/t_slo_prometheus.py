@@ -96,8 +96,10 @@ def expected_state(burn):
 
 class BadProm(QuietHandler):
     mode = "badjson"
+    requests = 0
 
     def do_POST(self):
+        BadProm.requests += 1
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         status, body = 200, b""
         m = BadProm.mode
@@ -116,6 +118,8 @@ class BadProm(QuietHandler):
             body = b'{}'
         elif m == "proxy":
             status, body = 502, b"<html>bad gateway</html>"
+        elif m == "notfound":  # what Prometheus's router says for .../api/v1/api/v1/query
+            status, body = 404, b"404 page not found\n"
         elif m == "auth":
             ok = self.headers.get("Authorization") == "Bearer s3cret" and \
                 self.headers.get("X-Scope-OrgID") == "team-a" and \
@@ -134,6 +138,46 @@ class BadProm(QuietHandler):
             self.wfile.write(body)
         except OSError:
             pass  # Lookout hangs up on a body past its cap
+
+
+QUIET_SPEC = """version: "prometheus/v1"
+service: "quietsvc"
+slos:
+  - name: "availability"
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{job="myservice",code="599"}[{{.window}}]))
+        total_query: sum(rate(http_requests_total{job="myservice"}[{{.window}}]))
+    alerting:
+      name: QuietHighErrorRate
+"""
+# Sloth's own OpenSLO example shape (openslo/v1alpha, ratioMetrics good/total)
+ALPHA_SPEC = """apiVersion: openslo/v1alpha
+kind: SLO
+metadata:
+  name: slo1
+  displayName: Integration test SLO1
+spec:
+  service: myservice
+  description: "this is SLO1."
+  budgetingMethod: Occurrences
+  objectives:
+    - ratioMetrics:
+        good:
+          source: prometheus
+          queryType: promql
+          query: sum(rate(http_requests_total{job="myservice",code!~"(5..|429)"}[{{.window}}]))
+        total:
+          source: prometheus
+          queryType: promql
+          query: sum(rate(http_requests_total{job="myservice"}[{{.window}}]))
+      target: 0.99
+  timeWindows:
+    - count: 30
+      unit: Day
+      isRolling: true
+"""
 
 
 def main():
@@ -186,6 +230,16 @@ def run(work):
     idle = os.path.join(work, "openslo.yml")
     with open(idle, "w") as f:
         f.write(slo_synth.OPENSLO_SPEC)
+
+    quiet = os.path.join(work, "quiet.yml")
+    with open(quiet, "w") as f:  # a service that has never failed: no error series at all
+        f.write(QUIET_SPEC)
+    alpha = os.path.join(work, "alpha.yml")
+    with open(alpha, "w") as f:
+        f.write(ALPHA_SPEC)
+    r = lookout("slo", "check", alpha)
+    expect(r.returncode == 0 and "myservice-slo1-0" in r.stdout,
+           "slo check reads OpenSLO v1alpha as Sloth writes it: " + r.stderr)
 
     r = lookout("slo", "check", spec, idle)
     expect(r.returncode == 0 and "myservice-requests-availability" in r.stdout
@@ -293,6 +347,29 @@ def run(work):
     r = lookout("slo", "check", bad)
     expect(r.returncode == 2 and "bad.yml:5:" in r.stderr, "slo check bad spec")
 
+    # ---- SLO names as people write them, and a service with no error series ----
+    for alias in ("requests-availability", 'sloth_id="myservice-requests-availability"'):
+        r = g("--slo", alias, "--at", str(hms(71, 0)), "--json")
+        j = json.loads(r.stdout or "{}")
+        expect(r.returncode == 0 and j.get("slo") == name and j.get("decision") == "allow",
+               "gate --slo %s resolves to %s: %d %s" % (alias, name, r.returncode, r.stderr))
+    r = lookout("gate", "--prometheus", url, "--slo-spec", quiet, "--slo", "quietsvc-availability",
+                "--at", str(hms(74, 0)), "--json")
+    j = json.loads(r.stdout or "{}")
+    expect(r.returncode == 0 and j.get("decision") == "allow"
+           and "no error series: 0 errors" in j.get("reason", ""),
+           "empty error vector with traffic is 0 errors, allow: %d %s" % (r.returncode, r.stdout))
+    r = lookout("slo", "status", "--prometheus", url, "--slo-spec", alpha, "--at", str(hms(72, 30)),
+                "--json")
+    ok = r.returncode == 0
+    try:
+        a0 = json.loads(r.stdout)["slos"][0]
+        want = prom_instant(url, "(%s / %s) / (1 - 0.99)" % (ERR % "5m", TOT % "5m"), hms(72, 30))
+        ok = ok and rel_equal(a0["windows"][0]["burn_rate"], want)
+    except (ValueError, KeyError, IndexError):
+        ok = False
+    expect(ok, "OpenSLO v1alpha (total - good) burns as Prometheus computes: %s" % r.stdout[:300])
+
     # ---- Prometheus stopped mid-test ----
     prom.send_signal(signal.SIGKILL)
     prom.wait()
@@ -307,7 +384,7 @@ def run(work):
     srv, srv_port = serve_in_thread(BadProm)
     burl = "http://127.0.0.1:%d" % srv_port
     want = {"badjson": "bad JSON", "error": "bad_data", "matrix": "resultType matrix",
-            "huge": "larger than", "proxy": "HTTP 502"}
+            "huge": "larger than", "proxy": "HTTP 502", "notfound": "server root"}
     for mode, text in want.items():
         BadProm.mode = mode
         r = lookout("slo", "status", "--prometheus", burl, "--slo-spec", spec, "--json")
@@ -331,6 +408,25 @@ def run(work):
     j = json.loads(r.stdout or "{}")
     expect(r.returncode == 3 and j.get("decision") == "unknown" and took < 4,
           "hanging Prometheus: unknown after the timeout (%.1fs): %d %s" % (took, r.returncode, r.stderr))
+    start = time.monotonic()
+    r = lookout("gate", "--prometheus", burl, "--timeout", "1s", "--slo-spec", spec, "--slo", name,
+                "--json")
+    took = time.monotonic() - start
+    j = json.loads(r.stdout or "{}")
+    expect(r.returncode == 3 and "timed out after 1 s" in j.get("reason", "") and took < 4,
+           "--timeout 1s: unknown, says it timed out (%.1fs): %s" % (took, r.stdout))
+    # a typo is refused before any query: no request, no wait, a did-you-mean
+    before = BadProm.requests
+    start = time.monotonic()
+    r = lookout("gate", "--prometheus", burl, "--slo-spec", spec, "--slo",
+                "myservice-request-availability", "--json")
+    took = time.monotonic() - start
+    j = json.loads(r.stdout or "{}")
+    expect(r.returncode == 2 and j.get("decision") == "error"
+           and "did you mean myservice-requests-availability" in j.get("reason", "")
+           and BadProm.requests == before and took < 3,
+           "typo: exit 2 before any query (%d requests, %.1fs): %s" % (
+               BadProm.requests - before, took, r.stdout))
     # bearer token from the environment (never argv) and the tenant header
     BadProm.mode = "auth"
     r = lookout("slo", "status", "--prometheus", burl, "--slo-spec", spec, "--tenant", "team-a",

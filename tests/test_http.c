@@ -170,4 +170,33 @@ TEST(header_values_are_one_line)
     loop_free(l);
 }
 
+static void note_ready(int fd, int events, void *ud)
+{
+    (void)fd;
+    (void)events;
+    (*(int *)ud)++;
+}
+
+/* A watched fd closed without loop_unwatch_fd(), its number reused by a new
+ * one: watching the new fd must work (it is no longer in the epoll set). */
+TEST(watch_a_reused_fd_number)
+{
+    struct loop *l = loop_new();
+    int a[2], b[2], fired = 0;
+    CHECK(l && pipe(a) == 0);
+    CHECK(loop_watch_fd(l, a[0], LOOP_READ, note_ready, &fired) == 0);
+    int reused = a[0];
+    close(a[0]);
+    close(a[1]);
+    CHECK(pipe(b) == 0 && b[0] == reused); /* the lowest free numbers come back */
+    CHECK(loop_watch_fd(l, b[0], LOOP_READ, note_ready, &fired) == 0);
+    CHECK(write(b[1], "x", 1) == 1);
+    loop_run_once(l, 1000);
+    CHECK(fired == 1);
+    loop_unwatch_fd(l, b[0]);
+    close(b[0]);
+    close(b[1]);
+    loop_free(l);
+}
+
 RUN_TESTS()

@@ -7,6 +7,8 @@
 #include "slo/slo.h"
 #include "slo/history.h"
 #include "slo/math.h"
+#include "slo/names.h"
+#include "base/suggest.h"
 #include "test.h"
 
 #define REL 1e-12
@@ -542,3 +544,71 @@ TEST(calendar_month_resets_the_budget)
 }
 
 RUN_TESTS()
+
+/* --slo as people type it: the id, the bare Sloth name, a pasted sloth_id
+ * label; a typo gets a did-you-mean, an ambiguous bare name the choices. */
+TEST(slo_names_as_people_write_them)
+{
+    static struct engine e;
+    engine_init(&e);
+    e.now = T0 + 30 * MS_DAY;
+    char err[512], id[96];
+    struct slo_def a = {.name = "myservice-requests-availability",
+                        .service = "myservice",
+                        .objective = 99.9,
+                        .errors_series = "m:e",
+                        .total_series = "m:t"};
+    struct slo_def b = {.name = "shop-latency",
+                        .service = "shop",
+                        .objective = 99,
+                        .errors_series = "s:e",
+                        .total_series = "s:t"};
+    struct slo_def c = {.name = "cart-latency",
+                        .service = "cart",
+                        .objective = 99,
+                        .errors_series = "c:e",
+                        .total_series = "c:t"};
+    CHECK(slo_define(&e, &a, err, sizeof(err)) == 0 && slo_define(&e, &b, err, sizeof(err)) == 0 &&
+          slo_define(&e, &c, err, sizeof(err)) == 0);
+    static const char *const same[] = {"myservice-requests-availability",
+                                       "requests-availability",
+                                       "sloth_id=\"myservice-requests-availability\"",
+                                       "{sloth_id=\"myservice-requests-availability\"}",
+                                       "sloth_slo='requests-availability'",
+                                       NULL};
+    for (int i = 0; same[i]; i++) {
+        id[0] = 0;
+        CHECK(slo_resolve_name(&e, same[i], id, sizeof(id), err, sizeof(err)) == 0);
+        CHECK_STR(id, "myservice-requests-availability");
+    }
+    CHECK(slo_resolve_name(&e, "myservice-request-availability", id, sizeof(id), err, sizeof(err)) <
+          0);
+    CHECK(strstr(err, "unknown SLO") &&
+          strstr(err, "did you mean myservice-requests-availability"));
+    CHECK(slo_resolve_name(&e, "latency", id, sizeof(id), err, sizeof(err)) < 0);
+    CHECK(strstr(err, "ambiguous") && strstr(err, "shop-latency") && strstr(err, "cart-latency"));
+    CHECK(slo_resolve_name(&e, "zzzzzz", id, sizeof(id), err, sizeof(err)) < 0);
+    CHECK(strstr(err, "known: ") && !strstr(err, "did you mean"));
+    char json[512];
+    CHECK(gate_http_answer(&e, "slo=requests-availability", json, sizeof(json)) == 200);
+    CHECK(gate_http_answer(&e, "slo=shop-latencyy", json, sizeof(json)) == 404 &&
+          strstr(json, "did you mean shop-latency"));
+    slo_detach(&e);
+    engine_free(&e);
+}
+
+TEST(suggest_distance_and_closest)
+{
+    CHECK(suggest_distance("kitten", "sitting", 5) == 3);
+    CHECK(suggest_distance("", "abc", 5) == 3);
+    CHECK(suggest_distance("same", "same", 0) == 0);
+    CHECK(suggest_distance("abcdefgh", "zzzzzzzz", 2) == 3); /* capped */
+    struct suggest sg;
+    suggest_init(&sg, "checkout-availabilty");
+    suggest_offer(&sg, "payments-availability");
+    suggest_offer(&sg, "checkout-availability");
+    CHECK(sg.best && strcmp(sg.best, "checkout-availability") == 0 && sg.best_dist == 1);
+    suggest_init(&sg, "ab");
+    suggest_offer(&sg, "xyzw");
+    CHECK(sg.best == NULL);
+}

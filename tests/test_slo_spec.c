@@ -23,6 +23,11 @@ TEST(prom_vector_scalar_and_specials)
     CHECK(parse("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}", 200,
                 &v, err) == 0);
     CHECK(isnan(v)); /* no series: no data */
+    /* the ratio of an absent error series, as prom_ratio_query marks it */
+    CHECK(parse("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{"
+                "\"metric\":{\"lookout_no_error_series\":\"1\"},\"value\":[1,\"0\"]}]}}",
+                200, &v, err) == PROM_NO_ERRORS &&
+          v == 0);
     CHECK(
         parse("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":"
               "{},\"value\":[1,\"NaN\"]}]}}",
@@ -65,6 +70,10 @@ TEST(prom_malformed_answers)
               "[1,2]}]}}",
               200, &v, err) < 0);
     CHECK(parse("<html>502</html>", 502, &v, err) < 0 && strstr(err, "HTTP 502"));
+    /* a text 404 from a wrong path parses as the JSON number 404: not an answer */
+    CHECK(parse("404 page not found", 404, &v, err) < 0 && strstr(err, "HTTP 404") &&
+          strstr(err, "server root"));
+    CHECK(parse("404", 200, &v, err) < 0 && strstr(err, "bad JSON"));
     CHECK(prom_parse_instant("{}", 2, 200, true, &v, err, sizeof(err)) < 0 &&
           strstr(err, "larger"));
     CHECK(parse("{\"data\":{}}", 200, &v, err) < 0);
@@ -105,7 +114,8 @@ TEST(window_templates)
     CHECK(prom_expand_window("a{l=\"{{x}}\"}", "1h", out, sizeof(out)));
     CHECK_STR(out, "a{l=\"{{x}}\"}");
     CHECK(prom_ratio_query("e[{{.window}}]", "t[{{.window}}]", "30d", out, sizeof(out)));
-    CHECK_STR(out, "(e[30d]) / (t[30d])");
+    CHECK_STR(out, "((e[30d]) or on() label_replace(vector(0), \"lookout_no_error_series\", \"1\", "
+                   "\"\", \"\")) / on() group_left() (t[30d])");
     CHECK(!prom_expand_window("{{.window}}{{.window}}", "1234567890", out, 8));
 }
 
@@ -185,6 +195,45 @@ TEST(openslo_spec_with_sli_ref_and_calendar)
     CHECK_STR(set.items[0].error_query,
               "(sum(rate(http_requests_total[{{.window}}]))) - "
               "(sum(rate(http_requests_total{code!~\"5..\"}[{{.window}}])))");
+    slo_spec_free(&set);
+}
+
+/* OpenSLO v1alpha as Sloth's own example writes it: one SLO per objective,
+ * named like Sloth names them (its sloth_id). */
+TEST(openslo_v1alpha_as_sloth_writes_it)
+{
+    struct slo_spec_set set = {0};
+    char err[512] = "";
+    int rc =
+        load("apiVersion: openslo/v1alpha\nkind: SLO\nmetadata:\n  name: slo1\n"
+             "  displayName: Integration test SLO1\nspec:\n  service: svc01\n"
+             "  description: \"this is SLO1.\"\n  budgetingMethod: Occurrences\n"
+             "  objectives:\n    - ratioMetrics:\n        good:\n          source: prometheus\n"
+             "          queryType: promql\n"
+             "          query: sum(rate(http_request_duration_seconds_count{job=\"myservice\","
+             "code!~\"(5..|429)\"}[{{.window}}]))\n"
+             "        total:\n          source: prometheus\n          queryType: promql\n"
+             "          query: sum(rate(http_request_duration_seconds_count{job=\"myservice\"}"
+             "[{{.window}}]))\n"
+             "      target: 0.99\n  timeWindows:\n    - count: 28\n      unit: Day\n"
+             "      isRolling: true\n",
+             &set, err);
+    CHECK(rc == 0);
+    if (rc) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    CHECK(set.n == 1);
+    CHECK_STR(set.items[0].name, "svc01-slo1-0");
+    CHECK(set.items[0].period_ms == 28 * MS_DAY);
+    CHECK_NEAR(set.items[0].objective, 0.99, 1e-12);
+    CHECK(strncmp(set.items[0].error_query,
+                  "(sum(rate(http_request_duration_seconds_count{job=", 50) == 0 &&
+          strstr(set.items[0].error_query, ") - (sum("));
+    slo_spec_free(&set);
+    CHECK(load("apiVersion: openslo/v2alpha\nkind: SLO\nmetadata: {name: x}\n", &set, err) < 0);
+    CHECK(strstr(err, "unsupported spec apiVersion openslo/v2alpha (kind SLO): want") &&
+          !strstr(err, "  "));
     slo_spec_free(&set);
 }
 

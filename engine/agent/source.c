@@ -8,6 +8,7 @@
 
 #include "agent/server.h"
 #include "base/backoff.h"
+#include "base/path.h"
 #include "base/buf.h"
 #include "base/ndjson.h"
 #include "base/secret.h"
@@ -281,11 +282,16 @@ static int agents_setup(const struct module_ctx *ctx, void **state, char *err, s
         }
         yget_str(m, "name", ac->node, sizeof(ac->node), err, errlen);
         yget_str(m, "url", ac->url, sizeof(ac->url), err, errlen);
-        yget_str(m, "ca_file", ac->ca_file, sizeof(ac->ca_file), err, errlen);
+        int has_token = yget_path(m, "token_file", token_file, sizeof(token_file), err, errlen);
+        if (yget_path(m, "ca_file", ac->ca_file, sizeof(ac->ca_file), err, errlen) < 0 ||
+            has_token < 0) {
+            free(ac);
+            return -1;
+        }
         size_t ul = strlen(ac->url);
         while (ul && ac->url[ul - 1] == '/')
             ac->url[--ul] = '\0';
-        if (yget_str(m, "token_file", token_file, sizeof(token_file), err, errlen) == 1) {
+        if (has_token == 1) {
             if (agent_read_token(token_file, token, sizeof(token), err, errlen) < 0) {
                 free(ac);
                 return -1;

@@ -295,6 +295,7 @@ struct http_req *http_start(struct http *h, const struct http_opts *opts)
     }
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    tls_apply(e, opts->tls);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_USERAGENT, "lookout/" LOOKOUT_VERSION);
     for (int i = 0; opts->headers && opts->headers[i]; i++)

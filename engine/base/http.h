@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "base/loop.h"
+#include "base/tls.h"
 
 struct http;
 struct http_req;
@@ -32,13 +33,14 @@ struct http_opts {
     const char *const *headers; /* NULL-terminated "Name: value" list */
     const char *body;
     size_t body_len;
-    long connect_timeout_ms; /* 0: 5000 */
-    long timeout_ms;         /* 0: no total limit (watches, streams) */
-    long idle_timeout_ms;    /* abort if no byte arrives for this long; 0: off */
-    long head_timeout_ms;    /* abort if the response head is not complete this long
-                                after the start (a stalled or trickling server);
-                                reported as CURLE_OPERATION_TIMEDOUT; 0: off */
-    size_t max_body;         /* cap on a collected body; 0: 8 MiB */
+    long connect_timeout_ms;    /* 0: 5000 */
+    long timeout_ms;            /* 0: no total limit (watches, streams) */
+    long idle_timeout_ms;       /* abort if no byte arrives for this long; 0: off */
+    long head_timeout_ms;       /* abort if the response head is not complete this long
+                                   after the start (a stalled or trickling server);
+                                   reported as CURLE_OPERATION_TIMEDOUT; 0: off */
+    size_t max_body;            /* cap on a collected body; 0: 8 MiB */
+    const struct tls_opts *tls; /* CA, client cert (base/tls.h); NULL: the environment's */
     /* Lets a client set TLS material, auth or proxy on the easy handle. */
     void (*configure)(CURL *easy, void *ud);
     /* Streaming: called for each received chunk; the body is then not collected.

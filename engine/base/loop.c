@@ -101,7 +101,12 @@ int loop_watch_fd(struct loop *l, int fd, int events, loop_fd_fn fn, void *ud)
     }
     struct epoll_event ev = {.events = to_epoll(events), .data.fd = fd};
     int op = l->watches[fd].active ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(l->epfd, op, fd, &ev) < 0)
+    /* A watched fd closed without loop_unwatch_fd() left the epoll set when
+     * it was closed: its number, reused, is a new fd to add. Without the
+     * retry the new fd would never be watched (its transfer would sit until
+     * its timeout). */
+    if (epoll_ctl(l->epfd, op, fd, &ev) < 0 &&
+        (op != EPOLL_CTL_MOD || errno != ENOENT || epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0))
         return -errno;
     l->watches[fd] = (struct fd_watch){.fd = fd, .fn = fn, .ud = ud, .active = true};
     return 0;

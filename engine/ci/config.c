@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/tls.h"
+#include "base/path.h"
 #include "ci/pipeline.h"
 
 void pipeline_settings_default(struct pipeline_settings *s)
@@ -106,7 +108,9 @@ static int check_url(const struct ynode *sec, char *err, size_t errlen)
     if (url[0] && strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
         return yerr(ymap_get(sec, "url"), err, errlen, "'url' must start with https:// or http://");
     char file[256];
-    if (yget_str(sec, "token_file", file, sizeof(file), err, errlen) < 0)
+    struct tls_opts tls;
+    if (yget_path(sec, "token_file", file, sizeof(file), err, errlen) < 0 ||
+        tls_config_read(sec, &tls, err, errlen) < 0)
         return -1;
     if (ymap_get(sec, "token"))
         return yerr(ymap_get(sec, "token"), err, errlen,
@@ -152,7 +156,8 @@ static int check_projects(const struct ynode *sec, const char *list, const char 
 
 int gitlab_check_config(const struct ynode *sec, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"url", "token_file", "token", "projects", NULL};
+    static const char *const keys[] = {"url",      "token_file",    "token",
+                                       "projects", TLS_CONFIG_KEYS, NULL};
     if (sec->type != Y_MAP)
         return yerr(sec, err, errlen, "'gitlab' must be a mapping");
     if (ycheck_keys(sec, keys, err, errlen) < 0 || check_url(sec, err, errlen) < 0)
@@ -162,7 +167,8 @@ int gitlab_check_config(const struct ynode *sec, char *err, size_t errlen)
 
 int github_check_config(const struct ynode *sec, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"url", "token_file", "token", "repos", NULL};
+    static const char *const keys[] = {"url",   "token_file",    "token",
+                                       "repos", TLS_CONFIG_KEYS, NULL};
     if (sec->type != Y_MAP)
         return yerr(sec, err, errlen, "'github' must be a mapping");
     if (ycheck_keys(sec, keys, err, errlen) < 0 || check_url(sec, err, errlen) < 0)

@@ -512,6 +512,7 @@ static void fetch_start(struct ci_client *c, enum fetch_kind kind, const char *u
         .timeout_ms = settings()->timeout_ms,
         .connect_timeout_ms = settings()->timeout_ms < 5000 ? settings()->timeout_ms : 5000,
         .max_body = 4u << 20, /* a page of 100 jobs is well under 1 MiB */
+        .tls = &c->cfg.tls,
         .on_header = on_header,
         .on_done = on_done,
         .ud = c,

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "base/yaml_tree.h"
+#include "base/tls.h"
 #include "core/source.h"
 
 #define CI_MAX_PROJECTS 16
@@ -57,6 +58,7 @@ struct ci_client_cfg {
     const struct ci_provider *prov;
     char api[256];             /* API root, e.g. https://gitlab.com/api/v4 */
     char token_file[PATH_MAX]; /* "" : the provider's environment variable */
+    struct tls_opts tls;       /* ca_file, client certificate */
     int nprojects;
     struct ci_project_cfg projects[CI_MAX_PROJECTS];
 };

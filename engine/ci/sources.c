@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/path.h"
 #include "ci/github.h"
 #include "ci/gitlab.h"
 #include "ci/pipeline.h"
@@ -49,7 +50,9 @@ static int add_one(struct source_set *set, const struct source_ctx *ctx, const s
     cfg.prov = prov;
     char url[256] = "";
     yget_str(sec, "url", url, sizeof(url), err, errlen);
-    yget_str(sec, "token_file", cfg.token_file, sizeof(cfg.token_file), err, errlen);
+    if (yget_path(sec, "token_file", cfg.token_file, sizeof(cfg.token_file), err, errlen) < 0 ||
+        tls_config_read(sec, &cfg.tls, err, errlen) < 0)
+        return -1;
     api_root(url, prov->default_url, prov->api_suffix, cfg.api, sizeof(cfg.api));
     load_projects(&cfg, sec, prov->projects_key, prov->id_key, prov->ref_key);
     if (!ci_source_add(set, ctx, prov->kind, &cfg)) {

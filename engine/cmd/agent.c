@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/server.h"
+#include "base/path.h"
 #include "app/app.h"
 #include "app/options.h"
 #include "cmd/commands.h"
@@ -42,7 +43,7 @@ static void agent_defaults_from_config(const struct config *c, struct agent_opts
         return;
     if (!o->listen && yget_str(s, "listen", listen, len, err, sizeof(err)) == 1)
         o->listen = listen;
-    if (!o->token_file && yget_str(s, "token_file", token, len, err, sizeof(err)) == 1)
+    if (!o->token_file && yget_path(s, "token_file", token, len, err, sizeof(err)) == 1)
         o->token_file = token;
     if (!o->node && yget_str(s, "node", node, len, err, sizeof(err)) == 1)
         o->node = node;

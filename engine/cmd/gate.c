@@ -20,22 +20,28 @@ static int usage(int rc)
             "usage: lookout gate --slo NAME [--policy page|ticket] [--min-budget 0.1]\n"
             "                    [--on-unknown allow|block] [--at UNIX_TIME] [--json]\n"
             "                    [--prometheus URL] [--slo-spec FILE]... [--config FILE]\n"
-            "                    [--tenant ID]\n"
+            "                    [--tenant ID] [--timeout 10s]\n"
+            "NAME: the SLO id (lookout slo status lists them), the bare name from a Sloth\n"
+            "file, or a sloth_id label copied from an alert\n"
             "exit: 0 allow, 1 block, 3 unknown, 2 usage or config error\n");
     return rc;
 }
 
-static void report(bool json, const char *slo, enum gate_decision d, const char *reason, int rc)
+/* The verdict: a line on stderr and, with --json, one object on stdout.
+ * d < 0 is an error (exit 2): "decision": "error", so a pipeline reading
+ * the JSON never sees a verdict that was not reached. */
+static void report(bool json, const char *slo, int d, const char *reason, int rc)
 {
     char safe[TEXT_LEN];
+    const char *decision = d < 0 ? "error" : gate_decision_names[d];
     gate_term_safe(safe, sizeof(safe), reason);
-    fprintf(stderr, "lookout gate: %s: %s\n", gate_decision_names[d], safe);
+    fprintf(stderr, "lookout gate: %s: %s\n", decision, safe);
     if (!json)
         return;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "slo", slo);
     cJSON_AddBoolToObject(j, "ok", d == GATE_ALLOW);
-    cJSON_AddStringToObject(j, "decision", gate_decision_names[d]);
+    cJSON_AddStringToObject(j, "decision", decision);
     cJSON_AddStringToObject(j, "reason", reason);
     cJSON_AddNumberToObject(j, "exit", rc);
     char *s = cJSON_PrintUnformatted(j);
@@ -113,21 +119,19 @@ int cmd_gate(int argc, char **argv)
     engine_init(&e);
     char err[512];
     int failed = 0, rc;
+    o.want = name;
+    const struct slo *row = NULL;
     if (slo_cli_evaluate(&o, &e, &failed, err, sizeof(err)) < 0) {
-        fprintf(stderr, "lookout gate: %s\n", err);
         rc = 2;
+        report(o.json, name, -1, err, rc);
+    } else if (!(row = engine_get(&e, T_SLOS, o.id))) {
+        rc = 2; /* resolved, then gone: cannot happen, but never read NULL */
+        report(o.json, name, -1, "SLO vanished during evaluation", rc);
     } else {
-        const struct slo *row = engine_get(&e, T_SLOS, name);
-        if (!row) {
-            fprintf(stderr, "lookout gate: unknown SLO '%s' (lookout slo status lists them)\n",
-                    name);
-            rc = 2;
-        } else {
-            char reason[TEXT_LEN];
-            enum gate_decision d = gate_decide(row, &g, reason, sizeof(reason));
-            rc = d == GATE_ALLOW ? 0 : d == GATE_BLOCK ? 1 : on_unknown;
-            report(o.json, name, d, reason, rc);
-        }
+        char reason[TEXT_LEN];
+        enum gate_decision d = gate_decide(row, &g, reason, sizeof(reason));
+        rc = d == GATE_ALLOW ? 0 : d == GATE_BLOCK ? 1 : on_unknown;
+        report(o.json, o.id, (int)d, reason, rc);
     }
     slo_detach(&e);
     engine_free(&e);

@@ -19,6 +19,7 @@
 #include "slo/slo.h"
 #include "slo/cli.h"
 #include "slo/config.h"
+#include "slo/names.h"
 #include "slo/prom.h"
 #include "slo/spec.h"
 
@@ -51,6 +52,16 @@ int slo_cli_option(struct slo_cli *o, int code, const char *arg, char *err, size
     case 5:
         o->tenant = arg;
         return http_header_value_check("--tenant", arg, err, errlen) < 0 ? -1 : 1;
+    case 6: {
+        int64_t ms;
+        if (parse_duration_ms(arg, &ms) < 0 || ms < 100 || ms > 600000) {
+            snprintf(err, errlen, "--timeout '%.100s': want a duration from 100ms to 10m (10s)",
+                     arg);
+            return -1;
+        }
+        o->timeout_ms = (long)ms;
+        return 1;
+    }
     }
     return 0;
 }
@@ -75,6 +86,8 @@ static int evaluate_with(const struct slo_cli *o, struct engine *e, struct prom_
         STR_COPY(pc->url, o->prometheus_url);
     if (o->tenant)
         STR_COPY(pc->tenant, o->tenant);
+    if (o->timeout_ms)
+        pc->timeout_ms = o->timeout_ms;
     if (!has_promql(e)) {
         slo_evaluate_all(e);
         return 0;
@@ -97,8 +110,7 @@ static int evaluate_with(const struct slo_cli *o, struct engine *e, struct prom_
     return 0;
 }
 
-int slo_cli_evaluate(const struct slo_cli *o, struct engine *e, int *failed, char *err,
-                     size_t errlen)
+int slo_cli_evaluate(struct slo_cli *o, struct engine *e, int *failed, char *err, size_t errlen)
 {
     struct config cfg;
     int64_t at = o->at_ms ? o->at_ms : loop_wall_ms();
@@ -122,6 +134,8 @@ int slo_cli_evaluate(const struct slo_cli *o, struct engine *e, int *failed, cha
         rc = slo_define(e, &d, err, errlen);
     }
     slo_spec_free(&set);
+    if (rc == 0 && o->want && slo_resolve_name(e, o->want, o->id, sizeof(o->id), err, errlen) < 0)
+        rc = -1;
     struct prom_config pc;
     memset(&pc, 0, sizeof(pc));
     if (rc == 0)
@@ -291,7 +305,8 @@ static int slo_status(int argc, char **argv)
         if (rc < 0)
             fprintf(stderr, "lookout slo status: %s\n", err);
         fprintf(stderr, "usage: lookout slo status [--config FILE] [--prometheus URL] "
-                        "[--slo-spec FILE]... [--tenant ID] [--at UNIX_TIME] [--json]\n");
+                        "[--slo-spec FILE]... [--tenant ID] [--at UNIX_TIME] [--timeout 10s]\n"
+                        "                         [--json]\n");
         return c == 'h' ? 0 : 2;
     }
     static struct engine e;

@@ -467,6 +467,7 @@ static int send_attempt(struct call *k)
         .connect_timeout_ms = c->s.connect_timeout_ms,
         .timeout_ms = c->s.total_timeout_ms,
         .idle_timeout_ms = c->s.idle_timeout_ms,
+        .tls = &c->s.llm.tls,
         .on_data = on_data,
         .on_header = on_header,
         .on_done = on_done,

@@ -1,6 +1,8 @@
 /* The copilot section of the config: backend, limits, and the API key from
  * the environment or a private key file; see config.h. */
 #include "base/http.h"
+#include "base/tls.h"
+#include "base/path.h"
 #include "copilot/config.h"
 
 #include <stdio.h>
@@ -13,27 +15,17 @@
 #include "base/secret.h"
 
 static const char *const keys[] = {
-    "backend",
-    "model",
-    "base_url",
-    "api_key_file",
-    "api_version",
-    "max_tokens",
-    "max_tokens_field",
-    "temperature",
-    "max_prompt_tokens",
-    "max_requests_per_hour",
-    "group_wait",
-    "pseudonymize",
-    "audit_log",
-    "audit_full_text",
-    "connect_timeout",
-    "idle_timeout",
-    "timeout",
-    "retries",
-    "trigger",
-    "redact",
-    NULL,
+    "backend",           "model",
+    "base_url",          "api_key_file",
+    "api_version",       "max_tokens",
+    "max_tokens_field",  "temperature",
+    "max_prompt_tokens", "max_requests_per_hour",
+    "group_wait",        "pseudonymize",
+    "audit_log",         "audit_full_text",
+    "connect_timeout",   "idle_timeout",
+    "timeout",           "retries",
+    "trigger",           "redact",
+    TLS_CONFIG_KEYS,     NULL,
 };
 
 static bool backend_known(const char *b)
@@ -103,11 +95,16 @@ int copilot_config_check(const struct ynode *c, char *err, size_t errlen)
                     "copilot.backend: unknown '%s' (openai, openai-compat, azure, anthropic, "
                     "ollama, offline)",
                     s);
-    static const char *const strs[] = {"model", "base_url", "api_key_file", "api_version",
-                                       "audit_log"};
+    static const char *const strs[] = {"model", "base_url", "api_version"};
     for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
         if (yget_str(c, strs[k], s, sizeof(s), err, errlen) < 0)
             return -1;
+    char path[PATH_MAX];
+    struct tls_opts tls;
+    if (yget_path(c, "api_key_file", path, sizeof(path), err, errlen) < 0 ||
+        yget_path(c, "audit_log", path, sizeof(path), err, errlen) < 0 ||
+        tls_config_read(c, &tls, err, errlen) < 0)
+        return -1;
     s[0] = 0;
     if (yget_str(c, "max_tokens_field", s, sizeof(s), err, errlen) < 0)
         return -1;
@@ -161,17 +158,6 @@ static void default_audit_path(char *out, size_t outlen)
         snprintf(out, outlen, "%s/lookout/copilot-audit.jsonl", st);
     else
         snprintf(out, outlen, "%s/.local/state/lookout/copilot-audit.jsonl", home ? home : ".");
-}
-
-/* "~/x" is $HOME/x, as people write paths in YAML. */
-static void expand_home(char *path, size_t len)
-{
-    const char *home = getenv("HOME");
-    if (path[0] != '~' || path[1] != '/' || !home || !*home)
-        return;
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof(tmp), "%s%s", home, path + 1);
-    str_copy(path, len, tmp);
 }
 
 /* The key from a file only its owner can read (see base/secret.h). */
@@ -241,8 +227,9 @@ static int load_section(const struct ynode *c, struct copilot_settings *s, char 
     yget_str(c, "base_url", l->base_url, sizeof(l->base_url), err, errlen);
     yget_str(c, "api_version", l->api_version, sizeof(l->api_version), err, errlen);
     yget_str(c, "max_tokens_field", l->max_tokens_field, sizeof(l->max_tokens_field), err, errlen);
-    yget_str(c, "api_key_file", keyfile, keyfilelen, err, errlen);
-    yget_str(c, "audit_log", s->audit_path, sizeof(s->audit_path), err, errlen);
+    yget_path(c, "api_key_file", keyfile, keyfilelen, err, errlen);
+    yget_path(c, "audit_log", s->audit_path, sizeof(s->audit_path), err, errlen);
+    tls_config_read(c, &l->tls, err, errlen); /* checked by copilot_config_check */
     if (yget_int(c, "max_tokens", &i, err, errlen) > 0)
         l->max_tokens = (int)i;
     if (yget_int(c, "max_prompt_tokens", &i, err, errlen) > 0)
@@ -317,8 +304,6 @@ int copilot_settings_load(const struct config *cfg, const char *backend_override
     }
     if (!s->audit_path[0])
         default_audit_path(s->audit_path, sizeof(s->audit_path));
-    expand_home(s->audit_path, sizeof(s->audit_path));
-    expand_home(keyfile, sizeof(keyfile));
     /* offline analysis is free: every incident; an LLM call costs: pages */
     if (s->trigger_severity < 0)
         s->trigger_severity = s->llm.backend[0] ? SEV_CRITICAL : SEV_WARNING;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "base/tls.h"
 #include "base/ndjson.h"
 #include "base/sse.h"
 
@@ -21,6 +22,7 @@ struct llm_settings {
     char max_tokens_field[32]; /* max_completion_tokens or max_tokens (OpenAI dialect) */
     int max_tokens;
     double temperature;
+    struct tls_opts tls; /* ca_file for a self-hosted or proxied endpoint */
 };
 
 /* What the stream said so far. */

@@ -80,6 +80,7 @@ struct measure {
     const double *t, *v; /* n steps, t in seconds */
     int n;
     const char *error;
+    bool no_errors; /* MEASURE_RATIO: the error series was absent, read as 0 */
 };
 
 struct engine;

@@ -99,6 +99,7 @@ static const struct field slo_fields[] = {
     F_BOOL_(T, gate_open, "derived: gate is open"),
     F_STR_(T, gate_reason, "why the gate is as it is"),
     F_BOOL_(T, simulated, "data is simulated"),
+    F_BOOL_(T, no_error_series, "Prometheus had no error series over the period: read as 0 errors"),
     F_STR_(T, error, "last SLI error, empty when healthy"),
 };
 #undef T

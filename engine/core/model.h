@@ -100,6 +100,7 @@ struct slo {
     bool gate_open;       /* derived: gate == GATE_STATE_OPEN */
     char gate_reason[TEXT_LEN];
     bool simulated;
+    bool no_error_series; /* Prometheus had no error series: 0 errors, not no data */
     char error[TEXT_LEN];
 };
 

@@ -1,4 +1,5 @@
 #include "kube/source.h"
+#include "base/path.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,7 @@ int kube_check_config(const struct ynode *s, char *err, size_t errlen)
     char str[4096];
     int64_t v;
     if (yget_bool(s, "enabled", &b, err, errlen) < 0 ||
-        yget_str(s, "kubeconfig", str, sizeof(str), err, errlen) < 0 ||
+        yget_path(s, "kubeconfig", str, sizeof(str), err, errlen) < 0 ||
         yget_str(s, "context", str, 128, err, errlen) < 0 ||
         yget_str(s, "namespace", str, 64, err, errlen) < 0 ||
         yget_duration(s, "pending_after", &v, err, errlen) < 0 ||
@@ -90,7 +91,7 @@ void kube_settings_from(struct kube_settings *s, const struct ynode *sec)
     s->pending_limit_ms = KUBE_PENDING_LIMIT_MS_DEFAULT;
     if (!sec)
         return;
-    yget_str(sec, "kubeconfig", s->kubeconfig, sizeof(s->kubeconfig), err, sizeof(err));
+    yget_path(sec, "kubeconfig", s->kubeconfig, sizeof(s->kubeconfig), err, sizeof(err));
     yget_str(sec, "context", s->context, sizeof(s->context), err, sizeof(err));
     if (yget_str(sec, "namespace", s->namespace, sizeof(s->namespace), err, sizeof(err)) == 1)
         s->namespace_set = true;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/secret.h"
+#include "base/path.h"
 #include "slo/config.h"
 #include "slo/prom.h"
 #include "slo/prometheus.h"
@@ -56,8 +57,13 @@ int slo_load_definitions(struct engine *e, const struct config *cfg, char *err, 
         rc = slo_spec_load_config(&set, slos, err, errlen);
     for (const struct ynode *f = specs && specs->type == Y_SEQ ? specs->child : NULL; f && rc == 0;
          f = f->next)
-        if (f->value)
-            rc = slo_spec_load_file(&set, f->value, err, errlen);
+        if (f->value) {
+            char path[4096], why[256];
+            if (path_expand(f->value, path, sizeof(path), why, sizeof(why)) < 0)
+                rc = yerr(f, err, errlen, "slo_specs: %s", why);
+            else
+                rc = slo_spec_load_file(&set, path, err, errlen);
+        }
     for (int i = 0; i < set.n && rc == 0; i++) {
         struct slo_def d;
         slo_spec_to_def(&set.items[i], &d);

@@ -43,6 +43,7 @@ struct slo_rt {
     /* Prometheus input: one ratio per window */
     double prom_ratio[SLO_WINDOWS];
     int64_t prom_at[SLO_WINDOWS];
+    bool prom_no_errors[SLO_WINDOWS]; /* that window had no error series */
     char error[TEXT_LEN];
     /* alert state */
     enum alert_state alert;
@@ -583,6 +584,8 @@ static void evaluate_one(struct slo_engine *se, struct slo_rt *rt, int64_t now, 
     if (rt->def.period_kind != SLO_ROLLING)
         row->period_ms = now - period_start(rt, now);
     row->nwindows = rt->nwin;
+    /* the period window is the last: no error series over all of it */
+    row->no_error_series = rt->prom && rt->nwin && rt->prom_no_errors[rt->nwin - 1];
     for (int i = 0; i < rt->nwin; i++) {
         struct slo_window *w = &row->windows[i];
         slo_format_window(rt->win[i], w->name, sizeof(w->name));
@@ -724,7 +727,7 @@ void slo_set_gate_opts(struct engine *e, const struct gate_opts *o)
 /* ---- answers from Prometheus (OBS_MEASURE) ---- */
 
 static void set_window_ratio(struct slo_engine *se, const char *name, int64_t window_ms,
-                             double ratio, int64_t at)
+                             double ratio, bool no_errors, int64_t at)
 {
     struct slo_rt *rt = find_rt(se, name);
     if (!rt)
@@ -732,6 +735,7 @@ static void set_window_ratio(struct slo_engine *se, const char *name, int64_t wi
     for (int i = 0; i < rt->nwin; i++)
         if (rt->win[i] == window_ms) {
             rt->prom_ratio[i] = ratio;
+            rt->prom_no_errors[i] = no_errors;
             rt->prom_at[i] = at;
         }
 }
@@ -770,7 +774,7 @@ static void on_measure(struct slo_engine *se, const struct measure *m)
 {
     switch (m->kind) {
     case MEASURE_RATIO:
-        set_window_ratio(se, m->subject, m->window_ms, m->value, m->at);
+        set_window_ratio(se, m->subject, m->window_ms, m->value, m->no_errors, m->at);
         break;
     case MEASURE_RANGE_BAD:
     case MEASURE_RANGE_TOTAL:

@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/httpd.h"
+#include "slo/names.h"
 
 const char *const gate_decision_names[] = {"allow", "block", "unknown"};
 
@@ -41,8 +42,9 @@ enum gate_decision gate_decide(const struct slo *row, const struct gate_opts *o,
         snprintf(reason, reasonlen, "%s: budget remaining %.2f%%, burning (%s)", row->name,
                  row->budget_remaining * 100, why);
     else
-        snprintf(reason, reasonlen, "%s: budget remaining %.2f%%, alert %s", row->name,
-                 row->budget_remaining * 100, alert_state_names[row->alert]);
+        snprintf(reason, reasonlen, "%s: budget remaining %.2f%%, alert %s%s", row->name,
+                 row->budget_remaining * 100, alert_state_names[row->alert],
+                 row->no_error_series ? " (no error series: 0 errors)" : "");
     return GATE_ALLOW;
 }
 
@@ -120,7 +122,10 @@ int gate_http_answer(struct engine *e, const char *query, char *json_out, size_t
     }
     if (!name[0])
         return answer(json_out, outlen, 400, -1, "missing slo=NAME");
-    const struct slo *row = engine_get(e, T_SLOS, name);
+    char id[96], why[TEXT_LEN];
+    if (slo_resolve_name(e, name, id, sizeof(id), why, sizeof(why)) < 0)
+        return answer(json_out, outlen, 404, -1, why);
+    const struct slo *row = engine_get(e, T_SLOS, id);
     if (!row)
         return answer(json_out, outlen, 404, -1, "unknown SLO");
     char reason[TEXT_LEN];

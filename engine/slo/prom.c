@@ -70,7 +70,7 @@ static void post_error(struct engine *e, const char *slo, const char *error)
     engine_measure(e, &(struct measure){.kind = MEASURE_ERROR, .subject = slo, .error = error});
 }
 
-static void on_value(void *ud, double v, const char *error)
+static void on_value(void *ud, double v, int flags, const char *error)
 {
     struct pending *p = ud;
     struct batch *b = p->tr.b;
@@ -86,7 +86,8 @@ static void on_value(void *ud, double v, const char *error)
                                                .subject = p->name,
                                                .window_ms = p->window_ms,
                                                .at = p->at_ms,
-                                               .value = v});
+                                               .value = v,
+                                               .no_errors = flags & PROM_NO_ERRORS});
     }
     track_done(&p->tr);
 }

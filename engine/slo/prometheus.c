@@ -1,5 +1,6 @@
 /* Prometheus HTTP API client; see prometheus.h. */
 #include "slo/prometheus.h"
+#include "base/path.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -17,9 +18,9 @@
 
 /* ---- config ---- */
 
-static const char *const prom_keys[] = {"url",      "bearer_token_env", "bearer_token_file",
-                                        "username", "password_env",     "tenant",
-                                        "timeout",  "interval",         NULL};
+static const char *const prom_keys[] = {
+    "url",    "bearer_token_env", "bearer_token_file", "username",      "password_env",
+    "tenant", "timeout",          "interval",          TLS_CONFIG_KEYS, NULL};
 
 int prom_config_check(const struct ynode *s, char *err, size_t errlen)
 {
@@ -36,12 +37,14 @@ int prom_config_check(const struct ynode *s, char *err, size_t errlen)
         return yerr(ymap_get(s, "url"), err, errlen,
                     "prometheus.url must start with http:// or https://");
     int64_t ms;
+    struct tls_opts tls;
     if (yget_duration(s, "timeout", &ms, err, errlen) < 0 ||
-        yget_duration(s, "interval", &ms, err, errlen) < 0)
+        yget_duration(s, "interval", &ms, err, errlen) < 0 ||
+        tls_config_read(s, &tls, err, errlen) < 0)
         return -1;
     char tmp[512];
     if (yget_str(s, "bearer_token_env", tmp, sizeof(tmp), err, errlen) < 0 ||
-        yget_str(s, "bearer_token_file", tmp, sizeof(tmp), err, errlen) < 0 ||
+        yget_path(s, "bearer_token_file", tmp, sizeof(tmp), err, errlen) < 0 ||
         yget_str(s, "username", tmp, sizeof(tmp), err, errlen) < 0 ||
         yget_str(s, "password_env", tmp, sizeof(tmp), err, errlen) < 0 ||
         yget_str(s, "tenant", tmp, sizeof(tmp), err, errlen) < 0)
@@ -74,6 +77,8 @@ int prom_config_load(struct prom_config *c, const struct ynode *s, char *err, si
         c->timeout_ms = (long)ms;
     if (yget_duration(s, "interval", &ms, err, errlen) == 1)
         c->interval_ms = (long)ms;
+    if (tls_config_read(s, &c->tls, err, errlen) < 0)
+        return -1;
     if (yget_str(s, "bearer_token_env", name, sizeof(name), err, errlen) == 1) {
         env = getenv(name);
         if (!env)
@@ -81,8 +86,10 @@ int prom_config_load(struct prom_config *c, const struct ynode *s, char *err, si
                         "environment variable %s is not set", name);
         STR_COPY(c->bearer, env);
     }
-    if (yget_str(s, "bearer_token_file", path, sizeof(path), err, errlen) == 1 &&
-        secret_file_read(path, c->bearer, sizeof(c->bearer), err, errlen) < 0)
+    int has_file = yget_path(s, "bearer_token_file", path, sizeof(path), err, errlen);
+    if (has_file < 0)
+        return -1;
+    if (has_file == 1 && secret_file_read(path, c->bearer, sizeof(c->bearer), err, errlen) < 0)
         return -1;
     if (yget_str(s, "password_env", name, sizeof(name), err, errlen) == 1) {
         env = getenv(name);
@@ -138,7 +145,17 @@ bool prom_ratio_query(const char *error_q, const char *total_q, const char *wind
     bool ok = e && t && prom_expand_window(error_q, window, e, half) &&
               prom_expand_window(total_q, window, t, half);
     if (ok) {
-        int n = snprintf(out, outlen, "(%s) / (%s)", e, t);
+        /* A service that never failed has no error series at all, and
+         * (empty) / (total) is empty: "no data", a gate that cannot decide.
+         * `or on() vector(0)` reads a missing error series as 0 errors, and
+         * its label says so; `/ on() group_left()` divides one series by
+         * one series whatever their labels and keeps the left one's labels
+         * (plain `on()` would drop them). An empty total stays empty: no
+         * traffic. */
+        int n = snprintf(out, outlen,
+                         "((%s) or on() label_replace(vector(0), \"" PROM_NO_ERRORS_LABEL
+                         "\", \"1\", \"\", \"\")) / on() group_left() (%s)",
+                         e, t);
         ok = n > 0 && (size_t)n < outlen;
     }
     free(e);
@@ -170,7 +187,15 @@ static cJSON *envelope(const char *body, size_t len, long status, bool truncated
     if (truncated)
         return snprintf(err, errlen, "response larger than %u bytes", PROM_MAX_BODY), NULL;
     cJSON *j = body ? cJSON_ParseWithLength(body, len) : NULL;
-    if (!j) {
+    if (!cJSON_IsObject(j)) {
+        /* "404 page not found" parses as the JSON number 404: only an
+         * object is a Prometheus envelope */
+        cJSON_Delete(j);
+        if (status == 404)
+            return snprintf(err, errlen,
+                            "HTTP 404, not a Prometheus API answer: is the Prometheus URL the "
+                            "server root (no /api/v1 in it)?"),
+                   NULL;
         if (status < 200 || status > 299)
             return snprintf(err, errlen, "HTTP %ld without a Prometheus answer", status), NULL;
         return snprintf(err, errlen, "bad JSON in the Prometheus answer"), NULL;
@@ -261,8 +286,9 @@ int prom_parse_instant(const char *body, size_t len, long status, bool truncated
             rc = 0;
         } else if (n == 1) {
             const cJSON *s = cJSON_GetArrayItem(res, 0);
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(s, "metric");
             if (parse_sample(cJSON_GetObjectItemCaseSensitive(s, "value"), value))
-                rc = 0;
+                rc = cJSON_GetObjectItemCaseSensitive(m, PROM_NO_ERRORS_LABEL) ? PROM_NO_ERRORS : 0;
             else
                 snprintf(err, errlen, "vector sample is not [time, \"value\"]");
         } else if (n > 1) {
@@ -287,21 +313,34 @@ struct pq {
     prom_range_fn rfn;
     void *ud;
     const struct prom_config *c; /* read by configure() inside http_start */
+    long timeout_ms;             /* for the message when it passes */
 };
+
+/* Why a request got no answer: its time limit, or the connection. */
+static void transport_error(const struct http_result *res, const struct pq *q, char *err,
+                            size_t errlen)
+{
+    if (res->curl_code == CURLE_OPERATION_TIMEDOUT)
+        snprintf(err, errlen, "Prometheus timed out after %.3g s (--timeout or prometheus.timeout)",
+                 (double)q->timeout_ms / 1000);
+    else
+        snprintf(err, errlen, "Prometheus unreachable: %s", res->error);
+}
 
 static void on_done(const struct http_result *res, void *ud)
 {
     struct pq *q = ud;
     double v = NAN;
     char err[512];
+    int rc;
     if (res->curl_code != CURLE_OK && !res->truncated) {
-        snprintf(err, sizeof(err), "Prometheus unreachable: %s", res->error);
-        q->fn(q->ud, NAN, err);
-    } else if (prom_parse_instant(res->body, res->body_len, res->status, res->truncated, &v, err,
-                                  sizeof(err)) < 0) {
-        q->fn(q->ud, NAN, err);
+        transport_error(res, q, err, sizeof(err));
+        q->fn(q->ud, NAN, 0, err);
+    } else if ((rc = prom_parse_instant(res->body, res->body_len, res->status, res->truncated, &v,
+                                        err, sizeof(err))) < 0) {
+        q->fn(q->ud, NAN, 0, err);
     } else {
-        q->fn(q->ud, v, NULL);
+        q->fn(q->ud, v, rc, NULL);
     }
     free(q);
 }
@@ -342,6 +381,7 @@ static struct http_req *post(struct http *h, const struct prom_config *c, const 
                              struct pq *q)
 {
     struct buf url = {0}, auth = {0}, tenant = {0};
+    q->timeout_ms = c->timeout_ms ? c->timeout_ms : 10000;
     buf_puts(&url, c->url);
     while (url.len && url.data[url.len - 1] == '/')
         url.data[--url.len] = 0;
@@ -362,8 +402,9 @@ static struct http_req *post(struct http *h, const struct prom_config *c, const 
         .headers = headers,
         .body = buf_cstr(body),
         .body_len = body->len,
-        .timeout_ms = c->timeout_ms ? c->timeout_ms : 10000,
+        .timeout_ms = q->timeout_ms,
         .max_body = PROM_MAX_BODY,
+        .tls = &c->tls,
         .configure = configure,
         .on_done = done,
         .on_cancel = on_cancel,
@@ -415,7 +456,7 @@ static void on_range_done(const struct http_result *res, void *ud)
     if (!t || !v) {
         q->rfn(q->ud, NULL, NULL, 0, "out of memory");
     } else if (res->curl_code != CURLE_OK && !res->truncated) {
-        snprintf(err, sizeof(err), "Prometheus unreachable: %s", res->error);
+        transport_error(res, q, err, sizeof(err));
         q->rfn(q->ud, NULL, NULL, 0, err);
     } else if (prom_parse_range(res->body, res->body_len, res->status, res->truncated, t, v,
                                 RANGE_CAP, &n, err, sizeof(err)) < 0) {

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "base/http.h"
+#include "base/tls.h"
 #include "base/yaml_tree.h"
 
 #define PROM_MAX_BODY (4u << 20) /* an SLO ratio is one sample: 4 MiB is plenty */
@@ -25,6 +26,7 @@ struct prom_config {
     char tenant[128]; /* X-Scope-OrgID, "" for none */
     long timeout_ms;  /* per query; 0: 10 s */
     long interval_ms; /* live evaluation period; 0: 30 s */
+    struct tls_opts tls;
 };
 
 /* Fills c from the config's `prometheus` section (NULL: defaults) and the
@@ -33,8 +35,9 @@ int prom_config_load(struct prom_config *c, const struct ynode *section, char *e
 /* Validates the `prometheus` config section. */
 int prom_config_check(const struct ynode *section, char *err, size_t errlen);
 
-/* value: the sample (NaN: no data). error: NULL on success, else why. */
-typedef void (*prom_value_fn)(void *ud, double value, const char *error);
+/* value: the sample (NaN: no data); flags: PROM_NO_ERRORS when the error
+ * series was absent and read as 0. error: NULL on success, else why. */
+typedef void (*prom_value_fn)(void *ud, double value, int flags, const char *error);
 /* POST /api/v1/query with time=at_s (seconds, fractional ok). NULL when the
  * request could not be started (fn is then not called). */
 struct http_req *prom_query(struct http *h, const struct prom_config *c, const char *query,
@@ -53,15 +56,22 @@ struct http_req *prom_query_range(struct http *h, const struct prom_config *c, c
 int prom_parse_range(const char *body, size_t len, long http_status, bool truncated, double *t,
                      double *v, int cap, int *n, char *err, size_t errlen);
 
+/* The label prom_ratio_query() puts on a ratio whose error series was
+ * absent, and what prom_parse_instant() returns for it. */
+#define PROM_NO_ERRORS_LABEL "lookout_no_error_series"
+#define PROM_NO_ERRORS       1
 /* Parses an instant-query answer. Returns 0 with *value (NaN for an empty
- * vector or a NaN sample), or -1 with a message. */
+ * vector or a NaN sample), PROM_NO_ERRORS with *value when the sample is a
+ * ratio whose error series was absent, or -1 with a message. Only a JSON
+ * object is an answer: a text body is an HTTP error, never a number. */
 int prom_parse_instant(const char *body, size_t len, long http_status, bool truncated,
                        double *value, char *err, size_t errlen);
 
 /* Replaces every {{.window}} (Sloth's template; spaces inside the braces
  * allowed) with window. Returns false when out is too small. */
 bool prom_expand_window(const char *tmpl, const char *window, char *out, size_t outlen);
-/* The ratio query of a window: (error) / (total), both expanded. */
+/* The ratio query of a window: (error) / (total), both expanded, with an
+ * absent error series read as 0 and marked (PROM_NO_ERRORS_LABEL). */
 bool prom_ratio_query(const char *error_q, const char *total_q, const char *window, char *out,
                       size_t outlen);
 

@@ -369,6 +369,98 @@ static int openslo_slo(struct slo_spec_set *set, const struct ynode *docs, const
     return 0;
 }
 
+/* ---- OpenSLO openslo/v1alpha, as Sloth reads it ---- */
+
+/* A v1alpha ratioMetrics side: {source: prometheus, queryType: promql, query}. */
+static int alpha_query(const struct ynode *ratio, const char *key, char *out, size_t outlen,
+                       char *err, size_t errlen)
+{
+    const struct ynode *m = ymap_get(ratio, key);
+    if (!m || m->type != Y_MAP)
+        return yerr(m ? m : ratio, err, errlen, "ratioMetrics.%s: expected a mapping", key);
+    char src[32] = "prometheus", qt[32] = "promql", q[2048] = "";
+    if (yget_str(m, "source", src, sizeof(src), err, errlen) < 0 ||
+        yget_str(m, "queryType", qt, sizeof(qt), err, errlen) < 0 ||
+        need_str(m, "query", q, sizeof(q), err, errlen) < 0)
+        return -1;
+    if (strcasecmp(src, "prometheus") || strcasecmp(qt, "promql"))
+        return yerr(m, err, errlen,
+                    "ratioMetrics.%s: source %s, queryType %s is not supported (prometheus, "
+                    "promql only)",
+                    key, src, qt);
+    return counter_rate(m, q, out, outlen, err, errlen);
+}
+
+/* timeWindows: [{count: 28, unit: Day, isRolling: true}] */
+static int alpha_period(const struct ynode *spec, struct slo_spec_item *it, char *err,
+                        size_t errlen)
+{
+    const struct ynode *tw = ymap_get(spec, "timeWindows");
+    if (!tw)
+        return 0; /* 30 days */
+    if (tw->type != Y_SEQ || yseq_len(tw) != 1)
+        return yerr(tw, err, errlen, "timeWindows: expected a list with exactly one entry");
+    const struct ynode *w = tw->child;
+    double count = 0;
+    char unit[16] = "";
+    bool rolling = true;
+    if (yget_double(w, "count", &count, err, errlen) != 1 ||
+        need_str(w, "unit", unit, sizeof(unit), err, errlen) < 0 ||
+        yget_bool(w, "isRolling", &rolling, err, errlen) < 0)
+        return err[0] ? -1 : yerr(w, err, errlen, "timeWindows: count is required");
+    int64_t day = strcasecmp(unit, "Day") == 0 ? 1 : strcasecmp(unit, "Week") == 0 ? 7 : 0;
+    if (!day || !rolling || !(count >= 1 && count <= 400) || count != floor(count))
+        return yerr(w, err, errlen,
+                    "timeWindows: want a rolling whole number of Day or Week units, got %g %s%s",
+                    count, unit, rolling ? "" : " (calendar)");
+    it->period_ms = (int64_t)count * day * MS_DAY;
+    return 0;
+}
+
+/* One SLO per objective, named <service>-<name>-<index> as Sloth names them
+ * (so a sloth_id label finds it); the error query is total - good. */
+static int openslo_alpha(struct slo_spec_set *set, const struct ynode *r, char *err, size_t errlen)
+{
+    const struct ynode *md = ymap_get(r, "metadata"), *spec = ymap_get(r, "spec");
+    if (!md || !spec || spec->type != Y_MAP)
+        return yerr(r, err, errlen, "OpenSLO SLO needs metadata and spec");
+    char name[64] = "", service[NAME_LEN] = "", desc[TEXT_LEN] = "", method[32] = "Occurrences";
+    if (need_str(md, "name", name, sizeof(name), err, errlen) < 0 ||
+        need_str(spec, "service", service, sizeof(service), err, errlen) < 0 ||
+        yget_str(spec, "description", desc, sizeof(desc), err, errlen) < 0 ||
+        yget_str(spec, "budgetingMethod", method, sizeof(method), err, errlen) < 0)
+        return -1;
+    if (strcmp(method, "Occurrences"))
+        return yerr(ymap_get(spec, "budgetingMethod"), err, errlen,
+                    "budgetingMethod %s is not supported (Occurrences only)", method);
+    const struct ynode *objs = ymap_get(spec, "objectives");
+    if (!objs || objs->type != Y_SEQ || !objs->child)
+        return yerr(objs ? objs : spec, err, errlen, "objectives: expected a non-empty list");
+    int idx = 0;
+    for (const struct ynode *o = objs->child; o; o = o->next, idx++) {
+        struct slo_spec_item *it = add_item(set, o, "openslo", err, errlen);
+        if (!it)
+            return -1;
+        snprintf(it->name, sizeof(it->name), "%.40s-%.40s-%d", service, name, idx);
+        STR_COPY(it->service, service);
+        STR_COPY(it->description, desc);
+        const struct ynode *ratio = ymap_get(o, "ratioMetrics");
+        char good[1000], total[1000];
+        if (alpha_period(spec, it, err, errlen) < 0 ||
+            objective_of(o, "target", false, &it->objective, err, errlen) < 0)
+            return -1;
+        if (!ratio)
+            return yerr(o, err, errlen, "objectives[%d]: only ratioMetrics are supported", idx);
+        if (alpha_query(ratio, "good", good, sizeof(good), err, errlen) < 0 ||
+            alpha_query(ratio, "total", total, sizeof(total), err, errlen) < 0)
+            return -1;
+        snprintf(it->error_query, sizeof(it->error_query), "(%s) - (%s)", total, good);
+        STR_COPY(it->total_query, total);
+        slo_policy_default(&it->policy, it->period_ms);
+    }
+    return 0;
+}
+
 int slo_spec_load_file(struct slo_spec_set *set, const char *path, char *err, size_t errlen)
 {
     size_t len;
@@ -395,13 +487,17 @@ int slo_spec_load_file(struct slo_spec_set *set, const char *path, char *err, si
             rc = load_sloth(set, r, err, errlen);
         else if (strcmp(api, "openslo/v1") == 0 && strcmp(kind, "SLO") == 0)
             rc = openslo_slo(set, docs, r, err, errlen);
-        else if (strcmp(api, "openslo/v1") == 0)
+        else if (strcmp(api, "openslo/v1alpha") == 0 && strcmp(kind, "SLO") == 0)
+            rc = openslo_alpha(set, r, err, errlen);
+        else if (strcmp(api, "openslo/v1") == 0 || strcmp(api, "openslo/v1alpha") == 0)
             continue; /* SLI, Service, AlertPolicy ...: read through references */
         else if (api[0] || version[0])
             rc = yerr(r, err, errlen,
-                      "unsupported spec %s%s%s (want Sloth prometheus/v1 or "
-                      "OpenSLO openslo/v1)",
-                      version, api, kind[0] ? " " : "");
+                      "unsupported spec %s%s%s%s%s: want Sloth prometheus/v1 or "
+                      "sloth.slok.dev/v1 PrometheusServiceLevel, or OpenSLO openslo/v1 or "
+                      "openslo/v1alpha SLO",
+                      version[0] ? "version " : "apiVersion ", version[0] ? version : api,
+                      kind[0] ? " (kind " : "", kind, kind[0] ? ")" : "");
         else
             rc = yerr(r, err, errlen, "not a Sloth or OpenSLO spec (no version/apiVersion)");
     }
