@@ -142,6 +142,8 @@ void ui_sparkline(struct ui *u, int y, int x, const double *v, int n, enum ui_ro
 void ui_chart(struct ui *u, struct rect r, const float *v, int n, double lo, double hi);
 /* Short durations: "42s", "4m12s", "3h12m", "2d4h". */
 void ui_fmt_dur(char *out, size_t outlen, int64_t ms);
+/* Ages as kubectl shows them, one unit: "40s", "14m", "5h", "3d". */
+void ui_fmt_age(char *out, size_t outlen, int64_t ms);
 /* Engine time as HH:MM:SS (UTC). */
 void ui_fmt_clock(char *out, size_t outlen, int64_t ms);
 /* Glyph for a job status (UTF-8 or ASCII) and its role. */
