@@ -85,6 +85,9 @@ struct ui {
     int help_top; /* first line of the help shown (it scrolls when it does not fit) */
     char detail_title[96];
     bool war_room;
+    bool cluster;                   /* the cluster view covers the body (cluster.c) */
+    struct panel_view cluster_view; /* its selection; its filter is a plain substring */
+    int counts_x0, counts_x1;       /* header columns of the node/pod counts (a click opens it) */
 
     /* eBPF pause: events after this seq are held back while paused. */
     bool paused;
