@@ -431,11 +431,12 @@ static void draw_title(struct ui *u, struct rect r, const struct counts *c, cons
 {
     ui_fill(u, r.y, r.x, r.w, ROLE_TITLE_FOCUS);
     char text[512];
-    int o = snprintf(text, sizeof text,
-                     " Cluster  nodes %d/%d ready  pods %d, %d failing  deployments %d, %d stuck",
-                     c->nodes_ready, c->nodes, c->pods, c->pods_failing, c->deploys, c->stuck);
-    if (*filter)
-        snprintf(text + o, sizeof text - (size_t)o, "  /%s/ %d match", filter, c->matched);
+    int o = snprintf(text, sizeof text, " Cluster ");
+    if (*filter) /* before the counts: on a narrow screen it is what was just typed */
+        o += snprintf(text + o, sizeof text - (size_t)o, " /%s/ %d match ", filter, c->matched);
+    snprintf(text + o, sizeof text - (size_t)o,
+             " nodes %d/%d ready  pods %d, %d failing  deployments %d, %d stuck", c->nodes_ready,
+             c->nodes, c->pods, c->pods_failing, c->deploys, c->stuck);
     int x = r.x + ui_text(u, r.y, r.x, r.w, ROLE_TITLE_FOCUS, text);
     const char *hint = " Enter describe  / filter  c or Esc back ";
     char tmp[64];

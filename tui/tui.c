@@ -135,6 +135,13 @@ static void draw_detail(struct ui *u, struct rect r)
     ui_textf(u, r.y, r.x, r.w, ROLE_TITLE_FOCUS, " %s (Enter or Esc closes, j/k scroll) ",
              u->detail_title);
     const char *p = buf_cstr(&u->detail);
+    /* G (or a long scroll) stops at the last page, not past the text. */
+    int nlines = 1, max_top;
+    for (const char *q = p; *q; q++)
+        nlines += *q == '\n';
+    max_top = nlines - (r.h - 1) > 0 ? nlines - (r.h - 1) : 0;
+    if (u->detail_top > max_top)
+        u->detail_top = max_top;
     int line = 0, y = r.y + 1;
     while (*p && y < r.y + r.h) {
         const char *nl = strchr(p, '\n');
@@ -147,8 +154,6 @@ static void draw_detail(struct ui *u, struct rect r)
         line++;
         p += len + (nl ? 1 : 0);
     }
-    if (u->detail_top > line)
-        u->detail_top = line;
 }
 
 /* Where the first-contact card goes: the space of the pipeline and SLO
