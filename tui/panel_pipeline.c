@@ -20,11 +20,10 @@
 struct line {
     const struct pipeline *p;
     bool header;
-    int group;
 };
 
-/* Per-project stage cell widths (glyph included), and the gap between cells. */
-struct group {
+/* A row's stage cell widths (glyph included), and the gap between cells. */
+struct cells_fit {
     int cell[PIPE_STAGES];
     int gap;
     int ncells; /* cells that fit */
@@ -67,17 +66,16 @@ static int collect(struct ui *u, struct panel_view *v, struct line *lines)
     }
     qsort(rows, (size_t)n, sizeof rows[0], by_created_desc);
     memset(taken, 0, sizeof taken);
-    int nl = 0, group = 0;
+    int nl = 0;
     for (int i = 0; i < n; i++) {
         if (taken[i])
             continue;
-        lines[nl++] = (struct line){rows[i], true, group};
+        lines[nl++] = (struct line){rows[i], true};
         for (int j = i; j < n; j++)
             if (!taken[j] && same_project(rows[i], rows[j])) {
                 taken[j] = true;
-                lines[nl++] = (struct line){rows[j], false, group};
+                lines[nl++] = (struct line){rows[j], false};
             }
-        group++;
     }
     return nl;
 }
@@ -120,26 +118,17 @@ static int name_cells(struct ui *u, const char *s)
     return ui_clip(u, s, 60, tmp, sizeof tmp);
 }
 
-/* Widest cell each stage index needs in a project's pipelines; then, when
- * they do not fit in w, the longest names are cut first down to a common
- * cap, then glyphs alone, then as many cells as fit. */
-static void fit_group(struct ui *u, const struct line *lines, int nl, int g, int w,
-                      struct group *out)
+/* A pipeline's stage cells in w cells: whole names when they fit; else the
+ * longest names are cut first, down to a common cap; then glyphs alone,
+ * then as many cells as fit. Each row is fitted on its own, so a run with
+ * five stages keeps whole names beside one with seven; runs with the same
+ * stages get the same cells, so they line up. */
+static void fit_stages(struct ui *u, const struct pipeline *p, int w, struct cells_fit *out)
 {
-    int n = 0;
+    int n = p->nstages < PIPE_STAGES ? p->nstages : PIPE_STAGES;
     memset(out, 0, sizeof *out);
-    for (int i = 0; i < nl; i++) {
-        if (lines[i].group != g || lines[i].header)
-            continue;
-        const struct pipeline *p = lines[i].p;
-        for (int k = 0; k < p->nstages && k < PIPE_STAGES; k++) {
-            int c = 1 + name_cells(u, p->stages[k].name);
-            if (c > out->cell[k])
-                out->cell[k] = c;
-        }
-        if (p->nstages > n)
-            n = p->nstages < PIPE_STAGES ? p->nstages : PIPE_STAGES;
-    }
+    for (int k = 0; k < n; k++)
+        out->cell[k] = 1 + name_cells(u, p->stages[k].name);
     out->gap = 1;
     out->ncells = n;
     int cap = 0;
@@ -222,7 +211,7 @@ static void draw_header(struct ui *u, const struct pipeline *p, int y, struct re
 }
 
 static void draw_stages(struct ui *u, const struct pipeline *p, int y, int x, int w,
-                        const struct group *g)
+                        const struct cells_fit *g)
 {
     if (p->nstages == 0) {
         ui_text(u, y, x, w, ROLE_DIM, "no stages yet");
@@ -240,7 +229,7 @@ static void draw_stages(struct ui *u, const struct pipeline *p, int y, int x, in
 }
 
 static void draw_row(struct ui *u, const struct pipeline *p, int y, struct rect r, bool sel,
-                     const struct cols *c, const struct group *g)
+                     const struct cols *c, const struct cells_fit *g)
 {
     enum ui_role base = sel ? ROLE_SELECT : ROLE_TEXT, dim = sel ? ROLE_SELECT : ROLE_DIM;
     ui_fill(u, y, r.x, r.w, base);
@@ -370,18 +359,14 @@ static void pipeline_draw(struct ui *u, struct panel_view *v, struct rect r)
     bool legend = r.h - nl >= 2;
     ui_view_clamp(v, r.h);
     struct cols c = figure_cols(u, lines, nl, r.w);
-    struct group g;
-    int fitted = -1;
     for (int i = 0; i < r.h && v->top + i < nl; i++) {
         const struct line *l = &lines[v->top + i];
         if (l->header) {
             draw_header(u, l->p, r.y + i, r, v->top + i == v->sel);
             continue;
         }
-        if (l->group != fitted) {
-            fit_group(u, lines, nl, l->group, c.stages, &g);
-            fitted = l->group;
-        }
+        struct cells_fit g;
+        fit_stages(u, l->p, c.stages, &g);
         draw_row(u, l->p, r.y + i, r, v->top + i == v->sel, &c, &g);
     }
     if (legend)
