@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The pipeline panel and the cluster view on the demo, in tmux at 80x24 and
-# 200x50: whole stage names where the width allows, an age column, one
+# 200x50 (and once without UTF-8): whole stage names where the width allows, an age column, one
 # failure ratio per project, the allowed-to-fail glyph, the gate line; the
 # cluster view opens from its key and from a click on the header's counts,
 # lists the failing demo pods first, filters with /, and Enter describes
@@ -85,4 +85,9 @@ check "80x24: a click on 'pods failing' opens the cluster view" \
 keys Escape
 keys '?'
 check "? lists the cluster key" "wait_for 'cluster view: nodes and pods' 5"
+
+# Without UTF-8 the glyphs are ASCII, allowed-to-fail included.
+session fg 100 30 "LANG=C LC_ALL=C" --demo-time 120
+check "ASCII: passed with an allowed failure reads !" \
+    "wait_for '! 2\\.4\\.1 +#1842 +[0-9]+[sm] \\+check \\+build !test' 20"
 finish
