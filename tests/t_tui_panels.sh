@@ -82,7 +82,9 @@ done
 # A click on the header's counts opens the view (80x24 session still up).
 check "80x24: a click on 'pods failing' opens the cluster view" \
     "click_header 'pods failing' && wait_for 'Cluster  .*nodes 3/3 ready' 5"
-keys Escape
+keys a
+check "80x24: a asks the copilot about the selected pod, and shows its answer" \
+    "wait_for 'analysis .*of pod shop/checkout-7d9f8c6b4d-[a-z0-9]+' 10"
 keys '?'
 check "? lists the cluster key" "wait_for 'cluster view: nodes and pods' 5"
 
