@@ -201,6 +201,21 @@ void ui_fmt_dur(char *out, size_t outlen, int64_t ms)
         snprintf(out, outlen, "%lldd%lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
 }
 
+void ui_fmt_age(char *out, size_t outlen, int64_t ms)
+{
+    int64_t s = ms / 1000;
+    if (ms < 0)
+        snprintf(out, outlen, "-");
+    else if (s < 60)
+        snprintf(out, outlen, "%llds", (long long)s);
+    else if (s < 3600)
+        snprintf(out, outlen, "%lldm", (long long)(s / 60));
+    else if (s < 86400)
+        snprintf(out, outlen, "%lldh", (long long)(s / 3600));
+    else
+        snprintf(out, outlen, "%lldd", (long long)(s / 86400));
+}
+
 void ui_fmt_clock(char *out, size_t outlen, int64_t ms)
 {
     time_t t = (time_t)(ms / 1000);

@@ -234,9 +234,16 @@ void ui_draw_header(struct ui *u, int y)
             h->cur++;
     }
     int x = 0, clock_w = it[H_CLOCK].width[it[H_CLOCK].cur];
+    u->counts_x0 = u->counts_x1 = 0;
     for (int i = 0; i < H_CLOCK && x < u->cols; i++)
-        if (it[i].nforms && it[i].form[it[i].cur][0])
+        if (it[i].nforms && it[i].form[it[i].cur][0]) {
+            bool counts = i == H_NODES || i == H_PODS;
+            if (counts && !u->counts_x1)
+                u->counts_x0 = x;
             x += ui_text(u, y, x, u->cols - clock_w - x, it[i].role, it[i].form[it[i].cur]);
+            if (counts)
+                u->counts_x1 = x; /* the click target: the node and pod counts */
+        }
     if (clock_w && x + clock_w <= u->cols)
         ui_text(u, y, u->cols - clock_w, clock_w, it[H_CLOCK].role,
                 it[H_CLOCK].form[it[H_CLOCK].cur]);

@@ -24,6 +24,7 @@ enum action {
     ACT_THEME,
     ACT_ASK,
     ACT_WAR_ROOM,
+    ACT_CLUSTER,
     ACT_PAUSE,
     ACT_SEVERITY,
     ACT_SEEK,
@@ -67,6 +68,7 @@ static const struct binding bindings[] = {
     {{'t'}, 0, ACT_THEME, "t", "next theme", "t theme"},
     {{'a'}, 0, ACT_ASK, "a", "ask the copilot about the selected item", "a ask"},
     {{'w'}, 0, ACT_WAR_ROOM, "w", "war-room mode (large numbers, timeline)", "w war-room"},
+    {{'c'}, 0, ACT_CLUSTER, "c", "cluster view: nodes, pods, problems first", "c cluster"},
     {{' '}, 0, ACT_PAUSE, "Space", "pause / resume eBPF events (replay: the clock)", "Space pause"},
     {{'s'}, 0, ACT_SEVERITY, "s", "eBPF severity filter: all, warn+, crit", NULL},
     {{KEY_LEFT}, -10000, ACT_SEEK, "Left", "replay: back 10 s", "Left/Right seek"},
@@ -92,8 +94,12 @@ static const struct binding *lookup(int key)
     return NULL;
 }
 
+/* The list the movement and filter keys act on: the cluster view's while
+ * it is up (and no overlay covers it), else the focused panel's. */
 static struct panel_view *focused(struct ui *u)
 {
+    if (u->cluster && u->overlay == OV_NONE && !u->war_room)
+        return &u->cluster_view;
     return &u->views[u->focus];
 }
 
@@ -143,6 +149,13 @@ static void set_filter(struct ui *u, const char *text)
 {
     struct panel_view *v = focused(u);
     const struct panel_class *pc = u->panels[u->focus];
+    if (v == &u->cluster_view) {
+        /* A substring, not a regex: names and reasons are typed as seen. */
+        snprintf(v->filter, sizeof v->filter, "%s", text);
+        v->sel = v->top = 0;
+        ui_message(u, *text ? "cluster: filter \"%s\"" : "cluster: filter cleared", v->filter);
+        return;
+    }
     if (!pc->filterable) {
         ui_message(u, "%s: no filter here", pc->title);
         return;
@@ -252,11 +265,38 @@ static void cycle_theme(struct ui *u)
     }
 }
 
+/* In the cluster view: the wheel scrolls, a click selects the row. */
+static void cluster_mouse(struct ui *u, const MEVENT *m)
+{
+    struct panel_view *v = &u->cluster_view;
+    if (m->bstate & BUTTON4_PRESSED) {
+        move_sel(u, -3);
+    } else if (m->bstate & (BUTTON5_PRESSED | (BUTTON4_PRESSED << 6))) {
+        move_sel(u, 3);
+    } else if (m->bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED)) {
+        int row = m->y - v->row_y0;
+        if (row >= 0 && row < v->body_h && v->top + row < v->nrows)
+            v->sel = v->top + row;
+    }
+}
+
 static void mouse(struct ui *u)
 {
     MEVENT m;
     if (getmouse(&m) != OK)
         return;
+    /* The header's node and pod counts open the cluster view. */
+    if (m.y == 0 && m.x >= u->counts_x0 && m.x < u->counts_x1 &&
+        (m.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_RELEASED))) {
+        u->cluster = true;
+        u->war_room = false;
+        u->overlay = OV_NONE;
+        return;
+    }
+    if (u->cluster && u->overlay == OV_NONE && !u->war_room) {
+        cluster_mouse(u, &m);
+        return;
+    }
     int target = -1;
     for (int i = 0; i < P_COUNT; i++) {
         struct rect r = u->views[i].r;
@@ -300,12 +340,14 @@ static void run_action(struct ui *u, const struct binding *b)
     switch (b->act) {
     case ACT_FOCUS_NEXT:
     case ACT_FOCUS_PREV:
+        u->cluster = false;
         u->focus = (u->focus + (b->act == ACT_FOCUS_NEXT ? 1 : P_COUNT - 1)) % P_COUNT;
         if (u->zoom >= 0)
             u->zoom = u->focus;
         ui_layout(u);
         break;
     case ACT_ZOOM:
+        u->cluster = false;
         toggle_zoom(u, b->arg);
         break;
     case ACT_UP:
@@ -335,7 +377,7 @@ static void run_action(struct ui *u, const struct binding *b)
             ui_open_detail(u);
         break;
     case ACT_FILTER:
-        if (!u->panels[u->focus]->filterable) {
+        if (v != &u->cluster_view && !u->panels[u->focus]->filterable) {
             ui_message(u, "%s: no filter here", u->panels[u->focus]->title);
             break;
         }
@@ -366,6 +408,11 @@ static void run_action(struct ui *u, const struct binding *b)
     case ACT_WAR_ROOM:
         u->war_room = !u->war_room;
         break;
+    case ACT_CLUSTER:
+        u->cluster = !u->cluster;
+        u->war_room = false;
+        u->overlay = OV_NONE;
+        break;
     case ACT_PAUSE:
         if (replay_find(&u->a->sources)) {
             replay_key(u, b);
@@ -387,6 +434,8 @@ static void run_action(struct ui *u, const struct binding *b)
             u->overlay = OV_NONE;
         else if (u->war_room)
             u->war_room = false;
+        else if (u->cluster)
+            u->cluster = false;
         else if (u->zoom >= 0)
             toggle_zoom(u, u->zoom);
         break;
@@ -422,7 +471,9 @@ void ui_key(struct ui *u, int key)
         run_action(u, b);
 }
 
-#define HELP_MOUSE "Mouse: click focuses a panel and selects a row; the wheel scrolls."
+#define HELP_MOUSE                                                                                 \
+    "Mouse: click focuses a panel and selects a row (the header's node/pod counts open the "       \
+    "cluster view); the wheel scrolls."
 
 void ui_draw_help(struct ui *u, struct rect r)
 {
@@ -483,6 +534,15 @@ void ui_key_hints(struct ui *u, int width, bool must_only, char *out, size_t out
     out[0] = 0;
     if (u->war_room && !must_only) {
         snprintf(out, outlen, " WAR ROOM  w back  t theme  ? help  q quit ");
+        return;
+    }
+    if (u->cluster && u->overlay == OV_NONE && !must_only) {
+        const char *all =
+            " CLUSTER  j/k move  Enter describe  / filter  a ask  c back  ? help  q quit ";
+        snprintf(out, outlen, "%s", (int)strlen(all) <= width ? all : " c back  ? help  q quit ");
+        if (u->cluster_view.filter[0])
+            snprintf(out + strlen(out), outlen - strlen(out), " | filter \"%s\"",
+                     u->cluster_view.filter);
         return;
     }
     /* The keys that must show first, then the others in table order while

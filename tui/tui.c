@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/textsafe.h"
+#include "cluster.h"
 #include "ui.h"
 
 #include "copilot/copilot.h"
@@ -138,6 +139,13 @@ static void draw_detail(struct ui *u, struct rect r)
     ui_textf(u, r.y, r.x, r.w, ROLE_TITLE_FOCUS, " %s (Enter or Esc closes, j/k scroll) ",
              u->detail_title);
     const char *p = buf_cstr(&u->detail);
+    /* G (or a long scroll) stops at the last page, not past the text. */
+    int nlines = 1, max_top;
+    for (const char *q = p; *q; q++)
+        nlines += *q == '\n';
+    max_top = nlines - (r.h - 1) > 0 ? nlines - (r.h - 1) : 0;
+    if (u->detail_top > max_top)
+        u->detail_top = max_top;
     int line = 0, y = r.y + 1;
     while (*p && y < r.y + r.h) {
         const char *nl = strchr(p, '\n');
@@ -150,8 +158,6 @@ static void draw_detail(struct ui *u, struct rect r)
         line++;
         p += len + (nl ? 1 : 0);
     }
-    if (u->detail_top > line)
-        u->detail_top = line;
 }
 
 /* Where the first-contact card goes: the space of the pipeline and SLO
@@ -183,6 +189,8 @@ static void draw_frame(struct ui *u)
             ui_draw_war_room(u, body);
         } else if (u->overlay == OV_DETAIL) {
             draw_detail(u, body);
+        } else if (u->cluster) {
+            ui_draw_cluster(u, body);
         } else {
             /* Nothing configured: a card where pipelines and SLOs would be empty. */
             struct rect card =
@@ -218,6 +226,15 @@ static void draw_frame(struct ui *u)
 void ui_open_detail(struct ui *u)
 {
     buf_reset(&u->detail);
+    if (u->cluster) {
+        if (!ui_cluster_detail(u, &u->detail, u->detail_title, sizeof u->detail_title)) {
+            ui_message(u, "cluster: nothing selected");
+            return;
+        }
+        u->detail_top = 0;
+        u->overlay = OV_DETAIL;
+        return;
+    }
     const struct panel_class *pc = u->panels[u->focus];
     if (!pc->detail || !pc->detail(u, &u->views[u->focus], &u->detail)) {
         ui_message(u, "%s: nothing selected", pc->title);
@@ -232,7 +249,10 @@ void ui_ask_copilot(struct ui *u)
 {
     const struct panel_class *pc = u->panels[u->focus];
     char kind[32], key[256];
-    if (!pc->subject || !pc->subject(u, &u->views[u->focus], kind, sizeof kind, key, sizeof key)) {
+    bool got = u->cluster ? ui_cluster_subject(u, kind, sizeof kind, key, sizeof key)
+                          : pc->subject && pc->subject(u, &u->views[u->focus], kind, sizeof kind,
+                                                       key, sizeof key);
+    if (!got) {
         ui_message(u, "select a row first, then press a");
         return;
     }
@@ -252,6 +272,7 @@ void ui_ask_copilot(struct ui *u)
     copilot_subject_id(kind, key, u->asked, sizeof u->asked);
     u->asked_at = engine_now(&u->a->engine);
     u->focus = P_COPILOT; /* the answer is what the user wants to see next */
+    u->cluster = false;
     if (u->zoom >= 0)
         u->zoom = P_COPILOT;
     ui_layout(u);
@@ -318,7 +339,7 @@ static void on_frame_timer(void *ud)
 
 static uint32_t visible_mask(struct ui *u)
 {
-    if (u->war_room || u->overlay != OV_NONE)
+    if (u->war_room || u->cluster || u->overlay != OV_NONE)
         return DIRTY_ALL;
     uint32_t m = DIRTY_CLOCK | (1u << T_SOURCES) | (1u << T_SUMMARY);
     for (int i = 0; i < P_COUNT; i++)
@@ -487,6 +508,7 @@ static void free_views(struct ui *u)
             pcre2_match_data_free(u->views[i].md);
     }
     buf_free(&u->detail);
+    ui_cluster_free();
 }
 
 int tui_run(struct app *a)

@@ -85,6 +85,9 @@ struct ui {
     int help_top; /* first line of the help shown (it scrolls when it does not fit) */
     char detail_title[96];
     bool war_room;
+    bool cluster;                   /* the cluster view covers the body (cluster.c) */
+    struct panel_view cluster_view; /* its selection; its filter is a plain substring */
+    int counts_x0, counts_x1;       /* header columns of the node/pod counts (a click opens it) */
 
     /* eBPF stream selection, by event: following the newest, or frozen on
      * the events up to paused_seq with the event sel_seq selected. */
@@ -146,6 +149,8 @@ void ui_sparkline(struct ui *u, int y, int x, const double *v, int n, enum ui_ro
 void ui_chart(struct ui *u, struct rect r, const float *v, int n, double lo, double hi);
 /* Short durations: "42s", "4m12s", "3h12m", "2d4h". */
 void ui_fmt_dur(char *out, size_t outlen, int64_t ms);
+/* Ages as kubectl shows them, one unit: "40s", "14m", "5h", "3d". */
+void ui_fmt_age(char *out, size_t outlen, int64_t ms);
 /* Engine time as HH:MM:SS (UTC). */
 void ui_fmt_clock(char *out, size_t outlen, int64_t ms);
 /* Glyph for a job status (UTF-8 or ASCII) and its role. */
