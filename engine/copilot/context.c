@@ -393,6 +393,8 @@ static bool kevent_relevant(struct ctx *c, const struct kevent *k, bool have_pod
         return false;
     if (strcmp(c->subj->kind, "kevent") == 0)
         return true;
+    if (!kevent_may_correlate(k))
+        return false;
     if (!have_pods)
         return true;
     const struct k8s_pod *p = k->pod[0] ? engine_get(c->e, T_PODS, k->pod) : NULL;

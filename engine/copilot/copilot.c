@@ -248,7 +248,7 @@ static void observe(struct engine *e, int table, const void *obj, void *ud)
         trigger(c, "slo", s->name, fp);
     } else if (table == OBS_KEVENT) {
         const struct kevent *k = obj;
-        if (k->severity != SEV_CRITICAL || !k->rule[0])
+        if (k->severity != SEV_CRITICAL || !k->rule[0] || !kevent_may_correlate(k))
             return;
         snprintf(fp, sizeof(fp), "kernel:%.40s:%.46s", k->rule, k->pod[0] ? k->pod : k->node);
         trigger(c, "kevent", k->pod[0] ? k->pod : k->node, fp);

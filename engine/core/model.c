@@ -303,6 +303,7 @@ static const struct field kevent_fields[] = {
     F_STR_(T, title, "rule title"),
     F_U64_(T, lost, "gap: events lost"),
     F_BOOL_(T, simulated, "data is simulated"),
+    F_BOOL_(T, real, "a real host event beside the simulated demo (--host-kernel)"),
 };
 #undef T
 const struct schema kevent_schema = SCHEMA("kevent", struct kevent, kevent_fields, NULL);

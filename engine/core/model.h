@@ -304,7 +304,14 @@ struct kevent {
     char title[96];
     uint64_t lost; /* KEV_GAP: events lost here */
     bool simulated;
+    bool real; /* a real host event beside a simulated story (--demo --host-kernel) */
 };
+/* The one guard where kernel events become signals, causes or questions: a
+ * real host event never joins a simulated story's entities. */
+static inline bool kevent_may_correlate(const struct kevent *k)
+{
+    return !k->real;
+}
 /* Kernel-side counters, one row per event source ("kernel", "agent:node-a"). */
 struct kstats {
     char name[NAME_LEN];
