@@ -373,6 +373,9 @@ static const struct field copilot_fields[] = {
     F_TIME_(T, finished, "0: not finished"),
     F_INT_(T, tokens_in, "prompt tokens"),
     F_INT_(T, tokens_out, "answer tokens"),
+    F_BOOL_(T, stale, "the incident changed materially since this answer"),
+    F_TIME_(T, changed, "that change, 0: not stale"),
+    F_STR_(T, stale_reason, "that change in words"),
     F_STR_(T, text, "answer, Markdown (untrusted text)"),
 };
 #undef T

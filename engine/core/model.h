@@ -370,6 +370,9 @@ struct copilot_answer {
     int64_t finished;
     int tokens_in;
     int tokens_out;
+    bool stale;              /* the incident changed materially after this answer */
+    int64_t changed;         /* when, 0: not stale */
+    char stale_reason[160];  /* "SLO checkout-availability paged (...)" */
     char text[COPILOT_TEXT]; /* Markdown sections, as received */
 };
 
