@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The copilot follows the breach, end to end against the loopback LLM
-(tests/servers/fake_llm.py): the demo at 20x for 160 story seconds with
+(tests/servers/fake_llm.py): the demo at 20x for 200 story seconds with
 group_wait 15s and debounce 60s. One request when the checkout incident
-opens, one more after its SLO pages (debounced) that says why and carries the
-page's burn, none while the context does not change materially; in between,
+opens, one more after its SLO pages (debounced, at 115 s) that says why and
+carries the page's burn, none after it while only the figures move (the
+debounce would allow one from 175 s on); in between,
 the answer is marked stale with the page as the reason. Prints "N passed,
 N failed, N skipped" last."""
 import json
@@ -59,14 +60,15 @@ def main():
             with open(os.path.join(tmp, "cfg", "lookout", "config.yaml"), "w") as f:
                 f.write("copilot:\n  group_wait: 15s\n  debounce: 60s\n")
             rec = os.path.join(tmp, "rec.jsonl")
-            p = run(["--demo", "--demo-speed", "20", "--run-for", "8", "--json",
+            p = run(["--demo", "--demo-speed", "20", "--run-for", "10", "--json",
                      "--copilot", "openai", "--record", rec], env, timeout=60)
         finally:
             srv.terminate()
             srv.wait()
         check("demo_runs", p.returncode == 0, p.stderr[-500:])
         reqs = [json.loads(x) for x in open(log)] if os.path.exists(log) else []
-        check("two_requests_open_and_page", len(reqs) == 2, "%d requests" % len(reqs))
+        check("two_requests_open_and_page_none_after", len(reqs) == 2,
+              "%d requests" % len(reqs))
         if len(reqs) < 2:
             return finish()
         first, second = evidence(user_message(reqs[0])), evidence(user_message(reqs[1]))
