@@ -45,7 +45,9 @@ def main():
         check("offline_sections", all(s in text for s in
                                       ("## Summary", "## Likely cause", "## Evidence",
                                        "## Next steps", "## Post-mortem draft")))
-        check("offline_suggests_rollback", "rollout undo deployment/checkout" in text, text[:400])
+        # the answer follows the incident to second 150: a rollback of the deploy in either form
+        check("offline_suggests_rollback", "rollout undo deployment/checkout" in text
+              or "Roll back shop/checkout to the version before 2.4.1" in text, text[:400])
 
         # 2. OPENAI_BASE_URL at the loopback server: the streamed answer
         log = os.path.join(tmp, "requests.jsonl")

@@ -2,7 +2,8 @@
 # The copilot panel on screen with a hostile answer from the loopback LLM
 # (tests/servers/fake_llm.py, scenario "hostile"): destructive lines carry the
 # mark, harmless ones (prose with "drop" and "kill the noise", a backticked
-# kubectl get) do not, and no bidi or C1 control reaches the terminal.
+# kubectl get) do not, no bidi or C1 control reaches the terminal, and the
+# answer says when it was written.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tmux.sh
@@ -27,6 +28,8 @@ check "curl | sudo bash is marked" "line_with 'sudo bash' | grep -Fq -- \"\$MARK
 check "prose with 'drop' and 'kill the noise' is not marked" \
     "! line_with 'kill the noise' | grep -Fq destructive"
 check "a backticked kubectl get is not marked" "! line_with 'Check:' | grep -Fq destructive"
+check "the answer says when it was analysed and how to ask again" \
+    "grep -q 'analysed 14:0[0-9]:[0-9][0-9] (.* ago) . a: ask again' <<<\"\$screen\""
 check "the bidi override is shown as <U+202E>" "grep -Fq '<U+202E>' <<<\"\$screen\""
 check "no bidi, zero-width or C1 character on screen" \
     "! grep -q \$'\\u202e\\|\\u200b\\|\\u0085' <<<\"\$screen\""

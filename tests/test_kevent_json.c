@@ -89,7 +89,16 @@ TEST(other_kinds_roundtrip)
 
     struct kevent g = {.kind = KEV_GAP, .lost = 12345, .time = 1000, .simulated = true};
     r = roundtrip(&g, "n");
-    CHECK(r.kind == KEV_GAP && r.lost == 12345 && r.simulated);
+    CHECK(r.kind == KEV_GAP && r.lost == 12345 && r.simulated && !r.real);
+
+    /* a real host event beside the demo says so on the wire */
+    struct kevent h = {.kind = KEV_EXEC, .time = 1000, .real = true};
+    struct buf b = {0};
+    kevent_json_append(&b, &h, "n");
+    CHECK(strstr(buf_cstr(&b), ",\"real\":true") != NULL);
+    buf_free(&b);
+    r = roundtrip(&h, "n");
+    CHECK(r.real && !r.simulated);
 }
 
 TEST(hostile_bytes_stay_valid_json)

@@ -47,6 +47,7 @@ static void usage(FILE *out)
             "  --demo-time S          fast-forward the demo story to second S\n"
             "  --demo-speed X         simulated seconds per real second (default 1)\n"
             "  --no-kernel            no kernel events, even with the privileges\n"
+            "  --host-kernel          with --demo: real kernel events beside the story\n"
             "  --once                 wait for every source's first sync, print, exit\n"
             "  --json                 with --once: print the whole state as JSON\n"
             "  --timeout S            --once waits at most S seconds (default 10)\n"

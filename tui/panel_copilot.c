@@ -1,5 +1,6 @@
 /* Copilot suggestions: the current incident's answer, wrapped and scrollable,
- * Markdown headings as sections, labelled with the backend that wrote it. */
+ * Markdown headings as sections, labelled with the backend that wrote it,
+ * when it was written, and whether the incident moved on since (stale). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,10 +113,30 @@ static void draw_offline(struct ui *u, const struct incident *inc, struct rect r
     if (inc->ncauses == 0 && y < r.y + r.h)
         ui_text(u, y++, r.x + 3, r.w - 3, ROLE_DIM, "none ranked yet");
     for (int i = 0; i < inc->ncauses && i < INC_CAUSES && y < r.y + r.h; i++)
-        ui_textf(u, y++, r.x + 1, r.w - 1, ROLE_TEXT, "%3.0f%%  %s", inc->causes[i].score * 100,
+        ui_textf(u, y++, r.x + 1, r.w - 1, ROLE_TEXT, "score %.2f  %s", inc->causes[i].score,
                  inc->causes[i].title);
     if (y + 1 < r.y + r.h)
         ui_text(u, ++y, r.x + 1, r.w - 1, ROLE_DIM, "press a to ask the copilot");
+}
+
+/* "analysed 14:01:39 (6m00s ago) · a: ask again", and under it what made
+ * the answer stale, if anything did. Returns the next free row. */
+static int draw_age(struct ui *u, const struct copilot_answer *ans, struct rect r)
+{
+    int y = r.y;
+    if (!ans->finished || y >= r.y + r.h)
+        return y;
+    char at[16], ago[24];
+    ui_fmt_clock(at, sizeof at, ans->finished);
+    int64_t now = engine_now(&u->a->engine);
+    ui_fmt_dur(ago, sizeof ago, now >= ans->finished ? now - ans->finished : 0);
+    ui_textf(u, y++, r.x + 1, r.w - 1, ROLE_DIM, "analysed %s (%s ago) %s a: ask again", at, ago,
+             u->utf8 ? "\xc2\xb7" : "-");
+    if (ans->stale && y < r.y + r.h) {
+        ui_fmt_clock(at, sizeof at, ans->changed);
+        ui_textf(u, y++, r.x + 1, r.w - 1, ROLE_WARN, "STALE: %s at %s", ans->stale_reason, at);
+    }
+    return y;
 }
 
 static void copilot_draw(struct ui *u, struct panel_view *v, struct rect r)
@@ -153,7 +174,7 @@ static void copilot_draw(struct ui *u, struct panel_view *v, struct rect r)
     x += ui_textf(u, y, x + 1, r.x + r.w - x - 1, ans->state == COP_ERROR ? ROLE_CRIT : ROLE_DIM,
                   "%s%s%s%s", state_label[state], ans->incomplete ? " (incomplete)" : "",
                   ans->error[0] ? ": " : "", ans->error);
-    y++;
+    y = draw_age(u, ans, (struct rect){y + 1, r.x, r.y + r.h - y - 1, r.w});
     struct rect body = {y, r.x + 1, r.y + r.h - y, r.w - 2};
     if (body.h <= 0 || body.w <= 4)
         return;
@@ -207,9 +228,11 @@ static bool copilot_detail(struct ui *u, struct panel_view *v, struct buf *out)
         }
         buf_printf(out, "\nCauses:\n");
         for (int i = 0; i < inc->ncauses && i < INC_CAUSES; i++)
-            buf_printf(out, "  %3.0f%%  %s\n        %s\n", inc->causes[i].score * 100,
+            buf_printf(out, "  score %.2f  %s\n        %s\n", inc->causes[i].score,
                        inc->causes[i].title, inc->causes[i].evidence);
     }
+    if (ans && ans->stale)
+        buf_printf(out, "\nSTALE: %s\n", ans->stale_reason);
     if (ans)
         buf_printf(out, "\nCopilot (%s):\n%s\n", ans->backend, ans->text);
     return true;

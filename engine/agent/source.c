@@ -271,8 +271,8 @@ static int agents_setup(const struct module_ctx *ctx, void **state, char *err, s
 {
     (void)state;
     const struct ynode *sec = config_section(ctx->config, "agents");
-    if (!sec || sec->type != Y_SEQ)
-        return 0;
+    if (!sec || sec->type != Y_SEQ || (ctx->opt->demo && !ctx->opt->host_kernel))
+        return 0; /* other nodes' real events join the demo only with --host-kernel */
     for (const struct ynode *m = sec->child; m; m = m->next) {
         struct agent_conn *ac = calloc(1, sizeof(*ac));
         char token_file[256] = "", token[256] = "", name[NAME_LEN + 8];

@@ -141,7 +141,7 @@ static struct pod_rates *pod_get(struct anomaly *a, const char *key, int64_t now
 
 static void on_kevent(struct anomaly *a, const struct kevent *k)
 {
-    if ((unsigned)k->kind >= KEV_KIND_COUNT)
+    if ((unsigned)k->kind >= KEV_KIND_COUNT || !kevent_may_correlate(k))
         return;
     a->kind_counts[k->kind]++;
     if (!k->pod[0])

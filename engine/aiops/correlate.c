@@ -488,7 +488,7 @@ static void on_deployment(struct correlator *c, const struct k8s_deployment *d)
 
 static void on_kevent(struct correlator *c, const struct kevent *k)
 {
-    if (!k->rule[0])
+    if (!k->rule[0] || !kevent_may_correlate(k))
         return;
     char svc[NAME_LEN] = "";
     corr_podkey_service(c->e, k->pod, svc, sizeof(svc));

@@ -89,6 +89,11 @@ int app_init(struct app *a, const struct run_options *opt, char *err, size_t err
 {
     memset(a, 0, sizeof(*a));
     a->opt = *opt;
+    if (opt->host_kernel && !opt->demo) {
+        snprintf(err, errlen,
+                 "--host-kernel goes with --demo (a live run reads this host's kernel)");
+        return -1;
+    }
     if (config_load(&a->config, opt->config_path, modules, err, errlen) < 0)
         return -1;
     if (!a->opt.refresh_ms)

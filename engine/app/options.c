@@ -48,6 +48,9 @@ int app_run_option(struct run_options *opt, int code, const char *arg, const cha
     case 5:
         opt->no_kernel = true;
         return 1;
+    case 6:
+        opt->host_kernel = true;
+        return 1;
     default:
         return 0;
     }

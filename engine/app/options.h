@@ -1,6 +1,6 @@
 /* The options every command that runs the engine shares (the screen,
  * `lookout agent`, `lookout serve`): --config, --demo, --seed, --demo-time,
- * --demo-speed, --no-kernel. Parsed once, here, with the same checks for
+ * --demo-speed, --no-kernel, --host-kernel. Parsed once, here, with the same checks for
  * every command; each command adds APP_RUN_LONGOPTS to its own getopt table
  * and hands codes it does not know to app_run_option(). */
 #ifndef LOOKOUT_APP_OPTIONS_H
@@ -18,8 +18,9 @@
         {"seed", required_argument, NULL, APP_RUN_OPT_BASE + 2},                                   \
         {"demo-time", required_argument, NULL, APP_RUN_OPT_BASE + 3},                              \
         {"demo-speed", required_argument, NULL, APP_RUN_OPT_BASE + 4},                             \
+        {"no-kernel", no_argument, NULL, APP_RUN_OPT_BASE + 5},                                    \
     {                                                                                              \
-        "no-kernel", no_argument, NULL, APP_RUN_OPT_BASE + 5                                       \
+        "host-kernel", no_argument, NULL, APP_RUN_OPT_BASE + 6                                     \
     }
 
 /* Handles one shared option: 1 when handled, 0 when the code is not one of

@@ -15,17 +15,29 @@
 #include "base/secret.h"
 
 static const char *const keys[] = {
-    "backend",           "model",
-    "base_url",          "api_key_file",
-    "api_version",       "max_tokens",
-    "max_tokens_field",  "temperature",
-    "max_prompt_tokens", "max_requests_per_hour",
-    "group_wait",        "pseudonymize",
-    "audit_log",         "audit_full_text",
-    "connect_timeout",   "idle_timeout",
-    "timeout",           "retries",
-    "trigger",           "redact",
-    TLS_CONFIG_KEYS,     NULL,
+    "backend",
+    "model",
+    "base_url",
+    "api_key_file",
+    "api_version",
+    "max_tokens",
+    "max_tokens_field",
+    "temperature",
+    "max_prompt_tokens",
+    "max_requests_per_hour",
+    "group_wait",
+    "debounce",
+    "pseudonymize",
+    "audit_log",
+    "audit_full_text",
+    "connect_timeout",
+    "idle_timeout",
+    "timeout",
+    "retries",
+    "trigger",
+    "redact",
+    TLS_CONFIG_KEYS,
+    NULL,
 };
 
 static bool backend_known(const char *b)
@@ -131,7 +143,8 @@ int copilot_config_check(const struct ynode *c, char *err, size_t errlen)
         return -1;
     if (r > 0 && (d < 0 || d > 2))
         return yerr(ymap_get(c, "temperature"), err, errlen, "copilot.temperature: 0..2");
-    static const char *const durs[] = {"group_wait", "connect_timeout", "idle_timeout", "timeout"};
+    static const char *const durs[] = {"group_wait", "debounce", "connect_timeout", "idle_timeout",
+                                       "timeout"};
     for (size_t k = 0; k < sizeof(durs) / sizeof(durs[0]); k++)
         if (yget_duration(c, durs[k], &i, err, errlen) < 0)
             return -1;
@@ -240,6 +253,7 @@ static int load_section(const struct ynode *c, struct copilot_settings *s, char 
         s->max_retries = (int)i;
     yget_double(c, "temperature", &l->temperature, err, errlen);
     yget_duration(c, "group_wait", &s->group_wait_ms, err, errlen);
+    yget_duration(c, "debounce", &s->debounce_ms, err, errlen);
     if (yget_duration(c, "connect_timeout", &i, err, errlen) > 0)
         s->connect_timeout_ms = (long)i;
     if (yget_duration(c, "idle_timeout", &i, err, errlen) > 0)
@@ -274,12 +288,15 @@ int copilot_settings_load(const struct config *cfg, const char *backend_override
     s->max_requests_per_hour = 20;
     s->max_prompt_tokens = 4000;
     s->group_wait_ms = 10000;
+    s->debounce_ms = 30000;
     s->connect_timeout_ms = 5000;
     s->idle_timeout_ms = 60000;
     s->total_timeout_ms = 120000;
     s->max_retries = 2;
     s->retry_after_cap_ms = 60000;
-    s->trigger_severity = -1; /* by backend below, unless configured */
+    /* an incident is worth a question from warning on, with an LLM too: the
+     * debounce and the hourly cap bound what that costs */
+    s->trigger_severity = SEV_WARNING;
     s->auto_trigger = true;
     s->llm.temperature = 0.2;
     bool pseudo_set = false;
@@ -304,9 +321,8 @@ int copilot_settings_load(const struct config *cfg, const char *backend_override
     }
     if (!s->audit_path[0])
         default_audit_path(s->audit_path, sizeof(s->audit_path));
-    /* offline analysis is free: every incident; an LLM call costs: pages */
-    if (s->trigger_severity < 0)
-        s->trigger_severity = s->llm.backend[0] ? SEV_CRITICAL : SEV_WARNING;
+    expand_home(s->audit_path, sizeof(s->audit_path));
+    expand_home(keyfile, sizeof(keyfile));
     if (!s->llm.backend[0])
         return 0;
     const struct llm_backend *b = llm_backend_find(s->llm.backend);

@@ -26,12 +26,13 @@ struct copilot_settings {
     int max_requests_per_hour;
     int max_prompt_tokens;
     int64_t group_wait_ms; /* engine time to let an incident gather signals */
+    int64_t debounce_ms;   /* least engine time between two questions about one incident */
     long connect_timeout_ms;
     long idle_timeout_ms;
     long total_timeout_ms;
     int max_retries;
     int64_t retry_after_cap_ms; /* a longer Retry-After falls back to backoff */
-    int trigger_severity;       /* enum severity; -1 while unset */
+    int trigger_severity;       /* enum severity, default warning */
     bool auto_trigger;
     char audit_path[PATH_MAX];
     bool audit_full_text;

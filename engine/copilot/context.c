@@ -177,6 +177,8 @@ static void add_subject(struct ctx *c)
     cJSON_AddStringToObject(o, "reference_time", iso);
     if (c->service[0])
         cJSON_AddStringToObject(o, "service", c->service);
+    if (c->subj->why[0])
+        cJSON_AddStringToObject(o, "asked_because", c->subj->why);
     const struct incident *inc =
         strcmp(c->subj->kind, "incident") == 0 ? engine_get(c->e, T_INCIDENTS, c->subj->key) : NULL;
     if (!inc)
@@ -393,6 +395,8 @@ static bool kevent_relevant(struct ctx *c, const struct kevent *k, bool have_pod
         return false;
     if (strcmp(c->subj->kind, "kevent") == 0)
         return true;
+    if (!kevent_may_correlate(k))
+        return false;
     if (!have_pods)
         return true;
     const struct k8s_pod *p = k->pod[0] ? engine_get(c->e, T_PODS, k->pod) : NULL;

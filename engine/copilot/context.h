@@ -21,6 +21,7 @@
 struct copilot_subject {
     char kind[16];
     char key[160];
+    char why[160]; /* what prompted the question, sent as asked_because; "" none */
 };
 
 struct copilot_prompt {

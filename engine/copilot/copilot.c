@@ -58,7 +58,7 @@ static void remember(struct copilot *c, const char *fp, const char *id)
     c->nasked++;
 }
 
-static bool queued(struct copilot *c, const char *id)
+bool copilot_queued(struct copilot *c, const char *id)
 {
     for (int i = 0; i < c->nqueue; i++)
         if (strcmp(c->queue[i].id, id) == 0)
@@ -66,9 +66,9 @@ static bool queued(struct copilot *c, const char *id)
     return c->call && strcmp(copilot_call_id(c->call), id) == 0;
 }
 
-static int enqueue(struct copilot *c, const struct pending *p, bool front)
+int copilot_enqueue(struct copilot *c, const struct pending *p, bool front)
 {
-    if (queued(c, p->id))
+    if (copilot_queued(c, p->id))
         return 0;
     if (c->nqueue == QUEUE_MAX)
         return -1;
@@ -138,7 +138,7 @@ void copilot_process_queue(struct copilot *c)
         struct pending p = c->queue[i];
         memmove(c->queue + i, c->queue + i + 1, sizeof(c->queue[0]) * (size_t)(c->nqueue - i - 1));
         c->nqueue--;
-        if (covered_by_incident(c, &p))
+        if (covered_by_incident(c, &p) || !copilot_follow_send(c, &p))
             continue;
         copilot_call_start(c, &p);
     }
@@ -151,7 +151,7 @@ static void drop_orphans(struct copilot *c)
     for (int i = t->count - 1; i >= 0; i--) {
         const struct copilot_answer *a = table_row(t, i);
         if (!strncmp(a->incident, "ask:", 4) || engine_get(c->e, T_INCIDENTS, a->incident) ||
-            queued(c, a->incident))
+            copilot_queued(c, a->incident))
             continue;
         char id[sizeof(a->incident)];
         STR_COPY(id, a->incident);
@@ -163,6 +163,7 @@ static void tick(struct engine *e, int64_t now, void *ud)
 {
     (void)e;
     (void)now;
+    copilot_follow_tick(ud);
     copilot_process_queue(ud);
     drop_orphans(ud);
 }
@@ -199,10 +200,11 @@ static void refresh_offline(struct copilot *c, int idx, const struct incident *i
     STR_COPY(p.subj.key, inc->id);
     STR_COPY(p.id, inc->id);
     STR_COPY(p.fp, c->asked[idx].fp);
-    enqueue(c, &p, false);
+    copilot_enqueue(c, &p, false);
 }
 
-static void trigger(struct copilot *c, const char *kind, const char *key, const char *fp)
+static void trigger(struct copilot *c, const char *kind, const char *key, const char *fp,
+                    const char *why)
 {
     int idx = asked_index(c, fp);
     struct pending p = {.due = engine_now(c->e) + c->s.group_wait_ms};
@@ -214,9 +216,10 @@ static void trigger(struct copilot *c, const char *kind, const char *key, const 
     }
     STR_COPY(p.subj.kind, kind);
     STR_COPY(p.subj.key, key);
+    STR_COPY(p.subj.why, why);
     STR_COPY(p.fp, fp);
     remember(c, fp, p.id);
-    enqueue(c, &p, false);
+    copilot_enqueue(c, &p, false);
 }
 
 static void observe(struct engine *e, int table, const void *obj, void *ud)
@@ -232,26 +235,30 @@ static void observe(struct engine *e, int table, const void *obj, void *ud)
         const char *ifp = inc->fingerprint[0] ? inc->fingerprint : inc->id;
         int idx = asked_index(c, ifp);
         if (idx >= 0) {
-            /* known fingerprint, whatever its severity now: cache, no new call */
+            /* known fingerprint: a material change asks again (follow.c),
+             * anything else is answered from the cache */
+            copilot_follow_update(c, &c->asked[idx], inc);
             refresh_offline(c, idx, inc);
-            trigger(c, "incident", inc->id, ifp);
+            trigger(c, "incident", inc->id, ifp, "");
             return;
         }
         if ((int)inc->severity < c->s.trigger_severity)
             return;
-        trigger(c, "incident", inc->id, ifp);
+        char why[64];
+        snprintf(why, sizeof(why), "incident opened at %s", severity_names[inc->severity]);
+        trigger(c, "incident", inc->id, ifp, why);
     } else if (table == T_SLOS) {
         const struct slo *s = obj;
         if (s->alert != ALERT_PAGE)
             return;
         snprintf(fp, sizeof(fp), "page:%.90s", s->name);
-        trigger(c, "slo", s->name, fp);
+        trigger(c, "slo", s->name, fp, "SLO paging");
     } else if (table == OBS_KEVENT) {
         const struct kevent *k = obj;
-        if (k->severity != SEV_CRITICAL || !k->rule[0])
+        if (k->severity != SEV_CRITICAL || !k->rule[0] || !kevent_may_correlate(k))
             return;
         snprintf(fp, sizeof(fp), "kernel:%.40s:%.46s", k->rule, k->pod[0] ? k->pod : k->node);
-        trigger(c, "kevent", k->pod[0] ? k->pod : k->node, fp);
+        trigger(c, "kevent", k->pod[0] ? k->pod : k->node, fp, "critical kernel rule");
     }
 }
 
@@ -272,6 +279,7 @@ int copilot_ask(struct copilot *c, const char *subject_kind, const char *subject
             subject_kind = plural[i][1];
     STR_COPY(p.subj.kind, subject_kind);
     STR_COPY(p.subj.key, subject_key);
+    STR_COPY(p.subj.why, "asked by hand");
     copilot_subject_id(subject_kind, subject_key, p.id, sizeof(p.id));
     snprintf(p.fp, sizeof(p.fp), "ask:%s", p.id);
     if (c->call && strcmp(copilot_call_id(c->call), p.id) == 0) {
@@ -280,11 +288,12 @@ int copilot_ask(struct copilot *c, const char *subject_kind, const char *subject
     }
     for (int i = 0; i < c->nqueue; i++)
         if (strcmp(c->queue[i].id, p.id) == 0) {
-            c->queue[i].due = p.due; /* asked by hand: no more waiting */
+            c->queue[i].due = p.due; /* asked by hand: no more waiting, no cache */
+            c->queue[i].manual = true;
             copilot_process_queue(c);
             return 0;
         }
-    if (enqueue(c, &p, true) < 0) {
+    if (copilot_enqueue(c, &p, true) < 0) {
         snprintf(err, errlen, "too many questions queued");
         return -1;
     }

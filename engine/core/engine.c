@@ -199,6 +199,7 @@ struct kevent *engine_kevent(struct engine *e, const struct kevent *ev)
         slot->seq = ++e->kevent_seq;
         if (!slot->time)
             slot->time = e->now;
+        slot->real = e->simulated && !slot->simulated;
     } else if (slot->seq > e->kevent_seq) {
         e->kevent_seq = slot->seq;
     }

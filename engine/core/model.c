@@ -304,6 +304,7 @@ static const struct field kevent_fields[] = {
     F_STR_(T, title, "rule title"),
     F_U64_(T, lost, "gap: events lost"),
     F_BOOL_(T, simulated, "data is simulated"),
+    F_BOOL_(T, real, "a real host event beside the simulated demo (--host-kernel)"),
 };
 #undef T
 const struct schema kevent_schema = SCHEMA("kevent", struct kevent, kevent_fields, NULL);
@@ -373,6 +374,9 @@ static const struct field copilot_fields[] = {
     F_TIME_(T, finished, "0: not finished"),
     F_INT_(T, tokens_in, "prompt tokens"),
     F_INT_(T, tokens_out, "answer tokens"),
+    F_BOOL_(T, stale, "the incident changed materially since this answer"),
+    F_TIME_(T, changed, "that change, 0: not stale"),
+    F_STR_(T, stale_reason, "that change in words"),
     F_STR_(T, text, "answer, Markdown (untrusted text)"),
 };
 #undef T

@@ -305,7 +305,14 @@ struct kevent {
     char title[96];
     uint64_t lost; /* KEV_GAP: events lost here */
     bool simulated;
+    bool real; /* a real host event beside a simulated story (--demo --host-kernel) */
 };
+/* The one guard where kernel events become signals, causes or questions: a
+ * real host event never joins a simulated story's entities. */
+static inline bool kevent_may_correlate(const struct kevent *k)
+{
+    return !k->real;
+}
 /* Kernel-side counters, one row per event source ("kernel", "agent:node-a"). */
 struct kstats {
     char name[NAME_LEN];
@@ -364,6 +371,9 @@ struct copilot_answer {
     int64_t finished;
     int tokens_in;
     int tokens_out;
+    bool stale;              /* the incident changed materially after this answer */
+    int64_t changed;         /* when, 0: not stale */
+    char stale_reason[160];  /* "SLO checkout-availability paged (...)" */
     char text[COPILOT_TEXT]; /* Markdown sections, as received */
 };
 

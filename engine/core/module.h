@@ -25,6 +25,7 @@ struct run_options {
     bool demo;                    /* --demo */
     uint64_t seed;                /* --seed (default 1) */
     bool no_kernel;               /* --no-kernel */
+    bool host_kernel;             /* --host-kernel: real kernel events beside --demo's */
     double demo_time_s;           /* --demo-time: fast-forward the story */
     double demo_speed;            /* --demo-speed: simulated seconds per second (default 1) */
     bool once;                    /* --once */

@@ -1,7 +1,7 @@
 /* The demo's simulated kernel events: health-check execs, service-to-service
  * connections, the crash-looping checkout binary, its OOM kill, and a
- * payments container reading /etc/passwd. Real kernel events, when Lookout
- * has the privileges, arrive beside these from the kernel source. */
+ * payments container reading /etc/passwd. Real kernel events arrive beside
+ * these only with --host-kernel (kernel/source.c), marked real. */
 #include <stdio.h>
 #include <string.h>
 

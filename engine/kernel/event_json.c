@@ -201,6 +201,8 @@ void kevent_json_append(struct buf *out, const struct kevent *ev, const char *no
         PUT_STR(out, "title", ev->title);
         buf_puts(out, "}");
     }
+    if (ev->real)
+        buf_puts(out, ",\"real\":true");
     buf_puts(out, ev->simulated ? ",\"simulated\":true}\n" : "}\n");
 }
 
@@ -297,6 +299,7 @@ bool kevent_json_parse(const char *line, size_t len, struct kevent *ev, char *er
     get_str(r, "name", ev->rule, sizeof(ev->rule));
     get_str(r, "title", ev->title, sizeof(ev->title));
     ev->simulated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "simulated"));
+    ev->real = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "real"));
     cJSON_Delete(o);
     return true;
 }

@@ -530,6 +530,10 @@ int kernel_source_add(const struct module_ctx *ctx, char *err, size_t errlen)
 {
     if (ctx->opt->no_kernel || ctx->opt->replay_path)
         return 0;
+    /* The demo's story is simulated, its kernel too: real host events (tens
+     * a second on a busy host) would bury its beats unless asked for. */
+    if (ctx->opt->demo && !ctx->opt->host_kernel)
+        return 0;
     struct kernel_options o;
     bool enabled = true;
     if (kernel_options_from_config(ctx->config, &o, &enabled, err, errlen) < 0)
