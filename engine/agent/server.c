@@ -191,7 +191,7 @@ static void on_room(struct httpd_conn *c, void *ud);
 static void route_events(struct httpd_conn *c, const struct httpd_req *r, void *ud)
 {
     struct agent *ag = ud;
-    struct client filter;
+    struct client filter = {0};
     char err[160];
     if (!parse_filter(r->query, &filter, err, sizeof(err))) {
         httpd_respond(c, 400, "text/plain", err, strlen(err));
