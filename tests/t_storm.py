@@ -17,6 +17,7 @@ Needs root, kernel BTF and a C compiler; otherwise every part is skipped
 with the reason."""
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -191,7 +192,15 @@ def test_agent_flood(tmp, opener, watched, meanwhile):
     agent = AgentProc(BIN, tmp, "storm", ["--config", config(tmp, watched)])
     if not agent.port:
         check("flood: agent listens", False, agent.tail())
+        agent.stop()
         return
+    try:
+        flood_through(agent, opener, watched, meanwhile)
+    finally:
+        agent.stop()
+
+
+def flood_through(agent, opener, watched, meanwhile):
     up = wait_for(lambda: b"node storm listening" in open(agent.log_path, "rb").read(), 30)
     check("flood: agent up", up, agent.tail())
     fast = Client(agent.port)
@@ -241,7 +250,6 @@ def test_agent_flood(tmp, opener, watched, meanwhile):
           "delivered %d + lost %d vs %d; heartbeats %s"
           % (slow.delivered, slow.lost, produced, slow.heartbeats[-3:]))
     print("slow client: %d delivered, %d lost in %d gap rows" % (slow.delivered, slow.lost, len(slow.gaps)))
-    agent.stop()
 
 
 def test_mixed(tmp, opener, watched):
@@ -280,9 +288,12 @@ def test_mixed(tmp, opener, watched):
     check("mixed: a drop warning", warnings, kstats)
     if not warnings or not produced:
         return
-    # "kernel events dropped: P% of W watched (L lost, S seen), ring full"
-    w = warnings[0].replace("(", " ").replace(",", " ").replace("%", " ").split()
-    pct, watched_n, lost, seen = int(w[3]), int(w[5]), int(w[7]), int(w[9])
+    m = re.match(r"kernel events dropped: (\d+)% of (\d+) watched \((\d+) lost, (\d+) seen\)",
+                 warnings[0])
+    check("mixed: the warning gives its raw figures", m, warnings[0])
+    if not m:
+        return
+    pct, watched_n, lost, seen = (int(x) for x in m.groups())
     overall = 100.0 * drops / produced
     check("mixed: the warning's % is its lost / watched, not / seen",
           pct == round(100.0 * lost / watched_n) and seen >= 3.5 * watched_n, warnings[0])
