@@ -1,4 +1,7 @@
-/* Node agent server: /events, /metrics, /healthz over httpd. */
+/* Node agent server: /events, /metrics, /healthz over httpd. Every stream
+ * client's books balance: what it was sent plus the `lost` of the gap rows
+ * it was sent is everything that passed its filter, and its heartbeats say
+ * both sums so it can check. */
 #include "agent/server.h"
 
 #include <cjson/cJSON.h>
@@ -19,10 +22,18 @@
 #define BACKLOG_EVENTS 256  /* recent events a new client gets first */
 #define HEARTBEAT_MS   5000 /* an empty line, so consoles can tell a dead link */
 
+struct agent;
+
 struct client {
     struct httpd_conn *conn; /* NULL: free slot */
-    uint64_t lost;           /* events not sent since the last gap line */
-    uint32_t kinds;          /* bit per kind wanted; gaps always go out */
+    struct agent *ag;
+    uint64_t id;           /* connection number, the /metrics label */
+    uint64_t pending_lost; /* missed since the last gap row it was sent */
+    int64_t gap_time;      /* time of the newest event it missed */
+    uint64_t delivered;    /* event rows sent (gap rows not counted) */
+    uint64_t lost;         /* sum of `lost` over the gap rows sent */
+    uint64_t dropped;      /* events not sent because it lagged */
+    uint32_t kinds;        /* bit per kind wanted; gaps always go out */
     enum severity min_severity;
 };
 
@@ -41,7 +52,9 @@ struct agent {
     struct client clients[MAX_CLIENTS];
     struct buf line;
     uint64_t events[KEV_KIND_COUNT][3];
-    uint64_t stream_drops;
+    uint64_t stream_drops;     /* events not sent to a lagging client, all clients */
+    uint64_t stream_delivered; /* event rows sent, all clients */
+    uint64_t next_client_id;
     struct rule_count rules[MAX_RULE_NAMES];
     int nrules;
     uint64_t rule_other; /* matches of rules past MAX_RULE_NAMES */
@@ -54,23 +67,44 @@ static void client_gone(struct httpd_conn *c, void *ud)
     struct client *cl = ud;
     (void)c;
     cl->conn = NULL;
-    cl->lost = 0;
 }
 
-/* The kernel's counters as one line {"kstats":{...}}, so a console can show
- * this node's drops next to its own; nothing when there is no kernel row. */
-static void append_kstats(struct agent *ag, struct buf *b)
+/* The kernel's counters as JSON text (free with cJSON_free), NULL when
+ * there is no kernel row. */
+static char *kstats_text(struct agent *ag)
 {
     const struct kstats *k = engine_get(ag->engine, T_KSTATS, "kernel");
     cJSON *j = k ? schema_to_json(&kstats_schema, k) : NULL;
     char *text = j ? cJSON_PrintUnformatted(j) : NULL;
-    if (text) {
-        buf_puts(b, "{\"kstats\":");
-        buf_puts(b, text);
-        buf_puts(b, "}\n");
-    }
-    cJSON_free(text);
     cJSON_Delete(j);
+    return text;
+}
+
+/* The counters line: {"kstats":{...},"stream":{"delivered":D,"lost":L}},
+ * so a console can show this node's drops next to its own and the client
+ * can check its books (D event rows and gap rows summing to L before this
+ * line); {"stream":{...}} alone when there is no kernel row. */
+static void append_counters(struct buf *b, const char *kstats, const struct client *cl)
+{
+    buf_puts(b, "{");
+    if (kstats) {
+        buf_puts(b, "\"kstats\":");
+        buf_puts(b, kstats);
+        buf_puts(b, ",");
+    }
+    buf_printf(b, "\"stream\":{\"delivered\":%llu,\"lost\":%llu}}\n",
+               (unsigned long long)cl->delivered, (unsigned long long)cl->lost);
+}
+
+/* A gap row counts what it reports; any other row is one delivered. */
+static void count_sent(struct agent *ag, struct client *cl, const struct kevent *ev)
+{
+    if (ev->kind == KEV_GAP) {
+        cl->lost += ev->lost;
+    } else {
+        cl->delivered++;
+        ag->stream_delivered++;
+    }
 }
 
 static bool wanted(const struct client *cl, const struct kevent *ev)
@@ -140,18 +174,24 @@ static void send_backlog(struct agent *ag, struct client *cl)
     int n = ring_count(r), from = n > BACKLOG_EVENTS ? n - BACKLOG_EVENTS : 0;
     struct buf b = {0};
     for (int i = from; i < n; i++)
-        if (wanted(cl, ring_at(r, i)))
+        if (wanted(cl, ring_at(r, i))) {
             kevent_json_append(&b, ring_at(r, i), ag->node);
-    append_kstats(ag, &b);
+            count_sent(ag, cl, ring_at(r, i));
+        }
+    char *kst = kstats_text(ag);
+    append_counters(&b, kst, cl);
+    cJSON_free(kst);
     buf_append(&b, "\n", 1);
-    httpd_stream_write(c, b.data, b.len, CLIENT_BACKLOG);
+    httpd_stream_write(c, b.data, b.len, CLIENT_BACKLOG); /* a new stream: it has room */
     buf_free(&b);
 }
+
+static void on_room(struct httpd_conn *c, void *ud);
 
 static void route_events(struct httpd_conn *c, const struct httpd_req *r, void *ud)
 {
     struct agent *ag = ud;
-    struct client filter;
+    struct client filter = {0};
     char err[160];
     if (!parse_filter(r->query, &filter, err, sizeof(err))) {
         httpd_respond(c, 400, "text/plain", err, strlen(err));
@@ -162,8 +202,10 @@ static void route_events(struct httpd_conn *c, const struct httpd_req *r, void *
             struct client *cl = &ag->clients[i];
             *cl = filter;
             cl->conn = c;
-            cl->lost = 0;
+            cl->ag = ag;
+            cl->id = ++ag->next_client_id;
             httpd_stream_begin(c, "application/x-ndjson", client_gone, cl);
+            httpd_stream_on_room(c, on_room);
             send_backlog(ag, cl);
             return;
         }
@@ -171,19 +213,48 @@ static void route_events(struct httpd_conn *c, const struct httpd_req *r, void *
     httpd_respond(c, 503, "text/plain", msg, strlen(msg));
 }
 
+/* One gap row with everything the client missed since its last one; false
+ * when it still has no room. */
+static bool send_gap(struct agent *ag, struct client *cl)
+{
+    if (!cl->pending_lost)
+        return true;
+    struct kevent gap = {.kind = KEV_GAP, .time = cl->gap_time, .lost = cl->pending_lost};
+    STR_COPY(gap.title, "events dropped: slow stream client");
+    STR_COPY(gap.comm, "-");
+    struct buf b = {0};
+    kevent_json_append(&b, &gap, ag->node);
+    bool ok = httpd_stream_write(cl->conn, b.data, b.len, CLIENT_BACKLOG);
+    buf_free(&b);
+    if (ok) {
+        count_sent(ag, cl, &gap);
+        cl->pending_lost = 0;
+    }
+    return ok;
+}
+
+/* The socket took some of a lagging client's queue: say what it missed now,
+ * not only before its next event (there may never be one its filter passes). */
+static void on_room(struct httpd_conn *c, void *ud)
+{
+    struct client *cl = ud;
+    (void)c;
+    if (cl->conn && cl->pending_lost)
+        send_gap(cl->ag, cl);
+}
+
 static void send_to(struct agent *ag, struct client *cl, const struct kevent *ev)
 {
-    if (cl->lost) { /* tell the client what it missed before going on */
-        struct kevent gap = {.kind = KEV_GAP, .time = ev->time, .lost = cl->lost};
-        STR_COPY(gap.title, "events dropped: slow stream client");
-        struct buf b = {0};
-        kevent_json_append(&b, &gap, ag->node);
-        if (httpd_stream_write(cl->conn, b.data, b.len, CLIENT_BACKLOG))
-            cl->lost = 0;
-        buf_free(&b);
+    if (send_gap(ag, cl) &&
+        httpd_stream_write(cl->conn, ag->line.data, ag->line.len, CLIENT_BACKLOG)) {
+        count_sent(ag, cl, ev);
+        return;
     }
-    if (cl->lost || !httpd_stream_write(cl->conn, ag->line.data, ag->line.len, CLIENT_BACKLOG)) {
-        cl->lost++;
+    /* A kernel gap row not sent hands its count on to the client's own. */
+    cl->pending_lost += ev->kind == KEV_GAP ? ev->lost : 1;
+    cl->gap_time = ev->time;
+    if (ev->kind != KEV_GAP) {
+        cl->dropped++;
         ag->stream_drops++;
     }
 }
@@ -227,17 +298,23 @@ static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
     }
 }
 
+/* The counters line to every client, after any gap it is owed so the line's
+ * sums match what the client read; skipped for a client with no room. */
 static void heartbeat(void *ud)
 {
     struct agent *ag = ud;
+    char *kst = kstats_text(ag);
     struct buf b = {0};
-    append_kstats(ag, &b);
-    if (!b.len)
-        buf_append(&b, "\n", 1);
-    for (int i = 0; i < MAX_CLIENTS; i++)
-        if (ag->clients[i].conn)
-            httpd_stream_write(ag->clients[i].conn, b.data, b.len, CLIENT_BACKLOG);
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        struct client *cl = &ag->clients[i];
+        if (!cl->conn || !send_gap(ag, cl))
+            continue;
+        buf_reset(&b);
+        append_counters(&b, kst, cl);
+        httpd_stream_write(cl->conn, b.data, b.len, CLIENT_BACKLOG);
+    }
     buf_free(&b);
+    cJSON_free(kst);
     ag->heartbeat = loop_timer_start(ag->loop, HEARTBEAT_MS, heartbeat, ag);
 }
 
@@ -298,6 +375,48 @@ static void kstats_metrics(struct agent *ag, struct buf *b)
     }
 }
 
+/* Per open stream, labelled by connection number: its heartbeat's figures. */
+static void client_metrics(struct agent *ag, struct buf *b)
+{
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } per[] = {
+        {"lookout_agent_stream_client_delivered_total", "Event rows sent to this stream.",
+         offsetof(struct client, delivered)},
+        {"lookout_agent_stream_client_lost_total",
+         "Events this stream was told it lost (its gap rows: ring and lag).",
+         offsetof(struct client, lost)},
+        {"lookout_agent_stream_client_drops_total",
+         "Events not sent to this stream because it lagged.", offsetof(struct client, dropped)},
+    };
+    for (size_t m = 0; m < sizeof(per) / sizeof(per[0]); m++) {
+        metric_head(b, per[m].name, "counter", per[m].help);
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+            const char *cl = (const char *)&ag->clients[i];
+            if (!ag->clients[i].conn)
+                continue;
+            uint64_t v;
+            memcpy(&v, cl + per[m].off, sizeof(v));
+            buf_printf(b, "%s{client=\"%llu\"} %llu\n", per[m].name,
+                       (unsigned long long)ag->clients[i].id, (unsigned long long)v);
+        }
+    }
+}
+
+/* How long the loop was deaf at worst: /healthz waits on it. */
+static void loop_metrics(struct agent *ag, struct buf *b)
+{
+    int64_t wall_us, cpu_us;
+    loop_longest_turn(ag->loop, &wall_us, &cpu_us);
+    metric_head(b, "lookout_agent_loop_longest_turn_seconds", "gauge",
+                "Longest event-loop turn since start (the wait not counted).");
+    buf_printf(b, "lookout_agent_loop_longest_turn_seconds %.6f\n", (double)wall_us / 1e6);
+    metric_head(b, "lookout_agent_loop_longest_turn_cpu_seconds", "gauge",
+                "Most CPU time one loop turn took since start.");
+    buf_printf(b, "lookout_agent_loop_longest_turn_cpu_seconds %.6f\n", (double)cpu_us / 1e6);
+}
+
 static void route_metrics(struct httpd_conn *c, const struct httpd_req *r, void *ud)
 {
     struct agent *ag = ud;
@@ -327,6 +446,12 @@ static void route_metrics(struct httpd_conn *c, const struct httpd_req *r, void 
     metric_head(&b, "lookout_agent_stream_drops_total", "counter",
                 "Events not sent to a stream client that fell too far behind.");
     buf_printf(&b, "lookout_agent_stream_drops_total %llu\n", (unsigned long long)ag->stream_drops);
+    metric_head(&b, "lookout_agent_stream_delivered_total", "counter",
+                "Event rows sent to stream clients (gap rows not counted).");
+    buf_printf(&b, "lookout_agent_stream_delivered_total %llu\n",
+               (unsigned long long)ag->stream_delivered);
+    client_metrics(ag, &b);
+    loop_metrics(ag, &b);
     metric_head(&b, "lookout_agent_kevent_ring_evicted_total", "counter",
                 "Events pushed out of the engine's in-memory ring.");
     buf_printf(&b, "lookout_agent_kevent_ring_evicted_total %llu\n",

@@ -31,6 +31,7 @@ struct httpd_conn {
     bool want_write;
     int64_t accepted; /* a request must be complete IDLE_MS after this */
     void (*on_close)(struct httpd_conn *c, void *ud);
+    void (*on_room)(struct httpd_conn *c, void *ud);
     void *ud;
     struct httpd_conn *next;
 };
@@ -213,6 +214,11 @@ bool httpd_stream_write(struct httpd_conn *c, const char *data, size_t len, size
     return !c->dead;
 }
 
+void httpd_stream_on_room(struct httpd_conn *c, void (*on_room)(struct httpd_conn *c, void *ud))
+{
+    c->on_room = on_room;
+}
+
 size_t httpd_pending(const struct httpd_conn *c)
 {
     return c->out.len - c->out_off;
@@ -344,8 +350,11 @@ static void conn_io(int fd, int events, void *ud)
         return;
     if (events & (LOOP_READ | LOOP_ERROR))
         conn_read(c);
-    if (!c->dead && (events & LOOP_WRITE))
+    if (!c->dead && (events & LOOP_WRITE)) {
         conn_flush(c);
+        if (!c->dead && c->streaming && c->on_room)
+            c->on_room(c, c->ud);
+    }
 }
 
 static void on_accept(int fd, int events, void *ud)

@@ -50,6 +50,9 @@ void httpd_stream_begin(struct httpd_conn *c, const char *content_type,
 /* Queues one chunk. Returns false, queueing nothing, when the client is more
  * than `cap` bytes behind (the caller counts a drop). */
 bool httpd_stream_write(struct httpd_conn *c, const char *data, size_t len, size_t cap);
+/* Called (with the stream's ud) each time a lagging stream's socket took
+ * more of its queue: where a writer that had to drop something says so. */
+void httpd_stream_on_room(struct httpd_conn *c, void (*on_room)(struct httpd_conn *c, void *ud));
 /* Bytes queued but not yet written. */
 size_t httpd_pending(const struct httpd_conn *c);
 

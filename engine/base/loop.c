@@ -32,6 +32,9 @@ struct loop {
     loop_idle_fn idle_fn;
     void *idle_ud;
     bool stop;
+    /* Work between two waits: how long the loop was deaf, on the clock and
+     * on the CPU (the first includes time other tenants took from us). */
+    int64_t longest_turn_us, longest_turn_cpu_us;
 };
 
 int64_t loop_mono_ms(void)
@@ -39,6 +42,20 @@ int64_t loop_mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t loop_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int64_t loop_wall_ms(void)
@@ -207,6 +224,7 @@ void loop_run_once(struct loop *l, int max_wait_ms)
     int n = epoll_wait(l->epfd, evs, 64, next_timeout(l, max_wait_ms));
     if (n < 0 && errno != EINTR)
         n = 0;
+    int64_t start = loop_mono_us(), cpu_start = thread_cpu_us();
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
         if (fd < 0 || fd >= l->nwatches || !l->watches[fd].active)
@@ -224,6 +242,17 @@ void loop_run_once(struct loop *l, int max_wait_ms)
     run_due_timers(l);
     if (l->idle_fn)
         l->idle_fn(l->idle_ud);
+    int64_t took = loop_mono_us() - start, cpu = thread_cpu_us() - cpu_start;
+    if (took > l->longest_turn_us)
+        l->longest_turn_us = took;
+    if (cpu > l->longest_turn_cpu_us)
+        l->longest_turn_cpu_us = cpu;
+}
+
+void loop_longest_turn(const struct loop *l, int64_t *wall_us, int64_t *cpu_us)
+{
+    *wall_us = l->longest_turn_us;
+    *cpu_us = l->longest_turn_cpu_us;
 }
 
 void loop_run(struct loop *l)

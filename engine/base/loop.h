@@ -34,11 +34,18 @@ void loop_set_idle(struct loop *l, loop_idle_fn fn, void *ud);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC). */
 int64_t loop_mono_ms(void);
+/* Monotonic microseconds, for budgets shorter than a millisecond. */
+int64_t loop_mono_us(void);
 /* Wall clock milliseconds since the Unix epoch. */
 int64_t loop_wall_ms(void);
 
 /* One turn: wait for at most max_wait_ms (-1: until an fd or timer). */
 void loop_run_once(struct loop *l, int max_wait_ms);
+/* The longest turn so far (callbacks, timers and idle work, the wait not
+ * counted), in microseconds: how long the loop was deaf to its fds at worst,
+ * on the clock and on this thread's CPU (apart: on a shared machine the
+ * clock also counts time the scheduler gave to others). */
+void loop_longest_turn(const struct loop *l, int64_t *wall_us, int64_t *cpu_us);
 /* Turns until loop_stop(). */
 void loop_run(struct loop *l);
 void loop_stop(struct loop *l);

@@ -321,7 +321,7 @@ struct kstats {
     uint64_t filtered;
     uint64_t too_big;
     uint64_t rule_matches;
-    double drop_pct_1s; /* drops / seen over the last second */
+    double drop_pct_1s; /* drops / events past the in-kernel filters, last second */
     double events_per_s;
     bool simulated;
 };

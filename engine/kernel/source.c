@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kernel/rules.h"
@@ -19,6 +20,13 @@
 #define STATS_PERIOD_MS    1000
 #define DROP_WARN_PCT      10.0
 #define DROP_WARN_EVERY_MS 30000
+/* A drain slice: records are read for at most this long, then the loop runs
+ * (timers, HTTP, signals) and the drain resumes on the next turn. */
+#define SLICE_US          5000
+#define SLICE_CHECK_EVERY 64 /* records between two looks at the clock */
+#define FLUSH_SLICES      100
+/* The monotonic-to-wall offset is measured again this often (NTP slews). */
+#define CLOCK_RESYNC_MS 60000
 
 struct ksrc {
     struct source *src;
@@ -29,6 +37,13 @@ struct ksrc {
     struct ring_buffer *rb;
     int epfd;
     struct loop_timer *timer;
+    struct loop_timer *resume; /* the next slice, while the ring holds more */
+    int64_t slice_end_us;
+    unsigned slice_records;
+    bool slice_full;         /* the last slice stopped on its budget */
+    int64_t mono_to_wall_ns; /* wall = bpf_ktime_get_ns() + this */
+    int64_t clock_synced_mono;
+    int64_t last_time; /* ms, the newest record's own time stamp */
     struct kevent_ingest *ki;
     struct proc_table procs;
     struct lo_stats now;    /* last counters read */
@@ -39,14 +54,45 @@ struct ksrc {
     uint64_t delivered_window;
     uint64_t gaps;
     int64_t last_warn_mono;
-    double drop_pct_1s;
+    double drop_pct_1s;                    /* of the events that passed the in-kernel filters */
+    uint64_t drops_1s, passed_1s, seen_1s; /* the raw figures behind it */
     double events_per_s;
     char privdrop[128];
 };
 
+/* ---- kernel time ---- */
+static int64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: the offset to the wall clock is
+ * read between two monotonic reads, so it is off by half that gap at most. */
+static void sync_clock(struct ksrc *ks)
+{
+    int64_t now = loop_mono_ms();
+    if (ks->clock_synced_mono && now - ks->clock_synced_mono < CLOCK_RESYNC_MS)
+        return;
+    int64_t m0 = clock_ns(CLOCK_MONOTONIC), w = clock_ns(CLOCK_REALTIME);
+    int64_t m1 = clock_ns(CLOCK_MONOTONIC);
+    ks->mono_to_wall_ns = w - (m0 + (m1 - m0) / 2);
+    ks->clock_synced_mono = now;
+}
+
+static int64_t kernel_time_ms(const struct ksrc *ks, uint64_t ts_ns)
+{
+    return ((int64_t)ts_ns + ks->mono_to_wall_ns) / 1000000;
+}
+
 /* ---- posting ---- */
+/* Every event carries its own time: the record's (set in on_record), never
+ * the loop's, so a slice read late still lands where it happened. */
 static void post(struct ksrc *ks, struct kevent *ev)
 {
+    if (!ev->time)
+        ev->time = ks->last_time ? ks->last_time : loop_wall_ms();
     ks->delivered++;
     if (ks->ki) {
         kevent_ingest_post(ks->ki, ev);
@@ -227,12 +273,23 @@ static void on_throttle(struct ksrc *ks, const struct lo_throttle *r)
     post(ks, &ev);
 }
 
+/* Returns -1 once the slice's budget is spent: libbpf then stops after this
+ * record (it is consumed) and the rest waits for the next slice. */
+static int slice_spent(struct ksrc *ks)
+{
+    if (++ks->slice_records % SLICE_CHECK_EVERY || loop_mono_us() < ks->slice_end_us)
+        return 0;
+    ks->slice_full = true;
+    return -1;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
     struct ksrc *ks = ctx;
     const struct lo_hdr *h = data;
     if (size < sizeof(*h))
-        return 0;
+        return slice_spent(ks);
+    ks->last_time = kernel_time_ms(ks, h->ts_ns);
 #define FITS(T) (size >= sizeof(T))
     switch (h->kind) {
     case LO_EXEC:
@@ -279,13 +336,14 @@ static int on_record(void *ctx, void *data, size_t size)
         break;
     }
 #undef FITS
-    return 0;
+    return slice_spent(ks);
 }
 
 static void on_retrans(const struct lo_retrans *r, void *ud)
 {
     struct ksrc *ks = ud;
-    struct kevent ev = {.kind = KEV_RETRANSMIT};
+    /* A per-flow count over the last period: it happened up to now. */
+    struct kevent ev = {.kind = KEV_RETRANSMIT, .time = loop_wall_ms()};
     ev.pid = r->owner.pid;
     ev.ppid = r->owner.ppid;
     ev.uid = r->owner.uid;
@@ -320,8 +378,11 @@ static void set_detail(struct ksrc *ks)
         snprintf(ring, sizeof(ring), "%u MiB", ks->opt.ring_bytes >> 20);
     else
         snprintf(ring, sizeof(ring), "%u KiB", ks->opt.ring_bytes >> 10);
-    snprintf(upd.detail, sizeof(upd.detail), "ring %s, %.0f ev/s, drops %.1f%%%s%s", ring,
-             ks->events_per_s, ks->drop_pct_1s, ks->privdrop[0] ? ", " : "", ks->privdrop);
+    snprintf(upd.detail, sizeof(upd.detail),
+             "ring %s, %.0f ev/s, drops %.1f%% (%llu of %llu passed, %llu seen/s)%s%s", ring,
+             ks->events_per_s, ks->drop_pct_1s, (unsigned long long)ks->drops_1s,
+             (unsigned long long)ks->passed_1s, (unsigned long long)ks->seen_1s,
+             ks->privdrop[0] ? ", " : "", ks->privdrop);
     if (strcmp(upd.detail, si->detail) != 0)
         engine_upsert(ks->e, T_SOURCES, &upd);
 }
@@ -349,12 +410,25 @@ static void update_kstats(struct ksrc *ks)
         engine_upsert(ks->e, T_KSTATS, &row);
 }
 
-/* Drops over the current window, in percent of what the kernel saw. */
-static double window_drop_pct(const struct ksrc *ks)
+/* Drops over the current window, in percent of the events that passed the
+ * in-kernel filters: what the user asked to see. Unwatched opens are seen
+ * and filtered; counting them would dilute a loss of what matters. */
+struct window_drops {
+    uint64_t drops, passed, seen;
+    double pct;
+};
+
+static struct window_drops window_drops(const struct ksrc *ks)
 {
-    uint64_t seen = sum(ks->now.seen) - sum(ks->window.seen);
-    uint64_t drops = sum(ks->now.ring_drop) - sum(ks->window.ring_drop);
-    return seen ? 100.0 * (double)drops / (double)seen : 0;
+    struct window_drops w;
+    w.seen = sum(ks->now.seen) - sum(ks->window.seen);
+    uint64_t filtered = sum(ks->now.filtered) - sum(ks->window.filtered);
+    w.passed = w.seen > filtered ? w.seen - filtered : 0;
+    w.drops = sum(ks->now.ring_drop) - sum(ks->window.ring_drop);
+    if (w.passed < w.drops) /* per-CPU counters read mid-update */
+        w.passed = w.drops;
+    w.pct = w.passed ? 100.0 * (double)w.drops / (double)w.passed : 0;
+    return w;
 }
 
 /* A GAP row right after the last events read before the loss. */
@@ -366,14 +440,17 @@ static void report_gap(struct ksrc *ks)
     struct kevent ev = {.kind = KEV_GAP, .lost = drops - ks->lost_reported};
     ks->lost_reported = drops;
     ks->gaps++;
-    double pct = window_drop_pct(ks);
+    struct window_drops w = window_drops(ks);
     int64_t now = loop_mono_ms();
-    if (pct > DROP_WARN_PCT &&
+    if (w.pct > DROP_WARN_PCT &&
         (!ks->last_warn_mono || now - ks->last_warn_mono >= DROP_WARN_EVERY_MS)) {
         ks->last_warn_mono = now;
         ev.severity = SEV_WARNING;
         snprintf(ev.title, sizeof(ev.title),
-                 "kernel events dropped: %.0f%% over the last second (ring full)", pct);
+                 "kernel events dropped: %.0f%% of %llu watched (%llu lost, %llu seen), ring "
+                 "full",
+                 w.pct, (unsigned long long)w.passed, (unsigned long long)w.drops,
+                 (unsigned long long)w.seen);
     } else {
         snprintf(ev.title, sizeof(ev.title), "%llu kernel events lost (ring full)",
                  (unsigned long long)ev.lost);
@@ -388,7 +465,11 @@ static void roll_window(struct ksrc *ks)
     int64_t span = now - ks->window_mono;
     if (span < STATS_PERIOD_MS)
         return;
-    ks->drop_pct_1s = window_drop_pct(ks);
+    struct window_drops w = window_drops(ks);
+    ks->drop_pct_1s = w.pct;
+    ks->drops_1s = w.drops;
+    ks->passed_1s = w.passed;
+    ks->seen_1s = w.seen;
     ks->events_per_s = (double)(ks->delivered - ks->delivered_window) * 1000.0 / (double)span;
     ks->window = ks->now;
     ks->window_mono = now;
@@ -398,26 +479,56 @@ static void roll_window(struct ksrc *ks)
     set_detail(ks);
 }
 
-static void drain(struct ksrc *ks)
+/* One slice of records (libbpf 1.1 has no ring_buffer__consume_n: the
+ * callback stops it), then the counters. True when the budget ran out,
+ * i.e. the ring may hold more. */
+static bool drain_slice(struct ksrc *ks)
 {
+    sync_clock(ks);
+    ks->slice_full = false;
+    ks->slice_records = 0;
+    ks->slice_end_us = loop_mono_us() + SLICE_US;
     ring_buffer__consume(ks->rb);
     if (kloader_read_stats(ks->kl, &ks->now) == 0)
         report_gap(ks);
     roll_window(ks);
+    return ks->slice_full;
 }
 
+static void on_resume(void *ud);
+
+/* A slice, and the next one on the very next loop turn (a zero timeout)
+ * while the ring is not empty: a flood never holds the loop. */
+static void drain(struct ksrc *ks)
+{
+    if (drain_slice(ks) && !ks->resume)
+        ks->resume = loop_timer_start(ks->loop, 0, on_resume, ks);
+}
+
+static void on_resume(void *ud)
+{
+    struct ksrc *ks = ud;
+    ks->resume = NULL;
+    drain(ks);
+}
+
+/* The ring's fd stays readable while it holds records: one slice per turn,
+ * the pending resume being that slice. */
 static void on_ready(int fd, int events, void *ud)
 {
+    struct ksrc *ks = ud;
     (void)fd;
     (void)events;
-    drain(ud);
+    if (!ks->resume)
+        drain(ks);
 }
 
 static void on_timer(void *ud)
 {
     struct ksrc *ks = ud;
     ks->timer = loop_timer_start(ks->loop, ks->opt.drain_ms, on_timer, ks);
-    drain(ks);
+    if (!ks->resume)
+        drain(ks);
 }
 
 void kernel_source_set_kind(struct source *s, int kind, bool on)
@@ -435,7 +546,9 @@ void kernel_source_flush(struct source *s)
     struct ksrc *ks = s->priv;
     if (!ks || !ks->kl)
         return;
-    drain(ks);
+    /* What is in the ring now, not a flood that goes on: at most ~0.5 s. */
+    for (int i = 0; i < FLUSH_SLICES && drain_slice(ks); i++)
+        ;
     ks->window_mono = 0; /* force the counters out */
     roll_window(ks);
 }
@@ -482,6 +595,7 @@ static int kernel_start(struct source *s, char *err, size_t errlen)
     }
     ks->timer = loop_timer_start(ks->loop, ks->opt.drain_ms, on_timer, ks);
     ks->window_mono = loop_mono_ms();
+    sync_clock(ks);
     drop_privileges(ks);
     const char *failed = kloader_failures(ks->kl);
     char msg[TEXT_LEN] = "";
@@ -502,6 +616,8 @@ static void kernel_stop(struct source *s)
         return;
     if (ks->timer)
         loop_timer_cancel(ks->loop, ks->timer);
+    if (ks->resume)
+        loop_timer_cancel(ks->loop, ks->resume);
     if (ks->rb) {
         loop_unwatch_fd(ks->loop, ks->epfd);
         ring_buffer__free(ks->rb);

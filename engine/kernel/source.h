@@ -1,8 +1,10 @@
 /* The kernel source (kind "kernel"): consumes the BPF ring buffer from the
  * engine's loop (its epoll fd, plus a 100-250 ms timer drain because
- * libbpf 1.1 only drains rings that signalled), turns each record into a
- * struct kevent for the ingest pipeline, and keeps the "kernel" kstats row
- * (counters, drops per second, GAP rows where events were lost). */
+ * libbpf 1.1 only drains rings that signalled) in bounded slices, so a flood
+ * never stalls the loop; turns each record into a struct kevent stamped with
+ * the kernel's own time for the ingest pipeline, and keeps the "kernel"
+ * kstats row (counters, drops per second over the events that passed the
+ * in-kernel filters, GAP rows where events were lost). */
 #ifndef LOOKOUT_KERNEL_SOURCE_H
 #define LOOKOUT_KERNEL_SOURCE_H
 

@@ -4,6 +4,9 @@
 #      Lookout's full path (record -> kevent -> attribution + rules -> engine)
 #      under an unpaced open(/etc/passwd) flood: events/s delivered;
 #  (b) drops with Lookout at 100k events/s (paced opens of /etc/passwd);
+#  (d) a two-producer flood: the loop's longest turn (bounded drain slices,
+#      target < 50 ms), events/s, drops and CPU, beside the bare consumer's
+#      longest ring_buffer__consume() call (it returns only once caught up);
 #  (c) slowdown of a getppid loop and an open/close /dev/null loop with
 #      Lookout attached vs detached vs bpftrace on the equivalent tracepoints.
 # Load on CPU 1, consumers on CPU 0 when there are two CPUs.
@@ -66,7 +69,7 @@ start_bg "$B/bare" ready $CONS "$B/kbench" $((SECS + 1)) || exit 1
 load=$($LOAD "$B/kload" passwd "$SECS")
 wait "$BG"
 BG=""
-read -r bare_rec bare_drop <"$B/bare.out"
+read -r bare_rec bare_drop _ _ <"$B/bare.out"
 bare_el=$(python3 -c "print($(ops_of "$load")/$(rate_of "$load"))")
 bare_rate=$(python3 -c "print(round($bare_rec/$bare_el))")
 
@@ -88,6 +91,34 @@ paced=$($LOAD "$B/kload" passwd "$SECS" 100000)
 stop_bg
 echo "(b) 100k opens/s of /etc/passwd for ${SECS}s (rate reached $(rate_of "$paced")/s):"
 echo "    seen $(kstat "$B/paced.out" seen) opens, ring drops $(kstat "$B/paced.out" ring_drops) (target 0)"
+
+# ---- (d) two producers flooding: the loop's longest turn ----
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+flood2() { # two unpaced producers at once; prints the total opens and the longest run in s
+    "$B/kload" passwd "$SECS" >"$B/p1" &
+    local p1=$!
+    "$B/kload" passwd "$SECS" >"$B/p2"
+    wait $p1
+    python3 -c "import sys; a,b=(open(f).read().split() for f in sys.argv[1:]); print(int(a[0])+int(b[0]), max(int(a[0])/float(a[1]), int(b[0])/float(b[1])))" "$B/p1" "$B/p2"
+}
+start_bg "$B/bare2" ready $CONS "$B/kbench" $((SECS + 1)) || exit 1
+f=$(flood2)
+wait "$BG"
+BG=""
+read -r b_rec b_drop b_longest b_cpu <"$B/bare2.out"
+start_bg "$B/full2" ready $CONS "$LOOKOUT" events --count --kinds open || exit 1
+t0=$(cpu_ticks "$BG")
+f2=$(flood2)
+sleep 0.5
+t1=$(cpu_ticks "$BG")
+stop_bg
+f_rec=$(sed -n 's/^events: //p' "$B/full2.err")
+f_turn=$(sed -n 's/^longest loop turn: //p' "$B/full2.err")
+hz=$(getconf CLK_TCK)
+rate() { python3 -c "import sys; print(round(float(sys.argv[1])/float(sys.argv[2])))" "$1" "$2"; }
+echo "(d) two producers flooding open(/etc/passwd) for ${SECS}s:"
+echo "    bare libbpf consumer : $(rate "$b_rec" "$(awk '{print $2}' <<<"$f")") ev/s, $b_drop dropped, longest consume() call $b_longest ms, CPU ${b_cpu}s (produced $(awk '{print $1}' <<<"$f"))"
+echo "    lookout (slices)     : $(rate "${f_rec:-0}" "$(awk '{print $2}' <<<"$f2")") ev/s, $(kstat "$B/full2.out" ring_drops) dropped, longest loop turn $f_turn (target < 50 ms), CPU $(python3 -c "print(round(($t1-$t0)/$hz,2))")s (produced $(awk '{print $1}' <<<"$f2"))"
 
 # ---- (c) slowdown of syscall loops ----
 # The same tracepoints Lookout attaches (no sys_enter: any sys_enter hook
