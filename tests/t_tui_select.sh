@@ -70,7 +70,7 @@ def ev(seq, t, **kw):
     o.update(kw)
     return json.dumps({"t": t, "op": "append", "table": "kevents", "obj": o})
 out = [ev(seq + 1, t + 1000, kind="open", severity="critical", comm="sshd", pid=4242,
-          path="/etc/shadow", title="host shadow read", simulated=False)]
+          path="/etc/shadow", title="host shadow read", simulated=False, real=True)]
 for i in range(5000):
     out.append(ev(seq + 2 + i, t + 2000, kind="exec", severity="info", comm="noise",
                   pid=5000 + i, simulated=True))

@@ -101,13 +101,6 @@ static void detail_of(const struct kevent *e, char *out, size_t len)
     }
 }
 
-/* A run of the simulation: a real (host) event in it gets a badge. */
-static bool demo_run(struct ui *u)
-{
-    const struct summary *sm = engine_get(&u->a->engine, T_SUMMARY, "summary");
-    return sm && sm->simulated;
-}
-
 static void draw_row(struct ui *u, const struct kevent *e, int y, struct rect r, bool sel,
                      bool host)
 {
@@ -216,10 +209,9 @@ static void kevents_draw(struct ui *u, struct panel_view *v, struct rect r)
         return;
     }
     ui_view_clamp(v, body.h);
-    bool host = demo_run(u);
     for (int i = 0; i < body.h && v->top + i < n; i++) {
         int k = v->top + i;
-        draw_row(u, rows[k], body.y + i, body, k == v->sel, host && !rows[k]->simulated);
+        draw_row(u, rows[k], body.y + i, body, k == v->sel, rows[k]->real);
     }
 }
 
@@ -330,7 +322,7 @@ static bool kevents_detail(struct ui *u, struct panel_view *v, struct buf *out)
     }
     if (e->simulated)
         buf_printf(out, "(simulated)\n");
-    else if (demo_run(u))
+    else if (e->real)
         buf_printf(out, "(host: a real event of this machine beside the simulation)\n");
     return true;
 }

@@ -321,8 +321,6 @@ int copilot_settings_load(const struct config *cfg, const char *backend_override
     }
     if (!s->audit_path[0])
         default_audit_path(s->audit_path, sizeof(s->audit_path));
-    expand_home(s->audit_path, sizeof(s->audit_path));
-    expand_home(keyfile, sizeof(keyfile));
     if (!s->llm.backend[0])
         return 0;
     const struct llm_backend *b = llm_backend_find(s->llm.backend);

@@ -200,6 +200,11 @@ struct kevent *engine_kevent(struct engine *e, const struct kevent *ev)
         if (!slot->time)
             slot->time = e->now;
         slot->real = e->simulated && !slot->simulated;
+        /* A host event beside the simulation carries the kernel's wall-clock
+         * time, hours from the story's clock: it is placed on the story's
+         * clock at arrival, so the screen and the record keep one time line. */
+        if (slot->real)
+            slot->time = e->now;
     } else if (slot->seq > e->kevent_seq) {
         e->kevent_seq = slot->seq;
     }
