@@ -33,6 +33,39 @@ bare() {
     tm new-session -d -s lk -x "$cols" -y "$rows" "bash $TMPD/run.sh"
 }
 
+# raw_has REGEX: whether the bytes the pane received (pipe-pane), escape
+# sequences removed, match.
+raw_has() {
+    sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][0-9A-Z]//g' "$TMPD/raw" 2>/dev/null |
+        grep -aEq -- "$1"
+}
+
+# The BPF load runs after the first frame: that frame says "loading kernel
+# programs" (header badge, kernel panel), and the words go once the programs
+# are attached. The pane's bytes are recorded from before lookout starts
+# (the shell waits on a fifo until pipe-pane is on), so the first frame is
+# checked however fast the load is. A config file, so the panels show
+# instead of the first-contact card.
+loading_badge() {
+    if [ ! -r /sys/kernel/btf/vmlinux ]; then
+        skip "the loading kernel programs badge" "this kernel has no BTF"
+        return
+    fi
+    printf 'kernel:\n  enabled: true\n' >"$TMPD/kernel.yaml"
+    rm -f "$TMPD/go" "$TMPD/raw"
+    mkfifo "$TMPD/go"
+    bare 120 40 "read -r _ <$TMPD/go;" --config "$TMPD/kernel.yaml"
+    tm pipe-pane -t lk "cat >>$TMPD/raw"
+    echo go >"$TMPD/go"
+    check "root: the first frame says loading kernel programs" \
+        "wait_for 'LOOKOUT|LOOKOUT-EXIT' 20 && raw_has 'loading ?kernel ?programs'"
+    check "root: the badge goes once the programs are attached" \
+        "wait_gone 'loading kernel programs' 30 && ! capture | grep -q 'kernel starting'"
+    check "root: then the kernel source is not failed" "! capture | grep -q 'kernel FAILED'"
+    keys q
+    check "root: q quits after the load" "wait_for 'LOOKOUT-EXIT=0' 10"
+}
+
 for size in "120 40" "80 24"; do
     set -- $size
     bare "$1" "$2" "" --no-kernel
@@ -67,6 +100,7 @@ if [ "$(id -u)" = 0 ]; then
         "wait_for 'kernel events on|kernel events off' 30"
     keys q
     wait_for 'LOOKOUT-EXIT' 10
+    loading_badge
     if setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
         bare 120 40 "setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all"
         check "nobody: the card shows" "wait_for 'nothing is configured yet' 20"

@@ -11,6 +11,7 @@
 #include "kernel/rules.h"
 #include "base/buf.h"
 #include "base/redact.h"
+#include "base/yaml_tree.h"
 #include "kernel/config.h"
 #include "kernel/proc_table.h"
 
@@ -19,6 +20,12 @@
 #define STATS_PERIOD_MS    1000
 #define DROP_WARN_PCT      10.0
 #define DROP_WARN_EVERY_MS 30000
+/* The screen's ring when the config names none. The data area is mapped
+ * twice (wrap-around), so it counts twice in RSS: 8 MiB, the headless
+ * default that rides out floods for the agent, is 16 MB of a 24 MB budget.
+ * 1 MiB still holds some 3000 records between 100 ms drains; a burst beyond
+ * it shows as GAP rows. */
+#define SCREEN_RING_BYTES (1u << 20)
 
 struct ksrc {
     struct source *src;
@@ -29,6 +36,8 @@ struct ksrc {
     struct ring_buffer *rb;
     int epfd;
     struct loop_timer *timer;
+    struct loop_timer *load_timer; /* the deferred BPF load, until it runs */
+    bool defer_load;               /* load after the screen's first frame */
     struct kevent_ingest *ki;
     struct proc_table procs;
     struct lo_stats now;    /* last counters read */
@@ -454,17 +463,11 @@ static void drop_privileges(struct ksrc *ks)
         STR_COPY(ks->privdrop, err);
 }
 
-static int kernel_start(struct source *s, char *err, size_t errlen)
+/* Loads and attaches the BPF programs and starts draining: the slow part
+ * (0.5-1 s of BTF parsing and verification), on the loop's thread. */
+static int kernel_load(struct ksrc *ks, char *err, size_t errlen)
 {
-    struct ksrc *ks = s->priv;
-    ks->src = s;
-    ks->e = s->ctx.engine;
-    ks->loop = s->ctx.loop;
-    char why[256];
-    if (kernel_unavailable(why, sizeof(why))) {
-        engine_source_state(ks->e, s->name, s->kind, SRC_DISABLED, why);
-        return 0;
-    }
+    struct source *s = ks->src;
     ks->kl = kloader_open(&ks->opt, err, errlen);
     if (!ks->kl)
         return -1;
@@ -495,6 +498,38 @@ static int kernel_start(struct source *s, char *err, size_t errlen)
     return 0;
 }
 
+/* The deferred load: the screen's first frame, drawn before the loop first
+ * runs, already says "loading kernel programs"; a failure shows as a failed
+ * start would. */
+static void on_load_timer(void *ud)
+{
+    struct ksrc *ks = ud;
+    ks->load_timer = NULL;
+    char err[256] = "";
+    if (kernel_load(ks, err, sizeof(err)) < 0)
+        engine_source_state(ks->e, ks->src->name, ks->src->kind, SRC_FAILED,
+                            err[0] ? err : "failed to start");
+}
+
+static int kernel_start(struct source *s, char *err, size_t errlen)
+{
+    struct ksrc *ks = s->priv;
+    ks->src = s;
+    ks->e = s->ctx.engine;
+    ks->loop = s->ctx.loop;
+    char why[256];
+    if (kernel_unavailable(why, sizeof(why))) {
+        engine_source_state(ks->e, s->name, s->kind, SRC_DISABLED, why);
+        return 0;
+    }
+    if (ks->defer_load) { /* stays SRC_STARTING until the timer loads */
+        ks->load_timer = loop_timer_start(ks->loop, 0, on_load_timer, ks);
+        if (ks->load_timer)
+            return 0;
+    }
+    return kernel_load(ks, err, errlen);
+}
+
 static void kernel_stop(struct source *s)
 {
     struct ksrc *ks = s->priv;
@@ -502,6 +537,8 @@ static void kernel_stop(struct source *s)
         return;
     if (ks->timer)
         loop_timer_cancel(ks->loop, ks->timer);
+    if (ks->load_timer)
+        loop_timer_cancel(ks->loop, ks->load_timer);
     if (ks->rb) {
         loop_unwatch_fd(ks->loop, ks->epfd);
         ring_buffer__free(ks->rb);
@@ -526,6 +563,13 @@ void *kernel_source_new(const struct kernel_options *o)
     return ks;
 }
 
+/* Whether the config sets kernel.ring_size (then it holds on the screen too). */
+static bool screen_ring_configured(const struct config *c)
+{
+    const struct ynode *k = c ? config_section(c, "kernel") : NULL;
+    return k && ymap_get(k, "ring_size");
+}
+
 int kernel_source_add(const struct module_ctx *ctx, char *err, size_t errlen)
 {
     if (ctx->opt->no_kernel || ctx->opt->replay_path)
@@ -536,12 +580,15 @@ int kernel_source_add(const struct module_ctx *ctx, char *err, size_t errlen)
         return -1;
     if (!enabled)
         return 0;
-    void *priv = kernel_source_new(&o);
+    if (ctx->opt->screen && !screen_ring_configured(ctx->config))
+        o.ring_bytes = SCREEN_RING_BYTES;
+    struct ksrc *priv = kernel_source_new(&o);
     if (!priv || !source_add(ctx->sources, &kernel_source_ops, "kernel", ctx->src, priv)) {
         free(priv);
         snprintf(err, errlen, "cannot create the kernel source");
         return -1;
     }
+    priv->defer_load = ctx->opt->screen;
     return 0;
 }
 
