@@ -36,8 +36,7 @@ struct ksrc {
     struct ring_buffer *rb;
     int epfd;
     struct loop_timer *timer;
-    struct loop_timer *load_timer; /* the deferred BPF load, until it runs */
-    bool defer_load;               /* load after the screen's first frame */
+    bool load_pending; /* start found the kernel usable: start_late loads */
     struct kevent_ingest *ki;
     struct proc_table procs;
     struct lo_stats now;    /* last counters read */
@@ -498,21 +497,11 @@ static int kernel_load(struct ksrc *ks, char *err, size_t errlen)
     return 0;
 }
 
-/* The deferred load: the screen's first frame, drawn before the loop first
- * runs, already says "loading kernel programs"; a failure shows as a failed
- * start would. */
-static void on_load_timer(void *ud)
-{
-    struct ksrc *ks = ud;
-    ks->load_timer = NULL;
-    char err[256] = "";
-    if (kernel_load(ks, err, sizeof(err)) < 0)
-        engine_source_state(ks->e, ks->src->name, ks->src->kind, SRC_FAILED,
-                            err[0] ? err : "failed to start");
-}
-
+/* Only what is quick: the BPF load is start_late. */
 static int kernel_start(struct source *s, char *err, size_t errlen)
 {
+    (void)err;
+    (void)errlen;
     struct ksrc *ks = s->priv;
     ks->src = s;
     ks->e = s->ctx.engine;
@@ -522,11 +511,18 @@ static int kernel_start(struct source *s, char *err, size_t errlen)
         engine_source_state(ks->e, s->name, s->kind, SRC_DISABLED, why);
         return 0;
     }
-    if (ks->defer_load) { /* stays SRC_STARTING until the timer loads */
-        ks->load_timer = loop_timer_start(ks->loop, 0, on_load_timer, ks);
-        if (ks->load_timer)
-            return 0;
-    }
+    ks->load_pending = true; /* the source stays starting until the load */
+    return 0;
+}
+
+/* On the screen this runs after the first frame, which says "loading kernel
+ * programs" meanwhile; a failure shows as a failed start. */
+static int kernel_start_late(struct source *s, char *err, size_t errlen)
+{
+    struct ksrc *ks = s->priv;
+    if (!ks->load_pending)
+        return 0;
+    ks->load_pending = false;
     return kernel_load(ks, err, errlen);
 }
 
@@ -537,8 +533,6 @@ static void kernel_stop(struct source *s)
         return;
     if (ks->timer)
         loop_timer_cancel(ks->loop, ks->timer);
-    if (ks->load_timer)
-        loop_timer_cancel(ks->loop, ks->load_timer);
     if (ks->rb) {
         loop_unwatch_fd(ks->loop, ks->epfd);
         ring_buffer__free(ks->rb);
@@ -552,6 +546,7 @@ static void kernel_stop(struct source *s)
 const struct source_ops kernel_source_ops = {
     .kind = "kernel",
     .start = kernel_start,
+    .start_late = kernel_start_late,
     .stop = kernel_stop,
 };
 
@@ -588,7 +583,6 @@ int kernel_source_add(const struct module_ctx *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the kernel source");
         return -1;
     }
-    priv->defer_load = ctx->opt->screen;
     return 0;
 }
 
