@@ -33,6 +33,52 @@ bare() {
     tm new-session -d -s lk -x "$cols" -y "$rows" "bash $TMPD/run.sh"
 }
 
+# raw_has REGEX: whether the bytes the pane received (pipe-pane), escape
+# sequences removed, match.
+raw_has() {
+    sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][0-9A-Z]//g' "$TMPD/raw" 2>/dev/null |
+        grep -aEq -- "$1"
+}
+
+# As root the BPF load runs after the first frame: that frame says "loading
+# kernel programs" (header badge, card), the words go once the programs are
+# attached, and the card then says whether kernel events are on. The pane's
+# bytes are recorded from before lookout starts (the shell waits on a fifo
+# until pipe-pane is on), so the first frame is checked however fast the
+# load is. Then a load that fails after the first frame shows as a failed
+# start did (every kind off: no hook attaches), in the kernel panel too (a
+# config file, so the panels show instead of the card).
+root_kernel() {
+    rm -f "$TMPD/go" "$TMPD/raw"
+    mkfifo "$TMPD/go"
+    bare 120 40 "read -r _ <$TMPD/go;"
+    tm pipe-pane -t lk "cat >>$TMPD/raw"
+    echo go >"$TMPD/go"
+    check "root: the card says whether kernel events are on" \
+        "wait_for 'kernel events on|kernel events off' 30"
+    if [ -r /sys/kernel/btf/vmlinux ]; then
+        check "root: the first frame says loading kernel programs" \
+            "raw_has 'loading ?kernel ?programs'"
+        check "root: the badge goes once the programs are attached" \
+            "wait_gone 'loading kernel programs' 30 && ! capture | grep -q 'kernel starting'"
+    else
+        skip "the loading kernel programs badge" "this kernel has no BTF"
+    fi
+    keys q
+    wait_for 'LOOKOUT-EXIT' 10
+    {
+        echo "kernel:"
+        echo "  kinds: {exec: false, exit: false, open: false, priv: false, connect: false,"
+        echo "          accept: false, reset: false, retransmit: false, oom: false,"
+        echo "          fork: false, throttle: false, cgroup: false}"
+    } >"$TMPD/nohooks.yaml"
+    bare 120 40 "" --config "$TMPD/nohooks.yaml"
+    check "root: a load that fails after the first frame shows in the header and panel" \
+        "wait_for 'kernel FAILED' 30 && wait_for 'kernel events off: no kernel hook could attach' 10"
+    keys q
+    wait_for 'LOOKOUT-EXIT' 10
+}
+
 for size in "120 40" "80 24"; do
     set -- $size
     bare "$1" "$2" "" --no-kernel
@@ -62,11 +108,7 @@ wait_for 'LOOKOUT-EXIT=0' 10
 # As root the kernel source runs (or says why it cannot); as nobody the
 # kernel panel says that root is needed.
 if [ "$(id -u)" = 0 ]; then
-    bare 120 40 ""
-    check "root: the card says whether kernel events are on" \
-        "wait_for 'kernel events on|kernel events off' 30"
-    keys q
-    wait_for 'LOOKOUT-EXIT' 10
+    root_kernel
     if setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
         bare 120 40 "setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all"
         check "nobody: the card shows" "wait_for 'nothing is configured yet' 20"

@@ -84,6 +84,10 @@ static void source_item(struct ui *u, const struct source_info *s, struct hdr_it
         it->role = ON_HEADER(ROLE_DIM);
         break;
     case SRC_STARTING:
+        /* The BPF load runs after the first frame and blocks for a moment:
+         * say what the screen is waiting for. */
+        if (!strcmp(s->kind, "kernel"))
+            add_form(u, it, "  loading kernel programs ");
         add_form(u, it, "  %s starting ", s->name);
         it->role = ON_HEADER(ROLE_DIM);
         break;

@@ -286,6 +286,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "lookout: unexpected argument '%s'\n", argv[rest]);
         return EXIT_USAGE;
     }
+    /* Only the screen defers the BPF load past its first frame: the
+     * headless runs want their sources ready when app_start returns. */
+    opt.screen = !opt.once && run_for_s <= 0;
     static struct app app;
     char err[512];
     if (app_init(&app, &opt, err, sizeof(err)) < 0) {

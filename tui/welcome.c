@@ -73,7 +73,7 @@ void ui_draw_first_contact(struct ui *u, struct rect r)
              "events need root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF "
              "(/sys/kernel/btf/vmlinux)");
     snprintf(text[4], sizeof text[4], "%s",
-             off ? kern : "kernel events on: the eBPF panel shows them");
+             off || kern[0] ? kern : "kernel events on: the eBPF panel shows them");
     int y = r.y, key_w = 8;
     ui_text(u, y++, r.x + 1, r.w - 1, ROLE_ACCENT, "Welcome to Lookout: nothing is configured yet");
     y += r.h > 8; /* a blank line when there is room for one */

@@ -136,9 +136,38 @@ int app_init(struct app *a, const struct run_options *opt, char *err, size_t err
     return 0;
 }
 
+/* The sources held back for the first frame: the slow start (the BPF
+ * load), then the ones after it, in order. */
+static void on_late_start(void *ud);
+
+/* Waits for the loop for the held source, if any; without a timer the
+ * sources start now, the first frame late rather than never. */
+static void hold(struct app *a)
+{
+    while (a->held_source >= 0) {
+        a->late_timer = loop_timer_start(a->loop, 0, on_late_start, a);
+        if (a->late_timer)
+            return;
+        a->held_source = source_start_rest(&a->sources, a->held_source);
+    }
+}
+
+static void on_late_start(void *ud)
+{
+    struct app *a = ud;
+    a->late_timer = NULL;
+    a->held_source = source_start_rest(&a->sources, a->held_source);
+    hold(a);
+}
+
 void app_start(struct app *a)
 {
-    source_start_all(&a->sources);
+    a->held_source = -1;
+    if (a->opt.screen)
+        a->held_source = source_start_until_late(&a->sources);
+    else
+        source_start_all(&a->sources);
+    hold(a);
     struct source *demo = demo_source(a);
     if (demo && a->opt.demo_time_s > 0)
         demo_run_until(demo, DEMO_EPOCH_MS + (int64_t)llround(a->opt.demo_time_s * 1000));
@@ -165,6 +194,8 @@ void app_free(struct app *a)
 {
     if (a->clock_timer)
         loop_timer_cancel(a->loop, a->clock_timer);
+    if (a->late_timer)
+        loop_timer_cancel(a->loop, a->late_timer);
     source_stop_all(&a->sources);
     /* In reverse order, before the HTTP client goes: a module may have a
      * request in flight (the copilot), or a last webhook to cancel. */

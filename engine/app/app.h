@@ -28,6 +28,8 @@ struct app {
     struct module_ctx mctx;
     void *state[16]; /* each module's state, by its index in modules[] */
     struct loop_timer *clock_timer;
+    struct loop_timer *late_timer; /* the held sources' start, after the first frame */
+    int held_source;               /* index of the source whose start_late waits, -1 */
     int64_t mono_start;
     int64_t clock_start; /* engine time at mono_start */
     bool sim_clock;      /* the clock is driven by the demo source */
@@ -36,7 +38,9 @@ struct app {
 
 /* Loads config and builds everything; -1 with a message (exit code 2). */
 int app_init(struct app *a, const struct run_options *opt, char *err, size_t errlen);
-/* Starts sources and analysers. */
+/* Starts sources and analysers. On the screen (opt.screen) a source's slow
+ * start_late (the BPF load) and every source after it wait for a 0 ms timer,
+ * so that the first frame, drawn before the loop first runs, comes first. */
 void app_start(struct app *a);
 void app_free(struct app *a);
 /* A module's state (what its setup returned), or NULL when it is not set up. */

@@ -43,6 +43,7 @@ struct run_options {
     const char *demo_inject_path; /* --demo-inject-path: a hostile file path (tests) */
     const char *replay_path;      /* lookout replay FILE */
     double replay_speed;          /* --speed: 1 recorded speed, 0 as fast as possible */
+    bool screen; /* a screen is drawn: the BPF load waits for its first frame, a 1 MiB ring */
 };
 
 /* What a module's setup is handed. */

@@ -1,6 +1,7 @@
 /* The source set: adding, starting and stopping every source. */
 #include "core/source.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "base/buf.h"
@@ -28,15 +29,49 @@ struct source *source_add(struct source_set *set, const struct source_ops *ops, 
     return source_add_kind(set, ops, ops->kind, name, ctx, priv);
 }
 
+/* Runs one start step; false when it failed (the source is then shown as
+ * failed and its start_late is not run). */
+static bool run_step(struct source *s, int (*step)(struct source *, char *, size_t))
+{
+    char err[256] = "";
+    if (step(s, err, sizeof(err)) == 0)
+        return true;
+    engine_source_state(s->ctx.engine, s->name, s->kind, SRC_FAILED,
+                        err[0] ? err : "failed to start");
+    return false;
+}
+
+/* Starts the sources from index i on; with hold, stops after the start of
+ * the first one with a start_late and returns its index. */
+static int start_from(struct source_set *set, int i, bool hold)
+{
+    for (; i < set->count; i++) {
+        struct source *s = &set->items[i];
+        if (!run_step(s, s->ops->start) || !s->ops->start_late)
+            continue;
+        if (hold)
+            return i;
+        run_step(s, s->ops->start_late);
+    }
+    return -1;
+}
+
 void source_start_all(struct source_set *set)
 {
-    for (int i = 0; i < set->count; i++) {
-        struct source *s = &set->items[i];
-        char err[256] = "";
-        if (s->ops->start(s, err, sizeof(err)) < 0)
-            engine_source_state(s->ctx.engine, s->name, s->kind, SRC_FAILED,
-                                err[0] ? err : "failed to start");
-    }
+    start_from(set, 0, false);
+}
+
+int source_start_until_late(struct source_set *set)
+{
+    return start_from(set, 0, true);
+}
+
+int source_start_rest(struct source_set *set, int held)
+{
+    if (held < 0 || held >= set->count)
+        return -1;
+    run_step(&set->items[held], set->items[held].ops->start_late);
+    return start_from(set, held + 1, true);
 }
 
 void source_stop_all(struct source_set *set)

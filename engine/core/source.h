@@ -29,8 +29,17 @@ struct source_ops {
     /* Registers fds/timers and begins the first sync. Returns 0, or -1 with a
      * message in err (the source is then shown as failed, the rest goes on). */
     int (*start)(struct source *s, char *err, size_t errlen);
-    /* Unregisters everything and frees priv. */
+    /* Unregisters everything and frees priv; also for a source that never
+     * started (the screen quit before the held ones ran). */
     void (*stop)(struct source *s);
+    /* Optional: the slow rest of start (the kernel source's BPF load), run
+     * right after start, or after the screen's first frame when the set is
+     * started with source_start_until_late(). The sources after this one
+     * start only once it ran: the kernel source drops root's privileges at
+     * its end, and what they do (a kubeconfig credential plugin) must not
+     * run as root. Same return as start. NULL: start does everything.
+     * Last, so that positional initialisers of the others stay valid. */
+    int (*start_late)(struct source *s, char *err, size_t errlen);
 };
 
 struct source {
@@ -58,6 +67,13 @@ struct source *source_add_kind(struct source_set *set, const struct source_ops *
                                void *priv);
 /* Starts all; a failing start marks that source failed and goes on. */
 void source_start_all(struct source_set *set);
+/* The same up to the first source with a start_late (that one's start
+ * included); returns its index, for source_start_rest(), or -1 when all
+ * started. */
+int source_start_until_late(struct source_set *set);
+/* Runs the held source's start_late, then starts the ones after it (up to
+ * the next start_late, whose index it returns, or -1). */
+int source_start_rest(struct source_set *set, int held);
 void source_stop_all(struct source_set *set);
 
 #endif
