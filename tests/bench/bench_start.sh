@@ -21,13 +21,13 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 printf 'kernel:\n  enabled: true\n' >"$TMP/config.yaml"
 
-nok=""
+nok="" hostk="--host-kernel" # the demo is simulated only; --host-kernel adds this kernel
 if [ "$(id -u)" != 0 ] || [ ! -r /sys/kernel/btf/vmlinux ]; then
     echo "SKIP bench_start kernel source: needs root and a kernel with BTF (measured with --no-kernel)"
-    nok="--no-kernel"
+    nok="--no-kernel" hostk=""
 fi
 live=(--label live -- "$BIN" --config "$TMP/config.yaml" $nok)
-demo=(--label demo -- "$BIN" --demo $nok)
+demo=(--label demo -- "$BIN" --demo $hostk)
 htop=()
 if command -v htop >/dev/null; then
     htop=(--label htop -- htop -d 10)
