@@ -86,7 +86,7 @@ keys a
 check "80x24: a asks the copilot about the selected pod, and shows its answer" \
     "wait_for 'analysis .*of pod shop/checkout-7d9f8c6b4d-[a-z0-9]+' 10"
 keys '?'
-check "? lists the cluster key" "wait_for 'cluster view: nodes and pods' 5"
+check "? lists the cluster key" "wait_for 'cluster view: nodes, pods' 5"
 
 # Without UTF-8 the glyphs are ASCII, allowed-to-fail included.
 session fg 100 30 "LANG=C LC_ALL=C" --demo-time 120
