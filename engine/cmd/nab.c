@@ -139,8 +139,9 @@ static int parse_row(struct series *s, const char *path, int line, char *row)
         s->quirks++;
     } else if (s->n > 0 && t <= s->t[s->n - 1]) {
         row_error(path, line, copy,
-                  t == s->t[s->n - 1] ? "duplicate timestamp"
-                                      : "timestamp before the previous row");
+                  t == s->t[s->n - 1]
+                      ? "duplicate timestamp (--lenient-times lets it through, counted)"
+                      : "timestamp before the previous row (--lenient-times lets it through)");
         return -1;
     }
     s->stamp[s->n] = row;
