@@ -1,10 +1,13 @@
 /* The one key table: the handler, the help screen and the status-line hints
  * all read it (docs/keys.md lists the same rows). */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "kube/source.h"
+#include "copilot/config.h"
 #include "copilot/postmortem.h"
+#include "core/incident.h"
 #include "ui.h"
 
 enum action {
@@ -159,21 +162,24 @@ static void switch_context(struct ui *u, const char *context)
         ui_message(u, "switching to context %s", context);
 }
 
-/* Writes the post-mortem of the incident that matters most into the
- * current directory: where the SRE started Lookout is where they look. */
+/* Writes the current incident's post-mortem under the state directory
+ * (copilot.postmortem_dir, else $XDG_STATE_HOME/lookout) and shows the
+ * absolute path: the working directory may be anywhere, or read-only. */
 static void write_postmortem(struct ui *u)
 {
-    const struct incident *inc = postmortem_pick_incident(&u->a->engine);
+    char why[200], dir[PATH_MAX], path[PATH_MAX], err[300];
+    const struct incident *inc = incident_current(&u->a->engine, why, sizeof why);
     if (!inc) {
         ui_message(u, "no incident to write a post-mortem for");
         return;
     }
-    char path[96], err[300];
-    snprintf(path, sizeof path, "lookout-postmortem-%s.md", inc->id);
-    if (postmortem_write(&u->a->engine, inc->id, path, err, sizeof err) < 0)
+    char id[sizeof inc->id];
+    STR_COPY(id, inc->id);
+    copilot_postmortem_dir(&u->a->config, dir, sizeof dir);
+    if (postmortem_export(&u->a->engine, dir, id, why, path, sizeof path, err, sizeof err) < 0)
         ui_message(u, "post-mortem not written: %s", err);
     else
-        ui_message(u, "post-mortem written to %s", path);
+        ui_message(u, "post-mortem of %s written to %s", id, path);
 }
 
 static void edit_key(struct ui *u, int key)

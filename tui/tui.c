@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/textsafe.h"
+#include "core/incident.h"
 #include "ui.h"
 
 #include "copilot/copilot.h"
@@ -33,15 +34,7 @@
 
 const struct incident *ui_current_incident(struct ui *u)
 {
-    struct table *t = engine_table(&u->a->engine, T_INCIDENTS);
-    const struct incident *best = NULL;
-    for (int i = 0; i < t->count; i++) {
-        const struct incident *inc = table_row(t, i);
-        bool open = inc->state == INC_OPEN, best_open = best && best->state == INC_OPEN;
-        if (!best || (open && !best_open) || (open == best_open && inc->updated > best->updated))
-            best = inc;
-    }
-    return best;
+    return incident_current(&u->a->engine, NULL, 0);
 }
 
 /* ---- layout ---- */

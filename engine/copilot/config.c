@@ -11,6 +11,7 @@
 #include "base/buf.h"
 #include "base/redact.h"
 #include "base/secret.h"
+#include "copilot/postmortem.h"
 
 static const char *const keys[] = {
     "backend",
@@ -27,6 +28,7 @@ static const char *const keys[] = {
     "pseudonymize",
     "audit_log",
     "audit_full_text",
+    "postmortem_dir",
     "connect_timeout",
     "idle_timeout",
     "timeout",
@@ -103,8 +105,8 @@ int copilot_config_check(const struct ynode *c, char *err, size_t errlen)
                     "copilot.backend: unknown '%s' (openai, openai-compat, azure, anthropic, "
                     "ollama, offline)",
                     s);
-    static const char *const strs[] = {"model", "base_url", "api_key_file", "api_version",
-                                       "audit_log"};
+    static const char *const strs[] = {"model",       "base_url",  "api_key_file",
+                                       "api_version", "audit_log", "postmortem_dir"};
     for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
         if (yget_str(c, strs[k], s, sizeof(s), err, errlen) < 0)
             return -1;
@@ -342,4 +344,16 @@ int copilot_settings_load(const struct config *cfg, const char *backend_override
 void copilot_settings_clear(struct copilot_settings *s)
 {
     secret_wipe(s->llm.api_key, sizeof(s->llm.api_key));
+}
+
+void copilot_postmortem_dir(const struct config *cfg, char *out, size_t outlen)
+{
+    const struct ynode *c = cfg ? config_section(cfg, "copilot") : NULL;
+    char err[64];
+    out[0] = 0;
+    if (c)
+        yget_str(c, "postmortem_dir", out, outlen, err, sizeof err);
+    if (!out[0])
+        postmortem_default_dir(out, outlen);
+    expand_home(out, outlen);
 }

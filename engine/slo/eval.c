@@ -551,8 +551,14 @@ static void open_incident(struct slo_engine *se, struct slo_rt *rt, const struct
         inc.severity = SEV_CRITICAL;
         inc.state = INC_OPEN;
         inc.opened = now;
+        inc.start = row->burn_started ? row->burn_started : now;
         inc.simulated = row->simulated;
     }
+    /* The rank (core/incident.h) reads these: this one pages, one SLO. */
+    inc.peak_alert = ALERT_PAGE;
+    inc.slos_hit = 1;
+    if (!inc.paged)
+        inc.paged = now;
     inc.updated = now;
     inc.signals++;
     if (inc.ntimeline < INC_TIMELINE) {
