@@ -245,18 +245,20 @@ static void write_causes(const struct incident *inc, struct buf *out)
     }
 }
 
-/* The answer without the sections this document already has (its own
- * cause list, evidence and draft timeline): one of each, not two. */
-static void answer_rest(const char *text, struct buf *out)
+/* The answer without the sections this document already has: its cause
+ * list and its draft (a second timeline), and for the offline analysis its
+ * evidence, which is the causes' evidence again. One of each, not two. */
+static void answer_rest(const char *text, bool offline, struct buf *out)
 {
-    static const char *const dropped[] = {"## Likely cause", "## Evidence", "## Post-mortem draft"};
+    static const char *const dropped[] = {"## Likely cause", "## Post-mortem draft", "## Evidence"};
+    size_t ndropped = offline ? 3 : 2;
     bool keep = true;
     for (const char *l = text; *l;) {
         const char *nl = strchr(l, '\n');
         size_t len = nl ? (size_t)(nl - l) + 1 : strlen(l);
         if (!strncmp(l, "## ", 3)) {
             keep = true;
-            for (size_t k = 0; k < sizeof(dropped) / sizeof(dropped[0]); k++)
+            for (size_t k = 0; k < ndropped; k++)
                 keep &= strncmp(l, dropped[k], strlen(dropped[k])) != 0;
         }
         if (keep)
@@ -294,7 +296,7 @@ static void write_answer(const struct copilot_answer *ans, struct buf *out)
         buf_puts(out,
                  "> **Incomplete:** the answer stream ended early; what arrived is below.\n\n");
     struct buf rest = {0};
-    answer_rest(ans->text, &rest);
+    answer_rest(ans->text, !strcmp(ans->backend, "offline analysis"), &rest);
     md_answer(buf_cstr(&rest), out);
     buf_free(&rest);
 }
