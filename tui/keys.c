@@ -28,6 +28,7 @@ enum action {
     ACT_WAR_ROOM,
     ACT_PAUSE,
     ACT_POSTMORTEM,
+    ACT_INCIDENTS,
     ACT_CONTEXT,
     ACT_CLOSE,
     ACT_REDRAW,
@@ -67,6 +68,7 @@ static const struct binding bindings[] = {
     {{'w'}, 0, ACT_WAR_ROOM, "w", "war-room mode (large numbers, timeline)", "w war-room"},
     {{' '}, 0, ACT_PAUSE, "Space", "pause / resume the eBPF event stream", "Space pause"},
     {{'e'}, 0, ACT_POSTMORTEM, "e", "write a Markdown post-mortem of the current incident", NULL},
+    {{'i'}, 0, ACT_INCIDENTS, "i", "incidents by rank; Enter picks one for the copilot", NULL},
     {{':'}, 0, ACT_CONTEXT, ":", "switch the Kubernetes context", NULL},
     {{KEY_ESC}, 0, ACT_CLOSE, "Esc", "close help, detail or zoom", NULL},
     {{CTRL('l')}, 0, ACT_REDRAW, "Ctrl-L", "repaint the whole screen", NULL},
@@ -93,6 +95,10 @@ static void move_sel(struct ui *u, int delta)
     if (u->overlay == OV_HELP) {
         /* Past the end is clamped when the help is drawn. */
         u->help_top = delta < 0 && -delta > u->help_top ? 0 : u->help_top + delta;
+        return;
+    }
+    if (u->overlay == OV_INCIDENTS) {
+        u->inc_sel += delta; /* clamped when the view is drawn */
         return;
     }
     if (u->overlay == OV_DETAIL) {
@@ -298,7 +304,9 @@ static void run_action(struct ui *u, const struct binding *b)
         move_sel(u, 1000000);
         break;
     case ACT_DETAIL:
-        if (u->overlay == OV_DETAIL)
+        if (u->overlay == OV_INCIDENTS)
+            ui_incidents_pick(u);
+        else if (u->overlay == OV_DETAIL)
             u->overlay = OV_NONE;
         else
             ui_open_detail(u);
@@ -321,6 +329,10 @@ static void run_action(struct ui *u, const struct binding *b)
         break;
     case ACT_POSTMORTEM:
         write_postmortem(u);
+        break;
+    case ACT_INCIDENTS:
+        u->overlay = u->overlay == OV_INCIDENTS ? OV_NONE : OV_INCIDENTS;
+        u->inc_sel = 0;
         break;
     case ACT_HELP:
         u->overlay = u->overlay == OV_HELP ? OV_NONE : OV_HELP;
