@@ -699,6 +699,10 @@ static void impact_of(struct correlator *c, struct incident *inc)
             (o->alert != ALERT_PAGE && o->alert != ALERT_TICKET))
             continue;
         hit++;
+        if (!inc->budget_slo[0]) {
+            STR_COPY(inc->budget_slo, o->name);
+            inc->budget_alerted = o->budget_remaining;
+        }
         double burn, h = budget_per_hour(o, &burn);
         per_hour += h;
         if (burn > inc->peak_burn)
@@ -728,7 +732,7 @@ static void update_impact(struct correlator *c)
         impact_of(c, &inc);
         if (inc.revision != row->revision || inc.slos_hit != row->slos_hit ||
             inc.budget_per_hour != row->budget_per_hour || inc.peak_burn != row->peak_burn ||
-            inc.peak_alert != row->peak_alert)
+            inc.peak_alert != row->peak_alert || strcmp(inc.budget_slo, row->budget_slo))
             engine_upsert(c->e, T_INCIDENTS, &inc);
     }
 }

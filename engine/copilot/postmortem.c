@@ -119,11 +119,14 @@ static void write_facts(struct engine *e, const struct incident *inc, const char
 }
 
 /* Remaining budget at time t from the SLO's history (its last point is
- * now); NaN when the history does not reach back that far. */
+ * now); NaN when the history does not resolve t (too far back, or its step
+ * is coarser than the distance). */
 static double budget_at(const struct slo *s, int64_t now, int64_t t)
 {
-    if (t >= now || s->nhistory <= 0 || s->history_step_ms <= 0)
+    if (t >= now)
         return s->budget_remaining;
+    if (s->nhistory <= 0 || s->history_step_ms <= 0 || now - t < s->history_step_ms)
+        return NAN;
     int64_t back = (now - t) / s->history_step_ms;
     if (back >= s->nhistory)
         return NAN;
@@ -165,12 +168,17 @@ static void write_impact(struct engine *e, const struct incident *inc, struct bu
                      "\n");
         buf_puts(out, "| ");
         md_data(s->name, out);
+        /* The history's step (hours) rarely resolves a start minutes ago:
+         * then the budget when the SLO first alerted, which the incident kept. */
         double from = budget_at(s, now, start), to = budget_at(s, now, end_of(e, inc));
+        bool at_alert = !isfinite(from) && !strcmp(inc->budget_slo, s->name);
+        if (at_alert)
+            from = inc->budget_alerted;
         buf_printf(out, " | %.3f%% | ", s->objective * 100);
         if (isfinite(from))
-            buf_printf(out, "%.1f%% | ", from * 100);
+            buf_printf(out, "%.1f%%%s | ", from * 100, at_alert ? " (when it first alerted)" : "");
         else
-            buf_puts(out, "before the record | ");
+            buf_puts(out, "unknown | ");
         buf_printf(out, "%.1f%% | ", isfinite(to) ? to * 100 : 0.0);
         if (isfinite(from) && isfinite(to))
             buf_printf(out, "%.1f points | ", (from - to) * 100);

@@ -364,6 +364,8 @@ static const struct field incident_fields[] = {
     F_DBL_(T, budget_per_hour, "peak error budget burned per hour, percent"),
     F_DBL_(T, peak_burn, "peak burn rate of the alerting window pair"),
     F_TIME_(T, paged, "first page, 0: never"),
+    F_DBL_(T, budget_alerted, "budget left (0..1) of its first alerting SLO then"),
+    F_STR_(T, budget_slo, "that SLO"),
     F_BOOL_(T, security, "a critical kernel rule is part of it"),
     F_INT_(T, revision, "bumped on each material change"),
     F_TIME_(T, changed, "last material change"),

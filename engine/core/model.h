@@ -361,6 +361,8 @@ struct incident {
     double budget_per_hour;      /* peak error budget burned per hour, percent */
     double peak_burn;            /* peak burn rate of the alerting window pair */
     int64_t paged;               /* first page, 0: never paged */
+    double budget_alerted;       /* budget left (0..1) of its first alerting SLO then */
+    char budget_slo[96];         /* that SLO */
     bool security;               /* a critical kernel rule is part of it */
     /* Material changes (an SLO starts paging, the top cause changes, a new
      * entity joins): a consumer that analysed revision N compares. */
