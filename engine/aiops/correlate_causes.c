@@ -160,7 +160,11 @@ static void rank_deploys(struct correlator *c, const struct incident *inc, int64
         corr_textf(entity, sizeof(entity), "deploy:%s:%s", inc->service, s->reason);
         ago(when, sizeof(when), dt);
         corr_textf(line, sizeof(line), "%s, %s the trouble began", s->text, when);
-        struct cause *c = add(r, entity, s->time, score, title, line);
+        /* The change began with its earliest step (the rollout may lead the job's end). */
+        int64_t began = s->time;
+        if (d[j].rollout && d[j].rollout->time < began)
+            began = d[j].rollout->time;
+        struct cause *c = add(r, entity, began, score, title, line);
         if (!c)
             continue;
         if (d[j].lead && d[j].rollout) {
