@@ -88,7 +88,7 @@ def main():
             doc = open(md).read() if os.path.exists(md) else ""
             check("postmortem_offline_exit_0", p.returncode == 0, p.stderr[-300:])
             check("postmortem_has_timeline_and_draft", "## Timeline" in doc and "deploy" in doc
-                  and "## Copilot draft" in doc and "offline analysis" in doc)
+                  and "## Copilot" in doc and "offline analysis" in doc)
             fenv = env_for(tmp, OPENAI_BASE_URL=base + "/e401/v1", OPENAI_API_KEY=key)
             md2 = os.path.join(tmp, "pm2.md")
             p = run(["postmortem", "--from", rec, "--copilot", "openai", "-o", md2], fenv)
@@ -123,7 +123,7 @@ def main():
                       "rc %d: %s" % (p.returncode, p.stderr[-300:]))
                 check("empty_%s_error_with_offline_analysis" % name,
                       "**Copilot error:** the model returned no text" in doc
-                      and "Offline analysis follows" in doc and "## Likely cause" in doc, doc[-600:])
+                      and "Offline analysis follows" in doc and "## Next steps" in doc, doc[-600:])
 
             # 5. a hostile answer: the Markdown is inert, names stay out of URLs
             names = set(pods) | {x.get("namespace", "") for x in snap.get("pods", [])}

@@ -83,10 +83,10 @@ wait_for 'LOOKOUT-EXIT=0' 10
 
 # ---- e writes the post-mortem, : asks for a context ----
 mkdir -p "$TMPD/pm"
-start_fg 200 50 "LOOKOUT_T=1; cd $TMPD/pm" --demo-time 120
+start_fg 200 50 "LOOKOUT_T=1 XDG_STATE_HOME=$TMPD/pm; cd $TMPD/pm" --demo-time 120
 keys e
-check "e writes a post-mortem of the incident" \
-    "wait_for 'post-mortem written to lookout-postmortem-INC-1.md' 5 && grep -q 'Timeline' $TMPD/pm/lookout-postmortem-INC-1.md"
+check "e writes a post-mortem of the incident under XDG_STATE_HOME" \
+    "wait_for 'post-mortem of INC-1 written to $TMPD/pm/lookout/lookout-postmortem-INC-1.md' 5 && grep -q 'Timeline' $TMPD/pm/lookout/lookout-postmortem-INC-1.md"
 keys :
 check ": asks for a kube context" "wait_for 'kube context \\(Enter switch' 5"
 keys Escape

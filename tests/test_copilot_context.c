@@ -3,11 +3,14 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "copilot/copilot.h"
 #include "copilot/context.h"
 #include "copilot/offline.h"
+#include "copilot/postmortem.h"
 #include "core/engine.h"
 #include "test.h"
 
@@ -218,6 +221,37 @@ TEST(subject_ids)
     CHECK(strncmp(a, "ask:", 4) == 0 && strlen(a) == 16);
     copilot_subject_id("node", "shop/checkout-abc-1", b, sizeof(b));
     CHECK(strcmp(a, b) != 0);
+}
+
+/* The TUI's `e`: under the state directory it creates, 0600, an absolute
+ * path back, and the document names the incident and why it was chosen. */
+TEST(postmortem_export_is_private_and_absolute)
+{
+    struct engine e;
+    scene(&e, 1);
+    char dir[] = "/tmp/lookout-pm-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char sub[64], rel[80], path[4096], err[256];
+    snprintf(sub, sizeof sub, "%s/state/lookout", dir);
+    CHECK(chdir(dir) == 0);
+    snprintf(rel, sizeof rel, "state/lookout");
+    CHECK(postmortem_export(&e, rel, "INC-1", "top-ranked of 1 open", path, sizeof path, err,
+                            sizeof err) == 0);
+    CHECK(path[0] == '/' && strstr(path, "/state/lookout/lookout-postmortem-INC-1.md"));
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    CHECK(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700);
+    size_t len = 0;
+    char *doc = read_file(path, 1 << 20, &len);
+    CHECK(doc && strstr(doc, "**Why this incident:** top-ranked of 1 open"));
+    const char *tl = doc ? strstr(doc, "## Timeline") : NULL;
+    CHECK(tl && !strstr(tl + 1, "## Timeline")); /* one timeline */
+    free(doc);
+    CHECK(postmortem_export(&e, "/proc/nope/x", "INC-1", NULL, path, sizeof path, err, sizeof err) <
+              0 &&
+          err[0]);
+    unlink(path);
+    engine_free(&e);
 }
 
 RUN_TESTS()

@@ -4,6 +4,7 @@
 #include "aiops/correlate.h"
 #include "aiops/correlate_internal.h"
 #include "core/engine.h"
+#include "core/incident.h"
 #include "test.h"
 
 #define T0   1772460000000LL
@@ -389,6 +390,159 @@ TEST(selector_matching)
     CHECK(!corr_selector_matches("app=checkout", "app=checkout-v2"));
     CHECK(!corr_selector_matches("app=checkout,tier=db", "app=checkout,tier=web"));
     CHECK(!corr_selector_matches("", "app=checkout"));
+}
+
+/* ---- entity, then time; the rank ---- */
+
+static void rollout(struct engine *e, const char *svc, const char *rev, int64_t changed)
+{
+    struct k8s_deployment d = {.desired = 3, .ready = 3, .available = 3, .changed = changed};
+    STR_COPY(d.namespace, "shop");
+    STR_COPY(d.name, svc);
+    snprintf(d.key, sizeof(d.key), "shop/%s", svc);
+    STR_COPY(d.revision, rev);
+    snprintf(d.image, sizeof(d.image), "reg/%s:%s", svc, rev);
+    engine_upsert(e, T_DEPLOYMENTS, &d);
+}
+
+static int count_lines(const char *s)
+{
+    int n = *s != 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static bool any_cause_mentions(const struct incident *inc, const char *what)
+{
+    for (int i = 0; i < inc->ncauses; i++)
+        if (strstr(inc->causes[i].title, what) || strstr(inc->causes[i].evidence, what))
+            return true;
+    return false;
+}
+
+TEST(deploy_before_burn_is_one_cause_with_three_evidence_lines)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    rollout(&e, "checkout", "7", S(0));
+    engine_advance(&e, S(23));
+    rollout(&e, "checkout", "8", S(23)); /* the rollout the deploy job made */
+    bad_deploy_story(&e);
+    const struct incident *inc = incident_of(&e, "checkout");
+    CHECK(inc != NULL);
+    if (inc) {
+        CHECK(inc->start == S(26)); /* the burn start: the one reference time */
+        CHECK(strstr(inc->causes[0].title, "Deploy of checkout") != NULL);
+        CHECK(!inc->causes[0].followed);
+        CHECK(inc->causes[0].nevidence == 3);
+        CHECK(count_lines(inc->causes[0].evidence) == 3);
+        CHECK(strstr(inc->causes[0].evidence, "2 s before the trouble began") != NULL); /* job */
+        CHECK(strstr(inc->causes[0].evidence, "3 s before the trouble began") !=
+              NULL); /* rollout */
+        int deploys = 0;
+        for (int i = 0; i < inc->ncauses; i++)
+            deploys += strstr(inc->causes[i].title, "Deploy of") != NULL ||
+                       strstr(inc->causes[i].title, "ollout") != NULL;
+        CHECK(deploys == 1); /* pipeline, rollout and score: one cause */
+        CHECK(inc->peak_alert == ALERT_PAGE && inc->paged >= S(70) && inc->paged <= S(71));
+    }
+    teardown(&e, c);
+}
+
+TEST(host_event_and_unrelated_rollout_do_not_join)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    rollout(&e, "payments", "3", S(0));
+    engine_advance(&e, S(10));
+    rollout(&e, "payments", "4", S(10));
+    engine_advance(&e, S(20));
+    kev(&e, "", "privilege_escalation_uid0", SEV_CRITICAL); /* on the host: no pod */
+    engine_advance(&e, S(30));
+    CHECK(count_incidents(&e, NULL, NULL) == 1);
+    CHECK(count_incidents(&e, "payments", NULL) == 0);
+    const struct incident *host = incident_of(&e, "");
+    CHECK(host != NULL);
+    if (host) {
+        CHECK(host->security && incident_tier(host) == TIER_CRITICAL);
+        CHECK(!any_cause_mentions(host, "rollout") && !any_cause_mentions(host, "Deploy"));
+        for (int i = 0; i < host->ntimeline; i++)
+            CHECK(strstr(host->timeline[i].text, "payments") == NULL);
+    }
+    /* A page of checkout later: the host event is no cause of it. */
+    bad_deploy_story(&e);
+    const struct incident *svc = incident_of(&e, "checkout");
+    CHECK(svc && !any_cause_mentions(svc, "privilege") && !any_cause_mentions(svc, "host"));
+    teardown(&e, c);
+}
+
+TEST(rollout_after_start_is_followed_never_first)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    engine_advance(&e, S(10));
+    slo(&e, "checkout", ALERT_OK, S(10)); /* burning from second 10 */
+    engine_advance(&e, S(12));
+    pod(&e, "checkout", 1, "node-b", "CrashLoopBackOff", false);
+    engine_advance(&e, S(30));
+    deploy(&e, "checkout", 50, JOB_SUCCESS, S(25), S(30)); /* 20 s after the start */
+    engine_advance(&e, S(40));
+    const struct incident *inc = incident_of(&e, "checkout");
+    CHECK(inc != NULL);
+    if (inc) {
+        CHECK(inc->start == S(10));
+        int at = -1;
+        for (int i = 0; i < inc->ncauses; i++)
+            if (strstr(inc->causes[i].title, "Deploy of checkout"))
+                at = i;
+        CHECK(at > 0);
+        CHECK(at > 0 && inc->causes[at].followed);
+        CHECK(at > 0 && strstr(inc->causes[at].evidence, "20 s after the trouble began"));
+        CHECK(!inc->causes[0].followed);
+    }
+    teardown(&e, c);
+}
+
+static void row(struct engine *e, const char *id, enum alert_state peak, enum severity sev,
+                int64_t start, double per_hour)
+{
+    struct incident inc = {.state = INC_OPEN, .severity = sev, .peak_alert = peak};
+    STR_COPY(inc.id, id);
+    STR_COPY(inc.fingerprint, id);
+    inc.opened = inc.updated = inc.start = start;
+    inc.budget_per_hour = per_hour;
+    inc.slos_hit = peak == ALERT_OK ? 0 : 1;
+    engine_upsert(e, T_INCIDENTS, &inc);
+}
+
+TEST(rank_page_ticket_critical_warning_then_start)
+{
+    struct engine e;
+    engine_init(&e);
+    row(&e, "W", ALERT_OK, SEV_WARNING, S(1), 0);
+    row(&e, "SEC", ALERT_OK, SEV_CRITICAL, S(50), 0); /* newest: not first for that */
+    row(&e, "T", ALERT_TICKET, SEV_WARNING, S(20), 0.5);
+    row(&e, "P-late", ALERT_PAGE, SEV_CRITICAL, S(30), 2.0);
+    row(&e, "P-early", ALERT_PAGE, SEV_CRITICAL, S(10), 2.0);
+    row(&e, "P-big", ALERT_PAGE, SEV_CRITICAL, S(40), 9.0);
+    const struct incident *v[8];
+    int n = incident_ranked(&e, v, 8);
+    static const char *const want[] = {"P-big", "P-early", "P-late", "T", "SEC", "W"};
+    CHECK(n == 6);
+    for (int i = 0; i < n && i < 6; i++)
+        CHECK_STR(v[i]->id, want[i]);
+    char why[160];
+    const struct incident *cur = incident_current(&e, why, sizeof why);
+    CHECK(cur && !strcmp(cur->id, "P-big") && strstr(why, "paging SLO"));
+    CHECK(incident_pick(&e, "nope") < 0);
+    CHECK(incident_pick(&e, "SEC") == 0);
+    cur = incident_current(&e, why, sizeof why);
+    CHECK(cur && !strcmp(cur->id, "SEC") && strstr(why, "picked"));
+    incident_pick(&e, NULL);
+    cur = incident_current(&e, NULL, 0);
+    CHECK(cur && !strcmp(cur->id, "P-big"));
+    engine_free(&e);
 }
 
 RUN_TESTS()

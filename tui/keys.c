@@ -1,11 +1,14 @@
 /* The one key table: the handler, the help screen and the status-line hints
  * all read it (docs/keys.md lists the same rows). */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/replay.h"
 #include "kube/source.h"
+#include "copilot/config.h"
 #include "copilot/postmortem.h"
+#include "core/incident.h"
 #include "ui.h"
 
 enum action {
@@ -31,6 +34,7 @@ enum action {
     ACT_JUMP,
     ACT_SPEED,
     ACT_POSTMORTEM,
+    ACT_INCIDENTS,
     ACT_CONTEXT,
     ACT_CLOSE,
     ACT_REDRAW,
@@ -78,6 +82,7 @@ static const struct binding bindings[] = {
     {{'+', '='}, 1, ACT_SPEED, "+", "replay: faster (x0.25 .. x64)", NULL},
     {{'-'}, -1, ACT_SPEED, "-", "replay: slower", "+/- speed"},
     {{'e'}, 0, ACT_POSTMORTEM, "e", "write a Markdown post-mortem of the current incident", NULL},
+    {{'i'}, 0, ACT_INCIDENTS, "i", "incidents by rank; Enter picks one for the copilot", NULL},
     {{':'}, 0, ACT_CONTEXT, ":", "switch the Kubernetes context", NULL},
     {{KEY_ESC}, 0, ACT_CLOSE, "Esc", "close help, detail or zoom", NULL},
     {{CTRL('l')}, 0, ACT_REDRAW, "Ctrl-L", "repaint the whole screen", NULL},
@@ -108,6 +113,10 @@ static void move_sel(struct ui *u, int delta)
     if (u->overlay == OV_HELP) {
         /* Past the end is clamped when the help is drawn. */
         u->help_top = delta < 0 && -delta > u->help_top ? 0 : u->help_top + delta;
+        return;
+    }
+    if (u->overlay == OV_INCIDENTS) {
+        u->inc_sel += delta; /* clamped when the view is drawn */
         return;
     }
     if (u->overlay == OV_DETAIL) {
@@ -205,21 +214,24 @@ static void switch_context(struct ui *u, const char *context)
         ui_message(u, "switching to context %s", context);
 }
 
-/* Writes the post-mortem of the incident that matters most into the
- * current directory: where the SRE started Lookout is where they look. */
+/* Writes the current incident's post-mortem under the state directory
+ * (copilot.postmortem_dir, else $XDG_STATE_HOME/lookout) and shows the
+ * absolute path: the working directory may be anywhere, or read-only. */
 static void write_postmortem(struct ui *u)
 {
-    const struct incident *inc = postmortem_pick_incident(&u->a->engine);
+    char why[200], dir[PATH_MAX], path[PATH_MAX], err[300];
+    const struct incident *inc = incident_current(&u->a->engine, why, sizeof why);
     if (!inc) {
         ui_message(u, "no incident to write a post-mortem for");
         return;
     }
-    char path[96], err[300];
-    snprintf(path, sizeof path, "lookout-postmortem-%s.md", inc->id);
-    if (postmortem_write(&u->a->engine, inc->id, path, err, sizeof err) < 0)
+    char id[sizeof inc->id];
+    STR_COPY(id, inc->id);
+    copilot_postmortem_dir(&u->a->config, dir, sizeof dir);
+    if (postmortem_export(&u->a->engine, dir, id, why, path, sizeof path, err, sizeof err) < 0)
         ui_message(u, "post-mortem not written: %s", err);
     else
-        ui_message(u, "post-mortem written to %s", path);
+        ui_message(u, "post-mortem of %s written to %s", id, path);
 }
 
 static void edit_key(struct ui *u, int key)
@@ -371,7 +383,9 @@ static void run_action(struct ui *u, const struct binding *b)
             move_sel(u, b->act == ACT_TOP ? -1000000 : 1000000);
         break;
     case ACT_DETAIL:
-        if (u->overlay == OV_DETAIL)
+        if (u->overlay == OV_INCIDENTS)
+            ui_incidents_pick(u);
+        else if (u->overlay == OV_DETAIL)
             u->overlay = OV_NONE;
         else
             ui_open_detail(u);
@@ -394,6 +408,10 @@ static void run_action(struct ui *u, const struct binding *b)
         break;
     case ACT_POSTMORTEM:
         write_postmortem(u);
+        break;
+    case ACT_INCIDENTS:
+        u->overlay = u->overlay == OV_INCIDENTS ? OV_NONE : OV_INCIDENTS;
+        u->inc_sel = 0;
         break;
     case ACT_HELP:
         u->overlay = u->overlay == OV_HELP ? OV_NONE : OV_HELP;

@@ -31,6 +31,7 @@ static const struct command {
     {"serve", cmd_serve, "headless engine with the deploy gate on HTTP (GET /v1/gate)"},
     {"slo", cmd_slo, "SLO specs (check) and burn rates, budget, alerts (status)"},
     {"postmortem", cmd_postmortem, "Markdown post-mortem of an incident from a --record file"},
+    {"incidents", cmd_incidents, "incidents of a --record file in rank order (text or JSON)"},
     {NULL, NULL, NULL},
 };
 
@@ -90,6 +91,7 @@ enum {
     OPT_SCHEMA_DOC,
     OPT_INJECT_COMM,
     OPT_INJECT_PATH,
+    OPT_INJECT_HOST_PRIV,
     OPT_HELP,
     OPT_VERSION,
     OPT_RUN_FOR,
@@ -115,6 +117,7 @@ static const struct option long_options[] = {
     {"schema-doc", no_argument, 0, OPT_SCHEMA_DOC},
     {"demo-inject-comm", required_argument, 0, OPT_INJECT_COMM},
     {"demo-inject-path", required_argument, 0, OPT_INJECT_PATH},
+    {"demo-inject-host-priv", required_argument, 0, OPT_INJECT_HOST_PRIV},
     {"help", no_argument, 0, OPT_HELP},
     {"version", no_argument, 0, OPT_VERSION},
     APP_RUN_LONGOPTS,
@@ -191,6 +194,11 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case OPT_INJECT_PATH:
             opt->demo_inject_path = optarg;
+            break;
+        case OPT_INJECT_HOST_PRIV:
+            if (!app_parse_number(optarg, &v) || v < 1 || v > 1e6)
+                return bad_value("demo-inject-host-priv", optarg);
+            opt->demo_host_priv_at = (int)v;
             break;
         case OPT_HELP:
         case 'h':

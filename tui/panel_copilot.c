@@ -113,8 +113,8 @@ static void draw_offline(struct ui *u, const struct incident *inc, struct rect r
     if (inc->ncauses == 0 && y < r.y + r.h)
         ui_text(u, y++, r.x + 3, r.w - 3, ROLE_DIM, "none ranked yet");
     for (int i = 0; i < inc->ncauses && i < INC_CAUSES && y < r.y + r.h; i++)
-        ui_textf(u, y++, r.x + 1, r.w - 1, ROLE_TEXT, "score %.2f  %s", inc->causes[i].score,
-                 inc->causes[i].title);
+        ui_textf(u, y++, r.x + 1, r.w - 1, ROLE_TEXT, "score %.2f  %s%s", inc->causes[i].score,
+                 inc->causes[i].title, inc->causes[i].followed ? " (followed)" : "");
     if (y + 1 < r.y + r.h)
         ui_text(u, ++y, r.x + 1, r.w - 1, ROLE_DIM, "press a to ask the copilot");
 }
@@ -226,10 +226,17 @@ static bool copilot_detail(struct ui *u, struct panel_view *v, struct buf *out)
             ui_fmt_clock(c, sizeof c, inc->timeline[i].time);
             buf_printf(out, "  %s  %-9s %s\n", c, inc->timeline[i].kind, inc->timeline[i].text);
         }
-        buf_printf(out, "\nCauses:\n");
-        for (int i = 0; i < inc->ncauses && i < INC_CAUSES; i++)
-            buf_printf(out, "  score %.2f  %s\n        %s\n", inc->causes[i].score,
-                       inc->causes[i].title, inc->causes[i].evidence);
+        buf_printf(out, "\nCauses (correlation scores 0-1, not probabilities):\n");
+        for (int i = 0; i < inc->ncauses && i < INC_CAUSES; i++) {
+            const struct cause *c = &inc->causes[i];
+            buf_printf(out, "  score %.2f  %s%s\n", c->score, c->title,
+                       c->followed ? " (followed the start)" : "");
+            for (const char *l = c->evidence; *l;) {
+                size_t len = strcspn(l, "\n");
+                buf_printf(out, "        %.*s\n", (int)len, l);
+                l += len + (l[len] == '\n');
+            }
+        }
     }
     if (ans && ans->stale)
         buf_printf(out, "\nSTALE: %s\n", ans->stale_reason);

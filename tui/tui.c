@@ -22,6 +22,7 @@
 
 #include "base/textsafe.h"
 #include "cluster.h"
+#include "core/incident.h"
 #include "ui.h"
 
 #include "copilot/copilot.h"
@@ -34,15 +35,7 @@
 
 const struct incident *ui_current_incident(struct ui *u)
 {
-    struct table *t = engine_table(&u->a->engine, T_INCIDENTS);
-    const struct incident *best = NULL;
-    for (int i = 0; i < t->count; i++) {
-        const struct incident *inc = table_row(t, i);
-        bool open = inc->state == INC_OPEN, best_open = best && best->state == INC_OPEN;
-        if (!best || (open && !best_open) || (open == best_open && inc->updated > best->updated))
-            best = inc;
-    }
-    return best;
+    return incident_current(&u->a->engine, NULL, 0);
 }
 
 /* ---- layout ---- */
@@ -185,6 +178,8 @@ static void draw_frame(struct ui *u)
         ui_draw_header(u, 0);
         if (u->overlay == OV_HELP) {
             ui_draw_help(u, body); /* over the war room too: ? always answers */
+        } else if (u->overlay == OV_INCIDENTS) {
+            ui_draw_incidents(u, body);
         } else if (u->war_room) {
             ui_draw_war_room(u, body);
         } else if (u->overlay == OV_DETAIL) {

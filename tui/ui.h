@@ -58,7 +58,7 @@ struct panel_class {
 
 extern const struct panel_class pipeline_panel, slo_panel, kevents_panel, copilot_panel;
 
-enum overlay { OV_NONE, OV_HELP, OV_DETAIL };
+enum overlay { OV_NONE, OV_HELP, OV_DETAIL, OV_INCIDENTS };
 
 struct ui {
     struct app *a;
@@ -83,6 +83,7 @@ struct ui {
     struct buf detail; /* detail view text */
     int detail_top;
     int help_top; /* first line of the help shown (it scrolls when it does not fit) */
+    int inc_sel;  /* selected row of the incidents view */
     char detail_title[96];
     bool war_room;
     bool cluster;                   /* the cluster view covers the body (cluster.c) */
@@ -198,6 +199,11 @@ void ui_draw_first_contact(struct ui *u, struct rect r);
 /* Why kernel events are off (true), or "loading kernel programs" / "" (false). */
 bool ui_kernel_off(struct ui *u, char *out, size_t outlen);
 
+/* ---- incidents.c ---- */
+void ui_draw_incidents(struct ui *u, struct rect r);
+/* Enter in the view: pick the selected incident (again: back to the rank). */
+void ui_incidents_pick(struct ui *u);
+
 /* ---- warroom.c ---- */
 void ui_draw_war_room(struct ui *u, struct rect r);
 
@@ -205,7 +211,8 @@ void ui_draw_war_room(struct ui *u, struct rect r);
 void ui_open_detail(struct ui *u);
 void ui_ask_copilot(struct ui *u);
 void ui_layout(struct ui *u);
-/* The incident the copilot panel shows (open, most recently updated). */
+/* The incident the copilot panel, the war room and `e` show: the user's
+ * pick, else the top-ranked open one (core/incident.h). */
 const struct incident *ui_current_incident(struct ui *u);
 
 #endif

@@ -2,6 +2,7 @@
  * their timelines, closes them after a quiet period, and keeps the header's
  * noise figures (signals vs incidents in the last hour) in T_SUMMARY. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,8 +136,29 @@ static const char *const sig_kind_names[] = {
     "slo", "pod", "node", "event", "pipeline", "deploy", "kernel", "anomaly", "deployment",
 };
 
-static void fold_into(struct incident *inc, const struct signal *s)
+/* A material change (see struct incident): consumers compare revisions. */
+static void bump(struct incident *inc, int64_t t)
 {
+    inc->revision++;
+    inc->changed = t;
+}
+
+/* Whether s brings an entity this incident has not seen yet. */
+static bool new_entity(struct correlator *c, const struct incident *inc, const struct signal *s)
+{
+    if (!s->subject[0])
+        return false;
+    char key[sizeof(inc->id) + OBJ_LEN + 8];
+    corr_textf(key, sizeof(key), "ent:%s:%s", inc->id, s->subject);
+    return state_swap(c, key, 1) == 0;
+}
+
+static void fold_into(struct correlator *c, struct incident *inc, const struct signal *s)
+{
+    if (new_entity(c, inc, s))
+        bump(inc, s->time);
+    if (s->kind == SIG_KERNEL)
+        inc->security = true;
     if (s->counted)
         inc->signals++;
     if (s->time > inc->updated)
@@ -212,10 +234,11 @@ static void open_incident(struct correlator *c, const struct signal *s, const ch
             continue;
         bool on_its_node = p->kind == SIG_NODE && s->node[0] && !strcmp(p->subject, s->node);
         if (same_scope(p, s->service, node) || on_its_node)
-            fold_into(&inc, p);
+            fold_into(c, &inc, p);
     }
-    fold_into(&inc, s);
+    fold_into(c, &inc, s);
     inc.updated = s->time;
+    inc.start = corr_incident_start(c, &inc);
     engine_upsert(c->e, T_INCIDENTS, &inc);
     c->dirty = true;
 }
@@ -228,7 +251,7 @@ static void fold_signal(struct correlator *c, struct incident *row, const struct
         inc.closed = 0;
         timeline_add(&inc, s->time, "incident", "reopened");
     }
-    fold_into(&inc, s);
+    fold_into(c, &inc, s);
     engine_upsert(c->e, T_INCIDENTS, &inc);
     c->dirty = true;
 }
@@ -342,8 +365,8 @@ static void pod_signal(struct correlator *c, const struct k8s_pod *p, const char
     STR_COPY(s.subject, p->key);
     STR_COPY(s.node, p->node);
     STR_COPY(s.reason, problem);
-    corr_textf(s.text, sizeof(s.text), "pod %s %s on %s (%d restarts)", p->key, problem,
-               p->node[0] ? p->node : "-", p->restarts);
+    corr_textf(s.text, sizeof(s.text), "pod %s %s on %s (%d restart%s)", p->key, problem,
+               p->node[0] ? p->node : "an unknown node", p->restarts, p->restarts == 1 ? "" : "s");
     emit(c, &s);
 }
 
@@ -468,8 +491,9 @@ static void on_deployment(struct correlator *c, const struct k8s_deployment *d)
         s.kind = SIG_DEPLOY;
         s.time = d->changed ? d->changed : c->e->now;
         corr_textf(s.reason, sizeof(s.reason), "rev %s", d->revision);
-        corr_textf(s.text, sizeof(s.text), "rollout of deployment %s to revision %s (%s)", d->key,
-                   d->revision, d->image);
+        corr_textf(s.text, sizeof(s.text), "rollout of deployment %s to revision %s%s%s%s", d->key,
+                   d->revision[0] ? d->revision : "unknown", d->image[0] ? " (image " : "",
+                   d->image, d->image[0] ? ")" : "");
         emit(c, &s);
     }
     corr_textf(key, sizeof(key), "depp:%s", d->key);
@@ -512,8 +536,10 @@ static void on_kevent(struct correlator *c, const struct kevent *k)
     STR_COPY(s.subject, k->pod[0] ? k->pod : k->comm);
     STR_COPY(s.node, k->node);
     STR_COPY(s.reason, k->rule);
-    corr_textf(s.text, sizeof(s.text), "critical kernel rule %s: %s (%s %s) in %s", k->rule,
-               k->title, k->comm, k->path, k->pod[0] ? k->pod : "host");
+    /* No empty parentheses or dangling spaces when a field is missing. */
+    corr_textf(s.text, sizeof(s.text), "critical kernel rule %s: %s (%s%s%s) in %s", k->rule,
+               k->title[0] ? k->title : "match", k->comm[0] ? k->comm : "unknown process",
+               k->path[0] ? " " : "", k->path, k->pod[0] ? k->pod : "the host");
     emit(c, &s);
 }
 
@@ -636,9 +662,77 @@ static void rank_dirty(struct correlator *c)
         if (row->state != INC_OPEN)
             continue;
         struct incident inc = *row;
+        inc.start = corr_incident_start(c, &inc);
         corr_rank_causes(c, &inc);
-        if (inc.ncauses != row->ncauses ||
+        if (inc.ncauses && (!row->ncauses || strcmp(inc.causes[0].title, row->causes[0].title)))
+            bump(&inc, c->e->now);
+        if (inc.start != row->start || inc.ncauses != row->ncauses ||
             memcmp(inc.causes, row->causes, sizeof(inc.causes[0]) * (size_t)inc.ncauses) != 0)
+            engine_upsert(c->e, T_INCIDENTS, &inc);
+    }
+}
+
+/* Budget burned per hour, in percent, at the burn of the SLO's alerting
+ * pair (the lower of its two windows, the level the alert is about). */
+static double budget_per_hour(const struct slo *o, double *burn)
+{
+    *burn = 0;
+    if (o->pair < 0 || o->pair >= o->npairs || o->period_ms <= 0)
+        return 0;
+    const struct slo_pair *p = &o->pairs[o->pair];
+    double b = p->long_burn < p->short_burn ? p->long_burn : p->short_burn;
+    if (!isfinite(b) || b <= 0)
+        return 0;
+    *burn = b;
+    return b * (double)HOUR_MS / (double)o->period_ms * 100;
+}
+
+/* The rank's inputs, at their peak, from the service's SLO rows. */
+static void impact_of(struct correlator *c, struct incident *inc)
+{
+    struct table *t = engine_table(c->e, T_SLOS);
+    int hit = 0;
+    double per_hour = 0;
+    for (int i = 0; i < t->count; i++) {
+        const struct slo *o = table_row(t, i);
+        if (strcmp(o->service, inc->service) != 0 ||
+            (o->alert != ALERT_PAGE && o->alert != ALERT_TICKET))
+            continue;
+        hit++;
+        if (!inc->budget_slo[0]) {
+            STR_COPY(inc->budget_slo, o->name);
+            inc->budget_alerted = o->budget_remaining;
+        }
+        double burn, h = budget_per_hour(o, &burn);
+        per_hour += h;
+        if (burn > inc->peak_burn)
+            inc->peak_burn = burn;
+        if (o->alert == ALERT_PAGE && inc->peak_alert != ALERT_PAGE) {
+            inc->peak_alert = ALERT_PAGE;
+            inc->paged = o->alert_since ? o->alert_since : c->e->now;
+            bump(inc, c->e->now); /* an SLO starts paging */
+        } else if (o->alert == ALERT_TICKET && inc->peak_alert == ALERT_OK) {
+            inc->peak_alert = ALERT_TICKET;
+        }
+    }
+    if (hit > inc->slos_hit)
+        inc->slos_hit = hit;
+    if (per_hour > inc->budget_per_hour)
+        inc->budget_per_hour = per_hour;
+}
+
+static void update_impact(struct correlator *c)
+{
+    struct table *t = engine_table(c->e, T_INCIDENTS);
+    for (int i = 0; i < t->count; i++) {
+        struct incident *row = table_row(t, i);
+        if (row->state != INC_OPEN || !row->service[0])
+            continue;
+        struct incident inc = *row;
+        impact_of(c, &inc);
+        if (inc.revision != row->revision || inc.slos_hit != row->slos_hit ||
+            inc.budget_per_hour != row->budget_per_hour || inc.peak_burn != row->peak_burn ||
+            inc.peak_alert != row->peak_alert || strcmp(inc.budget_slo, row->budget_slo))
             engine_upsert(c->e, T_INCIDENTS, &inc);
     }
 }
@@ -694,6 +788,7 @@ static void tick(struct engine *e, int64_t now, void *ud)
     if (e->replaying)
         return;
     absorb_slo_incidents(c);
+    update_impact(c);
     rank_dirty(c);
     close_quiet(c, now);
     update_summary(c, now);

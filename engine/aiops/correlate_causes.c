@@ -1,7 +1,10 @@
 /* Ranking of an incident's candidate causes. Each rule scores a hypothesis
  * in [0,1] from the signal ring and the live cluster state, and says why:
  * a deploy of the service shortly before the trouble began, a node hosting
- * most failing pods, a spike of one kernel rule in the service's pods, ... */
+ * most failing pods, a spike of one kernel rule in the service's pods, ...
+ * Candidates about the same entity (a deploy, a node, a rule) are one cause
+ * with several evidence lines; one that began after the incident's start is
+ * marked followed (a consequence) and ranks below every other. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,18 +21,47 @@
 
 struct ranking {
     struct cause c[MAX_CANDIDATES];
+    char entity[MAX_CANDIDATES][OBJ_LEN + NAME_LEN];
     int n;
+    int64_t start; /* the incident's reference time */
 };
 
-static void add(struct ranking *r, double score, const char *title, const char *evidence)
+static void add_line(struct cause *c, const char *line)
 {
-    if (r->n == MAX_CANDIDATES)
+    if (!line[0])
         return;
-    struct cause *c = &r->c[r->n++];
+    size_t len = strlen(c->evidence);
+    corr_textf(c->evidence + len, sizeof(c->evidence) - len, "%s%s", len ? "\n" : "", line);
+    c->nevidence++;
+}
+
+/* A candidate about entity, which began at when (0: a live state, not an
+ * event). The same entity again adds its evidence to the first. */
+static struct cause *add(struct ranking *r, const char *entity, int64_t when, double score,
+                         const char *title, const char *evidence)
+{
+    score = score < 0 ? 0 : score > 1 ? 1 : score;
+    for (int i = 0; i < r->n; i++)
+        if (strcmp(r->entity[i], entity) == 0) {
+            struct cause *c = &r->c[i];
+            if (score > c->score) {
+                c->score = score;
+                STR_COPY(c->title, title);
+            }
+            c->followed &= !(when && when <= r->start);
+            add_line(c, evidence);
+            return c;
+        }
+    if (r->n == MAX_CANDIDATES)
+        return NULL;
+    struct cause *c = &r->c[r->n];
+    STR_COPY(r->entity[r->n++], entity);
     memset(c, 0, sizeof(*c));
-    c->score = score < 0 ? 0 : score > 1 ? 1 : score;
+    c->score = score;
+    c->followed = when > r->start;
     STR_COPY(c->title, title);
-    STR_COPY(c->evidence, evidence);
+    add_line(c, evidence);
+    return c;
 }
 
 static void ago(char *out, size_t len, int64_t ms)
@@ -123,14 +155,26 @@ static void rank_deploys(struct correlator *c, const struct incident *inc, int64
         const struct signal *s = d[j].lead ? d[j].lead : d[j].rollout;
         int64_t dt = start - s->time;
         double score = dt >= 0 ? 0.55 + 0.4 * exp(-(double)dt / DEPLOY_DECAY_MS) : 0.45;
-        char title[128], evidence[TEXT_LEN], when[48];
+        char title[128], entity[OBJ_LEN + NAME_LEN], line[TEXT_LEN], when[48];
         corr_textf(title, sizeof(title), "Deploy of %s %s", inc->service, s->reason);
+        corr_textf(entity, sizeof(entity), "deploy:%s:%s", inc->service, s->reason);
         ago(when, sizeof(when), dt);
-        corr_textf(evidence, sizeof(evidence),
-                   "%s, %s the trouble began%s%s; %d of %d pods failing", s->text, when,
-                   d[j].lead && d[j].rollout ? "; " : "",
-                   d[j].lead && d[j].rollout ? d[j].rollout->text : "", v->failing, v->total);
-        add(r, score, title, evidence);
+        corr_textf(line, sizeof(line), "%s, %s the trouble began", s->text, when);
+        /* The change began with its earliest step (the rollout may lead the job's end). */
+        int64_t began = s->time;
+        if (d[j].rollout && d[j].rollout->time < began)
+            began = d[j].rollout->time;
+        struct cause *c = add(r, entity, began, score, title, line);
+        if (!c)
+            continue;
+        if (d[j].lead && d[j].rollout) {
+            ago(when, sizeof(when), start - d[j].rollout->time);
+            corr_textf(line, sizeof(line), "%s, %s the trouble began", d[j].rollout->text, when);
+            add_line(c, line);
+        }
+        corr_textf(line, sizeof(line), "%d of %d pods of %s failing now", v->failing, v->total,
+                   inc->service);
+        add_line(c, line);
     }
 }
 
@@ -142,10 +186,12 @@ static void rank_nodes(struct correlator *c, const struct pod_view *v, struct ra
             continue;
         double frac = (double)v->node_failing[j] / v->failing;
         char title[128], evidence[TEXT_LEN];
+        char entity[OBJ_LEN + NAME_LEN];
         corr_textf(title, sizeof(title), "Node %s %s", n->name, n->problem);
+        corr_textf(entity, sizeof(entity), "node:%s", n->name);
         corr_textf(evidence, sizeof(evidence), "node %s is %s and hosts %d of %d failing pods",
                    n->name, n->problem, v->node_failing[j], v->failing);
-        add(r, frac >= 0.5 ? 0.45 + 0.45 * frac : 0.2 + 0.3 * frac, title, evidence);
+        add(r, entity, 0, frac >= 0.5 ? 0.45 + 0.45 * frac : 0.2 + 0.3 * frac, title, evidence);
     }
 }
 
@@ -154,20 +200,21 @@ static void rank_pod_problems(const struct pod_view *v, struct ranking *r)
     char ev[TEXT_LEN];
     if (v->image) {
         corr_textf(ev, sizeof(ev), "%d of %d pods cannot pull their image", v->image, v->total);
-        add(r, 0.7, "Image cannot be pulled", ev);
+        add(r, "pods:image", 0, 0.7, "Image cannot be pulled", ev);
     }
     if (v->oom) {
         corr_textf(ev, sizeof(ev), "%d of %d pods were OOMKilled (memory limit reached)", v->oom,
                    v->total);
-        add(r, 0.4 + 0.05 * (v->oom > 4 ? 4 : v->oom), "Memory limit too low or a leak", ev);
+        add(r, "pods:oom", 0, 0.4 + 0.05 * (v->oom > 4 ? 4 : v->oom),
+            "Memory limit too low or a leak", ev);
     }
     if (v->crash) {
         corr_textf(ev, sizeof(ev), "%d of %d pods in CrashLoopBackOff", v->crash, v->total);
-        add(r, 0.3, "Application crashing on start", ev);
+        add(r, "pods:crash", 0, 0.3, "Application crashing on start", ev);
     }
     if (v->pending) {
         corr_textf(ev, sizeof(ev), "%d of %d pods Pending", v->pending, v->total);
-        add(r, 0.3, "Pods cannot be scheduled", ev);
+        add(r, "pods:pending", 0, 0.3, "Pods cannot be scheduled", ev);
     }
 }
 
@@ -176,6 +223,7 @@ static void rank_kernel(struct correlator *c, const struct incident *inc, int64_
 {
     char rule[MAX_RULES][NAME_LEN];
     int count[MAX_RULES], nrules = 0, total = 0;
+    int64_t first[MAX_RULES];
     uint64_t n = c->nhits < RULE_RING ? c->nhits : RULE_RING;
     for (uint64_t age = 0; age < n; age++) {
         const struct rule_hit *h = &c->hits[(c->nhits - 1 - age) % RULE_RING];
@@ -192,6 +240,7 @@ static void rank_kernel(struct correlator *c, const struct incident *inc, int64_
             count[nrules++] = 0;
         }
         count[j]++;
+        first[j] = h->time; /* newest first: the last one seen is the earliest */
     }
     int best = -1;
     for (int j = 0; j < nrules; j++)
@@ -202,70 +251,87 @@ static void rank_kernel(struct correlator *c, const struct incident *inc, int64_
     double share = (double)count[best] / total;
     if (share < 0.6)
         return;
-    char title[128], ev[TEXT_LEN];
+    char title[128], ev[TEXT_LEN], entity[OBJ_LEN + NAME_LEN];
     corr_textf(title, sizeof(title), "Spike of kernel rule %s", rule[best]);
+    corr_textf(entity, sizeof(entity), "rule:%s", rule[best]);
     corr_textf(ev, sizeof(ev), "%d of %d kernel rule hits in %s pods are %s", count[best], total,
                inc->service, rule[best]);
-    add(r, 0.35 + 0.3 * share, title, ev);
+    add(r, entity, first[best], 0.35 + 0.3 * share, title, ev);
+}
+
+/* One kind of signal read off the ring: its earliest line and time. */
+struct seen {
+    char reason[48];
+    char text[160];
+    int64_t first;
+    int n;
+    double score;
+};
+
+static void saw(struct seen *x, const struct signal *s)
+{
+    /* The ring is walked newest first: each hit is older than the last. */
+    STR_COPY(x->reason, s->reason);
+    STR_COPY(x->text, s->text);
+    x->first = s->time;
+    x->n++;
 }
 
 /* Rules read off the ring: critical kernel hits, events, anomalies, rollouts. */
 static void rank_signals(struct correlator *c, const struct incident *inc, int64_t since,
                          struct ranking *r)
 {
-    char ev_reason[48] = "", ev_text[160] = "", krule[NAME_LEN] = "", ktext[160] = "";
-    char anom[160] = "", dep[160] = "", pipe[160] = "";
-    int nev = 0;
-    double anom_score = 0;
+    struct seen kern = {0}, ev = {0}, anom = {0}, dep = {0}, pipe = {0};
     for (uint64_t age = 0; age < corr_sig_count(c); age++) {
         const struct signal *s = corr_sig_at(c, age);
         if (s->time < since || strcmp(s->service, inc->service) != 0)
             continue;
-        if (s->kind == SIG_KERNEL && !krule[0]) {
-            STR_COPY(krule, s->reason);
-            STR_COPY(ktext, s->text);
-        } else if (s->kind == SIG_EVENT) {
-            if (!ev_reason[0]) {
-                STR_COPY(ev_reason, s->reason);
-                STR_COPY(ev_text, s->text);
-            }
-            nev += strcmp(s->reason, ev_reason) == 0;
-        } else if (s->kind == SIG_ANOMALY && s->score > anom_score) {
-            anom_score = s->score;
-            STR_COPY(anom, s->text);
-        } else if (s->kind == SIG_DEPLOYMENT && !dep[0]) {
-            STR_COPY(dep, s->text);
-        } else if (s->kind == SIG_PIPELINE && !pipe[0]) {
-            STR_COPY(pipe, s->text);
+        if (s->kind == SIG_KERNEL)
+            saw(&kern, s);
+        else if (s->kind == SIG_EVENT)
+            saw(&ev, s);
+        else if (s->kind == SIG_DEPLOYMENT)
+            saw(&dep, s);
+        else if (s->kind == SIG_PIPELINE)
+            saw(&pipe, s);
+        else if (s->kind == SIG_ANOMALY && s->score > anom.score) {
+            saw(&anom, s);
+            anom.score = s->score;
         }
     }
-    char title[128];
-    if (krule[0]) {
-        corr_textf(title, sizeof(title), "Security: kernel rule %s", krule);
-        add(r, 0.6, title, ktext);
+    char title[128], entity[OBJ_LEN + NAME_LEN];
+    if (kern.n) {
+        corr_textf(title, sizeof(title), "Security: kernel rule %s", kern.reason);
+        corr_textf(entity, sizeof(entity), "rule:%s", kern.reason);
+        add(r, entity, kern.first, 0.6, title, kern.text);
     }
-    if (nev) {
-        corr_textf(title, sizeof(title), "Kubernetes warnings: %s", ev_reason);
-        add(r, 0.2 + 0.03 * (nev > 5 ? 5 : nev), title, ev_text);
+    if (ev.n) {
+        corr_textf(title, sizeof(title), "Kubernetes warnings: %s", ev.reason);
+        corr_textf(entity, sizeof(entity), "events:%s", ev.reason);
+        add(r, entity, ev.first, 0.2 + 0.03 * (ev.n > 5 ? 5 : ev.n), title, ev.text);
     }
-    if (anom[0])
-        add(r, 0.15 + 0.2 * anom_score, "Anomalous metric", anom);
-    if (dep[0])
-        add(r, 0.4, "Rollout not progressing", dep);
-    if (pipe[0])
-        add(r, 0.35, "Failed pipeline or deploy", pipe);
+    if (anom.n)
+        add(r, "anomaly", anom.first, 0.15 + 0.2 * anom.score, "Anomalous metric", anom.text);
+    if (dep.n)
+        add(r, "rollout", dep.first, 0.4, "Rollout not progressing", dep.text);
+    if (pipe.n)
+        add(r, "pipeline", pipe.first, 0.35, "Failed pipeline or deploy", pipe.text);
 }
 
+/* Causes that began before the start first, then by score. */
 static int by_score(const void *a, const void *b)
 {
-    double x = ((const struct cause *)a)->score, y = ((const struct cause *)b)->score;
-    return x < y ? 1 : x > y ? -1 : 0;
+    const struct cause *x = a, *y = b;
+    if (x->followed != y->followed)
+        return x->followed ? 1 : -1;
+    return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
 }
 
 void corr_rank_causes(struct correlator *c, struct incident *inc)
 {
     struct ranking r = {0};
     int64_t start = corr_incident_start(c, inc);
+    r.start = start;
     int64_t since = start - c->o.lookback_ms;
     if (inc->service[0]) {
         struct pod_view v;
@@ -282,9 +348,10 @@ void corr_rank_causes(struct correlator *c, struct incident *inc)
                    n && n->problem[0] ? n->problem : "problem");
         corr_textf(ev, sizeof(ev), "the node reported %s",
                    n && n->problem[0] ? n->problem : "a problem");
-        add(&r, 0.8, title, ev);
+        add(&r, inc->fingerprint, 0, 0.8, title, ev);
     } else if (inc->ntimeline) {
-        add(&r, 0.6, "Security: critical kernel event", inc->timeline[inc->ntimeline - 1].text);
+        add(&r, inc->fingerprint, 0, 0.6, "Security: critical kernel event",
+            inc->timeline[inc->ntimeline - 1].text);
     }
     /* Stable order for equal scores: the order the rules ran in. */
     for (int i = 1; i < r.n; i++)

@@ -16,8 +16,10 @@
 #include "copilot/copilot.h"
 #include "core/engine.h"
 #include "base/http.h"
+#include "base/textsafe.h"
 #include "base/loop.h"
 #include "copilot/postmortem.h"
+#include "core/incident.h"
 #include "core/record.h"
 
 struct pm_opts {
@@ -78,43 +80,6 @@ static int parse(int argc, char **argv, struct pm_opts *o)
     return 0;
 }
 
-/* Replays every line; a bad line is reported and skipped (a record cut by a
- * crash ends with half a line). Returns lines applied, -1 if unreadable. */
-static int replay(struct engine *e, const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "lookout postmortem: %s: %m\n", path);
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int applied = 0, lineno = 0, bad = 0;
-    e->replaying = true;
-    while ((n = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        if (!n)
-            continue;
-        char err[200];
-        long long t;
-        if (record_apply_line(e, line, (size_t)n, &t, err, sizeof(err)) < 0) {
-            if (bad++ < 5)
-                fprintf(stderr, "lookout postmortem: %s:%d: %s (skipped)\n", path, lineno, err);
-            continue;
-        }
-        applied++;
-    }
-    free(line);
-    fclose(f);
-    e->replaying = false;
-    if (bad > 5)
-        fprintf(stderr, "lookout postmortem: %s: %d bad lines skipped\n", path, bad);
-    return applied;
-}
-
 static bool settled(const struct copilot_answer *a)
 {
     return a && (a->state == COP_DONE || a->state == COP_ERROR || a->state == COP_CAPPED);
@@ -155,18 +120,35 @@ static int write_out(const char *path, const struct buf *md)
     return ok ? 0 : -1;
 }
 
+/* A wrong or missing id: say which ones the record holds, best first. */
+static void no_such_incident(struct engine *e, const struct pm_opts *o)
+{
+    const struct incident *v[256];
+    int n = incident_ranked(e, v, 256);
+    if (o->incident)
+        fprintf(stderr, "lookout postmortem: %s: no incident %s", o->from, o->incident);
+    else
+        fprintf(stderr, "lookout postmortem: %s: no incident in the record", o->from);
+    char safe[sizeof(v[0]->id) * 4];
+    for (int i = 0; i < n; i++) {
+        ts_sanitize(v[i]->id, (size_t)-1, safe, sizeof safe, false);
+        fprintf(stderr, "%s%s", i ? ", " : "; valid ids: ", safe);
+    }
+    fputc('\n', stderr);
+}
+
 static int run(const struct pm_opts *o, struct engine *e, struct config *cfg)
 {
     char err[512] = "";
-    if (replay(e, o->from) <= 0) {
+    if (record_load_file(e, o->from, "lookout postmortem") <= 0) {
         fprintf(stderr, "lookout postmortem: %s: no state in the record\n", o->from);
         return 2;
     }
-    const struct incident *inc =
-        o->incident ? engine_get(e, T_INCIDENTS, o->incident) : postmortem_pick_incident(e);
+    char why[200] = "named by --incident";
+    const struct incident *inc = o->incident ? engine_get(e, T_INCIDENTS, o->incident)
+                                             : incident_current(e, why, sizeof why);
     if (!inc) {
-        fprintf(stderr, "lookout postmortem: %s: no incident %s%s\n", o->from,
-                o->incident ? o->incident : "in the record", o->incident ? "" : "");
+        no_such_incident(e, o);
         return 2;
     }
     char id[sizeof(inc->id)];
@@ -189,7 +171,7 @@ static int run(const struct pm_opts *o, struct engine *e, struct config *cfg)
         engine_remove(e, T_COPILOT, id);
         const struct copilot_answer *a = ask(e, c, l, id, o->timeout_s, err, sizeof(err));
         struct buf md = {0};
-        postmortem_markdown(e, id, a, &md);
+        postmortem_markdown(e, id, why, a, &md);
         if (!a && err[0])
             buf_printf(&md, "\n> **Copilot error:** %s\n", err);
         bool ok = a && a->state == COP_DONE && !a->incomplete && !a->error[0];
@@ -199,6 +181,10 @@ static int run(const struct pm_opts *o, struct engine *e, struct config *cfg)
                     : err[0]         ? err
                                      : "incomplete answer");
         rc = write_out(o->out, &md) < 0 ? 2 : ok ? 0 : 1;
+        char safe[sizeof id * 4];
+        ts_sanitize(id, (size_t)-1, safe, sizeof safe, false);
+        if (rc != 2)
+            fprintf(stderr, "wrote %s (%s) to %s\n", safe, why, o->out ? o->out : "stdout");
         buf_free(&md);
     }
     copilot_free(c);

@@ -13,31 +13,21 @@
 #include "base/buf.h"
 #include "base/redact.h"
 #include "base/secret.h"
+#include "copilot/postmortem.h"
 
 static const char *const keys[] = {
-    "backend",
-    "model",
-    "base_url",
-    "api_key_file",
-    "api_version",
-    "max_tokens",
-    "max_tokens_field",
-    "temperature",
-    "max_prompt_tokens",
-    "max_requests_per_hour",
-    "group_wait",
-    "debounce",
-    "pseudonymize",
-    "audit_log",
-    "audit_full_text",
-    "connect_timeout",
-    "idle_timeout",
-    "timeout",
-    "retries",
-    "trigger",
-    "redact",
-    TLS_CONFIG_KEYS,
-    NULL,
+    "backend",           "model",
+    "base_url",          "api_key_file",
+    "api_version",       "max_tokens",
+    "max_tokens_field",  "temperature",
+    "max_prompt_tokens", "max_requests_per_hour",
+    "group_wait",        "debounce",
+    "pseudonymize",      "audit_log",
+    "audit_full_text",   "postmortem_dir",
+    "connect_timeout",   "idle_timeout",
+    "timeout",           "retries",
+    "trigger",           "redact",
+    TLS_CONFIG_KEYS,     NULL,
 };
 
 static bool backend_known(const char *b)
@@ -115,6 +105,7 @@ int copilot_config_check(const struct ynode *c, char *err, size_t errlen)
     struct tls_opts tls;
     if (yget_path(c, "api_key_file", path, sizeof(path), err, errlen) < 0 ||
         yget_path(c, "audit_log", path, sizeof(path), err, errlen) < 0 ||
+        yget_path(c, "postmortem_dir", path, sizeof(path), err, errlen) < 0 ||
         tls_config_read(c, &tls, err, errlen) < 0)
         return -1;
     s[0] = 0;
@@ -341,4 +332,15 @@ int copilot_settings_load(const struct config *cfg, const char *backend_override
 void copilot_settings_clear(struct copilot_settings *s)
 {
     secret_wipe(s->llm.api_key, sizeof(s->llm.api_key));
+}
+
+void copilot_postmortem_dir(const struct config *cfg, char *out, size_t outlen)
+{
+    const struct ynode *c = cfg ? config_section(cfg, "copilot") : NULL;
+    char err[64];
+    out[0] = 0;
+    if (c)
+        yget_path(c, "postmortem_dir", out, outlen, err, sizeof err);
+    if (!out[0])
+        postmortem_default_dir(out, outlen);
 }

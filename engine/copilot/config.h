@@ -53,5 +53,8 @@ int copilot_settings_load(const struct config *cfg, const char *backend_override
                           struct copilot_settings *s, char *err, size_t errlen);
 /* Wipes the key from memory. */
 void copilot_settings_clear(struct copilot_settings *s);
+/* Where the TUI's `e` writes post-mortems: copilot.postmortem_dir, else
+ * $XDG_STATE_HOME/lookout, else ~/.local/state/lookout. */
+void copilot_postmortem_dir(const struct config *cfg, char *out, size_t outlen);
 
 #endif

@@ -1,4 +1,5 @@
 #include "copilot/context.h"
+#include "core/incident.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -119,7 +120,7 @@ void copilot_subject_service(struct engine *e, const struct copilot_subject *sub
         const struct incident *inc = engine_get(e, T_INCIDENTS, subj->key);
         if (inc) {
             str_copy(out, outlen, inc->service);
-            *ref_time = inc->opened;
+            *ref_time = incident_start(inc); /* the one reference time */
         }
     } else if (strcmp(subj->kind, "slo") == 0) {
         const struct slo *s = engine_get(e, T_SLOS, subj->key);

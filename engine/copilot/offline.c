@@ -1,9 +1,16 @@
+/* Offline analysis (see offline.h). For an incident the cause list is the
+ * correlator's, ranked and deduplicated by entity, with one reference time
+ * (the incident's start); the rules here only add next steps. Nothing here
+ * proposes rolling back a deployment for trouble that is not the
+ * deployment's service: a host-only incident, a node, a kernel hit alone. */
 #include "copilot/offline.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "core/incident.h"
 
 #define DEPLOY_WINDOW_MS (60 * 60 * 1000LL)
 #define MAX_FINDINGS     12
@@ -17,6 +24,8 @@ struct finding {
 struct offline {
     struct engine *e;
     const struct copilot_subject *subj;
+    const struct incident *inc; /* when the subject is an incident */
+    bool ranked;                /* inc has the correlator's causes: they are the list */
     char service[NAME_LEN];
     int64_t ref;
     struct finding f[MAX_FINDINGS];
@@ -38,6 +47,9 @@ static bool pod_mine(struct offline *o, const struct k8s_pod *p)
         return true;
     if (strcmp(o->subj->kind, "node") == 0)
         return strcmp(p->node, o->subj->key) == 0;
+    if (o->inc && !o->service[0]) /* a host or node incident: no service's pods */
+        return !strncmp(o->inc->fingerprint, "node:", 5) &&
+               strcmp(p->node, o->inc->fingerprint + 5) == 0;
     return o->service[0] ? copilot_pod_in_service(o->e, p, o->service) : p->problem[0] != 0;
 }
 
@@ -51,9 +63,12 @@ static void ago(int64_t t, int64_t ref, char *out, size_t outlen)
     /* callers say "... the incident began" */
 }
 
-/* Deploy right before the burn: suggest rolling back that version. */
+/* Deploy right before the burn: suggest rolling back that version. Only
+ * for a service's trouble: without one there is nothing to roll back. */
 static void find_deploys(struct offline *o)
 {
+    if (!o->service[0])
+        return;
     struct table *t = engine_table(o->e, T_DEPLOYMENTS);
     for (int i = 0; i < t->count; i++) {
         const struct k8s_deployment *d = table_row(t, i);
@@ -132,8 +147,9 @@ static void find_pods(struct offline *o)
                          "Container %s of pod %s is OOMKilled: memory limit too low or a leak",
                          c->name, p->key);
                 snprintf(f->evidence, sizeof(f->evidence),
-                         "pod %s container %s: last termination OOMKilled (exit %d), %d restarts",
-                         p->key, c->name, c->last_exit_code, c->restarts);
+                         "pod %s container %s: last termination OOMKilled (exit %d), %d restart%s",
+                         p->key, c->name, c->last_exit_code, c->restarts,
+                         c->restarts == 1 ? "" : "s");
                 snprintf(f->step, sizeof(f->step),
                          "Check memory use against the limit (`kubectl -n %s top pod %s "
                          "--containers`), then raise the memory limit of %s or fix the leak",
@@ -144,8 +160,9 @@ static void find_pods(struct offline *o)
                          c->last_reason[0] ? c->last_reason : "unknown", c->last_exit_code);
                 snprintf(f->evidence, sizeof(f->evidence),
                          "pod %s container %s: CrashLoopBackOff, last termination %s exit %d, %d "
-                         "restarts",
-                         p->key, c->name, c->last_reason, c->last_exit_code, c->restarts);
+                         "restart%s",
+                         p->key, c->name, c->last_reason[0] ? c->last_reason : "unknown",
+                         c->last_exit_code, c->restarts, c->restarts == 1 ? "" : "s");
                 snprintf(
                     f->step, sizeof(f->step),
                     "Read the crashed container's log: `kubectl -n %s logs %s -c %s --previous`",
@@ -165,12 +182,16 @@ static void find_pods(struct offline *o)
     }
 }
 
+/* A service's analysis takes its pods' events only: a host event (no pod)
+ * is never a cause of a service's trouble. */
 static bool kevent_mine(struct offline *o, const struct kevent *k)
 {
     if (!k->rule[0] || k->severity < SEV_WARNING)
         return false;
-    if (!o->service[0] || !k->pod[0])
-        return true;
+    if (!o->service[0])
+        return !o->inc || !k->pod[0];
+    if (!k->pod[0])
+        return false;
     const struct k8s_pod *p = engine_get(o->e, T_PODS, k->pod);
     return !p || pod_mine(o, p);
 }
@@ -221,12 +242,28 @@ static void find_kernel(struct offline *o)
     }
 }
 
+/* Nodes with a problem: the incident's node, or those hosting its pods. */
+static bool node_mine(struct offline *o, const struct k8s_node *n)
+{
+    if (!o->inc)
+        return true;
+    if (!strncmp(o->inc->fingerprint, "node:", 5))
+        return strcmp(n->name, o->inc->fingerprint + 5) == 0;
+    struct table *t = engine_table(o->e, T_PODS);
+    for (int i = 0; o->service[0] && i < t->count; i++) {
+        const struct k8s_pod *p = table_row(t, i);
+        if (!strcmp(p->node, n->name) && copilot_pod_in_service(o->e, p, o->service))
+            return true;
+    }
+    return false;
+}
+
 static void find_nodes(struct offline *o)
 {
     struct table *t = engine_table(o->e, T_NODES);
     for (int i = 0; i < t->count; i++) {
         const struct k8s_node *n = table_row(t, i);
-        if (!n->problem[0])
+        if (!n->problem[0] || !node_mine(o, n))
             continue;
         struct finding *f = add(o);
         if (!f)
@@ -243,10 +280,11 @@ static void write_summary(struct offline *o, struct buf *out)
     buf_puts(out, "## Summary\n");
     const struct incident *inc =
         strcmp(o->subj->kind, "incident") == 0 ? engine_get(o->e, T_INCIDENTS, o->subj->key) : NULL;
-    buf_printf(out, "Offline analysis (no LLM involved) of %s %s", o->subj->kind, o->subj->key);
+    buf_printf(out, "Offline analysis (no LLM involved) of %s%s%s", o->subj->kind,
+               o->subj->key[0] ? " " : "", o->subj->key);
     if (inc)
-        buf_printf(out, ": %s (%s, %d signals)", inc->title, severity_names[inc->severity],
-                   inc->signals);
+        buf_printf(out, ": %s (%s, %d signal%s)", inc->title, severity_names[inc->severity],
+                   inc->signals, inc->signals == 1 ? "" : "s");
     buf_puts(out, ".");
     struct table *t = engine_table(o->e, T_SLOS);
     for (int i = 0; i < t->count; i++) {
@@ -266,27 +304,75 @@ static void write_summary(struct offline *o, struct buf *out)
     buf_puts(out, "\n\n");
 }
 
-static void write_findings(struct offline *o, struct buf *out)
+/* An incident's causes: the correlator's list, scores labelled as scores. */
+static void write_incident_causes(const struct incident *inc, struct buf *out)
 {
-    const struct incident *inc =
-        strcmp(o->subj->kind, "incident") == 0 ? engine_get(o->e, T_INCIDENTS, o->subj->key) : NULL;
-    buf_puts(out, "## Likely cause\n");
-    int k = 1;
-    for (int i = 0; i < o->n; i++)
-        buf_printf(out, "%d. %s\n", k++, o->f[i].cause);
-    for (int i = 0; inc && i < inc->ncauses; i++)
-        buf_printf(out, "%d. %s (correlation score %.2f)\n", k++, inc->causes[i].title,
-                   inc->causes[i].score);
-    if (k == 1)
+    char iso[32];
+    copilot_iso_time(incident_start(inc), iso, sizeof iso);
+    buf_printf(out,
+               "## Likely cause\nReference time (the trouble began): %s. Correlation "
+               "scores order the hypotheses (0 to 1); they are not probabilities.\n",
+               iso);
+    for (int i = 0; i < inc->ncauses; i++)
+        buf_printf(out, "%d. %s (score %.2f%s)\n", i + 1, inc->causes[i].title,
+                   inc->causes[i].score,
+                   inc->causes[i].followed ? "; followed the start: a consequence" : "");
+    if (!inc->ncauses)
         buf_puts(out, "Inconclusive: no rule matched the evidence.\n");
     buf_puts(out, "\n## Evidence\n");
-    for (int i = 0; i < o->n; i++)
-        buf_printf(out, "- %s\n", o->f[i].evidence);
-    for (int i = 0; inc && i < inc->ncauses; i++)
-        if (inc->causes[i].evidence[0])
-            buf_printf(out, "- %s\n", inc->causes[i].evidence);
+    for (int i = 0; i < inc->ncauses; i++)
+        for (const char *l = inc->causes[i].evidence; *l;) {
+            const char *nl = strchr(l, '\n');
+            int len = (int)(nl ? nl - l : (long)strlen(l));
+            buf_printf(out, "- %.*s\n", len, l);
+            l += len + (nl != NULL);
+        }
+}
+
+/* The one rollback an incident can propose: its service's deployment, when
+ * the top cause that did not follow the start is a deploy of it. */
+static int rollback_step(struct offline *o, struct buf *out, int k)
+{
+    const struct incident *inc = o->inc;
+    if (!inc->service[0] || !inc->ncauses || inc->causes[0].followed ||
+        strncmp(inc->causes[0].title, "Deploy of ", 10) != 0)
+        return k;
+    struct table *t = engine_table(o->e, T_DEPLOYMENTS);
+    for (int i = 0; i < t->count; i++) {
+        const struct k8s_deployment *d = table_row(t, i);
+        if (strcmp(d->name, inc->service) != 0)
+            continue;
+        buf_printf(out,
+                   "%d. Roll back to the previous revision if %s is the cause: `kubectl -n %s "
+                   "rollout undo deployment/%s` (check `kubectl -n %s rollout history "
+                   "deployment/%s` first)\n",
+                   k++, inc->causes[0].title, d->namespace, d->name, d->namespace, d->name);
+        return k;
+    }
+    buf_printf(out,
+               "%d. Roll back %s to the version before the deploy (%s), then watch the burn "
+               "rate\n",
+               k++, inc->service, inc->causes[0].title);
+    return k;
+}
+
+static void write_findings(struct offline *o, struct buf *out)
+{
+    int k = 1;
+    if (o->ranked) {
+        write_incident_causes(o->inc, out);
+    } else {
+        buf_puts(out, "## Likely cause\n");
+        for (int i = 0; i < o->n; i++)
+            buf_printf(out, "%d. %s\n", k++, o->f[i].cause);
+        if (k == 1)
+            buf_puts(out, "Inconclusive: no rule matched the evidence.\n");
+        buf_puts(out, "\n## Evidence\n");
+        for (int i = 0; i < o->n; i++)
+            buf_printf(out, "- %s\n", o->f[i].evidence);
+    }
     buf_puts(out, "\n## Next steps\n");
-    k = 1;
+    k = o->ranked ? rollback_step(o, out, 1) : 1;
     for (int i = 0; i < o->n; i++)
         buf_printf(out, "%d. %s\n", k++, o->f[i].step);
     buf_printf(out, "%d. Confirm recovery: watch the burn rate and error budget in Lookout\n", k);
@@ -299,16 +385,17 @@ static void write_draft(struct offline *o, struct buf *out)
     buf_puts(out, "\n## Post-mortem draft\n");
     char iso[32];
     copilot_iso_time(o->ref, iso, sizeof(iso));
-    buf_printf(out, "**Impact:** %s degraded from %s.\n", o->service[0] ? o->service : "service",
-               iso);
-    if (inc && inc->ntimeline) {
-        buf_puts(out, "**Timeline:**\n");
-        for (int i = 0; i < inc->ntimeline; i++) {
-            copilot_iso_time(inc->timeline[i].time, iso, sizeof(iso));
-            buf_printf(out, "- %s %s: %s\n", iso, inc->timeline[i].kind, inc->timeline[i].text);
-        }
-    }
-    buf_printf(out, "**Root cause hypothesis:** %s\n", o->n ? o->f[0].cause : "to be determined");
+    if (o->service[0])
+        buf_printf(out, "**Impact:** %s degraded from %s.\n", o->service, iso);
+    else
+        buf_printf(out, "**Impact:** no service's SLO involved; trouble from %s.\n", iso);
+    if (inc && inc->ntimeline)
+        buf_printf(out, "**Timeline:** the incident's timeline (%d entr%s).\n", inc->ntimeline,
+                   inc->ntimeline == 1 ? "y" : "ies");
+    const char *hypothesis = o->ranked && !inc->causes[0].followed ? inc->causes[0].title
+                             : !o->ranked && o->n                  ? o->f[0].cause
+                                                                   : "to be determined";
+    buf_printf(out, "**Root cause hypothesis:** %s\n", hypothesis);
     buf_puts(out, "**Action items:** confirm the cause, add an alert or test that would have "
                   "caught it earlier, review the rollout safeguards.\n");
 }
@@ -321,7 +408,13 @@ int copilot_offline_analysis(struct engine *e, const struct copilot_subject *sub
     o->e = e;
     o->subj = subj;
     copilot_subject_service(e, subj, o->service, sizeof(o->service), &o->ref);
-    find_deploys(o);
+    if (strcmp(subj->kind, "incident") == 0)
+        o->inc = engine_get(e, T_INCIDENTS, subj->key);
+    /* An incident the correlator ranked has its deploys among its causes;
+     * one it never saw (the SLO engine's own) gets the rules' findings. */
+    o->ranked = o->inc && o->inc->ncauses > 0;
+    if (!o->ranked)
+        find_deploys(o);
     find_pods(o);
     find_kernel(o);
     find_nodes(o);

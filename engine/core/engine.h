@@ -119,6 +119,8 @@ struct engine {
     } observers[ENGINE_MAX_OBSERVERS];
     int nobservers;
     int notify_depth;
+    /* The incident the user picked (core/incident.h), "" for the top-ranked. */
+    char picked_incident[32];
     /* An analyser's per-engine state that code holding only the engine must
      * reach (the SLO engine: the gate, `lookout slo` and the Prometheus
      * source ask it by engine). Keyed by name; owned by the analyser. */

@@ -338,7 +338,9 @@ static const struct schema timeline_schema =
 static const struct field cause_fields[] = {
     F_DBL_(T, score, "0..1, higher is likelier"),
     F_STR_(T, title, "candidate cause"),
-    F_STR_(T, evidence, "why"),
+    F_STR_(T, evidence, "why: one line per piece of evidence"),
+    F_INT_(T, nevidence, "pieces of evidence"),
+    F_BOOL_(T, followed, "began after the incident's start (a consequence)"),
 };
 #undef T
 static const struct schema cause_schema = SCHEMA("cause", struct cause, cause_fields, NULL);
@@ -358,6 +360,17 @@ static const struct field incident_fields[] = {
     F_ARRAY_(T, timeline, ntimeline, timeline_schema, "timeline, oldest first"),
     F_ARRAY_(T, causes, ncauses, cause_schema, "ranked likely causes"),
     F_BOOL_(T, simulated, "data is simulated"),
+    F_TIME_(T, start, "reference time: when the trouble began"),
+    F_ENUM_(T, peak_alert, alert_state_names, "highest SLO alert of its service"),
+    F_INT_(T, slos_hit, "SLOs of the service that paged or ticketed"),
+    F_DBL_(T, budget_per_hour, "peak error budget burned per hour, percent"),
+    F_DBL_(T, peak_burn, "peak burn rate of the alerting window pair"),
+    F_TIME_(T, paged, "first page, 0: never"),
+    F_DBL_(T, budget_alerted, "budget left (0..1) of its first alerting SLO then"),
+    F_STR_(T, budget_slo, "that SLO"),
+    F_BOOL_(T, security, "a critical kernel rule is part of it"),
+    F_INT_(T, revision, "bumped on each material change"),
+    F_TIME_(T, changed, "last material change"),
 };
 #undef T
 const struct schema incident_schema = SCHEMA("incident", struct incident, incident_fields, "id");

@@ -335,10 +335,13 @@ struct timeline_entry {
     char kind[24]; /* deploy, slo, pod, node, kernel, anomaly, pipeline, copilot */
     char text[160];
 };
+#define CAUSE_EVIDENCE 640
 struct cause {
-    double score; /* 0..1 */
+    double score; /* 0..1, a score (never a probability or a percentage) */
     char title[128];
-    char evidence[TEXT_LEN];
+    char evidence[CAUSE_EVIDENCE]; /* one line per piece of evidence, '\n'-separated */
+    int nevidence;
+    bool followed; /* began after the incident's start: a consequence, never ranked first */
 };
 struct incident {
     char id[32];
@@ -356,6 +359,23 @@ struct incident {
     int ncauses;
     struct cause causes[INC_CAUSES];
     bool simulated;
+    /* The one reference time: when the trouble began (burn start, else the
+     * first symptom). Every "N s before" is measured from it. */
+    int64_t start;
+    /* What the rank is made of (core/incident.h), kept at their peak so a
+     * replayed or resolved incident ranks as it did. */
+    enum alert_state peak_alert; /* highest SLO alert of its service: page, ticket */
+    int slos_hit;                /* SLOs of the service that paged or ticketed */
+    double budget_per_hour;      /* peak error budget burned per hour, percent */
+    double peak_burn;            /* peak burn rate of the alerting window pair */
+    int64_t paged;               /* first page, 0: never paged */
+    double budget_alerted;       /* budget left (0..1) of its first alerting SLO then */
+    char budget_slo[96];         /* that SLO */
+    bool security;               /* a critical kernel rule is part of it */
+    /* Material changes (an SLO starts paging, the top cause changes, a new
+     * entity joins): a consumer that analysed revision N compares. */
+    int revision;
+    int64_t changed;
 };
 
 enum copilot_state { COP_IDLE, COP_WAITING, COP_STREAMING, COP_DONE, COP_ERROR, COP_CAPPED };

@@ -41,6 +41,7 @@ struct run_options {
     const char *kube_namespace;   /* --namespace */
     const char *demo_inject_comm; /* --demo-inject-comm: a hostile process name (tests) */
     const char *demo_inject_path; /* --demo-inject-path: a hostile file path (tests) */
+    int demo_host_priv_at;        /* --demo-inject-host-priv: story second, 0: off (tests) */
     const char *replay_path;      /* lookout replay FILE */
     double replay_speed;          /* --speed: 1 recorded speed, 0 as fast as possible */
     bool screen; /* a screen is drawn: the BPF load waits for its first frame, a 1 MiB ring */

@@ -1,5 +1,6 @@
 #include "core/record.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,4 +123,40 @@ int record_apply_line(struct engine *e, const char *line, size_t len, long long 
 out:
     cJSON_Delete(j);
     return rc;
+}
+
+/* See record.h. */
+int record_load_file(struct engine *e, const char *path, const char *who)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "%s: %s: %m\n", who, path);
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int applied = 0, lineno = 0, bad = 0;
+    e->replaying = true;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        if (!n)
+            continue;
+        char err[200];
+        long long t;
+        if (record_apply_line(e, line, (size_t)n, &t, err, sizeof(err)) < 0) {
+            if (bad++ < 5)
+                fprintf(stderr, "%s: %s:%d: %s (skipped)\n", who, path, lineno, err);
+            continue;
+        }
+        applied++;
+    }
+    free(line);
+    fclose(f);
+    e->replaying = false;
+    if (bad > 5)
+        fprintf(stderr, "%s: %s: %d bad lines skipped\n", who, path, bad);
+    return applied;
 }

@@ -20,5 +20,9 @@ void record_write_remove(struct engine *e, const char *table, const char *key);
  * a message in err; *t_out gets the line's time. */
 int record_apply_line(struct engine *e, const char *line, size_t len, long long *t_out, char *err,
                       size_t errlen);
+/* Applies a whole record file with analysers off (the headless commands).
+ * A bad line is reported on stderr as "WHO: ..." and skipped (a record cut
+ * by a crash ends with half a line). Returns lines applied, -1 if unreadable. */
+int record_load_file(struct engine *e, const char *path, const char *who);
 
 #endif

@@ -99,6 +99,7 @@ static int demo_setup(const struct module_ctx *ctx, void **state, char *err, siz
         .seed = ctx->opt->seed,
         .inject_comm = ctx->opt->demo_inject_comm,
         .inject_path = ctx->opt->demo_inject_path,
+        .host_priv_at = ctx->opt->demo_host_priv_at,
     };
     void *priv = demo_new(&dopt);
     if (!priv || !source_add(ctx->sources, &demo_source_ops, "demo", ctx->src, priv)) {

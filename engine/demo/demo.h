@@ -18,6 +18,7 @@ struct demo_options {
     uint64_t seed;
     const char *inject_comm; /* hostile process name for terminal-safety tests */
     const char *inject_path; /* hostile path for terminal-safety tests */
+    int host_priv_at;        /* story second of a host privilege escalation (tests), 0: none */
 };
 
 extern const struct source_ops demo_source_ops;

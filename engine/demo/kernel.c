@@ -114,6 +114,17 @@ static void injected(struct demo *d, struct engine *e)
     demo_post_kevent(d, e, &ev);
 }
 
+/* A process on the host itself (no pod) taking uid 0: the incident tests
+ * use it to check that host trouble neither takes over nor joins the
+ * story's service incident. */
+static void host_priv(struct demo *d, struct engine *e)
+{
+    struct kevent ev = base_event(NULL, KEV_PRIV, 7777, "python3");
+    STR_COPY(ev.path, "setuid");
+    STR_COPY(ev.args, "0");
+    demo_post_kevent(d, e, &ev);
+}
+
 void demo_kernel_step(struct demo *d, struct engine *e, int64_t s)
 {
     if (s % 3 == 0)
@@ -128,4 +139,6 @@ void demo_kernel_step(struct demo *d, struct engine *e, int64_t s)
         oom_kill(d, e);
     if (s == BEAT_PASSWD_READ)
         passwd_read(d, e);
+    if (d->opt.host_priv_at > 0 && s == d->opt.host_priv_at)
+        host_priv(d, e);
 }

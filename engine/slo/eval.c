@@ -11,6 +11,7 @@
 #include "base/dict.h"
 #include "slo/gate.h"
 #include "slo/slo.h"
+#include "core/incident.h"
 #include "slo/history.h"
 
 #define SLO_MAX 4096
@@ -552,8 +553,14 @@ static void open_incident(struct slo_engine *se, struct slo_rt *rt, const struct
         inc.severity = SEV_CRITICAL;
         inc.state = INC_OPEN;
         inc.opened = now;
+        inc.start = row->burn_started ? row->burn_started : now;
         inc.simulated = row->simulated;
     }
+    /* The rank (core/incident.h) reads these: this one pages, one SLO. */
+    inc.peak_alert = ALERT_PAGE;
+    inc.slos_hit = 1;
+    if (!inc.paged)
+        inc.paged = now;
     inc.updated = now;
     inc.signals++;
     if (inc.ntimeline < INC_TIMELINE) {
@@ -671,11 +678,17 @@ static void evaluate(struct slo_engine *se, int64_t now)
     struct slo *row = malloc(sizeof(*row));
     if (!row)
         return;
+    /* Of several closing SLOs, the reason names the current incident's. */
+    const struct incident *cur = incident_current(se->e, NULL, 0);
+    bool cur_named = false;
     for (int i = 0; i < se->n; i++) {
         struct slo_rt *rt = se->v[i];
         evaluate_one(se, rt, now, row);
-        if (row->gate == GATE_STATE_CLOSED && closed++ == 0)
+        bool of_cur = cur && cur->service[0] && !strcmp(cur->service, row->service);
+        if (row->gate == GATE_STATE_CLOSED && (closed++ == 0 || (of_cur && !cur_named))) {
             textf(reason, sizeof(reason), "gate closed: %s", row->gate_reason);
+            cur_named = of_cur;
+        }
         if (row->gate == GATE_STATE_UNKNOWN && unknown++ == 0)
             textf(unknown_reason, sizeof(unknown_reason), "gate unknown: %s", row->gate_reason);
         struct slo *old = engine_get(se->e, T_SLOS, row->name);
