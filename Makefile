@@ -212,8 +212,10 @@ install: lookout
 	install -m 0644 docs/lookout.1 $(DESTDIR)$(PREFIX)/share/man/man1/lookout.1
 
 # A Debian package of the release build; packaging files in docs/deploy/debian/.
+# dpkg-dev brings dpkg-shlibdeps, which computes Depends from the binary.
 DEB_OUT ?= .
 deb: lookout
+	$(call install_missing,dpkg-dev)
 	@bash docs/deploy/debian/build-deb.sh $(VERSION) $(DEB_OUT)
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v vmlinux.h)
