@@ -13,7 +13,7 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 DEPS_BUILD := gcc make pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
               libncurses-dev libcurl4-openssl-dev libcjson-dev libpcre2-dev libyaml-dev
 DEPS_TEST  := $(DEPS_BUILD) tmux python3 prometheus openssl libclang-rt-14-dev \
-              clang-format htop bpftrace valgrind iproute2
+              clang-format htop bpftrace valgrind iproute2 dpkg-dev
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -59,7 +59,7 @@ ASAN_OBJS  := $(patsubst %.c,$(BUILD)/asan/%.o,$(LIB_SRC))
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRC))
 
 .PHONY: docs all demo test bench fuzz fuzz-build soak deps deps-build install clean format help screenshots \
-        check-format unit
+        check-format unit deb
 
 all: lookout
 
@@ -70,6 +70,7 @@ help:
 	@echo "make bench      performance figures (see docs/bench.md)"
 	@echo "make fuzz       run each libFuzzer harness FUZZ_SECONDS (default 60)"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR= ; make clean ; make format"
+	@echo "make deb        lookout_$(VERSION)_<arch>.deb here (DEB_OUT=DIR elsewhere; docs/install.md)"
 
 # ---- dependencies -------------------------------------------------------
 define install_missing
@@ -209,6 +210,13 @@ install: lookout
 	install -m 0755 lookout $(DESTDIR)$(PREFIX)/bin/lookout
 	install -m 0644 themes/*.theme $(DESTDIR)$(PREFIX)/share/lookout/themes/
 	install -m 0644 docs/lookout.1 $(DESTDIR)$(PREFIX)/share/man/man1/lookout.1
+
+# A Debian package of the release build; packaging files in docs/deploy/debian/.
+# dpkg-dev brings dpkg-shlibdeps, which computes Depends from the binary.
+DEB_OUT ?= .
+deb: lookout
+	$(call install_missing,dpkg-dev)
+	@bash docs/deploy/debian/build-deb.sh $(VERSION) $(DEB_OUT)
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v vmlinux.h)
 format:
