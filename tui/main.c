@@ -31,6 +31,8 @@ static const struct command {
     {"serve", cmd_serve, "headless engine with the deploy gate on HTTP (GET /v1/gate)"},
     {"slo", cmd_slo, "SLO specs (check) and burn rates, budget, alerts (status)"},
     {"postmortem", cmd_postmortem, "Markdown post-mortem of an incident from a --record file"},
+    {"observe", cmd_observe, "watch a workload with eBPF for a while, write the evidence"},
+    {"check", cmd_check, "judge an evidence file (copilot or offline), exit 0/1/3"},
     {NULL, NULL, NULL},
 };
 
