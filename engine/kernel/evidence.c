@@ -340,9 +340,10 @@ enum evidence_verdict evidence_judge(const struct evidence *ev, enum severity mi
                  ev->h.error[0] ? ev->h.error : "no reason given");
         return EVIDENCE_UNKNOWN;
     }
-    if (ev->h.lost || ev->h.omitted) {
-        snprintf(reason, reasonlen, "no finding, but incomplete: %llu events lost, %llu omitted",
-                 (unsigned long long)ev->h.lost, (unsigned long long)ev->h.omitted);
+    /* omitted events matched no rule (matches are always written): no doubt */
+    if (ev->h.lost) {
+        snprintf(reason, reasonlen, "no finding, but incomplete: %llu events lost",
+                 (unsigned long long)ev->h.lost);
         return EVIDENCE_UNKNOWN;
     }
     snprintf(reason, reasonlen, "%llu events in %s%s%s, no finding at or above %s",
