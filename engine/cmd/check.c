@@ -42,6 +42,7 @@ static void usage(FILE *f)
             "  --copilot BACKEND  openai, anthropic, ollama ... (docs/copilot.md); without it the\n"
             "                     offline analysis: each rule explained, with its remediation\n"
             "  --fail-on SEV      block on findings at or above SEV (default: the evidence's)\n"
+            "  --json             the verdict as one JSON object on stdout (the report: -o)\n"
             "exit: 0 allow, 1 block, 3 unknown (observation failed or lost events),\n"
             "      2 usage or a bad evidence file; the copilot's words never change it\n");
 }
@@ -180,7 +181,9 @@ static bool assess(const struct check_opts *o, const struct evidence *ev, struct
     md_data(c ? copilot_backend_label(c) : o->backend, md);
     buf_puts(md, ")\n\n> The verdict above comes from the findings; this text does not change "
                  "it.\n\n");
-    if (a && a->text[0])
+    /* a partial answer is kept (marked by the error below); the copilot's own
+     * fallback text for an unusable backend is not: our offline analysis follows */
+    if (a && a->text[0] && (ok || a->incomplete))
         md_answer(a->text, md);
     if (!ok) {
         const char *why = a && a->error[0] ? a->error : err[0] ? err : "no answer in time";
