@@ -32,6 +32,8 @@ static const struct command {
     {"slo", cmd_slo, "SLO specs (check) and burn rates, budget, alerts (status)"},
     {"postmortem", cmd_postmortem, "Markdown post-mortem of an incident from a --record file"},
     {"incidents", cmd_incidents, "incidents of a --record file in rank order (text or JSON)"},
+    {"observe", cmd_observe, "watch a workload with eBPF for a while, write the evidence"},
+    {"check", cmd_check, "judge an evidence file (copilot or offline), exit 0/1/3"},
     {NULL, NULL, NULL},
 };
 

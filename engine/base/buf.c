@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void buf_reserve(struct buf *b, size_t extra)
 {
@@ -129,4 +130,24 @@ char *read_file(const char *path, size_t max, size_t *len_out)
     if (!b.data)
         b.data = calloc(1, 1);
     return b.data;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return -1;
+    bool ok = fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    ok = fclose(f) == 0 && ok;
+    if (ok && rename(tmp, path) == 0)
+        return 0;
+    int saved = errno;
+    unlink(tmp);
+    errno = saved;
+    return -1;
 }

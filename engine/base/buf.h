@@ -28,5 +28,9 @@ bool str_copy(char *dst, size_t dstlen, const char *src);
 
 /* Reads a whole file (capped at max bytes); NULL and errno on failure. */
 char *read_file(const char *path, size_t max, size_t *len_out);
+/* Writes a whole file so that a reader sees the old one or the new one,
+ * never a part: a temp file beside it, flushed to disk, then renamed.
+ * -1 and errno on failure (the temp file is removed). */
+int write_file_atomic(const char *path, const void *data, size_t len);
 
 #endif

@@ -10,5 +10,7 @@ int cmd_events(int argc, char **argv);
 int cmd_nab(int argc, char **argv);
 int cmd_postmortem(int argc, char **argv);
 int cmd_incidents(int argc, char **argv);
+int cmd_observe(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -16,7 +16,7 @@ e401, e429, e429once, e429ms, quota, e529, e529once, e500, stall, truncated,
 garbage, garbage500, vllm_error, llamacpp_503once, ollama_error, e401proxyN (a
 401 echoing the key after N bytes), toolcalls (tool calls, no text), generate
 (Ollama /api/generate lines), blank (whitespace only), hostile (HTML, links,
-bidi, destructive commands).
+bidi, destructive commands), fine (a reassuring answer: "looks fine").
 Every request is appended as a JSON line to --log. Prints "PORT n" first.
 Standard library only.
 """
@@ -172,6 +172,9 @@ def generate_bytes(text):
 # image and a link whose URLs carry the pseudonym (restoring the real name
 # there would send it to the host), bidi, zero-width and C1 characters, a
 # reference link, a bare URL, and destructive commands in prose and code.
+FINE = ("## Assessment\nThis looks fine: nothing unusual for such a service, safe to deploy.\n\n"
+        "## Unexpected behaviour\n- none\n\n## Fix before production\n1. Nothing.\n")
+
 HOSTILE = (
     "## Summary\nPod {pod} is failing.<script>alert(1)</script> <img src=x onerror=alert(2)>\n\n"
     "## Evidence\n- ![status](https://evil.example/p.png?pod={pod}&ns={ns})\n"
@@ -267,7 +270,8 @@ class Handler(BaseHTTPRequestHandler):
         pod = m.group(0).decode() if m else "checkout-7d9f8b6c5-x2x9z"
         m = re.search(rb"<ns-\d+>", body)
         ns = m.group(0).decode() if m else "shop"
-        text = (HOSTILE if scenario == "hostile" else ANSWER).format(pod=pod, ns=ns)
+        text = (HOSTILE if scenario == "hostile" else FINE if scenario == "fine" else
+                ANSWER).format(pod=pod, ns=ns)
         try:
             self.scenario(scenario, count, text)
         except (BrokenPipeError, ConnectionResetError):
@@ -284,7 +288,7 @@ class Handler(BaseHTTPRequestHandler):
                 sep = b"\r\n\r\n" if b"\r\n\r\n" in data else b"\n\n"
                 data = (b": keep-alive\n\n" + data.replace(sep, sep + b": keep-alive\n\n", 3))
             return self.stream(data)
-        if s == "answer":
+        if s in ("answer", "fine"):
             return self.stream(self.answer_bytes(text))
         if s == "midstream_error":
             data = self.answer_bytes(text)
