@@ -5,7 +5,8 @@
 #include <math.h>
 #include <stdio.h>
 
-const char *const source_state_names[] = {"starting", "synced", "stale", "failed", "disabled"};
+const char *const source_state_names[] = {"starting", "synced",   "stale",
+                                          "failed",   "disabled", "partial"};
 const char *const alert_state_names[] = {"ok", "ticket", "page", "nodata", "burning"};
 const char *const gate_state_names[] = {"none", "open", "closed", "unknown"};
 const char *const job_status_names[] = {

@@ -19,7 +19,10 @@
 #define PATH_LEN 256
 
 /* ---- data sources ---- */
-enum source_state { SRC_STARTING, SRC_SYNCED, SRC_STALE, SRC_FAILED, SRC_DISABLED };
+/* PARTIAL: in sync, but a full table refused some objects; the error says
+ * how many were kept ("pods: 60,000 of 65,003 kept"). Appended last so
+ * recorded numeric values keep their meaning. */
+enum source_state { SRC_STARTING, SRC_SYNCED, SRC_STALE, SRC_FAILED, SRC_DISABLED, SRC_PARTIAL };
 struct source_info {
     char name[NAME_LEN]; /* unique, e.g. "demo", "prometheus", "kube:prod" */
     char kind[32];       /* demo, prometheus, kubernetes, gitlab, github, kernel, agent, replay */
