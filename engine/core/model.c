@@ -236,6 +236,8 @@ static const struct field pod_fields[] = {
     F_INT_(T, restarts, "restarts over all containers"),
     F_STR_(T, problem, "derived problem, empty when fine"),
     F_ARRAY_(T, containers, ncontainers, container_schema, "container statuses"),
+    F_INT_(T, containers_total,
+           "containers of the pod, init included (containers keeps the first)"),
     F_BOOL_(T, simulated, "data is simulated"),
 };
 #undef T
