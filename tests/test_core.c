@@ -171,6 +171,18 @@ TEST(record_replay_roundtrip)
     cJSON *sa = snapshot_build(&a), *sb = snapshot_build(&b);
     char *ja = cJSON_PrintUnformatted(sa), *jb = cJSON_PrintUnformatted(sb);
     CHECK_STR(ja, jb);
+    /* The streamed snapshot is the same document as the built one. */
+    char *streamed = NULL;
+    size_t slen = 0;
+    FILE *mem = open_memstream(&streamed, &slen);
+    CHECK(mem && snapshot_print(&a, mem) == 0);
+    if (mem)
+        fclose(mem);
+    cJSON *sp = streamed ? cJSON_Parse(streamed) : NULL;
+    CHECK(sp && cJSON_Compare(sp, sa, true));
+    CHECK(streamed && strstr(streamed, "\n    {\"key\":\"shop/"));
+    cJSON_Delete(sp);
+    free(streamed);
     free(ja);
     free(jb);
     cJSON_Delete(sa);

@@ -325,6 +325,32 @@ TEST(decode_pod_crashloopbackoff)
     cJSON_Delete(j);
 }
 
+/* The row keeps POD_CONTAINERS containers; the problem, the restarts and
+ * containers_total still cover the ones past it. */
+TEST(decode_pod_problem_past_the_kept_containers)
+{
+    struct buf b = {0};
+    buf_puts(&b, "{\"metadata\":{\"name\":\"wide\",\"namespace\":\"ns\"},"
+                 "\"status\":{\"phase\":\"Running\",\"containerStatuses\":[");
+    for (int i = 0; i < POD_CONTAINERS + 2; i++) {
+        bool last = i == POD_CONTAINERS + 1;
+        buf_printf(&b, "%s{\"name\":\"c%d\",\"ready\":%s,\"restartCount\":2,\"state\":{%s}}",
+                   i ? "," : "", i, last ? "false" : "true",
+                   last ? "\"waiting\":{\"reason\":\"CrashLoopBackOff\"}" : "\"running\":{}");
+    }
+    buf_puts(&b, "]}}");
+    cJSON *j = cJSON_Parse(buf_cstr(&b));
+    struct k8s_pod p;
+    char err[128];
+    CHECK(kube_decode_pod(j, &opts, &p, err, sizeof(err)) == 0);
+    CHECK(p.ncontainers == POD_CONTAINERS);
+    CHECK(p.containers_total == POD_CONTAINERS + 2);
+    CHECK(p.restarts == 2 * (POD_CONTAINERS + 2));
+    CHECK_STR(p.problem, "CrashLoopBackOff");
+    cJSON_Delete(j);
+    buf_free(&b);
+}
+
 TEST(decode_pod_oomkilled_keys_on_reason_not_137)
 {
     cJSON *j = load_json("pod-oomkilled.is-healthy.derived.json");

@@ -100,6 +100,10 @@ static void pod(struct ui *u, const struct cl_sel *s, const struct k8s_pod *p, s
     }
     if (!p->ncontainers)
         buf_printf(out, "  <none reported>\n");
+    if (p->containers_total > p->ncontainers)
+        buf_printf(
+            out, "  ... and %d more (the first %d are kept; restarts and the problem count all)\n",
+            p->containers_total - p->ncontainers, POD_CONTAINERS);
     /* Lookout keeps no condition list for pods; these follow from what it keeps. */
     buf_printf(out, "Conditions (from the status above):\n");
     buf_printf(out, "  PodScheduled     %s\n", yes_no(p->node[0] != 0));

@@ -78,6 +78,11 @@ static void source_item(struct ui *u, const struct source_info *s, struct hdr_it
         add_form(u, it, "  %s FAILED ", s->name);
         it->role = ON_HEADER(ROLE_CRIT);
         break;
+    case SRC_PARTIAL:
+        add_form(u, it, "  %s PARTIAL%s%s ", s->name, sep, s->error);
+        add_form(u, it, "  %s PARTIAL ", s->name);
+        it->role = ON_HEADER(ROLE_WARN);
+        break;
     case SRC_DISABLED:
         add_form(u, it, "  %s DISABLED%s%s ", s->name, sep, s->error);
         add_form(u, it, "  %s off ", s->name);

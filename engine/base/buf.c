@@ -151,3 +151,17 @@ int write_file_atomic(const char *path, const void *data, size_t len)
     errno = saved;
     return -1;
 }
+
+void buf_count(struct buf *b, int64_t n)
+{
+    char digits[24];
+    uint64_t u = n < 0 ? (uint64_t)0 - (uint64_t)n : (uint64_t)n;
+    int len = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)u);
+    if (n < 0)
+        buf_puts(b, "-");
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            buf_puts(b, ",");
+        buf_append(b, digits + i, 1);
+    }
+}

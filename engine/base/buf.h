@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
     char *data; /* always NUL-terminated when non-NULL */
@@ -15,6 +16,8 @@ struct buf {
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* n with thousands grouped by commas ("65,003"): counts a person reads. */
+void buf_count(struct buf *b, int64_t n);
 /* Drops the first n bytes (consumed input of a stream parser). */
 void buf_consume(struct buf *b, size_t n);
 void buf_reset(struct buf *b);

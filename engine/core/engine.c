@@ -19,9 +19,11 @@ static const struct {
     [T_SERVICES] = {&service_schema, 512},
     [T_SLOS] = {&slo_schema, 2048},
     [T_PIPELINES] = {&pipeline_schema, 256},
-    [T_NODES] = {&k8s_node_schema, 5000},
-    [T_PODS] = {&k8s_pod_schema, 60000},
-    [T_DEPLOYMENTS] = {&k8s_deployment_schema, 10000},
+    /* Far above Kubernetes' own limits (5,000 nodes, 150,000 pods): rows
+     * grow as they come; kubernetes.max_pods and its siblings change a cap. */
+    [T_NODES] = {&k8s_node_schema, 15000},
+    [T_PODS] = {&k8s_pod_schema, 300000},
+    [T_DEPLOYMENTS] = {&k8s_deployment_schema, 100000},
     [T_K8S_EVENTS] = {&k8s_event_schema, 2000},
     [T_KSTATS] = {&kstats_schema, 64},
     [T_INCIDENTS] = {&incident_schema, 256},

@@ -5,7 +5,8 @@
 #include <math.h>
 #include <stdio.h>
 
-const char *const source_state_names[] = {"starting", "synced", "stale", "failed", "disabled"};
+const char *const source_state_names[] = {"starting", "synced",   "stale",
+                                          "failed",   "disabled", "partial"};
 const char *const alert_state_names[] = {"ok", "ticket", "page", "nodata", "burning"};
 const char *const gate_state_names[] = {"none", "open", "closed", "unknown"};
 const char *const job_status_names[] = {
@@ -235,6 +236,8 @@ static const struct field pod_fields[] = {
     F_INT_(T, restarts, "restarts over all containers"),
     F_STR_(T, problem, "derived problem, empty when fine"),
     F_ARRAY_(T, containers, ncontainers, container_schema, "container statuses"),
+    F_INT_(T, containers_total,
+           "containers of the pod, init included (containers keeps the first)"),
     F_BOOL_(T, simulated, "data is simulated"),
 };
 #undef T

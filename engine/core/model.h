@@ -19,7 +19,10 @@
 #define PATH_LEN 256
 
 /* ---- data sources ---- */
-enum source_state { SRC_STARTING, SRC_SYNCED, SRC_STALE, SRC_FAILED, SRC_DISABLED };
+/* PARTIAL: in sync, but a full table refused some objects; the error says
+ * how many were kept ("pods: 60,000 of 65,003 kept"). Appended last so
+ * recorded numeric values keep their meaning. */
+enum source_state { SRC_STARTING, SRC_SYNCED, SRC_STALE, SRC_FAILED, SRC_DISABLED, SRC_PARTIAL };
 struct source_info {
     char name[NAME_LEN]; /* unique, e.g. "demo", "prometheus", "kube:prod" */
     char kind[32];       /* demo, prometheus, kubernetes, gitlab, github, kernel, agent, replay */
@@ -203,7 +206,11 @@ struct k8s_node {
     bool simulated;
 };
 
-#define POD_CONTAINERS 8
+/* Kept per pod: 4 covers nearly every pod (an app, a sidecar, an init or
+ * two) at a quarter of the row size 8 took. A pod with more keeps its first
+ * 4; containers_total counts them all, and restarts and the derived problem
+ * cover every container, kept or not. */
+#define POD_CONTAINERS 4
 struct container_status {
     char name[NAME_LEN];
     bool ready;
@@ -230,8 +237,9 @@ struct k8s_pod {
     bool ready;
     int restarts;     /* sum over containers */
     char problem[48]; /* derived: CrashLoopBackOff, OOMKilled, ImagePullBackOff, Pending */
-    int ncontainers;
+    int ncontainers;  /* kept in containers[], at most POD_CONTAINERS */
     struct container_status containers[POD_CONTAINERS];
+    int containers_total; /* init and main containers, kept or not */
     bool simulated;
 };
 struct k8s_deployment {

@@ -9,7 +9,8 @@
 struct engine;
 
 cJSON *snapshot_build(struct engine *e);
-/* Prints the snapshot, pretty, with a trailing newline; returns 0 or -1. */
+/* Streams the same document row by row (one row a line), so its peak memory
+ * is one row's, not the whole tree's and its text; returns 0 or -1. */
 int snapshot_print(struct engine *e, FILE *out);
 /* Writes docs/snapshot.md's field reference. */
 void snapshot_print_doc(FILE *out);

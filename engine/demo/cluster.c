@@ -34,7 +34,7 @@ static void pod_name(struct demo *d, char *out, size_t len, const char *deploy, 
 static void put_pod(struct demo *d, struct engine *e, int dep, const char *rs, int node,
                     const char *image)
 {
-    struct k8s_pod p = {.ready = true, .ncontainers = 1, .simulated = true};
+    struct k8s_pod p = {.ready = true, .ncontainers = 1, .containers_total = 1, .simulated = true};
     char name[OBJ_LEN];
     pod_name(d, name, sizeof(name), deployments[dep].name, rs);
     STR_COPY(p.namespace, deployments[dep].namespace);

@@ -97,15 +97,25 @@ static void decode_container(const cJSON *cs, struct container_status *c)
     }
 }
 
-static int add_containers(struct k8s_pod *p, const cJSON *arr)
+/* Every container of the pod, for the derived problem; the row keeps the
+ * first POD_CONTAINERS. */
+#define SCRATCH_CONTAINERS 64
+
+struct all_containers {
+    struct container_status c[SCRATCH_CONTAINERS];
+    int n;
+};
+
+static int add_containers(struct all_containers *all, struct k8s_pod *p, const cJSON *arr)
 {
     int added = 0;
     const cJSON *cs;
     cJSON_ArrayForEach(cs, arr)
     {
-        if (p->ncontainers >= POD_CONTAINERS)
-            break; /* the rest is cut; restarts below still count them all */
-        decode_container(cs, &p->containers[p->ncontainers++]);
+        p->containers_total++;
+        if (all->n >= SCRATCH_CONTAINERS)
+            continue; /* beyond any real pod; restarts below still count it */
+        decode_container(cs, &all->c[all->n++]);
         added++;
     }
     return added;
@@ -188,10 +198,14 @@ int kube_decode_pod(const cJSON *o, const struct kube_decode_opts *opt, struct k
     p->ready = strcmp(condition(st, "Ready", NULL), "True") == 0;
     const cJSON *init = cJSON_GetObjectItemCaseSensitive(st, "initContainerStatuses");
     const cJSON *main = cJSON_GetObjectItemCaseSensitive(st, "containerStatuses");
-    int ninit = add_containers(p, init);
-    add_containers(p, main);
+    static struct all_containers all; /* one thread; 25 KB is too much for the stack */
+    all.n = 0;
+    int ninit = add_containers(&all, p, init);
+    add_containers(&all, p, main);
+    p->ncontainers = all.n < POD_CONTAINERS ? all.n : POD_CONTAINERS;
+    memcpy(p->containers, all.c, (size_t)p->ncontainers * sizeof(all.c[0]));
     p->restarts = sum_restarts(init) + sum_restarts(main);
-    kube_derive_pod(p, ninit, opt->now,
+    kube_derive_pod(p, all.c, all.n, ninit, opt->now,
                     opt->pending_limit_ms ? opt->pending_limit_ms : KUBE_PENDING_LIMIT_MS_DEFAULT);
     if (strcmp(p->phase, "Failed") == 0 && *str_at(st, "reason"))
         REDACT_COPY(p->problem, str_at(st, "reason")); /* Evicted, DeadlineExceeded ... */

@@ -39,11 +39,12 @@ static void set_pending(struct k8s_pod *p, int64_t now, int64_t limit)
         STR_COPY(p->problem, "Pending");
 }
 
-void kube_derive_pod(struct k8s_pod *p, int ninit, int64_t now, int64_t pending_limit_ms)
+void kube_derive_pod(struct k8s_pod *p, const struct container_status *cs, int n, int ninit,
+                     int64_t now, int64_t pending_limit_ms)
 {
     p->problem[0] = 0;
-    for (int i = 0; i < p->ncontainers; i++) {
-        const char *pr = container_problem(&p->containers[i]);
+    for (int i = 0; i < n; i++) {
+        const char *pr = container_problem(&cs[i]);
         if (!*pr)
             continue;
         if (i < ninit)

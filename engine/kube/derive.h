@@ -12,9 +12,11 @@
 
 #define KUBE_PENDING_LIMIT_MS_DEFAULT (5 * 60 * 1000)
 
-/* Sets p->problem. The first ninit containers are init containers (their
- * problems read "Init:<reason>", as kubectl shows them). */
-void kube_derive_pod(struct k8s_pod *p, int ninit, int64_t now, int64_t pending_limit_ms);
+/* Sets p->problem from all n containers of the pod (the row may keep fewer).
+ * The first ninit are init containers (their problems read "Init:<reason>",
+ * as kubectl shows them). */
+void kube_derive_pod(struct k8s_pod *p, const struct container_status *cs, int n, int ninit,
+                     int64_t now, int64_t pending_limit_ms);
 /* Re-checks a pod without a container problem for "Pending too long";
  * returns true when its problem changed. */
 bool kube_recheck_pending(struct k8s_pod *p, int64_t now, int64_t pending_limit_ms);

@@ -77,6 +77,42 @@ static void seen_add(struct kube_seen *s, const char *key)
         dict_add(&s->keys, key, NULL);
 }
 
+static bool seen_del(struct kube_seen *s, const char *key)
+{
+    return s && dict_delete(&s->keys, key);
+}
+
+int kube_reflector_unkept(const struct kube_reflector *r)
+{
+    return r->unkept ? (int)dict_count(&r->unkept->keys) : 0;
+}
+
+/* A full table refused key (or took it back): the set of refused keys is
+ * what the source's "N of M kept" counts. Returns true when it changed. */
+static bool note_kept(struct kube_reflector *r, const char *key, bool kept)
+{
+    if (kept)
+        return seen_del(r->unkept, key);
+    if (!r->unkept)
+        r->unkept = seen_new();
+    bool created = false;
+    if (r->unkept)
+        dict_add(&r->unkept->keys, key, &created);
+    return created;
+}
+
+/* After a list: a refused key the list no longer mentions is gone. */
+static void unkept_prune(struct kube_reflector *r)
+{
+    if (!r->unkept)
+        return;
+    struct dict_iter it;
+    dict_iter_init(&r->unkept->keys, &it);
+    for (struct dict_entry *e; (e = dict_next(&r->unkept->keys, &it));)
+        if (!seen_has(r->seen, e->key))
+            dict_iter_delete(&r->unkept->keys, &it);
+}
+
 /* ---- objects into the engine ---- */
 
 static void set_error(struct kube_reflector *r, const char *fmt, ...)
@@ -140,12 +176,18 @@ static bool apply(struct kube_reflector *r, const cJSON *o, bool removed, char *
         return false;
     enum table_id t = kinds[r->kind].table;
     struct engine *e = r->env->engine;
-    if (removed)
+    if (removed) {
+        if (note_kept(r, key, true))
+            r->unkept_changed = true;
         return engine_remove(e, t, key);
+    }
     const void *old = engine_get(e, t, key);
     if (old && memcmp(old, &row, engine_table(e, t)->schema->size) == 0)
         return false; /* nothing new: keep the record and the screen quiet */
-    return engine_upsert(e, t, &row) != NULL;
+    bool kept = engine_upsert(e, t, &row) != NULL;
+    if ((kept && r->unkept) || !kept)
+        r->unkept_changed |= note_kept(r, key, kept);
+    return kept;
 }
 
 /* ---- requests ---- */
@@ -317,6 +359,8 @@ static void list_finished(struct kube_reflector *r, const char *rv)
         }
     }
     r->objects = r->seen ? (int)dict_count(&r->seen->keys) : 0;
+    unkept_prune(r);
+    r->unkept_changed = false; /* the health report below says it */
     relist_from(r, false);
     STR_COPY(r->rv, rv);
     r->rv_unavailable = false;
@@ -581,7 +625,9 @@ static bool watch_data(const char *buf, size_t len, void *ud)
         r->error[0] = 0;
         changed(r, true);
     }
-    if (r->lines.split.oversized != before || r->decode_errors != bad_before)
+    bool unkept = r->unkept_changed;
+    r->unkept_changed = false;
+    if (r->lines.split.oversized != before || r->decode_errors != bad_before || unkept)
         changed(r, true); /* the counts are shown with the source */
     return go_on;
 }
@@ -748,6 +794,8 @@ void kube_reflector_stop(struct kube_reflector *r)
         loop_timer_cancel(r->env->loop, r->timer);
     r->timer = NULL;
     relist_from(r, false);
+    seen_free(r->unkept);
+    r->unkept = NULL;
     buf_free(&r->cont);
     buf_free(&r->errbody);
     ndjson_free(&r->lines);

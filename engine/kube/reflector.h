@@ -63,6 +63,8 @@ struct kube_reflector {
     bool paged;                 /* the current list uses limit/continue */
     struct buf cont;            /* continue token of the next page */
     struct kube_seen *seen;     /* keys in the current list */
+    struct kube_seen *unkept;   /* keys the server has that the full table refused */
+    bool unkept_changed;        /* since the last health report */
     struct http_req *req;
     struct loop_timer *timer;
     long status;                /* HTTP status of the response in flight */
@@ -86,6 +88,10 @@ struct kube_reflector {
     uint64_t decode_errors, oversized, lists, watches, events;
     int objects; /* objects in the last list */
 };
+
+/* Objects the server has that the table could not keep (its cap was reached):
+ * the source reports them instead of a plain "synced". */
+int kube_reflector_unkept(const struct kube_reflector *r);
 
 void kube_reflector_init(struct kube_reflector *r, const struct kube_env *env, enum kube_kind k,
                          const char *namespace);

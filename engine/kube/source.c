@@ -35,11 +35,33 @@ struct kube_src {
 
 static const char *const resource_names[] = {"nodes", "pods", "deployments", "events", NULL};
 
+/* max_pods and its siblings: how many rows each table may hold. */
+static void cap_key(char *key, size_t keylen, int kind)
+{
+    snprintf(key, keylen, "max_%s", resource_names[kind]);
+}
+
+static int check_caps(const struct ynode *s, char *err, size_t errlen)
+{
+    for (int i = 0; i < KK_COUNT; i++) {
+        char key[32];
+        int64_t v;
+        cap_key(key, sizeof(key), i);
+        int rc = yget_int(s, key, &v, err, errlen);
+        if (rc < 0)
+            return -1;
+        if (rc == 1 && (v < 1 || v > KUBE_MAX_ROWS))
+            return yerr(ymap_get(s, key), err, errlen, "%s must be 1..%d", key, KUBE_MAX_ROWS);
+    }
+    return 0;
+}
+
 int kube_check_config(const struct ynode *s, char *err, size_t errlen)
 {
     static const char *const keys[] = {
-        "enabled",       "kubeconfig",       "context",   "namespace",   "in_cluster", "resources",
-        "pending_after", "max_object_bytes", "page_size", "backoff_max", NULL};
+        "enabled",   "kubeconfig",    "context",          "namespace",  "in_cluster",
+        "resources", "pending_after", "max_object_bytes", "page_size",  "backoff_max",
+        "max_nodes", "max_pods",      "max_deployments",  "max_events", NULL};
     if (s->type != Y_MAP)
         return yerr(s, err, errlen, "kubernetes must be a mapping");
     if (ycheck_keys(s, keys, err, errlen) < 0)
@@ -63,6 +85,8 @@ int kube_check_config(const struct ynode *s, char *err, size_t errlen)
         return yerr(ymap_get(s, "backoff_max"), err, errlen, "backoff_max must be 1s..10m");
     if (yget_int(s, "page_size", &v, err, errlen) == 1 && (v < 1 || v > 10000))
         return yerr(ymap_get(s, "page_size"), err, errlen, "page_size must be 1..10000");
+    if (check_caps(s, err, errlen) < 0)
+        return -1;
     if (yget_str(s, "in_cluster", str, 16, err, errlen) == 1 && strcmp(str, "auto") != 0 &&
         strcmp(str, "true") != 0 && strcmp(str, "false") != 0)
         return yerr(ymap_get(s, "in_cluster"), err, errlen,
@@ -104,6 +128,12 @@ void kube_settings_from(struct kube_settings *s, const struct ynode *sec)
         s->max_object_bytes = (size_t)v;
     if (yget_int(sec, "page_size", &v, err, sizeof(err)) == 1)
         s->page_size = (int)v;
+    for (int i = 0; i < KK_COUNT; i++) {
+        char key[32];
+        cap_key(key, sizeof(key), i);
+        if (yget_int(sec, key, &v, err, sizeof(err)) == 1)
+            s->max_rows[i] = (int)v;
+    }
     const struct ynode *res = ymap_get(sec, "resources");
     if (res) {
         for (int i = 0; i < KK_COUNT; i++)
@@ -139,11 +169,27 @@ static void set_detail(struct kube_src *k, const char *detail)
     engine_upsert(e, T_SOURCES, &s);
 }
 
+/* "pods: 60,000 of 65,003 kept (max_pods 60,000)"; false when all are kept. */
+static bool unkept_text(struct buf *b, const char *kind, const struct table *t, int unkept)
+{
+    if (!unkept)
+        return false;
+    buf_printf(b, "%s%s: ", b->len ? "; " : "", kind);
+    buf_count(b, t->count);
+    buf_puts(b, " of ");
+    buf_count(b, (int64_t)t->count + unkept);
+    buf_printf(b, " kept (max_%s ", kind);
+    buf_count(b, t->max);
+    buf_puts(b, ")");
+    return true;
+}
+
 /* Folds the reflectors' health into the source row: synced when every
  * resource is synced or forbidden, failed while none works. */
 static void report(struct kube_src *k)
 {
     bool all_settled = true, any_synced = false, all_ok = true, any_started = false;
+    bool partial = false;
     struct buf errs = {0}, detail = {0};
     uint64_t bad = 0, big = 0;
     if (k->conn.warning[0])
@@ -161,13 +207,15 @@ static void report(struct kube_src *k)
         big += r->oversized;
         if (r->error[0] && (r->failing || r->phase == KR_FORBIDDEN))
             buf_printf(&errs, "%s%s", errs.len ? "; " : "", r->error);
-        buf_printf(&detail, "%s%s %d", i ? " · " : "", kube_kind_names[i],
-                   engine_table(k->src->ctx.engine, (enum table_id)(T_NODES + i))->count);
+        const struct table *t = engine_table(k->src->ctx.engine, (enum table_id)(T_NODES + i));
+        buf_printf(&detail, "%s%s %d", i ? " · " : "", kube_kind_names[i], t->count);
+        partial |= unkept_text(&errs, kube_kind_names[i], t, kube_reflector_unkept(r));
     }
     if (bad || big)
         buf_printf(&detail, " · skipped %llu malformed, %llu oversized", (unsigned long long)bad,
                    (unsigned long long)big);
     enum source_state st = !all_settled || !any_started ? SRC_STARTING
+                           : all_ok && partial          ? SRC_PARTIAL
                            : all_ok                     ? SRC_SYNCED
                            : any_synced                 ? SRC_STALE
                                                         : SRC_FAILED;
@@ -200,6 +248,9 @@ static void start_reflectors(struct kube_src *k)
 {
     for (int i = 0; i < KK_COUNT; i++)
         if (k->set.resources[i] && !k->started[i]) {
+            if (k->set.max_rows[i])
+                engine_table(k->src->ctx.engine, (enum table_id)(T_NODES + i))->max =
+                    k->set.max_rows[i];
             k->started[i] = true;
             kube_reflector_start(&k->refl[i]);
         }

@@ -14,6 +14,9 @@
 
 extern const struct source_ops kube_source_ops;
 
+/* The most rows max_pods (and its siblings) may ask a table for. */
+#define KUBE_MAX_ROWS 2000000
+
 struct kube_settings {
     char kubeconfig[4096]; /* "" : $KUBECONFIG or ~/.kube/config */
     char context[128];     /* "" : current-context */
@@ -25,6 +28,7 @@ struct kube_settings {
     size_t max_object_bytes;
     int page_size;
     int64_t backoff_max_ms; /* 0: 30 s */
+    int max_rows[4];        /* max_nodes, max_pods ...: table caps; 0 keeps the engine's */
 };
 
 /* Validates the `kubernetes` config section (the kube module's section). */

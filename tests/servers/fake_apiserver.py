@@ -206,6 +206,8 @@ class Handler(BaseHTTPRequestHandler):
             with STORE.lock:
                 return self.send_json(200, {"rv": STORE.rv, "log": STORE.log[-2000:],
                                             "counts": {r: len(v) for r, v in STORE.objects.items()}})
+        if u.path in DISCOVERY:  # what kubectl asks before a get (the bench's baseline)
+            return self.send_json(200, DISCOVERY[u.path])
         parts = u.path.strip("/").split("/")
         ns = ""
         if len(parts) >= 2 and parts[-2] == "namespaces":
@@ -484,11 +486,42 @@ def seed_bulk(pods, nodes, deploys):
                       notify=False)
 
 
+def _resources(names):
+    return [{"name": n, "singularName": n[:-1], "namespaced": n != "nodes",
+             "kind": n[:1].upper() + n[1:-1], "verbs": ["get", "list", "watch"]} for n in names]
+
+
+DISCOVERY = {
+    "/api": {"kind": "APIVersions", "versions": ["v1"],
+             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]},
+    "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+        {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
+         "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}]},
+    "/api/v1": {"kind": "APIResourceList", "groupVersion": "v1",
+                "resources": _resources(["pods", "nodes", "events"])},
+    "/apis/apps/v1": {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1",
+                      "resources": _resources(["deployments"])},
+}
+
 CHURN = {"stop": None}
 
 
-def churn(rate, seconds):
-    """MODIFIED events on existing pods (restart counts move), `rate` per second."""
+def crash(o, on):
+    """The first container in CrashLoopBackOff (on) or running again."""
+    cs = o.get("status", {}).get("containerStatuses") or []
+    if not cs:
+        return
+    if on:
+        cs[0]["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off restarting"}}
+        cs[0]["ready"] = False
+    else:
+        cs[0]["state"] = {"running": {"startedAt": "2026-01-01T00:00:00Z"}}
+        cs[0]["ready"] = True
+
+
+def churn(rate, seconds, crash_pct=0):
+    """MODIFIED events on existing pods (restart counts move), `rate` per second;
+    crash_pct of them put the pod in CrashLoopBackOff (the others run again)."""
     stop = threading.Event()
     CHURN["stop"] = stop
 
@@ -510,6 +543,8 @@ def churn(rate, seconds):
                 cs = o.get("status", {}).get("containerStatuses") or []
                 if cs:
                     cs[0]["restartCount"] = cs[0].get("restartCount", 0) + 1
+                if crash_pct:
+                    crash(o, n % 100 < crash_pct)
                 STORE.put("pods", o)
             target = t0 + n / rate
             d = target - time.time()
@@ -572,7 +607,7 @@ def control(cmd, b):
     elif cmd == "split":
         STORE.split = bool(b["on"])
     elif cmd == "churn":
-        churn(int(b["rate"]), float(b["seconds"]))
+        churn(int(b["rate"]), float(b["seconds"]), int(b.get("crash_pct", 0)))
     elif cmd == "churn_stop":
         if CHURN["stop"]:
             CHURN["stop"].set()
@@ -606,6 +641,8 @@ def main():
     ap.add_argument("--max-watch-seconds", type=float, default=600)
     ap.add_argument("--story", action="store_true", help="seed the realistic story objects")
     ap.add_argument("--bulk", type=int, default=0, help="seed N pods (N/20 nodes, N/5 deployments)")
+    ap.add_argument("--nodes", type=int, default=0, help="with --bulk: this many nodes")
+    ap.add_argument("--deployments", type=int, default=0, help="with --bulk: this many deployments")
     ap.add_argument("--no-split", action="store_true")
     a = ap.parse_args()
     load_fixtures(a.fixtures)
@@ -616,7 +653,7 @@ def main():
     if a.story:
         seed_story()
     if a.bulk:
-        seed_bulk(a.bulk, max(1, a.bulk // 20), max(1, a.bulk // 5))
+        seed_bulk(a.bulk, a.nodes or max(1, a.bulk // 20), a.deployments or max(1, a.bulk // 5))
     srv = QuietServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     srv.max_watch_s = a.max_watch_seconds
