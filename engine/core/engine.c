@@ -15,19 +15,13 @@ static const struct {
     const struct schema *schema;
     int max;
 } table_specs[T_COUNT] = {
-    [T_SOURCES] = {&source_info_schema, 64},
-    [T_SERVICES] = {&service_schema, 512},
-    [T_SLOS] = {&slo_schema, 2048},
-    [T_PIPELINES] = {&pipeline_schema, 256},
-    [T_NODES] = {&k8s_node_schema, 5000},
-    [T_PODS] = {&k8s_pod_schema, 60000},
-    [T_DEPLOYMENTS] = {&k8s_deployment_schema, 10000},
-    [T_K8S_EVENTS] = {&k8s_event_schema, 2000},
-    [T_KSTATS] = {&kstats_schema, 64},
-    [T_INCIDENTS] = {&incident_schema, 256},
-    [T_COPILOT] = {&copilot_answer_schema, 64},
-    [T_SUMMARY] = {&summary_schema, 1},
-    [T_CI_PROJECTS] = {&ci_project_schema, 128},
+    [T_SOURCES] = {&source_info_schema, 512}, /* a source per node agent */
+    [T_SERVICES] = {&service_schema, 512},      [T_SLOS] = {&slo_schema, 2048},
+    [T_PIPELINES] = {&pipeline_schema, 256},    [T_NODES] = {&k8s_node_schema, 5000},
+    [T_PODS] = {&k8s_pod_schema, 60000},        [T_DEPLOYMENTS] = {&k8s_deployment_schema, 10000},
+    [T_K8S_EVENTS] = {&k8s_event_schema, 2000}, [T_KSTATS] = {&kstats_schema, 512},
+    [T_INCIDENTS] = {&incident_schema, 256},    [T_COPILOT] = {&copilot_answer_schema, 64},
+    [T_SUMMARY] = {&summary_schema, 1},         [T_CI_PROJECTS] = {&ci_project_schema, 128},
 };
 
 static void init_state(struct engine *e)
