@@ -195,6 +195,15 @@ def main():
             bad = e.code
         check("a bad filter is a 400", bad == 400, bad)
 
+        bad = os.path.join(tmp, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("agents:\n  discover: {}\n  filter: {kinds: [exec, bogus]}\n")
+        p = subprocess.run([LOOKOUT, "--once", "--no-kernel", "--config", bad], env=env_for(tmp),
+                           capture_output=True, text=True, timeout=30)
+        check("a bad agents.filter is a config error with its line",
+              p.returncode == 2 and "bad.yaml:3: agents.filter.kinds: unknown kind 'bogus'" in p.stderr,
+              (p.returncode, p.stderr[-300:]))
+
         with open(os.path.join(FIXTURES, "k8s", "pod-running.k9s.json")) as f:
             tmpl = json.load(f)
         for i, node in enumerate(["n1", "n2", "n3"]):
