@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/backoff.h"
+#include "base/tls.h"
 #include "base/buf.h"
 #include "base/ndjson.h"
 #include "base/secret.h"
@@ -24,8 +25,8 @@ struct agent_conn {
     char node[NAME_LEN];
     char name[NAME_LEN + 8]; /* "agent:NODE": its source and kernel counter rows */
     char url[512];
-    char ca_file[256];
-    char auth[300]; /* "Authorization: Bearer ..." or "" */
+    struct tls_opts tls; /* the agent's CA, a client certificate */
+    char auth[300];      /* "Authorization: Bearer ..." or "" */
     struct source_ctx ctx;
     struct agent_fleet *fleet;
     struct kevent_ingest *ingest;
@@ -179,9 +180,7 @@ static void on_done(const struct http_result *res, void *ud)
 
 static void configure(CURL *easy, void *ud)
 {
-    struct agent_conn *ac = ud;
-    if (ac->ca_file[0])
-        curl_easy_setopt(easy, CURLOPT_CAINFO, ac->ca_file);
+    (void)ud;
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 }
 
@@ -197,6 +196,7 @@ static void connect_agent(struct agent_conn *ac)
         .connect_timeout_ms = 3000,
         .idle_timeout_ms = IDLE_MS,
         .head_timeout_ms = HEAD_MS,
+        .tls = &ac->tls,
         .configure = configure,
         .on_data = on_data,
         .on_header = on_header,
@@ -215,7 +215,7 @@ static void connect_agent(struct agent_conn *ac)
 }
 
 struct agent_conn *agent_conn_new(const struct source_ctx *ctx, struct agent_fleet *fleet,
-                                  const char *node, const char *url, const char *ca_file,
+                                  const char *node, const char *url, const struct tls_opts *tls,
                                   const char *auth, char *err, size_t errlen)
 {
     struct agent_conn *ac = calloc(1, sizeof(*ac));
@@ -228,7 +228,8 @@ struct agent_conn *agent_conn_new(const struct source_ctx *ctx, struct agent_fle
     STR_COPY(ac->node, node);
     snprintf(ac->name, sizeof(ac->name), "agent:%s", node);
     STR_COPY(ac->url, url);
-    STR_COPY(ac->ca_file, ca_file ? ca_file : "");
+    if (tls)
+        ac->tls = *tls;
     STR_COPY(ac->auth, auth ? auth : "");
     /* The body is NDJSON whose blank lines are heartbeats, and where one
      * over-long line is dropped (counted), not the stream. */

@@ -29,12 +29,14 @@ struct agent_fleet {
 void agent_fleet_query(const struct agent_fleet *f, char *out, size_t outlen);
 
 struct agent_conn;
+struct tls_opts;
 
-/* A connection to url (no trailing slash) for node; auth is a full
- * "Authorization: ..." header or "". NULL with err. Nothing runs before
+/* A connection to url (no trailing slash) for node; tls (NULL: the
+ * environment's trust) is copied; auth is a full "Authorization: ..."
+ * header or "". NULL with err. Nothing runs before
  * agent_conn_start. */
 struct agent_conn *agent_conn_new(const struct source_ctx *ctx, struct agent_fleet *fleet,
-                                  const char *node, const char *url, const char *ca_file,
+                                  const char *node, const char *url, const struct tls_opts *tls,
                                   const char *auth, char *err, size_t errlen);
 /* Opens the stream; 0 or -1 with err (the rules of the ingest did not load). */
 int agent_conn_start(struct agent_conn *ac, char *err, size_t errlen);

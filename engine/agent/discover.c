@@ -10,6 +10,7 @@
 #include "agent/server.h"
 #include "base/path.h"
 #include "base/secret.h"
+#include "base/tls.h"
 #include "kube/kubeconfig.h"
 #include "kube/reflector.h"
 #include "kube/source.h"
@@ -32,7 +33,7 @@ struct discovery {
     char selector[256];
     char scheme[8];
     int port;
-    char ca_file[256];
+    struct tls_opts tls;
     char auth[300];
     /* The pods the reflector keeps live in their own engine: the console's
      * pod table is another reflector's, whose relists would drop ours. */
@@ -51,8 +52,8 @@ struct discovery {
 
 int agent_discover_check(const struct ynode *m, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"namespace",  "selector", "port", "scheme",
-                                       "token_file", "ca_file",  NULL};
+    static const char *const keys[] = {"namespace",  "selector",      "port", "scheme",
+                                       "token_file", TLS_CONFIG_KEYS, NULL};
     if (m->type != Y_MAP)
         return yerr(m, err, errlen,
                     "agents.discover: expected a mapping (namespace, selector, port, ...)");
@@ -60,11 +61,12 @@ int agent_discover_check(const struct ynode *m, char *err, size_t errlen)
         return -1;
     char v[512];
     int64_t port;
+    struct tls_opts tls;
     if (yget_str(m, "namespace", v, 64, err, errlen) < 0 ||
         yget_str(m, "selector", v, 256, err, errlen) < 0 ||
         yget_path(m, "token_file", v, sizeof(v), err, errlen) < 0 ||
-        yget_path(m, "ca_file", v, sizeof(v), err, errlen) < 0 ||
-        yget_int(m, "port", &port, err, errlen) < 0 || yget_str(m, "scheme", v, 8, err, errlen) < 0)
+        tls_config_read(m, &tls, err, errlen) < 0 || yget_int(m, "port", &port, err, errlen) < 0 ||
+        yget_str(m, "scheme", v, 8, err, errlen) < 0)
         return -1;
     if (yget_int(m, "port", &port, err, errlen) == 1 && (port < 1 || port > 65535))
         return yerr(ymap_get(m, "port"), err, errlen, "agents.discover.port: 1 to 65535");
@@ -84,11 +86,12 @@ static int read_settings(struct discovery *d, const struct ynode *m, char *err, 
     yget_str(m, "selector", d->selector, sizeof(d->selector), err, errlen);
     yget_int(m, "port", &port, err, errlen);
     d->port = (int)port;
-    int has_ca = yget_path(m, "ca_file", d->ca_file, sizeof(d->ca_file), err, errlen);
-    STR_COPY(d->scheme, has_ca == 1 ? "https" : "http");
+    if (tls_config_read(m, &d->tls, err, errlen) < 0)
+        return -1;
+    STR_COPY(d->scheme, d->tls.ca_file[0] ? "https" : "http");
     yget_str(m, "scheme", d->scheme, sizeof(d->scheme), err, errlen);
     int has_token = yget_path(m, "token_file", token_file, sizeof(token_file), err, errlen);
-    if (has_ca < 0 || has_token < 0)
+    if (has_token < 0)
         return -1;
     if (has_token == 1) {
         if (agent_read_token(token_file, token, sizeof(token), err, errlen) < 0)
@@ -182,7 +185,7 @@ static void add_found(struct discovery *d, const struct k8s_pod *p)
     }
     pod_url(d, p, url, sizeof(url));
     struct agent_conn *c =
-        agent_conn_new(&d->src->ctx, d->fleet, p->node, url, d->ca_file, d->auth, err, sizeof(err));
+        agent_conn_new(&d->src->ctx, d->fleet, p->node, url, &d->tls, d->auth, err, sizeof(err));
     if (!c)
         return;
     struct found *f = &d->found[d->nfound++];

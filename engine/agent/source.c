@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/path.h"
 #include "base/secret.h"
+#include "base/tls.h"
 
 /* ---- configured agents: one source each ---- */
 
@@ -36,15 +37,18 @@ const struct source_ops agent_source_ops = {
 
 static int check_agent(const struct ynode *m, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name", "url", "token_file", "ca_file", NULL};
+    static const char *const keys[] = {"name", "url", "token_file", TLS_CONFIG_KEYS, NULL};
     if (m->type != Y_MAP)
         return yerr(m, err, errlen, "agents: each entry is a mapping (name, url, ...)");
     if (ycheck_keys(m, keys, err, errlen) < 0)
         return -1;
     char v[512] = "";
-    for (int i = 0; keys[i]; i++)
-        if (yget_str(m, keys[i], v, sizeof(v), err, errlen) < 0)
-            return -1;
+    struct tls_opts tls;
+    if (yget_str(m, "name", v, sizeof(v), err, errlen) < 0 ||
+        yget_str(m, "url", v, sizeof(v), err, errlen) < 0 ||
+        yget_path(m, "token_file", v, sizeof(v), err, errlen) < 0 ||
+        tls_config_read(m, &tls, err, errlen) < 0)
+        return -1;
     v[0] = '\0';
     yget_str(m, "name", v, sizeof(v), err, errlen);
     if (!v[0])
@@ -190,12 +194,13 @@ int agents_config_check(const struct ynode *section, char *err, size_t errlen)
 static struct agent_conn *static_conn(const struct module_ctx *ctx, struct agent_fleet *fleet,
                                       const struct ynode *m, char *err, size_t errlen)
 {
-    char node[NAME_LEN] = "", url[512] = "", ca_file[256] = "", token_file[256] = "";
+    char node[NAME_LEN] = "", url[512] = "", token_file[256] = "";
     char token[256] = "", auth[300] = "";
+    static struct tls_opts tls; /* large; copied by agent_conn_new */
     yget_str(m, "name", node, sizeof(node), err, errlen);
     yget_str(m, "url", url, sizeof(url), err, errlen);
     int has_token = yget_path(m, "token_file", token_file, sizeof(token_file), err, errlen);
-    if (yget_path(m, "ca_file", ca_file, sizeof(ca_file), err, errlen) < 0 || has_token < 0)
+    if (tls_config_read(m, &tls, err, errlen) < 0 || has_token < 0)
         return NULL;
     size_t ul = strlen(url);
     while (ul && url[ul - 1] == '/')
@@ -206,7 +211,7 @@ static struct agent_conn *static_conn(const struct module_ctx *ctx, struct agent
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
         secret_wipe(token, sizeof(token));
     }
-    struct agent_conn *c = agent_conn_new(ctx->src, fleet, node, url, ca_file, auth, err, errlen);
+    struct agent_conn *c = agent_conn_new(ctx->src, fleet, node, url, &tls, auth, err, errlen);
     secret_wipe(auth, sizeof(auth));
     return c;
 }

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_chunker_init(&ch, data[0]);
     char err[256];
     struct agent_conn *ac =
-        agent_conn_new(&ctx, &fleet, "fuzz", "http://x", "", "", err, sizeof(err));
+        agent_conn_new(&ctx, &fleet, "fuzz", "http://x", NULL, "", err, sizeof(err));
     if (!ac)
         abort();
     ac->ingest = ingest;
