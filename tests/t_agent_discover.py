@@ -4,8 +4,9 @@ real binary: a loopback API server (tests/servers/fake_apiserver.py) lists
 three agent pods whose IPs are 127.0.0.2-4, where three `lookout agent
 --demo` processes listen on one port; a headless console (`lookout serve
 --record`) discovers them. One pod is deleted (its source goes), one pod's
-IP changes to 127.0.0.5 (the console moves to the agent there), and events
-arrive tagged with the pods' node names. Meanwhile three direct streams of
+IP changes to 127.0.0.5 (the console moves to the agent there), events
+arrive tagged with the pods' node names, and a fourth agent flips the
+default filter to warn+ (the streams reconnect with it). Meanwhile three direct streams of
 one agent (all events, min_severity=warning, max_rate=1) check that a
 filtered stream carries no INFO event and that every heartbeat's per-kind
 counts are the node's, the same on every stream and equal to the rows the
@@ -69,6 +70,19 @@ def agent_pod(template, name, node, ip):
     o["spec"]["nodeName"] = node
     o["status"]["podIP"] = ip
     return o
+
+
+def client_ids(ip, port):
+    """The connection numbers of the agent's open streams."""
+    ids = set()
+    try:
+        with urllib.request.urlopen("http://%s:%d/metrics" % (ip, port), timeout=3) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith("lookout_agent_stream_client_delivered_total{client="):
+                    ids.add(int(line.split('"')[1]))
+    except OSError:
+        pass
+    return ids
 
 
 def clients(ip, port):
@@ -250,6 +264,19 @@ def main():
         mark = len(rec.lines)
         ok = wait_for(lambda: "n3" in rec.kevent_nodes(mark) and synced("n3"), 8)
         check("...and the node's events still arrive, synced", ok, rec.source("agent:n3"))
+
+        # n2 back and a fourth node: the default filter becomes warn+, and every stream follows
+        # at its next heartbeat (a new connection, so a new connection number at the agent)
+        before = max(client_ids(IPS[0], port) or {0})
+        ctl(api, "put", {"resource": "pods", "object": agent_pod(tmpl, "agent-n2", "n2", IPS[1])})
+        ctl(api, "put", {"resource": "pods", "object": agent_pod(tmpl, "agent-n4", "n4", IPS[2])})
+        ok = wait_for(lambda: synced("n4") and max(client_ids(IPS[0], port) or {0}) > before, 9)
+        check("a fourth agent: the first ones reconnect with the warn+ default", ok,
+              (before, client_ids(IPS[0], port), rec.source("agent:n4")))
+        mark = len(rec.lines)
+        time.sleep(1)
+        sev = [j["obj"].get("severity") for j in rec.lines[mark:] if j.get("table") == "kevents"]
+        check("...after which no INFO event arrives", "info" not in sev, sev[:20])
 
         for t in threads:
             t.join(14)

@@ -32,6 +32,8 @@ struct agent_conn {
     struct kevent_ingest *ingest;
     struct http_req *req;
     struct loop_timer *retry;
+    struct loop_timer *refilter; /* the fleet's filter changed: reconnect with it */
+    char query[512];             /* the filter the stream was opened with */
     struct backoff backoff;
     long status;
     bool ever_synced;
@@ -117,10 +119,32 @@ static bool handle_counters(struct agent_conn *ac, const char *line, size_t len)
     return true;
 }
 
+static void on_refilter(void *ud)
+{
+    struct agent_conn *ac = ud;
+    ac->refilter = NULL;
+    if (!ac->req)
+        return; /* a retry is due anyway, with the new filter */
+    http_cancel(ac->ctx.http, ac->req);
+    ac->req = NULL;
+    connect_agent(ac);
+}
+
+/* At each heartbeat: when the fleet's filter is no longer the one this
+ * stream asked for (the default flips at AGENTS_ALL_EVENTS_MAX agents),
+ * reconnect with it; from a timer, as this runs inside the transfer. */
+static void check_filter(struct agent_conn *ac)
+{
+    char q[sizeof(ac->query)];
+    agent_fleet_query(ac->fleet, q, sizeof(q));
+    if (!ac->refilter && strcmp(q, ac->query) != 0)
+        ac->refilter = loop_timer_start(ac->ctx.loop, 0, on_refilter, ac);
+}
+
 static bool handle_line(const char *line, size_t len, void *ud)
 {
     struct agent_conn *ac = ud;
-    if (len == 0) { /* heartbeat; the first one closes the backlog */
+    if (len == 0) { /* the end of the backlog */
         if (!ac->backlog_done) {
             ac->backlog_done = true;
             ac->ever_synced = true;
@@ -129,8 +153,10 @@ static bool handle_line(const char *line, size_t len, void *ud)
         }
         return true;
     }
-    if (handle_counters(ac, line, len))
+    if (handle_counters(ac, line, len)) { /* the heartbeat */
+        check_filter(ac);
         return true;
+    }
     struct kevent ev;
     char err[128];
     if (!kevent_json_parse(line, len, &ev, err, sizeof(err))) {
@@ -186,9 +212,9 @@ static void configure(CURL *easy, void *ud)
 
 static void connect_agent(struct agent_conn *ac)
 {
-    char url[1200], query[512];
-    agent_fleet_query(ac->fleet, query, sizeof(query));
-    snprintf(url, sizeof(url), "%s/events%s%s", ac->url, query[0] ? "?" : "", query);
+    char url[1200];
+    agent_fleet_query(ac->fleet, ac->query, sizeof(ac->query));
+    snprintf(url, sizeof(url), "%s/events%s%s", ac->url, ac->query[0] ? "?" : "", ac->query);
     const char *headers[] = {ac->auth[0] ? ac->auth : NULL, NULL};
     struct http_opts o = {
         .url = url,
@@ -278,6 +304,8 @@ void agent_conn_free(struct agent_conn *ac, bool drop_rows)
         http_cancel(ac->ctx.http, ac->req);
     if (ac->retry)
         loop_timer_cancel(ac->ctx.loop, ac->retry);
+    if (ac->refilter)
+        loop_timer_cancel(ac->ctx.loop, ac->refilter);
     if (drop_rows) {
         engine_remove(ac->ctx.engine, T_SOURCES, ac->name);
         engine_remove(ac->ctx.engine, T_KSTATS, ac->name);
