@@ -21,20 +21,30 @@
 #define MAX_RULE_NAMES 64
 #define BACKLOG_EVENTS 256  /* recent events a new client gets first */
 #define HEARTBEAT_MS   5000 /* an empty line, so consoles can tell a dead link */
+#define MAX_NAMESPACES 8
 
 struct agent;
 
 struct client {
     struct httpd_conn *conn; /* NULL: free slot */
     struct agent *ag;
-    uint64_t id;           /* connection number, the /metrics label */
-    uint64_t pending_lost; /* missed since the last gap row it was sent */
-    int64_t gap_time;      /* time of the newest event it missed */
-    uint64_t delivered;    /* event rows sent (gap rows not counted) */
-    uint64_t lost;         /* sum of `lost` over the gap rows sent */
-    uint64_t dropped;      /* events not sent because it lagged */
-    uint32_t kinds;        /* bit per kind wanted; gaps always go out */
+    uint64_t id;                   /* connection number, the /metrics label */
+    uint64_t pending_lost;         /* missed since the last gap row it was sent */
+    int64_t gap_time;              /* time of the newest event it missed */
+    uint64_t delivered;            /* event rows sent (gap rows not counted) */
+    uint64_t lost;                 /* sum of `lost` over the gap rows sent */
+    uint64_t dropped;              /* events not sent because it lagged */
+    uint64_t capped;               /* events past its filter held back by max_rate */
+    uint64_t seen[KEV_KIND_COUNT]; /* events of the node since its last counters line */
+    /* the filter, applied before serialising */
+    uint32_t kinds; /* bit per kind wanted; gaps always go out */
     enum severity min_severity;
+    bool rules_only;
+    int nnamespaces; /* 0: every namespace (and host events) */
+    char namespaces[MAX_NAMESPACES][NAME_LEN];
+    int max_rate;     /* events per second, 0: no cap */
+    int64_t rate_sec; /* the second rate_n counts */
+    int rate_n;
 };
 
 struct rule_count {
@@ -80,11 +90,14 @@ static char *kstats_text(struct agent *ag)
     return text;
 }
 
-/* The counters line: {"kstats":{...},"stream":{"delivered":D,"lost":L}},
- * so a console can show this node's drops next to its own and the client
- * can check its books (D event rows and gap rows summing to L before this
- * line); {"stream":{...}} alone when there is no kernel row. */
-static void append_counters(struct buf *b, const char *kstats, const struct client *cl)
+/* The counters line: {"kstats":{...},"stream":{"delivered":D,"lost":L,
+ * "capped":C},"seen":{"exec":N,...}}, so a console can show this node's
+ * drops next to its own, the client can check its books (D event rows and
+ * gap rows summing to L before this line; C held back by its max_rate), and
+ * a filtered client still learns how many events of each kind the node had
+ * since its previous counters line; {"stream":...} first when there is no
+ * kernel row. Resets the client's per-kind counts. */
+static void append_counters(struct buf *b, const char *kstats, struct client *cl)
 {
     buf_puts(b, "{");
     if (kstats) {
@@ -92,8 +105,14 @@ static void append_counters(struct buf *b, const char *kstats, const struct clie
         buf_puts(b, kstats);
         buf_puts(b, ",");
     }
-    buf_printf(b, "\"stream\":{\"delivered\":%llu,\"lost\":%llu}}\n",
-               (unsigned long long)cl->delivered, (unsigned long long)cl->lost);
+    buf_printf(b, "\"stream\":{\"delivered\":%llu,\"lost\":%llu,\"capped\":%llu},\"seen\":{",
+               (unsigned long long)cl->delivered, (unsigned long long)cl->lost,
+               (unsigned long long)cl->capped);
+    for (int k = 0; k < KEV_KIND_COUNT; k++)
+        buf_printf(b, "%s\"%s\":%llu", k ? "," : "", kev_kind_names[k],
+                   (unsigned long long)cl->seen[k]);
+    buf_puts(b, "}}\n");
+    memset(cl->seen, 0, sizeof(cl->seen));
 }
 
 /* A gap row counts what it reports; any other row is one delivered. */
@@ -107,20 +126,132 @@ static void count_sent(struct agent *ag, struct client *cl, const struct kevent 
     }
 }
 
+static bool namespace_wanted(const struct client *cl, const struct kevent *ev)
+{
+    if (!cl->nnamespaces)
+        return true;
+    const char *slash = strchr(ev->pod, '/');
+    size_t n = slash ? (size_t)(slash - ev->pod) : 0;
+    for (int i = 0; n && i < cl->nnamespaces; i++)
+        if (strlen(cl->namespaces[i]) == n && memcmp(cl->namespaces[i], ev->pod, n) == 0)
+            return true;
+    return false; /* host events have no namespace: not wanted */
+}
+
 static bool wanted(const struct client *cl, const struct kevent *ev)
 {
     if (ev->kind == KEV_GAP)
         return true; /* losses are never filtered away */
     return (unsigned)ev->kind < KEV_KIND_COUNT && (cl->kinds & (1u << ev->kind)) &&
-           ev->severity >= cl->min_severity;
+           ev->severity >= cl->min_severity && (!cl->rules_only || ev->rule[0]) &&
+           namespace_wanted(cl, ev);
 }
 
-/* ?kinds=exec,open&severity=warning; 400 text in err on a bad query. */
+/* max_rate: at most N events a second of the loop's clock; the rest are
+ * counted (capped), not sent. Gap rows always go out. */
+static bool under_rate(struct client *cl, const struct kevent *ev)
+{
+    if (!cl->max_rate || ev->kind == KEV_GAP)
+        return true;
+    int64_t sec = loop_mono_ms() / 1000;
+    if (sec != cl->rate_sec) {
+        cl->rate_sec = sec;
+        cl->rate_n = 0;
+    }
+    if (cl->rate_n < cl->max_rate) {
+        cl->rate_n++;
+        return true;
+    }
+    cl->capped++;
+    return false;
+}
+
+static bool parse_kinds(char *v, struct client *cl, char *err, size_t errlen)
+{
+    cl->kinds = 0;
+    char *save = NULL;
+    for (char *k = strtok_r(v, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        int i;
+        for (i = 0; i < KEV_KIND_COUNT && strcmp(kev_kind_names[i], k) != 0; i++)
+            ;
+        if (i == KEV_KIND_COUNT) {
+            snprintf(err, errlen,
+                     "unknown kind (exec, exit, open, priv, connect, accept, "
+                     "reset, retransmit, oom, gap, throttle)\n");
+            return false;
+        }
+        cl->kinds |= 1u << i;
+    }
+    return true;
+}
+
+static bool parse_severity(char *v, struct client *cl, char *err, size_t errlen)
+{
+    int i;
+    for (i = 0; i < 3 && strcmp(severity_names[i], v) != 0; i++)
+        ;
+    if (i == 3) {
+        snprintf(err, errlen, "min_severity: info, warning or critical\n");
+        return false;
+    }
+    cl->min_severity = (enum severity)i;
+    return true;
+}
+
+static bool parse_namespaces(char *v, struct client *cl, char *err, size_t errlen)
+{
+    char *save = NULL;
+    cl->nnamespaces = 0;
+    for (char *n = strtok_r(v, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+        if (cl->nnamespaces == MAX_NAMESPACES || !STR_COPY(cl->namespaces[cl->nnamespaces], n)) {
+            snprintf(err, errlen, "namespaces: at most %d names of up to %d bytes\n",
+                     MAX_NAMESPACES, NAME_LEN - 1);
+            return false;
+        }
+        cl->nnamespaces++;
+    }
+    return true;
+}
+
+static bool parse_rules_only(char *v, struct client *cl, char *err, size_t errlen)
+{
+    if (strcmp(v, "1") != 0 && strcmp(v, "0") != 0) {
+        snprintf(err, errlen, "rules_only: 0 or 1\n");
+        return false;
+    }
+    cl->rules_only = v[0] == '1';
+    return true;
+}
+
+static bool parse_max_rate(char *v, struct client *cl, char *err, size_t errlen)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < 0 || n > 1000000) {
+        snprintf(err, errlen, "max_rate: events per second, 0 to 1000000\n");
+        return false;
+    }
+    cl->max_rate = (int)n;
+    return true;
+}
+
+static const struct {
+    const char *name;
+    bool (*parse)(char *v, struct client *cl, char *err, size_t errlen);
+} filter_params[] = {
+    {"kinds", parse_kinds},           {"min_severity", parse_severity},
+    {"severity", parse_severity}, /* the first name it had */
+    {"namespaces", parse_namespaces}, {"rules_only", parse_rules_only},
+    {"max_rate", parse_max_rate},
+};
+
+/* ?kinds=exec,open&min_severity=warning&namespaces=a,b&rules_only=1&max_rate=N;
+ * 400 text in err on a bad query. */
 static bool parse_filter(const char *query, struct client *cl, char *err, size_t errlen)
 {
     cl->kinds = (1u << KEV_KIND_COUNT) - 1;
     cl->min_severity = SEV_INFO;
-    char q[512];
+    char q[1024];
     if (!STR_COPY(q, query)) {
         snprintf(err, errlen, "query too long\n");
         return false;
@@ -133,34 +264,17 @@ static bool parse_filter(const char *query, struct client *cl, char *err, size_t
             return false;
         }
         *v++ = '\0';
-        if (strcmp(kv, "kinds") == 0) {
-            cl->kinds = 0;
-            char *s2 = NULL;
-            for (char *k = strtok_r(v, ",", &s2); k; k = strtok_r(NULL, ",", &s2)) {
-                int i;
-                for (i = 0; i < KEV_KIND_COUNT && strcmp(kev_kind_names[i], k) != 0; i++)
-                    ;
-                if (i == KEV_KIND_COUNT) {
-                    snprintf(err, errlen,
-                             "unknown kind (exec, exit, open, priv, connect, accept, "
-                             "reset, retransmit, oom, gap, throttle)\n");
-                    return false;
-                }
-                cl->kinds |= 1u << i;
-            }
-        } else if (strcmp(kv, "severity") == 0) {
-            int i;
-            for (i = 0; i < 3 && strcmp(severity_names[i], v) != 0; i++)
-                ;
-            if (i == 3) {
-                snprintf(err, errlen, "severity: info, warning or critical\n");
-                return false;
-            }
-            cl->min_severity = (enum severity)i;
-        } else {
-            snprintf(err, errlen, "unknown query parameter (kinds, severity)\n");
+        size_t i, n = sizeof(filter_params) / sizeof(filter_params[0]);
+        for (i = 0; i < n && strcmp(filter_params[i].name, kv) != 0; i++)
+            ;
+        if (i == n) {
+            snprintf(err, errlen,
+                     "unknown query parameter (kinds, min_severity, namespaces, "
+                     "rules_only, max_rate)\n");
             return false;
         }
+        if (!filter_params[i].parse(v, cl, err, errlen))
+            return false;
     }
     return true;
 }
@@ -174,7 +288,7 @@ static void send_backlog(struct agent *ag, struct client *cl)
     int n = ring_count(r), from = n > BACKLOG_EVENTS ? n - BACKLOG_EVENTS : 0;
     struct buf b = {0};
     for (int i = from; i < n; i++)
-        if (wanted(cl, ring_at(r, i))) {
+        if (wanted(cl, ring_at(r, i)) && under_rate(cl, ring_at(r, i))) {
             kevent_json_append(&b, ring_at(r, i), ag->node);
             count_sent(ag, cl, ring_at(r, i));
         }
@@ -288,7 +402,12 @@ static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
     buf_reset(&ag->line);
     bool encoded = false;
     for (int i = 0; i < MAX_CLIENTS; i++) {
-        if (!ag->clients[i].conn || !wanted(&ag->clients[i], ev))
+        struct client *cl = &ag->clients[i];
+        if (!cl->conn)
+            continue;
+        if ((unsigned)ev->kind < KEV_KIND_COUNT)
+            cl->seen[ev->kind]++; /* what the node saw, whatever the filter */
+        if (!wanted(cl, ev) || !under_rate(cl, ev))
             continue;
         if (!encoded) {
             kevent_json_append(&ag->line, ev, ag->node);

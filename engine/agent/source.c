@@ -1,222 +1,29 @@
-/* Console side of node agents: stream, tag, ingest, reconnect. */
+/* Console side of node agents: the `agents` section, configured agents as
+ * one source each, discovery as one more (agent/discover.c). */
 #include "agent/source.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/conn.h"
+#include "agent/discover.h"
 #include "agent/server.h"
-#include "base/backoff.h"
-#include "base/path.h"
 #include "base/buf.h"
-#include "base/ndjson.h"
+#include "base/path.h"
 #include "base/secret.h"
-#include "kernel/ingest.h"
-#include "kernel/event_json.h"
+#include "base/tls.h"
 
-#define MAX_LINE       (64u << 10) /* a longer line is dropped, not the stream */
-#define IDLE_MS        15000       /* three missed heartbeats (every 5 s) */
-#define HEAD_MS        10000       /* an agent answers /events at once */
-#define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS 30000
-#define HEALTHY_MS     30000 /* connected this long: the next loss retries after 1 s again */
-
-struct agent_conn {
-    char node[NAME_LEN];
-    char url[512];
-    char ca_file[256];
-    char auth[300]; /* "Authorization: Bearer ..." or "" */
-    struct source *src;
-    struct kevent_ingest *ingest;
-    struct http_req *req;
-    struct loop_timer *retry;
-    struct backoff backoff;
-    long status;
-    bool ever_synced;
-    bool backlog_done;          /* the empty line after the backlog arrived */
-    struct ndjson_parser lines; /* blank lines kept: they are heartbeats */
-    uint64_t bad_lines;         /* lines that did not parse */
-    uint64_t events;
-};
-
-static void connect_agent(struct agent_conn *ac);
-
-static void set_state(struct agent_conn *ac, enum source_state st, const char *error)
-{
-    engine_source_state(ac->src->ctx.engine, ac->src->name, "agent", st, error);
-}
-
-static void on_retry(void *ud)
-{
-    struct agent_conn *ac = ud;
-    ac->retry = NULL;
-    connect_agent(ac);
-}
-
-static void schedule_retry(struct agent_conn *ac)
-{
-    int64_t delay = backoff_fail(&ac->backoff, loop_mono_ms());
-    ac->retry = loop_timer_start(ac->src->ctx.loop, delay, on_retry, ac);
-}
-
-/* {"kstats":{...}}: the agent's kernel counters, kept as row "agent:NODE". */
-static bool handle_kstats(struct agent_conn *ac, const char *line, size_t len)
-{
-    static const char prefix[] = "{\"kstats\":";
-    if (len < sizeof(prefix) || memcmp(line, prefix, sizeof(prefix) - 1) != 0)
-        return false;
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "kstats");
-    struct kstats row = {0};
-    char err[128];
-    if (cJSON_IsObject(k) && schema_from_json(&kstats_schema, k, &row, err, sizeof(err)) == 0) {
-        snprintf(row.name, sizeof(row.name), "%s", ac->src->name);
-        engine_upsert(ac->src->ctx.engine, T_KSTATS, &row);
-    } else {
-        ac->bad_lines++;
-    }
-    cJSON_Delete(j);
-    return true;
-}
-
-static bool handle_line(const char *line, size_t len, void *ud)
-{
-    struct agent_conn *ac = ud;
-    if (len == 0) { /* heartbeat; the first one closes the backlog */
-        if (!ac->backlog_done) {
-            ac->backlog_done = true;
-            ac->ever_synced = true;
-            backoff_ok(&ac->backoff, loop_mono_ms());
-            set_state(ac, SRC_SYNCED, NULL);
-        }
-        return true;
-    }
-    if (handle_kstats(ac, line, len))
-        return true;
-    static const char stream_only[] = "{\"stream\":"; /* a heartbeat with no kernel row */
-    if (len >= sizeof(stream_only) - 1 && memcmp(line, stream_only, sizeof(stream_only) - 1) == 0)
-        return true;
-    struct kevent ev;
-    char err[128];
-    if (!kevent_json_parse(line, len, &ev, err, sizeof(err))) {
-        ac->bad_lines++;
-        return true;
-    }
-    STR_COPY(ev.node, ac->node); /* the console's name for the agent wins */
-    ev.seq = 0;
-    ac->events++;
-    kevent_ingest_post(ac->ingest, &ev);
-    return true;
-}
-
-/* The /events body: NDJSON whose blank lines are heartbeats, and where one
- * over-long line is dropped (counted), not the stream. */
-static void stream_init(struct agent_conn *ac)
-{
-    ndjson_init(&ac->lines, handle_line, ac);
-    ac->lines.split.max = MAX_LINE;
-    ac->lines.split.skip_long = true;
-    ac->lines.keep_blank = true;
-}
-
-static bool on_data(const char *buf, size_t len, void *ud)
-{
-    struct agent_conn *ac = ud;
-    if (ac->status != 200)
-        return true; /* an error body: on_done reports the status */
-    ndjson_feed(&ac->lines, buf, len);
-    return true;
-}
-
-static void on_header(const char *name, const char *value, void *ud)
-{
-    struct agent_conn *ac = ud;
-    long code;
-    (void)value;
-    if (strncmp(name, "HTTP/", 5) == 0 && sscanf(name, "HTTP/%*s %ld", &code) == 1)
-        ac->status = code;
-}
-
-static void on_done(const struct http_result *res, void *ud)
-{
-    struct agent_conn *ac = ud;
-    ac->req = NULL;
-    char msg[TEXT_LEN];
-    if (res->curl_code != CURLE_OK)
-        snprintf(msg, sizeof(msg), "agent %s: %s", ac->url, res->error);
-    else if (res->status != 200)
-        snprintf(msg, sizeof(msg), "agent %s: HTTP %ld%s", ac->url, res->status,
-                 res->status == 401 ? " (check the token)" : "");
-    else
-        snprintf(msg, sizeof(msg), "agent %s: stream ended", ac->url);
-    set_state(ac, ac->ever_synced ? SRC_STALE : SRC_FAILED, msg);
-    schedule_retry(ac);
-}
-
-static void configure(CURL *easy, void *ud)
-{
-    struct agent_conn *ac = ud;
-    if (ac->ca_file[0])
-        curl_easy_setopt(easy, CURLOPT_CAINFO, ac->ca_file);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-}
-
-static void connect_agent(struct agent_conn *ac)
-{
-    char url[600];
-    snprintf(url, sizeof(url), "%s/events", ac->url);
-    const char *headers[] = {ac->auth[0] ? ac->auth : NULL, NULL};
-    struct http_opts o = {
-        .url = url,
-        .headers = headers,
-        .connect_timeout_ms = 3000,
-        .idle_timeout_ms = IDLE_MS,
-        .head_timeout_ms = HEAD_MS,
-        .configure = configure,
-        .on_data = on_data,
-        .on_header = on_header,
-        .on_done = on_done,
-        .ud = ac,
-    };
-    ac->status = 0;
-    ac->backlog_done = false;
-    ndjson_reset(&ac->lines);
-    ac->req = http_start(ac->src->ctx.http, &o);
-    if (!ac->req) {
-        set_state(ac, ac->ever_synced ? SRC_STALE : SRC_FAILED, "cannot start the request");
-        schedule_retry(ac);
-    }
-}
+/* ---- configured agents: one source each ---- */
 
 static int agent_start_source(struct source *s, char *err, size_t errlen)
 {
-    struct agent_conn *ac = s->priv;
-    ac->src = s;
-    ac->ingest = kevent_ingest_new(s->ctx.engine, s->ctx.config, err, errlen);
-    if (!ac->ingest)
-        return -1;
-    struct backoff_policy bp = {
-        .base_ms = BACKOFF_MIN_MS, .cap_ms = BACKOFF_MAX_MS, .factor = 2, .healthy_ms = HEALTHY_MS};
-    backoff_init(&ac->backoff, &bp, 0);
-    stream_init(ac);
-    connect_agent(ac);
-    return 0;
+    return agent_conn_start(s->priv, err, errlen);
 }
 
 static void agent_stop_source(struct source *s)
 {
-    struct agent_conn *ac = s->priv;
-    if (!ac)
-        return;
-    if (ac->req)
-        http_cancel(s->ctx.http, ac->req);
-    if (ac->retry)
-        loop_timer_cancel(s->ctx.loop, ac->retry);
-    kevent_ingest_free(ac->ingest);
-    ndjson_free(&ac->lines);
-    secret_wipe(ac->auth, sizeof(ac->auth));
-    free(ac);
+    agent_conn_free(s->priv, false);
     s->priv = NULL;
 }
 
@@ -230,15 +37,18 @@ const struct source_ops agent_source_ops = {
 
 static int check_agent(const struct ynode *m, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"name", "url", "token_file", "ca_file", NULL};
+    static const char *const keys[] = {"name", "url", "token_file", TLS_CONFIG_KEYS, NULL};
     if (m->type != Y_MAP)
         return yerr(m, err, errlen, "agents: each entry is a mapping (name, url, ...)");
     if (ycheck_keys(m, keys, err, errlen) < 0)
         return -1;
     char v[512] = "";
-    for (int i = 0; keys[i]; i++)
-        if (yget_str(m, keys[i], v, sizeof(v), err, errlen) < 0)
-            return -1;
+    struct tls_opts tls;
+    if (yget_str(m, "name", v, sizeof(v), err, errlen) < 0 ||
+        yget_str(m, "url", v, sizeof(v), err, errlen) < 0 ||
+        yget_path(m, "token_file", v, sizeof(v), err, errlen) < 0 ||
+        tls_config_read(m, &tls, err, errlen) < 0)
+        return -1;
     v[0] = '\0';
     yget_str(m, "name", v, sizeof(v), err, errlen);
     if (!v[0])
@@ -254,7 +64,7 @@ static int check_agent(const struct ynode *m, char *err, size_t errlen)
     return 0;
 }
 
-int agents_config_check(const struct ynode *section, char *err, size_t errlen)
+static int check_static(const struct ynode *section, char *err, size_t errlen)
 {
     if (section->type != Y_SEQ)
         return yerr(section, err, errlen, "agents: expected a list of {name, url}");
@@ -270,47 +80,202 @@ int agents_config_check(const struct ynode *section, char *err, size_t errlen)
     return 0;
 }
 
-static int agents_setup(const struct module_ctx *ctx, void **state, char *err, size_t errlen)
+/* kinds/namespaces: a list, or one comma-separated string; joined with
+ * commas into out. 0 absent, 1 found, -1 with err. */
+static int yget_names(const struct ynode *m, const char *key, char *out, size_t outlen, char *err,
+                      size_t errlen)
 {
-    (void)state;
-    const struct ynode *sec = config_section(ctx->config, "agents");
-    if (!sec || sec->type != Y_SEQ || (ctx->opt->demo && !ctx->opt->host_kernel))
-        return 0; /* other nodes' real events join the demo only with --host-kernel */
-    for (const struct ynode *m = sec->child; m; m = m->next) {
-        struct agent_conn *ac = calloc(1, sizeof(*ac));
-        char token_file[256] = "", token[256] = "", name[NAME_LEN + 8];
-        if (!ac) {
-            snprintf(err, errlen, "out of memory");
+    const struct ynode *n = ymap_get(m, key);
+    out[0] = '\0';
+    if (!n)
+        return 0;
+    if (n->type == Y_SCALAR)
+        return str_copy(out, outlen, n->value ? n->value : "")
+                   ? 1
+                   : yerr(n, err, errlen, "agents.filter.%s: too long", key);
+    if (n->type != Y_SEQ)
+        return yerr(n, err, errlen, "agents.filter.%s: a list of names", key);
+    size_t len = 0;
+    for (const struct ynode *c = n->child; c; c = c->next) {
+        if (c->type != Y_SCALAR || !c->value || strchr(c->value, ','))
+            return yerr(c, err, errlen, "agents.filter.%s: a list of names", key);
+        int w = snprintf(out + len, outlen - len, "%s%s", len ? "," : "", c->value);
+        if (w < 0 || (size_t)w >= outlen - len)
+            return yerr(n, err, errlen, "agents.filter.%s: too long", key);
+        len += (size_t)w;
+    }
+    return 1;
+}
+
+static bool known_name(const char *name, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static int check_kinds(const struct ynode *m, const char *kinds, char *err, size_t errlen)
+{
+    char copy[256], *save = NULL;
+    STR_COPY(copy, kinds);
+    for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save))
+        if (!known_name(k, kev_kind_names, KEV_KIND_COUNT))
+            return yerr(ymap_get(m, "kinds"), err, errlen,
+                        "agents.filter.kinds: unknown kind '%s' (exec, exit, open, priv, connect, "
+                        "accept, reset, retransmit, oom, gap, throttle)",
+                        k);
+    return 0;
+}
+
+/* agents.filter as the /events query it asks for; 0 or -1 with err. */
+static int filter_query(const struct ynode *m, char *out, size_t outlen, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"min_severity", "kinds",    "namespaces",
+                                       "rules_only",   "max_rate", NULL};
+    if (m->type != Y_MAP)
+        return yerr(m, err, errlen, "agents.filter: expected a mapping (min_severity, kinds, ...)");
+    if (ycheck_keys(m, keys, err, errlen) < 0)
+        return -1;
+    char sev[16] = "", kinds[256], ns[256];
+    bool rules_only = false;
+    int64_t rate = 0;
+    if (yget_str(m, "min_severity", sev, sizeof(sev), err, errlen) < 0 ||
+        yget_names(m, "kinds", kinds, sizeof(kinds), err, errlen) < 0 ||
+        yget_names(m, "namespaces", ns, sizeof(ns), err, errlen) < 0 ||
+        yget_bool(m, "rules_only", &rules_only, err, errlen) < 0 ||
+        yget_int(m, "max_rate", &rate, err, errlen) < 0 || check_kinds(m, kinds, err, errlen) < 0)
+        return -1;
+    if (sev[0] && !known_name(sev, severity_names, 3))
+        return yerr(ymap_get(m, "min_severity"), err, errlen,
+                    "agents.filter.min_severity: info, warning or critical");
+    if (rate < 0 || rate > 1000000)
+        return yerr(ymap_get(m, "max_rate"), err, errlen,
+                    "agents.filter.max_rate: events per second, 0 (no cap) to 1000000");
+    struct buf q = {0};
+    if (sev[0])
+        buf_printf(&q, "&min_severity=%s", sev);
+    if (kinds[0])
+        buf_printf(&q, "&kinds=%s", kinds);
+    if (ns[0])
+        buf_printf(&q, "&namespaces=%s", ns);
+    if (rules_only)
+        buf_puts(&q, "&rules_only=1");
+    if (rate)
+        buf_printf(&q, "&max_rate=%lld", (long long)rate);
+    bool fits = str_copy(out, outlen, q.len ? q.data + 1 : "");
+    buf_free(&q);
+    return fits ? 0 : yerr(m, err, errlen, "agents.filter: too long");
+}
+
+/* `agents` is the list of configured agents, or a mapping: static (that
+ * list), discover, filter. */
+int agents_config_check(const struct ynode *section, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"static", "discover", "filter", NULL};
+    if (section->type == Y_SEQ)
+        return check_static(section, err, errlen);
+    if (section->type != Y_MAP)
+        return yerr(section, err, errlen,
+                    "agents: expected a list of {name, url}, or a mapping (static, discover, "
+                    "filter)");
+    if (ycheck_keys(section, keys, err, errlen) < 0)
+        return -1;
+    const struct ynode *st = ymap_get(section, "static"), *d = ymap_get(section, "discover");
+    const struct ynode *f = ymap_get(section, "filter");
+    char q[512];
+    if ((st && check_static(st, err, errlen) < 0) ||
+        (d && agent_discover_check(d, err, errlen) < 0) ||
+        (f && filter_query(f, q, sizeof(q), err, errlen) < 0))
+        return -1;
+    return 0;
+}
+
+static struct agent_conn *static_conn(const struct module_ctx *ctx, struct agent_fleet *fleet,
+                                      const struct ynode *m, char *err, size_t errlen)
+{
+    char node[NAME_LEN] = "", url[512] = "", token_file[256] = "";
+    char token[256] = "", auth[300] = "";
+    static struct tls_opts tls; /* large; copied by agent_conn_new */
+    yget_str(m, "name", node, sizeof(node), err, errlen);
+    yget_str(m, "url", url, sizeof(url), err, errlen);
+    int has_token = yget_path(m, "token_file", token_file, sizeof(token_file), err, errlen);
+    if (tls_config_read(m, &tls, err, errlen) < 0 || has_token < 0)
+        return NULL;
+    size_t ul = strlen(url);
+    while (ul && url[ul - 1] == '/')
+        url[--ul] = '\0';
+    if (has_token == 1) {
+        if (agent_read_token(token_file, token, sizeof(token), err, errlen) < 0)
+            return NULL;
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        secret_wipe(token, sizeof(token));
+    }
+    struct agent_conn *c = agent_conn_new(ctx->src, fleet, node, url, &tls, auth, err, errlen);
+    secret_wipe(auth, sizeof(auth));
+    return c;
+}
+
+static int add_static(const struct module_ctx *ctx, struct agent_fleet *fleet,
+                      const struct ynode *list, char *err, size_t errlen)
+{
+    for (const struct ynode *m = list->child; m; m = m->next) {
+        struct agent_conn *c = static_conn(ctx, fleet, m, err, errlen);
+        if (!c)
             return -1;
-        }
-        yget_str(m, "name", ac->node, sizeof(ac->node), err, errlen);
-        yget_str(m, "url", ac->url, sizeof(ac->url), err, errlen);
-        int has_token = yget_path(m, "token_file", token_file, sizeof(token_file), err, errlen);
-        if (yget_path(m, "ca_file", ac->ca_file, sizeof(ac->ca_file), err, errlen) < 0 ||
-            has_token < 0) {
-            free(ac);
-            return -1;
-        }
-        size_t ul = strlen(ac->url);
-        while (ul && ac->url[ul - 1] == '/')
-            ac->url[--ul] = '\0';
-        if (has_token == 1) {
-            if (agent_read_token(token_file, token, sizeof(token), err, errlen) < 0) {
-                free(ac);
-                return -1;
-            }
-            snprintf(ac->auth, sizeof(ac->auth), "Authorization: Bearer %s", token);
-            secret_wipe(token, sizeof(token));
-        }
-        snprintf(name, sizeof(name), "agent:%s", ac->node);
-        if (!source_add(ctx->sources, &agent_source_ops, name, ctx->src, ac)) {
-            secret_wipe(ac->auth, sizeof(ac->auth));
-            free(ac);
+        char node[NAME_LEN] = "", name[NAME_LEN + 8];
+        yget_str(m, "name", node, sizeof(node), err, errlen);
+        snprintf(name, sizeof(name), "agent:%s", node);
+        if (!source_add(ctx->sources, &agent_source_ops, name, ctx->src, c)) {
+            agent_conn_free(c, false);
             snprintf(err, errlen, "too many sources");
             return -1;
         }
+        fleet->nagents++;
     }
     return 0;
+}
+
+static int add_discovery(const struct module_ctx *ctx, struct agent_fleet *fleet,
+                         const struct ynode *m, char *err, size_t errlen)
+{
+    void *d = agent_discover_new(m, ctx->config, fleet, err, errlen);
+    if (!d)
+        return -1;
+    if (!source_add(ctx->sources, &agent_discover_ops, "agents:discover", ctx->src, d)) {
+        snprintf(err, errlen, "too many sources");
+        struct source tmp = {.priv = d};
+        agent_discover_ops.stop(&tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int agents_setup(const struct module_ctx *ctx, void **state, char *err, size_t errlen)
+{
+    const struct ynode *sec = config_section(ctx->config, "agents");
+    if (!sec || (ctx->opt->demo && !ctx->opt->host_kernel))
+        return 0; /* other nodes' real events join the demo only with --host-kernel */
+    struct agent_fleet *fleet = calloc(1, sizeof(*fleet));
+    if (!fleet) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    *state = fleet;
+    const struct ynode *list = sec->type == Y_SEQ ? sec : ymap_get(sec, "static");
+    const struct ynode *disc = sec->type == Y_MAP ? ymap_get(sec, "discover") : NULL;
+    const struct ynode *filter = sec->type == Y_MAP ? ymap_get(sec, "filter") : NULL;
+    if (filter && filter_query(filter, fleet->filter, sizeof(fleet->filter), err, errlen) < 0)
+        return -1;
+    fleet->filter_set = filter != NULL;
+    if (list && add_static(ctx, fleet, list, err, errlen) < 0)
+        return -1;
+    return disc ? add_discovery(ctx, fleet, disc, err, errlen) : 0;
+}
+
+static void agents_teardown(void *state)
+{
+    free(state);
 }
 
 static const struct module_section agents_sections[] = {
@@ -323,4 +288,5 @@ const struct module agents_module = {
     .sections = agents_sections,
     .flags = MODULE_LIVE,
     .setup = agents_setup,
+    .teardown = agents_teardown,
 };

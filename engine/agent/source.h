@@ -1,9 +1,8 @@
-/* The console side of node agents: one source (kind "agent", name
- * "agent:NODE") per entry of the config section `agents`, each streaming
- * GET /events from its agent, tagging every event with the node and
- * posting it through the kernel event ingest. A lost agent turns STALE and
- * is reconnected with backoff (1 s doubling to 30 s, back to 1 s once a
- * connection has lasted 30 s). */
+/* The console side of node agents: the config section `agents` (a list of
+ * agents, or a mapping of static agents, discovery through Kubernetes and
+ * the /events filter; docs/agent.md), one source (kind "agent", name
+ * "agent:NODE") per configured agent and one ("agents:discover") for all
+ * the discovered ones. Each connection is an agent/conn.h. */
 #ifndef LOOKOUT_AGENT_SOURCE_H
 #define LOOKOUT_AGENT_SOURCE_H
 
@@ -17,7 +16,8 @@ extern const struct source_ops agent_source_ops;
 /* The agents module: section `agents`; adds one source per configured
  * agent (none: nothing to do). */
 extern const struct module agents_module;
-/* Config section `agents`: a list of {name, url, token_file, ca_file}. */
+/* Config section `agents`: a list of {name, url, token_file, ca_file}, or
+ * {static: that list, discover: {...}, filter: {...}}. */
 int agents_config_check(const struct ynode *section, char *err, size_t errlen);
 
 #endif

@@ -23,6 +23,7 @@ static int usage(int rc)
 {
     fprintf(rc ? stderr : stdout,
             "usage: lookout serve [--listen HOST:PORT] [--port-file FILE] [--config FILE]\n"
+            "                     [--record FILE]\n"
             "                     [--demo [--seed N] [--demo-time S]] [--no-kernel]\n"
             "GET /v1/gate?slo=NAME[&policy=page|ticket][&min_budget=X] -> 200\n"
             "{\"data\":{\"ok\":..,\"decision\":\"allow|block|unknown\",\"reason\":..}}; GET "
@@ -32,10 +33,11 @@ static int usage(int rc)
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { O_LISTEN = 1, O_PORTFILE };
+    enum { O_LISTEN = 1, O_PORTFILE, O_RECORD };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"port-file", required_argument, NULL, O_PORTFILE},
+        {"record", required_argument, NULL, O_RECORD},
         {"help", no_argument, NULL, 'h'},
         APP_RUN_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -51,6 +53,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case O_PORTFILE:
             port_file = optarg;
+            break;
+        case O_RECORD: /* what a headless engine did, as `lookout --record` writes it */
+            opt.record_path = optarg;
             break;
         case 'h':
             return usage(0);

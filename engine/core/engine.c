@@ -15,7 +15,7 @@ static const struct {
     const struct schema *schema;
     int max;
 } table_specs[T_COUNT] = {
-    [T_SOURCES] = {&source_info_schema, 64},
+    [T_SOURCES] = {&source_info_schema, 512}, /* a source per node agent */
     [T_SERVICES] = {&service_schema, 512},
     [T_SLOS] = {&slo_schema, 2048},
     [T_PIPELINES] = {&pipeline_schema, 256},
@@ -25,7 +25,7 @@ static const struct {
     [T_PODS] = {&k8s_pod_schema, 300000},
     [T_DEPLOYMENTS] = {&k8s_deployment_schema, 100000},
     [T_K8S_EVENTS] = {&k8s_event_schema, 2000},
-    [T_KSTATS] = {&kstats_schema, 64},
+    [T_KSTATS] = {&kstats_schema, 512},
     [T_INCIDENTS] = {&incident_schema, 256},
     [T_COPILOT] = {&copilot_answer_schema, 64},
     [T_SUMMARY] = {&summary_schema, 1},

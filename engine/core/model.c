@@ -226,6 +226,7 @@ static const struct field pod_fields[] = {
     F_STR_(T, namespace, "namespace"),
     F_STR_(T, name, "name"),
     F_STR_(T, node, "node it runs on"),
+    F_STR_(T, ip, "pod IP"),
     F_STR_(T, phase, "Pending, Running, Succeeded, Failed, Unknown"),
     F_STR_(T, owner_kind, "controller kind"),
     F_STR_(T, owner_name, "controller name"),

@@ -228,6 +228,7 @@ struct k8s_pod {
     char namespace[NAME_LEN];
     char name[OBJ_LEN];
     char node[OBJ_LEN];
+    char ip[48]; /* status.podIP, "" until scheduled (agent discovery dials it) */
     char phase[16];
     char owner_kind[24];
     char owner_name[OBJ_LEN];

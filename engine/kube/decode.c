@@ -195,6 +195,7 @@ int kube_decode_pod(const cJSON *o, const struct kube_decode_opts *opt, struct k
     STR_COPY(p->node, str_at(obj_at(o, "spec"), "nodeName"));
     const cJSON *st = obj_at(o, "status");
     STR_COPY(p->phase, str_at(st, "phase"));
+    STR_COPY(p->ip, str_at(st, "podIP"));
     p->ready = strcmp(condition(st, "Ready", NULL), "True") == 0;
     const cJSON *init = cJSON_GetObjectItemCaseSensitive(st, "initContainerStatuses");
     const cJSON *main = cJSON_GetObjectItemCaseSensitive(st, "containerStatuses");

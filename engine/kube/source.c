@@ -347,18 +347,23 @@ static void recheck_pending(void *ud)
 
 /* ---- source ops ---- */
 
+int kube_settings_connect(const struct kube_settings *s, struct kube_conn *c, char *err,
+                          size_t errlen)
+{
+    const char *ns = s->namespace_set ? s->namespace : NULL;
+    const char *ctx = s->context[0] ? s->context : NULL;
+    const char *host = getenv("KUBERNETES_SERVICE_HOST");
+    bool have_kubeconfig = s->kubeconfig[0] || kubeconfig_present();
+    bool in_cluster =
+        s->in_cluster == 1 || (s->in_cluster == -1 && !have_kubeconfig && !ctx && host && *host);
+    if (in_cluster)
+        return kube_incluster_load(c, getenv("LOOKOUT_SA_DIR"), ns, err, errlen);
+    return kubeconfig_load(c, s->kubeconfig[0] ? s->kubeconfig : NULL, ctx, ns, err, errlen);
+}
+
 static int load_conn(struct kube_src *k, char *err, size_t errlen)
 {
-    const char *ns = k->set.namespace_set ? k->set.namespace : NULL;
-    const char *ctx = k->set.context[0] ? k->set.context : NULL;
-    const char *host = getenv("KUBERNETES_SERVICE_HOST");
-    bool have_kubeconfig = k->set.kubeconfig[0] || kubeconfig_present();
-    bool in_cluster = k->set.in_cluster == 1 ||
-                      (k->set.in_cluster == -1 && !have_kubeconfig && !ctx && host && *host);
-    if (in_cluster)
-        return kube_incluster_load(&k->conn, getenv("LOOKOUT_SA_DIR"), ns, err, errlen);
-    return kubeconfig_load(&k->conn, k->set.kubeconfig[0] ? k->set.kubeconfig : NULL, ctx, ns, err,
-                           errlen);
+    return kube_settings_connect(&k->set, &k->conn, err, errlen);
 }
 
 static void source_name(char *out, size_t outlen, const char *context);

@@ -35,6 +35,11 @@ struct kube_settings {
 int kube_check_config(const struct ynode *section, char *err, size_t errlen);
 /* Reads settings from the section (NULL: defaults). */
 void kube_settings_from(struct kube_settings *s, const struct ynode *section);
+struct kube_conn;
+/* Loads the connection the settings name: in-cluster, or a kubeconfig
+ * context (see docs/kubernetes.md); 0 or -1 with err. */
+int kube_settings_connect(const struct kube_settings *s, struct kube_conn *c, char *err,
+                          size_t errlen);
 /* Private state for source_add(). */
 void *kube_source_new(const struct kube_settings *s);
 

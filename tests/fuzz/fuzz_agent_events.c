@@ -1,13 +1,15 @@
 /* The console's reader of an agent's /events stream: line assembly with its
- * size cap, heartbeats, kstats rows and kernel events through the ingest
- * (rules included). The source's statics are reached by compiling its
- * source into the harness. Input: [chunk seed][stream body]. */
-#include "agent/source.c"
+ * size cap, heartbeats, counters lines (kstats rows, per-kind counts) and
+ * kernel events through the ingest (rules included). The connection's
+ * statics are reached by compiling its source into the harness. Input:
+ * [chunk seed][stream body]. */
+#include "agent/conn.c"
 #include "fuzz.h"
 
 static struct engine engine;
 static struct kevent_ingest *ingest;
-static struct source src;
+static struct source_ctx ctx;
+static struct agent_fleet fleet;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -18,8 +20,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     ingest = kevent_ingest_new(&engine, NULL, err, sizeof(err));
     if (!ingest)
         abort();
-    src.ctx.engine = &engine;
-    snprintf(src.name, sizeof(src.name), "agent:fuzz");
+    ctx.engine = &engine;
     return 0;
 }
 
@@ -29,17 +30,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct fz_chunker ch;
     fz_chunker_init(&ch, data[0]);
-    struct agent_conn ac = {.src = &src, .ingest = ingest, .status = 200};
-    snprintf(ac.node, sizeof(ac.node), "fuzz");
-    stream_init(&ac);
+    char err[256];
+    struct agent_conn *ac =
+        agent_conn_new(&ctx, &fleet, "fuzz", "http://x", NULL, "", err, sizeof(err));
+    if (!ac)
+        abort();
+    ac->ingest = ingest;
+    ac->status = 200;
     const char *p = (const char *)data + 1;
     size_t left = size - 1;
     while (left) {
         size_t n = fz_chunk_len(&ch, left);
-        on_data(p, n, &ac);
+        on_data(p, n, ac);
         p += n;
         left -= n;
     }
-    ndjson_free(&ac.lines);
+    ac->ingest = NULL; /* shared by every input */
+    agent_conn_free(ac, false);
     return 0;
 }

@@ -56,8 +56,8 @@ class AgentProc:
 class EventStream:
     """GET /events; yields parsed events (chunk-size lines are skipped)."""
 
-    def __init__(self, port, token=None, timeout=15, query=""):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, token=None, timeout=15, query="", host="127.0.0.1"):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
         auth = "Authorization: Bearer %s\r\n" % token if token else ""
         self.sock.sendall(("GET /events%s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (query, auth)).encode())
         self.buf = b""

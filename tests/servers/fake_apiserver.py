@@ -253,6 +253,11 @@ class Handler(BaseHTTPRequestHandler):
     def matches(self, res, ns, obj_ns, obj, q):
         if ns and obj_ns != ns:
             return False
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        for term in filter(None, q.get("labelSelector", "").split(",")):  # equality terms only
+            k, _, v = term.partition("=")
+            if labels.get(k.strip()) != v.strip():
+                return False
         fs = q.get("fieldSelector", "")
         if fs.startswith("type="):
             return obj.get("type") == fs[5:]
