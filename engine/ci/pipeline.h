@@ -55,7 +55,14 @@ bool job_status_active(enum job_status s);
 /* Still to run: what the gate can block. */
 bool job_status_waiting_to_run(enum job_status s);
 
-/* Recomputes every stage's status, times and warning from the jobs. */
+/* Sets the stages' status, times, warning and job count from every job of
+ * the pipeline (all pages, retried ones left out), by GitLab's composite
+ * rule, and keeps at most PIPE_JOBS of them as rows: failed, moving, manual
+ * and deploy jobs first, in stage order. The stages must exist already
+ * (pipeline_stage); jobs of a stage past the cap are dropped, and counted. */
+void pipeline_set_jobs(struct pipeline *p, const struct job *all, int n);
+/* Marks a stage blocked while one of its kept jobs waits on the closed gate,
+ * and gives it back its CI status once none does. */
 void pipeline_rollup_stages(struct pipeline *p);
 /* Finds or appends a stage by name, keeping first-seen order; NULL when full. */
 struct stage *pipeline_stage(struct pipeline *p, const char *name);
