@@ -48,6 +48,18 @@ static int by_attempt(const void *a, const void *b)
     return c ? c : by_id(a, b);
 }
 
+/* A bridge (trigger job) sits in its stage like any job, with the status
+ * GitLab gives it (the child's, under strategy: depend); its row names the
+ * child pipeline it started. One level: a child's own bridges are not read. */
+static void child_pipeline(struct job *jb, const cJSON *down)
+{
+    if (!cJSON_IsObject(down))
+        return;
+    const char *st = jstr(down, "status");
+    snprintf(jb->step, sizeof(jb->step), "child pipeline #%lld: %.20s", (long long)jid(down),
+             pipeline_status_gitlab(st) >= 0 ? st : "unknown");
+}
+
 static void fill_job(struct job *jb, const cJSON *j)
 {
     memset(jb, 0, sizeof(*jb));
@@ -69,6 +81,7 @@ static void fill_job(struct job *jb, const cJSON *j)
     jb->started = time_rfc3339_or_zero(jstr(j, "started_at"));
     jb->finished = time_rfc3339_or_zero(jstr(j, "finished_at"));
     jb->is_deploy = pipeline_is_deploy(pipeline_settings(), jb->name, jb->stage, jb->environment);
+    child_pipeline(jb, cJSON_GetObjectItemCaseSensitive(j, "downstream_pipeline"));
 }
 
 static int by_job_id(const void *a, const void *b)
@@ -228,6 +241,65 @@ static void jobs_url(const char *api, const char *project, int64_t id, char *out
              enc, (long long)id);
 }
 
+static void bridges_url(const char *api, const char *project, int64_t id, char *out, size_t n)
+{
+    char enc[300];
+    ci_escape(project, enc, sizeof(enc));
+    snprintf(out, n, "%s/projects/%s/pipelines/%lld/bridges?per_page=100", api, enc, (long long)id);
+}
+
+static void deploys_url(const char *api, const char *project, char *out, size_t n)
+{
+    char enc[300];
+    ci_escape(project, enc, sizeof(enc));
+    snprintf(out, n, "%s/projects/%s/deployments?order_by=updated_at&sort=desc&per_page=20", api,
+             enc);
+}
+
+static bool fill_deploy(const cJSON *d, const struct pipeline_settings *s, struct ci_deploy *out)
+{
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(d, "environment");
+    const char *name = cJSON_IsObject(env) ? jstr(env, "name") : jstr(d, "environment");
+    const char *st = jstr(d, "status");
+    if (!name || !st || !pipeline_is_deploy(s, NULL, NULL, name))
+        return false;
+    int status = pipeline_status_gitlab(st);
+    if (status != JOB_SUCCESS && status != JOB_FAILED)
+        return false; /* still running, or never ran: not a deploy that happened */
+    memset(out, 0, sizeof(*out));
+    out->status = (enum job_status)status;
+    out->finished = time_rfc3339_or_zero(jstr(d, "finished_at"));
+    if (!out->finished)
+        out->finished = time_rfc3339_or_zero(jstr(d, "updated_at"));
+    REDACT_COPY(out->env, name);
+    const cJSON *job = cJSON_GetObjectItemCaseSensitive(d, "deployable");
+    REDACT_COPY(out->job, jstr(job, "name"));
+    out->pipeline = jid(cJSON_GetObjectItemCaseSensitive(job, "pipeline"));
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "tag")))
+        REDACT_COPY(out->version, jstr(d, "ref"));
+    else
+        snprintf(out->version, sizeof(out->version), "%.8s", jstr(d, "sha") ? jstr(d, "sha") : "");
+    return out->finished != 0;
+}
+
+/* The list is newest first (order_by=updated_at, sort=desc), but a late
+ * update of an old deploy can come first: the latest finish wins. */
+static bool last_deploy(const cJSON *items, const struct pipeline_settings *s,
+                        struct ci_deploy *out)
+{
+    bool found = false;
+    struct ci_deploy d;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        if (fill_deploy(it, s, &d) && (!found || d.finished > out->finished)) {
+            *out = d;
+            found = true;
+        }
+    }
+    return found;
+}
+
 static const cJSON *same(const cJSON *body)
 {
     return body;
@@ -253,6 +325,10 @@ const struct ci_provider gitlab_provider = {
     .list_url = list_url,
     .detail_url = detail_url,
     .jobs_url = jobs_url,
+    .bridges_url = bridges_url,
+    .deploys_url = deploys_url,
+    .deploys_items = same,
+    .last_deploy = last_deploy,
     .list_items = same,
     .jobs_items = same,
     .item_status = item_status,

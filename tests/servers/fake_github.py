@@ -74,6 +74,10 @@ class GitHub(Api):
         return 401, {"message": "Bad credentials",
                      "documentation_url": "https://docs.github.com/rest"}, {}
 
+    def limited(self):
+        return 403, {"message": "API rate limit exceeded for user ID 1.",
+                     "documentation_url": "https://docs.github.com/rest/overview/rate-limits"}
+
     def rate_headers(self, remaining, reset):
         return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(remaining),
                 "X-RateLimit-Reset": str(reset), "X-RateLimit-Used": str(self.limit - remaining),
