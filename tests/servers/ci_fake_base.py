@@ -118,7 +118,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.st.no_link = bool(ctl["no_link"])
             if ctl.get("advance"):
                 self.st.api.advance()
-        self.send(200, {"ok": True})
+            reset_at = self.st.reset_at
+        self.send(200, {"ok": True, "reset_at": reset_at})
 
     def rate(self):
         return self.st.api.rate_headers(self.st.remaining, self.st.reset_at)
