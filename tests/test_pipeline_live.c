@@ -479,6 +479,33 @@ TEST(gitlab_live_low_budget_waits_for_reset)
     fake_server_stop(&s);
 }
 
+static bool detail_has(struct rig *r, const void *needle)
+{
+    const struct source_info *si = src(r);
+    return si && strstr(si->detail, needle) != NULL;
+}
+
+TEST(gitlab_live_spent_budget_holds_mid_cycle_and_says_when)
+{
+    struct fake_server s = {0};
+    struct rig r;
+    CHECK(start_gitlab(&s, &r, "2s"));
+    /* one request left: the cycle stops after it, whatever it was fetching */
+    cJSON_Delete(control(&s, "/_control", "{\"remaining\": 1, \"reset_in\": 3}"));
+    cJSON_Delete(control(&s, "/_control", "{\"advance\": true}")); /* 200s, not 304s */
+    CHECK(run_until(&r, detail_has, "rate limit 0/2000, resumes ", 8000));
+    cJSON *st = control(&s, "/_stats", NULL);
+    double before = cJSON_GetNumberValue(cJSON_GetObjectItem(st, "requests"));
+    cJSON_Delete(st);
+    CHECK(run_until(&r, detail_has, "/2000 left", 8000)); /* and goes on after the reset */
+    st = control(&s, "/_stats", NULL);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(st, "requests")) > before);
+    CHECK(!cJSON_GetObjectItem(cJSON_GetObjectItem(st, "by_status"), "429"));
+    cJSON_Delete(st);
+    rig_free(&r);
+    fake_server_stop(&s);
+}
+
 TEST(gitlab_live_x_next_page_without_link)
 {
     struct fake_server s = {0};
