@@ -158,7 +158,7 @@ static const struct field pipeline_fields[] = {
     F_TIME_(T, started, "0: not started"),
     F_DBL_(T, duration_s, "run time in seconds; null: unknown"),
     F_BOOL_(T, warning, "passed with warnings (allow_failure jobs failed)"),
-    F_INT_(T, jobs_dropped, "jobs past the cap of 32"),
+    F_INT_(T, jobs_dropped, "jobs with no row (past the cap of 32); stages count them all"),
 };
 #undef T
 const struct schema pipeline_schema = SCHEMA("pipeline", struct pipeline, pipeline_fields, "key");
