@@ -394,7 +394,10 @@ static void on_header(const char *name, const char *value, void *ud)
         h->rl_remaining = strtol(value, NULL, 10);
     } else if (http_header_is(name, "RateLimit-Reset") ||
                http_header_is(name, "X-RateLimit-Reset")) {
-        h->rl_reset_ms = strtoll(value, NULL, 10) * 1000; /* Unix epoch seconds */
+        /* Unix epoch seconds (GitHub, GitLab); a small number is the IETF
+         * draft's seconds from now, as some proxies send it */
+        long long v = strtoll(value, NULL, 10);
+        h->rl_reset_ms = v >= 1000000000LL ? v * 1000 : loop_wall_ms() + v * 1000;
     } else if (http_header_is(name, "Retry-After")) {
         int64_t ms;
         h->retry_after_ms =
@@ -557,6 +560,8 @@ static bool hold_for_reset(struct ci_client *c)
     if (c->rl_remaining < 0 || c->rl_remaining > settings()->rate_reserve || c->rl_reset_ms <= now)
         return false;
     c->held_until_ms = c->rl_reset_ms + RESET_MARGIN_MS;
+    if (c->held_until_ms - now > RETRY_AFTER_MAX_MS) /* a reset years away is a server bug */
+        c->held_until_ms = now + RETRY_AFTER_MAX_MS;
     set_detail(c);
     if (c->timer)
         loop_timer_cancel(c->src->ctx.loop, c->timer);
