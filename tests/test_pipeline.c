@@ -219,6 +219,43 @@ TEST(caps_count_what_is_dropped)
     engine_free(&e);
 }
 
+/* Stage state over every job, not the kept rows: the one failed shard of 60
+ * comes last and past the cap, and still fails the stage and keeps a row. */
+TEST(stage_states_count_every_job_by_gitlab_rules)
+{
+    struct engine e;
+    engine_init(&e);
+    cJSON *jobs = cJSON_CreateArray();
+    for (int i = 0; i < 60; i++) {
+        char name[24];
+        snprintf(name, sizeof(name), "shard %d", i);
+        add_job(jobs, 100 + i, name, "test", i == 59 ? "failed" : "success", false, NULL,
+                "2026-03-02T14:00:30Z");
+    }
+    add_job(jobs, 200, "deploy-prod", "deploy", "skipped", false, NULL, NULL);
+    add_job(jobs, 201, "notify", "notify", "manual", true, NULL, NULL); /* optional */
+    add_job(jobs, 202, "undo", "rollback", "canceled", false, NULL, NULL);
+    add_job(jobs, 203, "undo-ok", "rollback", "success", false, NULL, "2026-03-02T14:00:30Z");
+    add_job(jobs, 204, "later", "cleanup", "created", false, NULL, NULL);
+    add_job(jobs, 205, "done", "cleanup", "success", false, NULL, "2026-03-02T14:00:30Z");
+    add_job(jobs, 206, "sweep", "cleanup", "failed", false, NULL, "2026-03-02T14:00:30Z");
+    CHECK(post(&e, 11, "failed", jobs, 60, NULL, false, NULL) == 0);
+    const struct pipeline *p = get_pipeline(&e, "gitlab:shop/checkout:11");
+    CHECK(p && p->nstages == 5 && p->njobs == PIPE_JOBS && p->jobs_dropped == 67 - PIPE_JOBS);
+    if (!p || p->nstages != 5) {
+        engine_free(&e);
+        return;
+    }
+    CHECK(p->stages[0].status == JOB_FAILED && p->stages[0].jobs == 60);
+    CHECK(p->stages[1].status == JOB_SKIPPED);
+    CHECK(p->stages[2].status == JOB_MANUAL);   /* only optional manual jobs */
+    CHECK(p->stages[3].status == JOB_CANCELED); /* canceled beside success */
+    CHECK(p->stages[4].status == JOB_RUNNING);  /* created beside done: on its way */
+    const struct job *f = find_job(p, "shard 59");
+    CHECK(f && f->status == JOB_FAILED);
+    engine_free(&e);
+}
+
 TEST(allow_failure_is_a_warning)
 {
     struct engine e;

@@ -467,13 +467,41 @@ TEST(gitlab_live_low_budget_waits_for_reset)
     struct rig r;
     CHECK(start_gitlab(&s, &r, "2s"));
     cJSON_Delete(control(&s, "/_control", "{\"remaining\": 3, \"reset_in\": 3}"));
-    CHECK(wait_cycles(&r, 2, 8000));
+    CHECK(wait_cycles(&r, 1, 8000));
     const struct source_info *si = src(&r);
     CHECK(si && strstr(si->detail, "rate limit 3/2000 left") != NULL);
+    CHECK(wait_cycles(&r, 1, 8000)); /* after the reset: the window is whole again */
     double t[300];
     int n = cycle_starts(&s, t, 300);
     /* fast is 300ms, but with 3 of 2000 left it waits for the reset (2-3s away) */
     CHECK(n >= 2 && t[n - 1] - t[n - 2] > 1.5);
+    rig_free(&r);
+    fake_server_stop(&s);
+}
+
+static bool detail_has(struct rig *r, const void *needle)
+{
+    const struct source_info *si = src(r);
+    return si && strstr(si->detail, needle) != NULL;
+}
+
+TEST(gitlab_live_spent_budget_holds_mid_cycle_and_says_when)
+{
+    struct fake_server s = {0};
+    struct rig r;
+    CHECK(start_gitlab(&s, &r, "2s"));
+    /* one request left: the cycle stops after it, whatever it was fetching */
+    cJSON_Delete(control(&s, "/_control", "{\"remaining\": 1, \"reset_in\": 3}"));
+    cJSON_Delete(control(&s, "/_control", "{\"advance\": true}")); /* 200s, not 304s */
+    CHECK(run_until(&r, detail_has, "rate limit 0/2000, resumes ", 8000));
+    cJSON *st = control(&s, "/_stats", NULL);
+    double before = cJSON_GetNumberValue(cJSON_GetObjectItem(st, "requests"));
+    cJSON_Delete(st);
+    CHECK(run_until(&r, detail_has, "/2000 left", 8000)); /* and goes on after the reset */
+    st = control(&s, "/_stats", NULL);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(st, "requests")) > before);
+    CHECK(!cJSON_GetObjectItem(cJSON_GetObjectItem(st, "by_status"), "429"));
+    cJSON_Delete(st);
     rig_free(&r);
     fake_server_stop(&s);
 }

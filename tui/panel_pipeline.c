@@ -432,6 +432,11 @@ static bool pipeline_detail(struct ui *u, struct panel_view *v, struct buf *out)
         buf_printf(out, "deploy gate: BLOCKED: %s\n", p->gate_reason);
     if (p->web_url[0])
         buf_printf(out, "%s\n", p->web_url);
+    /* every job counts in its stage, kept as a row or not */
+    buf_printf(out, "\nStages:");
+    for (int i = 0; i < p->nstages; i++)
+        buf_printf(out, " %s %s (%d)%s", p->stages[i].name, job_status_names[p->stages[i].status],
+                   p->stages[i].jobs, i + 1 < p->nstages ? "," : "");
     buf_printf(out, "\nJobs:\n");
     for (int i = 0; i < p->njobs; i++) {
         const struct job *j = &p->jobs[i];
@@ -439,10 +444,11 @@ static bool pipeline_detail(struct ui *u, struct panel_view *v, struct buf *out)
         if (j->started)
             ui_fmt_dur(jd, sizeof jd,
                        (j->finished ? j->finished : engine_now(&u->a->engine)) - j->started);
-        buf_printf(out, "  %-10s %-24s %-16s %7s%s%s%s%s\n", j->stage, j->name,
+        /* step: GitHub's running or failing step, or the child pipeline a bridge started */
+        buf_printf(out, "  %-10s %-24s %-16s %7s%s%s%s%s%s%s\n", j->stage, j->name,
                    job_status_names[j->status], jd, j->allow_failure ? " allow-failure" : "",
                    j->is_deploy ? " deploy" : "", j->failure_reason[0] ? " reason: " : "",
-                   j->failure_reason);
+                   j->failure_reason, j->step[0] ? " -> " : "", j->step);
     }
     if (p->jobs_dropped)
         buf_printf(out, "  (%d more jobs not kept)\n", p->jobs_dropped);

@@ -65,8 +65,8 @@ int pipeline_settings_load(struct pipeline_settings *s, const struct ynode *sec,
                            size_t errlen)
 {
     static const char *const keys[] = {
-        "last",          "fast",        "slow", "timeout", "deploy_environments",
-        "deploy_stages", "deploy_jobs", NULL};
+        "last",          "fast",        "slow",         "timeout", "deploy_environments",
+        "deploy_stages", "deploy_jobs", "rate_reserve", NULL};
     pipeline_settings_default(s);
     if (!sec)
         return 0;
@@ -78,6 +78,13 @@ int pipeline_settings_load(struct pipeline_settings *s, const struct ynode *sec,
     if (last < 1 || last > 100)
         return yerr(ymap_get(sec, "last"), err, errlen, "'last' must be between 1 and 100");
     s->last_n = (int)last;
+    int64_t reserve = s->rate_reserve;
+    if (yget_int(sec, "rate_reserve", &reserve, err, errlen) < 0)
+        return -1;
+    if (reserve < 0 || reserve > 100000)
+        return yerr(ymap_get(sec, "rate_reserve"), err, errlen,
+                    "'rate_reserve' must be between 0 and 100000 requests");
+    s->rate_reserve = reserve;
     if (get_interval(sec, "fast", &s->fast_ms, 100, err, errlen) < 0 ||
         get_interval(sec, "slow", &s->slow_ms, 100, err, errlen) < 0 ||
         get_interval(sec, "timeout", &s->timeout_ms, 100, err, errlen) < 0)

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
@@ -62,13 +63,8 @@ static void current_step(const cJSON *job, char *out, size_t n)
     redact_field(out, n, failed ? failed : "", failed ? strlen(failed) : 0);
 }
 
-static void fill_job(struct pipeline *p, const cJSON *j)
+static void fill_job(struct pipeline *p, struct job *jb, const cJSON *j)
 {
-    if (p->njobs >= PIPE_JOBS) {
-        p->jobs_dropped++;
-        return;
-    }
-    struct job *jb = &p->jobs[p->njobs++];
     memset(jb, 0, sizeof(*jb));
     jb->id = jid(j);
     REDACT_COPY(jb->name, jstr(j, "name"));
@@ -82,6 +78,25 @@ static void fill_job(struct pipeline *p, const cJSON *j)
     jb->finished = time_rfc3339_or_zero(jstr(j, "completed_at"));
     current_step(j, jb->step, sizeof(jb->step));
     jb->is_deploy = pipeline_is_deploy(pipeline_settings(), jb->name, jb->stage, NULL);
+}
+
+/* Every job of every page counts for the stages; only the latest attempt
+ * is asked for (filter=latest), so a re-run replaces the failed try. */
+static int fill_jobs(struct pipeline *p, const cJSON *jobs)
+{
+    int cap = cJSON_GetArraySize(jobs), n = 0;
+    struct job *all = calloc((size_t)cap + 1, sizeof(*all));
+    if (!all)
+        return -1;
+    const cJSON *j;
+    cJSON_ArrayForEach(j, jobs)
+    {
+        if (cJSON_IsObject(j) && jid(j))
+            fill_job(p, &all[n++], j);
+    }
+    pipeline_set_jobs(p, all, n);
+    free(all);
+    return 0;
 }
 
 int github_apply_run(struct engine *e, const char *repo, const cJSON *run, const cJSON *jobs,
@@ -119,22 +134,19 @@ int github_apply_run(struct engine *e, const char *repo, const cJSON *run, const
     REDACT_COPY(p.web_url, jstr(run, "html_url"));
     p.simulated = simulated;
     p.duration_s = NAN;
-    const cJSON *j;
-    cJSON_ArrayForEach(j, jobs)
-    {
-        if (cJSON_IsObject(j) && jid(j))
-            fill_job(&p, j);
+    if (fill_jobs(&p, jobs) < 0) {
+        snprintf(err, errlen, "run %lld: out of memory", (long long)p.id);
+        return -1;
     }
     /* The run's own times are coarse; completed jobs give the real span. */
     int64_t last = 0;
-    for (int i = 0; i < p.njobs; i++)
-        if (p.jobs[i].finished > last)
-            last = p.jobs[i].finished;
+    for (int i = 0; i < p.nstages; i++)
+        if (p.stages[i].finished > last)
+            last = p.stages[i].finished;
     if (p.finished && last && last < p.finished)
         p.finished = last;
     if (p.finished && p.started && p.finished >= p.started)
         p.duration_s = (double)(p.finished - p.started) / 1000.0;
-    pipeline_rollup_stages(&p);
     for (int s = 0; s < p.nstages; s++)
         p.warning |= p.stages[s].warning && p.status == JOB_SUCCESS;
     pipeline_post(e, &p);

@@ -12,8 +12,6 @@
 #include "base/json_num.h"
 #include "base/timeparse.h"
 
-#define MAX_JOBS_SEEN 512
-
 static const char *jstr(const cJSON *o, const char *k)
 {
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
@@ -40,16 +38,26 @@ static int by_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Retried jobs: only the newest of a name within its stage counts. */
-static bool superseded(const cJSON *const *v, int n, int i)
+/* Same stage and name together, newest last: a retry has a higher id. */
+static int by_attempt(const void *a, const void *b)
 {
-    const char *name = jstr(v[i], "name"), *stage = jstr(v[i], "stage");
-    for (int k = i + 1; k < n; k++) {
-        const char *n2 = jstr(v[k], "name"), *s2 = jstr(v[k], "stage");
-        if (name && n2 && stage && s2 && strcmp(name, n2) == 0 && strcmp(stage, s2) == 0)
-            return true;
-    }
-    return false;
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    int c = strcmp(jstr(x, "stage"), jstr(y, "stage"));
+    if (!c)
+        c = strcmp(jstr(x, "name"), jstr(y, "name"));
+    return c ? c : by_id(a, b);
+}
+
+/* A bridge (trigger job) sits in its stage like any job, with the status
+ * GitLab gives it (the child's, under strategy: depend); its row names the
+ * child pipeline it started. One level: a child's own bridges are not read. */
+static void child_pipeline(struct job *jb, const cJSON *down)
+{
+    if (!cJSON_IsObject(down))
+        return;
+    const char *st = jstr(down, "status");
+    snprintf(jb->step, sizeof(jb->step), "child pipeline #%lld: %.20s", (long long)jid(down),
+             pipeline_status_gitlab(st) >= 0 ? st : "unknown");
 }
 
 static void fill_job(struct job *jb, const cJSON *j)
@@ -73,38 +81,50 @@ static void fill_job(struct job *jb, const cJSON *j)
     jb->started = time_rfc3339_or_zero(jstr(j, "started_at"));
     jb->finished = time_rfc3339_or_zero(jstr(j, "finished_at"));
     jb->is_deploy = pipeline_is_deploy(pipeline_settings(), jb->name, jb->stage, jb->environment);
+    child_pipeline(jb, cJSON_GetObjectItemCaseSensitive(j, "downstream_pipeline"));
+}
+
+static int by_job_id(const void *a, const void *b)
+{
+    int64_t x = ((const struct job *)a)->id, y = ((const struct job *)b)->id;
+    return x < y ? -1 : x > y;
 }
 
 /* Stages in the order GitLab created their jobs (ascending job id, retried
- * jobs included), which is the order of `stages:` in .gitlab-ci.yml. */
+ * jobs included), which is the order of `stages:` in .gitlab-ci.yml. Of a
+ * retried job only the newest attempt counts. */
 static void fill_jobs(struct pipeline *p, const cJSON *jobs)
 {
-    const cJSON **v = calloc(MAX_JOBS_SEEN, sizeof(*v));
-    if (!v)
+    int cap = cJSON_GetArraySize(jobs);
+    const cJSON **v = calloc((size_t)cap + 1, sizeof(*v));
+    struct job *all = calloc((size_t)cap + 1, sizeof(*all));
+    if (!v || !all) {
+        free(v);
+        free(all);
+        p->jobs_dropped = cap;
         return;
-    int n = 0;
+    }
+    int n = 0, kept = 0;
     const cJSON *j;
     cJSON_ArrayForEach(j, jobs)
     {
-        if (!cJSON_IsObject(j) || !jid(j) || !jstr(j, "stage") || !jstr(j, "name"))
-            continue;
-        if (n < MAX_JOBS_SEEN)
+        if (cJSON_IsObject(j) && jid(j) && jstr(j, "stage") && jstr(j, "name"))
             v[n++] = j;
-        else
-            p->jobs_dropped++;
     }
     qsort(v, (size_t)n, sizeof(*v), by_id);
     for (int i = 0; i < n; i++)
         pipeline_stage(p, jstr(v[i], "stage"));
-    int kept = 0;
-    for (int i = 0; i < n; i++)
-        kept += !superseded(v, n, i);
-    for (int s = 0; s < p->nstages; s++)
-        for (int i = 0; i < n && p->njobs < PIPE_JOBS; i++)
-            if (strcmp(jstr(v[i], "stage"), p->stages[s].name) == 0 && !superseded(v, n, i))
-                fill_job(&p->jobs[p->njobs++], v[i]);
-    p->jobs_dropped += kept - p->njobs; /* past the job cap, or in stages past the stage cap */
+    qsort(v, (size_t)n, sizeof(*v), by_attempt);
+    for (int i = 0; i < n; i++) {
+        bool retried = i + 1 < n && strcmp(jstr(v[i], "stage"), jstr(v[i + 1], "stage")) == 0 &&
+                       strcmp(jstr(v[i], "name"), jstr(v[i + 1], "name")) == 0;
+        if (!retried)
+            fill_job(&all[kept++], v[i]);
+    }
+    qsort(all, (size_t)kept, sizeof(*all), by_job_id);
+    pipeline_set_jobs(p, all, kept);
     free(v);
+    free(all);
 }
 
 static void derive_times(struct pipeline *p, const cJSON *pl)
@@ -113,8 +133,8 @@ static void derive_times(struct pipeline *p, const cJSON *pl)
     p->finished = time_rfc3339_or_zero(jstr(pl, "finished_at"));
     bool done =
         !job_status_active(p->status) && p->status != JOB_MANUAL && p->status != JOB_SCHEDULED;
-    for (int i = 0; i < p->njobs; i++) {
-        const struct job *j = &p->jobs[i];
+    for (int i = 0; i < p->nstages; i++) { /* stages span every job, kept or not */
+        const struct stage *j = &p->stages[i];
         if (j->started && (!p->started || j->started < p->started) &&
             !time_rfc3339_or_zero(jstr(pl, "started_at")))
             p->started = j->started;
@@ -162,7 +182,6 @@ int gitlab_apply_pipeline(struct engine *e, const char *project, const cJSON *pl
     if (jobs)
         fill_jobs(&p, jobs);
     derive_times(&p, pl);
-    pipeline_rollup_stages(&p);
     for (int s = 0; s < p.nstages; s++)
         p.warning |= p.stages[s].warning && p.status == JOB_SUCCESS;
     pipeline_post(e, &p);
@@ -222,6 +241,65 @@ static void jobs_url(const char *api, const char *project, int64_t id, char *out
              enc, (long long)id);
 }
 
+static void bridges_url(const char *api, const char *project, int64_t id, char *out, size_t n)
+{
+    char enc[300];
+    ci_escape(project, enc, sizeof(enc));
+    snprintf(out, n, "%s/projects/%s/pipelines/%lld/bridges?per_page=100", api, enc, (long long)id);
+}
+
+static void deploys_url(const char *api, const char *project, char *out, size_t n)
+{
+    char enc[300];
+    ci_escape(project, enc, sizeof(enc));
+    snprintf(out, n, "%s/projects/%s/deployments?order_by=updated_at&sort=desc&per_page=20", api,
+             enc);
+}
+
+static bool fill_deploy(const cJSON *d, const struct pipeline_settings *s, struct ci_deploy *out)
+{
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(d, "environment");
+    const char *name = cJSON_IsObject(env) ? jstr(env, "name") : jstr(d, "environment");
+    const char *st = jstr(d, "status");
+    if (!name || !st || !pipeline_is_deploy(s, NULL, NULL, name))
+        return false;
+    int status = pipeline_status_gitlab(st);
+    if (status != JOB_SUCCESS && status != JOB_FAILED)
+        return false; /* still running, or never ran: not a deploy that happened */
+    memset(out, 0, sizeof(*out));
+    out->status = (enum job_status)status;
+    out->finished = time_rfc3339_or_zero(jstr(d, "finished_at"));
+    if (!out->finished)
+        out->finished = time_rfc3339_or_zero(jstr(d, "updated_at"));
+    REDACT_COPY(out->env, name);
+    const cJSON *job = cJSON_GetObjectItemCaseSensitive(d, "deployable");
+    REDACT_COPY(out->job, jstr(job, "name"));
+    out->pipeline = jid(cJSON_GetObjectItemCaseSensitive(job, "pipeline"));
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job, "tag")))
+        REDACT_COPY(out->version, jstr(d, "ref"));
+    else
+        snprintf(out->version, sizeof(out->version), "%.8s", jstr(d, "sha") ? jstr(d, "sha") : "");
+    return out->finished != 0;
+}
+
+/* The list is newest first (order_by=updated_at, sort=desc), but a late
+ * update of an old deploy can come first: the latest finish wins. */
+static bool last_deploy(const cJSON *items, const struct pipeline_settings *s,
+                        struct ci_deploy *out)
+{
+    bool found = false;
+    struct ci_deploy d;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        if (fill_deploy(it, s, &d) && (!found || d.finished > out->finished)) {
+            *out = d;
+            found = true;
+        }
+    }
+    return found;
+}
+
 static const cJSON *same(const cJSON *body)
 {
     return body;
@@ -247,6 +325,10 @@ const struct ci_provider gitlab_provider = {
     .list_url = list_url,
     .detail_url = detail_url,
     .jobs_url = jobs_url,
+    .bridges_url = bridges_url,
+    .deploys_url = deploys_url,
+    .deploys_items = same,
+    .last_deploy = last_deploy,
     .list_items = same,
     .jobs_items = same,
     .item_status = item_status,

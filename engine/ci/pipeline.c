@@ -93,64 +93,160 @@ struct stage *pipeline_stage(struct pipeline *p, const char *name)
     return st;
 }
 
-/* A stage's status from the counts of its jobs' statuses, close to GitLab's
- * composite status: anything moving wins, then blocked, failed, canceled. */
-static enum job_status composite(const int *n, int total, bool *warning)
+/* Statuses of one stage's jobs, as sets the composite rule asks about. */
+struct tally {
+    int n[JOB_BLOCKED + 1];
+    int total;
+    int optional; /* manual jobs with allow_failure: GitLab leaves them out */
+    bool warned;  /* an allow_failure job failed or was canceled */
+    int64_t started, finished;
+    bool unfinished;
+};
+
+#define BIT(s) (1u << (s))
+
+static bool only_of(const struct tally *t, unsigned set)
 {
-    int done = n[JOB_SUCCESS] + n[JOB_FAILED] + n[JOB_CANCELED] + n[JOB_SKIPPED];
-    *warning = false;
-    if (total == 0)
-        return JOB_CREATED;
-    if (n[JOB_RUNNING] || n[JOB_PREPARING])
-        return JOB_RUNNING;
-    if (n[JOB_BLOCKED])
-        return JOB_BLOCKED;
-    if (n[JOB_PENDING] || n[JOB_WAITING])
-        return done ? JOB_RUNNING : n[JOB_PENDING] ? JOB_PENDING : JOB_WAITING;
-    if (n[JOB_CREATED])
-        return done ? JOB_RUNNING : JOB_CREATED;
-    if (n[JOB_FAILED])
-        return JOB_FAILED;
-    if (n[JOB_CANCELED])
-        return JOB_CANCELED;
-    if (n[JOB_MANUAL] && !n[JOB_SUCCESS])
-        return JOB_MANUAL;
-    if (n[JOB_SCHEDULED] && !n[JOB_SUCCESS])
-        return JOB_SCHEDULED;
-    if (n[JOB_SUCCESS])
+    for (int s = 0; s <= JOB_BLOCKED; s++)
+        if (t->n[s] && !(set & BIT(s)))
+            return false;
+    return true;
+}
+
+/* GitLab's composite status (Gitlab::Ci::Status::Composite), which also fits
+ * GitHub's jobs: allowed failures count as passed with a warning, optional
+ * manual jobs are ignored, then the first rule that matches wins. */
+static enum job_status composite(const struct tally *t)
+{
+    if (t->total == 0)
+        return t->optional ? JOB_MANUAL : JOB_CREATED;
+    if (only_of(t, BIT(JOB_SKIPPED)))
+        return JOB_SKIPPED;
+    if (only_of(t, BIT(JOB_SUCCESS) | BIT(JOB_SKIPPED)))
         return JOB_SUCCESS;
-    return JOB_SKIPPED;
+    if (only_of(t, BIT(JOB_CREATED)))
+        return JOB_CREATED;
+    if (only_of(t, BIT(JOB_PREPARING)))
+        return JOB_PREPARING;
+    if (only_of(t, BIT(JOB_CANCELED) | BIT(JOB_SUCCESS) | BIT(JOB_SKIPPED)))
+        return JOB_CANCELED;
+    if (only_of(t, BIT(JOB_PENDING) | BIT(JOB_CREATED) | BIT(JOB_SKIPPED)))
+        return JOB_PENDING;
+    if (t->n[JOB_RUNNING] || t->n[JOB_PENDING])
+        return JOB_RUNNING;
+    if (t->n[JOB_WAITING])
+        return JOB_WAITING;
+    if (t->n[JOB_MANUAL])
+        return JOB_MANUAL;
+    if (t->n[JOB_SCHEDULED])
+        return JOB_SCHEDULED;
+    if (t->n[JOB_PREPARING])
+        return JOB_PREPARING;
+    if (t->n[JOB_CREATED])
+        return JOB_RUNNING;
+    return JOB_FAILED;
+}
+
+static void tally_job(struct tally *t, const struct job *jb)
+{
+    enum job_status js = jb->ci_status;
+    if (jb->allow_failure && js == JOB_MANUAL) {
+        t->optional++;
+    } else if (jb->allow_failure && (js == JOB_FAILED || js == JOB_CANCELED)) {
+        t->n[JOB_SUCCESS]++;
+        t->total++;
+        t->warned = true;
+    } else {
+        t->n[js]++;
+        t->total++;
+    }
+    if (jb->started && (!t->started || jb->started < t->started))
+        t->started = jb->started;
+    if (jb->finished > t->finished)
+        t->finished = jb->finished;
+    if (!jb->finished && job_status_active(js))
+        t->unfinished = true;
+}
+
+static int stage_index(const struct pipeline *p, const char *name)
+{
+    for (int i = 0; i < p->nstages; i++)
+        if (strcmp(p->stages[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+/* Jobs worth a row when not all fit: what failed, what moves, what deploys. */
+static bool notable(const struct job *jb)
+{
+    return (jb->ci_status == JOB_FAILED && !jb->allow_failure) ||
+           job_status_active(jb->ci_status) || jb->is_deploy || jb->ci_status == JOB_MANUAL;
+}
+
+/* Picks the rows to keep: notable jobs first, then the others, each in
+ * stage order; the kept rows are then written in stage order. */
+static void keep_rows(struct pipeline *p, const struct job *all, int n, const int *stage_of)
+{
+    bool *keep = calloc((size_t)n + 1, sizeof(*keep));
+    if (!keep)
+        return;
+    int kept = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int s = 0; s < p->nstages; s++)
+            for (int i = 0; i < n && kept < PIPE_JOBS; i++)
+                if (stage_of[i] == s && !keep[i] && (pass == 1 || notable(&all[i]))) {
+                    keep[i] = true;
+                    kept++;
+                }
+    p->njobs = 0;
+    for (int s = 0; s < p->nstages; s++)
+        for (int i = 0; i < n; i++)
+            if (stage_of[i] == s && keep[i])
+                p->jobs[p->njobs++] = all[i];
+    free(keep);
+}
+
+void pipeline_set_jobs(struct pipeline *p, const struct job *all, int n)
+{
+    int *stage_of = calloc((size_t)n + 1, sizeof(*stage_of));
+    struct tally *t = calloc(PIPE_STAGES, sizeof(*t));
+    if (!stage_of || !t) {
+        free(stage_of);
+        free(t);
+        p->jobs_dropped += n;
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        stage_of[i] = stage_index(p, all[i].stage);
+        if (stage_of[i] < 0)
+            continue;
+        tally_job(&t[stage_of[i]], &all[i]);
+        p->stages[stage_of[i]].jobs++;
+    }
+    for (int s = 0; s < p->nstages; s++) {
+        struct stage *st = &p->stages[s];
+        st->status = st->ci_status = composite(&t[s]);
+        st->warning = t[s].warned && st->status == JOB_SUCCESS;
+        st->started = t[s].started;
+        st->finished = t[s].unfinished || !st->jobs ? 0 : t[s].finished;
+    }
+    keep_rows(p, all, n, stage_of);
+    p->jobs_dropped += n - p->njobs;
+    free(stage_of);
+    free(t);
 }
 
 void pipeline_rollup_stages(struct pipeline *p)
 {
     for (int s = 0; s < p->nstages; s++) {
         struct stage *st = &p->stages[s];
-        int n[JOB_BLOCKED + 1] = {0}, total = 0, allowed_failures = 0;
-        bool finished = true;
-        st->started = st->finished = 0;
-        for (int j = 0; j < p->njobs; j++) {
-            const struct job *jb = &p->jobs[j];
-            if (strcmp(jb->stage, st->name) != 0)
-                continue;
-            enum job_status js = jb->status;
-            if (js == JOB_FAILED && jb->allow_failure) {
-                js = JOB_SUCCESS; /* a warning, not a failure */
-                allowed_failures++;
-            }
-            n[js]++;
-            total++;
-            if (jb->started && (!st->started || jb->started < st->started))
-                st->started = jb->started;
-            if (jb->finished > st->finished)
-                st->finished = jb->finished;
-            if (!jb->finished)
-                finished = false;
-        }
-        st->status = composite(n, total, &st->warning);
-        st->warning = allowed_failures > 0 && st->status == JOB_SUCCESS;
-        if (!finished || total == 0)
-            st->finished = 0;
+        bool blocked = false;
+        for (int j = 0; j < p->njobs && !blocked; j++)
+            blocked = p->jobs[j].status == JOB_BLOCKED && strcmp(p->jobs[j].stage, st->name) == 0;
+        if (blocked && st->ci_status != JOB_RUNNING)
+            st->status = JOB_BLOCKED;
+        else if (st->status == JOB_BLOCKED)
+            st->status = st->ci_status;
     }
 }
 

@@ -26,6 +26,9 @@ struct pipeline_settings {
     int64_t slow_ms;    /* poll interval when idle */
     int64_t timeout_ms; /* per request */
     int64_t backoff_max_ms;
+    /* Requests of the rate budget kept back: an answer that leaves this many
+     * or fewer holds every further request of the source until the reset. */
+    long rate_reserve;
     /* Deploy recognition (fnmatch globs). A job with an environment is a
      * production deploy when the environment matches; a job without one is
      * when its stage or its name matches. */
@@ -55,7 +58,14 @@ bool job_status_active(enum job_status s);
 /* Still to run: what the gate can block. */
 bool job_status_waiting_to_run(enum job_status s);
 
-/* Recomputes every stage's status, times and warning from the jobs. */
+/* Sets the stages' status, times, warning and job count from every job of
+ * the pipeline (all pages, retried ones left out), by GitLab's composite
+ * rule, and keeps at most PIPE_JOBS of them as rows: failed, moving, manual
+ * and deploy jobs first, in stage order. The stages must exist already
+ * (pipeline_stage); jobs of a stage past the cap are dropped, and counted. */
+void pipeline_set_jobs(struct pipeline *p, const struct job *all, int n);
+/* Marks a stage blocked while one of its kept jobs waits on the closed gate,
+ * and gives it back its CI status once none does. */
 void pipeline_rollup_stages(struct pipeline *p);
 /* Finds or appends a stage by name, keeping first-seen order; NULL when full. */
 struct stage *pipeline_stage(struct pipeline *p, const char *name);
@@ -63,6 +73,17 @@ struct stage *pipeline_stage(struct pipeline *p, const char *name);
 /* ---- deploy recognition ---- */
 bool pipeline_is_deploy(const struct pipeline_settings *s, const char *job_name, const char *stage,
                         const char *environment);
+
+/* The last production deploy of a project as the provider's deployments
+ * API tells it (GitLab Deployments, GitHub deployments + statuses). */
+struct ci_deploy {
+    int64_t finished; /* ms: finished_at, else updated_at */
+    int64_t pipeline; /* the deployable job's pipeline, 0: unknown */
+    enum job_status status;
+    char job[NAME_LEN];
+    char env[32];
+    char version[NAME_LEN];
+};
 
 /* ---- the module ---- */
 /* Settings in use (defaults until pipeline_attach is given others). */
@@ -72,6 +93,9 @@ const struct pipeline_settings *pipeline_settings(void);
 void pipeline_attach(struct engine *e, const struct pipeline_settings *s);
 /* Posts a parsed pipeline: applies the gate, skips identical rows. */
 void pipeline_post(struct engine *e, struct pipeline *p);
+/* What the deployments API said for a project: d NULL when it said nothing
+ * usable, and the last deploy then comes from deploy jobs (names, stages). */
+void pipeline_set_deploy(const char *provider, const char *project, const struct ci_deploy *d);
 /* Recomputes the derived figures of one project now. */
 void pipeline_update_stats(struct engine *e, const char *provider, const char *project);
 

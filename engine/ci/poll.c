@@ -21,7 +21,9 @@
 
 #define CACHE_SLOTS        96
 #define RETRY_AFTER_MAX_MS 86400000 /* a longer wait is a server bug: a day at most */
-#define MAX_PAGES          10
+#define MAX_PAGES          10       /* pipelines: the last N fit in one or two */
+#define MAX_JOB_PAGES      100      /* jobs: 10 000 of them, every one counted */
+#define RESET_MARGIN_MS    250      /* the reset is in whole seconds: ask just after it */
 #define URL_LEN            1024
 
 /* Last answer per URL: a 304 hands back this body. */
@@ -42,7 +44,7 @@ struct resp_hdr {
     int64_t retry_after_ms;      /* -1: not sent */
 };
 
-enum fetch_kind { FETCH_LIST, FETCH_DETAIL, FETCH_JOBS };
+enum fetch_kind { FETCH_LIST, FETCH_DETAIL, FETCH_JOBS, FETCH_BRIDGES, FETCH_DEPLOYS };
 
 struct ci_client {
     struct ci_client_cfg cfg;
@@ -66,6 +68,9 @@ struct ci_client {
     bool list_fresh;
     cJSON *detail; /* the current pipeline in full, when the API has that */
     bool detail_fresh;
+    cJSON *jobs; /* its jobs, while its bridges are asked for */
+    bool jobs_fresh;
+    char deploy_note[96]; /* why deploys come from job names, "" when from the API */
     int item;
     bool any_active;
     int project_errors;
@@ -76,6 +81,7 @@ struct ci_client {
     struct backoff backoff; /* 5xx and transport errors */
     long rl_limit, rl_remaining;
     int64_t rl_reset_ms;
+    int64_t held_until_ms; /* wall clock: no request before, 0: not held */
     uint64_t requests, not_modified, stamp;
     struct cache_entry cache[CACHE_SLOTS];
 };
@@ -84,6 +90,8 @@ static void start_cycle(void *ud);
 static void next_project(struct ci_client *c);
 static void next_item(struct ci_client *c);
 static void fetch_start(struct ci_client *c, enum fetch_kind kind, const char *url);
+static void take_deploys(struct ci_client *c);
+static void start_deploys(struct ci_client *c);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -233,6 +241,23 @@ static const struct pipeline_settings *settings(void)
     return pipeline_settings();
 }
 
+/* "rate limit 0/5000, resumes 14:03:10" (local time, as the clock on the wall) */
+static void rate_held(const struct ci_client *c, char *out, size_t n)
+{
+    time_t t = (time_t)(c->held_until_ms / 1000);
+    struct tm tm;
+    char when[16] = "?";
+    if (localtime_r(&t, &tm))
+        strftime(when, sizeof(when), "%H:%M:%S", &tm);
+    char left[48];
+    if (c->rl_limit > 0)
+        snprintf(left, sizeof(left), "%ld/%ld", c->rl_remaining < 0 ? 0 : c->rl_remaining,
+                 c->rl_limit);
+    else
+        snprintf(left, sizeof(left), "%ld left", c->rl_remaining < 0 ? 0 : c->rl_remaining);
+    snprintf(out, n, "rate limit %s, resumes %s", left, when);
+}
+
 static void set_detail(struct ci_client *c)
 {
     struct engine *e = c->src->ctx.engine;
@@ -240,13 +265,16 @@ static void set_detail(struct ci_client *c)
     if (!row)
         return;
     struct source_info s = *row;
-    char rate[64] = "rate limit unknown";
-    if (c->rl_remaining >= 0 && c->rl_limit > 0)
+    char rate[96] = "rate limit unknown";
+    if (c->held_until_ms > loop_wall_ms())
+        rate_held(c, rate, sizeof(rate));
+    else if (c->rl_remaining >= 0 && c->rl_limit > 0)
         snprintf(rate, sizeof(rate), "rate limit %ld/%ld left", c->rl_remaining, c->rl_limit);
     else if (c->rl_remaining >= 0)
         snprintf(rate, sizeof(rate), "rate limit %ld left", c->rl_remaining);
-    snprintf(s.detail, sizeof(s.detail), "%s; %llu requests, %llu not modified", rate,
-             (unsigned long long)c->requests, (unsigned long long)c->not_modified);
+    snprintf(s.detail, sizeof(s.detail), "%s; %llu requests, %llu not modified%s%s", rate,
+             (unsigned long long)c->requests, (unsigned long long)c->not_modified,
+             c->deploy_note[0] ? "; " : "", c->deploy_note);
     if (strcmp(s.detail, row->detail) != 0)
         engine_upsert(e, T_SOURCES, &s);
 }
@@ -275,6 +303,8 @@ static void abort_cycle(struct ci_client *c)
     reset_fetch(c);
     cJSON_Delete(c->detail);
     c->detail = NULL;
+    cJSON_Delete(c->jobs);
+    c->jobs = NULL;
     cJSON_Delete(c->list);
     c->list = NULL;
 }
@@ -290,15 +320,19 @@ static void fail_transient(struct ci_client *c, const char *what)
     schedule(c, delay);
 }
 
+/* A 403/429 that says the budget is spent: nothing goes out before
+ * Retry-After, else the reset when the budget is 0, else a minute (GitHub's
+ * advice for a secondary limit that gives neither). */
 static void fail_rate_limited(struct ci_client *c, long status)
 {
-    int64_t wait = c->hdr.retry_after_ms;
-    if (wait < 0 && c->rl_reset_ms)
-        wait = c->rl_reset_ms - loop_wall_ms();
+    int64_t now = loop_wall_ms(), wait = c->hdr.retry_after_ms;
+    if (wait < 0 && c->rl_remaining == 0 && c->rl_reset_ms > now)
+        wait = c->rl_reset_ms - now + RESET_MARGIN_MS;
     if (wait < 0)
-        wait = settings()->slow_ms;
+        wait = 60000;
     if (wait < 100)
         wait = 100;
+    c->held_until_ms = now + wait;
     char msg[TEXT_LEN];
     snprintf(msg, sizeof(msg), "rate limited (HTTP %ld); next request in %.1fs%s", status,
              wait / 1000.0, c->hdr.retry_after_ms >= 0 ? " as Retry-After asks" : "");
@@ -360,7 +394,10 @@ static void on_header(const char *name, const char *value, void *ud)
         h->rl_remaining = strtol(value, NULL, 10);
     } else if (http_header_is(name, "RateLimit-Reset") ||
                http_header_is(name, "X-RateLimit-Reset")) {
-        h->rl_reset_ms = strtoll(value, NULL, 10) * 1000; /* Unix epoch seconds */
+        /* Unix epoch seconds (GitHub, GitLab); a small number is the IETF
+         * draft's seconds from now, as some proxies send it */
+        long long v = strtoll(value, NULL, 10);
+        h->rl_reset_ms = v >= 1000000000LL ? v * 1000 : loop_wall_ms() + v * 1000;
     } else if (http_header_is(name, "Retry-After")) {
         int64_t ms;
         h->retry_after_ms =
@@ -371,7 +408,11 @@ static void on_header(const char *name, const char *value, void *ud)
 
 static const cJSON *items_of(struct ci_client *c, const cJSON *body)
 {
-    return c->kind == FETCH_LIST ? c->cfg.prov->list_items(body) : c->cfg.prov->jobs_items(body);
+    if (c->kind == FETCH_LIST)
+        return c->cfg.prov->list_items(body);
+    if (c->kind == FETCH_DEPLOYS)
+        return c->cfg.prov->deploys_items(body);
+    return c->cfg.prov->jobs_items(body);
 }
 
 static void fetch_done(struct ci_client *c);
@@ -404,19 +445,30 @@ static void take_page(struct ci_client *c, const char *body)
     cJSON_ArrayForEach(it, items) cJSON_AddItemToArray(c->acc, cJSON_Duplicate(it, 1));
     cJSON_Delete(doc);
     c->pages++;
-    int want = c->kind == FETCH_LIST ? settings()->last_n : 0;
+    /* every job counts; of pipelines the last N, of deployments the newest page */
+    int want = c->kind == FETCH_LIST ? settings()->last_n : c->kind == FETCH_DEPLOYS ? 1 : 0;
     bool enough = want && cJSON_GetArraySize(c->acc) >= want;
+    int max_pages = c->kind == FETCH_LIST ? MAX_PAGES : MAX_JOB_PAGES;
     char next[URL_LEN] = "";
     if (c->hdr.next[0] && same_origin(c->hdr.next, c->cfg.api))
         STR_COPY(next, c->hdr.next);
     else if (c->hdr.x_next_page > 0)
         with_page(c->url, c->hdr.x_next_page, next, sizeof(next));
-    if (next[0] && !enough && c->pages < MAX_PAGES) {
+    if (next[0] && !enough && c->pages < max_pages) {
         fetch_start(c, c->kind, next);
         return;
     }
     fetch_done(c);
 }
+
+/* GitHub: "API rate limit exceeded for ...", "You have exceeded a secondary
+ * rate limit"; GitLab: "Retry later" comes with a 429 anyway. */
+static bool says_rate_limit(const char *body)
+{
+    return body && (strstr(body, "rate limit") || strstr(body, "Rate limit"));
+}
+
+static void deploys_unavailable(struct ci_client *c, long status);
 
 static void on_done(const struct http_result *res, void *ud)
 {
@@ -456,8 +508,13 @@ static void on_done(const struct http_result *res, void *ud)
         return;
     }
     if (st == 429 ||
-        ((st == 403 || st == 503) && (c->hdr.retry_after_ms >= 0 || c->hdr.rl_remaining == 0))) {
+        ((st == 403 || st == 503) &&
+         (c->hdr.retry_after_ms >= 0 || c->hdr.rl_remaining == 0 || says_rate_limit(res->body)))) {
         fail_rate_limited(c, st);
+        return;
+    }
+    if (c->kind == FETCH_DEPLOYS && (st == 401 || st == 403 || st == 404)) {
+        deploys_unavailable(c, st);
         return;
     }
     if (st == 401 || (st == 403 && !c->token[0])) {
@@ -486,8 +543,39 @@ static void on_done(const struct http_result *res, void *ud)
     take_page(c, res->body);
 }
 
+static void resume_fetch(void *ud)
+{
+    struct ci_client *c = ud;
+    c->timer = NULL;
+    c->held_until_ms = 0;
+    c->rl_remaining = -1; /* a new window: the next answer tells */
+    fetch_start(c, c->kind, c->url);
+}
+
+/* No budget left (or only the reserve): this request, and so every one
+ * after it, waits for the reset, even in the middle of a cycle. */
+static bool hold_for_reset(struct ci_client *c)
+{
+    int64_t now = loop_wall_ms();
+    if (c->rl_remaining < 0 || c->rl_remaining > settings()->rate_reserve || c->rl_reset_ms <= now)
+        return false;
+    c->held_until_ms = c->rl_reset_ms + RESET_MARGIN_MS;
+    if (c->held_until_ms - now > RETRY_AFTER_MAX_MS) /* a reset years away is a server bug */
+        c->held_until_ms = now + RETRY_AFTER_MAX_MS;
+    set_detail(c);
+    if (c->timer)
+        loop_timer_cancel(c->src->ctx.loop, c->timer);
+    c->timer = loop_timer_start(c->src->ctx.loop, c->held_until_ms - now, resume_fetch, c);
+    return true;
+}
+
 static void fetch_start(struct ci_client *c, enum fetch_kind kind, const char *url)
 {
+    c->kind = kind;
+    if (url != c->url)
+        STR_COPY(c->url, url);
+    if (hold_for_reset(c))
+        return;
     const char *headers[8];
     int n = 0;
     char inm[200];
@@ -495,9 +583,6 @@ static void fetch_start(struct ci_client *c, enum fetch_kind kind, const char *u
         headers[n++] = c->auth;
     for (int i = 0; c->cfg.prov->extra_headers && c->cfg.prov->extra_headers[i] && n < 5; i++)
         headers[n++] = c->cfg.prov->extra_headers[i];
-    c->kind = kind;
-    if (url != c->url)
-        STR_COPY(c->url, url);
     struct cache_entry *e = c->retried_304 ? NULL : cache_find(c, c->url);
     if (e) {
         snprintf(inm, sizeof(inm), "If-None-Match: %s", e->etag);
@@ -586,7 +671,11 @@ static void fetch_done(struct ci_client *c)
         c->acc = NULL;
         c->list_fresh = c->fresh;
         c->item = 0;
-        next_item(c);
+        start_deploys(c);
+        return;
+    }
+    if (c->kind == FETCH_DEPLOYS) {
+        take_deploys(c);
         return;
     }
     const cJSON *item = cJSON_GetArrayItem(c->list, c->item);
@@ -594,6 +683,25 @@ static void fetch_done(struct ci_client *c)
         c->detail_fresh = c->fresh;
         start_jobs(c, item);
         return;
+    }
+    if (c->kind == FETCH_JOBS && c->cfg.prov->bridges_url) {
+        /* trigger jobs (child pipelines) are not in the jobs list: ask for them */
+        c->jobs = c->acc ? c->acc : cJSON_CreateArray();
+        c->acc = NULL;
+        c->jobs_fresh = c->fresh;
+        char url[URL_LEN];
+        c->cfg.prov->bridges_url(c->cfg.api, c->cfg.projects[c->proj].id, json_id(item), url,
+                                 sizeof(url));
+        fetch_begin(c, FETCH_BRIDGES, url);
+        return;
+    }
+    if (c->kind == FETCH_BRIDGES) {
+        const cJSON *b;
+        cJSON_ArrayForEach(b, c->acc) cJSON_AddItemToArray(c->jobs, cJSON_Duplicate(b, 1));
+        reset_fetch(c);
+        c->acc = c->jobs;
+        c->jobs = NULL;
+        c->fresh |= c->jobs_fresh;
     }
     const struct pipeline *row = known_row(c, json_id(item));
     if (c->fresh || c->list_fresh || c->detail_fresh || !row)
@@ -626,11 +734,60 @@ static void prune(struct ci_client *c, int count)
     }
 }
 
-static void next_item(struct ci_client *c)
+static int listed_count(const struct ci_client *c)
 {
     int count = cJSON_GetArraySize(c->list);
-    if (count > settings()->last_n)
-        count = settings()->last_n;
+    return count > settings()->last_n ? settings()->last_n : count;
+}
+
+/* The project's pipelines are all in: figures, then the next project. */
+static void finish_project(struct ci_client *c)
+{
+    prune(c, listed_count(c));
+    pipeline_update_stats(c->src->ctx.engine, c->cfg.prov->kind, c->cfg.projects[c->proj].id);
+    cJSON_Delete(c->list);
+    c->list = NULL;
+    c->proj++;
+    next_project(c);
+}
+
+/* Deployments before the pipelines' jobs: a pipeline that just deployed is
+ * posted with the deploy already known, so the figures never go back. */
+static void start_deploys(struct ci_client *c)
+{
+    if (!c->cfg.prov->deploys_url) {
+        next_item(c);
+        return;
+    }
+    char url[URL_LEN];
+    c->cfg.prov->deploys_url(c->cfg.api, c->cfg.projects[c->proj].id, url, sizeof(url));
+    fetch_begin(c, FETCH_DEPLOYS, url);
+}
+
+/* Deploys from the deployments API; job names stay the fallback. */
+static void take_deploys(struct ci_client *c)
+{
+    struct ci_deploy d;
+    const char *project = c->cfg.projects[c->proj].id;
+    bool found = c->cfg.prov->last_deploy(c->acc, pipeline_settings(), &d);
+    pipeline_set_deploy(c->cfg.prov->kind, project, found ? &d : NULL);
+    c->deploy_note[0] = 0;
+    reset_fetch(c);
+    next_item(c);
+}
+
+static void deploys_unavailable(struct ci_client *c, long status)
+{
+    pipeline_set_deploy(c->cfg.prov->kind, c->cfg.projects[c->proj].id, NULL);
+    snprintf(c->deploy_note, sizeof(c->deploy_note),
+             "deploys from job names (deployments API: HTTP %ld)", status);
+    reset_fetch(c);
+    next_item(c);
+}
+
+static void next_item(struct ci_client *c)
+{
+    int count = listed_count(c);
     for (; c->item < count; c->item++) {
         const cJSON *item = cJSON_GetArrayItem(c->list, c->item);
         int status = c->cfg.prov->item_status(item);
@@ -651,12 +808,7 @@ static void next_item(struct ci_client *c)
             return;
         }
     }
-    prune(c, count);
-    pipeline_update_stats(c->src->ctx.engine, c->cfg.prov->kind, c->cfg.projects[c->proj].id);
-    cJSON_Delete(c->list);
-    c->list = NULL;
-    c->proj++;
-    next_project(c);
+    finish_project(c);
 }
 
 static int64_t next_delay(struct ci_client *c)

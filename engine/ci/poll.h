@@ -23,6 +23,9 @@
 
 #define CI_MAX_PROJECTS 16
 
+struct pipeline_settings;
+struct ci_deploy;
+
 /* What differs between GitLab and GitHub. */
 struct ci_provider {
     const char *kind;      /* "gitlab", "github": source kind and key prefix */
@@ -42,6 +45,14 @@ struct ci_provider {
     /* The single pipeline (more fields than the list), or NULL when the list has them all. */
     void (*detail_url)(const char *api, const char *project, int64_t id, char *out, size_t n);
     void (*jobs_url)(const char *api, const char *project, int64_t id, char *out, size_t n);
+    /* Trigger jobs of a pipeline (GitLab bridges), or NULL. */
+    void (*bridges_url)(const char *api, const char *project, int64_t id, char *out, size_t n);
+    /* Recent deployments of a project, newest first, or NULL. */
+    void (*deploys_url)(const char *api, const char *project, char *out, size_t n);
+    const cJSON *(*deploys_items)(const cJSON *body);
+    /* The newest finished production deploy among them; false: none. */
+    bool (*last_deploy)(const cJSON *items, const struct pipeline_settings *s,
+                        struct ci_deploy *out);
     const cJSON *(*list_items)(const cJSON *body); /* the array of pipelines/runs */
     const cJSON *(*jobs_items)(const cJSON *body); /* the array of jobs */
     int (*item_status)(const cJSON *item);         /* enum job_status, -1 unknown */

@@ -9,9 +9,18 @@
 #include "base/buf.h"
 #include "ci/pipeline.h"
 
+#define DEPLOY_SLOTS 32
+
+struct deploy_slot {
+    char key[128]; /* provider:project */
+    struct ci_deploy d;
+};
+
 static struct {
     struct pipeline_settings set;
     bool have_set;
+    struct deploy_slot deploys[DEPLOY_SLOTS];
+    int ndeploys;
 } mod;
 
 const struct pipeline_settings *pipeline_settings(void)
@@ -115,6 +124,44 @@ static void last_deploy(struct ci_project *c, const struct pipeline *p)
     }
 }
 
+static struct deploy_slot *deploy_slot(const char *key, bool create)
+{
+    for (int i = 0; i < mod.ndeploys; i++)
+        if (strcmp(mod.deploys[i].key, key) == 0)
+            return &mod.deploys[i];
+    if (!create || mod.ndeploys >= DEPLOY_SLOTS)
+        return NULL;
+    struct deploy_slot *s = &mod.deploys[mod.ndeploys++];
+    STR_COPY(s->key, key);
+    return s;
+}
+
+void pipeline_set_deploy(const char *provider, const char *project, const struct ci_deploy *d)
+{
+    char key[128];
+    snprintf(key, sizeof(key), "%s:%s", provider, project);
+    struct deploy_slot *s = deploy_slot(key, d != NULL);
+    if (s && d) {
+        s->d = *d;
+    } else if (s) { /* forget it: keep the slots of projects that have one */
+        *s = mod.deploys[--mod.ndeploys];
+    }
+}
+
+/* The deployments API knows better than job names: it wins when it answered. */
+static void api_deploy(struct ci_project *c)
+{
+    const struct deploy_slot *s = deploy_slot(c->key, false);
+    if (!s)
+        return;
+    c->last_deploy = s->d.finished;
+    c->last_deploy_pipeline = s->d.pipeline;
+    c->last_deploy_status = s->d.status;
+    STR_COPY(c->last_deploy_job, s->d.job);
+    STR_COPY(c->last_deploy_env, s->d.env);
+    STR_COPY(c->last_deploy_version, s->d.version);
+}
+
 static void running_stage(struct ci_project *c, const struct pipeline *p)
 {
     if (c->running_stage[0] || !job_status_active(p->status))
@@ -152,6 +199,7 @@ static void compute(struct engine *e, struct ci_project *c, struct pipeline **v,
         if (durations && !isnan(p->duration_s))
             durations[nd++] = p->duration_s;
     }
+    api_deploy(c);
     if (c->window)
         c->failure_ratio = (double)c->failures / c->window;
     if (durations)

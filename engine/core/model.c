@@ -131,6 +131,8 @@ static const struct field stage_fields[] = {
     F_TIME_(T, started, "0: not started"),
     F_TIME_(T, finished, "0: not finished"),
     F_BOOL_(T, warning, "passed, but an allow_failure job failed"),
+    F_INT_(T, jobs, "jobs in the stage on every page (the kept rows are capped)"),
+    F_ENUM_(T, ci_status, job_status_names, "status over all its jobs, as the CI rolls it up"),
 };
 #undef T
 static const struct schema stage_schema = SCHEMA("stage", struct stage, stage_fields, NULL);
@@ -157,7 +159,7 @@ static const struct field pipeline_fields[] = {
     F_TIME_(T, started, "0: not started"),
     F_DBL_(T, duration_s, "run time in seconds; null: unknown"),
     F_BOOL_(T, warning, "passed with warnings (allow_failure jobs failed)"),
-    F_INT_(T, jobs_dropped, "jobs past the cap of 32"),
+    F_INT_(T, jobs_dropped, "jobs with no row (past the cap of 32); stages count them all"),
 };
 #undef T
 const struct schema pipeline_schema = SCHEMA("pipeline", struct pipeline, pipeline_fields, "key");

@@ -143,7 +143,9 @@ struct stage {
     enum job_status status; /* worst/current status of its jobs */
     int64_t started;
     int64_t finished;
-    bool warning; /* passed, but an allow_failure job failed */
+    bool warning;              /* passed, but an allow_failure job failed */
+    int jobs;                  /* its jobs on every page, retried ones not counted */
+    enum job_status ci_status; /* over all its jobs; status may say blocked_by_gate */
 };
 struct pipeline {
     char key[128];     /* "provider:project:id" */

@@ -11,7 +11,11 @@ Control (no auth): POST /_control with JSON
   {"fail": [status, count], "retry_after": s, "delay": [seconds, count],
    "token": "new-token", "remaining": n, "reset_in": s, "no_link": true,
    "advance": true}
-GET /_stats returns what the server saw. The server prints "PORT n" when ready
+The rate window is real: once `remaining` is 0, every request before the
+reset gets the provider's rate-limit answer (GitHub 403 "API rate limit
+exceeded", GitLab 429), logged like any other; at the reset the budget is
+whole again. GET /_stats returns what the server saw (a log of the last
+requests with their time, path and status). The server prints "PORT n" when ready
 and never prints request headers, so a token cannot reach a log from here.
 """
 import argparse
@@ -38,6 +42,9 @@ class Api:
     def unauthorized(self):
         return 401, {"message": "401 Unauthorized"}, {}
 
+    def limited(self):
+        return 429, {"message": "Retry later"}
+
     def rate_headers(self, remaining, reset):
         raise NotImplementedError
 
@@ -59,7 +66,7 @@ class State:
         self.retry_after = None
         self.delay = None
         self.remaining = api.limit
-        self.reset_in = 60  # seconds from now the rate-limit window resets
+        self.reset_at = int(time.time()) + 60  # epoch seconds the rate window resets
         self.no_link = False  # omit Link: only the provider's own page headers
         self.stats = {"requests": 0, "not_modified": 0, "unauthorized": 0, "auth_ok": 0,
                       "by_status": {}, "log": []}
@@ -106,15 +113,16 @@ class Handler(BaseHTTPRequestHandler):
             if "remaining" in ctl:
                 self.st.remaining = ctl["remaining"]
             if "reset_in" in ctl:
-                self.st.reset_in = ctl["reset_in"]
+                self.st.reset_at = int(time.time()) + ctl["reset_in"]
             if "no_link" in ctl:
                 self.st.no_link = bool(ctl["no_link"])
             if ctl.get("advance"):
                 self.st.api.advance()
-        self.send(200, {"ok": True})
+            reset_at = self.st.reset_at
+        self.send(200, {"ok": True, "reset_at": reset_at})
 
     def rate(self):
-        return self.st.api.rate_headers(self.st.remaining, int(time.time()) + self.st.reset_in)
+        return self.st.api.rate_headers(self.st.remaining, self.st.reset_at)
 
     def do_GET(self):
         u = urlparse(self.path)
@@ -142,11 +150,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def answer(self, u):
         st, api = self.st, self.st.api
+        now = time.time()
+        if now >= st.reset_at:  # a new window
+            st.remaining, st.reset_at = api.limit, int(now) + 60
         if st.fail and st.fail[1] > 0:
             st.fail[1] -= 1
             status = st.fail[0]
             if status == 429:
                 st.remaining = 0
+                if st.retry_after is not None:
+                    st.reset_at = int(now) + st.retry_after
                 headers = self.rate()
                 if st.retry_after is not None:
                     headers["Retry-After"] = str(st.retry_after)
@@ -159,8 +172,9 @@ class Handler(BaseHTTPRequestHandler):
             st.stats["unauthorized"] += 1
             return api.unauthorized()
         st.stats["auth_ok"] += 1
-        if st.remaining == 0:
-            st.remaining = api.limit  # the window reset
+        if st.remaining == 0:  # spent, and the window has not reset yet
+            status, body = api.limited()
+            return status, body, self.rate()
         return api.route(self, u, parse_qs(u.query))
 
     def page(self, u, q, items, wrap=None):

@@ -8,7 +8,9 @@ failure) plus the in-progress run of github-run-get-in-progress, and jobs
 copied from github-run-jobs-completed-with-steps. The failure run gets one
 failed job with a failed step (no recording has one; see SOURCES.md), the
 running run has a running step and a queued production deploy job.
-Bearer/token auth ("Bad credentials" 401 otherwise), Link pagination,
+The repository o/big has one failed run of 120 jobs (build, 118 test
+shards, a deploy skipped after the failure) whose failing shard is on the
+last page. Bearer/token auth ("Bad credentials" 401 otherwise), Link pagination,
 X-RateLimit-* headers; ETag/304, 429, 5xx and slow answers come from
 ci_fake_base.py.
 """
@@ -36,6 +38,26 @@ class GitHub(Api):
             self.job_tpl = json.load(f)["jobs"]
         self.jobs = {r["id"]: self.make_jobs(r) for r in self.runs}
         self.step = 0
+        self.big_runs = [self.make_big_run()]
+
+    def make_big_run(self):
+        run = copy.deepcopy(self.runs[-1])
+        run.update(id=77001, status="completed", conclusion="failure", head_branch="main",
+                   name="ci", display_title="120 shards")
+        tpl = self.job_tpl[0]
+        jobs = []
+        names = ["build"] + ["test (shard %d)" % i for i in range(1, 119)] + ["deploy-production"]
+        for i, name in enumerate(names):
+            j = copy.deepcopy(tpl)
+            j.update(id=run["id"] * 1000 + i, run_id=run["id"], name=name, status="completed",
+                     conclusion="success", steps=[])
+            if name == "test (shard 118)":  # the last page: jobs 101-120
+                j["conclusion"] = "failure"
+            if name == "deploy-production":
+                j.update(conclusion="skipped", started_at=j["completed_at"])
+            jobs.append(j)
+        self.jobs[run["id"]] = jobs
+        return run
 
     def make_jobs(self, run):
         jobs = copy.deepcopy(self.job_tpl)
@@ -74,6 +96,10 @@ class GitHub(Api):
         return 401, {"message": "Bad credentials",
                      "documentation_url": "https://docs.github.com/rest"}, {}
 
+    def limited(self):
+        return 403, {"message": "API rate limit exceeded for user ID 1.",
+                     "documentation_url": "https://docs.github.com/rest/overview/rate-limits"}
+
     def rate_headers(self, remaining, reset):
         return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(remaining),
                 "X-RateLimit-Reset": str(reset), "X-RateLimit-Used": str(self.limit - remaining),
@@ -95,7 +121,7 @@ class GitHub(Api):
         if len(parts) < 6 or parts[1] != "repos" or parts[4:6] != ["actions", "runs"]:
             return 404, {"message": "Not Found"}, {}
         if len(parts) == 6:
-            runs = sorted(self.runs, key=lambda r: r["created_at"], reverse=True)
+            runs = sorted(self.big_runs if parts[2:4] == ["o", "big"] else self.runs, key=lambda r: r["created_at"], reverse=True)
             if "branch" in q:
                 runs = [r for r in runs if r["head_branch"] == q["branch"][0]]
             return h.page(u, q, runs, lambda chunk, total: {"total_count": total,
