@@ -63,6 +63,13 @@ struct kube_reflector {
     bool paged;                 /* the current list uses limit/continue */
     struct buf cont;            /* continue token of the next page */
     struct kube_seen *seen;     /* keys in the current list */
+    /* Events come from events.k8s.io/v1 or, when that one is forbidden or
+     * absent, core/v1 (or the other way round); see docs/kubernetes.md. */
+    bool events_core;     /* core/v1 is the API in use */
+    unsigned events_down; /* APIs that answered 403/404 this round (bit 0: events.k8s.io) */
+    char events_why[48];  /* why the preferred API is not in use, "" when it is */
+    bool events_both;     /* both APIs refused the last round */
+    char ns[64];          /* the namespace watched, "" for cluster-wide */
     struct http_req *req;
     struct loop_timer *timer;
     long status;                /* HTTP status of the response in flight */
@@ -86,6 +93,9 @@ struct kube_reflector {
     uint64_t decode_errors, oversized, lists, watches, events;
     int objects; /* objects in the last list */
 };
+
+/* "events.k8s.io/v1" or "core/v1": the events API r reads (KK_EVENTS). */
+const char *kube_events_api(const struct kube_reflector *r);
 
 void kube_reflector_init(struct kube_reflector *r, const struct kube_env *env, enum kube_kind k,
                          const char *namespace);

@@ -164,6 +164,10 @@ static void report(struct kube_src *k)
         buf_printf(&detail, "%s%s %d", i ? " · " : "", kube_kind_names[i],
                    engine_table(k->src->ctx.engine, (enum table_id)(T_NODES + i))->count);
     }
+    const struct kube_reflector *ev = &k->refl[KK_EVENTS];
+    if (k->started[KK_EVENTS] && ev->synced && ev->phase != KR_FORBIDDEN)
+        buf_printf(&detail, " · events: %s%s%s%s", kube_events_api(ev), *ev->events_why ? " (" : "",
+                   ev->events_why, *ev->events_why ? ")" : "");
     if (bad || big)
         buf_printf(&detail, " · skipped %llu malformed, %llu oversized", (unsigned long long)bad,
                    (unsigned long long)big);
