@@ -197,13 +197,21 @@ static bool not_synced(const struct source_info *s)
     return s->state == SRC_FAILED || s->state == SRC_STALE || s->state == SRC_STARTING;
 }
 
+/* Rows for what Lookout sends to (the copilot's backend, alert webhooks)
+ * and disabled sources: their failure leaves the snapshot as current. */
+static bool counts_for_once(const struct source_info *s)
+{
+    return s->state != SRC_DISABLED && strcmp(s->kind, "copilot") != 0 &&
+           strcmp(s->kind, "webhook") != 0;
+}
+
 /* True when row i is the first enabled source of its kind. */
 static bool first_of_kind(const struct table *t, int i)
 {
     const struct source_info *s = table_row(t, i);
     for (int j = 0; j < i; j++) {
         const struct source_info *o = table_row(t, j);
-        if (o->state != SRC_DISABLED && strcmp(o->kind, s->kind) == 0)
+        if (counts_for_once(o) && strcmp(o->kind, s->kind) == 0)
             return false;
     }
     return true;
@@ -213,7 +221,7 @@ static bool kind_failed(const struct table *t, const char *kind)
 {
     for (int j = 0; j < t->count; j++) {
         const struct source_info *o = table_row(t, j);
-        if (o->state != SRC_DISABLED && strcmp(o->kind, kind) == 0 && !not_synced(o))
+        if (counts_for_once(o) && strcmp(o->kind, kind) == 0 && !not_synced(o))
             return false;
     }
     return true;
@@ -227,7 +235,7 @@ static void describe_kind(const struct table *t, const char *kind, struct buf *m
     const char *sep = " ";
     for (int j = 0; j < t->count; j++) {
         const struct source_info *o = table_row(t, j);
-        if (o->state == SRC_DISABLED || strcmp(o->kind, kind) != 0)
+        if (!counts_for_once(o) || strcmp(o->kind, kind) != 0)
             continue;
         buf_puts(msg, sep);
         ts_sanitize_buf(o->name, strlen(o->name), msg, 0);
@@ -245,7 +253,7 @@ int app_failed_kinds(struct app *a, struct buf *msg)
     int n = 0;
     for (int i = 0; i < t->count; i++) {
         const struct source_info *s = table_row(t, i);
-        if (s->state == SRC_DISABLED || !first_of_kind(t, i) || !kind_failed(t, s->kind))
+        if (!counts_for_once(s) || !first_of_kind(t, i) || !kind_failed(t, s->kind))
             continue;
         describe_kind(t, s->kind, msg);
         n++;

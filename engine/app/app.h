@@ -52,7 +52,7 @@ bool app_wait_first_sync(struct app *a, double timeout_s);
 /* For --once: the number of source kinds (gitlab, kubernetes, ...) none of
  * whose sources synced (each failed, stale, or still starting), with one
  * line per kind appended to msg naming them and their errors, sanitised.
- * Disabled sources do not count. */
+ * Disabled sources and outputs (copilot, webhooks) do not count. */
 int app_failed_kinds(struct app *a, struct buf *msg);
 
 #endif
