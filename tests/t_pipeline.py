@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from testkit import LOOKOUT, check, finish, start_server  # noqa: E402
@@ -22,6 +23,11 @@ class Server:
     def __init__(self, script, token, per_page_max=2):
         env = dict(os.environ, CI_FAKE_TOKEN=token)
         self.p, self.port = start_server(script, "--per-page-max", str(per_page_max), env=env)
+
+    def control(self, body):
+        req = urllib.request.Request("http://127.0.0.1:%d/_control" % self.port,
+                                     data=json.dumps(body).encode(), method="POST")
+        urllib.request.urlopen(req, timeout=10).read()
 
     def stop(self):
         self.p.terminate()
@@ -119,6 +125,27 @@ def main():
               gl_src.get("state") == "failed" and "401 Unauthorized" in gl_src.get("error", "")
               and "GITLAB_TOKEN" in gl_src.get("error", ""), gl_src)
         no_token("no token after a 401 either", [r.stdout, r.stderr, record])
+
+        # No token and private projects: GitLab and GitHub answer 404, never
+        # 401. The error says which token to set; with every CI source
+        # failed, --once prints the snapshot and exits 1 naming them.
+        gl.control({"fail": [404, 1000]})
+        gh.control({"fail": [404, 1000]})
+        anon = cfg.replace("  token_file: %s\n" % token_file, "")
+        r, snap, record, _ = run_lookout(tmp, anon, {}, name="cfg-404")
+        gl.control({"fail": [404, 0]})
+        gh.control({"fail": [404, 0]})
+        srcs = {s["name"]: s for s in (snap or {}).get("sources", [])}
+        gl_err = srcs.get("gitlab", {}).get("error", "")
+        gh_err = srcs.get("github", {}).get("error", "")
+        check("404 with no token says so (GitLab, GitHub)",
+              "not found (no token set: private projects need GITLAB_TOKEN or token_file)"
+              in gl_err and "need GITHUB_TOKEN or token_file" in gh_err, (gl_err, gh_err))
+        check("every CI source failed: --once exits 1 and says which on stderr",
+              r.returncode == 1 and snap is not None and
+              "every gitlab source failed: gitlab (failed" in r.stderr and
+              "every github source failed: github (failed" in r.stderr,
+              (r.returncode, r.stderr[-500:]))
 
         # token_file as docs/pipelines.md writes it: `~/...`, and a symlink
         # chain the way Kubernetes mounts a Secret key (token -> ..data/token).

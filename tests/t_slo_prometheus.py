@@ -21,7 +21,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import slo_synth  # noqa: E402
 from testkit import (QuietHandler, expect, finish, isolated_env, lookout_or_release,  # noqa: E402
-                     serve_in_thread, skip)
+                     lookout_serve, serve_in_thread, skip, stop)
 
 LOOKOUT = lookout_or_release()
 procs = []
@@ -415,6 +415,25 @@ def run(work):
     j = json.loads(r.stdout or "{}")
     expect(r.returncode == 3 and "timed out after 1 s" in j.get("reason", "") and took < 4,
            "--timeout 1s: unknown, says it timed out (%.1fs): %s" % (took, r.stdout))
+    # lookout serve --timeout: each query of the served engine, over prometheus.timeout
+    cfg = os.path.join(work, "serve-timeout.yaml")
+    with open(cfg, "w") as f:
+        f.write("prometheus:\n  url: %s\n  timeout: 30s\nslo_specs: [%s]\n" % (burl, spec))
+    sp, sport = lookout_serve(work, "--config", cfg, "--timeout", "500ms", "--no-kernel")
+    reason, deadline = "", time.monotonic() + 8
+    while sport and time.monotonic() < deadline and "timed out after 0.5 s" not in reason:
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/v1/gate?slo=%s" % (sport, name),
+                                        timeout=5) as resp:
+                reason = json.loads(resp.read()).get("data", {}).get("reason", "")
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)  # the gate has no event to wait on from here
+    stop(sp)
+    expect("timed out after 0.5 s" in reason, "serve --timeout 500ms: %s" % reason)
+    sp, _ = lookout_serve(work, "--config", cfg, "--timeout", "5 parsecs")
+    rc, err = stop(sp)
+    expect(rc == 2 and "--timeout '5 parsecs'" in err, "serve --timeout refused: %d %s" % (rc, err))
     # a typo is refused before any query: no request, no wait, a did-you-mean
     before = BadProm.requests
     start = time.monotonic()

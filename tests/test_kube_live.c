@@ -117,6 +117,7 @@ static void reset_server(const char *tokens_json)
     snprintf(body, sizeof(body), "{\"tokens\": %s}", tokens_json);
     ctl("tokens", body);
     ctl("forbid", "{\"resources\": []}");
+    ctl("absent", "{\"resources\": []}");
     ctl("clear_log", NULL);
 }
 
@@ -635,7 +636,7 @@ TEST(live_rbac_403_on_events_others_work)
 {
     CHECK(server_start());
     reset_server("[\"t\"]");
-    ctl("forbid", "{\"resources\": [\"events\"]}");
+    ctl("forbid", "{\"resources\": [\"events\", \"events.events.k8s.io\"]}");
     rig_start(kubeconfig("kc-rbac", ca_file(), "    token: t\n", NULL), NULL, 0, 0);
     CHECK(run_until(settled, NULL, 15000));
     CHECK_STR(state_name(), "synced");
@@ -643,12 +644,89 @@ TEST(live_rbac_403_on_events_others_work)
     CHECK(engine_table(&app.engine, T_NODES)->count == 3);
     CHECK(engine_table(&app.engine, T_K8S_EVENTS)->count == 0);
     const struct source_info *s = kube_row();
-    CHECK(s && strstr(s->error, "403 Forbidden: not allowed to list events"));
+    CHECK(s && strstr(s->error, "403 Forbidden: not allowed to list events (events.k8s.io/v1 "
+                                "and core/v1) cluster-wide"));
+    CHECK(s && !strstr(s->detail, "events:"));
     /* Watching goes on for the rest. */
     put_pod("rbac-still-works");
     CHECK(run_until(has_pod, "shop/rbac-still-works", 10000));
     ctl("forbid", "{\"resources\": []}");
     rig_stop();
+}
+
+static bool has_events(const void *arg)
+{
+    return engine_table(&app.engine, T_K8S_EVENTS)->count >= *(const int *)arg;
+}
+
+/* The Warning events of the story, whichever API served them. */
+static bool backoff_event_present(void)
+{
+    struct table *t = engine_table(&app.engine, T_K8S_EVENTS);
+    for (int i = 0; i < t->count; i++) {
+        const struct k8s_event *ev = table_row(t, i);
+        if (strcmp(ev->reason, "BackOff") == 0 && strcmp(ev->type, "Warning") == 0 &&
+            strcmp(ev->object_name, "cart-crash") == 0 && ev->count >= 5 && ev->last_seen > 0 &&
+            strstr(ev->message, "Back-off restarting"))
+            return true;
+    }
+    return false;
+}
+
+/* Runs one events API case: forbid (or make absent) what, expect the
+ * detail's events part and who served the list. */
+static void events_case(const char *ctl_cmd, const char *what, const char *detail,
+                        const char *served_by)
+{
+    CHECK(server_start());
+    reset_server("[\"t\"]");
+    char body[128];
+    snprintf(body, sizeof(body), "{\"resources\": [\"%s\"]}", what);
+    ctl(ctl_cmd, body);
+    rig_start(kubeconfig("kc-events", ca_file(), "    token: t\n", NULL), NULL, 0, 0);
+    int want = 4;
+    CHECK(run_until(has_events, &want, 15000));
+    CHECK(run_until(settled, NULL, 5000));
+    CHECK_STR(state_name(), "synced");
+    CHECK(engine_table(&app.engine, T_K8S_EVENTS)->count == 4); /* Normal ones filtered */
+    CHECK(backoff_event_present());
+    const struct source_info *s = kube_row();
+    CHECK(s && strstr(s->detail, detail));
+    CHECK(s && s->error[0] == 0);
+    CHECK(log_count("list", "events", NULL, 0, false) >= 1);
+    /* the watch goes to the API that listed */
+    cJSON *st = http_blocking("GET", "/_ctl/state", NULL);
+    int watches = 0, wrong = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(st, "log"))
+    {
+        if (strcmp(cJSON_GetObjectItem(e, "verb")->valuestring, "watch") != 0 ||
+            strcmp(cJSON_GetObjectItem(e, "res")->valuestring, "events") != 0)
+            continue;
+        watches++;
+        wrong += strcmp(cJSON_GetObjectItem(e, "api")->valuestring, served_by) != 0;
+    }
+    cJSON_Delete(st);
+    CHECK(watches >= 1 && wrong == 0);
+    ctl(ctl_cmd, "{\"resources\": []}");
+    rig_stop();
+}
+
+TEST(live_events_prefer_events_k8s_io_when_core_is_forbidden)
+{
+    events_case("forbid", "events", "events: events.k8s.io/v1", "events.events.k8s.io");
+}
+
+TEST(live_events_fall_back_to_core_when_events_k8s_io_is_forbidden)
+{
+    events_case("forbid", "events.events.k8s.io", "events: core/v1 (events.k8s.io forbidden)",
+                "events");
+}
+
+TEST(live_events_fall_back_to_core_when_events_k8s_io_is_absent)
+{
+    events_case("absent", "events.events.k8s.io", "events: core/v1 (events.k8s.io absent)",
+                "events");
 }
 
 TEST(live_malformed_and_oversized_objects_are_skipped_and_counted)

@@ -537,7 +537,8 @@ TEST(gitlab_live_missing_project_does_not_stop_the_others)
     CHECK(rig_init(&r, "gitlab", yaml) == 0);
     CHECK(wait_state(&r, SRC_SYNCED, 15000));
     const struct source_info *si = src(&r);
-    CHECK(si && strstr(si->error, "project nope/missing: HTTP 404 (not found)") != NULL);
+    CHECK(si && strstr(si->error, "project nope/missing: HTTP 404 (not found, or the token "
+                                  "cannot see it)") != NULL);
     /* id 7 with ref main: the pipelines of main (tag pipelines have their tag as ref) */
     CHECK(pl(&r, "gitlab:7:104") != NULL && pl(&r, "gitlab:7:102") != NULL);
     CHECK(pl(&r, "gitlab:7:101") == NULL);
@@ -546,8 +547,9 @@ TEST(gitlab_live_missing_project_does_not_stop_the_others)
     fake_server_stop(&s);
 }
 
-/* Every project failing refreshes nothing: the source is stale, not synced. */
-TEST(gitlab_live_all_projects_failing_is_stale)
+/* Every project failing reads nothing: with no earlier rows the source
+ * failed (--once counts it), rather than synced. */
+TEST(gitlab_live_all_projects_failing_is_failed)
 {
     struct fake_server s = {0};
     setenv("GITLAB_TOKEN", GL_TOKEN, 1);
@@ -559,9 +561,10 @@ TEST(gitlab_live_all_projects_failing_is_stale)
              s.port);
     struct rig r;
     CHECK(rig_init(&r, "gitlab", yaml) == 0);
-    CHECK(wait_state(&r, SRC_STALE, 15000));
+    CHECK(wait_state(&r, SRC_FAILED, 15000));
     const struct source_info *si = src(&r);
-    CHECK(si && strstr(si->error, "project nope/missing: HTTP 404 (not found)") != NULL);
+    CHECK(si && strstr(si->error, "project nope/missing: HTTP 404 (not found, or the token "
+                                  "cannot see it)") != NULL);
     rig_free(&r);
     fake_server_stop(&s);
 }

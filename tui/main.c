@@ -231,7 +231,15 @@ static int run_once(struct app *a)
         fprintf(stderr, "lookout: --once needs --json\n");
         return EXIT_USAGE;
     }
-    return snapshot_print(&a->engine, stdout) < 0 ? EXIT_FAIL : EXIT_OK;
+    if (snapshot_print(&a->engine, stdout) < 0)
+        return EXIT_FAIL;
+    /* The snapshot is printed either way; a kind none of whose sources
+     * synced (every CI source, say) is a failure a script must see. */
+    struct buf msg = {0};
+    int failed = app_failed_kinds(a, &msg);
+    fputs(buf_cstr(&msg), stderr);
+    buf_free(&msg);
+    return failed ? EXIT_FAIL : EXIT_OK;
 }
 
 static void on_stop_signal(int sig)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/textsafe.h"
 #include "core/replay.h"
 #include "core/summary.h"
 #include "demo/demo.h"
@@ -188,6 +189,76 @@ bool app_wait_first_sync(struct app *a, double timeout_s)
         loop_run_once(a->loop, (int)(left < 100 ? left : 100));
     }
     return true;
+}
+
+/* Did not sync: what --once prints of it is not current. */
+static bool not_synced(const struct source_info *s)
+{
+    return s->state == SRC_FAILED || s->state == SRC_STALE || s->state == SRC_STARTING;
+}
+
+/* Rows for what Lookout sends to (the copilot's backend, alert webhooks)
+ * and disabled sources: their failure leaves the snapshot as current. */
+static bool counts_for_once(const struct source_info *s)
+{
+    return s->state != SRC_DISABLED && strcmp(s->kind, "copilot") != 0 &&
+           strcmp(s->kind, "webhook") != 0;
+}
+
+/* True when row i is the first enabled source of its kind. */
+static bool first_of_kind(const struct table *t, int i)
+{
+    const struct source_info *s = table_row(t, i);
+    for (int j = 0; j < i; j++) {
+        const struct source_info *o = table_row(t, j);
+        if (counts_for_once(o) && strcmp(o->kind, s->kind) == 0)
+            return false;
+    }
+    return true;
+}
+
+static bool kind_failed(const struct table *t, const char *kind)
+{
+    for (int j = 0; j < t->count; j++) {
+        const struct source_info *o = table_row(t, j);
+        if (counts_for_once(o) && strcmp(o->kind, kind) == 0 && !not_synced(o))
+            return false;
+    }
+    return true;
+}
+
+static void describe_kind(const struct table *t, const char *kind, struct buf *msg)
+{
+    buf_puts(msg, "lookout: every ");
+    ts_sanitize_buf(kind, strlen(kind), msg, 0);
+    buf_puts(msg, " source failed:");
+    const char *sep = " ";
+    for (int j = 0; j < t->count; j++) {
+        const struct source_info *o = table_row(t, j);
+        if (!counts_for_once(o) || strcmp(o->kind, kind) != 0)
+            continue;
+        buf_puts(msg, sep);
+        ts_sanitize_buf(o->name, strlen(o->name), msg, 0);
+        buf_printf(msg, " (%s%s", source_state_names[o->state], o->error[0] ? ": " : "");
+        ts_sanitize_buf(o->error, strlen(o->error), msg, 0);
+        buf_puts(msg, ")");
+        sep = "; ";
+    }
+    buf_puts(msg, "\n");
+}
+
+int app_failed_kinds(struct app *a, struct buf *msg)
+{
+    const struct table *t = &a->engine.tables[T_SOURCES];
+    int n = 0;
+    for (int i = 0; i < t->count; i++) {
+        const struct source_info *s = table_row(t, i);
+        if (!counts_for_once(s) || !first_of_kind(t, i) || !kind_failed(t, s->kind))
+            continue;
+        describe_kind(t, s->kind, msg);
+        n++;
+    }
+    return n;
 }
 
 void app_free(struct app *a)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/http.h"
 #include "base/loop.h"
 #include "core/config.h"
@@ -48,5 +49,10 @@ void *app_module_state(const struct app *a, const struct module *m);
 /* Runs the loop until every source synced or failed, or timeout_s passed.
  * Returns true when all synced in time. */
 bool app_wait_first_sync(struct app *a, double timeout_s);
+/* For --once: the number of source kinds (gitlab, kubernetes, ...) none of
+ * whose sources synced (each failed, stale, or still starting), with one
+ * line per kind appended to msg naming them and their errors, sanitised.
+ * Disabled sources and outputs (copilot, webhooks) do not count. */
+int app_failed_kinds(struct app *a, struct buf *msg);
 
 #endif

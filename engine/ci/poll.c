@@ -75,6 +75,7 @@ struct ci_client {
     bool any_active;
     int project_errors;
     int projects_failed; /* this cycle: all of them failed means nothing is fresh */
+    bool ever_read;      /* some cycle read a project: old rows exist */
     char cycle_err[TEXT_LEN];
     /* health and politeness */
     struct loop_timer *timer;
@@ -358,6 +359,21 @@ static void fail_auth(struct ci_client *c, long status)
     schedule(c, settings()->slow_ms);
 }
 
+/* A 4xx that is not about auth or rate: GitLab and GitHub both answer 404
+ * for a private project asked without a token (never 401), so say what to
+ * set; with a token, the token may not see it. */
+static void not_ok_text(const struct ci_client *c, long st, char *out, size_t outlen)
+{
+    if (st != 404)
+        snprintf(out, outlen, "HTTP %ld", st);
+    else if (c->token[0])
+        snprintf(out, outlen, "HTTP 404 (not found, or the token cannot see it)");
+    else
+        snprintf(out, outlen,
+                 "HTTP 404: not found (no token set: private projects need %s or token_file)",
+                 c->cfg.prov->token_env);
+}
+
 static void project_error(struct ci_client *c, const char *fmt, const char *detail)
 {
     c->project_errors++;
@@ -528,8 +544,8 @@ static void on_done(const struct http_result *res, void *ud)
         return;
     }
     if (st < 200 || st > 299) {
-        char what[64];
-        snprintf(what, sizeof(what), "HTTP %ld%s", st, st == 404 ? " (not found)" : "");
+        char what[TEXT_LEN];
+        not_ok_text(c, st, what, sizeof(what));
         project_error(c, "project %s: %s", what);
         return;
     }
@@ -831,7 +847,12 @@ static void end_cycle(struct ci_client *c)
 {
     backoff_ok(&c->backoff, loop_mono_ms());
     bool none_fresh = c->cfg.nprojects > 0 && c->projects_failed >= c->cfg.nprojects;
-    report(c, none_fresh ? SRC_STALE : SRC_SYNCED, c->project_errors ? c->cycle_err : NULL);
+    /* Every project answered an error (404, bad JSON): nothing to show yet
+     * is a failure (--once counts it); after some good cycle the old rows
+     * stay, stale. Some projects read: synced, with the error. */
+    enum source_state st = !none_fresh ? SRC_SYNCED : c->ever_read ? SRC_STALE : SRC_FAILED;
+    c->ever_read |= !none_fresh;
+    report(c, st, c->project_errors ? c->cycle_err : NULL);
     schedule(c, next_delay(c));
 }
 

@@ -11,6 +11,7 @@
 #include "cmd/commands.h"
 #include "slo/gate.h"
 #include "base/httpd.h"
+#include "base/yaml_tree.h"
 
 static void on_health(struct httpd_conn *c, const struct httpd_req *r, void *ud)
 {
@@ -23,8 +24,9 @@ static int usage(int rc)
 {
     fprintf(rc ? stderr : stdout,
             "usage: lookout serve [--listen HOST:PORT] [--port-file FILE] [--config FILE]\n"
-            "                     [--record FILE]\n"
+            "                     [--record FILE] [--timeout DURATION]\n"
             "                     [--demo [--seed N] [--demo-time S]] [--no-kernel]\n"
+            "--timeout: each Prometheus query (default prometheus.timeout, else 10s).\n"
             "GET /v1/gate?slo=NAME[&policy=page|ticket][&min_budget=X] -> 200\n"
             "{\"data\":{\"ok\":..,\"decision\":\"allow|block|unknown\",\"reason\":..}}; GET "
             "/healthz.\nA bearer token is required when LOOKOUT_SERVE_TOKEN is set.\n");
@@ -33,11 +35,12 @@ static int usage(int rc)
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { O_LISTEN = 1, O_PORTFILE, O_RECORD };
+    enum { O_LISTEN = 1, O_PORTFILE, O_RECORD, O_TIMEOUT };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"port-file", required_argument, NULL, O_PORTFILE},
         {"record", required_argument, NULL, O_RECORD},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         APP_RUN_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -56,6 +59,16 @@ int cmd_serve(int argc, char **argv)
             break;
         case O_RECORD: /* what a headless engine did, as `lookout --record` writes it */
             opt.record_path = optarg;
+            break;
+        case O_TIMEOUT:
+            if (parse_duration_ms(optarg, &opt.prom_timeout_ms) < 0 || opt.prom_timeout_ms < 100 ||
+                opt.prom_timeout_ms > 600000) {
+                fprintf(stderr,
+                        "lookout serve: --timeout '%.100s': want a duration from 100ms to 10m "
+                        "(10s)\n",
+                        optarg);
+                return 2;
+            }
             break;
         case 'h':
             return usage(0);

@@ -31,6 +31,7 @@ struct run_options {
     bool once;                    /* --once */
     bool json;                    /* --json */
     double timeout_s;             /* --timeout for --once (default 10) */
+    int64_t prom_timeout_ms;      /* serve --timeout: each Prometheus query (0: config, 10 s) */
     const char *record_path;      /* --record */
     int64_t refresh_ms;           /* --refresh (0: from config, default 1000) */
     const char *theme;            /* --theme */

@@ -303,12 +303,18 @@ int kube_decode_event(const cJSON *o, struct k8s_event *ev, char *err, size_t er
         ev->count = series ? int_at(series, "count") : int_at(o, "deprecatedCount");
     if (!ev->count)
         ev->count = 1;
+    /* events.k8s.io/v1 keeps an event recorded through core/v1 (most of
+     * them still are) under deprecated* names, with eventTime null */
     ev->first_seen = time_rfc3339_or_zero(str_at(o, "firstTimestamp"));
+    if (!ev->first_seen)
+        ev->first_seen = time_rfc3339_or_zero(str_at(o, "deprecatedFirstTimestamp"));
     if (!ev->first_seen)
         ev->first_seen = time_rfc3339_or_zero(str_at(o, "eventTime"));
     ev->last_seen = time_rfc3339_or_zero(str_at(o, "lastTimestamp"));
     if (!ev->last_seen && series)
         ev->last_seen = time_rfc3339_or_zero(str_at(series, "lastObservedTime"));
+    if (!ev->last_seen)
+        ev->last_seen = time_rfc3339_or_zero(str_at(o, "deprecatedLastTimestamp"));
     if (!ev->last_seen)
         ev->last_seen = ev->first_seen;
     return 0;

@@ -36,8 +36,12 @@ static const struct {
     [KK_NODES] = {"/api/v1", "nodes", T_NODES, false},
     [KK_PODS] = {"/api/v1", "pods", T_PODS, true},
     [KK_DEPLOYMENTS] = {"/apis/apps/v1", "deployments", T_DEPLOYMENTS, true},
-    [KK_EVENTS] = {"/api/v1", "events", T_K8S_EVENTS, true},
+    [KK_EVENTS] = {"/apis/events.k8s.io/v1", "events", T_K8S_EVENTS, true},
 };
+
+/* The fallback for events: the same objects under their older API. */
+#define EVENTS_CORE_GROUP "/api/v1"
+#define EVENTS_DOWN_BOTH  3u
 
 /* ---- a set of keys seen during one list ---- */
 
@@ -276,6 +280,8 @@ static void http_failure(struct kube_reflector *r, const char *verb, long status
                          enum kube_phase retry)
 {
     const char *what = kube_kind_names[r->kind];
+    if (r->kind == KK_EVENTS && r->events_both)
+        what = "events (events.k8s.io/v1 and core/v1)";
     char msg[160] = "";
     cJSON *st = body ? cJSON_Parse(body) : NULL;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(st, "message");
@@ -366,6 +372,8 @@ static void list_finished(struct kube_reflector *r, const char *rv)
     r->rv_unavailable = false;
     r->synced = r->settled = true;
     r->failing = false;
+    r->events_down = 0;
+    r->events_both = false;
     backoff_ok(&r->backoff, loop_mono_ms());
     r->error[0] = 0;
     r->auth_retried = false;
@@ -439,6 +447,49 @@ static void list_end(struct kube_reflector *r)
         list_finished(r, rvs);
 }
 
+/* The URL path of r's resource, in its namespace when it has one. */
+static void set_path(struct kube_reflector *r)
+{
+    const char *group = kinds[r->kind].group_path;
+    if (r->kind == KK_EVENTS && r->events_core)
+        group = EVENTS_CORE_GROUP;
+    if (kinds[r->kind].namespaced && *r->ns)
+        snprintf(r->path, sizeof(r->path), "%s/namespaces/%s/%s", group, r->ns,
+                 kinds[r->kind].resource);
+    else
+        snprintf(r->path, sizeof(r->path), "%s/%s", group, kinds[r->kind].resource);
+}
+
+const char *kube_events_api(const struct kube_reflector *r)
+{
+    return r->events_core ? "core/v1" : "events.k8s.io/v1";
+}
+
+/* Events: a list refused (403) or unknown (404) under one API moves to the
+ * other at once. When both refused in this round, false: the failure is
+ * reported as usual, and the next round starts again from events.k8s.io/v1
+ * (RBAC may have been granted meanwhile). */
+static bool events_switch(struct kube_reflector *r, long status)
+{
+    if (r->kind != KK_EVENTS)
+        return false;
+    r->events_down |= r->events_core ? 2u : 1u;
+    if (r->events_down == EVENTS_DOWN_BOTH) {
+        r->events_down = 0;
+        r->events_both = true;
+        r->events_core = false;
+        r->events_why[0] = 0;
+        set_path(r);
+        return false;
+    }
+    snprintf(r->events_why, sizeof(r->events_why), "%s %s",
+             r->events_core ? "core/v1" : "events.k8s.io", status == 403 ? "forbidden" : "absent");
+    r->events_core = !r->events_core;
+    set_path(r);
+    relist_from(r, false);
+    return true;
+}
+
 static bool too_large_rv(const char *body)
 {
     return body && strcasestr(body, "too large resource version");
@@ -470,6 +521,8 @@ static void list_done(const struct http_result *res, void *ud)
         } else {
             list_page(r);
         }
+    } else if ((res->status == 403 || res->status == 404) && events_switch(r, res->status)) {
+        list_page(r);
     } else if (res->status != 200) {
         relist_from(r, false);
         http_failure(r, "list", res->status, body, KR_LISTING);
@@ -760,11 +813,8 @@ void kube_reflector_init(struct kube_reflector *r, const struct kube_env *env, e
     memset(r, 0, sizeof(*r));
     r->env = env;
     r->kind = k;
-    if (kinds[k].namespaced && namespace && *namespace)
-        snprintf(r->path, sizeof(r->path), "%s/namespaces/%s/%s", kinds[k].group_path, namespace,
-                 kinds[k].resource);
-    else
-        snprintf(r->path, sizeof(r->path), "%s/%s", kinds[k].group_path, kinds[k].resource);
+    STR_COPY(r->ns, namespace ? namespace : "");
+    set_path(r);
     if (k == KK_EVENTS) /* Warning events only: Normal ones are most of the volume */
         STR_COPY(r->extra, "fieldSelector=type%3DWarning");
     ndjson_init(&r->lines, on_line, r);

@@ -65,6 +65,13 @@ struct kube_reflector {
     struct kube_seen *seen;     /* keys in the current list */
     struct kube_seen *unkept;   /* keys the server has that the full table refused */
     bool unkept_changed;        /* since the last health report */
+    /* Events come from events.k8s.io/v1 or, when that one is forbidden or
+     * absent, core/v1 (or the other way round); see docs/kubernetes.md. */
+    bool events_core;     /* core/v1 is the API in use */
+    unsigned events_down; /* APIs that answered 403/404 this round (bit 0: events.k8s.io) */
+    char events_why[48];  /* why the preferred API is not in use, "" when it is */
+    bool events_both;     /* both APIs refused the last round */
+    char ns[64];          /* the namespace watched, "" for cluster-wide */
     struct http_req *req;
     struct loop_timer *timer;
     long status;                /* HTTP status of the response in flight */
@@ -92,6 +99,8 @@ struct kube_reflector {
 /* Objects the server has that the table could not keep (its cap was reached):
  * the source reports them instead of a plain "synced". */
 int kube_reflector_unkept(const struct kube_reflector *r);
+/* "events.k8s.io/v1" or "core/v1": the events API r reads (KK_EVENTS). */
+const char *kube_events_api(const struct kube_reflector *r);
 
 void kube_reflector_init(struct kube_reflector *r, const struct kube_env *env, enum kube_kind k,
                          const char *namespace);

@@ -211,6 +211,10 @@ static void report(struct kube_src *k)
         buf_printf(&detail, "%s%s %d", i ? " · " : "", kube_kind_names[i], t->count);
         partial |= unkept_text(&errs, kube_kind_names[i], t, kube_reflector_unkept(r));
     }
+    const struct kube_reflector *ev = &k->refl[KK_EVENTS];
+    if (k->started[KK_EVENTS] && ev->synced && ev->phase != KR_FORBIDDEN)
+        buf_printf(&detail, " · events: %s%s%s%s", kube_events_api(ev), *ev->events_why ? " (" : "",
+                   ev->events_why, *ev->events_why ? ")" : "");
     if (bad || big)
         buf_printf(&detail, " · skipped %llu malformed, %llu oversized", (unsigned long long)bad,
                    (unsigned long long)big);

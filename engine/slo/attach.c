@@ -92,6 +92,8 @@ static int slo_setup(const struct module_ctx *ctx, void **state, char *err, size
         return 0;
     struct prom_config pc;
     int rc = prom_config_load(&pc, ps, err, errlen);
+    if (rc == 0 && ctx->opt->prom_timeout_ms) /* the command line wins over the file */
+        pc.timeout_ms = (long)ctx->opt->prom_timeout_ms;
     struct prom_config *priv = rc == 0 ? slo_prom_source_priv(&pc) : NULL;
     secret_wipe(&pc, sizeof(pc)); /* the source keeps its own copy */
     if (rc < 0)

@@ -11,6 +11,11 @@ at start-up). Responses are chunked and split at random byte boundaries so
 that objects arrive across several reads.
 
 Objects are built from the real recorded fixtures in tests/fixtures/k8s.
+Events are kept in core/v1 shape and served under both APIs the way the
+apiserver does: /api/v1/events as stored, /apis/events.k8s.io/v1/events
+converted (regarding, note, deprecatedCount, deprecated*Timestamp). Either
+API can be forbidden (--forbid events / --forbid events.events.k8s.io) or
+absent (--absent, answered 404 as on a server without that group).
 
 Start: fake_apiserver.py --fixtures DIR [--tls CERTDIR] [--token T]...
 It prints one JSON line {"port": N, ...} on stdout when ready. Tests steer it
@@ -79,7 +84,8 @@ class Store:
         self.raw_lines = []                          # (resource, bytes) injected once
         self.log = []
         self.tokens = set()
-        self.forbid = set()
+        self.forbid = set()                          # "pods", "events", "events.events.k8s.io" ...
+        self.absent = set()                          # the same names, answered 404
         self.bookmark_s = 1.0
         self.split = True
 
@@ -122,6 +128,30 @@ STORE = Store()
 def status_obj(code, reason, message):
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": message, "reason": reason, "code": code}
+
+
+EVENTS_V1 = "events.events.k8s.io"  # the resource.group name RBAC and kubectl use
+
+
+def to_events_v1(data):
+    """A stored core/v1 Event as events.k8s.io/v1 serves it (the field mapping of
+    Kubernetes' own conversion, for the fields a client reads)."""
+    o = json.loads(data)
+    v = {"kind": "Event", "apiVersion": "events.k8s.io/v1", "metadata": o["metadata"],
+         "eventTime": o.get("eventTime"), "reason": o.get("reason", ""), "type": o.get("type", ""),
+         "note": o.get("message", ""), "regarding": o.get("involvedObject", {}),
+         "reportingController": o.get("reportingComponent") or o.get("source", {}).get("component", ""),
+         "reportingInstance": o.get("reportingInstance") or o.get("source", {}).get("host", ""),
+         "action": o.get("action", "")}
+    if o.get("count"):
+        v["deprecatedCount"] = o["count"]
+    for old, new in (("firstTimestamp", "deprecatedFirstTimestamp"),
+                     ("lastTimestamp", "deprecatedLastTimestamp")):
+        if o.get(old):
+            v[new] = o[old]
+    if o.get("series"):
+        v["series"] = o["series"]
+    return json.dumps(v, separators=(",", ":")).encode()
 
 
 def event_line(etype, data):
@@ -219,23 +249,27 @@ class Handler(BaseHTTPRequestHandler):
                 ns = parts[i + 1]
         user = self.user()
         watch = q.get("watch") in ("1", "true")
-        entry = {"verb": "watch" if watch else "list", "res": res, "ns": ns,
+        api = EVENTS_V1 if res == "events" and u.path.startswith("/apis/events.k8s.io/v1/") else res
+        entry = {"verb": "watch" if watch else "list", "res": res, "api": api, "ns": ns,
                  "rv": q.get("resourceVersion"), "limit": q.get("limit"),
                  "continue": bool(q.get("continue")), "user": user,
                  "auth": self.headers.get("Authorization", "")[:7]}
         with STORE.lock:
             STORE.log.append(entry)
-        if res not in RESOURCES:
+        group_ok = u.path.startswith(RESOURCES[res][0] + "/") if res in RESOURCES else False
+        if res not in RESOURCES or api in STORE.absent or not (group_ok or api == EVENTS_V1):
+            entry["status"] = 404
             return self.send_json(404, status_obj(404, "NotFound", "the server could not find the requested resource"))
         if user is None:
             entry["status"] = 401
             return self.send_json(401, status_obj(401, "Unauthorized", "Unauthorized"))
-        if res in STORE.forbid:
+        if api in STORE.forbid:
             entry["status"] = 403
             scope = ('in the namespace "%s"' % ns) if ns else "at the cluster scope"
+            group = "events.k8s.io" if api == EVENTS_V1 else ""
             return self.send_json(403, status_obj(
-                403, "Forbidden", '%s is forbidden: User "%s" cannot %s resource "%s" in API group "" %s'
-                % (res, user, entry["verb"], res, scope)))
+                403, "Forbidden", '%s is forbidden: User "%s" cannot %s resource "%s" in API group "%s" %s'
+                % (api, user, entry["verb"], res, group, scope)))
         fail = STORE.watch_fail.pop(res, None) if watch else None
         if fail == 200:  # a watch that ends at once with no events
             entry["status"] = 200
@@ -246,9 +280,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(fail, status_obj(fail, "TooManyRequests" if fail == 429 else "ServiceUnavailable",
                                                    "please back off"))
         entry["status"] = 200
+        conv = to_events_v1 if api == EVENTS_V1 else (lambda d: d)
         if watch:
-            return self.watch(res, ns, q)
-        return self.list(res, ns, q)
+            return self.watch(res, ns, q, conv)
+        return self.list(res, ns, q, conv)
 
     def matches(self, res, ns, obj_ns, obj, q):
         if ns and obj_ns != ns:
@@ -263,7 +298,7 @@ class Handler(BaseHTTPRequestHandler):
             return obj.get("type") == fs[5:]
         return True
 
-    def list(self, res, ns, q):
+    def list(self, res, ns, q, conv):
         limit = int(q.get("limit") or 0)
         cont = q.get("continue")
         rv = q.get("resourceVersion")
@@ -279,7 +314,7 @@ class Handler(BaseHTTPRequestHandler):
                     STORE.expire_next_list = None
                     return self.send_json(410, status_obj(
                         410, "Expired", "too old resource version: %s (%d)" % (rv, STORE.rv)))
-                items = [d for k, (o, d) in sorted(STORE.objects[res].items())
+                items = [conv(d) for k, (o, d) in sorted(STORE.objects[res].items())
                          if self.matches(res, ns, o["metadata"].get("namespace", ""), o, q)]
                 snap = {"rv": str(STORE.rv), "items": items, "pos": 0}
             start = snap["pos"]
@@ -294,13 +329,14 @@ class Handler(BaseHTTPRequestHandler):
             raw = [line for r, line in STORE.raw_lines if r == res + ":list"]
             STORE.raw_lines = [x for x in STORE.raw_lines if x[0] != res + ":list"]
         group, kind, list_kind, _ = RESOURCES[res]
+        version = "events.k8s.io/v1" if conv is to_events_v1 else "apps/v1" if group != "/api/v1" else "v1"
         head = ('{"kind":"%s","apiVersion":"%s","metadata":{"resourceVersion":"%s","continue":"%s"},"items":['
-                % (list_kind, "apps/v1" if group != "/api/v1" else "v1", snap["rv"], token)).encode()
+                % (list_kind, version, snap["rv"], token)).encode()
         self.start_chunked()
         self.send_chunk(head + b",".join(raw + page) + b"]}\n")
         self.end_chunks()
 
-    def watch(self, res, ns, q):
+    def watch(self, res, ns, q, conv):
         rv = q.get("resourceVersion", "")
         timeout = float(q.get("timeoutSeconds") or 300)
         bookmarks = q.get("allowWatchBookmarks") == "true"
@@ -345,7 +381,7 @@ class Handler(BaseHTTPRequestHandler):
                         if h[1] == res and h[2] == "RAW":
                             out.append(h[3] + b"\n")
                         elif h[1] == res and self.matches(res, ns, h[4], h[5], q):
-                            out.append(event_line(h[2], h[3]))
+                            out.append(event_line(h[2], conv(h[3])))
                     if not out:
                         wait = min(deadline - time.time(), STORE.bookmark_s - (time.time() - last_sent))
                         if wait > 0:
@@ -609,6 +645,8 @@ def control(cmd, b):
         STORE.tokens = set(b["tokens"])
     elif cmd == "forbid":
         STORE.forbid = set(b["resources"])
+    elif cmd == "absent":
+        STORE.absent = set(b["resources"])
     elif cmd == "split":
         STORE.split = bool(b["on"])
     elif cmd == "churn":
@@ -641,7 +679,9 @@ def main():
     ap.add_argument("--fixtures", required=True)
     ap.add_argument("--tls", help="directory for the generated test CA and certificates")
     ap.add_argument("--token", action="append", default=[])
-    ap.add_argument("--forbid", action="append", default=[])
+    ap.add_argument("--forbid", action="append", default=[],
+                    help="answer 403 for a resource: pods, events (core/v1), events.events.k8s.io")
+    ap.add_argument("--absent", action="append", default=[], help="answer 404 for a resource, as --forbid")
     ap.add_argument("--bookmark-seconds", type=float, default=1.0)
     ap.add_argument("--max-watch-seconds", type=float, default=600)
     ap.add_argument("--story", action="store_true", help="seed the realistic story objects")
@@ -653,6 +693,7 @@ def main():
     load_fixtures(a.fixtures)
     STORE.tokens = set(a.token)
     STORE.forbid = set(a.forbid)
+    STORE.absent = set(a.absent)
     STORE.bookmark_s = a.bookmark_seconds
     STORE.split = not a.no_split
     if a.story:
