@@ -39,8 +39,8 @@ LOOKOUT = LOOKOUT_REL
 TOKEN = "faults-" + os.urandom(6).hex()
 # The limit is the baseline (all sources synced) plus this much: the caps of
 # the buffers that fill at once under `huge` (4 Kubernetes watches x 4 MiB,
-# GitLab and GitHub 4 MiB each, Prometheus 4 MiB: 28 MiB) and allocator slack,
-# far under the 100 MB a buffered body would add.
+# GitLab and GitHub 4 MiB each, Prometheus 10 queries x 1 MiB: 34 MiB) and
+# allocator slack, far under the 100 MB a buffered body would add.
 RSS_GROWTH_LIMIT_MB = 60
 SOURCES = ("kube:faults", "prometheus", "gitlab", "github", "agent:node-f")
 # Worst case from fault to `synced` once `pass` is back: the documented backoff

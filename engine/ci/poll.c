@@ -24,7 +24,7 @@
 #define MAX_PAGES          10       /* pipelines: the last N fit in one or two */
 #define MAX_JOB_PAGES      100      /* jobs: 10 000 of them, every one counted */
 #define RESET_MARGIN_MS    250      /* the reset is in whole seconds: ask just after it */
-#define URL_LEN            1024
+#define URL_LEN            CI_URL_LEN
 
 /* Last answer per URL: a 304 hands back this body. */
 struct cache_entry {
@@ -93,112 +93,6 @@ static void next_item(struct ci_client *c);
 static void fetch_start(struct ci_client *c, enum fetch_kind kind, const char *url);
 static void take_deploys(struct ci_client *c);
 static void start_deploys(struct ci_client *c);
-
-/* ---------------------------------------------------------------- helpers */
-
-bool ci_link_next(const char *link, char *out, size_t n)
-{
-    const char *p = link;
-    while (p && (p = strchr(p, '<'))) {
-        const char *end = strchr(p, '>');
-        if (!end)
-            return false;
-        const char *params = end + 1, *stop = strchr(params, ',');
-        size_t plen = stop ? (size_t)(stop - params) : strlen(params);
-        char pbuf[128];
-        snprintf(pbuf, sizeof(pbuf), "%.*s", (int)(plen < 127 ? plen : 127), params);
-        if (strstr(pbuf, "rel=\"next\"") || strstr(pbuf, "rel=next")) {
-            size_t len = (size_t)(end - p - 1);
-            if (len + 1 > n)
-                return false;
-            memcpy(out, p + 1, len);
-            out[len] = 0;
-            return true;
-        }
-        p = end;
-    }
-    return false;
-}
-
-void ci_escape(const char *in, char *out, size_t n)
-{
-    size_t o = 0;
-    for (; *in && o + 4 < n; in++) {
-        unsigned char ch = (unsigned char)*in;
-        if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~')
-            out[o++] = (char)ch;
-        else
-            o += (size_t)snprintf(out + o, n - o, "%%%02X", ch);
-    }
-    out[o] = 0;
-}
-
-static void trim(char *s)
-{
-    size_t len = strlen(s);
-    while (len && isspace((unsigned char)s[len - 1]))
-        s[--len] = 0;
-    size_t lead = strspn(s, " \t\r\n");
-    memmove(s, s + lead, len - lead + 1);
-}
-
-int ci_read_token(const char *file, const char *env, char *out, size_t n, char *err, size_t errlen)
-{
-    out[0] = 0;
-    if (!file || !*file) {
-        const char *v = getenv(env);
-        str_copy(out, n, v ? v : "");
-        trim(out);
-        return http_header_value_check(env, out, err, errlen);
-    }
-    char why[TEXT_LEN];
-    if (secret_file_read(file, out, n, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "token_file %s", why);
-        return -1;
-    }
-    return 0;
-}
-
-static bool same_origin(const char *url, const char *api)
-{
-    /* scheme://host[:port] must match, so a Link never sends the token away */
-    const char *a = strstr(api, "://");
-    if (!a)
-        return false;
-    const char *slash = strchr(a + 3, '/');
-    size_t len = slash ? (size_t)(slash - api) : strlen(api);
-    return strncmp(url, api, len) == 0 && (url[len] == '/' || url[len] == 0);
-}
-
-/* The URL with its page parameter set to page (GitLab's X-Next-Page). */
-static void with_page(const char *url, long page, char *out, size_t n)
-{
-    char base[URL_LEN];
-    STR_COPY(base, url);
-    char *q = strchr(base, '?');
-    char *p = q ? strstr(q, "page=") : NULL;
-    while (p && p[-1] != '?' && p[-1] != '&')
-        p = strstr(p + 1, "page=");
-    if (p) {
-        char *amp = strchr(p, '&');
-        char rest[URL_LEN] = "";
-        if (amp)
-            STR_COPY(rest, amp);
-        *p = 0;
-        snprintf(out, n, "%spage=%ld%s", base, page, rest);
-    } else {
-        snprintf(out, n, "%s%cpage=%ld", base, q ? '&' : '?', page);
-    }
-}
-
-static const char *host_of(const char *api, char *out, size_t n)
-{
-    const char *a = strstr(api, "://");
-    a = a ? a + 3 : api;
-    size_t len = strcspn(a, "/");
-    snprintf(out, n, "%.*s", (int)(len < n - 1 ? len : n - 1), a);
-    return out;
-}
 
 /* ------------------------------------------------------------------ cache */
 
@@ -347,7 +241,7 @@ static void fail_auth(struct ci_client *c, long status)
     char host[128], msg[TEXT_LEN];
     const char *from = c->cfg.token_file[0] ? "token_file" : c->cfg.prov->token_env;
     snprintf(msg, sizeof(msg), "%s at %s answered %ld %s: %s; check %s (retrying every %.0fs)",
-             c->cfg.prov->title, host_of(c->cfg.api, host, sizeof(host)), status,
+             c->cfg.prov->title, ci_host_of(c->cfg.api, host, sizeof(host)), status,
              status == 401 ? "Unauthorized" : "Forbidden",
              c->token[0] ? "the token was rejected" : "a token is needed", from,
              settings()->slow_ms / 1000.0);
@@ -466,10 +360,10 @@ static void take_page(struct ci_client *c, const char *body)
     bool enough = want && cJSON_GetArraySize(c->acc) >= want;
     int max_pages = c->kind == FETCH_LIST ? MAX_PAGES : MAX_JOB_PAGES;
     char next[URL_LEN] = "";
-    if (c->hdr.next[0] && same_origin(c->hdr.next, c->cfg.api))
+    if (c->hdr.next[0] && ci_same_origin(c->hdr.next, c->cfg.api))
         STR_COPY(next, c->hdr.next);
     else if (c->hdr.x_next_page > 0)
-        with_page(c->url, c->hdr.x_next_page, next, sizeof(next));
+        ci_with_page(c->url, c->hdr.x_next_page, next, sizeof(next));
     if (next[0] && !enough && c->pages < max_pages) {
         fetch_start(c, c->kind, next);
         return;

@@ -87,5 +87,14 @@ void ci_escape(const char *in, char *out, size_t n);
  * variable. Returns 0 (token may be ""), -1 with a message naming the file
  * but never the token. */
 int ci_read_token(const char *file, const char *env, char *out, size_t n, char *err, size_t errlen);
+/* Longest URL the poller builds or follows. */
+#define CI_URL_LEN 1024
+/* Whether url has api's scheme://host[:port]: a Link is followed, with the
+ * token, only to the server the token is for. */
+bool ci_same_origin(const char *url, const char *api);
+/* url with its page parameter set to page (GitLab's X-Next-Page). */
+void ci_with_page(const char *url, long page, char *out, size_t n);
+/* The host[:port] of an API root, into out. */
+const char *ci_host_of(const char *api, char *out, size_t n);
 
 #endif

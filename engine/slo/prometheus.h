@@ -16,7 +16,11 @@
 #include "base/tls.h"
 #include "base/yaml_tree.h"
 
-#define PROM_MAX_BODY (4u << 20) /* an SLO ratio is one sample: 4 MiB is plenty */
+/* An instant answer is one sample and a burn-down range 120 points (11,000
+ * at most, ~330 KB): 1 MiB is plenty. It is small on purpose: a round has
+ * ten queries in flight, and a server (or proxy) sending a huge body to
+ * each must not cost ten times a big cap in memory (t_faults measures it). */
+#define PROM_MAX_BODY (1u << 20)
 
 struct prom_config {
     char url[512]; /* base URL, e.g. http://127.0.0.1:9090 (no trailing /api) */
