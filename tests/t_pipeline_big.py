@@ -4,7 +4,9 @@ against the loopback GitLab and GitHub servers: a 126-job GitLab pipeline
 whose one failing shard is on the last page (test failed, both deploy stages
 skipped, as GitLab says), a child pipeline under its trigger stage, the last
 deploy from GitLab's Deployments API with its environment, a 120-job GitHub
-run with a failed shard on the last page; and the rate budget: after an
+run with a failed shard on the last page, GitHub's last deploy from its
+deployments and their statuses (only production candidates asked, newest
+first, stopping at the first finished one); and the rate budget: after an
 answer with `x-ratelimit-remaining: 0`, no request reaches the server before
 the reset (the server's own log), then polling goes on."""
 import json
@@ -93,6 +95,22 @@ def check_github(snap):
               for j in p.get("jobs", [])), [j["name"] for j in p.get("jobs", [])][-5:])
 
 
+def check_github_deploys(snap, log):
+    cp = {c["key"]: c for c in snap.get("ci_projects", [])}.get("github:o/big", {})
+    check("GitHub: last deploy from the deployments API (finished production, not the "
+          "newer in-progress one)",
+          cp.get("last_deploy_env") == "production" and cp.get("last_deploy_version") == "v3.1.0" and
+          cp.get("last_deploy_pipeline") == 76990 and cp.get("last_deploy_status") == "success" and
+          cp.get("last_deploy_job") == "deploy", cp)
+    asked = sorted({e["path"].split("/")[5] for e in log if e["path"].endswith("/statuses") or
+                    "/statuses?" in e["path"]})
+    check("GitHub: statuses asked only for production candidates, down to the first finished",
+          asked == ["902", "904"], asked)
+    src = {s["name"]: s for s in snap.get("sources", [])}.get("github", {})
+    check("GitHub: no fallback note when the deployments API answered",
+          "deploys from job names" not in src.get("detail", ""), src.get("detail"))
+
+
 def check_rate_limit(tmp):
     """Two requests of budget, the reset 3 s ahead: the cycle stops where the
     budget ends and goes on after the reset, in the same --once run."""
@@ -111,6 +129,9 @@ def check_rate_limit(tmp):
     statuses = [e["status"] for e in log]
     check("rate limit: synced in one --once run", r.returncode == 0 and
           src.get("state") == "synced", (r.returncode, src, r.stderr[-300:]))
+    check("GitHub without deployments (404): job names, and the source line says so",
+          "deploys from job names (deployments API: HTTP 404)" in src.get("detail", ""),
+          src.get("detail"))
     check("rate limit: no request answered 403/429", 403 not in statuses and
           429 not in statuses, statuses)
     early = [t for t in times[2:] if t < reset_at]
@@ -136,6 +157,7 @@ def main():
         check_gitlab(snap)
         check_github(snap)
         check("big pipelines within 15 s", time.time() - t0 < 15, time.time() - t0)
+        check_github_deploys(snap, control(gh_port, "/_stats")["log"])
     finally:
         stop(gl)
         stop(gh)

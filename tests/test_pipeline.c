@@ -457,6 +457,51 @@ TEST(github_recorded_fixtures_parse)
     engine_free(&e);
 }
 
+/* GitHub keeps a deploy's outcome in its statuses (newest first): the
+ * poller puts them into each deployment; the latest finish of a production
+ * one wins, whatever its place in the list. */
+TEST(github_deploy_from_statuses)
+{
+    const char *json =
+        "[{\"id\":5,\"environment\":\"production\",\"ref\":\"main\",\"sha\":"
+        "\"0123456789abcdef\",\"task\":\"deploy\",\"statuses\":[{\"state\":\"queued\","
+        "\"created_at\":\"2026-03-02T12:40:00Z\"}]},"
+        "{\"id\":4,\"environment\":\"staging\",\"ref\":\"v9.0.0\",\"sha\":\"ff\","
+        "\"statuses\":[{\"state\":\"success\",\"created_at\":\"2026-03-02T12:35:00Z\"}]},"
+        "{\"id\":3,\"environment\":\"production\",\"ref\":\"main\",\"sha\":"
+        "\"89abcdef01234567\",\"task\":\"deploy\",\"statuses\":[{\"state\":\"error\","
+        "\"created_at\":\"2026-03-02T12:30:00Z\",\"log_url\":"
+        "\"https://github.com/o/r/actions/runs/3911/job/7\"}]},"
+        "{\"id\":2,\"environment\":\"production\",\"ref\":\"v2.4.1\",\"sha\":\"aa\","
+        "\"statuses\":[{\"state\":\"inactive\",\"created_at\":\"2026-03-02T12:00:00Z\"}]},"
+        "{\"id\":1,\"environment\":\"production\",\"ref\":\"v2.4.0\",\"sha\":\"bb\"}]";
+    cJSON *items = cJSON_Parse(json);
+    struct pipeline_settings s;
+    pipeline_settings_default(&s);
+    struct ci_deploy d;
+    CHECK(github_provider.last_deploy(items, &s, &d));
+    CHECK(d.status == JOB_FAILED);
+    CHECK(d.finished == time_rfc3339_or_zero("2026-03-02T12:30:00Z"));
+    CHECK(d.pipeline == 3911);
+    CHECK_STR(d.env, "production");
+    CHECK_STR(d.version, "89abcdef"); /* a branch says less than the sha */
+    CHECK_STR(d.job, "deploy");
+    /* without the failed one: the replaced success (inactive) is the last */
+    cJSON_DeleteItemFromArray(items, 2);
+    CHECK(github_provider.last_deploy(items, &s, &d));
+    CHECK(d.status == JOB_SUCCESS);
+    CHECK_STR(d.version, "v2.4.1");
+    CHECK(d.pipeline == 0);
+    /* candidates: production ones only */
+    char url[256];
+    CHECK(github_provider.deploy_statuses_url("https://api.github.com", "o/r",
+                                              cJSON_GetArrayItem(items, 0), &s, url, sizeof(url)));
+    CHECK_STR(url, "https://api.github.com/repos/o/r/deployments/5/statuses?per_page=1");
+    CHECK(!github_provider.deploy_statuses_url("https://api.github.com", "o/r",
+                                               cJSON_GetArrayItem(items, 1), &s, url, sizeof(url)));
+    cJSON_Delete(items);
+}
+
 TEST(link_retry_after_escape)
 {
     char next[512];

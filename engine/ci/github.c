@@ -211,6 +211,81 @@ static int item_status(const cJSON *item)
     return pipeline_status_github(jstr(item, "status"), jstr(item, "conclusion"));
 }
 
+/* ---- deployments ---- */
+
+/* Newest first (GitHub's order); preview environments crowd the list, so a
+ * page of 50 rather than GitLab's 20. */
+static void deploys_url(const char *api, const char *repo, char *out, size_t n)
+{
+    snprintf(out, n, "%s/repos/%s/deployments?per_page=50", api, repo);
+}
+
+static bool deploy_statuses_url(const char *api, const char *repo, const cJSON *d,
+                                const struct pipeline_settings *s, char *out, size_t n)
+{
+    const char *env = jstr(d, "environment");
+    if (!jid(d) || !env || !pipeline_is_deploy(s, NULL, NULL, env))
+        return false;
+    snprintf(out, n, "%s/repos/%s/deployments/%lld/statuses?per_page=1", api, repo,
+             (long long)jid(d));
+    return true;
+}
+
+/* The run a status points at (".../actions/runs/123/job/456"), else 0. */
+static int64_t run_of(const char *url)
+{
+    const char *p = url ? strstr(url, "/actions/runs/") : NULL;
+    return p ? strtoll(p + strlen("/actions/runs/"), NULL, 10) : 0;
+}
+
+/* "v2.4.1", "2.4.1": a release; a branch name or a sha says less than the sha. */
+static bool looks_like_version(const char *ref)
+{
+    if (!ref)
+        return false;
+    ref += *ref == 'v';
+    return *ref >= '0' && *ref <= '9' && strchr(ref, '.');
+}
+
+/* The latest status of a deployment is the first (newest first). success
+ * and inactive (a success replaced by a newer deploy) are successes;
+ * failure and error are failures; queued, pending, in_progress have not
+ * happened yet. */
+static bool fill_deploy(const cJSON *d, const struct pipeline_settings *s, struct ci_deploy *out)
+{
+    const char *env = jstr(d, "environment");
+    const cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "statuses"), 0);
+    const char *state = jstr(st, "state");
+    if (!env || !state || !pipeline_is_deploy(s, NULL, NULL, env))
+        return false;
+    bool ok = strcmp(state, "success") == 0 || strcmp(state, "inactive") == 0;
+    if (!ok && strcmp(state, "failure") != 0 && strcmp(state, "error") != 0)
+        return false;
+    memset(out, 0, sizeof(*out));
+    out->status = ok ? JOB_SUCCESS : JOB_FAILED;
+    out->finished = time_rfc3339_or_zero(jstr(st, "created_at"));
+    if (!out->finished)
+        out->finished = time_rfc3339_or_zero(jstr(st, "updated_at"));
+    REDACT_COPY(out->env, env);
+    REDACT_COPY(out->job, jstr(d, "task")); /* the job's name is not in the payload */
+    out->pipeline = run_of(jstr(st, "log_url"));
+    if (!out->pipeline)
+        out->pipeline = run_of(jstr(st, "target_url"));
+    const char *ref = jstr(d, "ref"), *sha = jstr(d, "sha");
+    if (looks_like_version(ref))
+        REDACT_COPY(out->version, ref);
+    else
+        snprintf(out->version, sizeof(out->version), "%.8s", sha ? sha : "");
+    return out->finished != 0;
+}
+
+/* Of the deployments whose statuses were read, the latest finish wins. */
+static bool last_deploy(const cJSON *items, const struct pipeline_settings *s,
+                        struct ci_deploy *out)
+{
+    return pipeline_latest_deploy(items, s, fill_deploy, out);
+}
+
 static const char *const extra_headers[] = {"Accept: application/vnd.github+json",
                                             "X-GitHub-Api-Version: 2022-11-28", NULL};
 
@@ -228,6 +303,9 @@ const struct ci_provider github_provider = {
     .extra_headers = extra_headers,
     .list_url = list_url,
     .jobs_url = jobs_url,
+    .deploys_url = deploys_url,
+    .deploy_statuses_url = deploy_statuses_url,
+    .last_deploy = last_deploy,
     .list_items = runs_of,
     .jobs_items = jobs_of,
     .item_status = item_status,

@@ -287,17 +287,7 @@ static bool fill_deploy(const cJSON *d, const struct pipeline_settings *s, struc
 static bool last_deploy(const cJSON *items, const struct pipeline_settings *s,
                         struct ci_deploy *out)
 {
-    bool found = false;
-    struct ci_deploy d;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, items)
-    {
-        if (fill_deploy(it, s, &d) && (!found || d.finished > out->finished)) {
-            *out = d;
-            found = true;
-        }
-    }
-    return found;
+    return pipeline_latest_deploy(items, s, fill_deploy, out);
 }
 
 static const cJSON *same(const cJSON *body)

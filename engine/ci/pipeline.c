@@ -270,3 +270,21 @@ bool pipeline_is_deploy(const struct pipeline_settings *s, const char *job_name,
             return true;
     return false;
 }
+
+bool pipeline_latest_deploy(const struct cJSON *items, const struct pipeline_settings *s,
+                            bool (*fill)(const struct cJSON *d, const struct pipeline_settings *s,
+                                         struct ci_deploy *out),
+                            struct ci_deploy *out)
+{
+    bool found = false;
+    struct ci_deploy d;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, items)
+    {
+        if (fill(it, s, &d) && (!found || d.finished > out->finished)) {
+            *out = d;
+            found = true;
+        }
+    }
+    return found;
+}

@@ -85,6 +85,14 @@ struct ci_deploy {
     char version[NAME_LEN];
 };
 
+struct cJSON;
+/* The deploy among a deployments list that finished last, each read by
+ * fill (false: not a finished production deploy); false when none is. */
+bool pipeline_latest_deploy(const struct cJSON *items, const struct pipeline_settings *s,
+                            bool (*fill)(const struct cJSON *d, const struct pipeline_settings *s,
+                                         struct ci_deploy *out),
+                            struct ci_deploy *out);
+
 /* ---- the module ---- */
 /* Settings in use (defaults until pipeline_attach is given others). */
 const struct pipeline_settings *pipeline_settings(void);

@@ -44,7 +44,19 @@ struct resp_hdr {
     int64_t retry_after_ms;      /* -1: not sent */
 };
 
-enum fetch_kind { FETCH_LIST, FETCH_DETAIL, FETCH_JOBS, FETCH_BRIDGES, FETCH_DEPLOYS };
+enum fetch_kind {
+    FETCH_LIST,
+    FETCH_DETAIL,
+    FETCH_JOBS,
+    FETCH_BRIDGES,
+    FETCH_DEPLOYS,
+    FETCH_DEPLOY_STATUSES
+};
+
+/* Deployments whose statuses are asked for, newest first, per cycle: the
+ * newest finished one is nearly always among the first, and each costs a
+ * request (a 304 once it stops changing). */
+#define MAX_DEPLOY_STATUS 3
 
 struct ci_client {
     struct ci_client_cfg cfg;
@@ -71,6 +83,8 @@ struct ci_client {
     cJSON *jobs; /* its jobs, while its bridges are asked for */
     bool jobs_fresh;
     char deploy_note[96]; /* why deploys come from job names, "" when from the API */
+    cJSON *deploys;       /* the deployments list, while their statuses are asked for */
+    int deploy_i, deploy_asked;
     int item;
     bool any_active;
     int project_errors;
@@ -202,6 +216,8 @@ static void abort_cycle(struct ci_client *c)
     c->jobs = NULL;
     cJSON_Delete(c->list);
     c->list = NULL;
+    cJSON_Delete(c->deploys);
+    c->deploys = NULL;
 }
 
 /* 5xx, timeouts, transport errors: STALE, keep the state, back off. */
@@ -320,8 +336,8 @@ static const cJSON *items_of(struct ci_client *c, const cJSON *body)
 {
     if (c->kind == FETCH_LIST)
         return c->cfg.prov->list_items(body);
-    if (c->kind == FETCH_DEPLOYS)
-        return c->cfg.prov->deploys_items(body);
+    if (c->kind == FETCH_DEPLOYS || c->kind == FETCH_DEPLOY_STATUSES)
+        return c->cfg.prov->deploys_items ? c->cfg.prov->deploys_items(body) : body;
     return c->cfg.prov->jobs_items(body);
 }
 
@@ -356,7 +372,7 @@ static void take_page(struct ci_client *c, const char *body)
     cJSON_Delete(doc);
     c->pages++;
     /* every job counts; of pipelines the last N, of deployments the newest page */
-    int want = c->kind == FETCH_LIST ? settings()->last_n : c->kind == FETCH_DEPLOYS ? 1 : 0;
+    int want = c->kind == FETCH_LIST ? settings()->last_n : c->kind >= FETCH_DEPLOYS ? 1 : 0;
     bool enough = want && cJSON_GetArraySize(c->acc) >= want;
     int max_pages = c->kind == FETCH_LIST ? MAX_PAGES : MAX_JOB_PAGES;
     char next[URL_LEN] = "";
@@ -423,7 +439,7 @@ static void on_done(const struct http_result *res, void *ud)
         fail_rate_limited(c, st);
         return;
     }
-    if (c->kind == FETCH_DEPLOYS && (st == 401 || st == 403 || st == 404)) {
+    if (c->kind >= FETCH_DEPLOYS && (st == 401 || st == 403 || st == 404)) {
         deploys_unavailable(c, st);
         return;
     }
@@ -584,7 +600,7 @@ static void fetch_done(struct ci_client *c)
         start_deploys(c);
         return;
     }
-    if (c->kind == FETCH_DEPLOYS) {
+    if (c->kind == FETCH_DEPLOYS || c->kind == FETCH_DEPLOY_STATUSES) {
         take_deploys(c);
         return;
     }
@@ -674,25 +690,68 @@ static void start_deploys(struct ci_client *c)
     fetch_begin(c, FETCH_DEPLOYS, url);
 }
 
-/* Deploys from the deployments API; job names stay the fallback. */
-static void take_deploys(struct ci_client *c)
+/* The deploy is known: from the API (d), or not (NULL: job names, and
+ * note says why when the API refused). Before next_item, which may end the
+ * cycle and report the note. */
+static void deploys_known(struct ci_client *c, const struct ci_deploy *d, const char *note)
 {
-    struct ci_deploy d;
-    const char *project = c->cfg.projects[c->proj].id;
-    bool found = c->cfg.prov->last_deploy(c->acc, pipeline_settings(), &d);
-    pipeline_set_deploy(c->cfg.prov->kind, project, found ? &d : NULL);
-    c->deploy_note[0] = 0;
+    pipeline_set_deploy(c->cfg.prov->kind, c->cfg.projects[c->proj].id, d);
+    STR_COPY(c->deploy_note, note);
+    cJSON_Delete(c->deploys);
+    c->deploys = NULL;
     reset_fetch(c);
     next_item(c);
 }
 
+/* GitHub: the statuses of the next candidate, newest deployment first;
+ * the first one with a finished status is the last deploy. */
+static void next_deploy_status(struct ci_client *c)
+{
+    struct ci_deploy d;
+    if (c->cfg.prov->last_deploy(c->deploys, pipeline_settings(), &d)) {
+        deploys_known(c, &d, "");
+        return;
+    }
+    char url[URL_LEN];
+    int n = cJSON_GetArraySize(c->deploys);
+    for (; c->deploy_i < n && c->deploy_asked < MAX_DEPLOY_STATUS; c->deploy_i++) {
+        const cJSON *dep = cJSON_GetArrayItem(c->deploys, c->deploy_i);
+        if (c->cfg.prov->deploy_statuses_url(c->cfg.api, c->cfg.projects[c->proj].id, dep,
+                                             pipeline_settings(), url, sizeof(url))) {
+            c->deploy_asked++;
+            fetch_begin(c, FETCH_DEPLOY_STATUSES, url);
+            return;
+        }
+    }
+    deploys_known(c, NULL, "");
+}
+
+/* Deploys from the deployments API; job names stay the fallback. */
+static void take_deploys(struct ci_client *c)
+{
+    if (c->cfg.prov->deploy_statuses_url) {
+        if (c->kind == FETCH_DEPLOYS) {
+            c->deploys = c->acc ? c->acc : cJSON_CreateArray();
+            c->acc = NULL;
+            c->deploy_i = c->deploy_asked = 0;
+        } else {
+            cJSON *dep = cJSON_GetArrayItem(c->deploys, c->deploy_i++);
+            cJSON_AddItemToObject(dep, "statuses", c->acc ? c->acc : cJSON_CreateArray());
+            c->acc = NULL;
+        }
+        next_deploy_status(c);
+        return;
+    }
+    struct ci_deploy d;
+    bool found = c->cfg.prov->last_deploy(c->acc, pipeline_settings(), &d);
+    deploys_known(c, found ? &d : NULL, "");
+}
+
 static void deploys_unavailable(struct ci_client *c, long status)
 {
-    pipeline_set_deploy(c->cfg.prov->kind, c->cfg.projects[c->proj].id, NULL);
-    snprintf(c->deploy_note, sizeof(c->deploy_note),
-             "deploys from job names (deployments API: HTTP %ld)", status);
-    reset_fetch(c);
-    next_item(c);
+    char note[sizeof(c->deploy_note)];
+    snprintf(note, sizeof(note), "deploys from job names (deployments API: HTTP %ld)", status);
+    deploys_known(c, NULL, note);
 }
 
 static void next_item(struct ci_client *c)

@@ -49,7 +49,13 @@ struct ci_provider {
     void (*bridges_url)(const char *api, const char *project, int64_t id, char *out, size_t n);
     /* Recent deployments of a project, newest first, or NULL. */
     void (*deploys_url)(const char *api, const char *project, char *out, size_t n);
-    const cJSON *(*deploys_items)(const cJSON *body);
+    const cJSON *(*deploys_items)(const cJSON *body); /* NULL: the body is the list */
+    /* GitHub keeps a deployment's outcome in its statuses: the statuses URL
+     * of one listed deployment when it is a production candidate (false:
+     * skip it). NULL when the list says it all (GitLab). The poller puts
+     * each answer into the deployment as "statuses" before last_deploy. */
+    bool (*deploy_statuses_url)(const char *api, const char *project, const cJSON *deploy,
+                                const struct pipeline_settings *s, char *out, size_t n);
     /* The newest finished production deploy among them; false: none. */
     bool (*last_deploy)(const cJSON *items, const struct pipeline_settings *s,
                         struct ci_deploy *out);

@@ -10,7 +10,12 @@ failed job with a failed step (no recording has one; see SOURCES.md), the
 running run has a running step and a queued production deploy job.
 The repository o/big has one failed run of 120 jobs (build, 118 test
 shards, a deploy skipped after the failure) whose failing shard is on the
-last page. Bearer/token auth ("Bad credentials" 401 otherwise), Link pagination,
+last page, and deployments as GET /repos/o/big/deployments and
+.../deployments/{id}/statuses answer them (shaped after the REST reference,
+no recording exists: a preview, an in-progress production deploy, a staging
+one, the last finished production deploy v3.1.0 from run 76990, an older
+inactive one); other repositories answer 404 there, as a repository
+without deployments access does. Bearer/token auth ("Bad credentials" 401 otherwise), Link pagination,
 X-RateLimit-* headers; ETag/304, 429, 5xx and slow answers come from
 ci_fake_base.py.
 """
@@ -39,6 +44,7 @@ class GitHub(Api):
         self.jobs = {r["id"]: self.make_jobs(r) for r in self.runs}
         self.step = 0
         self.big_runs = [self.make_big_run()]
+        self.deploys, self.deploy_statuses = self.make_deploys()
 
     def make_big_run(self):
         run = copy.deepcopy(self.runs[-1])
@@ -58,6 +64,43 @@ class GitHub(Api):
             jobs.append(j)
         self.jobs[run["id"]] = jobs
         return run
+
+    def make_deploys(self):
+        base = "https://api.github.com/repos/o/big/deployments"
+        runs = "https://github.com/o/big/actions/runs"
+        table = [  # id, environment, ref, state, minutes ago, run
+            (905, "pr-12-preview", "feature/x", "success", 5, 77002),
+            (904, "production", "v3.2.0", "in_progress", 8, 77001),
+            (903, "staging", "v3.1.0", "success", 50, 76991),
+            (902, "production", "v3.1.0", "success", 60, 76990),
+            (901, "production", "v3.0.2", "inactive", 600, 76900),
+        ]
+        now = time.time()
+        deploys, statuses = [], {}
+        for did, env, ref, state, ago, run in table:
+            t = iso(now - ago * 60, False)
+            deploys.append({
+                "url": "%s/%d" % (base, did), "id": did, "node_id": "DE_%d" % did,
+                "sha": "%040x" % (did * 7919), "ref": ref, "task": "deploy", "payload": {},
+                "original_environment": env, "environment": env, "description": None,
+                "creator": {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"},
+                "created_at": t, "updated_at": t,
+                "statuses_url": "%s/%d/statuses" % (base, did),
+                "repository_url": "https://api.github.com/repos/o/big",
+                "transient_environment": env.startswith("pr-"),
+                "production_environment": env == "production"})
+            statuses[did] = [{
+                "url": "%s/%d/statuses/%d" % (base, did, did * 10), "id": did * 10,
+                "node_id": "DES_%d" % did, "state": state,
+                "creator": {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"},
+                "description": "", "environment": env,
+                "target_url": "%s/%d/job/%d" % (runs, run, run * 10 + 1),
+                "created_at": iso(now - ago * 60 + 90, False),
+                "updated_at": iso(now - ago * 60 + 90, False),
+                "deployment_url": "%s/%d" % (base, did),
+                "repository_url": "https://api.github.com/repos/o/big",
+                "environment_url": "", "log_url": "%s/%d/job/%d" % (runs, run, run * 10 + 1)}]
+        return deploys, statuses
 
     def make_jobs(self, run):
         jobs = copy.deepcopy(self.job_tpl)
@@ -117,6 +160,15 @@ class GitHub(Api):
 
     def route(self, h, u, q):
         parts = u.path.split("/")
+        # /repos/o/big/deployments[/<id>/statuses]
+        if len(parts) >= 5 and parts[1:5] == ["repos", "o", "big", "deployments"]:
+            if len(parts) == 5:
+                return h.page(u, q, self.deploys)
+            if len(parts) == 7 and parts[6] == "statuses" and parts[5].isdigit():
+                st = self.deploy_statuses.get(int(parts[5]))
+                if st is not None:
+                    return h.page(u, q, st)
+            return 404, {"message": "Not Found"}, {}
         # /repos/<o>/<r>/actions/runs[/<id>/jobs]
         if len(parts) < 6 or parts[1] != "repos" or parts[4:6] != ["actions", "runs"]:
             return 404, {"message": "Not Found"}, {}
