@@ -14,25 +14,17 @@
 #include "base/backoff.h"
 #include "base/buf.h"
 #include "base/secret.h"
+#include "ci/cache.h"
 #include "ci/pipeline.h"
 #include "base/json_num.h"
 #include "base/retry_after.h"
 #include "base/timeparse.h"
 
-#define CACHE_SLOTS        96
 #define RETRY_AFTER_MAX_MS 86400000 /* a longer wait is a server bug: a day at most */
 #define MAX_PAGES          10       /* pipelines: the last N fit in one or two */
 #define MAX_JOB_PAGES      100      /* jobs: 10 000 of them, every one counted */
 #define RESET_MARGIN_MS    250      /* the reset is in whole seconds: ask just after it */
 #define URL_LEN            CI_URL_LEN
-
-/* Last answer per URL: a 304 hands back this body. */
-struct cache_entry {
-    char url[URL_LEN];
-    char etag[160];
-    char *body;
-    uint64_t used;
-};
 
 /* Headers of the response being received. */
 struct resp_hdr {
@@ -97,8 +89,8 @@ struct ci_client {
     long rl_limit, rl_remaining;
     int64_t rl_reset_ms;
     int64_t held_until_ms; /* wall clock: no request before, 0: not held */
-    uint64_t requests, not_modified, stamp;
-    struct cache_entry cache[CACHE_SLOTS];
+    uint64_t requests, not_modified;
+    struct ci_cache cache;
 };
 
 static void start_cycle(void *ud);
@@ -107,43 +99,6 @@ static void next_item(struct ci_client *c);
 static void fetch_start(struct ci_client *c, enum fetch_kind kind, const char *url);
 static void take_deploys(struct ci_client *c);
 static void start_deploys(struct ci_client *c);
-
-/* ------------------------------------------------------------------ cache */
-
-static struct cache_entry *cache_find(struct ci_client *c, const char *url)
-{
-    for (int i = 0; i < CACHE_SLOTS; i++)
-        if (c->cache[i].body && strcmp(c->cache[i].url, url) == 0)
-            return &c->cache[i];
-    return NULL;
-}
-
-static void cache_store(struct ci_client *c, const char *url, const char *etag, const char *body,
-                        size_t len)
-{
-    struct cache_entry *e = cache_find(c, url);
-    for (int i = 0; !e && i < CACHE_SLOTS; i++)
-        if (!c->cache[i].body)
-            e = &c->cache[i];
-    if (!e) { /* full: evict the least recently used */
-        e = &c->cache[0];
-        for (int i = 1; i < CACHE_SLOTS; i++)
-            if (c->cache[i].used < e->used)
-                e = &c->cache[i];
-    }
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return;
-    memcpy(copy, body, len);
-    copy[len] = 0;
-    free(e->body);
-    e->body = copy;
-    STR_COPY(e->url, url);
-    STR_COPY(e->etag, etag);
-    e->used = ++c->stamp;
-}
-
-/* ----------------------------------------------------------------- health */
 
 static const struct pipeline_settings *settings(void)
 {
@@ -419,10 +374,9 @@ static void on_done(const struct http_result *res, void *ud)
     }
     if (st == 304) {
         c->not_modified++;
-        struct cache_entry *e = cache_find(c, c->url);
-        if (e) {
-            e->used = ++c->stamp;
-            take_page(c, e->body);
+        const char *body = ci_cache_body(&c->cache, c->url);
+        if (body) {
+            take_page(c, body);
             return;
         }
         if (!c->retried_304) { /* cache evicted: ask again without a tag */
@@ -465,7 +419,7 @@ static void on_done(const struct http_result *res, void *ud)
     }
     c->fresh = true;
     if (c->hdr.etag[0])
-        cache_store(c, c->url, c->hdr.etag, res->body, res->body_len);
+        ci_cache_store(&c->cache, c->url, c->hdr.etag, res->body, res->body_len);
     take_page(c, res->body);
 }
 
@@ -509,9 +463,9 @@ static void fetch_start(struct ci_client *c, enum fetch_kind kind, const char *u
         headers[n++] = c->auth;
     for (int i = 0; c->cfg.prov->extra_headers && c->cfg.prov->extra_headers[i] && n < 5; i++)
         headers[n++] = c->cfg.prov->extra_headers[i];
-    struct cache_entry *e = c->retried_304 ? NULL : cache_find(c, c->url);
-    if (e) {
-        snprintf(inm, sizeof(inm), "If-None-Match: %s", e->etag);
+    const char *etag = c->retried_304 ? NULL : ci_cache_etag(&c->cache, c->url);
+    if (etag) {
+        snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
         headers[n++] = inm;
     }
     headers[n] = NULL;
@@ -880,8 +834,7 @@ static void ci_stop(struct source *s)
     if (c->req)
         http_cancel(s->ctx.http, c->req);
     abort_cycle(c);
-    for (int i = 0; i < CACHE_SLOTS; i++)
-        free(c->cache[i].body);
+    ci_cache_free(&c->cache);
     secret_wipe(c->token, sizeof(c->token));
     secret_wipe(c->auth, sizeof(c->auth));
     free(c);
