@@ -30,12 +30,12 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->trees = 20;
     p->tree_size = 128;
     p->shingle = 8;
-    p->ctx_levels = 6;
+    p->ctx_levels = 4;
     p->ctx_order = 1;
     p->ctx_decay = 1.0;
     p->ctx_known = 1;
     p->ctx_warmup = 150;
-    p->ctx_rest = 100;
+    p->ctx_rest = 50;
     p->ctx_high = 0.75;
     p->ctx_likelihood = 0;
     p->ctx_partial = 0;
@@ -46,6 +46,7 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->ctx_fam_near = 0;
     p->ctx_fam_novel = 0;
     p->ctx_beyond = 0.02;
+    p->ctx_cad = 0.4;
     p->cad_levels = 6;
     p->cad_order = 1;
     p->cad_runs = 1;
@@ -249,8 +250,8 @@ double likelihood_update(struct likelihood *l, double raw)
 /* ---- one series ---- */
 
 struct series_detector {
-    int kind; /* 0 robust, 1 rcf, 2 context, 3 cad */
-    struct robust robust;
+    int kind;              /* 0 robust, 1 rcf, 2 context, 3 cad */
+    struct robust *robust; /* kind 0 only: context and cad carry their own */
     struct rcf *forest;
     struct context_det *context;
     struct cad_det *cad;
@@ -265,8 +266,10 @@ struct series_detector *series_detector_new(const char *name, const struct detec
     if (!d)
         return NULL;
     if (strcmp(name, "robust") == 0) {
-        robust_init(&d->robust, p);
-        return d;
+        if ((d->robust = malloc(sizeof(*d->robust)))) {
+            robust_init(d->robust, p);
+            return d;
+        }
     }
     if (strcmp(name, "context") == 0) {
         d->kind = 2;
@@ -293,7 +296,7 @@ struct series_detector *series_detector_new(const char *name, const struct detec
 double series_detector_update(struct series_detector *d, int64_t time_ms, double value)
 {
     if (d->kind == 0)
-        return robust_update(&d->robust, time_ms, value);
+        return robust_update(d->robust, time_ms, value);
     if (d->kind == 2)
         return context_update(d->context, time_ms, value);
     if (d->kind == 3)
@@ -312,14 +315,16 @@ double series_detector_update(struct series_detector *d, int64_t time_ms, double
 
 size_t series_detector_memory(const struct series_detector *d)
 {
-    return sizeof(*d) + (d->forest ? rcf_memory(d->forest) : 0) +
-           (d->context ? context_memory(d->context) : 0) + (d->cad ? cad_memory(d->cad) : 0);
+    return sizeof(*d) + (d->robust ? sizeof(*d->robust) : 0) +
+           (d->forest ? rcf_memory(d->forest) : 0) + (d->context ? context_memory(d->context) : 0) +
+           (d->cad ? cad_memory(d->cad) : 0);
 }
 
 void series_detector_free(struct series_detector *d)
 {
     if (!d)
         return;
+    free(d->robust);
     rcf_free(d->forest);
     context_free(d->context);
     cad_free(d->cad);
