@@ -47,6 +47,9 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->ctx_fam_novel = 0;
     p->ctx_beyond = 0.02;
     p->ctx_cad = 0.4;
+    /* NAB's sweep put the threshold at 0.4 on every fold's training
+     * folders; the live threshold is 0.5, so 0.4 maps there. */
+    p->ctx_half = 0.4;
     p->cad_levels = 6;
     p->cad_order = 1;
     p->cad_runs = 1;
@@ -113,6 +116,7 @@ static const struct param_info {
     P(ctx_fam_near, 1, "context", "neighbouring half-hour buckets counted as the same time"),
     P(ctx_fam_novel, 1, "context", "1 = a familiar surprise is not novel either"),
     P(ctx_cad, 0, "context", "weight of the cad sequence score, joined by max (0 = none)"),
+    P(ctx_half, 0, "context", "the score mapped to 0.5, monotone (0.5 = unchanged)"),
     P(cad_levels, 1, "cad", "quantisation levels over the forgetting range"),
     P(cad_order, 1, "cad", "longest context (previous tokens), 0..8"),
     P(cad_runs, 1, "cad", "1 = a token carries its run-length bucket"),

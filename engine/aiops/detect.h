@@ -58,6 +58,7 @@ struct detect_params {
     int ctx_fam_near;     /* context: neighbouring half-hour buckets that count as the same time */
     int ctx_fam_novel;    /* context: 1 = a familiar surprise is not novel either */
     double ctx_cad;       /* context: weight of the sequence (cad) score, joined by max; 0 = none */
+    double ctx_half;      /* context: the score mapped to 0.5 (monotone; 0.5 = unchanged) */
     int cad_levels;       /* cad: quantisation levels over the (forgetting) range */
     int cad_order;        /* cad: longest context (previous tokens) */
     int cad_runs;         /* cad: 1 = a token carries its run-length bucket */
