@@ -239,6 +239,22 @@ TEST(context_memory_stays_within_its_cap)
     context_free(c);
 }
 
+/* The live default's budget (docs/aiops.md): at most 16 KiB per series,
+ * so the analyser's 512 series fit in 8 MiB whatever they see. */
+TEST(live_default_fits_its_memory_budget)
+{
+    struct detect_params p;
+    detect_default_params(&p, "context");
+    struct series_detector *d = series_detector_new("context", &p);
+    CHECK(d != NULL);
+    size_t mem = d ? series_detector_memory(d) : 0;
+    for (int i = 0; d && i < 50000; i++)
+        series_detector_update(d, T0 + i * 1000LL, noise() * 100);
+    CHECK(d && series_detector_memory(d) == mem);
+    CHECK(mem > 0 && mem <= 16384);
+    series_detector_free(d);
+}
+
 TEST(series_detector_by_name)
 {
     struct detect_params p;
