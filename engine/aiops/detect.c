@@ -68,6 +68,7 @@ void detect_default_params(struct detect_params *p, const char *detector)
     if (detector && strcmp(detector, "robust") == 0) {
         p->fast_weight = 0.5;
         p->var_weight = 0;
+        p->step_season = 1;
     }
 }
 
@@ -91,6 +92,7 @@ static const struct param_info {
     P(slow_alpha, 0, "robust", "EWMA weight of the slow level"),
     P(var_weight, 0, "robust", "weight of a change in short-term variability"),
     P(var_alpha, 0, "robust", "EW weight of the short-term variability"),
+    P(step_season, 1, "robust", "1 = steps scaled by those seen at this time on earlier days"),
     P(short_window, 1, "all", "samples in the short-term mean of raw anomalies"),
     P(long_alpha, 0, "all", "EW weight of the long-run distribution of that mean"),
     P(refractory, 1, "all", "samples after a high score in which repeats are damped"),

@@ -33,6 +33,7 @@ struct detect_params {
     double slow_alpha;   /* EWMA weight of the slow level under the daily profile */
     double var_weight;   /* weight of a change in short-term variability */
     double var_alpha;    /* EW weight of the short-term variability */
+    int step_season;     /* 1 = a step is scaled by the steps seen at this time on earlier days */
     int short_window;    /* samples in the short-term mean of raw scores */
     double long_alpha;   /* EW weight of the long-run distribution of that mean */
     int refractory;      /* samples after a high score in which repeats are damped */
@@ -112,6 +113,9 @@ struct robust {
     double err_season;             /* ... and of slow level + profile */
     double season[ROBUST_BUCKETS]; /* offset from the slow level per half hour */
     uint32_t season_n[ROBUST_BUCKETS];
+    float step_day[ROBUST_BUCKETS]; /* largest |step| per half hour on earlier days (decayed) */
+    float step_today[ROBUST_BUCKETS];
+    int64_t step_dayno; /* the day step_today is about */
     int64_t first_time;
     double last_value;
     struct likelihood lk;

@@ -40,6 +40,26 @@ static void learn_scale(double *scale, double absdev, int64_t n, double alpha, d
     *scale += (n < 20 ? 1.0 / (double)n : alpha) * (obs - *scale);
 }
 
+/* The largest step seen in this half hour on earlier days (decayed 0.9 a
+ * day), after recording this one for today: a square wave's daily edge is
+ * not news on its third day. A new day folds today into the memory (48
+ * buckets once a day: O(1) amortised). */
+static double step_seen(struct robust *r, int64_t time_ms, int b, double step)
+{
+    int64_t day = time_ms / DAY_MS - (time_ms % DAY_MS < 0);
+    if (day > r->step_dayno) {
+        double decay = pow(0.9, (double)(day - r->step_dayno));
+        for (int j = 0; j < ROBUST_BUCKETS; j++) {
+            r->step_day[j] = (float)fmax(r->step_day[j] * decay, r->step_today[j]);
+            r->step_today[j] = 0;
+        }
+        r->step_dayno = day;
+    }
+    double seen = r->step_day[b];
+    r->step_today[b] = (float)fmax(r->step_today[b], fabs(step));
+    return seen;
+}
+
 double robust_update(struct robust *r, int64_t time_ms, double x)
 {
     if (!isfinite(x))
@@ -60,9 +80,12 @@ double robust_update(struct robust *r, int64_t time_ms, double x)
     double floor = 1e-3 * fabs(r->level) + 1e-9;
     double resid = x - r->level, step = x - r->last_value, slow = x - slow_pred;
     double scale = fmax(r->scale, floor), step_scale = fmax(r->step_scale, floor);
+    double step_norm = step_scale;
+    if (r->p.step_season)
+        step_norm = fmax(step_norm, step_seen(r, time_ms, b, step));
     double slow_scale = fmax(r->slow_scale, floor);
     double wf = r->p.fast_weight, ws = r->p.slow_weight, wl = 1 - wf - ws;
-    double anomaly = wl * log1p(fabs(resid) / scale) + wf * log1p(fabs(step) / step_scale) +
+    double anomaly = wl * log1p(fabs(resid) / scale) + wf * log1p(fabs(step) / step_norm) +
                      ws * log1p(fabs(slow) / slow_scale);
     /* Variability changing (a series gone noisy, or gone flat) is news too. */
     double short_step = r->short_step + r->p.var_alpha * (fabs(step) - r->short_step);
