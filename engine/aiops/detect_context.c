@@ -7,8 +7,10 @@
  * score a rest period silences the same episode. The dictionary has a hard
  * cap (CONTEXT_SLOTS entries, 4-way buckets, least recently seen evicted):
  * O(K) work per sample, constant memory. The score is 1 for a sample whose
- * contexts are all new, else the embedded robust detector's score, zeroed
- * when an earlier day showed as strong a surprise at this time of day. */
+ * contexts are all new, else the max of the embedded robust detector's
+ * score (zeroed when an earlier day showed as strong a surprise at this
+ * time of day) and, weighted, cad's sequence stage (shape changes inside
+ * the daily range); a monotone map puts NAB's chosen threshold at 0.5. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>

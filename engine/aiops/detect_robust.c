@@ -2,7 +2,9 @@
  * profile of offsets from it (48 half-hour buckets) used only once it
  * predicts better than the level alone, and a robust EW absolute deviation
  * as the scale. The raw anomaly is the scaled residual; the likelihood
- * stage turns it into a score. O(1) time and memory per sample. */
+ * stage turns it into a score. Optionally (step_season) a step is scaled by
+ * the largest seen at this time on earlier days too, so a daily edge is not
+ * news. O(1) amortised time, fixed memory per series. */
 #include <stdbool.h>
 #include <math.h>
 #include <string.h>
