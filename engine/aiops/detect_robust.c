@@ -5,8 +5,9 @@
  * stage turns it into a score. Optionally (step_season) a step is scaled by
  * the largest seen at this time on earlier days too, so a daily edge is not
  * news. O(1) amortised time, fixed memory per series. */
-#include <stdbool.h>
+#include <float.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "aiops/detect.h"
@@ -52,13 +53,14 @@ static double step_seen(struct robust *r, int64_t time_ms, int b, double step)
     if (day > r->step_dayno) {
         double decay = pow(0.9, (double)(day - r->step_dayno));
         for (int j = 0; j < ROBUST_BUCKETS; j++) {
-            r->step_day[j] = (float)fmax(r->step_day[j] * decay, r->step_today[j]);
+            r->step_day[j] = fmaxf((float)(r->step_day[j] * decay), r->step_today[j]);
             r->step_today[j] = 0;
         }
         r->step_dayno = day;
     }
     double seen = r->step_day[b];
-    r->step_today[b] = (float)fmax(r->step_today[b], fabs(step));
+    /* float halves the memory; a step past FLT_MAX is no less news clamped. */
+    r->step_today[b] = (float)fmax(r->step_today[b], fmin(fabs(step), FLT_MAX));
     return seen;
 }
 
