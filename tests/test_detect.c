@@ -93,6 +93,37 @@ TEST(robust_learns_a_daily_profile)
     CHECK(off >= 0.9);
 }
 
+/* A daily square wave: its two edges a day are the series' normal shape.
+ * With step_season (robust's default) they stop scoring once earlier days
+ * have shown them; without it the step term keeps finding them new. */
+static double robust_square_max(int step_season, int from_day, int days)
+{
+    struct detect_params p;
+    detect_default_params(&p, "robust");
+    p.step_season = step_season;
+    struct robust r;
+    robust_init(&r, &p);
+    double m = 0;
+    for (int i = 0; i < days * 288; i++) {
+        double x = (i % 288 < 144 ? 10 : 50) + 0.5 * noise();
+        double s = robust_update(&r, T0 + i * FIVE_MIN, x);
+        if (i >= from_day * 288 && s > m)
+            m = s;
+    }
+    return m;
+}
+
+TEST(robust_learns_a_daily_edge_with_step_season)
+{
+    rng = 3;
+    double with = robust_square_max(1, 4, 10);
+    rng = 3;
+    double without = robust_square_max(0, 4, 10);
+    printf("  square wave, days 4-10: %.2f with step_season, %.2f without\n", with, without);
+    CHECK(with < 0.5);
+    CHECK(without >= 0.5);
+}
+
 TEST(detectors_survive_bad_input)
 {
     struct detect_params p;
@@ -237,6 +268,22 @@ TEST(context_memory_stays_within_its_cap)
     CHECK(context_memory(c) == mem);
     CHECK(context_update(c, T0, NAN) == 0);
     context_free(c);
+}
+
+/* The live default's budget (docs/aiops.md): at most 16 KiB per series,
+ * so the analyser's 512 series fit in 8 MiB whatever they see. */
+TEST(live_default_fits_its_memory_budget)
+{
+    struct detect_params p;
+    detect_default_params(&p, "context");
+    struct series_detector *d = series_detector_new("context", &p);
+    CHECK(d != NULL);
+    size_t mem = d ? series_detector_memory(d) : 0;
+    for (int i = 0; d && i < 50000; i++)
+        series_detector_update(d, T0 + i * 1000LL, noise() * 100);
+    CHECK(d && series_detector_memory(d) == mem);
+    CHECK(mem > 0 && mem <= 16384);
+    series_detector_free(d);
 }
 
 TEST(series_detector_by_name)
@@ -456,22 +503,27 @@ static double flat_line(int i)
     return 42;
 }
 
-/* The strongest score in [from, to) of a fresh cad detector fed f. */
-static double cad_max(double (*f)(int), int from, int to)
+/* The strongest score in [from, to) of a fresh detector (its defaults) fed f. */
+static double det_max(const char *name, double (*f)(int), int from, int to)
 {
     struct detect_params p;
-    detect_default_params(&p, "cad");
-    struct cad_det *c = cad_new(&p);
-    CHECK(c != NULL);
+    detect_default_params(&p, name);
+    struct series_detector *d = series_detector_new(name, &p);
+    CHECK(d != NULL);
     double m = 0;
-    for (int i = 0; c && i < to; i++) {
-        double s = cad_update(c, T0 + i * FIVE_MIN, f(i));
+    for (int i = 0; d && i < to; i++) {
+        double s = series_detector_update(d, T0 + i * FIVE_MIN, f(i));
         CHECK(s >= 0 && s <= 1);
         if (i >= from && s > m)
             m = s;
     }
-    cad_free(c);
+    series_detector_free(d);
     return m;
+}
+
+static double cad_max(double (*f)(int), int from, int to)
+{
+    return det_max("cad", f, from, to);
 }
 
 TEST(cad_flags_a_daily_cycle_that_jumps_down_within_the_window)
@@ -536,6 +588,27 @@ TEST(cad_memory_is_fixed_and_the_dictionary_capped)
     CHECK(c && cad_memory(c) == mem && mem < 8192);
     CHECK(c && cad_update(c, T0, NAN) == 0);
     cad_free(c);
+}
+
+/* The live default (context with cad's sequence stage joined) sees the
+ * same three shape changes at the live threshold, and stays quiet on the
+ * clean cycle and the flat line after NAB's probation. */
+TEST(context_flags_the_three_shape_changes_within_the_window)
+{
+    double (*f[3])(int) = {jump_down, goes_flat, denser};
+    for (int k = 0; k < 3; k++) {
+        rng = 7;
+        double m = det_max("context", f[k], WIN_LO, WIN_HI + 1);
+        printf("  context shape change %d: %.2f\n", k, m);
+        CHECK(m >= 0.5);
+    }
+}
+
+TEST(context_keeps_quiet_on_a_clean_daily_cycle_and_a_flat_line)
+{
+    rng = 7;
+    CHECK(det_max("context", cycle, PROBATE, CAD_N) < 0.5);
+    CHECK(det_max("context", flat_line, 0, CAD_N) == 0);
 }
 
 /* A young series settles without an alert storm: its first cad_warmup

@@ -30,12 +30,12 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->trees = 20;
     p->tree_size = 128;
     p->shingle = 8;
-    p->ctx_levels = 6;
+    p->ctx_levels = 4;
     p->ctx_order = 1;
     p->ctx_decay = 1.0;
     p->ctx_known = 1;
     p->ctx_warmup = 150;
-    p->ctx_rest = 100;
+    p->ctx_rest = 50;
     p->ctx_high = 0.75;
     p->ctx_likelihood = 0;
     p->ctx_partial = 0;
@@ -46,6 +46,10 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->ctx_fam_near = 0;
     p->ctx_fam_novel = 0;
     p->ctx_beyond = 0.02;
+    p->ctx_cad = 0.4;
+    /* NAB's sweep put the threshold at 0.4 on every fold's training
+     * folders; the live threshold is 0.5, so 0.4 maps there. */
+    p->ctx_half = 0.4;
     p->cad_levels = 6;
     p->cad_order = 1;
     p->cad_runs = 1;
@@ -64,6 +68,7 @@ void detect_default_params(struct detect_params *p, const char *detector)
     if (detector && strcmp(detector, "robust") == 0) {
         p->fast_weight = 0.5;
         p->var_weight = 0;
+        p->step_season = 1;
     }
 }
 
@@ -87,6 +92,7 @@ static const struct param_info {
     P(slow_alpha, 0, "robust", "EWMA weight of the slow level"),
     P(var_weight, 0, "robust", "weight of a change in short-term variability"),
     P(var_alpha, 0, "robust", "EW weight of the short-term variability"),
+    P(step_season, 1, "robust", "1 = steps scaled by those seen at this time on earlier days"),
     P(short_window, 1, "all", "samples in the short-term mean of raw anomalies"),
     P(long_alpha, 0, "all", "EW weight of the long-run distribution of that mean"),
     P(refractory, 1, "all", "samples after a high score in which repeats are damped"),
@@ -112,6 +118,7 @@ static const struct param_info {
     P(ctx_fam_near, 1, "context", "neighbouring half-hour buckets counted as the same time"),
     P(ctx_fam_novel, 1, "context", "1 = a familiar surprise is not novel either"),
     P(ctx_cad, 0, "context", "weight of the cad sequence score, joined by max (0 = none)"),
+    P(ctx_half, 0, "context", "the score mapped to 0.5, monotone (0.5 = unchanged)"),
     P(cad_levels, 1, "cad", "quantisation levels over the forgetting range"),
     P(cad_order, 1, "cad", "longest context (previous tokens), 0..8"),
     P(cad_runs, 1, "cad", "1 = a token carries its run-length bucket"),
@@ -249,8 +256,8 @@ double likelihood_update(struct likelihood *l, double raw)
 /* ---- one series ---- */
 
 struct series_detector {
-    int kind; /* 0 robust, 1 rcf, 2 context, 3 cad */
-    struct robust robust;
+    int kind;              /* 0 robust, 1 rcf, 2 context, 3 cad */
+    struct robust *robust; /* kind 0 only: context and cad carry their own */
     struct rcf *forest;
     struct context_det *context;
     struct cad_det *cad;
@@ -265,8 +272,10 @@ struct series_detector *series_detector_new(const char *name, const struct detec
     if (!d)
         return NULL;
     if (strcmp(name, "robust") == 0) {
-        robust_init(&d->robust, p);
-        return d;
+        if ((d->robust = malloc(sizeof(*d->robust)))) {
+            robust_init(d->robust, p);
+            return d;
+        }
     }
     if (strcmp(name, "context") == 0) {
         d->kind = 2;
@@ -293,7 +302,7 @@ struct series_detector *series_detector_new(const char *name, const struct detec
 double series_detector_update(struct series_detector *d, int64_t time_ms, double value)
 {
     if (d->kind == 0)
-        return robust_update(&d->robust, time_ms, value);
+        return robust_update(d->robust, time_ms, value);
     if (d->kind == 2)
         return context_update(d->context, time_ms, value);
     if (d->kind == 3)
@@ -312,14 +321,16 @@ double series_detector_update(struct series_detector *d, int64_t time_ms, double
 
 size_t series_detector_memory(const struct series_detector *d)
 {
-    return sizeof(*d) + (d->forest ? rcf_memory(d->forest) : 0) +
-           (d->context ? context_memory(d->context) : 0) + (d->cad ? cad_memory(d->cad) : 0);
+    return sizeof(*d) + (d->robust ? sizeof(*d->robust) : 0) +
+           (d->forest ? rcf_memory(d->forest) : 0) + (d->context ? context_memory(d->context) : 0) +
+           (d->cad ? cad_memory(d->cad) : 0);
 }
 
 void series_detector_free(struct series_detector *d)
 {
     if (!d)
         return;
+    free(d->robust);
     rcf_free(d->forest);
     context_free(d->context);
     cad_free(d->cad);

@@ -33,6 +33,7 @@ struct detect_params {
     double slow_alpha;   /* EWMA weight of the slow level under the daily profile */
     double var_weight;   /* weight of a change in short-term variability */
     double var_alpha;    /* EW weight of the short-term variability */
+    int step_season;     /* 1 = a step is scaled by the steps seen at this time on earlier days */
     int short_window;    /* samples in the short-term mean of raw scores */
     double long_alpha;   /* EW weight of the long-run distribution of that mean */
     int refractory;      /* samples after a high score in which repeats are damped */
@@ -58,6 +59,7 @@ struct detect_params {
     int ctx_fam_near;     /* context: neighbouring half-hour buckets that count as the same time */
     int ctx_fam_novel;    /* context: 1 = a familiar surprise is not novel either */
     double ctx_cad;       /* context: weight of the sequence (cad) score, joined by max; 0 = none */
+    double ctx_half;      /* context: the score mapped to 0.5 (monotone; 0.5 = unchanged) */
     int cad_levels;       /* cad: quantisation levels over the (forgetting) range */
     int cad_order;        /* cad: longest context (previous tokens) */
     int cad_runs;         /* cad: 1 = a token carries its run-length bucket */
@@ -111,6 +113,9 @@ struct robust {
     double err_season;             /* ... and of slow level + profile */
     double season[ROBUST_BUCKETS]; /* offset from the slow level per half hour */
     uint32_t season_n[ROBUST_BUCKETS];
+    float step_day[ROBUST_BUCKETS]; /* largest |step| per half hour on earlier days (decayed) */
+    float step_today[ROBUST_BUCKETS];
+    int64_t step_dayno; /* the day step_today is about */
     int64_t first_time;
     double last_value;
     struct likelihood lk;

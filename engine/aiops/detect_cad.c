@@ -38,7 +38,7 @@ struct cad_det {
     uint16_t hist[CONTEXT_MAX_ORDER]; /* previous tokens, most recent first */
     int filled;
     struct likelihood lk;
-    struct robust robust;
+    struct robust *robust; /* only when cad_robust > 0 (not inside context) */
     struct cad_entry dict[CAD_SLOTS];
 };
 
@@ -75,19 +75,27 @@ struct cad_det *cad_new(const struct detect_params *p)
     lp.damp = 0;
     likelihood_init(&c->lk, &lp);
     c->lk.min_sd = p->cad_min_sd;
-    robust_init(&c->robust, p);
+    if (p->cad_robust > 0) {
+        if (!(c->robust = malloc(sizeof(*c->robust)))) {
+            free(c);
+            return NULL;
+        }
+        robust_init(c->robust, p);
+    }
     c->level = -1;
     return c;
 }
 
 void cad_free(struct cad_det *c)
 {
+    if (c)
+        free(c->robust);
     free(c);
 }
 
 size_t cad_memory(const struct cad_det *c)
 {
-    return sizeof(*c);
+    return sizeof(*c) + (c->robust ? sizeof(*c->robust) : 0);
 }
 
 size_t cad_entries(const struct cad_det *c)
@@ -190,10 +198,10 @@ double cad_update(struct cad_det *c, int64_t time_ms, double x)
     c->hist[0] = token;
     if (c->filled < CONTEXT_MAX_ORDER)
         c->filled++;
-    double mag = robust_update(&c->robust, time_ms, x);
+    double mag = c->robust ? robust_update(c->robust, time_ms, x) : 0;
     double score = likelihood_update(&c->lk, raw);
     /* A young series: everything is new, so nothing is news yet. */
     if (c->n <= (uint32_t)c->p.cad_warmup)
         return 0;
-    return fmax(score, c->p.cad_robust * mag);
+    return c->robust ? fmax(score, c->p.cad_robust * mag) : score;
 }

@@ -7,8 +7,10 @@
  * score a rest period silences the same episode. The dictionary has a hard
  * cap (CONTEXT_SLOTS entries, 4-way buckets, least recently seen evicted):
  * O(K) work per sample, constant memory. The score is 1 for a sample whose
- * contexts are all new, else the embedded robust detector's score, zeroed
- * when an earlier day showed as strong a surprise at this time of day. */
+ * contexts are all new, else the max of the embedded robust detector's
+ * score (zeroed when an earlier day showed as strong a surprise at this
+ * time of day) and, weighted, cad's sequence stage (shape changes inside
+ * the daily range); a monotone map puts NAB's chosen threshold at 0.5. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -220,6 +222,26 @@ static double seasonal_damp(struct context_det *c, int64_t time_ms, double mag)
     return c->was_familiar ? mag * c->p.ctx_fam_damp : mag;
 }
 
+/* A strictly increasing map sending ctx_half to 0.5: the order of scores
+ * (all a threshold sweep sees) is unchanged, but the live threshold (0.5)
+ * now sits where NAB's sweep put it. */
+static double calibrate(double s, double half)
+{
+    if (!(half > 0 && half < 1))
+        return s;
+    return s <= half ? 0.5 * s / half : 0.5 + 0.5 * (s - half) / (1 - half);
+}
+
+static double combine(struct context_det *c, double nov, double mag, double seq)
+{
+    /* Something never seen is the strongest evidence; partial novelty and
+     * the robust residual score below it. */
+    if (nov >= 1 - 1e-9 && !(c->p.ctx_fam_novel && c->was_familiar))
+        return 1;
+    return fmax(fmax(fmax(c->p.ctx_partial * nov, c->beyond_part * nov), c->p.ctx_robust * mag),
+                seq);
+}
+
 double context_update(struct context_det *c, int64_t time_ms, double x)
 {
     if (!isfinite(x))
@@ -231,10 +253,6 @@ double context_update(struct context_det *c, int64_t time_ms, double x)
      * nothing is news until it has settled (ctx_warmup samples). */
     if (c->n <= c->p.ctx_warmup)
         return 0;
-    /* Something never seen is the strongest evidence; partial novelty and
-     * the robust residual score below it. */
-    if (nov >= 1 - 1e-9 && !(c->p.ctx_fam_novel && c->was_familiar))
-        return 1;
-    return fmax(fmax(fmax(c->p.ctx_partial * nov, c->beyond_part * nov), c->p.ctx_robust * mag),
-                seq);
+    double s = combine(c, nov, mag, seq);
+    return calibrate(s < 0 ? 0 : s > 1 ? 1 : s, c->p.ctx_half);
 }

@@ -2,9 +2,12 @@
  * profile of offsets from it (48 half-hour buckets) used only once it
  * predicts better than the level alone, and a robust EW absolute deviation
  * as the scale. The raw anomaly is the scaled residual; the likelihood
- * stage turns it into a score. O(1) time and memory per sample. */
-#include <stdbool.h>
+ * stage turns it into a score. Optionally (step_season) a step is scaled by
+ * the largest seen at this time on earlier days too, so a daily edge is not
+ * news. O(1) amortised time, fixed memory per series. */
+#include <float.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "aiops/detect.h"
@@ -40,6 +43,27 @@ static void learn_scale(double *scale, double absdev, int64_t n, double alpha, d
     *scale += (n < 20 ? 1.0 / (double)n : alpha) * (obs - *scale);
 }
 
+/* The largest step seen in this half hour on earlier days (decayed 0.9 a
+ * day), after recording this one for today: a square wave's daily edge is
+ * not news on its third day. A new day folds today into the memory (48
+ * buckets once a day: O(1) amortised). */
+static double step_seen(struct robust *r, int64_t time_ms, int b, double step)
+{
+    int64_t day = time_ms / DAY_MS - (time_ms % DAY_MS < 0);
+    if (day > r->step_dayno) {
+        double decay = pow(0.9, (double)(day - r->step_dayno));
+        for (int j = 0; j < ROBUST_BUCKETS; j++) {
+            r->step_day[j] = fmaxf((float)(r->step_day[j] * decay), r->step_today[j]);
+            r->step_today[j] = 0;
+        }
+        r->step_dayno = day;
+    }
+    double seen = r->step_day[b];
+    /* float halves the memory; a step past FLT_MAX is no less news clamped. */
+    r->step_today[b] = (float)fmax(r->step_today[b], fmin(fabs(step), FLT_MAX));
+    return seen;
+}
+
 double robust_update(struct robust *r, int64_t time_ms, double x)
 {
     if (!isfinite(x))
@@ -60,9 +84,12 @@ double robust_update(struct robust *r, int64_t time_ms, double x)
     double floor = 1e-3 * fabs(r->level) + 1e-9;
     double resid = x - r->level, step = x - r->last_value, slow = x - slow_pred;
     double scale = fmax(r->scale, floor), step_scale = fmax(r->step_scale, floor);
+    double step_norm = step_scale;
+    if (r->p.step_season)
+        step_norm = fmax(step_norm, step_seen(r, time_ms, b, step));
     double slow_scale = fmax(r->slow_scale, floor);
     double wf = r->p.fast_weight, ws = r->p.slow_weight, wl = 1 - wf - ws;
-    double anomaly = wl * log1p(fabs(resid) / scale) + wf * log1p(fabs(step) / step_scale) +
+    double anomaly = wl * log1p(fabs(resid) / scale) + wf * log1p(fabs(step) / step_norm) +
                      ws * log1p(fabs(slow) / slow_scale);
     /* Variability changing (a series gone noisy, or gone flat) is news too. */
     double short_step = r->short_step + r->p.var_alpha * (fabs(step) - r->short_step);
