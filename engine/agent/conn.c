@@ -2,10 +2,12 @@
 #include "agent/conn.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/lag.h"
 #include "base/backoff.h"
 #include "base/tls.h"
 #include "base/buf.h"
@@ -40,9 +42,11 @@ struct agent_conn {
     bool backlog_done;          /* the empty line after the backlog arrived */
     struct ndjson_parser lines; /* blank lines kept: they are heartbeats */
     uint64_t bad_lines;         /* lines that did not parse */
-    uint64_t events;
-    int64_t counters_ms; /* when the last counters line came, 0: none yet */
-    double node_rate;    /* the node's events/s, filtered or not, from the counters */
+    uint64_t events;            /* event rows received, backlogs included */
+    uint64_t lost;              /* the sum of the gap rows' `lost` received */
+    struct lag_hist lag;        /* live events' delay since the last counters line */
+    int64_t counters_ms;        /* when the last counters line came, 0: none yet */
+    double node_rate;           /* the node's events/s, filtered or not, from the counters */
 };
 
 static const struct backoff_policy backoff_policy = {
@@ -111,12 +115,29 @@ static bool handle_counters(struct agent_conn *ac, const char *line, size_t len)
         STR_COPY(row.name, ac->name);
         if (cJSON_IsObject(seen))
             row.events_per_s = ac->node_rate;
+        row.received = ac->events;
+        row.lost = ac->lost;
+        row.lag_p50_ms = lag_quantile(&ac->lag, 0.5);
+        row.lag_p99_ms = lag_quantile(&ac->lag, 0.99);
         engine_upsert(ac->ctx.engine, T_KSTATS, &row);
     } else if (!j || k) {
         ac->bad_lines++;
     }
+    lag_reset(&ac->lag);
     cJSON_Delete(j);
     return true;
+}
+
+/* A live event's delay from its time on the agent to now. The backlog's
+ * events are old by design and not counted; nor is a delay over an hour,
+ * which is a clock far off (or the demo's story clock), not a lag. */
+static void count_lag(struct agent_conn *ac, const struct kevent *ev)
+{
+    if (!ac->backlog_done || ev->kind == KEV_GAP || !ev->time)
+        return;
+    int64_t d = loop_wall_ms() - ev->time;
+    if (d < 3600 * 1000 && d > -3600 * 1000)
+        lag_add(&ac->lag, d);
 }
 
 static void on_refilter(void *ud)
@@ -165,7 +186,11 @@ static bool handle_line(const char *line, size_t len, void *ud)
     }
     STR_COPY(ev.node, ac->node); /* the console's name for the agent wins */
     ev.seq = 0;
-    ac->events++;
+    count_lag(ac, &ev);
+    if (ev.kind == KEV_GAP)
+        ac->lost += ev.lost;
+    else
+        ac->events++;
     kevent_ingest_post(ac->ingest, &ev);
     return true;
 }
