@@ -35,6 +35,8 @@ struct agent_conn {
     struct http_req *req;
     struct loop_timer *retry;
     struct loop_timer *refilter; /* the fleet's filter changed: reconnect with it */
+    struct loop_timer *watchdog; /* breaks a stream silent for IDLE_MS */
+    int64_t data_ms;             /* loop_mono_ms() of the stream's last bytes */
     char query[512];             /* the filter the stream was opened with */
     struct backoff backoff;
     long status;
@@ -198,6 +200,7 @@ static bool handle_line(const char *line, size_t len, void *ud)
 static bool on_data(const char *buf, size_t len, void *ud)
 {
     struct agent_conn *ac = ud;
+    ac->data_ms = loop_mono_ms();
     if (ac->status != 200)
         return true; /* an error body: on_done reports the status */
     ndjson_feed(&ac->lines, buf, len);
@@ -229,6 +232,31 @@ static void on_done(const struct http_result *res, void *ud)
     schedule_retry(ac);
 }
 
+/* The silent-stream check, here rather than as curl's idle timeout (its
+ * low-speed check): that wakes the console once a second for every stream,
+ * 200 wake-ups a second with 200 agents, a third of the console's CPU in
+ * tests/bench/bench_agents.sh; this one fires about every 15 s per stream. */
+static void on_watchdog(void *ud)
+{
+    struct agent_conn *ac = ud;
+    int idle_ms = ac->fleet->idle_ms ? ac->fleet->idle_ms : IDLE_MS;
+    ac->watchdog = NULL;
+    if (!ac->req)
+        return; /* the next connection arms it again */
+    int64_t silent = loop_mono_ms() - ac->data_ms;
+    if (silent < idle_ms) {
+        ac->watchdog = loop_timer_start(ac->ctx.loop, idle_ms - silent, on_watchdog, ac);
+        return;
+    }
+    http_cancel(ac->ctx.http, ac->req);
+    ac->req = NULL;
+    char msg[TEXT_LEN];
+    snprintf(msg, sizeof(msg), "agent %s: no data for %.1f s (heartbeats come every 5 s)", ac->url,
+             idle_ms / 1000.0);
+    set_state(ac, ac->ever_synced ? SRC_STALE : SRC_FAILED, msg);
+    schedule_retry(ac);
+}
+
 static void configure(CURL *easy, void *ud)
 {
     (void)ud;
@@ -245,7 +273,6 @@ static void connect_agent(struct agent_conn *ac)
         .url = url,
         .headers = headers,
         .connect_timeout_ms = 3000,
-        .idle_timeout_ms = IDLE_MS,
         .head_timeout_ms = HEAD_MS,
         .tls = &ac->tls,
         .configure = configure,
@@ -259,6 +286,10 @@ static void connect_agent(struct agent_conn *ac)
     ac->counters_ms = 0;
     ndjson_reset(&ac->lines);
     ac->req = http_start(ac->ctx.http, &o);
+    ac->data_ms = loop_mono_ms();
+    if (ac->req && !ac->watchdog)
+        ac->watchdog = loop_timer_start(
+            ac->ctx.loop, ac->fleet->idle_ms ? ac->fleet->idle_ms : IDLE_MS, on_watchdog, ac);
     if (!ac->req) {
         set_state(ac, ac->ever_synced ? SRC_STALE : SRC_FAILED, "cannot start the request");
         schedule_retry(ac);
@@ -331,6 +362,8 @@ void agent_conn_free(struct agent_conn *ac, bool drop_rows)
         loop_timer_cancel(ac->ctx.loop, ac->retry);
     if (ac->refilter)
         loop_timer_cancel(ac->ctx.loop, ac->refilter);
+    if (ac->watchdog)
+        loop_timer_cancel(ac->ctx.loop, ac->watchdog);
     if (drop_rows) {
         engine_remove(ac->ctx.engine, T_SOURCES, ac->name);
         engine_remove(ac->ctx.engine, T_KSTATS, ac->name);
