@@ -33,6 +33,7 @@ import concurrent.futures
 import copy
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -224,6 +225,7 @@ def run_scenario(fleet, pool, n, every_event, warm, window):
     cfg = fleet.console_config(every_event)
     out = open(os.path.join(fleet.tmp, "console-%d.json" % n), "w+")
     err = open(os.path.join(fleet.tmp, "console-%d.log" % n), "w")
+    _, drops_before, _, _ = scrape_all(pool, n, fleet.port)  # agents outlive scenarios
     t_start = time.monotonic()
     con = subprocess.Popen([fleet.bin, "--run-for", str(warm + window + 1), "--json", "--no-kernel",
                             "--config", cfg], stdout=out, stderr=err, stdin=subprocess.DEVNULL,
@@ -231,7 +233,7 @@ def run_scenario(fleet, pool, n, every_event, warm, window):
     time.sleep(warm)
     tc0 = time.monotonic()
     c0, a0 = cpu_ticks(con.pid), agents_ticks(fleet)
-    d0, x0, m0, _ = scrape_all(pool, n, fleet.port)
+    d0, x0, m0, answered0 = scrape_all(pool, n, fleet.port)
     time.sleep(max(0.0, window - (time.monotonic() - tc0)))
     tc1 = time.monotonic()
     c1, a1 = cpu_ticks(con.pid), agents_ticks(fleet)
@@ -258,7 +260,7 @@ def run_scenario(fleet, pool, n, every_event, warm, window):
         "filter": "all" if every_event else "default",
         "rate_per_agent": fleet.rate,
         "synced": synced,
-        "answered": answered,
+        "answered": min(answered0, answered),
         "exit": con.returncode,
         "warmup_cpu_s": round(c0 / TICK, 2),
         "warmup_s": round(tc0 - t_start, 1),
@@ -266,12 +268,13 @@ def run_scenario(fleet, pool, n, every_event, warm, window):
         "cpu_pct": round(100.0 * (c1 - c0) / TICK / secs, 2),
         "rss_peak_mb": round(hwm / 1024, 1),
         "rss_mb": round(rss / 1024, 1),
-        "delivered_per_s": round((d1 - d0) / (m1 - m0), 1) if m1 > m0 else None,
+        # only when every agent answered both scrapes (a machine too loaded to answer: "-")
+        "delivered_per_s": round((d1 - d0) / (m1 - m0), 1) if answered0 == answered == n else None,
         "received": sum(r.get("received", 0) for r in rows),
         "lag_p50_ms": statistics.median(p50s) if p50s else None,
         "lag_p99_ms": max(p99s) if p99s else None,
         "agents_with_lag": len(p99s),
-        "agent_drops": x1,
+        "agent_drops": x1 - drops_before,
         "console_lost": sum(r.get("lost", 0) for r in rows),
         "agents_cpu_pct": round(100.0 * (a1 - a0) / TICK / secs, 1),
         "agents_running": len(fleet.agents),
@@ -315,6 +318,7 @@ def main():
     ap.add_argument("--warm", type=float, default=10, help="seconds before the window")
     ap.add_argument("--window", type=float, default=12, help="seconds measured")
     ap.add_argument("--json", help="write one JSON object per scenario here")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, console output)")
     a = ap.parse_args()
     scen = []
     for s in a.scenarios.split(","):
@@ -334,6 +338,8 @@ def main():
                 print(json.dumps(results[-1]), flush=True)
     finally:
         fleet.stop()
+        if not a.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
     print_table(results)
     if a.json:
         with open(a.json, "w") as f:
