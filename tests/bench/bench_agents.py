@@ -203,17 +203,22 @@ class Fleet:
         return cfg
 
     def stop(self):
+        """Stops everything; the number of agents that did not exit cleanly (a
+        sanitizer report, a crash) on SIGTERM."""
         for p in self.agents:
             if p.poll() is None:
                 p.terminate()
+        bad = 0
         for p in self.agents:
             try:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+            bad += p.returncode != 0
         if self.api_proc:
             stop(self.api_proc)
+        return bad
 
 
 def agents_ticks(fleet):
@@ -223,8 +228,9 @@ def agents_ticks(fleet):
 def run_scenario(fleet, pool, n, every_event, warm, window):
     fleet.list_pods(n)
     cfg = fleet.console_config(every_event)
-    out = open(os.path.join(fleet.tmp, "console-%d.json" % n), "w+")
-    err = open(os.path.join(fleet.tmp, "console-%d.log" % n), "w")
+    name = "console-%d-%s" % (n, "all" if every_event else "default")
+    out = open(os.path.join(fleet.tmp, name + ".json"), "w+")
+    err = open(os.path.join(fleet.tmp, name + ".log"), "w")
     _, drops_before, _, _ = scrape_all(pool, n, fleet.port)  # agents outlive scenarios
     t_start = time.monotonic()
     con = subprocess.Popen([fleet.bin, "--run-for", str(warm + window + 1), "--json", "--no-kernel",
@@ -337,7 +343,19 @@ def main():
                 results.append(run_scenario(fleet, pool, n, every, a.warm, a.window))
                 print(json.dumps(results[-1]), flush=True)
     finally:
-        fleet.stop()
+        bad = fleet.stop()
+        if bad:
+            print("%d agents did not exit cleanly; the end of their log:" % bad)
+            with open(os.path.join(tmp, "agents.log"), errors="replace") as f:
+                print(f.read()[-3000:])
+        for r in results:
+            if r["exit"] != 0:
+                bad += 1
+                print("the console of N=%d (%s) exited with %s; the end of its log:"
+                      % (r["agents"], r["filter"], r["exit"]))
+                with open(os.path.join(tmp, "console-%d-%s.log" % (r["agents"], r["filter"])),
+                          errors="replace") as f:
+                    print(f.read()[-3000:])
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     print_table(results)
@@ -345,7 +363,7 @@ def main():
         with open(a.json, "w") as f:
             for r in results:
                 f.write(json.dumps(r) + "\n")
-    return 0
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
