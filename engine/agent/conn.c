@@ -232,14 +232,20 @@ static void on_done(const struct http_result *res, void *ud)
     schedule_retry(ac);
 }
 
+static int idle_limit_ms(const struct agent_conn *ac)
+{
+    return ac->fleet->idle_ms ? ac->fleet->idle_ms : IDLE_MS;
+}
+
 /* The silent-stream check, here rather than as curl's idle timeout (its
  * low-speed check): that wakes the console once a second for every stream,
- * 200 wake-ups a second with 200 agents, a third of the console's CPU in
- * tests/bench/bench_agents.sh; this one fires about every 15 s per stream. */
+ * 200 wake-ups a second with 200 agents, about a quarter of the console's
+ * CPU in tests/bench/bench_agents.sh; this one fires about every 15 s per
+ * stream. */
 static void on_watchdog(void *ud)
 {
     struct agent_conn *ac = ud;
-    int idle_ms = ac->fleet->idle_ms ? ac->fleet->idle_ms : IDLE_MS;
+    int idle_ms = idle_limit_ms(ac);
     ac->watchdog = NULL;
     if (!ac->req)
         return; /* the next connection arms it again */
@@ -288,8 +294,7 @@ static void connect_agent(struct agent_conn *ac)
     ac->req = http_start(ac->ctx.http, &o);
     ac->data_ms = loop_mono_ms();
     if (ac->req && !ac->watchdog)
-        ac->watchdog = loop_timer_start(
-            ac->ctx.loop, ac->fleet->idle_ms ? ac->fleet->idle_ms : IDLE_MS, on_watchdog, ac);
+        ac->watchdog = loop_timer_start(ac->ctx.loop, idle_limit_ms(ac), on_watchdog, ac);
     if (!ac->req) {
         set_state(ac, ac->ever_synced ? SRC_STALE : SRC_FAILED, "cannot start the request");
         schedule_retry(ac);
