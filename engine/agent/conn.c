@@ -2,10 +2,12 @@
 #include "agent/conn.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/lag.h"
 #include "base/backoff.h"
 #include "base/tls.h"
 #include "base/buf.h"
@@ -33,6 +35,8 @@ struct agent_conn {
     struct http_req *req;
     struct loop_timer *retry;
     struct loop_timer *refilter; /* the fleet's filter changed: reconnect with it */
+    struct loop_timer *watchdog; /* breaks a stream silent for IDLE_MS */
+    int64_t data_ms;             /* loop_mono_ms() of the stream's last bytes */
     char query[512];             /* the filter the stream was opened with */
     struct backoff backoff;
     long status;
@@ -40,9 +44,11 @@ struct agent_conn {
     bool backlog_done;          /* the empty line after the backlog arrived */
     struct ndjson_parser lines; /* blank lines kept: they are heartbeats */
     uint64_t bad_lines;         /* lines that did not parse */
-    uint64_t events;
-    int64_t counters_ms; /* when the last counters line came, 0: none yet */
-    double node_rate;    /* the node's events/s, filtered or not, from the counters */
+    uint64_t events;            /* event rows received, backlogs included */
+    uint64_t lost;              /* the sum of the gap rows' `lost` received */
+    struct lag_hist lag;        /* live events' delay since the last counters line */
+    int64_t counters_ms;        /* when the last counters line came, 0: none yet */
+    double node_rate;           /* the node's events/s, filtered or not, from the counters */
 };
 
 static const struct backoff_policy backoff_policy = {
@@ -111,12 +117,29 @@ static bool handle_counters(struct agent_conn *ac, const char *line, size_t len)
         STR_COPY(row.name, ac->name);
         if (cJSON_IsObject(seen))
             row.events_per_s = ac->node_rate;
+        row.received = ac->events;
+        row.lost = ac->lost;
+        row.lag_p50_ms = lag_quantile(&ac->lag, 0.5);
+        row.lag_p99_ms = lag_quantile(&ac->lag, 0.99);
         engine_upsert(ac->ctx.engine, T_KSTATS, &row);
     } else if (!j || k) {
         ac->bad_lines++;
     }
+    lag_reset(&ac->lag);
     cJSON_Delete(j);
     return true;
+}
+
+/* A live event's delay from its time on the agent to now. The backlog's
+ * events are old by design and not counted; nor is a delay over an hour,
+ * which is a clock far off (or the demo's story clock), not a lag. */
+static void count_lag(struct agent_conn *ac, const struct kevent *ev)
+{
+    if (!ac->backlog_done || ev->kind == KEV_GAP || !ev->time)
+        return;
+    int64_t d = loop_wall_ms() - ev->time;
+    if (d < 3600 * 1000 && d > -3600 * 1000)
+        lag_add(&ac->lag, d);
 }
 
 static void on_refilter(void *ud)
@@ -165,7 +188,11 @@ static bool handle_line(const char *line, size_t len, void *ud)
     }
     STR_COPY(ev.node, ac->node); /* the console's name for the agent wins */
     ev.seq = 0;
-    ac->events++;
+    count_lag(ac, &ev);
+    if (ev.kind == KEV_GAP)
+        ac->lost += ev.lost;
+    else
+        ac->events++;
     kevent_ingest_post(ac->ingest, &ev);
     return true;
 }
@@ -173,6 +200,7 @@ static bool handle_line(const char *line, size_t len, void *ud)
 static bool on_data(const char *buf, size_t len, void *ud)
 {
     struct agent_conn *ac = ud;
+    ac->data_ms = loop_mono_ms();
     if (ac->status != 200)
         return true; /* an error body: on_done reports the status */
     ndjson_feed(&ac->lines, buf, len);
@@ -204,6 +232,37 @@ static void on_done(const struct http_result *res, void *ud)
     schedule_retry(ac);
 }
 
+static int idle_limit_ms(const struct agent_conn *ac)
+{
+    return ac->fleet->idle_ms ? ac->fleet->idle_ms : IDLE_MS;
+}
+
+/* The silent-stream check, here rather than as curl's idle timeout (its
+ * low-speed check): that wakes the console once a second for every stream,
+ * 200 wake-ups a second with 200 agents, about a quarter of the console's
+ * CPU in tests/bench/bench_agents.sh; this one fires about every 15 s per
+ * stream. */
+static void on_watchdog(void *ud)
+{
+    struct agent_conn *ac = ud;
+    int idle_ms = idle_limit_ms(ac);
+    ac->watchdog = NULL;
+    if (!ac->req)
+        return; /* the next connection arms it again */
+    int64_t silent = loop_mono_ms() - ac->data_ms;
+    if (silent < idle_ms) {
+        ac->watchdog = loop_timer_start(ac->ctx.loop, idle_ms - silent, on_watchdog, ac);
+        return;
+    }
+    http_cancel(ac->ctx.http, ac->req);
+    ac->req = NULL;
+    char msg[TEXT_LEN];
+    snprintf(msg, sizeof(msg), "agent %s: no data for %.1f s (heartbeats come every 5 s)", ac->url,
+             idle_ms / 1000.0);
+    set_state(ac, ac->ever_synced ? SRC_STALE : SRC_FAILED, msg);
+    schedule_retry(ac);
+}
+
 static void configure(CURL *easy, void *ud)
 {
     (void)ud;
@@ -220,7 +279,6 @@ static void connect_agent(struct agent_conn *ac)
         .url = url,
         .headers = headers,
         .connect_timeout_ms = 3000,
-        .idle_timeout_ms = IDLE_MS,
         .head_timeout_ms = HEAD_MS,
         .tls = &ac->tls,
         .configure = configure,
@@ -234,6 +292,9 @@ static void connect_agent(struct agent_conn *ac)
     ac->counters_ms = 0;
     ndjson_reset(&ac->lines);
     ac->req = http_start(ac->ctx.http, &o);
+    ac->data_ms = loop_mono_ms();
+    if (ac->req && !ac->watchdog)
+        ac->watchdog = loop_timer_start(ac->ctx.loop, idle_limit_ms(ac), on_watchdog, ac);
     if (!ac->req) {
         set_state(ac, ac->ever_synced ? SRC_STALE : SRC_FAILED, "cannot start the request");
         schedule_retry(ac);
@@ -306,6 +367,8 @@ void agent_conn_free(struct agent_conn *ac, bool drop_rows)
         loop_timer_cancel(ac->ctx.loop, ac->retry);
     if (ac->refilter)
         loop_timer_cancel(ac->ctx.loop, ac->refilter);
+    if (ac->watchdog)
+        loop_timer_cancel(ac->ctx.loop, ac->watchdog);
     if (drop_rows) {
         engine_remove(ac->ctx.engine, T_SOURCES, ac->name);
         engine_remove(ac->ctx.engine, T_KSTATS, ac->name);

@@ -23,6 +23,7 @@ struct agent_fleet {
     char filter[512]; /* the configured /events query (agents.filter) */
     bool filter_set;  /* agents.filter given: it wins over the default */
     int nagents;      /* configured + discovered, for the default */
+    int idle_ms;      /* a stream silent this long is broken; 0: 15 s (three heartbeats) */
 };
 
 /* The /events query a connection made now asks for ("" : everything). */

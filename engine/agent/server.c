@@ -5,6 +5,7 @@
 #include "agent/server.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct client {
     int max_rate;     /* events per second, 0: no cap */
     int64_t rate_sec; /* the second rate_n counts */
     int rate_n;
+    struct buf staged; /* rows of this loop turn, handed to httpd in one write */
 };
 
 struct rule_count {
@@ -56,6 +58,7 @@ struct agent {
     struct engine *engine;
     struct loop *loop;
     struct loop_timer *heartbeat;
+    struct loop_timer *flush; /* armed while a client has staged rows */
     struct httpd *httpd;
     bool stopped;
     char node[NAME_LEN];
@@ -77,6 +80,37 @@ static void client_gone(struct httpd_conn *c, void *ud)
     struct client *cl = ud;
     (void)c;
     cl->conn = NULL;
+    buf_free(&cl->staged);
+}
+
+/* Every client's staged rows to httpd, one chunk each. */
+static void flush_staged(void *ud)
+{
+    struct agent *ag = ud;
+    ag->flush = NULL;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        struct client *cl = &ag->clients[i];
+        if (!cl->conn || !cl->staged.len)
+            continue;
+        /* room was checked as each row was staged */
+        httpd_stream_write(cl->conn, cl->staged.data, cl->staged.len, SIZE_MAX);
+        buf_reset(&cl->staged);
+    }
+}
+
+/* Queues data for the client; false (nothing queued) when it lags more than
+ * CLIENT_BACKLOG already. The rows of one loop turn (a slice of the kernel
+ * ring, a batch of made-up events) leave in one write at the end of the
+ * turn, not one write and one wake-up of the console per event. */
+static bool client_write(struct client *cl, const char *data, size_t len)
+{
+    struct agent *ag = cl->ag;
+    if (httpd_pending(cl->conn) + cl->staged.len > CLIENT_BACKLOG)
+        return false;
+    buf_append(&cl->staged, data, len);
+    if (!ag->flush)
+        ag->flush = loop_timer_start(ag->loop, 0, flush_staged, ag);
+    return true;
 }
 
 /* The kernel's counters as JSON text (free with cJSON_free), NULL when
@@ -338,7 +372,7 @@ static bool send_gap(struct agent *ag, struct client *cl)
     STR_COPY(gap.comm, "-");
     struct buf b = {0};
     kevent_json_append(&b, &gap, ag->node);
-    bool ok = httpd_stream_write(cl->conn, b.data, b.len, CLIENT_BACKLOG);
+    bool ok = client_write(cl, b.data, b.len);
     buf_free(&b);
     if (ok) {
         count_sent(ag, cl, &gap);
@@ -359,8 +393,7 @@ static void on_room(struct httpd_conn *c, void *ud)
 
 static void send_to(struct agent *ag, struct client *cl, const struct kevent *ev)
 {
-    if (send_gap(ag, cl) &&
-        httpd_stream_write(cl->conn, ag->line.data, ag->line.len, CLIENT_BACKLOG)) {
+    if (send_gap(ag, cl) && client_write(cl, ag->line.data, ag->line.len)) {
         count_sent(ag, cl, ev);
         return;
     }
@@ -430,7 +463,7 @@ static void heartbeat(void *ud)
             continue;
         buf_reset(&b);
         append_counters(&b, kst, cl);
-        httpd_stream_write(cl->conn, b.data, b.len, CLIENT_BACKLOG);
+        client_write(cl, b.data, b.len);
     }
     buf_free(&b);
     cJSON_free(kst);
@@ -683,6 +716,7 @@ void agent_stop(struct agent *ag)
         return;
     ag->stopped = true;
     loop_timer_cancel(ag->loop, ag->heartbeat);
+    loop_timer_cancel(ag->loop, ag->flush);
     httpd_free(ag->httpd);
     ag->httpd = NULL;
 }
@@ -693,6 +727,8 @@ void agent_free(struct agent *ag)
         return;
     agent_stop(ag);
     buf_free(&ag->line);
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        buf_free(&ag->clients[i].staged);
     free(ag);
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/loadgen.h"
 #include "agent/server.h"
 #include "base/path.h"
 #include "app/app.h"
@@ -19,7 +20,8 @@
 static void agent_usage(FILE *out)
 {
     fprintf(out, "usage: lookout agent [--listen HOST:PORT] [--token-file FILE] [--node NAME]\n"
-                 "                     [--config FILE] [--demo [--seed N]] [--port-file FILE]\n"
+                 "                     [--config FILE] [--demo [--seed N]] [--demo-rate N]\n"
+                 "                     [--port-file FILE]\n"
                  "       lookout agent --print-default-rules\n"
                  "       lookout agent --check-rules [--config FILE]\n"
                  "\n"
@@ -28,6 +30,8 @@ static void agent_usage(FILE *out)
                  "node = hostname, no token (then keep it on loopback). The token file must\n"
                  "be mode 0600; clients send 'Authorization: Bearer TOKEN'.\n"
                  "  --demo        serve the demo's simulated kernel events (testing)\n"
+                 "  --demo-rate N instead, N made-up events a second, 6%% warn+, stamped\n"
+                 "                with the wall clock (console load tests)\n"
                  "  --port-file   write the bound port there (with --listen HOST:0)\n"
                  "  --check-rules load the rules the config asks for, print every problem\n"
                  "                (file:line: message), exit 2 when there is one\n");
@@ -89,7 +93,7 @@ static bool has_kernel_source(const struct app *a)
 
 int cmd_agent(int argc, char **argv)
 {
-    enum { O_LISTEN = 256, O_TOKEN, O_NODE, O_PORT_FILE, O_RULES, O_CHECK_RULES, O_HELP };
+    enum { O_LISTEN = 256, O_TOKEN, O_NODE, O_PORT_FILE, O_RULES, O_CHECK_RULES, O_RATE, O_HELP };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN},
         {"token-file", required_argument, 0, O_TOKEN},
@@ -97,6 +101,7 @@ int cmd_agent(int argc, char **argv)
         {"port-file", required_argument, 0, O_PORT_FILE},
         {"print-default-rules", no_argument, 0, O_RULES},
         {"check-rules", no_argument, 0, O_CHECK_RULES},
+        {"demo-rate", required_argument, 0, O_RATE},
         {"help", no_argument, 0, O_HELP},
         APP_RUN_LONGOPTS,
         {0, 0, 0, 0},
@@ -105,6 +110,8 @@ int cmd_agent(int argc, char **argv)
     struct run_options opt = {.seed = 1, .demo_speed = 1};
     const char *port_file = NULL;
     bool check_rules = false;
+    int rate = 0;
+    double v;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -123,6 +130,13 @@ int cmd_agent(int argc, char **argv)
             break;
         case O_CHECK_RULES:
             check_rules = true;
+            break;
+        case O_RATE:
+            if (!app_parse_number(optarg, &v) || v < 1 || v > 100000 || v != (int)v) {
+                fprintf(stderr, "lookout agent: --demo-rate: events a second, 1 to 100000\n");
+                return 2;
+            }
+            rate = (int)v;
             break;
         case O_RULES:
             fputs(rules_default_yaml, stdout);
@@ -146,6 +160,10 @@ int cmd_agent(int argc, char **argv)
     }
     if (check_rules)
         return run_check_rules(opt.config_path);
+    if (rate) { /* made-up events only: neither the story nor this host's kernel */
+        opt.demo = false;
+        opt.no_kernel = true;
+    }
     static struct app app;
     char err[512];
     if (app_init(&app, &opt, err, sizeof(err)) < 0) {
@@ -166,6 +184,15 @@ int cmd_agent(int argc, char **argv)
         app_free(&app);
         return 2;
     }
+    struct agent_load *load = NULL;
+    if (rate &&
+        !(load = agent_load_start(&app.engine, app.loop, &app.config, rate, err, sizeof(err)))) {
+        fprintf(stderr, "lookout agent: %s\n", err);
+        agent_stop(ag);
+        app_free(&app);
+        agent_free(ag);
+        return 2;
+    }
     int sfd = loop_stop_on_signals(app.loop);
     app_start(&app);
     bool loopback = !ao.listen || strncmp(ao.listen, "127.", 4) == 0 ||
@@ -181,6 +208,7 @@ int cmd_agent(int argc, char **argv)
     if (port_file && httpd_write_port_file(port_file, agent_port(ag)) < 0)
         fprintf(stderr, "lookout agent: cannot write %s\n", port_file);
     loop_run(app.loop);
+    agent_load_free(load);
     agent_stop(ag);
     loop_close_signals(app.loop, sfd);
     app_free(&app);

@@ -326,6 +326,10 @@ static const struct field kstats_fields[] = {
     F_DBL_(T, drop_pct_1s, "drop percentage over the last second"),
     F_DBL_(T, events_per_s, "events per second"),
     F_BOOL_(T, simulated, "data is simulated"),
+    F_U64_(T, received, "agent rows: events this console received from the agent"),
+    F_U64_(T, lost, "agent rows: events the agent reported lost to this console (gap rows)"),
+    F_DBL_(T, lag_p50_ms, "agent rows: median delay, event time to arrival, last window"),
+    F_DBL_(T, lag_p99_ms, "agent rows: 99th percentile of that delay"),
 };
 #undef T
 const struct schema kstats_schema = SCHEMA("kstats", struct kstats, kstats_fields, "name");

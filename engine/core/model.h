@@ -335,6 +335,10 @@ struct kstats {
     double drop_pct_1s; /* drops / events past the in-kernel filters, last second */
     double events_per_s;
     bool simulated;
+    /* agent rows, as this console received them (agent/conn.c) */
+    uint64_t received;             /* event rows since the console started */
+    uint64_t lost;                 /* events the agent said this stream lost (gap rows) */
+    double lag_p50_ms, lag_p99_ms; /* event time to arrival, last heartbeat window; NaN: none */
 };
 
 /* ---- incidents and copilot ---- */

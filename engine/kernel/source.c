@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,7 @@ static void update_kstats(struct ksrc *ks)
     if (old)
         row = *old;
     STR_COPY(row.name, "kernel");
+    row.lag_p50_ms = row.lag_p99_ms = NAN; /* an agent row's figure (agent/conn.c) */
     for (int k = 0; k <= LO_OOM; k++)
         row.seen[k] = ks->now.seen[k];
     row.seen[KEV_THROTTLE] = ks->now.seen[LO_THROTTLE];
