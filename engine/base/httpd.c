@@ -232,6 +232,11 @@ void httpd_stream_on_room(struct httpd_conn *c, void (*on_room)(struct httpd_con
     c->on_room = on_room;
 }
 
+void httpd_set_sndbuf(struct httpd_conn *c, int bytes)
+{
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
 size_t httpd_pending(const struct httpd_conn *c)
 {
     return c->out.len - c->out_off;

@@ -61,6 +61,10 @@ void httpd_stream_end(struct httpd_conn *c);
 /* Called (with the stream's ud) each time a lagging stream's socket took
  * more of its queue: where a writer that had to drop something says so. */
 void httpd_stream_on_room(struct httpd_conn *c, void (*on_room)(struct httpd_conn *c, void *ud));
+/* Caps the kernel's send buffer of c (SO_SNDBUF; Linux doubles it): a
+ * stream's lag then shows in httpd_pending() instead of megabytes of
+ * autotuned socket buffer. */
+void httpd_set_sndbuf(struct httpd_conn *c, int bytes);
 /* Bytes queued but not yet written. */
 size_t httpd_pending(const struct httpd_conn *c);
 

@@ -30,14 +30,15 @@ static int usage(int rc)
     fprintf(rc ? stderr : stdout,
             "usage: lookout serve [--listen HOST:PORT] [--port-file FILE] [--config FILE]\n"
             "                     [--record FILE] [--timeout DURATION]\n"
-            "                     [--share [--name NAME]] [--token-file FILE]\n"
+            "                     [--share [--name NAME] [--share-lag KIB]] [--token-file FILE]\n"
             "                     [--demo [--seed N] [--demo-time S]] [--no-kernel]\n"
             "--timeout: each Prometheus query (default prometheus.timeout, else 10s).\n"
             "GET /v1/gate?slo=NAME[&policy=page|ticket][&min_budget=X] -> 200\n"
             "{\"data\":{\"ok\":..,\"decision\":\"allow|block|unknown\",\"reason\":..}}; GET "
             "/healthz.\n--share: GET /v1/stream (the state, then every change, for lookout "
             "--attach)\nand POST /v1/copilot/ask?kind=K&key=KEY; NAME (default: the host name) "
-            "is what\nviewers show. Away from loopback --share needs a token.\n"
+            "is what\nviewers show; a viewer more than KIB (4096) past its snapshot is cut. Away\n"
+            "from loopback --share needs a token.\n"
             "A bearer token is required when --token-file (a 0600 file) or\n"
             "LOOKOUT_SERVE_TOKEN gives one.\n");
     return rc;
@@ -61,12 +62,22 @@ static void hostname_or(char *out, size_t outlen, const char *fallback)
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { O_LISTEN = 1, O_PORTFILE, O_RECORD, O_TIMEOUT, O_SHARE, O_NAME, O_TOKEN_FILE };
+    enum {
+        O_LISTEN = 1,
+        O_PORTFILE,
+        O_RECORD,
+        O_TIMEOUT,
+        O_SHARE,
+        O_NAME,
+        O_TOKEN_FILE,
+        O_SHARE_LAG
+    };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"share", no_argument, NULL, O_SHARE},
         {"name", required_argument, NULL, O_NAME},
         {"token-file", required_argument, NULL, O_TOKEN_FILE},
+        {"share-lag", required_argument, NULL, O_SHARE_LAG},
         {"port-file", required_argument, NULL, O_PORTFILE},
         {"record", required_argument, NULL, O_RECORD},
         {"timeout", required_argument, NULL, O_TIMEOUT},
@@ -77,6 +88,7 @@ int cmd_serve(int argc, char **argv)
     struct run_options opt = {.seed = 1, .replay_speed = 1, .no_kernel = true};
     const char *listen = "127.0.0.1:7071", *port_file = NULL, *name = NULL, *token_file = NULL;
     bool share = false;
+    double lag_kib = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -95,6 +107,15 @@ int cmd_serve(int argc, char **argv)
             break;
         case O_TOKEN_FILE:
             token_file = optarg;
+            break;
+        case O_SHARE_LAG:
+            if (!app_parse_number(optarg, &lag_kib) || lag_kib < 16 || lag_kib > 1048576) {
+                fprintf(stderr,
+                        "lookout serve: --share-lag '%.100s': want KiB from 16 to "
+                        "1048576 (4096)\n",
+                        optarg);
+                return 2;
+            }
             break;
         case O_RECORD: /* what a headless engine did, as `lookout --record` writes it */
             opt.record_path = optarg;
@@ -156,7 +177,8 @@ int cmd_serve(int argc, char **argv)
         char host[NAME_LEN];
         hostname_or(host, sizeof(host), "lookout");
         hub = share_hub_new(&app.engine, app.loop, h, name ? name : host,
-                            app_module_state(&app, &copilot_module), err, sizeof(err));
+                            app_module_state(&app, &copilot_module), (size_t)lag_kib * 1024, err,
+                            sizeof(err));
         if (!hub) {
             fprintf(stderr, "lookout serve: %s\n", err);
             httpd_free(h);

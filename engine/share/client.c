@@ -90,6 +90,8 @@ static void begin_state(struct share_client *sc)
     sc->synced = true;
     sc->state = SHARE_ATTACHED;
     backoff_ok(&sc->backoff, loop_mono_ms());
+    /* synced at the heartbeat after the snapshot, not while half of it is in */
+    set_row(sc, SRC_STARTING, NULL);
 }
 
 static bool handle_line(const char *line, size_t len, void *ud)

@@ -26,6 +26,7 @@ struct share_hub {
     struct engine *e;
     struct loop *loop;
     struct copilot *copilot;
+    size_t lag_cap;
     char name[NAME_LEN];
     struct viewer *viewers;
     int nviewers; /* fed, not cut */
@@ -77,8 +78,8 @@ static void feed(struct viewer *v, const char *line, size_t len)
     if (v->cut || httpd_stream_write(v->conn, line, len, v->cap))
         return;
     char why[96];
-    snprintf(why, sizeof why, "more than %zu KiB behind (a viewer too slow to keep up)",
-             v->cap >> 10);
+    snprintf(why, sizeof why, "more than %zu KiB behind (too slow to keep up)",
+             v->hub->lag_cap >> 10);
     cut(v, why);
 }
 
@@ -148,9 +149,12 @@ static void on_stream(struct httpd_conn *c, const struct httpd_req *r, void *ud)
     *v = (struct viewer){.hub = hub, .conn = c, .id = ++hub->next_id, .next = hub->viewers};
     hub->viewers = v;
     hub->nviewers++;
+    /* the kernel's part of the lag bounded too: autotuned, a socket that is
+     * never read holds megabytes before the cap above sees any of it */
+    httpd_set_sndbuf(c, hub->lag_cap < SHARE_SNDBUF ? (int)hub->lag_cap : SHARE_SNDBUF);
     httpd_stream_begin(c, "application/x-ndjson", on_viewer_close, v);
     record_snapshot(hub->e, emit_snapshot, v);
-    v->cap = httpd_pending(c) + SHARE_LAG_CAP;
+    v->cap = httpd_pending(c) + hub->lag_cap;
     fprintf(stderr, "lookout serve: viewer %u joined (%d watching)\n", v->id, hub->nviewers);
     broadcast_heartbeat(hub); /* the count changed, and the newcomer learns the name now */
 }
@@ -187,14 +191,15 @@ static void on_ask(struct httpd_conn *c, const struct httpd_req *r, void *ud)
 }
 
 struct share_hub *share_hub_new(struct engine *e, struct loop *l, struct httpd *h, const char *name,
-                                struct copilot *copilot, char *err, size_t errlen)
+                                struct copilot *copilot, size_t lag_cap, char *err, size_t errlen)
 {
     struct share_hub *hub = calloc(1, sizeof(*hub));
     if (!hub) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    *hub = (struct share_hub){.e = e, .loop = l, .copilot = copilot};
+    *hub = (struct share_hub){
+        .e = e, .loop = l, .copilot = copilot, .lag_cap = lag_cap ? lag_cap : SHARE_LAG_CAP};
     STR_COPY(hub->name, name);
     if (httpd_route(h, "/v1/stream", on_stream, hub) < 0 ||
         httpd_route_post(h, "/v1/copilot/ask", on_ask, hub) < 0) {
