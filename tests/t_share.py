@@ -228,6 +228,8 @@ def check_ask(base, log):
           "%d -> %d" % (before, len(llm_paths(log))))
     st, _ = http(base + "/v1/copilot/ask?kind=incident", token=TOKEN, method="POST")
     check("ask_needs_a_key", st == 400, st)
+    st, _ = http(base + "/v1/gate?slo=checkout-availability", token=TOKEN, method="POST")
+    check("other_routes_stay_get_only", st == 405, st)
 
 
 def check_slow_viewer(port, srv, errf):
