@@ -1,3 +1,6 @@
+/* Record lines (record.h): written for a --record file and the share tap
+ * with one serialisation, the full-state snapshot a record and a viewer's
+ * stream start with, and applying a line (replay, --attach). */
 #include "core/record.h"
 
 #include <stdio.h>
@@ -7,8 +10,8 @@
 #include "core/engine.h"
 #include "base/json_num.h"
 
-/* One serialisation per change, for the file and the tap alike. */
-static void write_line(struct engine *e, cJSON *line)
+/* Serialises one line, newline included, and hands it to fn. */
+static void emit_line(struct engine *e, cJSON *line, record_emit_fn fn, void *ud)
 {
     char *text = cJSON_PrintUnformatted(line);
     cJSON_Delete(line);
@@ -18,11 +21,23 @@ static void write_line(struct engine *e, cJSON *line)
     }
     size_t len = strlen(text);
     text[len] = '\n'; /* over the NUL: the line goes out whole, in one write */
-    if (e->record && fwrite(text, 1, len + 1, e->record) != len + 1)
+    fn(text, len + 1, ud);
+    free(text);
+}
+
+/* A change: one serialisation, for the file and the tap alike. */
+static void to_record(const char *text, size_t len, void *ud)
+{
+    struct engine *e = ud;
+    if (e->record && fwrite(text, 1, len, e->record) != len)
         e->record_errors++;
     if (e->record_tap)
-        e->record_tap(text, len + 1, e->record_tap_ud);
-    free(text);
+        e->record_tap(text, len, e->record_tap_ud);
+}
+
+static void write_line(struct engine *e, cJSON *line)
+{
+    emit_line(e, line, to_record, e);
 }
 
 static cJSON *line_head(struct engine *e, const char *op, const char *table)
@@ -47,21 +62,6 @@ void record_write_remove(struct engine *e, const char *table, const char *key)
     cJSON *line = line_head(e, "remove", table);
     cJSON_AddStringToObject(line, "key", key);
     write_line(e, line);
-}
-
-/* A state line for record_snapshot, handed to its emitter only. */
-static void emit_line(struct engine *e, cJSON *line, record_emit_fn fn, void *ud)
-{
-    char *text = cJSON_PrintUnformatted(line);
-    cJSON_Delete(line);
-    if (!text) {
-        e->record_errors++;
-        return;
-    }
-    size_t len = strlen(text);
-    text[len] = '\n';
-    fn(text, len + 1, ud);
-    free(text);
 }
 
 void record_snapshot(struct engine *e, record_emit_fn fn, void *ud)
