@@ -167,6 +167,10 @@ static void share_item(struct ui *u, struct hdr_item *it, struct source *s, cons
     switch (st.state) {
     case SHARE_ATTACHED:
         it->role = ROLE_BADGE;
+        if (st.ask_refused && st.asked_ago < 8000) { /* `a` was answered after its keypress */
+            it->role = ON_HEADER(ROLE_WARN);
+            add_form(u, it, " ATTACHED to %s (%d) %s: %s ", st.name, st.viewers, clock, st.asked);
+        }
         add_form(u, it, " ATTACHED to %s (%d viewer%s) %s ", st.name, st.viewers,
                  st.viewers == 1 ? "" : "s", clock);
         add_form(u, it, " ATTACHED %s (%d) %s ", st.name, st.viewers, clock);

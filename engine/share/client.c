@@ -37,6 +37,8 @@ struct share_client {
     int viewers;
     char error[160];
     char asked[200];
+    bool ask_refused;
+    int64_t asked_at; /* monotonic ms of the outcome */
     uint64_t bad_lines;
 };
 
@@ -269,6 +271,8 @@ void share_get_status(const struct source *s, struct share_status *st)
     STR_COPY(st->name, sc->name[0] ? sc->name : sc->url);
     STR_COPY(st->error, sc->error);
     STR_COPY(st->asked, sc->asked);
+    st->ask_refused = sc->ask_refused;
+    st->asked_ago = loop_mono_ms() - sc->asked_at;
     if (sc->retry)
         st->retry_in = sc->retry_due > loop_mono_ms() ? sc->retry_due - loop_mono_ms() : 0;
 }
@@ -289,6 +293,8 @@ static void on_ask_done(const struct http_result *res, void *ud)
         snprintf(sc->asked, sizeof sc->asked, "not asked: %s", res->error);
     else
         snprintf(sc->asked, sizeof sc->asked, "not asked: HTTP %ld", res->status);
+    sc->ask_refused = res->status != 202;
+    sc->asked_at = loop_mono_ms();
     cJSON_Delete(j);
 }
 

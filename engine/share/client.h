@@ -32,11 +32,13 @@ enum share_state {
 /* What the header shows. */
 struct share_status {
     enum share_state state;
-    char name[64];    /* the server's name, from its heartbeat */
-    int viewers;      /* as the server counts them, this one included */
-    int64_t retry_in; /* ms until the next attempt, 0 while connected */
-    char error[160];  /* why not attached (sanitised later by the screen) */
-    char asked[200];  /* the outcome of the last ask, "" before any */
+    char name[64];     /* the server's name, from its heartbeat */
+    int viewers;       /* as the server counts them, this one included */
+    int64_t retry_in;  /* ms until the next attempt, 0 while connected */
+    char error[160];   /* why not attached (sanitised later by the screen) */
+    char asked[200];   /* the outcome of the last ask, "" before any */
+    bool ask_refused;  /* that outcome is a refusal ("not asked: ...") */
+    int64_t asked_ago; /* ms since that outcome arrived */
 };
 
 /* The attach source of a set, NULL when this run is not attached. */
