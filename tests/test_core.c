@@ -1,11 +1,14 @@
 /* Core containers: table, ring, schema codec, YAML tree, durations; the
- * engine's WARN/CRIT ring and reset; the replay player's seeks and jumps. */
+ * engine's WARN/CRIT ring and reset; the replay player's seeks and jumps;
+ * the record tap and snapshot a shared engine streams, its tick lines, and
+ * the query decoder of its routes. */
 #include "base/buf.h"
 #include "core/engine.h"
 #include "core/record.h"
 #include "core/replay.h"
 #include "core/snapshot.h"
 #include "test.h"
+#include "base/urlquery.h"
 #include "base/yaml_tree.h"
 
 #include <unistd.h>
@@ -191,6 +194,91 @@ TEST(record_replay_roundtrip)
     unlink(path);
     engine_free(&a);
     engine_free(&b);
+}
+
+static void collect(const char *line, size_t len, void *ud)
+{
+    buf_append(ud, line, len);
+}
+
+/* Applies every line of text to e; returns the count, -1 on a bad one. */
+static int apply_all(struct engine *e, const char *text)
+{
+    int n = 0;
+    for (const char *line = text, *nl; (nl = strchr(line, '\n')); line = nl + 1, n++) {
+        long long t;
+        char err[128];
+        if (record_apply_line(e, line, (size_t)(nl - line), &t, err, sizeof(err)) < 0)
+            return -1;
+    }
+    return n;
+}
+
+TEST(record_tap_sees_what_the_file_gets)
+{
+    char path[] = "/tmp/lookout-tap-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    struct engine a;
+    engine_init(&a);
+    engine_advance(&a, 1000);
+    struct k8s_pod pod = {0};
+    STR_COPY(pod.key, "shop/before");
+    engine_upsert(&a, T_PODS, &pod);
+    CHECK(engine_record_open(&a, path) == 0);
+    long head = ftell(a.record); /* the file's snapshot: the tap gets changes only */
+    struct buf tap = {0}, snap = {0};
+    a.record_tap = collect;
+    a.record_tap_ud = &tap;
+    STR_COPY(pod.key, "shop/after");
+    engine_upsert(&a, T_PODS, &pod);
+    engine_remove(&a, T_PODS, "shop/before");
+    struct kevent ev = {.kind = KEV_EXEC, .pid = 9};
+    engine_kevent(&a, &ev);
+    engine_record_close(&a);
+    size_t len;
+    char *text = read_file(path, 1 << 20, &len);
+    CHECK(text && head > 0 && (size_t)head < len);
+    CHECK(text && tap.len == len - (size_t)head && !memcmp(tap.data, text + head, tap.len));
+
+    /* a viewer's start: the snapshot alone rebuilds the state, ticks move the clock */
+    a.record_tap = NULL;
+    engine_advance(&a, 5000);
+    record_snapshot(&a, collect, &snap);
+    buf_puts(&snap, "{\"t\":7000,\"op\":\"tick\",\"share\":{\"name\":\"w\",\"viewers\":2}}\n");
+    struct engine b;
+    engine_init(&b);
+    b.replaying = true;
+    CHECK(apply_all(&b, buf_cstr(&snap)) == 4); /* summary, pod, kevent, tick */
+    CHECK(engine_get(&b, T_PODS, "shop/after") && !engine_get(&b, T_PODS, "shop/before"));
+    CHECK(ring_count(&b.kevents) == 1);
+    CHECK(engine_now(&b) == 7000);
+    long long t;
+    char err[128];
+    CHECK(record_apply_line(&b, "{\"op\":\"tick\"}", 13, &t, err, sizeof(err)) < 0);
+    free(text);
+    buf_free(&tap);
+    buf_free(&snap);
+    unlink(path);
+    engine_free(&a);
+    engine_free(&b);
+}
+
+TEST(url_query_get_decodes)
+{
+    char v[16];
+    CHECK(url_query_get("kind=incident&key=shop%2Fcheckout+1", "key", v, sizeof v) == 1);
+    CHECK_STR(v, "shop/checkout 1");
+    CHECK(url_query_get("kind=incident&key=x", "kind", v, sizeof v) == 1);
+    CHECK_STR(v, "incident");
+    CHECK(url_query_get("akey=1", "key", v, sizeof v) == 0);
+    CHECK(url_query_get("", "key", v, sizeof v) == 0);
+    CHECK(url_query_get("key=%zz", "key", v, sizeof v) == -1 && !v[0]);
+    CHECK(url_query_get("key=%4", "key", v, sizeof v) == -1);
+    CHECK(url_query_get("key=a%00b", "key", v, sizeof v) == -1);
+    CHECK(url_query_get("key=0123456789abcdefXYZ", "key", v, sizeof v) == -1);
+    CHECK(url_query_get("key=", "key", v, sizeof v) == 1 && !v[0]);
 }
 
 TEST(engine_hot_ring_keeps_warn_and_crit)

@@ -6,6 +6,7 @@
 
 #include "base/loop.h"
 #include "core/replay.h"
+#include "share/client.h"
 #include "ui.h"
 
 /* One thing the header shows, in forms from widest to narrowest; "" hides
@@ -156,6 +157,48 @@ static void figure_items(struct ui *u, const struct summary *sm, struct hdr_item
     add_form(u, &it[H_SIGNALS], "%s", "");
 }
 
+/* Attached to a shared engine: whose, how many watch, or STALE and when
+ * the next attempt is, with the clock (the shared engine's). */
+static void share_item(struct ui *u, struct hdr_item *it, struct source *s, const char *clock)
+{
+    struct share_status st;
+    share_get_status(s, &st);
+    int in = (int)((st.retry_in + 999) / 1000);
+    switch (st.state) {
+    case SHARE_ATTACHED:
+        it->role = ROLE_BADGE;
+        if (st.ask_refused && st.asked_ago < 8000) { /* `a` was answered after its keypress */
+            it->role = ON_HEADER(ROLE_WARN);
+            add_form(u, it, " ATTACHED to %s (%d) %s: %s ", st.name, st.viewers, clock, st.asked);
+        }
+        add_form(u, it, " ATTACHED to %s (%d viewer%s) %s ", st.name, st.viewers,
+                 st.viewers == 1 ? "" : "s", clock);
+        add_form(u, it, " ATTACHED %s (%d) %s ", st.name, st.viewers, clock);
+        add_form(u, it, " ATT %s ", clock);
+        return;
+    case SHARE_STALE:
+        it->role = ON_HEADER(ROLE_CRIT);
+        add_form(u, it, " STALE %s: %s, reconnecting in %ds ", clock, st.error, in);
+        add_form(u, it, " STALE %s, reconnecting in %ds ", clock, in);
+        add_form(u, it, " STALE %s ", clock);
+        return;
+    case SHARE_CONNECTING:
+        if (!st.error[0]) {
+            it->role = ON_HEADER(ROLE_WARN);
+            add_form(u, it, " ATTACHING to %s ", st.name);
+            add_form(u, it, " ATTACHING ");
+            return;
+        }
+        /* fall through */
+    case SHARE_REFUSED:
+        it->role = ON_HEADER(ROLE_WARN);
+        add_form(u, it, " NOT ATTACHED to %s: %s, retry in %ds ", st.name, st.error, in);
+        add_form(u, it, " NOT ATTACHED: %s ", st.error);
+        add_form(u, it, " NOT ATTACHED ");
+        return;
+    }
+}
+
 /* The clock, or in a replay the player's badge in its place: position,
  * end, speed and PAUSED or END. Never hidden in a replay: the screen shows
  * the past and must say so. */
@@ -163,6 +206,11 @@ static void clock_item(struct ui *u, struct hdr_item *it)
 {
     char clock[16];
     ui_fmt_clock(clock, sizeof clock, engine_now(&u->a->engine));
+    struct source *shared = share_find(&u->a->sources);
+    if (shared) {
+        share_item(u, it, shared, clock);
+        return;
+    }
     struct source *rs = replay_find(&u->a->sources);
     if (!rs) {
         add_form(u, it, " %s UTC ", clock);

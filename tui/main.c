@@ -12,6 +12,7 @@
 
 #include "app/app.h"
 #include "app/options.h"
+#include "base/secret.h"
 #include "cmd/commands.h"
 #include "core/snapshot.h"
 #include "tui.h"
@@ -63,6 +64,8 @@ static void usage(FILE *out)
             "  --run-for S            run S seconds headless (no terminal), then exit;\n"
             "                         with --json print the final state\n"
             "  --copilot BACKEND      openai, anthropic or ollama (default: offline analysis)\n"
+            "  --attach URL           show a shared engine (lookout serve --share) at URL\n"
+            "  --token-file FILE      its bearer token (0600 file; else $LOOKOUT_SERVE_TOKEN)\n"
             "  --context NAME         kubeconfig context\n"
             "  --namespace NS         limit Kubernetes to one namespace\n"
             "  --schema-doc           print the snapshot field reference (Markdown)\n"
@@ -97,9 +100,12 @@ enum {
     OPT_HELP,
     OPT_VERSION,
     OPT_RUN_FOR,
+    OPT_ATTACH,
+    OPT_TOKEN_FILE,
 };
 
-static double run_for_s; /* --run-for: headless run length, 0 = off */
+static double run_for_s;       /* --run-for: headless run length, 0 = off */
+static const char *token_file; /* --token-file: the --attach server's token */
 static volatile sig_atomic_t stop_requested;
 
 static const struct option long_options[] = {
@@ -116,6 +122,8 @@ static const struct option long_options[] = {
     {"context", required_argument, 0, OPT_CONTEXT},
     {"namespace", required_argument, 0, OPT_NAMESPACE},
     {"speed", required_argument, 0, OPT_SPEED},
+    {"attach", required_argument, 0, OPT_ATTACH},
+    {"token-file", required_argument, 0, OPT_TOKEN_FILE},
     {"schema-doc", no_argument, 0, OPT_SCHEMA_DOC},
     {"demo-inject-comm", required_argument, 0, OPT_INJECT_COMM},
     {"demo-inject-path", required_argument, 0, OPT_INJECT_PATH},
@@ -187,6 +195,12 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             if (!app_parse_number(optarg, &v) || v < 0)
                 return bad_value("speed", optarg);
             opt->replay_speed = v;
+            break;
+        case OPT_ATTACH:
+            opt->attach_url = optarg;
+            break;
+        case OPT_TOKEN_FILE:
+            token_file = optarg;
             break;
         case OPT_SCHEMA_DOC:
             snapshot_print_doc(stdout);
@@ -304,12 +318,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "lookout: unexpected argument '%s'\n", argv[rest]);
         return EXIT_USAGE;
     }
+    static char token[256];
+    if (opt.attach_url) {
+        if (app_share_token(token_file, token, sizeof(token), "lookout") < 0)
+            return EXIT_USAGE;
+        opt.attach_token = token;
+    }
     /* Only the screen defers the BPF load past its first frame: the
      * headless runs want their sources ready when app_start returns. */
     opt.screen = !opt.once && run_for_s <= 0;
     static struct app app;
     char err[512];
-    if (app_init(&app, &opt, err, sizeof(err)) < 0) {
+    int init = app_init(&app, &opt, err, sizeof(err));
+    secret_wipe(token, sizeof(token)); /* the attach source keeps its own copy */
+    if (init < 0) {
         fprintf(stderr, "lookout: %s\n", err);
         app_free(&app);
         return EXIT_USAGE;

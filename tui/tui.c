@@ -26,6 +26,7 @@
 #include "ui.h"
 
 #include "copilot/copilot.h"
+#include "share/client.h"
 
 /* Last: its capability macros (lines, columns ...) would rename fields above. */
 #include <term.h>
@@ -240,6 +241,25 @@ void ui_open_detail(struct ui *u)
     u->overlay = OV_DETAIL;
 }
 
+/* Attached: the shared engine's copilot answers, for every viewer. */
+static void ui_ask_shared(struct ui *u, struct source *shared, const char *kind, const char *key)
+{
+    char err[256], safe[200];
+    if (share_ask(shared, kind, key, err, sizeof err) < 0) {
+        ui_message(u, "copilot: %s", err);
+        return;
+    }
+    ts_clip(key, 60, safe, sizeof safe, !u->utf8);
+    ui_message(u, "asked the shared engine's copilot about %s %s", kind, safe);
+    copilot_subject_id(kind, key, u->asked, sizeof u->asked);
+    u->asked_at = engine_now(&u->a->engine);
+    u->focus = P_COPILOT;
+    u->cluster = false;
+    if (u->zoom >= 0)
+        u->zoom = P_COPILOT;
+    ui_layout(u);
+}
+
 void ui_ask_copilot(struct ui *u)
 {
     const struct panel_class *pc = u->panels[u->focus];
@@ -253,6 +273,11 @@ void ui_ask_copilot(struct ui *u)
     }
     char err[256] = "";
     struct copilot *c = app_module_state(u->a, &copilot_module);
+    struct source *shared = share_find(&u->a->sources);
+    if (shared) {
+        ui_ask_shared(u, shared, kind, key);
+        return;
+    }
     if (!c) {
         ui_message(u, "copilot not available");
         return;

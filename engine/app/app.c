@@ -9,6 +9,7 @@
 #include "core/replay.h"
 #include "core/summary.h"
 #include "demo/demo.h"
+#include "share/client.h"
 
 #define CLOCK_TICK_MS 250
 
@@ -56,6 +57,19 @@ static int add_replay(struct app *a, char *err, size_t errlen)
     return 0;
 }
 
+/* An attached viewer shows the shared engine's state and nothing else. */
+static int add_attach(struct app *a, char *err, size_t errlen)
+{
+    void *priv = share_client_new(a->opt.attach_url, a->opt.attach_token, err, errlen);
+    if (!priv)
+        return -1;
+    if (!source_add(&a->sources, &share_source_ops, "attach", &a->ctx, priv)) {
+        snprintf(err, errlen, "cannot create the attach source");
+        return -1;
+    }
+    return 0;
+}
+
 /* Sets up every module of modules[], in order. A source that cannot start
  * is shown as failed later; only a configuration error stops Lookout here. */
 static int setup_modules(struct app *a, char *err, size_t errlen)
@@ -67,13 +81,16 @@ static int setup_modules(struct app *a, char *err, size_t errlen)
             snprintf(err, errlen, "more modules than app.state holds");
             return -1;
         }
-        if (!m->setup || (a->opt.replay_path && (m->flags & MODULE_LIVE)))
+        bool played = a->opt.replay_path || a->opt.attach_url;
+        if (!m->setup || (played && (m->flags & MODULE_LIVE)))
             continue;
         if (m->setup(&a->mctx, &a->state[i], err, errlen) < 0)
             return -1;
     }
     if (a->opt.replay_path)
         return add_replay(a, err, errlen);
+    if (a->opt.attach_url)
+        return add_attach(a, err, errlen);
     a->sim_clock = demo_source(a) != NULL;
     return 0;
 }
@@ -93,6 +110,10 @@ int app_init(struct app *a, const struct run_options *opt, char *err, size_t err
     if (opt->host_kernel && !opt->demo) {
         snprintf(err, errlen,
                  "--host-kernel goes with --demo (a live run reads this host's kernel)");
+        return -1;
+    }
+    if (opt->attach_url && (opt->demo || opt->replay_path)) {
+        snprintf(err, errlen, "--attach shows a shared engine: no --demo or replay with it");
         return -1;
     }
     if (config_load(&a->config, opt->config_path, modules, err, errlen) < 0)
@@ -117,7 +138,7 @@ int app_init(struct app *a, const struct run_options *opt, char *err, size_t err
                                   .opt = &a->opt,
                                   .sources = &a->sources,
                                   .src = &a->ctx};
-    if (!opt->replay_path) /* a replay takes its clock from the record */
+    if (!opt->replay_path && !opt->attach_url) /* the record's or the stream's clock */
         engine_advance(&a->engine, opt->demo ? DEMO_EPOCH_MS - 1000 : loop_wall_ms());
     struct summary *s = engine_get(&a->engine, T_SUMMARY, "summary");
     if (s) {
@@ -175,7 +196,7 @@ void app_start(struct app *a)
     a->mono_start = loop_mono_ms();
     a->clock_start = a->engine.now;
     /* A one-shot simulated snapshot must not depend on how fast this machine is. */
-    if (!(a->opt.once && a->sim_clock) && !a->opt.replay_path)
+    if (!(a->opt.once && a->sim_clock) && !a->opt.replay_path && !a->opt.attach_url)
         a->clock_timer = loop_timer_start(a->loop, CLOCK_TICK_MS, on_clock, a);
 }
 

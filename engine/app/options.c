@@ -4,6 +4,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/secret.h"
+
+int app_share_token(const char *file, char *out, size_t outlen, const char *cmd)
+{
+    char err[512];
+    if (file && secret_file_read(file, out, outlen, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s: --token-file %s\n", cmd, err);
+        return -1;
+    }
+    if (!file) {
+        const char *env = getenv("LOOKOUT_SERVE_TOKEN");
+        snprintf(out, outlen, "%s", env ? env : "");
+    }
+    return 0;
+}
+
 bool app_parse_number(const char *s, double *out)
 {
     char *end;

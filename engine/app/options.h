@@ -26,6 +26,11 @@
 /* Handles one shared option: 1 when handled, 0 when the code is not one of
  * them, -1 on a bad value (the message, prefixed with cmd, is printed). */
 int app_run_option(struct run_options *opt, int code, const char *arg, const char *cmd);
+/* The bearer token of a shared engine (`serve --share`, `--attach`): the
+ * private file's (base/secret checks it), else $LOOKOUT_SERVE_TOKEN, else
+ * "". Never argv: a token there is in every `ps`. 0, or -1 with the
+ * reason printed, prefixed with cmd. */
+int app_share_token(const char *file, char *out, size_t outlen, const char *cmd);
 /* A whole decimal number (strtod syntax, nothing after it). */
 bool app_parse_number(const char *s, double *out);
 

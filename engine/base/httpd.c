@@ -38,6 +38,7 @@ struct httpd_conn {
 
 struct route {
     char path[64];
+    bool post;
     httpd_handler fn;
     void *ud;
 };
@@ -214,9 +215,26 @@ bool httpd_stream_write(struct httpd_conn *c, const char *data, size_t len, size
     return !c->dead;
 }
 
+void httpd_stream_end(struct httpd_conn *c)
+{
+    if (c->dead || !c->streaming)
+        return;
+    buf_append(&c->out, "0\r\n\r\n", 5);
+    /* no longer a stream: the sweep's deadline applies again, from now */
+    c->streaming = false;
+    c->close_when_flushed = true;
+    c->accepted = loop_mono_ms();
+    conn_flush(c);
+}
+
 void httpd_stream_on_room(struct httpd_conn *c, void (*on_room)(struct httpd_conn *c, void *ud))
 {
     c->on_room = on_room;
+}
+
+void httpd_set_sndbuf(struct httpd_conn *c, int bytes)
+{
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
 }
 
 size_t httpd_pending(const struct httpd_conn *c)
@@ -284,9 +302,10 @@ static void handle_request(struct httpd_conn *c, char *head)
             break;
         l = e + 2;
     }
-    if (strcmp(method, "GET") != 0) {
+    bool post = strcmp(method, "POST") == 0;
+    if (strcmp(method, "GET") != 0 && !post) {
         h->stats.rejected++;
-        return respond_text(c, 405, "only GET\n");
+        return respond_text(c, 405, "only GET and POST\n");
     }
     if (target[0] != '/') {
         h->stats.rejected++;
@@ -300,9 +319,15 @@ static void handle_request(struct httpd_conn *c, char *head)
         h->stats.rejected++;
         return respond_text(c, 401, "missing or wrong bearer token\n");
     }
-    for (int i = 0; i < h->nroutes; i++)
-        if (strcmp(h->routes[i].path, target) == 0)
-            return h->routes[i].fn(c, &req, h->routes[i].ud);
+    for (int i = 0; i < h->nroutes; i++) {
+        if (strcmp(h->routes[i].path, target) != 0)
+            continue;
+        if (h->routes[i].post != post) {
+            h->stats.rejected++;
+            return respond_text(c, 405, post ? "only GET here\n" : "only POST here\n");
+        }
+        return h->routes[i].fn(c, &req, h->routes[i].ud);
+    }
     respond_text(c, 404, "not found\n");
 }
 
@@ -499,15 +524,26 @@ void httpd_set_token(struct httpd *h, const char *token)
     str_copy(h->token, sizeof(h->token), token ? token : "");
 }
 
-int httpd_route(struct httpd *h, const char *path, httpd_handler fn, void *ud)
+static int add_route(struct httpd *h, const char *path, bool post, httpd_handler fn, void *ud)
 {
     if (h->nroutes == MAX_ROUTES)
         return -1;
     struct route *r = &h->routes[h->nroutes++];
     STR_COPY(r->path, path);
+    r->post = post;
     r->fn = fn;
     r->ud = ud;
     return 0;
+}
+
+int httpd_route(struct httpd *h, const char *path, httpd_handler fn, void *ud)
+{
+    return add_route(h, path, false, fn, ud);
+}
+
+int httpd_route_post(struct httpd *h, const char *path, httpd_handler fn, void *ud)
+{
+    return add_route(h, path, true, fn, ud);
 }
 
 const struct httpd_stats *httpd_stats(const struct httpd *h)

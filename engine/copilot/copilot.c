@@ -350,6 +350,8 @@ void copilot_free(struct copilot *c)
 
 static int copilot_setup(const struct module_ctx *ctx, void **state, char *err, size_t errlen)
 {
+    if (ctx->opt->attach_url)
+        return 0; /* a viewer asks the shared engine's copilot (share/client.c), never an LLM */
     struct copilot_settings *s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, errlen, "out of memory");

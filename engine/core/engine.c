@@ -176,7 +176,7 @@ void *engine_upsert(struct engine *e, enum table_id t, const void *obj)
     if (!row)
         return NULL;
     e->dirty |= 1u << t;
-    if (e->record)
+    if (engine_recording(e))
         record_write(e, "upsert", table_names[t], e->tables[t].schema, row);
     notify(e, (int)t, row);
     return row;
@@ -184,7 +184,7 @@ void *engine_upsert(struct engine *e, enum table_id t, const void *obj)
 
 bool engine_remove(struct engine *e, enum table_id t, const char *key)
 {
-    if (e->record)
+    if (engine_recording(e))
         record_write_remove(e, table_names[t], key);
     if (!table_remove(&e->tables[t], key))
         return false;
@@ -213,7 +213,7 @@ struct kevent *engine_kevent(struct engine *e, const struct kevent *ev)
     if (slot->severity >= SEV_WARNING)
         *(struct kevent *)ring_push(&e->kevents_hot) = *slot;
     e->dirty |= DIRTY_KEVENTS;
-    if (e->record)
+    if (engine_recording(e))
         record_write(e, "append", "kevents", &kevent_schema, slot);
     notify(e, OBS_KEVENT, slot);
     return slot;

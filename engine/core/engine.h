@@ -111,6 +111,10 @@ struct engine {
     uint32_t dirty;
     FILE *record; /* --record target, NULL when off */
     uint64_t record_errors;
+    /* Also handed every record line, newline included, serialised once for
+     * both: the viewers of `serve --share` (share/hub.c). NULL when off. */
+    void (*record_tap)(const char *line, size_t len, void *ud);
+    void *record_tap_ud;
     struct engine_hook hooks[ENGINE_MAX_HOOKS];
     int nhooks;
     struct {
@@ -187,6 +191,11 @@ void engine_source_state(struct engine *e, const char *name, const char *kind,
 bool engine_first_sync_done(struct engine *e);
 
 /* ---- record ---- */
+/* True when mutations are serialised (a --record file or a tap). */
+static inline bool engine_recording(const struct engine *e)
+{
+    return e->record || e->record_tap;
+}
 int engine_record_open(struct engine *e, const char *path);
 void engine_record_close(struct engine *e);
 

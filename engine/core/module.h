@@ -45,6 +45,8 @@ struct run_options {
     int demo_host_priv_at;        /* --demo-inject-host-priv: story second, 0: off (tests) */
     const char *replay_path;      /* lookout replay FILE */
     double replay_speed;          /* --speed: 1 recorded speed, 0 as fast as possible */
+    const char *attach_url;       /* --attach: a shared engine's state, no sources here */
+    const char *attach_token;     /* its bearer token ("" none), from --token-file or env */
     bool screen; /* a screen is drawn: the BPF load waits for its first frame, a 1 MiB ring */
 };
 
