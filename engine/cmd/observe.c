@@ -1,11 +1,13 @@
 /* `lookout observe`: the eBPF experiment stage of a pipeline. Watches a
- * scope (a namespace, a cgroup subtree or the whole node) with the local
- * kernel source for a while, writes every event in scope, attributed and
- * matched by the rules, to an evidence file (kernel/evidence.h), and says
- * whether a rule fired at or above the policy. Exit 0 clean, 1 findings,
- * 2 usage, 3 could not observe (no privileges or BTF, events lost): a
- * pipeline must be able to tell "nothing happened" from "nothing seen". */
+ * scope (a namespace, pods by label, a cgroup subtree or the whole node)
+ * with the local kernel source, or through node agents (--agent), for a
+ * while, writes every event in scope, attributed and matched by the rules,
+ * to an evidence file (kernel/evidence.h), and says whether a rule fired at
+ * or above the policy. Exit 0 clean, 1 findings, 2 usage, 3 could not
+ * observe (no privileges or BTF, an agent down, events lost): a pipeline
+ * must be able to tell "nothing happened" from "nothing seen". */
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,9 +16,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/conn.h"
+#include "agent/server.h"
+#include "agent/source.h"
 #include "app/app.h"
+#include "base/http.h"
 #include "base/loop.h"
 #include "base/redact.h"
+#include "base/secret.h"
 #include "base/sha256.h"
 #include "base/textsafe.h"
 #include "base/yaml_tree.h"
@@ -31,24 +38,61 @@
 #include "kernel/ingest.h"
 #include "kernel/rules.h"
 #include "kernel/source.h"
+#include "kube/reflector.h"
+#include "kube/source.h"
 
 #define HEARTBEAT_MS  5000
 #define BODY_CAP      (64u << 20) /* events past this are counted, not written */
 #define MAX_CGROUPS   4096
 #define RESCAN_MIN_MS 200
 #define TOP_FINDINGS  10
+#define MAX_AGENTS    64
+#define START_WAIT_MS 10000 /* for the agents to stream and the pods to list */
 
 struct observe_opts {
     int64_t for_ms;
-    const char *ns, *cgroup, *out, *config;
+    const char *ns, *cgroup, *out, *config, *selector, *token_file;
+    const char *agents[MAX_AGENTS]; /* URL or NAME=URL */
+    int nagents;
     bool all, json;
     enum severity fail_on;
+};
+
+/* One agent's coverage of the window, from its source row. */
+struct remote {
+    struct evidence_agent a;
+    char source[NAME_LEN + 8]; /* "agent:NODE" */
+    bool synced_at_open;       /* streaming when the window opened */
+    bool ever_synced;          /* streaming at some time in the window */
+    bool interrupted;          /* stopped streaming in the window */
+    bool have_drops;
+    uint64_t drops0; /* its ring drops at its first heartbeat in the window */
+};
+
+/* A pod the selector picked at some time in the window: a pod deleted
+ * before the end still owns what it did. */
+struct picked {
+    char key[OBJ_LEN + NAME_LEN + 2]; /* "namespace/name" */
+    char uid[48];
+};
+
+/* --pod-selector: the matching pods, listed and watched into the
+ * observer's own engine (where attribution also finds their names). */
+struct pods {
+    struct kube_settings set;
+    struct kube_conn conn;
+    bool conn_loaded, started, dirty;
+    struct kube_env env;
+    struct kube_reflector refl;
+    struct picked *p;
+    int n, cap;
 };
 
 struct observe {
     const struct observe_opts *o;
     struct loop *loop;
     struct engine *e;
+    struct http *http;
     struct evidence_header h;
     char cgdir[512];
     uint64_t ids[MAX_CGROUPS];
@@ -58,23 +102,37 @@ struct observe {
     struct evidence matched; /* in-scope rule matches, for the summary */
     uint64_t by_kind[KEV_KIND_COUNT], by_sev[3];
     int64_t started;
+    bool open; /* the window is open: events before it are not the workload's */
+    struct agent_fleet fleet;
+    struct remote remotes[MAX_AGENTS];
+    struct evidence_agent agents[MAX_AGENTS]; /* the header's copy */
+    int nremotes;
+    struct pods pods;
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: lookout observe --for DURATION (--namespace NS | --cgroup PATH | --all)\n"
+    fprintf(f, "usage: lookout observe --for DURATION\n"
+               "                       (--namespace NS | --pod-selector K=V[,K=V] | --cgroup PATH"
+               " | --all)\n"
+               "                       [--agent [NAME=]URL]... [--agent-token-file FILE]\n"
                "                       -o EVIDENCE.jsonl [--fail-on warning|critical] [--json]\n"
                "                       [--config FILE]\n"
                "  --for DURATION     how long to watch: 60s, 5m (required)\n"
                "  --namespace NS     events of pods in this namespace\n"
+               "  --pod-selector S   events of the pods with these labels (in NS with\n"
+               "                     --namespace), listed from the config's Kubernetes cluster\n"
                "  --cgroup PATH      events of this cgroup and those below it (a path under the\n"
-               "                     cgroup2 mount, or relative to it)\n"
-               "  --all              every event on this node\n"
+               "                     cgroup2 mount, or relative to it); local kernel only\n"
+               "  --all              every event on the node(s)\n"
+               "  --agent URL        stream from this node agent instead of the local kernel\n"
+               "                     (repeatable; NAME= names the node, default the URL's host)\n"
+               "  --agent-token-file FILE  the agents' bearer token\n"
                "  --fail-on SEV      exit 1 on a rule match at or above SEV (default warning)\n"
                "  --json             the summary as one JSON object on stdout\n"
                "exit: 0 clean, 1 findings, 2 usage, 3 could not observe (no privileges or BTF,\n"
-               "events lost); needs root or CAP_BPF+CAP_PERFMON. A heartbeat goes to stderr\n"
-               "every 5 s.\n");
+               "an agent down during the window, events lost); the local kernel needs root or\n"
+               "CAP_BPF+CAP_PERFMON. A heartbeat goes to stderr every 5 s.\n");
 }
 
 /* ---- scope ---- */
@@ -119,8 +177,104 @@ static bool in_cgroups(struct observe *ob, uint64_t id)
     return false;
 }
 
-static bool in_scope(struct observe *ob, const struct kevent *k)
+/* ---- scope: pods by label ---- */
+
+static void pick(struct pods *pp, const struct k8s_pod *p)
 {
+    for (int i = 0; i < pp->n; i++)
+        if (strcmp(pp->p[i].key, p->key) == 0 && strcmp(pp->p[i].uid, p->uid) == 0)
+            return;
+    if (pp->n == pp->cap) {
+        int cap = pp->cap ? pp->cap * 2 : 16;
+        struct picked *n = realloc(pp->p, (size_t)cap * sizeof(*n));
+        if (!n)
+            return;
+        pp->p = n;
+        pp->cap = cap;
+    }
+    STR_COPY(pp->p[pp->n].key, p->key);
+    STR_COPY(pp->p[pp->n].uid, p->uid);
+    pp->n++;
+}
+
+static const struct picked *picked_for(const struct pods *pp, const char *pod)
+{
+    for (int i = 0; i < pp->n; i++)
+        if (strcmp(pp->p[i].key, pod) == 0 ||
+            (strncmp(pod, "uid:", 4) == 0 && strcmp(pp->p[i].uid, pod + 4) == 0))
+            return &pp->p[i];
+    return NULL;
+}
+
+/* An event of a selected pod gets the pod's name: an agent or the kernel
+ * may know the pod only by the UID in its cgroup path. */
+static bool in_pods(struct observe *ob, struct kevent *k)
+{
+    struct pods *pp = &ob->pods;
+    if (!k->pod[0])
+        return false;
+    const struct picked *p = picked_for(pp, k->pod);
+    if (!p && pp->dirty) {
+        struct table *t = engine_table(ob->e, T_PODS);
+        for (int i = 0; i < t->count; i++)
+            pick(pp, table_row(t, i));
+        pp->dirty = false;
+        p = picked_for(pp, k->pod);
+    }
+    if (p)
+        STR_COPY(k->pod, p->key);
+    return p != NULL;
+}
+
+static void on_pods(struct kube_reflector *r, bool health, void *ud)
+{
+    (void)r;
+    (void)health;
+    ((struct pods *)ud)->dirty = true;
+}
+
+static int start_pods(struct observe *ob, struct config *cfg, char *err, size_t errlen)
+{
+    struct pods *pp = &ob->pods;
+    kube_settings_from(&pp->set, config_section(cfg, "kubernetes"));
+    STR_COPY(pp->set.namespace, ob->o->ns ? ob->o->ns : "");
+    pp->set.namespace_set = true;
+    if (kube_settings_connect(&pp->set, &pp->conn, err, errlen) < 0)
+        return -1;
+    pp->conn_loaded = true;
+    pp->env = (struct kube_env){.loop = ob->loop,
+                                .http = ob->http,
+                                .engine = ob->e,
+                                .conn = &pp->conn,
+                                .changed = on_pods,
+                                .ud = pp};
+    kube_reflector_init(&pp->refl, &pp->env, KK_PODS, ob->o->ns ? ob->o->ns : "");
+    char *sel = curl_easy_escape(NULL, ob->o->selector, 0);
+    int n = snprintf(pp->refl.extra, sizeof(pp->refl.extra), "labelSelector=%s", sel ? sel : "");
+    curl_free(sel);
+    if (!sel || n < 0 || (size_t)n >= sizeof(pp->refl.extra)) {
+        kube_reflector_stop(&pp->refl);
+        snprintf(err, errlen, "--pod-selector: too long once URL-encoded");
+        return -1;
+    }
+    kube_reflector_start(&pp->refl);
+    pp->started = true;
+    return 0;
+}
+
+static void stop_pods(struct pods *pp)
+{
+    if (pp->started)
+        kube_reflector_stop(&pp->refl);
+    if (pp->conn_loaded)
+        kube_conn_free(&pp->conn);
+    free(pp->p);
+}
+
+static bool in_scope(struct observe *ob, struct kevent *k)
+{
+    if (ob->o->selector)
+        return in_pods(ob, k);
     if (ob->o->all)
         return true;
     if (ob->o->ns) {
@@ -153,20 +307,172 @@ static int resolve_cgroup(struct observe *ob, const char *path, char *err, size_
     return 0;
 }
 
+/* ---- node agents ---- */
+
+static struct remote *remote_of(struct observe *ob, const char *node)
+{
+    for (int i = 0; i < ob->nremotes; i++)
+        if (strcmp(ob->remotes[i].a.name, node) == 0)
+            return &ob->remotes[i];
+    return NULL;
+}
+
+static bool remote_streaming(struct observe *ob, const struct remote *r)
+{
+    const struct source_info *si = engine_get(ob->e, T_SOURCES, r->source);
+    return si && si->state == SRC_SYNCED;
+}
+
+/* Once per loop turn: who streams, who stopped, and the ring drops their
+ * heartbeats report (a connection lost and back within a turn still
+ * passes through STALE: its retry waits a second at least). */
+static void track_remotes(struct observe *ob)
+{
+    for (int i = 0; i < ob->nremotes && ob->open; i++) {
+        struct remote *r = &ob->remotes[i];
+        const struct source_info *si = engine_get(ob->e, T_SOURCES, r->source);
+        if (si && si->state == SRC_SYNCED) {
+            r->ever_synced = true;
+        } else if (r->ever_synced || r->synced_at_open || !r->a.error[0]) {
+            r->interrupted = r->interrupted || r->ever_synced;
+            snprintf(r->a.error, sizeof(r->a.error), "%s",
+                     si && si->error[0] ? si->error : "not streaming");
+        }
+        const struct kstats *k = engine_get(ob->e, T_KSTATS, r->source);
+        if (k && !r->have_drops) {
+            r->drops0 = k->ring_drops;
+            r->have_drops = true;
+        }
+        if (k && k->ring_drops >= r->drops0)
+            r->a.ring_drops = k->ring_drops - r->drops0;
+    }
+}
+
+/* NAME=URL, or URL named after its host[:port]. */
+static int agent_name(const char *arg, char *name, size_t namelen, const char **url)
+{
+    const char *sep = strstr(arg, "://"), *eq = strchr(arg, '=');
+    if (!sep)
+        return -1;
+    if (eq && eq < sep) {
+        snprintf(name, namelen, "%.*s", (int)(eq - arg), arg);
+        *url = eq + 1;
+    } else {
+        snprintf(name, namelen, "%.*s", (int)strcspn(sep + 3, "/?#"), sep + 3);
+        *url = arg;
+    }
+    return name[0] && (strncmp(*url, "http://", 7) == 0 || strncmp(*url, "https://", 8) == 0) ? 0
+                                                                                              : -1;
+}
+
+static int add_remote(struct observe *ob, struct source_set *set, const struct source_ctx *ctx,
+                      const char *arg, const char *auth, char *err, size_t errlen)
+{
+    struct remote *r = &ob->remotes[ob->nremotes];
+    const char *url = arg;
+    agent_name(arg, r->a.name, sizeof(r->a.name) - 8, &url); /* checked by parse */
+    STR_COPY(r->a.url, url);
+    size_t ul = strlen(r->a.url);
+    while (ul && r->a.url[ul - 1] == '/')
+        r->a.url[--ul] = '\0';
+    char node[sizeof(r->a.name)];
+    STR_COPY(node, r->a.name); /* a copy: gcc cannot tell the two fields apart */
+    snprintf(r->source, sizeof(r->source), "agent:%s", node);
+    struct agent_conn *c =
+        agent_conn_new(ctx, &ob->fleet, r->a.name, r->a.url, NULL, auth, err, errlen);
+    if (!c || !source_add(set, &agent_source_ops, r->source, ctx, c)) {
+        if (c)
+            agent_conn_free(c, false);
+        snprintf(err, errlen, "--agent %s: cannot add", arg);
+        return -1;
+    }
+    ob->nremotes++;
+    ob->fleet.nagents = ob->nremotes;
+    return 0;
+}
+
+/* Every agent asks for the scope's namespace when there is one, so the
+ * agent filters at the source; labels are matched here (an agent knows no
+ * labels, and may know a pod only by its UID, which a namespace filter
+ * would drop). */
+static int start_remotes(struct observe *ob, struct source_set *set, const struct source_ctx *ctx,
+                         char *err, size_t errlen)
+{
+    char token[256] = "", auth[300] = "";
+    if (ob->o->token_file) {
+        if (agent_read_token(ob->o->token_file, token, sizeof(token), err, errlen) < 0)
+            return -1;
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        secret_wipe(token, sizeof(token));
+    }
+    ob->fleet.filter_set = true;
+    if (ob->o->ns && !ob->o->selector)
+        snprintf(ob->fleet.filter, sizeof(ob->fleet.filter), "namespaces=%s", ob->o->ns);
+    int rc = 0;
+    for (int i = 0; i < ob->o->nagents && rc == 0; i++)
+        rc = add_remote(ob, set, ctx, ob->o->agents[i], auth, err, errlen);
+    secret_wipe(auth, sizeof(auth));
+    return rc;
+}
+
+/* The header's agents and status: every agent down is a failed
+ * observation; one down of several leaves part of the scope unseen. */
+static void conclude_remotes(struct observe *ob)
+{
+    int down = 0, gaps = 0;
+    char why[sizeof(ob->h.error)] = "";
+    size_t wl = 0;
+    for (int i = 0; i < ob->nremotes; i++) {
+        struct remote *r = &ob->remotes[i];
+        bool whole = r->synced_at_open && !r->interrupted;
+        STR_COPY(r->a.state, whole ? "observed" : r->ever_synced ? "partial" : "down");
+        if (whole)
+            r->a.error[0] = '\0';
+        if (r->a.ring_drops > r->a.lost)
+            ob->h.lost += r->a.ring_drops - r->a.lost; /* not yet reported as a gap row */
+        down += !r->ever_synced;
+        gaps += !whole;
+        if (!whole && wl < sizeof(why) - 1) {
+            int w = snprintf(why + wl, sizeof(why) - wl, "%s%s %s: %s", wl ? "; " : "", r->a.name,
+                             r->a.state, r->a.error[0] ? r->a.error : "?");
+            wl = w > 0 ? wl + (size_t)w : wl;
+        }
+        ob->agents[i] = r->a;
+    }
+    ob->h.agents = ob->agents;
+    ob->h.nagents = ob->nremotes;
+    if (!gaps)
+        return;
+    ob->h.failed = down == ob->nremotes;
+    ob->h.partial = !ob->h.failed;
+    snprintf(ob->h.error, sizeof(ob->h.error), "%s%s", ob->h.failed ? "every agent down: " : "",
+             why);
+}
+
 /* ---- events ---- */
 
 static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
 {
     (void)e;
     struct observe *ob = ud;
-    const struct kevent *k = obj;
-    if (table != OBS_KEVENT || !k)
+    if (table != OBS_KEVENT || !obj)
+        return;
+    struct kevent r = *(const struct kevent *)obj, *k = &r;
+    struct remote *from = k->node[0] ? remote_of(ob, k->node) : NULL;
+    /* an agent's backlog (also after a reconnect) comes before it syncs */
+    if (from && (!ob->open || !remote_streaming(ob, from)))
         return;
     ob->h.seen++;
+    if (from && k->kind == KEV_GAP) { /* a loss on that node, whatever the scope */
+        from->a.lost += k->lost;
+        ob->h.lost += k->lost;
+    }
     if (!in_scope(ob, k))
         return;
     ob->by_kind[k->kind]++;
-    if (k->kind == KEV_GAP)
+    if (from)
+        from->a.events++;
+    if (k->kind == KEV_GAP && !from)
         ob->h.lost += k->lost;
     if (k->rule[0]) {
         ob->by_sev[k->severity]++;
@@ -189,9 +495,11 @@ static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
         return;
     }
     /* argv and paths may carry secrets (a token on a command line) */
-    struct kevent r = *k;
-    REDACT_COPY(r.args, k->args);
-    REDACT_COPY(r.path, k->path);
+    char args[sizeof(r.args)], path[sizeof(r.path)];
+    STR_COPY(args, r.args);
+    STR_COPY(path, r.path);
+    redact_field(r.args, sizeof(r.args), args, strlen(args));
+    redact_field(r.path, sizeof(r.path), path, strlen(path));
     kevent_json_append(&ob->body, &r, ob->h.node);
     ob->h.events++;
 }
@@ -207,6 +515,13 @@ static void heartbeat(void *ud)
             (unsigned long long)ob->h.seen, (unsigned long long)ob->h.events + ob->h.omitted,
             (unsigned long long)ob->by_sev[SEV_CRITICAL],
             (unsigned long long)ob->by_sev[SEV_WARNING], (unsigned long long)ob->h.lost);
+    for (int i = 0; i < ob->nremotes; i++) {
+        const struct remote *r = &ob->remotes[i];
+        bool up = remote_streaming(ob, r);
+        fprintf(stderr, "lookout observe:   agent %s: %s, %llu events in scope, %llu lost%s%s\n",
+                r->a.name, up ? "streaming" : "NOT streaming", (unsigned long long)r->a.events,
+                (unsigned long long)r->a.lost, up ? "" : ": ", up ? "" : r->a.error);
+    }
     loop_timer_start(ob->loop, HEARTBEAT_MS, heartbeat, ob);
 }
 
@@ -281,18 +596,44 @@ static void out_abort(struct outfile *of)
 
 /* ---- the summary ---- */
 
+/* "node-a, node-b" (the agents) or this host's name. */
+static void node_list(const struct observe *ob, char *out, size_t outlen)
+{
+    size_t len = 0;
+    snprintf(out, outlen, "%s", ob->nremotes ? "" : ob->h.node);
+    for (int i = 0; i < ob->nremotes && len < outlen; i++) {
+        int w = snprintf(out + len, outlen - len, "%s%s", i ? ", " : "", ob->remotes[i].a.name);
+        len = w > 0 ? len + (size_t)w : len;
+    }
+}
+
+static void summary_agents(const struct observe *ob)
+{
+    for (int i = 0; i < ob->nremotes; i++) {
+        const struct evidence_agent *a = &ob->remotes[i].a;
+        char safe[sizeof(a->error)];
+        ts_sanitize(a->error, strlen(a->error), safe, sizeof(safe), false);
+        printf("agent %s (%s): %s, %llu events in scope, %llu lost, %llu ring drops%s%s\n", a->name,
+               a->url, a->state, (unsigned long long)a->events, (unsigned long long)a->lost,
+               (unsigned long long)a->ring_drops, a->error[0] ? ": " : "", safe);
+    }
+}
+
 static void summary_text(struct observe *ob, const struct finding *f, int nf, int shown, int rc,
                          const char *reason)
 {
+    char nodes[512];
+    node_list(ob, nodes, sizeof(nodes));
     printf("lookout observe: %s in %s%s%s for %llds on %s: %llu events in scope (%llu seen, "
            "%llu lost, %llu omitted)\n",
            rc == 0   ? "clean"
            : rc == 1 ? "findings"
                      : "cannot tell",
            ob->h.scope_kind, ob->h.scope[0] ? " " : "", ob->h.scope,
-           (long long)((ob->h.end_ms - ob->h.start_ms) / 1000), ob->h.node,
+           (long long)((ob->h.end_ms - ob->h.start_ms) / 1000), nodes,
            (unsigned long long)(ob->h.events + ob->h.omitted), (unsigned long long)ob->h.seen,
            (unsigned long long)ob->h.lost, (unsigned long long)ob->h.omitted);
+    summary_agents(ob);
     printf("events by kind:");
     for (int k = 0; k < KEV_KIND_COUNT; k++)
         if (ob->by_kind[k])
@@ -324,6 +665,18 @@ static void summary_json(struct observe *ob, const struct finding *f, int shown,
     cJSON_AddNumberToObject(o, "exit", rc);
     cJSON_AddNumberToObject(o, "events", (double)ob->h.events);
     cJSON_AddNumberToObject(o, "lost", (double)ob->h.lost);
+    cJSON *ag = cJSON_AddArrayToObject(o, "agents");
+    for (int i = 0; i < ob->nremotes; i++) {
+        const struct evidence_agent *a = &ob->remotes[i].a;
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", a->name);
+        cJSON_AddStringToObject(x, "state", a->state);
+        cJSON_AddNumberToObject(x, "events", (double)a->events);
+        cJSON_AddNumberToObject(x, "lost", (double)a->lost);
+        cJSON_AddNumberToObject(x, "ring_drops", (double)a->ring_drops);
+        cJSON_AddStringToObject(x, "error", a->error);
+        cJSON_AddItemToArray(ag, x);
+    }
     cJSON *k = cJSON_AddObjectToObject(o, "by_kind");
     for (int i = 0; i < KEV_KIND_COUNT; i++)
         if (ob->by_kind[i])
@@ -375,15 +728,61 @@ static void watch(struct observe *ob, struct source *ks)
     while (!loop_stopped(ob->loop)) {
         loop_run_once(ob->loop, 200);
         engine_advance(ob->e, loop_wall_ms());
+        track_remotes(ob);
     }
+    if (!ks)
+        return;
     kernel_source_flush(ks); /* what the ring still holds belongs to the window */
     const struct kstats *k = engine_get(ob->e, T_KSTATS, "kernel");
     if (k)
         ob->h.lost += k->ring_drops;
 }
 
+/* Before the window opens: every agent streams or has failed once, and the
+ * selected pods are listed; at most START_WAIT_MS. */
+static bool settled(struct observe *ob)
+{
+    const struct kube_reflector *r = &ob->pods.refl;
+    if (ob->pods.started && !r->synced && !r->failing && r->phase != KR_FORBIDDEN)
+        return false;
+    for (int i = 0; i < ob->nremotes; i++) {
+        const struct source_info *si = engine_get(ob->e, T_SOURCES, ob->remotes[i].source);
+        if (!si || si->state == SRC_STARTING)
+            return false;
+    }
+    return true;
+}
+
+static void wait_settled(struct observe *ob)
+{
+    int64_t until = loop_mono_ms() + START_WAIT_MS;
+    while (!settled(ob) && !loop_stopped(ob->loop) && loop_mono_ms() < until) {
+        loop_run_once(ob->loop, 100);
+        engine_advance(ob->e, loop_wall_ms());
+    }
+}
+
+/* Opens the window: who streams now, which pods are picked. */
+static void open_window(struct observe *ob)
+{
+    ob->open = true;
+    ob->started = loop_mono_ms();
+    ob->h.start_ms = loop_wall_ms();
+    for (int i = 0; i < ob->nremotes; i++) {
+        struct remote *r = &ob->remotes[i];
+        r->synced_at_open = r->ever_synced = remote_streaming(ob, r);
+        if (!r->synced_at_open) {
+            const struct source_info *si = engine_get(ob->e, T_SOURCES, r->source);
+            snprintf(r->a.error, sizeof(r->a.error), "%s",
+                     si && si->error[0] ? si->error : "not streaming when the window opened");
+        }
+    }
+    ob->pods.dirty = true;
+}
+
 /* Starts the kernel source; false with h.error when it cannot observe. */
-static bool start_kernel(struct observe *ob, struct source_set *set, struct config *cfg)
+static bool start_kernel(struct observe *ob, struct source_set *set, struct config *cfg,
+                         const struct source_ctx *ctx)
 {
     struct kernel_options ko;
     bool enabled = true;
@@ -393,8 +792,7 @@ static bool start_kernel(struct observe *ob, struct source_set *set, struct conf
                  enabled ? err : "kernel events are off in the config (kernel.enabled: false)");
         return false;
     }
-    struct source_ctx ctx = {.engine = ob->e, .loop = ob->loop, .config = cfg};
-    source_add(set, &kernel_source_ops, "kernel", &ctx, kernel_source_new(&ko));
+    source_add(set, &kernel_source_ops, "kernel", ctx, kernel_source_new(&ko));
     source_start_all(set);
     const struct source_info *si = engine_get(ob->e, T_SOURCES, "kernel");
     if (!si || si->state == SRC_FAILED || si->state == SRC_DISABLED) {
@@ -402,9 +800,97 @@ static bool start_kernel(struct observe *ob, struct source_set *set, struct conf
                  si && si->error[0] ? si->error : "cannot start");
         return false;
     }
-    fprintf(stderr, "lookout observe: watching %s%s%s for %llds\n", ob->h.scope_kind,
-            ob->h.scope[0] ? " " : "", ob->h.scope, (long long)(ob->o->for_ms / 1000));
     return true;
+}
+
+/* The local kernel or the agents, and the pods when selecting by label;
+ * false with h.error when nothing can be observed. */
+static bool start_sources(struct observe *ob, struct source_set *set, struct config *cfg)
+{
+    struct source_ctx ctx = {.engine = ob->e, .loop = ob->loop, .http = ob->http, .config = cfg};
+    char err[256];
+    if (ob->o->selector && start_pods(ob, cfg, err, sizeof(err)) < 0) {
+        snprintf(ob->h.error, sizeof(ob->h.error), "pods: %s", err);
+        return false;
+    }
+    if (ob->o->nagents && start_remotes(ob, set, &ctx, err, sizeof(err)) < 0) {
+        snprintf(ob->h.error, sizeof(ob->h.error), "%s", err);
+        return false;
+    }
+    if (ob->o->nagents)
+        source_start_all(set);
+    else if (!start_kernel(ob, set, cfg, &ctx))
+        return false;
+    wait_settled(ob);
+    const struct kube_reflector *r = &ob->pods.refl;
+    if (ob->pods.started && !r->synced) {
+        snprintf(ob->h.error, sizeof(ob->h.error), "pods (%s) not listed: %s", ob->o->selector,
+                 r->error[0] ? r->error : "no answer from the API server");
+        return false;
+    }
+    fprintf(stderr, "lookout observe: watching %s%s%s for %llds", ob->h.scope_kind,
+            ob->h.scope[0] ? " " : "", ob->h.scope, (long long)(ob->o->for_ms / 1000));
+    if (ob->pods.started)
+        fprintf(stderr, " (%d pods now)", engine_table(ob->e, T_PODS)->count);
+    if (ob->nremotes)
+        fprintf(stderr, " through %d agent%s", ob->nremotes, ob->nremotes == 1 ? "" : "s");
+    fprintf(stderr, "\n");
+    return true;
+}
+
+/* A selector that picked no pod in the whole window observed nothing: a
+ * typo must not pass a pipeline as "clean". */
+static void conclude_pods(struct observe *ob)
+{
+    struct pods *pp = &ob->pods;
+    struct table *t = engine_table(ob->e, T_PODS);
+    for (int i = 0; i < t->count; i++)
+        pick(pp, table_row(t, i));
+    if (pp->n || ob->h.failed)
+        return;
+    ob->h.failed = true;
+    snprintf(ob->h.error, sizeof(ob->h.error), "no pod matched %s%s%s in the window",
+             ob->o->selector, ob->o->ns ? " in namespace " : "", ob->o->ns ? ob->o->ns : "");
+}
+
+static void scope_of(struct observe *ob)
+{
+    const struct observe_opts *o = ob->o;
+    STR_COPY(ob->h.scope_kind, o->selector ? "pods"
+                               : o->all    ? "all"
+                               : o->ns     ? "namespace"
+                                           : "cgroup");
+    if (o->selector)
+        snprintf(ob->h.scope, sizeof(ob->h.scope), "%s%s%s", o->ns ? o->ns : "", o->ns ? ":" : "",
+                 o->selector);
+    else
+        STR_COPY(ob->h.scope, o->ns ? o->ns : o->cgroup ? o->cgroup : "");
+    if (gethostname(ob->h.node, sizeof(ob->h.node) - 1) < 0)
+        STR_COPY(ob->h.node, "localhost");
+}
+
+static void observe_window(struct observe *ob, struct config *cfg)
+{
+    engine_observe(ob->e, on_kevent, ob);
+    int sfd = loop_stop_on_signals(ob->loop);
+    struct source_set set = {0};
+    ob->h.start_ms = loop_wall_ms();
+    bool ok = start_sources(ob, &set, cfg);
+    /* the window opens once the programs are attached (the agents stream,
+     * the pods are listed): nothing before is seen */
+    open_window(ob);
+    if (ok)
+        watch(ob, ob->nremotes ? NULL : &set.items[0]);
+    else
+        fprintf(stderr, "lookout observe: cannot observe: %s\n", ob->h.error);
+    ob->h.failed = !ok;
+    ob->h.end_ms = loop_wall_ms();
+    source_stop_all(&set);
+    loop_close_signals(ob->loop, sfd);
+    if (ok && ob->nremotes)
+        conclude_remotes(ob);
+    if (ob->pods.started)
+        conclude_pods(ob);
 }
 
 static int run(const struct observe_opts *o, struct config *cfg, struct outfile *of)
@@ -412,64 +898,89 @@ static int run(const struct observe_opts *o, struct config *cfg, struct outfile 
     struct observe *ob = calloc(1, sizeof(*ob));
     struct engine *e = calloc(1, sizeof(*e));
     struct loop *l = loop_new();
-    if (!ob || !e || !l) {
+    struct http *http = l ? http_new(l) : NULL;
+    if (!ob || !e || !l || !http) {
         free(ob);
         free(e);
+        if (http)
+            http_free(http);
         loop_free(l);
         return 3;
     }
     engine_init(e);
-    *ob = (struct observe){.o = o, .loop = l, .e = e, .h.fail_on = o->fail_on};
-    STR_COPY(ob->h.scope_kind, o->all ? "all" : o->ns ? "namespace" : "cgroup");
-    STR_COPY(ob->h.scope, o->ns ? o->ns : o->cgroup ? o->cgroup : "");
-    if (gethostname(ob->h.node, sizeof(ob->h.node) - 1) < 0)
-        STR_COPY(ob->h.node, "localhost");
+    *ob = (struct observe){.o = o, .loop = l, .e = e, .http = http, .h.fail_on = o->fail_on};
+    scope_of(ob);
     engine_advance(e, loop_wall_ms());
     rules_identity(e, cfg, &ob->h);
     char err[256] = "";
-    int rc = 3;
+    int rc = 2;
     if (o->cgroup && resolve_cgroup(ob, o->cgroup, err, sizeof(err)) < 0) {
         fprintf(stderr, "lookout observe: %s\n", err);
-        rc = 2;
-        goto done;
+    } else {
+        observe_window(ob, cfg);
+        rc = conclude(ob);
+        if (out_commit(of, ob) < 0)
+            rc = 3;
     }
-    engine_observe(e, on_kevent, ob);
-    int sfd = loop_stop_on_signals(l);
-    struct source_set set = {0};
-    ob->h.start_ms = loop_wall_ms();
-    bool ok = start_kernel(ob, &set, cfg);
-    /* the window opens once the programs are attached: nothing before is seen */
-    ob->started = loop_mono_ms();
-    ob->h.start_ms = loop_wall_ms();
-    if (ok)
-        watch(ob, &set.items[0]);
-    else
-        fprintf(stderr, "lookout observe: cannot observe: %s\n", ob->h.error);
-    ob->h.failed = !ok;
-    ob->h.end_ms = loop_wall_ms();
-    source_stop_all(&set);
-    loop_close_signals(l, sfd);
-    rc = conclude(ob);
-    if (out_commit(of, ob) < 0)
-        rc = 3;
-done:
+    stop_pods(&ob->pods);
     free(ob->matched.ev);
     buf_free(&ob->body);
     free(ob);
     engine_free(e);
     free(e);
+    http_free(http);
     loop_free(l);
     return rc;
+}
+
+/* The agent's URL is well formed and its node name new. */
+static int check_agent_arg(const struct observe_opts *o, const char *arg)
+{
+    char name[NAME_LEN - 8], other[NAME_LEN - 8];
+    const char *url;
+    if (agent_name(arg, name, sizeof(name), &url) < 0) {
+        fprintf(stderr, "lookout observe: --agent %s: [NAME=]http(s)://HOST:PORT\n", arg);
+        return -1;
+    }
+    for (int i = 0; i < o->nagents; i++)
+        if (agent_name(o->agents[i], other, sizeof(other), &url) == 0 && strcmp(name, other) == 0) {
+            fprintf(stderr, "lookout observe: --agent: node name '%s' used twice (NAME=URL)\n",
+                    name);
+            return -1;
+        }
+    return 0;
+}
+
+/* k=v[,k=v]: the terms every API server and the fake one understand. */
+static bool selector_ok(const char *s)
+{
+    char copy[256], *save = NULL;
+    if (!str_copy(copy, sizeof(copy), s) || !s[0])
+        return false;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        if (!eq || eq == t || !eq[1] || strchr(eq + 1, '=') || strchr(t, '!'))
+            return false;
+    }
+    return true;
 }
 
 static int parse(int argc, char **argv, struct observe_opts *o)
 {
     static const struct option longopts[] = {
-        {"for", required_argument, NULL, 'f'},    {"namespace", required_argument, NULL, 'n'},
-        {"cgroup", required_argument, NULL, 'g'}, {"all", no_argument, NULL, 'a'},
-        {"output", required_argument, NULL, 'o'}, {"fail-on", required_argument, NULL, 'F'},
-        {"json", no_argument, NULL, 'j'},         {"config", required_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"for", required_argument, NULL, 'f'},
+        {"namespace", required_argument, NULL, 'n'},
+        {"cgroup", required_argument, NULL, 'g'},
+        {"all", no_argument, NULL, 'a'},
+        {"output", required_argument, NULL, 'o'},
+        {"fail-on", required_argument, NULL, 'F'},
+        {"json", no_argument, NULL, 'j'},
+        {"config", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {"agent", required_argument, NULL, 'A'},
+        {"pod-selector", required_argument, NULL, 'l'},
+        {"agent-token-file", required_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
     };
     /* warning, not critical: the built-in rules rate a sensitive-file read in
      * a container (the seed's honeypot reading /etc/passwd) as a warning, and
@@ -510,6 +1021,17 @@ static int parse(int argc, char **argv, struct observe_opts *o)
         case 'C':
             o->config = optarg;
             break;
+        case 'A':
+            if (o->nagents == MAX_AGENTS || check_agent_arg(o, optarg) < 0)
+                return -1;
+            o->agents[o->nagents++] = optarg;
+            break;
+        case 'l':
+            o->selector = optarg;
+            break;
+        case 'T':
+            o->token_file = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -517,12 +1039,19 @@ static int parse(int argc, char **argv, struct observe_opts *o)
             return -1;
         }
     }
-    int scopes = (o->ns != NULL) + (o->cgroup != NULL) + o->all;
+    /* --namespace narrows --pod-selector; otherwise one scope */
+    int scopes = (o->ns && !o->selector) + (o->selector != NULL) + (o->cgroup != NULL) + o->all;
     const char *bad = optind < argc ? "unexpected argument"
                       : !o->for_ms  ? "--for DURATION is required"
                       : !o->out     ? "-o EVIDENCE.jsonl is required"
-                      : scopes != 1 ? "exactly one of --namespace, --cgroup, --all"
-                                    : NULL;
+                      : scopes != 1 ? "exactly one of --namespace, --pod-selector, --cgroup, --all"
+                      : o->cgroup && o->nagents
+                          ? "--cgroup names a cgroup of this host; with --agent use --namespace, "
+                            "--pod-selector or --all"
+                      : o->token_file && !o->nagents ? "--agent-token-file without --agent"
+                      : o->selector && !selector_ok(o->selector)
+                          ? "--pod-selector: K=V[,K=V] (equality terms only)"
+                          : NULL;
     if (bad)
         fprintf(stderr, "lookout observe: %s\n", bad);
     return bad ? -1 : 0;
