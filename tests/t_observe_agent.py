@@ -11,7 +11,10 @@ one window: by label through the agent (exit 1 with only the payments pod's
 events / exit 0), the same with a second agent that is down (the finding
 still blocks / clean becomes "cannot tell"), every agent down, a selector
 that matches nothing, and by label on the local kernel; and one whose agent
-is killed during its window (exit 3)."""
+is killed during its window (exit 3). Beside them `lookout serve`, with the
+agent and the cluster in its config, answers GET /v1/gate?namespace=shop&
+security=...: allow before the read, block after it, unknown once the agent
+is gone."""
 import json
 import os
 import select
@@ -26,7 +29,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from agent_stream import cgroup2_root  # noqa: E402
 from testkit import (FIXTURES, check, env_for, finish, lookout_or_release,  # noqa: E402
-                     read_port_file, skip, start_server, stop, wait_for)
+                     lookout_serve, read_port_file, skip, start_server, stop, wait_for)
 
 BIN = lookout_or_release()
 UIDS = {"payments": "6a1f0c2e-77aa-4b1b-9c2d-%012d" % (os.getpid() % 10**12),
@@ -138,7 +141,27 @@ def dead_url():
     return "dead=http://127.0.0.1:%d" % port
 
 
-def window(env, cfg, url, cgs, own, agent, local):
+def gate(port, query):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/v1/gate?%s" % (port, query),
+                                    timeout=5) as r:
+            return json.load(r).get("data", {})
+    except (OSError, ValueError) as e:
+        return {"error": str(e)}
+
+
+def gate_until(port, query, decision, timeout=15):
+    last = {}
+
+    def poll():
+        nonlocal last
+        last = gate(port, query)
+        return last.get("decision") == decision
+    wait_for(poll, timeout, step=0.2)
+    return last
+
+
+def window(env, cfg, url, cgs, own, agent, local, serve):
     dead = dead_url()
     sel = ["--config", cfg, "--pod-selector"]
     deadline = time.time() + 30
@@ -151,6 +174,9 @@ def window(env, cfg, url, cgs, own, agent, local):
            Observer(env, "none", "--agent", url, *sel, "app=nothing")]
     # a longer window the agent dies in, after the others are done
     dying = Observer(env, "killed", "--agent", url, *sel, "app=other", window="6s")
+    d = gate_until(serve, "namespace=shop&security=warning", "allow")
+    check("gate: the live view streams, no match in shop yet: allow",
+          d.get("decision") == "allow" and "since the engine started" in d.get("reason", ""), d)
     ready = [o.wait_watching(deadline) for o in obs]
     ready.append(dying.wait_watching(deadline))
     check("observers opened their windows", local_ready and all(ready[:4] + ready[5:]),
@@ -161,8 +187,17 @@ def window(env, cfg, url, cgs, own, agent, local):
     done = {o.name: o.finish() for o in obs}
     local.p.send_signal(2)
     done["local"] = local.finish()
+    d = gate_until(serve, "namespace=shop&security=warning&since=5m", "block")
+    check("gate: the /etc/shadow read in shop's pod blocks",
+          d.get("decision") == "block" and "/etc/shadow read by cat in shop/payments-1" in
+          d.get("reason", ""), d)
+    d = gate(serve, "namespace=shop&security=critical")
+    check("gate: nothing critical in shop: allow", d.get("decision") == "allow", d)
     agent.kill()
     agent.wait()
+    d = gate_until(serve, "namespace=shop&security=critical", "unknown", timeout=10)
+    check("gate: the agent gone: unknown, naming it",
+          d.get("decision") == "unknown" and "agent:node-a" in d.get("reason", ""), d)
     done["killed"] = dying.finish()
     return done
 
@@ -234,7 +269,7 @@ def main():
                                  "--token", "oa-token")
     agent, port = start_agent(tmp)
     top, cgs = make_cgroups(root)
-    local = None
+    local = srv = None
     try:
         put_pods(api)
         kc = os.path.join(tmp, "kubeconfig")
@@ -254,12 +289,17 @@ def main():
         # its window outlasts the others' (they take a while to open)
         local = Observer(env, "local", "--config", cfg, "--pod-selector", "app=payments",
                          window="30s")
+        scfg = os.path.join(tmp, "serve.yaml")
+        with open(scfg, "w") as f:
+            f.write("kubernetes: {kubeconfig: %s}\nagents:\n- {name: node-a, url: 'http://127.0.0.1:%d'}\n"
+                    % (kc, port or 1))
+        srv, sport = lookout_serve(tmp, "--config", scfg, env=env)
         up = port and wait_for(lambda: kernel_attached(port), 20, step=0.3)
-        check("the agent listens with its kernel programs attached", up,
+        check("the agent listens with its kernel programs attached, serve too", up and sport,
               open(os.path.join(tmp, "agent.log")).read()[-1500:])
         if up:
             url = "node-a=http://127.0.0.1:%d" % port
-            r = window(env, cfg, url, cgs, own, agent, local)
+            r = window(env, cfg, url, cgs, own, agent, local, sport)
             check_window(r)
             check_killed(r["killed"])
     finally:
@@ -270,6 +310,8 @@ def main():
         if agent.poll() is None:
             agent.kill()
             agent.wait()
+        if srv:
+            stop(srv)
         stop(api_proc)
         shutil.rmtree(tmp, ignore_errors=True)
     return finish()

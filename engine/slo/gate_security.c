@@ -32,20 +32,28 @@ static bool view_streaming(struct engine *e, char *why, size_t whylen)
     return n > 0;
 }
 
-/* The pod's namespace; an agent's event may name the pod only by UID,
- * which the pods the engine knows resolve. */
-static bool in_namespace(struct engine *e, const char *pod, const char *ns)
+/* The pod a "uid:UID" names, from the pods the engine knows (an agent's
+ * event may name its pod only so); NULL when none. */
+static const struct k8s_pod *pod_by_uid(struct engine *e, const char *pod)
 {
-    size_t n = strlen(ns);
     if (strncmp(pod, "uid:", 4) != 0)
-        return strncmp(pod, ns, n) == 0 && pod[n] == '/';
+        return NULL;
     struct table *t = engine_table(e, T_PODS);
     for (int i = 0; i < t->count; i++) {
         const struct k8s_pod *p = table_row(t, i);
         if (strcmp(p->uid, pod + 4) == 0)
-            return strcmp(p->namespace, ns) == 0;
+            return p;
     }
-    return false;
+    return NULL;
+}
+
+static bool in_namespace(struct engine *e, const char *pod, const char *ns)
+{
+    const struct k8s_pod *p = pod_by_uid(e, pod);
+    if (p)
+        return strcmp(p->namespace, ns) == 0;
+    size_t n = strlen(ns);
+    return strncmp(pod, ns, n) == 0 && pod[n] == '/';
 }
 
 /* Events lost in the window: gap rows in the ring, or, when the ring no
@@ -82,8 +90,12 @@ enum gate_decision gate_security(struct engine *e, const char *ns, enum severity
             top = k; /* the most severe, the newest of those */
     }
     if (top) {
+        struct kevent named = *top;
+        const struct k8s_pod *p = pod_by_uid(e, top->pod);
+        if (p)
+            STR_COPY(named.pod, p->key);
         char what[512];
-        evidence_what(top, what, sizeof(what));
+        evidence_what(&named, what, sizeof(what));
         snprintf(reason, reasonlen, "security: %d rule match%s at or above %s in %s; %s: %s (%s)",
                  found, found == 1 ? "" : "es", severity_names[min], ns,
                  severity_names[top->severity], what, top->rule);
