@@ -27,7 +27,8 @@ static int usage(int rc)
             "                     [--record FILE] [--timeout DURATION]\n"
             "                     [--demo [--seed N] [--demo-time S]] [--no-kernel]\n"
             "--timeout: each Prometheus query (default prometheus.timeout, else 10s).\n"
-            "GET /v1/gate?slo=NAME[&policy=page|ticket][&min_budget=X] -> 200\n"
+            "GET /v1/gate?slo=NAME[&policy=page|ticket][&min_budget=X]\n"
+            "  [&namespace=NS&security=warning|critical[&since=10m]] -> 200\n"
             "{\"data\":{\"ok\":..,\"decision\":\"allow|block|unknown\",\"reason\":..}}; GET "
             "/healthz.\nA bearer token is required when LOOKOUT_SERVE_TOKEN is set.\n");
     return rc;
