@@ -7,7 +7,6 @@
  * observe (no privileges or BTF, an agent down, events lost): a pipeline
  * must be able to tell "nothing happened" from "nothing seen". */
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,18 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/conn.h"
-#include "agent/server.h"
-#include "agent/source.h"
 #include "app/app.h"
 #include "base/http.h"
 #include "base/loop.h"
 #include "base/redact.h"
-#include "base/secret.h"
 #include "base/sha256.h"
 #include "base/textsafe.h"
 #include "base/yaml_tree.h"
 #include "cmd/commands.h"
+#include "cmd/observe.h"
 #include "core/config.h"
 #include "core/engine.h"
 #include "core/source.h"
@@ -38,77 +34,12 @@
 #include "kernel/ingest.h"
 #include "kernel/rules.h"
 #include "kernel/source.h"
-#include "kube/reflector.h"
-#include "kube/source.h"
 
 #define HEARTBEAT_MS  5000
 #define BODY_CAP      (64u << 20) /* events past this are counted, not written */
-#define MAX_CGROUPS   4096
 #define RESCAN_MIN_MS 200
 #define TOP_FINDINGS  10
-#define MAX_AGENTS    64
 #define START_WAIT_MS 10000 /* for the agents to stream and the pods to list */
-
-struct observe_opts {
-    int64_t for_ms;
-    const char *ns, *cgroup, *out, *config, *selector, *token_file;
-    const char *agents[MAX_AGENTS]; /* URL or NAME=URL */
-    int nagents;
-    bool all, json;
-    enum severity fail_on;
-};
-
-/* One agent's coverage of the window, from its source row. */
-struct remote {
-    struct evidence_agent a;
-    char source[NAME_LEN + 8]; /* "agent:NODE" */
-    bool synced_at_open;       /* streaming when the window opened */
-    bool ever_synced;          /* streaming at some time in the window */
-    bool interrupted;          /* stopped streaming in the window */
-    bool have_drops;
-    uint64_t drops0; /* its ring drops at its first heartbeat in the window */
-};
-
-/* A pod the selector picked at some time in the window: a pod deleted
- * before the end still owns what it did. */
-struct picked {
-    char key[OBJ_LEN + NAME_LEN + 2]; /* "namespace/name" */
-    char uid[48];
-};
-
-/* --pod-selector: the matching pods, listed and watched into the
- * observer's own engine (where attribution also finds their names). */
-struct pods {
-    struct kube_settings set;
-    struct kube_conn conn;
-    bool conn_loaded, started, dirty;
-    struct kube_env env;
-    struct kube_reflector refl;
-    struct picked *p;
-    int n, cap;
-};
-
-struct observe {
-    const struct observe_opts *o;
-    struct loop *loop;
-    struct engine *e;
-    struct http *http;
-    struct evidence_header h;
-    char cgdir[512];
-    uint64_t ids[MAX_CGROUPS];
-    int nids;
-    int64_t last_scan;
-    struct buf body;
-    struct evidence matched; /* in-scope rule matches, for the summary */
-    uint64_t by_kind[KEV_KIND_COUNT], by_sev[3];
-    int64_t started;
-    bool open; /* the window is open: events before it are not the workload's */
-    struct agent_fleet fleet;
-    struct remote remotes[MAX_AGENTS];
-    struct evidence_agent agents[MAX_AGENTS]; /* the header's copy */
-    int nremotes;
-    struct pods pods;
-};
 
 static void usage(FILE *f)
 {
@@ -177,104 +108,10 @@ static bool in_cgroups(struct observe *ob, uint64_t id)
     return false;
 }
 
-/* ---- scope: pods by label ---- */
-
-static void pick(struct pods *pp, const struct k8s_pod *p)
-{
-    for (int i = 0; i < pp->n; i++)
-        if (strcmp(pp->p[i].key, p->key) == 0 && strcmp(pp->p[i].uid, p->uid) == 0)
-            return;
-    if (pp->n == pp->cap) {
-        int cap = pp->cap ? pp->cap * 2 : 16;
-        struct picked *n = realloc(pp->p, (size_t)cap * sizeof(*n));
-        if (!n)
-            return;
-        pp->p = n;
-        pp->cap = cap;
-    }
-    STR_COPY(pp->p[pp->n].key, p->key);
-    STR_COPY(pp->p[pp->n].uid, p->uid);
-    pp->n++;
-}
-
-static const struct picked *picked_for(const struct pods *pp, const char *pod)
-{
-    for (int i = 0; i < pp->n; i++)
-        if (strcmp(pp->p[i].key, pod) == 0 ||
-            (strncmp(pod, "uid:", 4) == 0 && strcmp(pp->p[i].uid, pod + 4) == 0))
-            return &pp->p[i];
-    return NULL;
-}
-
-/* An event of a selected pod gets the pod's name: an agent or the kernel
- * may know the pod only by the UID in its cgroup path. */
-static bool in_pods(struct observe *ob, struct kevent *k)
-{
-    struct pods *pp = &ob->pods;
-    if (!k->pod[0])
-        return false;
-    const struct picked *p = picked_for(pp, k->pod);
-    if (!p && pp->dirty) {
-        struct table *t = engine_table(ob->e, T_PODS);
-        for (int i = 0; i < t->count; i++)
-            pick(pp, table_row(t, i));
-        pp->dirty = false;
-        p = picked_for(pp, k->pod);
-    }
-    if (p)
-        STR_COPY(k->pod, p->key);
-    return p != NULL;
-}
-
-static void on_pods(struct kube_reflector *r, bool health, void *ud)
-{
-    (void)r;
-    (void)health;
-    ((struct pods *)ud)->dirty = true;
-}
-
-static int start_pods(struct observe *ob, struct config *cfg, char *err, size_t errlen)
-{
-    struct pods *pp = &ob->pods;
-    kube_settings_from(&pp->set, config_section(cfg, "kubernetes"));
-    STR_COPY(pp->set.namespace, ob->o->ns ? ob->o->ns : "");
-    pp->set.namespace_set = true;
-    if (kube_settings_connect(&pp->set, &pp->conn, err, errlen) < 0)
-        return -1;
-    pp->conn_loaded = true;
-    pp->env = (struct kube_env){.loop = ob->loop,
-                                .http = ob->http,
-                                .engine = ob->e,
-                                .conn = &pp->conn,
-                                .changed = on_pods,
-                                .ud = pp};
-    kube_reflector_init(&pp->refl, &pp->env, KK_PODS, ob->o->ns ? ob->o->ns : "");
-    char *sel = curl_easy_escape(NULL, ob->o->selector, 0);
-    int n = snprintf(pp->refl.extra, sizeof(pp->refl.extra), "labelSelector=%s", sel ? sel : "");
-    curl_free(sel);
-    if (!sel || n < 0 || (size_t)n >= sizeof(pp->refl.extra)) {
-        kube_reflector_stop(&pp->refl);
-        snprintf(err, errlen, "--pod-selector: too long once URL-encoded");
-        return -1;
-    }
-    kube_reflector_start(&pp->refl);
-    pp->started = true;
-    return 0;
-}
-
-static void stop_pods(struct pods *pp)
-{
-    if (pp->started)
-        kube_reflector_stop(&pp->refl);
-    if (pp->conn_loaded)
-        kube_conn_free(&pp->conn);
-    free(pp->p);
-}
-
 static bool in_scope(struct observe *ob, struct kevent *k)
 {
     if (ob->o->selector)
-        return in_pods(ob, k);
+        return observe_in_pods(ob, k);
     if (ob->o->all)
         return true;
     if (ob->o->ns) {
@@ -307,148 +144,6 @@ static int resolve_cgroup(struct observe *ob, const char *path, char *err, size_
     return 0;
 }
 
-/* ---- node agents ---- */
-
-static struct remote *remote_of(struct observe *ob, const char *node)
-{
-    for (int i = 0; i < ob->nremotes; i++)
-        if (strcmp(ob->remotes[i].a.name, node) == 0)
-            return &ob->remotes[i];
-    return NULL;
-}
-
-static bool remote_streaming(struct observe *ob, const struct remote *r)
-{
-    const struct source_info *si = engine_get(ob->e, T_SOURCES, r->source);
-    return si && si->state == SRC_SYNCED;
-}
-
-/* Once per loop turn: who streams, who stopped, and the ring drops their
- * heartbeats report (a connection lost and back within a turn still
- * passes through STALE: its retry waits a second at least). */
-static void track_remotes(struct observe *ob)
-{
-    for (int i = 0; i < ob->nremotes && ob->open; i++) {
-        struct remote *r = &ob->remotes[i];
-        const struct source_info *si = engine_get(ob->e, T_SOURCES, r->source);
-        if (si && si->state == SRC_SYNCED) {
-            r->ever_synced = true;
-        } else if (r->ever_synced || r->synced_at_open || !r->a.error[0]) {
-            r->interrupted = r->interrupted || r->ever_synced;
-            snprintf(r->a.error, sizeof(r->a.error), "%s",
-                     si && si->error[0] ? si->error : "not streaming");
-        }
-        const struct kstats *k = engine_get(ob->e, T_KSTATS, r->source);
-        if (k && !r->have_drops) {
-            r->drops0 = k->ring_drops;
-            r->have_drops = true;
-        }
-        if (k && k->ring_drops >= r->drops0)
-            r->a.ring_drops = k->ring_drops - r->drops0;
-    }
-}
-
-/* NAME=URL, or URL named after its host[:port]. */
-static int agent_name(const char *arg, char *name, size_t namelen, const char **url)
-{
-    const char *sep = strstr(arg, "://"), *eq = strchr(arg, '=');
-    if (!sep)
-        return -1;
-    if (eq && eq < sep) {
-        snprintf(name, namelen, "%.*s", (int)(eq - arg), arg);
-        *url = eq + 1;
-    } else {
-        snprintf(name, namelen, "%.*s", (int)strcspn(sep + 3, "/?#"), sep + 3);
-        *url = arg;
-    }
-    return name[0] && (strncmp(*url, "http://", 7) == 0 || strncmp(*url, "https://", 8) == 0) ? 0
-                                                                                              : -1;
-}
-
-static int add_remote(struct observe *ob, struct source_set *set, const struct source_ctx *ctx,
-                      const char *arg, const char *auth, char *err, size_t errlen)
-{
-    struct remote *r = &ob->remotes[ob->nremotes];
-    const char *url = arg;
-    agent_name(arg, r->a.name, sizeof(r->a.name) - 8, &url); /* checked by parse */
-    STR_COPY(r->a.url, url);
-    size_t ul = strlen(r->a.url);
-    while (ul && r->a.url[ul - 1] == '/')
-        r->a.url[--ul] = '\0';
-    char node[sizeof(r->a.name)];
-    STR_COPY(node, r->a.name); /* a copy: gcc cannot tell the two fields apart */
-    snprintf(r->source, sizeof(r->source), "agent:%s", node);
-    struct agent_conn *c =
-        agent_conn_new(ctx, &ob->fleet, r->a.name, r->a.url, NULL, auth, err, errlen);
-    if (!c || !source_add(set, &agent_source_ops, r->source, ctx, c)) {
-        if (c)
-            agent_conn_free(c, false);
-        snprintf(err, errlen, "--agent %s: cannot add", arg);
-        return -1;
-    }
-    ob->nremotes++;
-    ob->fleet.nagents = ob->nremotes;
-    return 0;
-}
-
-/* Every agent asks for the scope's namespace when there is one, so the
- * agent filters at the source; labels are matched here (an agent knows no
- * labels, and may know a pod only by its UID, which a namespace filter
- * would drop). */
-static int start_remotes(struct observe *ob, struct source_set *set, const struct source_ctx *ctx,
-                         char *err, size_t errlen)
-{
-    char token[256] = "", auth[300] = "";
-    if (ob->o->token_file) {
-        if (agent_read_token(ob->o->token_file, token, sizeof(token), err, errlen) < 0)
-            return -1;
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-        secret_wipe(token, sizeof(token));
-    }
-    ob->fleet.filter_set = true;
-    if (ob->o->ns && !ob->o->selector)
-        snprintf(ob->fleet.filter, sizeof(ob->fleet.filter), "namespaces=%s", ob->o->ns);
-    int rc = 0;
-    for (int i = 0; i < ob->o->nagents && rc == 0; i++)
-        rc = add_remote(ob, set, ctx, ob->o->agents[i], auth, err, errlen);
-    secret_wipe(auth, sizeof(auth));
-    return rc;
-}
-
-/* The header's agents and status: every agent down is a failed
- * observation; one down of several leaves part of the scope unseen. */
-static void conclude_remotes(struct observe *ob)
-{
-    int down = 0, gaps = 0;
-    char why[sizeof(ob->h.error)] = "";
-    size_t wl = 0;
-    for (int i = 0; i < ob->nremotes; i++) {
-        struct remote *r = &ob->remotes[i];
-        bool whole = r->synced_at_open && !r->interrupted;
-        STR_COPY(r->a.state, whole ? "observed" : r->ever_synced ? "partial" : "down");
-        if (whole)
-            r->a.error[0] = '\0';
-        if (r->a.ring_drops > r->a.lost)
-            ob->h.lost += r->a.ring_drops - r->a.lost; /* not yet reported as a gap row */
-        down += !r->ever_synced;
-        gaps += !whole;
-        if (!whole && wl < sizeof(why) - 1) {
-            int w = snprintf(why + wl, sizeof(why) - wl, "%s%s %s: %s", wl ? "; " : "", r->a.name,
-                             r->a.state, r->a.error[0] ? r->a.error : "?");
-            wl = w > 0 ? wl + (size_t)w : wl;
-        }
-        ob->agents[i] = r->a;
-    }
-    ob->h.agents = ob->agents;
-    ob->h.nagents = ob->nremotes;
-    if (!gaps)
-        return;
-    ob->h.failed = down == ob->nremotes;
-    ob->h.partial = !ob->h.failed;
-    snprintf(ob->h.error, sizeof(ob->h.error), "%s%s", ob->h.failed ? "every agent down: " : "",
-             why);
-}
-
 /* ---- events ---- */
 
 static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
@@ -458,9 +153,9 @@ static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
     if (table != OBS_KEVENT || !obj)
         return;
     struct kevent r = *(const struct kevent *)obj, *k = &r;
-    struct remote *from = k->node[0] ? remote_of(ob, k->node) : NULL;
+    struct remote *from = k->node[0] ? observe_remote_of(ob, k->node) : NULL;
     /* an agent's backlog (also after a reconnect) comes before it syncs */
-    if (from && (!ob->open || !remote_streaming(ob, from)))
+    if (from && (!ob->open || !observe_remote_streaming(ob, from)))
         return;
     ob->h.seen++;
     if (from && k->kind == KEV_GAP) { /* a loss on that node, whatever the scope */
@@ -517,7 +212,7 @@ static void heartbeat(void *ud)
             (unsigned long long)ob->by_sev[SEV_WARNING], (unsigned long long)ob->h.lost);
     for (int i = 0; i < ob->nremotes; i++) {
         const struct remote *r = &ob->remotes[i];
-        bool up = remote_streaming(ob, r);
+        bool up = observe_remote_streaming(ob, r);
         fprintf(stderr, "lookout observe:   agent %s: %s, %llu events in scope, %llu lost%s%s\n",
                 r->a.name, up ? "streaming" : "NOT streaming", (unsigned long long)r->a.events,
                 (unsigned long long)r->a.lost, up ? "" : ": ", up ? "" : r->a.error);
@@ -728,7 +423,7 @@ static void watch(struct observe *ob, struct source *ks)
     while (!loop_stopped(ob->loop)) {
         loop_run_once(ob->loop, 200);
         engine_advance(ob->e, loop_wall_ms());
-        track_remotes(ob);
+        observe_remotes_track(ob);
     }
     if (!ks)
         return;
@@ -768,15 +463,7 @@ static void open_window(struct observe *ob)
     ob->open = true;
     ob->started = loop_mono_ms();
     ob->h.start_ms = loop_wall_ms();
-    for (int i = 0; i < ob->nremotes; i++) {
-        struct remote *r = &ob->remotes[i];
-        r->synced_at_open = r->ever_synced = remote_streaming(ob, r);
-        if (!r->synced_at_open) {
-            const struct source_info *si = engine_get(ob->e, T_SOURCES, r->source);
-            snprintf(r->a.error, sizeof(r->a.error), "%s",
-                     si && si->error[0] ? si->error : "not streaming when the window opened");
-        }
-    }
+    observe_remotes_open(ob);
     ob->pods.dirty = true;
 }
 
@@ -809,11 +496,11 @@ static bool start_sources(struct observe *ob, struct source_set *set, struct con
 {
     struct source_ctx ctx = {.engine = ob->e, .loop = ob->loop, .http = ob->http, .config = cfg};
     char err[256];
-    if (ob->o->selector && start_pods(ob, cfg, err, sizeof(err)) < 0) {
+    if (ob->o->selector && observe_pods_start(ob, cfg, err, sizeof(err)) < 0) {
         snprintf(ob->h.error, sizeof(ob->h.error), "pods: %s", err);
         return false;
     }
-    if (ob->o->nagents && start_remotes(ob, set, &ctx, err, sizeof(err)) < 0) {
+    if (ob->o->nagents && observe_remotes_start(ob, set, &ctx, err, sizeof(err)) < 0) {
         snprintf(ob->h.error, sizeof(ob->h.error), "%s", err);
         return false;
     }
@@ -836,21 +523,6 @@ static bool start_sources(struct observe *ob, struct source_set *set, struct con
         fprintf(stderr, " through %d agent%s", ob->nremotes, ob->nremotes == 1 ? "" : "s");
     fprintf(stderr, "\n");
     return true;
-}
-
-/* A selector that picked no pod in the whole window observed nothing: a
- * typo must not pass a pipeline as "clean". */
-static void conclude_pods(struct observe *ob)
-{
-    struct pods *pp = &ob->pods;
-    struct table *t = engine_table(ob->e, T_PODS);
-    for (int i = 0; i < t->count; i++)
-        pick(pp, table_row(t, i));
-    if (pp->n || ob->h.failed)
-        return;
-    ob->h.failed = true;
-    snprintf(ob->h.error, sizeof(ob->h.error), "no pod matched %s%s%s in the window",
-             ob->o->selector, ob->o->ns ? " in namespace " : "", ob->o->ns ? ob->o->ns : "");
 }
 
 static void scope_of(struct observe *ob)
@@ -888,9 +560,9 @@ static void observe_window(struct observe *ob, struct config *cfg)
     source_stop_all(&set);
     loop_close_signals(ob->loop, sfd);
     if (ok && ob->nremotes)
-        conclude_remotes(ob);
+        observe_remotes_conclude(ob);
     if (ob->pods.started)
-        conclude_pods(ob);
+        observe_pods_conclude(ob);
 }
 
 static int run(const struct observe_opts *o, struct config *cfg, struct outfile *of)
@@ -922,7 +594,7 @@ static int run(const struct observe_opts *o, struct config *cfg, struct outfile 
         if (out_commit(of, ob) < 0)
             rc = 3;
     }
-    stop_pods(&ob->pods);
+    observe_pods_stop(&ob->pods);
     free(ob->matched.ev);
     buf_free(&ob->body);
     free(ob);
@@ -938,12 +610,13 @@ static int check_agent_arg(const struct observe_opts *o, const char *arg)
 {
     char name[NAME_LEN - 8], other[NAME_LEN - 8];
     const char *url;
-    if (agent_name(arg, name, sizeof(name), &url) < 0) {
+    if (observe_agent_name(arg, name, sizeof(name), &url) < 0) {
         fprintf(stderr, "lookout observe: --agent %s: [NAME=]http(s)://HOST:PORT\n", arg);
         return -1;
     }
     for (int i = 0; i < o->nagents; i++)
-        if (agent_name(o->agents[i], other, sizeof(other), &url) == 0 && strcmp(name, other) == 0) {
+        if (observe_agent_name(o->agents[i], other, sizeof(other), &url) == 0 &&
+            strcmp(name, other) == 0) {
             fprintf(stderr, "lookout observe: --agent: node name '%s' used twice (NAME=URL)\n",
                     name);
             return -1;
