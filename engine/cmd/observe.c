@@ -146,6 +146,24 @@ static int resolve_cgroup(struct observe *ob, const char *path, char *err, size_
 
 /* ---- events ---- */
 
+/* A rule match in scope, for the summary and the verdict. */
+static void keep_match(struct observe *ob, const struct kevent *k)
+{
+    ob->by_sev[k->severity]++;
+    if (ob->matched.n >= 100000)
+        return;
+    if (ob->matched.n == ob->matched.cap) {
+        size_t cap = ob->matched.cap ? ob->matched.cap * 2 : 64;
+        struct kevent *p = realloc(ob->matched.ev, cap * sizeof(*p));
+        if (p) {
+            ob->matched.ev = p;
+            ob->matched.cap = cap;
+        }
+    }
+    if (ob->matched.n < ob->matched.cap)
+        ob->matched.ev[ob->matched.n++] = *k;
+}
+
 static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
 {
     (void)e;
@@ -169,21 +187,8 @@ static void on_kevent(struct engine *e, int table, const void *obj, void *ud)
         from->a.events++;
     if (k->kind == KEV_GAP && !from)
         ob->h.lost += k->lost;
-    if (k->rule[0]) {
-        ob->by_sev[k->severity]++;
-        if (ob->matched.n < 100000) {
-            if (ob->matched.n == ob->matched.cap) {
-                size_t cap = ob->matched.cap ? ob->matched.cap * 2 : 64;
-                struct kevent *p = realloc(ob->matched.ev, cap * sizeof(*p));
-                if (p) {
-                    ob->matched.ev = p;
-                    ob->matched.cap = cap;
-                }
-            }
-            if (ob->matched.n < ob->matched.cap)
-                ob->matched.ev[ob->matched.n++] = *k;
-        }
-    }
+    if (k->rule[0])
+        keep_match(ob, k);
     /* rule matches are always written: the verdict is made from them */
     if (ob->body.len >= BODY_CAP && !k->rule[0]) {
         ob->h.omitted++;
@@ -213,9 +218,11 @@ static void heartbeat(void *ud)
     for (int i = 0; i < ob->nremotes; i++) {
         const struct remote *r = &ob->remotes[i];
         bool up = observe_remote_streaming(ob, r);
+        char why[sizeof(r->a.error)]; /* a server's words may be in it */
+        ts_sanitize(r->a.error, strlen(r->a.error), why, sizeof(why), false);
         fprintf(stderr, "lookout observe:   agent %s: %s, %llu events in scope, %llu lost%s%s\n",
                 r->a.name, up ? "streaming" : "NOT streaming", (unsigned long long)r->a.events,
-                (unsigned long long)r->a.lost, up ? "" : ": ", up ? "" : r->a.error);
+                (unsigned long long)r->a.lost, up ? "" : ": ", up ? "" : why);
     }
     loop_timer_start(ob->loop, HEARTBEAT_MS, heartbeat, ob);
 }

@@ -224,7 +224,7 @@ int gate_http_answer(struct engine *e, const char *query, char *json_out, size_t
 
 void gate_httpd_handler(struct httpd_conn *c, const struct httpd_req *r, void *ud)
 {
-    char body[4096];
+    char body[16384]; /* two reasons and their parts, JSON-escaped */
     int status = gate_http_answer(ud, r->query, body, sizeof(body));
     httpd_respond(c, status, "application/json", body, strlen(body));
 }
