@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """GET /v1/gate on `lookout serve`: the demo's verdicts after the bad deploy,
-Lookout's own errors (400/404), and a live Prometheus-compatible source
+the security half (namespace=&security=, the demo's OOM kill; unknown
+without a kernel source), Lookout's own errors (400/404), and a live Prometheus-compatible source
 (loopback) that answers, then stops: the verdict turns to unknown."""
 import json
 import os
@@ -68,6 +69,25 @@ def main():
             expect(st == 400, "missing slo 400")
             st, j = get(port, "slo=checkout-availability&policy=sometimes")
             expect(st == 400, "bad policy 400")
+            # the security half over the live kernel view: the demo's OOM kill in shop
+            st, j = get(port, "slo=payments-availability&namespace=shop&security=critical")
+            d = j.get("data", {})
+            kinds = [(p.get("kind"), p.get("decision")) for p in d.get("parts", [])]
+            expect(st == 200 and d.get("decision") == "block" and
+                   kinds == [("slo", "allow"), ("security", "block")] and
+                   d.get("reason", "").startswith("payments-availability: ") and
+                   "; security: 1 rule match at or above critical in shop; " in d["reason"] and
+                   "(oom_kill)" in d["reason"], "SLO allows, security blocks: %s" % j)
+            st, j = get(port, "namespace=kube-system&security=warning&since=10m")
+            d = j.get("data", {})
+            expect(st == 200 and d.get("decision") == "unknown" and
+                   "no kernel source runs" in d.get("reason", ""),
+                   "no finding and no live kernel source: unknown: %s" % j)
+            for q in ("security=warning", "namespace=shop", "namespace=shop&security=info",
+                      "namespace=shop&security=warning&since=soon",
+                      "slo=checkout-availability&since=5m"):
+                st, j = get(port, q)
+                expect(st == 400 and j.get("error"), "bad security query %s: 400 %s" % (q, j))
         rc, err = stop(p)
         expect(rc == 0, "serve exits 0 on SIGTERM (%d): %s" % (rc, err[-500:]))
 

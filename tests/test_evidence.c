@@ -1,7 +1,8 @@
 /* Evidence files (kernel/evidence.c): a header written then read back,
  * findings folded per rule and place and ordered by severity, and the
- * verdict's order of precedence (a finding over a failed or lossy
- * observation). The end-to-end runs are in t_evidence.py. */
+ * verdict's order of precedence (a finding over a failed, partial or
+ * lossy observation). The end-to-end runs are in t_evidence.py and
+ * t_observe_agent.py. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -109,6 +110,48 @@ TEST(verdict_precedence)
     e.h.failed = true;
     CHECK(evidence_judge(&e, SEV_CRITICAL, why, sizeof(why)) == EVIDENCE_UNKNOWN);
     CHECK(strcmp(evidence_remediation("no_such_rule"), evidence_remediation("oom_kill")) != 0);
+}
+
+/* Through agents: the header lists the nodes and their counters, and a
+ * node not observed throughout reads back as "partial": unknown unless a
+ * finding blocks. */
+TEST(partial_through_agents)
+{
+    struct evidence_agent ag[2] = {{.events = 12, .lost = 1, .ring_drops = 3}, {.events = 0}};
+    STR_COPY(ag[0].name, "node-a");
+    STR_COPY(ag[0].state, "observed");
+    STR_COPY(ag[1].name, "node-b");
+    STR_COPY(ag[1].state, "down");
+    STR_COPY(ag[1].error, "connection refused");
+    struct evidence_header h = {.start_ms = 1764928800000,
+                                .end_ms = 1764928810000,
+                                .partial = true,
+                                .agents = ag,
+                                .nagents = 2,
+                                .fail_on = SEV_WARNING};
+    STR_COPY(h.scope_kind, "pods");
+    STR_COPY(h.scope, "app=payments");
+    STR_COPY(h.error, "node-b down: connection refused");
+    memset(h.rules_sha256, 'a', 64);
+    struct buf head = {0};
+    evidence_header_json(&h, &head);
+    CHECK(strstr(head.data, "\"nodes\":[\"node-a\",\"node-b\"]") != NULL);
+    CHECK(strstr(head.data, "\"state\":\"down\"") && strstr(head.data, "\"ring_drops\":3"));
+    CHECK(strstr(head.data, "\"status\":\"partial\"") != NULL);
+    buf_free(&head);
+    struct kevent k[1] = {ev(KEV_EXEC, "sh", "/bin/sh", "", SEV_INFO)};
+    const char *path = write_file(&h, k, 1);
+    struct evidence e;
+    char err[300], why[TEXT_LEN];
+    CHECK(evidence_read(path, &e, err, sizeof(err)) == 0);
+    CHECK(e.h.partial && !e.h.failed);
+    CHECK(evidence_judge(&e, SEV_WARNING, why, sizeof(why)) == EVIDENCE_UNKNOWN);
+    CHECK(strstr(why, "not every node was observed: node-b down") != NULL);
+    evidence_free(&e);
+    unlink(path);
+    struct kevent bad[1] = {ev(KEV_OPEN, "cat", "/etc/shadow", "sensitive_file_read", SEV_WARNING)};
+    struct evidence b = {.h = h, .ev = bad, .n = 1};
+    CHECK(evidence_judge(&b, SEV_WARNING, why, sizeof(why)) == EVIDENCE_BLOCK);
 }
 
 RUN_TESTS()

@@ -22,6 +22,24 @@ static void iso(int64_t ms, char *out, size_t outlen)
         snprintf(out, outlen, "1970-01-01T00:00:00Z");
 }
 
+static void add_agents(cJSON *o, const struct evidence_header *h)
+{
+    cJSON *arr = cJSON_AddArrayToObject(o, "agents");
+    for (int i = 0; i < h->nagents; i++) {
+        const struct evidence_agent *a = &h->agents[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", a->name);
+        cJSON_AddStringToObject(x, "url", a->url);
+        cJSON_AddStringToObject(x, "state", a->state);
+        cJSON_AddNumberToObject(x, "events", (double)a->events);
+        cJSON_AddNumberToObject(x, "lost", (double)a->lost);
+        cJSON_AddNumberToObject(x, "ring_drops", (double)a->ring_drops);
+        if (a->error[0])
+            cJSON_AddStringToObject(x, "error", a->error);
+        cJSON_AddItemToArray(arr, x);
+    }
+}
+
 void evidence_header_json(const struct evidence_header *h, struct buf *out)
 {
     char t0[32], t1[32];
@@ -36,7 +54,13 @@ void evidence_header_json(const struct evidence_header *h, struct buf *out)
     cJSON_AddStringToObject(w, "start", t0);
     cJSON_AddStringToObject(w, "end", t1);
     cJSON_AddNumberToObject(w, "seconds", (double)(h->end_ms - h->start_ms) / 1000.0);
-    cJSON_AddItemToObject(o, "nodes", cJSON_CreateStringArray((const char *[]){h->node}, 1));
+    cJSON *nodes = cJSON_AddArrayToObject(o, "nodes");
+    for (int i = 0; i < h->nagents; i++)
+        cJSON_AddItemToArray(nodes, cJSON_CreateString(h->agents[i].name));
+    if (!h->nagents)
+        cJSON_AddItemToArray(nodes, cJSON_CreateString(h->node));
+    if (h->nagents)
+        add_agents(o, h);
     cJSON *r = cJSON_AddObjectToObject(o, "rules");
     cJSON_AddNumberToObject(r, "count", h->rules);
     cJSON_AddStringToObject(r, "sha256", h->rules_sha256);
@@ -47,7 +71,10 @@ void evidence_header_json(const struct evidence_header *h, struct buf *out)
     cJSON_AddNumberToObject(c, "omitted", (double)h->omitted);
     cJSON_AddStringToObject(o, "events_sha256", h->events_sha256);
     cJSON_AddStringToObject(o, "fail_on", severity_names[h->fail_on]);
-    cJSON_AddStringToObject(o, "status", h->failed ? "failed" : "observed");
+    cJSON_AddStringToObject(o, "status",
+                            h->failed    ? "failed"
+                            : h->partial ? "partial"
+                                         : "observed");
     if (h->error[0])
         cJSON_AddStringToObject(o, "error", h->error);
     char *txt = cJSON_PrintUnformatted(o);
@@ -110,7 +137,8 @@ static int parse_header(const char *line, size_t len, struct evidence_header *h,
                !jcount(c, "events", &h->events) || !jcount(c, "lost", &h->lost) ||
                !jcount(c, "omitted", &h->omitted) ||
                evidence_severity_parse(fail, &h->fail_on) < 0 ||
-               (strcmp(status, "observed") && strcmp(status, "failed"))) {
+               (strcmp(status, "observed") && strcmp(status, "failed") &&
+                strcmp(status, "partial"))) {
         snprintf(why, whylen, "evidence header lacks a field or has a bad value");
     } else {
         STR_COPY(h->scope_kind, kind);
@@ -121,6 +149,7 @@ static int parse_header(const char *line, size_t len, struct evidence_header *h,
         STR_COPY(h->rules_sha256, rsha);
         h->rules = (int)nrules;
         h->failed = strcmp(status, "failed") == 0;
+        h->partial = strcmp(status, "partial") == 0;
         const char *err = jstr(o, "error");
         STR_COPY(h->error, err ? err : "");
         const cJSON *n0 = cJSON_GetArrayItem(nodes, 0);
@@ -337,6 +366,11 @@ enum evidence_verdict evidence_judge(const struct evidence *ev, enum severity mi
     }
     if (ev->h.failed) {
         snprintf(reason, reasonlen, "the observation failed: %s",
+                 ev->h.error[0] ? ev->h.error : "no reason given");
+        return EVIDENCE_UNKNOWN;
+    }
+    if (ev->h.partial) {
+        snprintf(reason, reasonlen, "no finding, but not every node was observed: %s",
                  ev->h.error[0] ? ev->h.error : "no reason given");
         return EVIDENCE_UNKNOWN;
     }

@@ -3,12 +3,13 @@
  * another machine (docs/devsecops.md).
  *
  * The file is JSON lines: one header object ({"lookout_evidence": 1, scope,
- * window, node, rule set, counters, status}) and then one kernel event per
+ * window, nodes, agents, rule set, counters, status}) and then one kernel event per
  * line in the schema of docs/events.md. The header carries the number of
  * event lines and the SHA-256 of their bytes, so a file cut short or edited
  * is refused (exit 2 with file:line) instead of judged. The verdict comes
  * from the rule matches only: a finding at or above the policy blocks; an
- * observation that failed or lost events is "unknown". */
+ * observation that failed, missed a node (status "partial") or lost events
+ * is "unknown". */
 #ifndef LOOKOUT_EVIDENCE_H
 #define LOOKOUT_EVIDENCE_H
 
@@ -21,9 +22,21 @@
 
 #define EVIDENCE_FORMAT 1
 
+/* One node agent an observation streamed from, for the header: how much of
+ * the window it covered and what it lost. */
+struct evidence_agent {
+    char name[NAME_LEN]; /* the node */
+    char url[256];
+    char state[16];      /* observed, partial (joined late or lost), down */
+    uint64_t events;     /* in scope */
+    uint64_t lost;       /* gap rows' counts: its ring drops and stream drops */
+    uint64_t ring_drops; /* its kernel ring drops between heartbeats in the window */
+    char error[200];     /* why it was not observed throughout, "" when it was */
+};
+
 struct evidence_header {
-    char scope_kind[16]; /* all, namespace, cgroup */
-    char scope[256];     /* the namespace or cgroup path, "" for all */
+    char scope_kind[16]; /* all, namespace, cgroup, pods */
+    char scope[256];     /* the namespace, cgroup path or selector, "" for all */
     int64_t start_ms, end_ms;
     char node[NAME_LEN];
     int rules;              /* rules in the set */
@@ -35,7 +48,12 @@ struct evidence_header {
     char events_sha256[65]; /* of the bytes after the header line */
     enum severity fail_on;  /* the policy the observer ran with */
     bool failed;            /* nothing could be observed */
+    bool partial;           /* part of the scope was not observed (a node down) */
     char error[256];
+    /* the node agents streamed from (none: the local kernel); written,
+     * not read back: the verdict needs only status and error */
+    const struct evidence_agent *agents;
+    int nagents;
 };
 
 struct evidence {

@@ -10,6 +10,8 @@
 
 #include "base/buf.h"
 #include "base/httpd.h"
+#include "base/yaml_tree.h"
+#include "kernel/evidence.h"
 #include "slo/names.h"
 
 const char *const gate_decision_names[] = {"allow", "block", "unknown"};
@@ -74,7 +76,15 @@ static bool url_decode(char *s)
     return true;
 }
 
-static int answer(char *out, size_t outlen, int status, int decision, const char *reason)
+/* One half of the verdict: the SLO's or the security one. */
+struct part {
+    const char *kind;
+    int decision;
+    char reason[TEXT_LEN];
+};
+
+static int answer(char *out, size_t outlen, int status, int decision, const char *reason,
+                  const struct part *parts, int nparts)
 {
     cJSON *root = cJSON_CreateObject(), *data = cJSON_AddObjectToObject(root, "data");
     if (decision >= 0) {
@@ -82,6 +92,14 @@ static int answer(char *out, size_t outlen, int status, int decision, const char
         cJSON_AddStringToObject(data, "decision", gate_decision_names[decision]);
     }
     cJSON_AddStringToObject(data, "reason", reason);
+    cJSON *arr = nparts ? cJSON_AddArrayToObject(data, "parts") : NULL;
+    for (int i = 0; i < nparts; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "kind", parts[i].kind);
+        cJSON_AddStringToObject(p, "decision", gate_decision_names[parts[i].decision]);
+        cJSON_AddStringToObject(p, "reason", parts[i].reason);
+        cJSON_AddItemToArray(arr, p);
+    }
     if (status != 200)
         cJSON_AddStringToObject(root, "error", reason);
     char *txt = cJSON_PrintUnformatted(root);
@@ -91,51 +109,122 @@ static int answer(char *out, size_t outlen, int status, int decision, const char
     return status;
 }
 
-int gate_http_answer(struct engine *e, const char *query, char *json_out, size_t outlen)
+static int fail(char *out, size_t outlen, int status, const char *reason)
 {
-    char q[1024], name[128] = "";
-    struct gate_opts o = {GATE_PAGE, 0};
-    if (!query || strlen(query) >= sizeof(q))
-        return answer(json_out, outlen, 400, -1, "query missing or too long");
-    STR_COPY(q, query);
+    return answer(out, outlen, status, -1, reason, NULL, 0);
+}
+
+struct gate_query {
+    char slo[128];
+    struct gate_opts o;
+    char ns[NAME_LEN];
+    int security; /* an enum severity, -1: no security half */
+    int64_t since_ms;
+};
+
+/* One key=value of the query; NULL or the reason it is bad. */
+static const char *query_kv(struct gate_query *q, const char *k, const char *v)
+{
+    char *end;
+    if (strcmp(k, "slo") == 0) {
+        STR_COPY(q->slo, v);
+    } else if (strcmp(k, "policy") == 0) {
+        if (strcmp(v, "page") && strcmp(v, "ticket"))
+            return "policy must be page or ticket";
+        q->o.policy = strcmp(v, "ticket") == 0 ? GATE_TICKET : GATE_PAGE;
+    } else if (strcmp(k, "min_budget") == 0) {
+        q->o.min_budget = strtod(v, &end);
+        if (end == v || *end || !isfinite(q->o.min_budget))
+            return "min_budget must be a number";
+    } else if (strcmp(k, "namespace") == 0) {
+        if (!v[0] || !STR_COPY(q->ns, v))
+            return "namespace must be a namespace name";
+    } else if (strcmp(k, "security") == 0) {
+        enum severity sev;
+        if (evidence_severity_parse(v, &sev) < 0)
+            return "security must be warning or critical";
+        q->security = (int)sev;
+    } else if (strcmp(k, "since") == 0) {
+        if (parse_duration_ms(v, &q->since_ms) < 0 || q->since_ms <= 0)
+            return "since must be a duration, e.g. 10m";
+    }
+    return NULL;
+}
+
+static const char *parse_query(const char *query, struct gate_query *q)
+{
+    char buf[1024];
+    *q = (struct gate_query){.o = {GATE_PAGE, 0}, .security = -1};
+    if (!query || strlen(query) >= sizeof(buf))
+        return "query missing or too long";
+    STR_COPY(buf, query);
     char *save = NULL;
-    for (char *kv = strtok_r(q, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+    for (char *kv = strtok_r(buf, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(kv, '=');
         if (!eq)
             continue;
         *eq = 0;
-        char *v = eq + 1;
-        if (!url_decode(v))
-            return answer(json_out, outlen, 400, -1, "bad percent-encoding in query");
-        if (strcmp(kv, "slo") == 0) {
-            STR_COPY(name, v);
-        } else if (strcmp(kv, "policy") == 0) {
-            if (strcmp(v, "page") && strcmp(v, "ticket"))
-                return answer(json_out, outlen, 400, -1, "policy must be page or ticket");
-            o.policy = strcmp(v, "ticket") == 0 ? GATE_TICKET : GATE_PAGE;
-        } else if (strcmp(kv, "min_budget") == 0) {
-            char *end;
-            o.min_budget = strtod(v, &end);
-            if (end == v || *end || !isfinite(o.min_budget))
-                return answer(json_out, outlen, 400, -1, "min_budget must be a number");
-        }
+        if (!url_decode(eq + 1))
+            return "bad percent-encoding in query";
+        const char *bad = query_kv(q, kv, eq + 1);
+        if (bad)
+            return bad;
     }
-    if (!name[0])
-        return answer(json_out, outlen, 400, -1, "missing slo=NAME");
-    char id[96], why[TEXT_LEN];
-    if (slo_resolve_name(e, name, id, sizeof(id), why, sizeof(why)) < 0)
-        return answer(json_out, outlen, 404, -1, why);
-    const struct slo *row = engine_get(e, T_SLOS, id);
-    if (!row)
-        return answer(json_out, outlen, 404, -1, "unknown SLO");
-    char reason[TEXT_LEN];
-    enum gate_decision d = gate_decide(row, &o, reason, sizeof(reason));
-    return answer(json_out, outlen, 200, d, reason);
+    if (q->security >= 0 && !q->ns[0])
+        return "security= needs namespace=NS";
+    if (q->ns[0] && q->security < 0)
+        return "namespace= needs security=warning|critical";
+    if (q->since_ms && q->security < 0)
+        return "since= applies to security=";
+    if (!q->slo[0] && q->security < 0)
+        return "missing slo=NAME (or namespace=NS&security=warning|critical)";
+    return NULL;
+}
+
+/* block beats unknown beats allow */
+static int stricter(int a, int b)
+{
+    if (a == GATE_BLOCK || b == GATE_BLOCK)
+        return GATE_BLOCK;
+    return a == GATE_UNKNOWN || b == GATE_UNKNOWN ? GATE_UNKNOWN : GATE_ALLOW;
+}
+
+int gate_http_answer(struct engine *e, const char *query, char *json_out, size_t outlen)
+{
+    struct gate_query q;
+    const char *bad = parse_query(query, &q);
+    if (bad)
+        return fail(json_out, outlen, 400, bad);
+    struct part parts[2];
+    int n = 0;
+    if (q.slo[0]) {
+        char id[96], why[TEXT_LEN];
+        if (slo_resolve_name(e, q.slo, id, sizeof(id), why, sizeof(why)) < 0)
+            return fail(json_out, outlen, 404, why);
+        const struct slo *row = engine_get(e, T_SLOS, id);
+        if (!row)
+            return fail(json_out, outlen, 404, "unknown SLO");
+        parts[n].kind = "slo";
+        parts[n].decision = gate_decide(row, &q.o, parts[n].reason, sizeof(parts[n].reason));
+        n++;
+    }
+    if (q.security >= 0) {
+        int64_t since = q.since_ms ? engine_now(e) - q.since_ms : 0;
+        parts[n].kind = "security";
+        parts[n].decision = gate_security(e, q.ns, (enum severity)q.security, since,
+                                          parts[n].reason, sizeof(parts[n].reason));
+        n++;
+    }
+    int d = n == 2 ? stricter(parts[0].decision, parts[1].decision) : parts[0].decision;
+    char reason[2 * TEXT_LEN + 4];
+    snprintf(reason, sizeof(reason), "%s%s%s", parts[0].reason, n == 2 ? "; " : "",
+             n == 2 ? parts[1].reason : "");
+    return answer(json_out, outlen, 200, d, reason, parts, q.security >= 0 ? n : 0);
 }
 
 void gate_httpd_handler(struct httpd_conn *c, const struct httpd_req *r, void *ud)
 {
-    char body[1024];
+    char body[16384]; /* two reasons and their parts, JSON-escaped */
     int status = gate_http_answer(ud, r->query, body, sizeof(body));
     httpd_respond(c, status, "application/json", body, strlen(body));
 }
