@@ -13,12 +13,15 @@
 #include "kernel/rules.h"
 
 /* The seed's honeypot: whatever a decoy pod opens is an intruder's probe.
- * A demo rule beside the default set, as a site would add its own. */
+ * A demo rule beside the default set, as a site would add its own. It is a
+ * warning, not critical: a critical kernel hit opens an incident of its own
+ * (aiops/correlate.c), and the story has one incident, checkout's; the
+ * pipeline's check fails on warnings instead (fail_on below). */
 static const char honeypot_rule[] = "rules:\n"
                                     "  - rule: honeypot_touched\n"
                                     "    title: File opened inside a honeypot pod\n"
                                     "    kind: open\n"
-                                    "    severity: critical\n"
+                                    "    severity: warning\n"
                                     "    tags: [honeypot, discovery]\n"
                                     "    match:\n"
                                     "      pod: '^[^/]+/honeypot-'\n";
@@ -36,7 +39,7 @@ static int demo_security(struct demo *d, char *err, size_t errlen)
             snprintf(err, errlen, "demo: the honeypot rule did not load");
         return -1;
     }
-    struct sec_watch w = {.project = "shop/*", .namespace = "shop", .fail_on = SEV_CRITICAL};
+    struct sec_watch w = {.project = "shop/*", .namespace = "shop", .fail_on = SEV_WARNING};
     pipeline_security_watch(&w);
     return 0;
 }
