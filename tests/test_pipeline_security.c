@@ -146,6 +146,22 @@ TEST(kernel_down_or_drops_make_it_unknown)
     engine_free(&e);
 }
 
+TEST(one_stale_agent_is_a_hole_a_disabled_kernel_is_not)
+{
+    struct engine e;
+    setup(&e, NULL);
+    engine_source_state(&e, "kernel", "kernel", SRC_DISABLED, "no privileges");
+    engine_source_state(&e, "agent:node-a", "agent", SRC_SYNCED, NULL);
+    engine_source_state(&e, "agent:node-b", "agent", SRC_SYNCED, NULL);
+    engine_advance(&e, T0 + 5000);
+    post(&e, "shop/checkout", 7);
+    CHECK(row(&e, "gitlab:shop/checkout:7")->sec == SEC_CLEAN);
+    engine_source_state(&e, "agent:node-b", "agent", SRC_STALE, "no heartbeat for 15s");
+    const struct pipeline *p = row(&e, "gitlab:shop/checkout:7");
+    CHECK(p && p->sec == SEC_UNKNOWN && strstr(p->sec_text, "down") != NULL);
+    engine_free(&e);
+}
+
 TEST(an_evidence_file_that_does_not_verify_is_unknown)
 {
     char path[] = "/tmp/lookout-sec-XXXXXX";

@@ -96,8 +96,9 @@ static void judge_events(const struct kevent *ev, size_t n, enum severity fail_o
     struct finding top[TOP_FINDINGS];
     int all = evidence_findings(ev, n, SEV_WARNING, top, TOP_FINDINGS);
     struct finding one;
-    out->critical += evidence_findings(ev, n, SEV_CRITICAL, &one, 1);
-    out->warning += all - evidence_findings(ev, n, SEV_CRITICAL, &one, 1);
+    int critical = evidence_findings(ev, n, SEV_CRITICAL, &one, 1);
+    out->critical += critical;
+    out->warning += all - critical;
     for (int i = 0; i < all && i < TOP_FINDINGS; i++) {
         char what[300], line[SEC_TEXT];
         evidence_what(&top[i].ev, what, sizeof(what));
@@ -116,15 +117,22 @@ static bool view_source(const struct source_info *s)
            strcmp(s->kind, "demo") == 0; /* the demo simulates the kernel side */
 }
 
+/* Up: some kernel-side source delivers and none that should is stale,
+ * failed or still starting (one node's agent down leaves its pods unseen).
+ * A disabled one (kernel events off by choice) is not a hole. */
 static bool view_up(struct engine *e)
 {
     struct table *t = engine_table(e, T_SOURCES);
+    bool any = false;
     for (int i = 0; i < t->count; i++) {
         const struct source_info *s = table_row(t, i);
-        if (view_source(s) && (s->state == SRC_SYNCED || s->state == SRC_PARTIAL))
-            return true;
+        if (!view_source(s) || s->state == SRC_DISABLED)
+            continue;
+        if (s->state != SRC_SYNCED && s->state != SRC_PARTIAL)
+            return false;
+        any = true;
     }
-    return false;
+    return any;
 }
 
 static void track_view(struct engine *e)
@@ -141,8 +149,10 @@ static void track_view(struct engine *e)
         sec.down_since = e->now;
         return;
     }
-    if (sec.noutages == OUTAGES) /* keep the newest: windows are recent */
-        memmove(sec.outage, sec.outage + 1, sizeof(sec.outage[0]) * (OUTAGES - 1)), sec.noutages--;
+    if (sec.noutages == OUTAGES) { /* keep the newest: windows are recent */
+        memmove(sec.outage, sec.outage + 1, sizeof(sec.outage[0]) * (OUTAGES - 1));
+        sec.noutages--;
+    }
     sec.outage[sec.noutages][0] = sec.down_since;
     sec.outage[sec.noutages][1] = e->now;
     sec.noutages++;
@@ -150,8 +160,10 @@ static void track_view(struct engine *e)
 
 static void note_drop(int64_t t)
 {
-    if (sec.ndrops == DROPS)
-        memmove(sec.drop, sec.drop + 1, sizeof(sec.drop[0]) * (DROPS - 1)), sec.ndrops--;
+    if (sec.ndrops == DROPS) {
+        memmove(sec.drop, sec.drop + 1, sizeof(sec.drop[0]) * (DROPS - 1));
+        sec.ndrops--;
+    }
     sec.drop[sec.ndrops++] = t;
 }
 
