@@ -43,8 +43,10 @@ static int by_created_desc(const void *a, const void *b)
 
 static void row_text(const struct pipeline *p, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s %s %s #%lld %s %s", p->provider, p->project, p->ref, (long long)p->id,
-             job_status_names[p->status], p->gate_blocked ? "gate" : "");
+    /* "sec-findings": `/sec-f` lists the pipelines a security check holds */
+    snprintf(out, outlen, "%s %s %s #%lld %s %s %s%s", p->provider, p->project, p->ref,
+             (long long)p->id, job_status_names[p->status], p->gate_blocked ? "gate" : "",
+             p->sec != SEC_NONE ? "sec-" : "", p->sec != SEC_NONE ? sec_verdict_names[p->sec] : "");
 }
 
 static bool same_project(const struct pipeline *a, const struct pipeline *b)
