@@ -11,9 +11,10 @@ set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tmux.sh
 
-# The row `n` of the list (0 = newest): pane line 4 + n when zoomed at
-# 160x45 (header, title, rate sparklines, then the rows).
-row() { capture | sed -n "$((4 + $1))p"; }
+# The row `n` of the list (0 = newest): pane line 5 + n when zoomed at
+# 160x45 (header, title, rate sparklines per kind and per severity, then
+# the rows).
+row() { capture | sed -n "$((5 + $1))p"; }
 
 # ---- selection by event ----
 session fg 160 45 "" --demo-time 50

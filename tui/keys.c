@@ -35,6 +35,7 @@ enum action {
     ACT_SPEED,
     ACT_POSTMORTEM,
     ACT_INCIDENTS,
+    ACT_SOURCES,
     ACT_CONTEXT,
     ACT_CLOSE,
     ACT_REDRAW,
@@ -83,6 +84,7 @@ static const struct binding bindings[] = {
     {{'-'}, -1, ACT_SPEED, "-", "replay: slower", "+/- speed"},
     {{'e'}, 0, ACT_POSTMORTEM, "e", "write a Markdown post-mortem of the current incident", NULL},
     {{'i'}, 0, ACT_INCIDENTS, "i", "incidents by rank; Enter picks one for the copilot", NULL},
+    {{'S'}, 0, ACT_SOURCES, "S", "sources and agents: state, heartbeat age", NULL},
     {{':'}, 0, ACT_CONTEXT, ":", "switch the Kubernetes context", NULL},
     {{KEY_ESC}, 0, ACT_CLOSE, "Esc", "close help, detail or zoom", NULL},
     {{CTRL('l')}, 0, ACT_REDRAW, "Ctrl-L", "repaint the whole screen", NULL},
@@ -412,6 +414,9 @@ static void run_action(struct ui *u, const struct binding *b)
     case ACT_INCIDENTS:
         u->overlay = u->overlay == OV_INCIDENTS ? OV_NONE : OV_INCIDENTS;
         u->inc_sel = 0;
+        break;
+    case ACT_SOURCES:
+        u->overlay = u->overlay == OV_SOURCES ? OV_NONE : OV_SOURCES;
         break;
     case ACT_HELP:
         u->overlay = u->overlay == OV_HELP ? OV_NONE : OV_HELP;

@@ -1,4 +1,5 @@
-/* eBPF event stream: newest kernel events, rate sparklines, drops. The
+/* eBPF event stream: newest kernel events, rate sparklines per kind and
+ * per severity (the trend of attack events), drops. The
  * list moves every second, so its selection is an event (by seq), not a
  * row: off the newest row the list freezes and Enter/a still act on the
  * event chosen; a severity filter; a host badge on real events of a demo. */
@@ -181,12 +182,66 @@ static int draw_rates(struct ui *u, struct rect r)
     return 1;
 }
 
+/* Per-severity counts of the last minute in nb buckets. WARN and CRIT
+ * come from the hot ring, which keeps them through an INFO flood; INFO
+ * from the main ring. */
+static void severity_buckets(struct ui *u, int nb, double b[3][SPARK_BUCKETS], int total[3])
+{
+    int64_t now = engine_now(&u->a->engine);
+    struct ring *rings[2] = {&u->a->engine.kevents, &u->a->engine.kevents_hot};
+    for (int r = 0; r < 2; r++) {
+        for (int i = ring_count(rings[r]) - 1; i >= 0; i--) {
+            const struct kevent *e = ring_at(rings[r], i);
+            int64_t age = now - e->time;
+            if (age >= SPARK_SPAN_MS)
+                break;
+            int sev = e->severity <= SEV_CRITICAL ? (int)e->severity : 0;
+            if (age < 0 || e->kind == KEV_GAP || (r == 0) != (sev == SEV_INFO))
+                continue;
+            b[sev][nb - 1 - (int)(age * nb / SPARK_SPAN_MS)] += 1;
+            total[sev]++;
+        }
+    }
+}
+
+/* The seed's "trend of attack events": a sparkline per severity over the
+ * last minute, always all three so a quiet minute reads as zero. */
+static int draw_severity_rates(struct ui *u, struct rect r)
+{
+    static const char *const name[] = {"info", "warn", "crit"};
+    static const enum ui_role role[] = {ROLE_CHART, ROLE_WARN, ROLE_CRIT};
+    double b[3][SPARK_BUCKETS];
+    int total[3] = {0};
+    /* as many buckets as the width gives each series, 4 at least */
+    int nb = (r.w - 1 - 9) / 3 - 15;
+    nb = nb > SPARK_BUCKETS ? SPARK_BUCKETS : nb < 4 ? 4 : nb;
+    memset(b, 0, sizeof b);
+    severity_buckets(u, nb, b, total);
+    int x = r.x + 1, end = r.x + r.w;
+    x += ui_text(u, r.y, x, end - x, ROLE_DIM, "severity") + 1;
+    for (int s = SEV_CRITICAL; s >= SEV_INFO && x < end; s--) {
+        char label[32];
+        snprintf(label, sizeof label, "%s %d/min", name[s], total[s]);
+        if (x + (int)strlen(label) + 1 + nb > end)
+            break;
+        x += ui_text(u, r.y, x, end - x, total[s] ? sev_role((enum severity)s) : ROLE_DIM, label) +
+             1;
+        ui_sparkline(u, r.y, x, b[s], nb, role[s]);
+        x += nb + 2;
+    }
+    return 1;
+}
+
 static void kevents_draw(struct ui *u, struct panel_view *v, struct rect r)
 {
     static const struct kevent *rows[KEV_ROWS];
     int used = 0;
     if (r.h >= 4) {
         used = draw_rates(u, r);
+    }
+    if (r.h >= 6) {
+        struct rect below = {r.y + used, r.x, 1, r.w};
+        used += draw_severity_rates(u, below);
     }
     int n = collect(u, v, rows, KEV_ROWS);
     v->nrows = n;

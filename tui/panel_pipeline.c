@@ -2,8 +2,11 @@
  * first. A project header row carries the figures that belong to the
  * project (failure ratio, median duration) once; each pipeline row has its
  * age and its stages as cells sized to the width, so a wide panel shows
- * whole stage names and a narrow one cuts the longest names first. A gate
- * line on top says which SLO blocks which deploys. */
+ * whole stage names and a narrow one cuts the longest names first. A
+ * pipeline with a security verdict (ci/security.c) ends its stage cells
+ * with `sec ✓`, `sec ✗ 1 critical` or `sec ?`, taken from its own stage
+ * room so the cell outlives stage names at any width. A gate line on top
+ * says which SLO blocks which deploys. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +43,10 @@ static int by_created_desc(const void *a, const void *b)
 
 static void row_text(const struct pipeline *p, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s %s %s #%lld %s %s", p->provider, p->project, p->ref, (long long)p->id,
-             job_status_names[p->status], p->gate_blocked ? "gate" : "");
+    /* "sec-findings": `/sec-f` lists the pipelines a security check holds */
+    snprintf(out, outlen, "%s %s %s #%lld %s %s %s%s", p->provider, p->project, p->ref,
+             (long long)p->id, job_status_names[p->status], p->gate_blocked ? "gate" : "",
+             p->sec != SEC_NONE ? "sec-" : "", p->sec != SEC_NONE ? sec_verdict_names[p->sec] : "");
 }
 
 static bool same_project(const struct pipeline *a, const struct pipeline *b)
@@ -228,9 +233,50 @@ static void draw_stages(struct ui *u, const struct pipeline *p, int y, int x, in
     }
 }
 
+/* The security cell, the longest form that leaves the stages their
+ * glyphs in w cells; its width in cells, 0 when there is no verdict. */
+static int sec_cell(struct ui *u, const struct pipeline *p, int w, char *out, size_t outlen)
+{
+    out[0] = 0;
+    if (p->sec == SEC_NONE)
+        return 0;
+    const char *glyph = p->sec == SEC_CLEAN      ? ui_job_glyph(u, JOB_SUCCESS)
+                        : p->sec == SEC_FINDINGS ? ui_job_glyph(u, JOB_FAILED)
+                                                 : "?";
+    bool crit = p->sec_critical > 0;
+    int n = crit ? p->sec_critical : p->sec_warning;
+    char forms[3][48];
+    snprintf(forms[0], sizeof forms[0], "sec %s", glyph);
+    snprintf(forms[1], sizeof forms[1], "sec %s", glyph);
+    snprintf(forms[2], sizeof forms[2], "%s", glyph);
+    if (p->sec == SEC_FINDINGS) {
+        snprintf(forms[0], sizeof forms[0], "sec %s %d %s", glyph, n,
+                 crit ? "critical" : "warning");
+        snprintf(forms[1], sizeof forms[1], "sec %s %d %s", glyph, n, crit ? "crit" : "warn");
+        snprintf(forms[2], sizeof forms[2], "%s%d", glyph, n);
+    }
+    int stages_min = p->nstages > 0 ? 2 * p->nstages - 1 : 1;
+    for (int f = 0; f < 3; f++) {
+        char tmp[64];
+        int cw = ui_clip(u, forms[f], 40, tmp, sizeof tmp);
+        if (f == 2 || w - cw - 1 >= stages_min) {
+            snprintf(out, outlen, "%s", forms[f]);
+            return cw < w ? cw : w;
+        }
+    }
+    return 0;
+}
+
+static enum ui_role sec_role(const struct pipeline *p)
+{
+    return p->sec == SEC_CLEAN ? ROLE_OK : p->sec == SEC_FINDINGS ? ROLE_CRIT : ROLE_WARN;
+}
+
 static void draw_row(struct ui *u, const struct pipeline *p, int y, struct rect r, bool sel,
                      const struct cols *c, const struct cells_fit *g)
 {
+    char sec[64];
+    int secw = sec_cell(u, p, c->stages, sec, sizeof sec);
     enum ui_role base = sel ? ROLE_SELECT : ROLE_TEXT, dim = sel ? ROLE_SELECT : ROLE_DIM;
     ui_fill(u, y, r.x, r.w, base);
     int x = r.x, end = r.x + r.w;
@@ -252,7 +298,9 @@ static void draw_row(struct ui *u, const struct pipeline *p, int y, struct rect 
     ui_fmt_age(age, sizeof age, p->created ? engine_now(&u->a->engine) - p->created : -1);
     ui_textf(u, y, x, c->age, dim, "%*s", c->age, age);
     x += c->age + 1;
-    draw_stages(u, p, y, x, c->stages, g);
+    draw_stages(u, p, y, x, secw ? c->stages - secw - 1 : c->stages, g);
+    if (secw)
+        ui_text(u, y, x + c->stages - secw, secw, sel ? base : sec_role(p), sec);
     x += c->stages;
     if (c->dur) {
         char dur[16];
@@ -366,7 +414,9 @@ static void pipeline_draw(struct ui *u, struct panel_view *v, struct rect r)
             continue;
         }
         struct cells_fit g;
-        fit_stages(u, l->p, c.stages, &g);
+        char sec[64];
+        int secw = sec_cell(u, l->p, c.stages, sec, sizeof sec);
+        fit_stages(u, l->p, secw ? c.stages - secw - 1 : c.stages, &g);
         draw_row(u, l->p, r.y + i, r, v->top + i == v->sel, &c, &g);
     }
     if (legend)
@@ -410,6 +460,24 @@ static void project_detail(struct ui *u, const struct pipeline *p, struct buf *o
         buf_printf(out, "pipelines waiting on the deploy gate: %d\n", c->gate_blocked);
 }
 
+/* The verdict and its findings, one a line (the detail sanitises them). */
+static void security_detail(const struct pipeline *p, struct buf *out)
+{
+    static const char *const word[] = {[SEC_NONE] = "",
+                                       [SEC_CLEAN] = "clean",
+                                       [SEC_FINDINGS] = "FINDINGS",
+                                       [SEC_UNKNOWN] = "UNKNOWN"};
+    if (p->sec == SEC_NONE)
+        return;
+    buf_printf(out, "security: %s (%s): %d critical, %d warning\n", word[p->sec], p->sec_scope,
+               p->sec_critical, p->sec_warning);
+    for (const char *l = p->sec_text; *l;) {
+        size_t n = strcspn(l, "\n");
+        buf_printf(out, "  %.*s\n", (int)n, l);
+        l += n + (l[n] == '\n');
+    }
+}
+
 static bool pipeline_detail(struct ui *u, struct panel_view *v, struct buf *out)
 {
     const struct line *l = selected(u, v);
@@ -432,6 +500,7 @@ static bool pipeline_detail(struct ui *u, struct panel_view *v, struct buf *out)
         buf_printf(out, "deploy gate: BLOCKED: %s\n", p->gate_reason);
     if (p->web_url[0])
         buf_printf(out, "%s\n", p->web_url);
+    security_detail(p, out);
     /* every job counts in its stage, kept as a row or not */
     buf_printf(out, "\nStages:");
     for (int i = 0; i < p->nstages; i++)

@@ -181,6 +181,8 @@ static void draw_frame(struct ui *u)
             ui_draw_help(u, body); /* over the war room too: ? always answers */
         } else if (u->overlay == OV_INCIDENTS) {
             ui_draw_incidents(u, body);
+        } else if (u->overlay == OV_SOURCES) {
+            ui_draw_sources(u, body);
         } else if (u->war_room) {
             ui_draw_war_room(u, body);
         } else if (u->overlay == OV_DETAIL) {

@@ -58,7 +58,7 @@ struct panel_class {
 
 extern const struct panel_class pipeline_panel, slo_panel, kevents_panel, copilot_panel;
 
-enum overlay { OV_NONE, OV_HELP, OV_DETAIL, OV_INCIDENTS };
+enum overlay { OV_NONE, OV_HELP, OV_DETAIL, OV_INCIDENTS, OV_SOURCES };
 
 struct ui {
     struct app *a;
@@ -201,6 +201,8 @@ bool ui_kernel_off(struct ui *u, char *out, size_t outlen);
 
 /* ---- incidents.c ---- */
 void ui_draw_incidents(struct ui *u, struct rect r);
+/* The source list with heartbeat ages (tui/sources.c). */
+void ui_draw_sources(struct ui *u, struct rect r);
 /* Enter in the view: pick the selected incident (again: back to the rank). */
 void ui_incidents_pick(struct ui *u);
 

@@ -178,6 +178,8 @@ static bool handle_line(const char *line, size_t len, void *ud)
     }
     if (handle_counters(ac, line, len)) { /* the heartbeat */
         check_filter(ac);
+        if (ac->backlog_done) /* last_ok is the heartbeat the source list shows */
+            set_state(ac, SRC_SYNCED, NULL);
         return true;
     }
     struct kevent ev;

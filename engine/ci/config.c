@@ -6,6 +6,7 @@
 #include "base/tls.h"
 #include "base/path.h"
 #include "ci/pipeline.h"
+#include "kernel/evidence.h"
 
 void pipeline_settings_default(struct pipeline_settings *s)
 {
@@ -61,12 +62,53 @@ static int get_interval(const struct ynode *sec, const char *key, int64_t *out, 
     return 0;
 }
 
+/* One `security` entry: a project glob and its evidence (ci/security.c). */
+static int load_watch(const struct ynode *n, struct sec_watch *w, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"project", "namespace", "evidence", "fail_on", NULL};
+    char fail_on[16] = "critical";
+    if (n->type != Y_MAP)
+        return yerr(n, err, errlen, "a 'security' entry is a map (project, namespace, evidence)");
+    memset(w, 0, sizeof(*w));
+    if (ycheck_keys(n, keys, err, errlen) < 0 ||
+        yget_str(n, "project", w->project, sizeof(w->project), err, errlen) < 0 ||
+        yget_str(n, "namespace", w->namespace, sizeof(w->namespace), err, errlen) < 0 ||
+        yget_str(n, "evidence", w->evidence, sizeof(w->evidence), err, errlen) < 0 ||
+        yget_str(n, "fail_on", fail_on, sizeof(fail_on), err, errlen) < 0)
+        return -1;
+    if (!w->project[0])
+        return yerr(n, err, errlen, "a 'security' entry needs 'project' (a glob)");
+    if (!w->namespace[0] && !w->evidence[0])
+        return yerr(n, err, errlen, "a 'security' entry needs 'namespace' or 'evidence'");
+    if (evidence_severity_parse(fail_on, &w->fail_on) < 0)
+        return yerr(ymap_get(n, "fail_on"), err, errlen, "'fail_on' must be warning or critical");
+    return 0;
+}
+
+static int load_watches(struct pipeline_settings *s, const struct ynode *sec, char *err,
+                        size_t errlen)
+{
+    const struct ynode *l = ymap_get(sec, "security");
+    if (!l)
+        return 0;
+    if (l->type != Y_SEQ)
+        return yerr(l, err, errlen, "'security' must be a list of entries");
+    for (const struct ynode *c = l->child; c; c = c->next) {
+        if (s->nsec >= SEC_WATCHES)
+            return yerr(c, err, errlen, "'security' takes at most %d entries", SEC_WATCHES);
+        if (load_watch(c, &s->sec[s->nsec], err, errlen) < 0)
+            return -1;
+        s->nsec++;
+    }
+    return 0;
+}
+
 int pipeline_settings_load(struct pipeline_settings *s, const struct ynode *sec, char *err,
                            size_t errlen)
 {
     static const char *const keys[] = {
-        "last",          "fast",        "slow",         "timeout", "deploy_environments",
-        "deploy_stages", "deploy_jobs", "rate_reserve", NULL};
+        "last",          "fast",        "slow",         "timeout",  "deploy_environments",
+        "deploy_stages", "deploy_jobs", "rate_reserve", "security", NULL};
     pipeline_settings_default(s);
     if (!sec)
         return 0;
@@ -98,7 +140,7 @@ int pipeline_settings_load(struct pipeline_settings *s, const struct ynode *sec,
         load_patterns(sec, "deploy_jobs", &s->jobs[0][0], sizeof(s->jobs[0]), &s->njobs, err,
                       errlen) < 0)
         return -1;
-    return 0;
+    return load_watches(s, sec, err, errlen);
 }
 
 int pipeline_check_config(const struct ynode *section, char *err, size_t errlen)

@@ -19,6 +19,16 @@
 #include "base/yaml_tree.h"
 
 #define PIPE_PATTERNS 8
+#define SEC_WATCHES   8
+
+/* One `pipelines.security` entry: the evidence a project's pipelines are
+ * judged on (ci/security.c, docs/pipelines.md). */
+struct sec_watch {
+    char project[96];         /* fnmatch glob on the project path */
+    char namespace[NAME_LEN]; /* the deploy's namespace in the kernel view, "" none */
+    char evidence[PATH_LEN];  /* glob of evidence files, {id} = pipeline id, "" none */
+    enum severity fail_on;    /* findings at or above this fail the verdict */
+};
 
 struct pipeline_settings {
     int last_n;         /* pipelines polled per project and used for figures */
@@ -36,6 +46,8 @@ struct pipeline_settings {
     char envs[PIPE_PATTERNS][32];
     char stages[PIPE_PATTERNS][32];
     char jobs[PIPE_PATTERNS][NAME_LEN];
+    int nsec;
+    struct sec_watch sec[SEC_WATCHES];
 };
 
 void pipeline_settings_default(struct pipeline_settings *s);
@@ -104,6 +116,15 @@ void pipeline_post(struct engine *e, struct pipeline *p);
 /* What the deployments API said for a project: d NULL when it said nothing
  * usable, and the last deploy then comes from deploy jobs (names, stages). */
 void pipeline_set_deploy(const char *provider, const char *project, const struct ci_deploy *d);
+/* ---- security verdicts (ci/security.c) ---- */
+/* Fills p's sec* fields from the watch its project matches, if any. */
+void pipeline_security_apply(struct engine *e, struct pipeline *p);
+/* Adds a watch beside the configured ones (the demo's); false when full. */
+bool pipeline_security_watch(const struct sec_watch *w);
+/* Registers the observers that recompute verdicts when findings, drops or
+ * the kernel view's state change. Idempotent per engine. */
+void pipeline_security_attach(struct engine *e);
+
 /* Recomputes the derived figures of one project now. */
 void pipeline_update_stats(struct engine *e, const char *provider, const char *project);
 

@@ -44,10 +44,12 @@ static bool pipeline_may_deploy(const struct pipeline *p)
 }
 
 /* Marks deploy jobs that are still to run as blocked while the gate is
- * closed, and restores the CI's status once it opens. */
+ * closed or the pipeline's own security verdict has findings, and restores
+ * the CI's status once neither holds. */
 static void apply_gate(const struct summary *sum, struct pipeline *p)
 {
-    bool closed = sum && sum->gate == GATE_STATE_CLOSED && pipeline_may_deploy(p);
+    bool slo = sum && sum->gate == GATE_STATE_CLOSED;
+    bool closed = (slo || p->sec == SEC_FINDINGS) && pipeline_may_deploy(p);
     p->gate_blocked = false;
     p->gate_reason[0] = 0;
     for (int i = 0; i < p->njobs; i++) {
@@ -58,13 +60,20 @@ static void apply_gate(const struct summary *sum, struct pipeline *p)
             p->gate_blocked = true;
         }
     }
-    if (p->gate_blocked)
+    if (p->gate_blocked && p->sec == SEC_FINDINGS) {
+        /* the first finding names it; the SLO's reason follows when both hold */
+        snprintf(p->gate_reason, sizeof(p->gate_reason), "security: %.*s%s%.120s",
+                 (int)strcspn(p->sec_text, "\n"), p->sec_text, slo ? "; " : "",
+                 slo ? sum->gate_reason : "");
+    } else if (p->gate_blocked) {
         STR_COPY(p->gate_reason, sum->gate_reason[0] ? sum->gate_reason : "deploy gate closed");
+    }
     pipeline_rollup_stages(p);
 }
 
 void pipeline_post(struct engine *e, struct pipeline *p)
 {
+    pipeline_security_apply(e, p);
     apply_gate(gate_summary(e), p);
     const struct pipeline *old = engine_get(e, T_PIPELINES, p->key);
     if (old && memcmp(old, p, sizeof(*p)) == 0)
@@ -272,4 +281,5 @@ void pipeline_attach(struct engine *e, const struct pipeline_settings *s)
         if (e->observers[i].fn == on_change)
             return;
     engine_observe(e, on_change, NULL);
+    pipeline_security_attach(e);
 }

@@ -17,6 +17,7 @@ const char *const job_status_names[] = {
 const char *const kev_kind_names[] = {"exec",  "exit",       "open", "priv", "connect", "accept",
                                       "reset", "retransmit", "oom",  "gap",  "throttle"};
 const char *const severity_names[] = {"info", "warning", "critical"};
+const char *const sec_verdict_names[] = {"none", "clean", "findings", "unknown"};
 static const char *const incident_state_names[] = {"open", "resolved"};
 static const char *const copilot_state_names[] = {"idle", "waiting", "streaming",
                                                   "done", "error",   "capped"};
@@ -160,6 +161,12 @@ static const struct field pipeline_fields[] = {
     F_DBL_(T, duration_s, "run time in seconds; null: unknown"),
     F_BOOL_(T, warning, "passed with warnings (allow_failure jobs failed)"),
     F_INT_(T, jobs_dropped, "jobs with no row (past the cap of 32); stages count them all"),
+    F_ENUM_(T, sec, sec_verdict_names,
+            "security verdict: none (no evidence attached), clean, findings, unknown"),
+    F_INT_(T, sec_critical, "critical rule findings in the security window"),
+    F_INT_(T, sec_warning, "warning rule findings in the security window"),
+    F_STR_(T, sec_scope, "where the verdict comes from: namespace NS, evidence FILE"),
+    F_STR_(T, sec_text, "the findings one a line, or why the verdict is unknown"),
 };
 #undef T
 const struct schema pipeline_schema = SCHEMA("pipeline", struct pipeline, pipeline_fields, "key");

@@ -147,6 +147,10 @@ struct stage {
     int jobs;                  /* its jobs on every page, retried ones not counted */
     enum job_status ci_status; /* over all its jobs; status may say blocked_by_gate */
 };
+/* A pipeline's security verdict (ci/security.c): from the kernel view of
+ * its deploy's namespace since the deploy started, and/or evidence files. */
+enum sec_verdict { SEC_NONE, SEC_CLEAN, SEC_FINDINGS, SEC_UNKNOWN };
+#define SEC_TEXT 400
 struct pipeline {
     char key[128];     /* "provider:project:id" */
     char provider[16]; /* gitlab, github */
@@ -167,10 +171,15 @@ struct pipeline {
     bool gate_blocked;
     char gate_reason[TEXT_LEN];
     bool simulated;
-    int64_t started;   /* ms, 0: not started */
-    double duration_s; /* run time, NaN when unknown */
-    bool warning;      /* passed with warnings (allow_failure) */
-    int jobs_dropped;  /* jobs past PIPE_JOBS */
+    int64_t started;      /* ms, 0: not started */
+    double duration_s;    /* run time, NaN when unknown */
+    bool warning;         /* passed with warnings (allow_failure) */
+    int jobs_dropped;     /* jobs past PIPE_JOBS */
+    enum sec_verdict sec; /* SEC_NONE: no evidence attached */
+    int sec_critical;     /* findings by severity in the window */
+    int sec_warning;
+    char sec_scope[96];      /* "namespace shop", "evidence 978.jsonl" */
+    char sec_text[SEC_TEXT]; /* the findings, '\n'-separated, or why unknown */
 };
 /* Derived figures per CI project (engine/ci/stats.c). */
 struct ci_project {
@@ -437,6 +446,7 @@ extern const struct schema source_info_schema, service_schema, slo_schema, pipel
 extern const char *const job_status_names[];
 extern const char *const kev_kind_names[];
 extern const char *const severity_names[];
+extern const char *const sec_verdict_names[];
 extern const char *const alert_state_names[];
 extern const char *const gate_state_names[]; /* none, open, closed, unknown */
 extern const char *const source_state_names[];

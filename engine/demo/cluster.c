@@ -17,8 +17,11 @@ static const struct {
      "registry.example/shop/checkout:2.4.1", 3},
     {"shop", "payments", "registry.example/shop/payments:5.1.3", NULL, 2},
     {"web", "frontend", "registry.example/web/frontend:11.0.2", NULL, 3},
+    /* no Deployment row: a pipeline's bare ReplicaSet, there for the experiment */
+    {"shop", "honeypot", "registry.example/sec/honeypot:1.2.0", NULL, 0},
 };
-#define NDEPLOY (int)(sizeof(deployments) / sizeof(deployments[0]))
+#define NDEPLOY  3 /* the ones that exist before the story starts */
+#define HONEYPOT 3
 
 /* Pod names end in a hash made from the seed, as a ReplicaSet's would. */
 static void pod_name(struct demo *d, char *out, size_t len, const char *deploy, const char *rs)
@@ -152,8 +155,30 @@ static void crash(struct engine *e, int which, const char *reason, int exit_code
     engine_upsert(e, T_PODS, &p);
 }
 
+/* The honeypot draws its name from its own stream, so the rest of the
+ * story's randomness (pod names, traffic noise) is what it was without it. */
+static void honeypot(struct demo *d, struct engine *e, int64_t s)
+{
+    struct demo shadow = *d;
+    shadow.rng = (d->opt.seed ^ 0x68796e6579706f74ULL) * 0x9E3779B97F4A7C15ULL | 1;
+    if (s == BEAT_HONEYPOT_UP)
+        put_pod(&shadow, e, HONEYPOT, "5c9d8f7b6", 2, deployments[HONEYPOT].image_old);
+    struct table *t = engine_table(e, T_PODS);
+    for (int i = 0; s == BEAT_HONEYPOT_GONE && i < t->count; i++) {
+        const struct k8s_pod *p = table_row(t, i);
+        if (strcmp(p->deployment, "honeypot") == 0) {
+            char key[sizeof(p->key)];
+            STR_COPY(key, p->key);
+            engine_remove(e, T_PODS, key);
+            break;
+        }
+    }
+}
+
 void demo_cluster_step(struct demo *d, struct engine *e, int64_t s)
 {
+    if (s == BEAT_HONEYPOT_UP || s == BEAT_HONEYPOT_GONE)
+        honeypot(d, e, s);
     if (s == BEAT_DEPLOY_DONE) {
         put_deployment(e, 0, deployments[0].image_new, 2, 3, "8", "");
         put_pod(d, e, 0, "7d9f8c6b4d", 1, deployments[0].image_new);

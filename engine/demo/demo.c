@@ -8,7 +8,41 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "ci/pipeline.h"
 #include "kernel/ingest.h"
+#include "kernel/rules.h"
+
+/* The seed's honeypot: whatever a decoy pod opens is an intruder's probe.
+ * A demo rule beside the default set, as a site would add its own. It is a
+ * warning, not critical: a critical kernel hit opens an incident of its own
+ * (aiops/correlate.c), and the story has one incident, checkout's; the
+ * pipeline's check fails on warnings instead (fail_on below). */
+static const char honeypot_rule[] = "rules:\n"
+                                    "  - rule: honeypot_touched\n"
+                                    "    title: File opened inside a honeypot pod\n"
+                                    "    kind: open\n"
+                                    "    severity: warning\n"
+                                    "    tags: [honeypot, discovery]\n"
+                                    "    match:\n"
+                                    "      pod: '^[^/]+/honeypot-'\n";
+
+/* The demo's pipelines are judged on the kernel view of namespace shop,
+ * where they deploy (docs/demo.md). */
+static int demo_security(struct demo *d, char *err, size_t errlen)
+{
+    struct buf warn = {0};
+    int n = rules_load_string(kevent_ingest_rules(d->ingest), honeypot_rule,
+                              sizeof(honeypot_rule) - 1, "demo", &warn, err, errlen);
+    buf_free(&warn);
+    if (n != 1) {
+        if (n >= 0)
+            snprintf(err, errlen, "demo: the honeypot rule did not load");
+        return -1;
+    }
+    struct sec_watch w = {.project = "shop/*", .namespace = "shop", .fail_on = SEV_WARNING};
+    pipeline_security_watch(&w);
+    return 0;
+}
 
 void *demo_new(const struct demo_options *opt)
 {
@@ -55,7 +89,7 @@ static int demo_start(struct source *src, char *err, size_t errlen)
     struct demo *d = src->priv;
     struct engine *e = src->ctx.engine;
     d->ingest = kevent_ingest_new(e, src->ctx.config, err, errlen);
-    if (!d->ingest)
+    if (!d->ingest || demo_security(d, err, errlen) < 0)
         return -1;
     e->simulated = true;
     engine_advance(e, demo_time(0) - 1000);

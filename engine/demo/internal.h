@@ -70,7 +70,11 @@ double demo_checkout_error_ratio(int64_t s);
 /* Story beats, in story seconds. */
 #define BEAT_PIPELINE_START  0
 #define BEAT_DEPLOY_START    16
+#define BEAT_HONEYPOT_UP     18 /* the deploy stage puts a honeypot pod beside it */
 #define BEAT_DEPLOY_DONE     24 /* checkout v2.4.1 is live */
+#define BEAT_HONEYPOT_READ   27 /* experiment stage: /etc/passwd read in the honeypot */
+#define BEAT_AI_CHECK_FAILS  36 /* the AI check blocks on the finding */
+#define BEAT_HONEYPOT_GONE   40 /* the cleanup stage removes the honeypot */
 #define BEAT_ERRORS_START    26
 #define BEAT_CRASHLOOP       40
 #define BEAT_OOMKILL         50

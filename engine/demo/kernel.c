@@ -1,6 +1,7 @@
 /* The demo's simulated kernel events: health-check execs, service-to-service
- * connections, the crash-looping checkout binary, its OOM kill, and a
- * payments container reading /etc/passwd. Real kernel events arrive beside
+ * connections, the honeypot read during the pipeline's eBPF experiment,
+ * the crash-looping checkout binary, its OOM kill, and a payments
+ * container reading /etc/passwd. Real kernel events arrive beside
  * these only with --host-kernel (kernel/source.c), marked real. */
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +96,19 @@ static void passwd_read(struct demo *d, struct engine *e)
     demo_post_kevent(d, e, &ev);
 }
 
+/* The seed's beat: something in the honeypot reads the account database
+ * during the pipeline's eBPF experiment, as an intruder probing it would. */
+static void honeypot_read(struct demo *d, struct engine *e)
+{
+    const struct k8s_pod *p = pod_of(e, "honeypot", 0);
+    struct kevent ev = base_event(p, KEV_OPEN, 4242, "cat");
+    STR_COPY(ev.path, "/etc/passwd");
+    STR_COPY(ev.args, "O_RDONLY");
+    ev.uid = 0;
+    ev.ret = 3;
+    demo_post_kevent(d, e, &ev);
+}
+
 static void oom_kill(struct demo *d, struct engine *e)
 {
     const struct k8s_pod *p = pod_of(e, "checkout", 4); /* the second new pod */
@@ -135,6 +149,8 @@ void demo_kernel_step(struct demo *d, struct engine *e, int64_t s)
         injected(d, e);
     if (s >= BEAT_CRASHLOOP && (s - BEAT_CRASHLOOP) % 15 == 0)
         checkout_restart(d, e, s);
+    if (s == BEAT_HONEYPOT_READ)
+        honeypot_read(d, e);
     if (s == BEAT_OOMKILL)
         oom_kill(d, e);
     if (s == BEAT_PASSWD_READ)

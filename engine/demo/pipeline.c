@@ -22,8 +22,8 @@ static const struct demo_job checkout_jobs[] = {
     {"integration-tests", "test", 10, -16, true},
     {"deploy-production", "deploy", 16, 24, false, true},
     {"ebpf-canary", "experiment-ebpf", 24, 30},
-    {"ai-review", "ai-check", 30, 36},
-    {"cleanup", "cleanup", 36, 40},
+    {"ai-review", "ai-check", 30, -BEAT_AI_CHECK_FAILS}, /* the honeypot finding blocks */
+    {"cleanup", "cleanup", 36, 40},                      /* when: always, as the seed's */
 };
 
 static const struct demo_job payments_jobs[] = {
