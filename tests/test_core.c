@@ -1,6 +1,7 @@
 /* Core containers: table, ring, schema codec, YAML tree, durations; the
  * engine's WARN/CRIT ring and reset; the replay player's seeks and jumps. */
 #include "base/buf.h"
+#include "base/intern.h"
 #include "core/engine.h"
 #include "core/record.h"
 #include "core/replay.h"
@@ -140,9 +141,10 @@ TEST(record_replay_roundtrip)
     engine_init(&a);
     engine_advance(&a, 1000);
     CHECK(engine_record_open(&a, path) == 0);
-    struct k8s_pod pod = {0};
+    struct k8s_pod pod;
+    schema_zero(&k8s_pod_schema, &pod);
     STR_COPY(pod.key, "shop/checkout-1");
-    STR_COPY(pod.problem, "CrashLoopBackOff");
+    pod.problem = intern_str("CrashLoopBackOff");
     engine_upsert(&a, T_PODS, &pod);
     engine_advance(&a, 2000);
     struct kevent ev = {.kind = KEV_OPEN, .pid = 7};

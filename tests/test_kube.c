@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/intern.h"
 #include "kube/decode.h"
 #include "kube/derive.h"
 #include "kube/exec.h"
@@ -386,7 +387,7 @@ TEST(decode_pod_running_is_fine_and_pending_too_long_is_not)
     CHECK_STR(p.problem, "");
     /* The same pod Pending: a problem only after the limit. */
     struct k8s_pod q = p;
-    STR_COPY(q.phase, "Pending");
+    q.phase = intern_str("Pending");
     q.created = opts.now - 60000;
     CHECK(!kube_recheck_pending(&q, opts.now, 5 * 60000));
     CHECK(kube_recheck_pending(&q, opts.now + 5 * 60000, 5 * 60000));
