@@ -395,6 +395,27 @@ TEST(decode_pod_running_is_fine_and_pending_too_long_is_not)
     cJSON_Delete(j);
 }
 
+/* The decoder's container scratch is reused pod after pod: a container
+ * without a lastState must not show the last pod's termination (the build
+ * before interning did: running nginx pods read last_reason Error, exit 1). */
+TEST(decode_pod_keeps_nothing_of_the_pod_before)
+{
+    cJSON *crash = load_json("pod-crashloopbackoff.gitops-engine.derived.json");
+    cJSON *fine = load_json("pod-running.k9s.json");
+    struct k8s_pod p;
+    char err[128];
+    CHECK(kube_decode_pod(crash, &opts, &p, err, sizeof(err)) == 0);
+    CHECK(p.ncontainers > 0 && p.containers[0].last_reason[0]);
+    CHECK(kube_decode_pod(fine, &opts, &p, err, sizeof(err)) == 0);
+    CHECK(p.ncontainers > 0);
+    for (int i = 0; i < p.ncontainers; i++) {
+        CHECK_STR(p.containers[i].last_reason, "");
+        CHECK(p.containers[i].last_exit_code == 0);
+    }
+    cJSON_Delete(crash);
+    cJSON_Delete(fine);
+}
+
 TEST(decode_containerstatuses_excerpt_oom_and_crashloop)
 {
     cJSON *arr = load_json("containerstatuses-oomkilled-and-crashloop.datadog-excerpt.json");
