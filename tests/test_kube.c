@@ -416,6 +416,22 @@ TEST(decode_pod_keeps_nothing_of_the_pod_before)
     cJSON_Delete(fine);
 }
 
+/* A MODIFIED that changes nothing: the same pooled strings, no new ones,
+ * and a row that compares equal (the reflector then writes nothing). */
+TEST(decode_pod_again_adds_no_strings)
+{
+    cJSON *j = load_json("pod-init-crashloopbackoff.insights-operator.json");
+    struct k8s_pod a, b;
+    char err[128];
+    CHECK(kube_decode_pod(j, &opts, &a, err, sizeof(err)) == 0);
+    size_t n = intern_count(intern_pool()), bytes = intern_pool()->bytes;
+    CHECK(kube_decode_pod(j, &opts, &b, err, sizeof(err)) == 0);
+    CHECK(intern_count(intern_pool()) == n && intern_pool()->bytes == bytes);
+    CHECK(a.labels == b.labels && a.containers[0].image == b.containers[0].image);
+    CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+    cJSON_Delete(j);
+}
+
 TEST(decode_containerstatuses_excerpt_oom_and_crashloop)
 {
     cJSON *arr = load_json("containerstatuses-oomkilled-and-crashloop.datadog-excerpt.json");
