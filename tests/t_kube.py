@@ -84,6 +84,20 @@ services:
             check("snapshot is JSON", False, r.stdout[:300])
         pods = {p["key"]: p for p in rows(snap, "pods")}
         check("pods synced", len(pods) == 6, list(pods)[:8])
+        # Pod rows hold interned strings now: each row's JSON must be what the
+        # char-array rows gave. The golden came from the build before
+        # (LOOKOUT=<that build> LOOKOUT_WRITE_GOLDEN=1 tests/t_kube.py), less
+        # one bug it had: the three running checkout pods showed the crashed
+        # pod's last_reason "Error", exit 1 (test_kube.c keeps_nothing).
+        golden = os.path.join(FIXTURES, "k8s", "pods-snapshot.golden.json")
+        got = "\n".join(json.dumps(pods[k]) for k in sorted(pods)) + "\n"
+        if os.environ.get("LOOKOUT_WRITE_GOLDEN"):
+            with open(golden, "w") as f:
+                f.write(got)
+        with open(golden) as f:
+            want = f.read()
+        check("pod rows JSON as before interning", got == want,
+              [(a, b) for a, b in zip(got.splitlines(), want.splitlines()) if a != b][:1])
         check("crashloop derived", pods.get("shop/cart-crash", {}).get("problem") == "CrashLoopBackOff")
         check("oomkilled derived", pods.get("shop/search-oom", {}).get("problem") == "OOMKilled")
         nodes = {n["name"]: n for n in rows(snap, "nodes")}

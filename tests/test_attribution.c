@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kernel/attribution.h"
+#include "base/intern.h"
 #include "base/buf.h"
 #include "kernel/ingest.h"
 #include "test.h"
@@ -150,9 +151,10 @@ TEST(pod_filled_in_later)
     CHECK_STR(ev.pod, "uid:" UID);
     CHECK_STR(ev.rule, "shell_in_container");
     /* the Kubernetes source learns the pod; the next event renames the old one */
-    struct k8s_pod p = {0};
+    struct k8s_pod p;
+    schema_zero(&k8s_pod_schema, &p);
     STR_COPY(p.key, "shop/cart-1");
-    STR_COPY(p.namespace, "shop");
+    p.namespace = intern_str("shop");
     STR_COPY(p.name, "cart-1");
     STR_COPY(p.uid, UID);
     engine_upsert(&e, T_PODS, &p);
@@ -213,9 +215,10 @@ TEST(synthetic_hierarchy)
 
     struct engine e;
     engine_init(&e);
-    struct k8s_pod p = {0};
+    struct k8s_pod p;
+    schema_zero(&k8s_pod_schema, &p);
     STR_COPY(p.key, "payments/api-0");
-    STR_COPY(p.namespace, "payments");
+    p.namespace = intern_str("payments");
     STR_COPY(p.name, "api-0");
     STR_COPY(p.uid, UID);
     engine_upsert(&e, T_PODS, &p);

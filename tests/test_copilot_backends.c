@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/intern.h"
 #include "copilot/copilot.h"
 #include "core/engine.h"
 #include "base/http.h"
@@ -126,17 +127,21 @@ static void populate(struct engine *e, const char *inc_id)
     STR_COPY(d.image, "registry.local/checkout:v2.4.0");
     STR_COPY(d.revision, "7");
     engine_upsert(e, T_DEPLOYMENTS, &d);
-    struct k8s_pod p = {.ready = false, .restarts = 3, .ncontainers = 1};
+    struct k8s_pod p;
+    schema_zero(&k8s_pod_schema, &p);
+    p.ready = false;
+    p.restarts = 3;
+    p.ncontainers = 1;
     STR_COPY(p.key, "shop/checkout-7d9f8b6c5-x2x9z");
-    STR_COPY(p.namespace, "shop");
+    p.namespace = intern_str("shop");
     STR_COPY(p.name, "checkout-7d9f8b6c5-x2x9z");
-    STR_COPY(p.node, "node-a");
-    STR_COPY(p.phase, "Running");
-    STR_COPY(p.labels, "app=checkout");
-    STR_COPY(p.deployment, "checkout");
-    STR_COPY(p.problem, "OOMKilled");
-    STR_COPY(p.containers[0].name, "app");
-    STR_COPY(p.containers[0].last_reason, "OOMKilled");
+    p.node = intern_str("node-a");
+    p.phase = intern_str("Running");
+    p.labels = intern_str("app=checkout");
+    p.deployment = intern_str("checkout");
+    p.problem = intern_str("OOMKilled");
+    p.containers[0].name = intern_str("app");
+    p.containers[0].last_reason = intern_str("OOMKilled");
     p.containers[0].last_exit_code = 137;
     p.containers[0].restarts = 3;
     engine_upsert(e, T_PODS, &p);
@@ -566,21 +571,26 @@ static const char *const secrets[] = {
 
 static void plant_secrets(struct engine *e)
 {
-    struct k8s_pod p = {.ncontainers = 1, .ready = false};
-    STR_COPY(p.namespace, "shop");
-    STR_COPY(p.phase, "Running");
-    STR_COPY(p.problem, "CrashLoopBackOff");
-    STR_COPY(p.containers[0].name, "app");
-    STR_COPY(p.containers[0].reason, "CrashLoopBackOff");
+    struct k8s_pod p;
+    schema_zero(&k8s_pod_schema, &p);
+    p.ncontainers = 1;
+    p.ready = false;
+    p.namespace = intern_str("shop");
+    p.phase = intern_str("Running");
+    p.problem = intern_str("CrashLoopBackOff");
+    p.containers[0].name = intern_str("app");
+    p.containers[0].reason = intern_str("CrashLoopBackOff");
     /* in pod names */
     snprintf(p.name, sizeof(p.name), "checkout-%s", secrets[0]);
     snprintf(p.key, sizeof(p.key), "shop/%s", p.name);
-    snprintf(p.labels, sizeof(p.labels), "app=checkout,password=%s,gl=%s", secrets[20],
-             secrets[21]);
+    char labels[TEXT_LEN];
+    snprintf(labels, sizeof(labels), "app=checkout,password=%s,gl=%s", secrets[20], secrets[21]);
+    p.labels = intern_str(labels);
     engine_upsert(e, T_PODS, &p);
     snprintf(p.name, sizeof(p.name), "checkout-%s", secrets[19]);
     snprintf(p.key, sizeof(p.key), "shop/%s", p.name);
-    snprintf(p.labels, sizeof(p.labels), "app=checkout,stripe=%s", secrets[22]);
+    snprintf(labels, sizeof(labels), "app=checkout,stripe=%s", secrets[22]);
+    p.labels = intern_str(labels);
     engine_upsert(e, T_PODS, &p);
     /* in event messages */
     static const char *const msgs[] = {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/intern.h"
 #include "copilot/copilot.h"
 #include "copilot/context.h"
 #include "copilot/offline.h"
@@ -43,29 +44,32 @@ static void scene(struct engine *e, int nevents)
     STR_COPY(d.image, "reg/checkout:2.4.1");
     STR_COPY(d.revision, "8");
     engine_upsert(e, T_DEPLOYMENTS, &d);
-    struct k8s_pod p = {.ncontainers = 1, .restarts = 4};
+    struct k8s_pod p;
+    schema_zero(&k8s_pod_schema, &p);
+    p.ncontainers = 1;
+    p.restarts = 4;
     STR_COPY(p.key, "shop/checkout-abc-1");
-    STR_COPY(p.namespace, "shop");
+    p.namespace = intern_str("shop");
     STR_COPY(p.name, "checkout-abc-1");
-    STR_COPY(p.node, "ip-10-0-2-41");
-    STR_COPY(p.labels, "app=checkout");
-    STR_COPY(p.problem, "CrashLoopBackOff");
-    STR_COPY(p.containers[0].name, "app");
-    STR_COPY(p.containers[0].reason, "CrashLoopBackOff");
-    STR_COPY(p.containers[0].last_reason, "Error");
+    p.node = intern_str("ip-10-0-2-41");
+    p.labels = intern_str("app=checkout");
+    p.problem = intern_str("CrashLoopBackOff");
+    p.containers[0].name = intern_str("app");
+    p.containers[0].reason = intern_str("CrashLoopBackOff");
+    p.containers[0].last_reason = intern_str("Error");
     p.containers[0].last_exit_code = 1;
     engine_upsert(e, T_PODS, &p);
     STR_COPY(p.key, "shop/checkout-abc-2");
     STR_COPY(p.name, "checkout-abc-2");
-    STR_COPY(p.problem, "OOMKilled");
-    STR_COPY(p.containers[0].reason, "");
-    STR_COPY(p.containers[0].last_reason, "OOMKilled");
+    p.problem = intern_str("OOMKilled");
+    p.containers[0].reason = intern_str("");
+    p.containers[0].last_reason = intern_str("OOMKilled");
     p.containers[0].last_exit_code = 137;
     engine_upsert(e, T_PODS, &p);
     STR_COPY(p.key, "other/unrelated-1");
-    STR_COPY(p.namespace, "other");
+    p.namespace = intern_str("other");
     STR_COPY(p.name, "unrelated-1");
-    STR_COPY(p.labels, "app=other");
+    p.labels = intern_str("app=other");
     engine_upsert(e, T_PODS, &p);
     for (int i = 0; i < nevents; i++) {
         struct k8s_event ev = {.count = i + 1, .first_seen = T0 - 5000, .last_seen = T0 - 5000};

@@ -3,6 +3,7 @@
  * the record tap and snapshot a shared engine streams, its tick lines, and
  * the query decoder of its routes. */
 #include "base/buf.h"
+#include "base/intern.h"
 #include "core/engine.h"
 #include "core/record.h"
 #include "core/replay.h"
@@ -143,9 +144,10 @@ TEST(record_replay_roundtrip)
     engine_init(&a);
     engine_advance(&a, 1000);
     CHECK(engine_record_open(&a, path) == 0);
-    struct k8s_pod pod = {0};
+    struct k8s_pod pod;
+    schema_zero(&k8s_pod_schema, &pod);
     STR_COPY(pod.key, "shop/checkout-1");
-    STR_COPY(pod.problem, "CrashLoopBackOff");
+    pod.problem = intern_str("CrashLoopBackOff");
     engine_upsert(&a, T_PODS, &pod);
     engine_advance(&a, 2000);
     struct kevent ev = {.kind = KEV_OPEN, .pid = 7};

@@ -1,6 +1,7 @@
 /* Correlation on scripted scenarios: the engine is driven by hand (upserts
  * and engine_advance), the way the demo and the live sources drive it. */
 #include "base/buf.h"
+#include "base/intern.h"
 #include "aiops/correlate.h"
 #include "aiops/correlate_internal.h"
 #include "core/engine.h"
@@ -31,19 +32,22 @@ static void node(struct engine *e, const char *name, const char *problem)
 static void pod(struct engine *e, const char *svc, int i, const char *nodename, const char *problem,
                 bool oom)
 {
-    struct k8s_pod p = {0};
+    struct k8s_pod p;
+    schema_zero(&k8s_pod_schema, &p);
     snprintf(p.name, sizeof(p.name), "%s-7d9f8b6c4-p%d", svc, i);
-    STR_COPY(p.namespace, "shop");
+    p.namespace = intern_str("shop");
     snprintf(p.key, sizeof(p.key), "shop/%s", p.name);
-    STR_COPY(p.deployment, svc);
-    STR_COPY(p.node, nodename);
-    snprintf(p.labels, sizeof(p.labels), "app=%s,pod-template-hash=7d9f8b6c4", svc);
-    STR_COPY(p.problem, problem);
-    STR_COPY(p.phase, "Running");
+    p.deployment = intern_str(svc);
+    p.node = intern_str(nodename);
+    char labels[TEXT_LEN];
+    snprintf(labels, sizeof(labels), "app=%s,pod-template-hash=7d9f8b6c4", svc);
+    p.labels = intern_str(labels);
+    p.problem = intern_str(problem);
+    p.phase = intern_str("Running");
     p.ncontainers = 1;
-    STR_COPY(p.containers[0].name, svc);
+    p.containers[0].name = intern_str(svc);
     if (oom)
-        STR_COPY(p.containers[0].last_reason, "OOMKilled");
+        p.containers[0].last_reason = intern_str("OOMKilled");
     p.restarts = *problem ? 3 : 0;
     engine_upsert(e, T_PODS, &p);
 }

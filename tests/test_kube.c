@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/intern.h"
 #include "kube/decode.h"
 #include "kube/derive.h"
 #include "kube/exec.h"
@@ -386,11 +387,48 @@ TEST(decode_pod_running_is_fine_and_pending_too_long_is_not)
     CHECK_STR(p.problem, "");
     /* The same pod Pending: a problem only after the limit. */
     struct k8s_pod q = p;
-    STR_COPY(q.phase, "Pending");
+    q.phase = intern_str("Pending");
     q.created = opts.now - 60000;
     CHECK(!kube_recheck_pending(&q, opts.now, 5 * 60000));
     CHECK(kube_recheck_pending(&q, opts.now + 5 * 60000, 5 * 60000));
     CHECK_STR(q.problem, "Pending");
+    cJSON_Delete(j);
+}
+
+/* The decoder's container scratch is reused pod after pod: a container
+ * without a lastState must not show the last pod's termination (the build
+ * before interning did: running nginx pods read last_reason Error, exit 1). */
+TEST(decode_pod_keeps_nothing_of_the_pod_before)
+{
+    cJSON *crash = load_json("pod-crashloopbackoff.gitops-engine.derived.json");
+    cJSON *fine = load_json("pod-running.k9s.json");
+    struct k8s_pod p;
+    char err[128];
+    CHECK(kube_decode_pod(crash, &opts, &p, err, sizeof(err)) == 0);
+    CHECK(p.ncontainers > 0 && p.containers[0].last_reason[0]);
+    CHECK(kube_decode_pod(fine, &opts, &p, err, sizeof(err)) == 0);
+    CHECK(p.ncontainers > 0);
+    for (int i = 0; i < p.ncontainers; i++) {
+        CHECK_STR(p.containers[i].last_reason, "");
+        CHECK(p.containers[i].last_exit_code == 0);
+    }
+    cJSON_Delete(crash);
+    cJSON_Delete(fine);
+}
+
+/* A MODIFIED that changes nothing: the same pooled strings, no new ones,
+ * and a row that compares equal (the reflector then writes nothing). */
+TEST(decode_pod_again_adds_no_strings)
+{
+    cJSON *j = load_json("pod-init-crashloopbackoff.insights-operator.json");
+    struct k8s_pod a, b;
+    char err[128];
+    CHECK(kube_decode_pod(j, &opts, &a, err, sizeof(err)) == 0);
+    size_t n = intern_count(intern_pool()), bytes = intern_pool()->bytes;
+    CHECK(kube_decode_pod(j, &opts, &b, err, sizeof(err)) == 0);
+    CHECK(intern_count(intern_pool()) == n && intern_pool()->bytes == bytes);
+    CHECK(a.labels == b.labels && a.containers[0].image == b.containers[0].image);
+    CHECK(memcmp(&a, &b, sizeof(a)) == 0);
     cJSON_Delete(j);
 }
 

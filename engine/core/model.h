@@ -222,34 +222,44 @@ struct k8s_node {
  * 4; containers_total counts them all, and restarts and the derived problem
  * cover every container, kept or not. */
 #define POD_CONTAINERS 4
+/* The names a pod shares with others (namespace, node, owner, phase,
+ * reasons, images, label sets, container names) are interned (base/intern.h,
+ * F_SREF in the schema): never NULL, "" when empty, cut to the *_LEN beside
+ * them like the char arrays they replaced, compared with strcmp as before
+ * (equal strings are also equal pointers). What is the pod's own (key, name,
+ * uid, IP, container ids) stays in the row. Start a row with schema_zero. */
+#define POD_PHASE_LEN  16
+#define POD_STATE_LEN  16
+#define POD_REASON_LEN 48
+#define POD_KIND_LEN   24
 struct container_status {
-    char name[NAME_LEN];
+    const char *name; /* NAME_LEN */
     bool ready;
     int restarts;
-    char state[16];       /* running, waiting, terminated */
-    char reason[48];      /* CrashLoopBackOff, ImagePullBackOff, Completed ... */
-    char last_reason[48]; /* last termination: OOMKilled, Error ... */
     int last_exit_code;
-    char image[OBJ_LEN];
-    char id[80]; /* containerd://<id> */
+    const char *state;       /* running, waiting, terminated */
+    const char *reason;      /* CrashLoopBackOff, ImagePullBackOff, Completed ... */
+    const char *last_reason; /* last termination: OOMKilled, Error ... */
+    const char *image;       /* OBJ_LEN */
+    char id[80];             /* containerd://<id> */
 };
 struct k8s_pod {
     char key[OBJ_LEN + NAME_LEN + 2]; /* "namespace/name" */
     char uid[48];
-    char namespace[NAME_LEN];
     char name[OBJ_LEN];
-    char node[OBJ_LEN];
-    char ip[48]; /* status.podIP, "" until scheduled (agent discovery dials it) */
-    char phase[16];
-    char owner_kind[24];
-    char owner_name[OBJ_LEN];
-    char deployment[OBJ_LEN]; /* derived from the ReplicaSet owner */
-    char labels[TEXT_LEN];    /* "k=v,k=v" for service mapping */
+    char ip[48];           /* status.podIP, "" until scheduled (agent discovery dials it) */
+    const char *namespace; /* NAME_LEN */
+    const char *node;      /* OBJ_LEN */
+    const char *phase;
+    const char *owner_kind;
+    const char *owner_name; /* OBJ_LEN */
+    const char *deployment; /* OBJ_LEN, derived from the ReplicaSet owner */
+    const char *labels;     /* TEXT_LEN, "k=v,k=v" for service mapping */
+    const char *problem;    /* derived: CrashLoopBackOff, OOMKilled, ImagePullBackOff, Pending */
     int64_t created;
     bool ready;
-    int restarts;     /* sum over containers */
-    char problem[48]; /* derived: CrashLoopBackOff, OOMKilled, ImagePullBackOff, Pending */
-    int ncontainers;  /* kept in containers[], at most POD_CONTAINERS */
+    int restarts;    /* sum over containers */
+    int ncontainers; /* kept in containers[], at most POD_CONTAINERS */
     struct container_status containers[POD_CONTAINERS];
     int containers_total; /* init and main containers, kept or not */
     bool simulated;

@@ -6,12 +6,30 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/intern.h"
 #include "base/redact.h"
 #include "base/json_num.h"
 
 static void *at(const void *obj, size_t off)
 {
     return (char *)obj + off;
+}
+
+/* The longest F_SREF a record may fill (the pod's labels, TEXT_LEN). */
+#define SREF_MAX 1024
+
+void schema_zero(const struct schema *s, void *obj)
+{
+    memset(obj, 0, s->size);
+    const char *empty = intern_str("");
+    for (int i = 0; i < s->nfields; i++) {
+        const struct field *f = &s->fields[i];
+        if (f->type == F_SREF)
+            *(const char **)at(obj, f->offset) = empty;
+        else if (f->type == F_ARRAY)
+            for (int k = 0; k < f->cap; k++)
+                schema_zero(f->elem, (char *)at(obj, f->offset) + (size_t)k * f->size);
+    }
 }
 
 static cJSON *number_or_null(double v)
@@ -25,6 +43,10 @@ static cJSON *field_to_json(const struct field *f, const void *obj)
     switch (f->type) {
     case F_STR:
         return cJSON_CreateString((const char *)p);
+    case F_SREF: {
+        const char *ref = *(const char *const *)p;
+        return cJSON_CreateString(ref ? ref : "");
+    }
     case F_INT:
         return cJSON_CreateNumber(*(const int *)p);
     case F_I64:
@@ -96,6 +118,15 @@ static int field_from_json(const struct field *f, const cJSON *v, void *obj, cha
         /* A record or snapshot may come from elsewhere: it is untrusted. */
         redact_field(p, f->size, v->valuestring, strlen(v->valuestring));
         return 0;
+    case F_SREF: {
+        if (!cJSON_IsString(v))
+            return type_error(f, "a string", err, errlen);
+        char cut[SREF_MAX];
+        size_t n = redact_field(cut, f->size < sizeof(cut) ? f->size : sizeof(cut), v->valuestring,
+                                strlen(v->valuestring));
+        *(const char **)p = intern_get(intern_pool(), cut, n);
+        return 0;
+    }
     case F_INT:
         if (!num_ok)
             return type_error(f, "a number", err, errlen);
@@ -182,7 +213,7 @@ static int field_from_json(const struct field *f, const cJSON *v, void *obj, cha
 
 int schema_from_json(const struct schema *s, const cJSON *j, void *obj, char *err, size_t errlen)
 {
-    memset(obj, 0, s->size);
+    schema_zero(s, obj);
     if (!cJSON_IsObject(j)) {
         snprintf(err, errlen, "%s: expected an object", s->name);
         return -1;
@@ -220,7 +251,7 @@ const char *schema_enum_name(const struct schema *s, const char *field, int valu
 static const char *type_doc(const struct field *f)
 {
     static const char *names[] = {"string", "int", "int64", "uint64",   "number|null", "bool",
-                                  "enum",   "ms",  "array", "number[]", "number[]"};
+                                  "enum",   "ms",  "array", "number[]", "number[]",    "string"};
     return names[f->type];
 }
 

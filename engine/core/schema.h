@@ -2,7 +2,9 @@
  * encoding (snapshot, --record), decoding (replay) and documentation.
  *
  * Entities are plain structs with fixed-size fields (no owned pointers), so a
- * table can copy them with memcpy and memory per entity is known up front. */
+ * table can copy them with memcpy and memory per entity is known up front.
+ * An F_SREF field points into the never-freed intern pool: shared, not
+ * owned, so a copy stays valid. */
 #ifndef LOOKOUT_SCHEMA_H
 #define LOOKOUT_SCHEMA_H
 
@@ -22,6 +24,8 @@ enum field_type {
     F_ARRAY,  /* struct elem[N] with an int count field */
     F_FLOATS, /* float[N] with an int count field */
     F_U64S,   /* uint64_t[N], fixed length N */
+    F_SREF,   /* const char * into the intern pool (base/intern.h), never NULL; cut
+                 to size - 1 bytes on decode like an F_STR of that size */
 };
 
 struct schema;
@@ -51,6 +55,11 @@ struct schema {
 #define F_STR_(T, m, d)                                                                            \
     {                                                                                              \
 #m, F_STR, FIELD_OF(T, m), .doc = d                                                        \
+    }
+/* An interned string ref cut like a char[n]; the JSON is the same as F_STR's. */
+#define F_SREF_(T, m, n, d)                                                                        \
+    {                                                                                              \
+#m, F_SREF, offsetof(T, m), n, .doc = d                                                    \
     }
 #define F_INT_(T, m, d)                                                                            \
     {                                                                                              \
@@ -100,8 +109,11 @@ struct schema {
         nm, sizeof(T), flds, (int)(sizeof(flds) / sizeof(flds[0])), keyname                        \
     }
 
+/* Zeroes obj with every F_SREF (nested ones too) at the pooled "": how a
+ * row with string refs starts, never a bare memset. */
+void schema_zero(const struct schema *s, void *obj);
 cJSON *schema_to_json(const struct schema *s, const void *obj);
-/* Fills obj (zeroed first) from j. Unknown fields are ignored, wrong types are
+/* Fills obj (schema_zero first) from j. Unknown fields are ignored, wrong types are
  * errors: returns 0, or -1 with a message in err. */
 int schema_from_json(const struct schema *s, const cJSON *j, void *obj, char *err, size_t errlen);
 /* The value of the key field of obj ("" when the schema has none). */

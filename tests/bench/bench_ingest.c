@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "kernel/attribution.h"
+#include "base/intern.h"
 #include "bench.h"
 #include "kernel/ingest.h"
 #include "kernel/event_json.h"
@@ -109,9 +110,12 @@ int main(int argc, char **argv)
                 i, i, i);
             kevent_ingest_cgroup(ki, 100 + (uint64_t)i, path, false);
             if (i % 2 == 0) { /* half the pods are known to the cluster state */
-                struct k8s_pod p = {0};
+                struct k8s_pod p;
+                schema_zero(&k8s_pod_schema, &p);
                 snprintf(p.uid, sizeof(p.uid), "%08x-0000-0000-0000-%012d", i, i);
-                snprintf(p.namespace, sizeof(p.namespace), "ns%d", i % 10);
+                char ns[16];
+                snprintf(ns, sizeof(ns), "ns%d", i % 10);
+                p.namespace = intern_str(ns);
                 snprintf(p.name, sizeof(p.name), "pod-%d", i);
                 snprintf(p.key, sizeof(p.key), "%s/%s", p.namespace, p.name);
                 engine_upsert(&e, T_PODS, &p);

@@ -18,6 +18,7 @@
 
 #include "app/app.h"
 #include "base/buf.h"
+#include "base/intern.h"
 #include "bench.h"
 #define FAKE_SERVER_WAIT_MS 300000 /* seeding 50k pods in Python takes a while */
 #include "lib/fake_server.h"
@@ -271,16 +272,22 @@ int main(int argc, char **argv)
     if (!kcol[0])
         snprintf(kcol, sizeof(kcol), "%.2f s / %.2f s / %.0f MB", kw, kcpu, krss);
     bool ok = kept == pods;
-    if (pods >= 50000)
+    if (pods == 50000) /* the targets are set at 50k */
         ok &= cpu < 2.0 && peak < 150;
     printf("   | %dk | %.2f s / %.2f s / %.0f MB (steady %.0f MB, %.0f B/pod) | %s | %s |\n",
            pods / 1000, wall, cpu, peak, steady, per_pod, kcol,
-           kept == pods ? (pods >= 50000 ? (ok ? "met" : "MISSED") : "all kept") : "PODS MISSING");
+           kept == pods ? (pods == 50000 ? (ok ? "met" : "MISSED") : "all kept") : "PODS MISSING");
+    struct intern *in = intern_pool();
+    printf("   (interned strings after the sync: %zu, %zu KB)\n", intern_count(in),
+           in->bytes >> 10);
     fflush(stdout);
     if (seconds > 0) {
         bool k = have_kubectl();
         ok &= watch_phase(&a, pods, rate, seconds, 0, k);
         ok &= watch_phase(&a, pods, rate, seconds, 20, k);
+        /* MODIFIED events reuse the pooled strings: the count stays put */
+        printf("   (interned strings after the watch: %zu, %zu KB, %llu refused)\n",
+               intern_count(in), in->bytes >> 10, (unsigned long long)in->refused);
     }
     app_free(&a);
     return ok ? 0 : 1;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "base/intern.h"
 #include "base/buf.h"
 #include "core/model.h"
 #include "core/table.h"
@@ -25,11 +26,13 @@ static uint64_t next_random(void)
 
 static void make_pod(struct k8s_pod *p, int i)
 {
-    memset(p, 0, sizeof(*p));
-    snprintf(p->namespace, sizeof(p->namespace), "team-%02d", i % NAMESPACES);
+    schema_zero(&k8s_pod_schema, p);
+    char ns[16];
+    snprintf(ns, sizeof(ns), "team-%02d", i % NAMESPACES);
+    p->namespace = intern_str(ns);
     snprintf(p->name, sizeof(p->name), "checkout-7d9f8b6c5-%05d", i);
     snprintf(p->key, sizeof(p->key), "%s/%s", p->namespace, p->name);
-    STR_COPY(p->phase, "Running");
+    p->phase = intern_str("Running");
     p->ready = true;
 }
 
