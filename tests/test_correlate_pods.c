@@ -134,4 +134,29 @@ TEST(mass_failure_is_one_incident_with_counts)
     engine_free(&e);
 }
 
+/* Past the incidents table's cap (256) an incident is not opened: the
+ * summary row says how many, for the header, instead of a silent drop. */
+TEST(incident_cap_is_shown)
+{
+    static struct engine e;
+    engine_init(&e);
+    engine_advance(&e, T0);
+    struct correlator *c = correlator_new(&e, NULL);
+    for (int i = 0; i < 300; i++) {
+        struct k8s_pod p = {0};
+        STR_COPY(p.namespace, "shop");
+        snprintf(p.name, sizeof(p.name), "app%d-5d9f8b6c4-x%d", i, i);
+        snprintf(p.key, sizeof(p.key), "shop/%s", p.name);
+        snprintf(p.deployment, sizeof(p.deployment), "app%d", i);
+        STR_COPY(p.problem, "CrashLoopBackOff");
+        engine_upsert(&e, T_PODS, &p);
+    }
+    engine_advance(&e, T0 + 2000);
+    const struct summary *s = engine_get(&e, T_SUMMARY, "summary");
+    CHECK(engine_table(&e, T_INCIDENTS)->count == 256);
+    CHECK(s && s->incidents_not_opened == 300 - 256);
+    correlator_free(c);
+    engine_free(&e);
+}
+
 RUN_TESTS()

@@ -782,8 +782,10 @@ static void update_summary(struct correlator *c, int64_t now)
     else
         STR_COPY(s.name, "summary");
     int signals = correlator_signals_1h(c);
-    if (row && s.signals_1h == signals && s.incidents_1h == opened_1h && s.open_incidents == open)
+    if (row && s.signals_1h == signals && s.incidents_1h == opened_1h && s.open_incidents == open &&
+        s.incidents_not_opened == c->not_opened)
         return;
+    s.incidents_not_opened = c->not_opened;
     s.signals_1h = signals;
     s.incidents_1h = opened_1h;
     s.open_incidents = open;
