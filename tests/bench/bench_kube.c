@@ -390,9 +390,11 @@ static int mass_test(struct app *a, int pods, int rate, int seconds)
     return failed ? 1 : 0;
 }
 
-/* bench_kube DIR PODS RATE SECONDS [services|test]: with services, the
- * watch runs with one service per namespace configured (the correlator
- * opens incidents); test runs only the crash-mix phase and checks it. */
+/* bench_kube DIR PODS RATE SECONDS [services|services-crash|test]: with
+ * services, one service per namespace is configured (the correlator maps
+ * every pod and opens an incident per service with failing pods);
+ * services-crash runs only the crash-mix phase; test runs that phase and
+ * checks it (tests/t_kube_mass.sh). */
 int main(int argc, char **argv)
 {
     snprintf(dir, sizeof(dir), "%s", argc > 1 ? argv[1] : "/tmp");
@@ -400,7 +402,8 @@ int main(int argc, char **argv)
     int rate = argc > 3 ? atoi(argv[3]) : 1000;
     int seconds = argc > 4 ? atoi(argv[4]) : 0;
     const char *mode = argc > 5 ? argv[5] : "";
-    bool test = strcmp(mode, "test") == 0, services = test || strcmp(mode, "services") == 0;
+    bool test = strcmp(mode, "test") == 0, services = test || strncmp(mode, "services", 8) == 0;
+    bool healthy = strcmp(mode, "services-crash") != 0;
     if (start_server(pods) < 0) {
         fprintf(stderr, "bench_kube: the fake API server did not start\n");
         return 1;
@@ -441,7 +444,7 @@ int main(int argc, char **argv)
     if (seconds > 0) {
         bool k = have_kubectl();
         struct phase ph;
-        if (!services)
+        if (healthy)
             ok &= watch_phase(&a, pods, rate, seconds, 0, k, &ph);
         ok &= watch_phase(&a, pods, rate, seconds, 20, k, &ph);
         if (services) {
