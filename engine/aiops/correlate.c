@@ -571,12 +571,23 @@ void correlator_anomaly(struct correlator *c, const char *series, const char *su
     emit(c, &s);
 }
 
+/* Whether a service row changed what pods it maps (its rates change every
+ * few seconds, and re-mapping every pod then would be a walk for nothing). */
+static bool mapping_changed(struct correlator *c, const struct service *s)
+{
+    char key[NAME_LEN + 8], map[NAME_LEN + TEXT_LEN + 2];
+    corr_textf(key, sizeof(key), "svcmap:%s", s->name);
+    corr_textf(map, sizeof(map), "%s\n%s", s->namespace, s->selector);
+    uint64_t val = state_hash(map);
+    return state_swap(c, key, val) != val;
+}
+
 static void observe(struct engine *e, int table, const void *obj, void *ud)
 {
     struct correlator *c = ud;
     if (e->replaying)
         return;
-    if (table == T_SERVICES)
+    if (table == T_SERVICES && (!obj || mapping_changed(c, obj)))
         corr_pods_services_changed(c);
     if (!obj) {
         if (table == T_PODS)
