@@ -144,6 +144,9 @@ static void figure_items(struct ui *u, const struct summary *sm, struct hdr_item
     add_form(u, &it[H_GATE], " gate %s ", gate_label[g]);
     add_form(u, &it[H_GATE], "gate %s ", gate_label[g]);
     it[H_INCIDENTS].role = sm->open_incidents ? ON_HEADER(ROLE_CRIT) : ROLE_HEADER;
+    if (sm->incidents_not_opened) /* the cap was hit: said, never silent */
+        add_form(u, &it[H_INCIDENTS], " incidents %d (+%d not opened: table full) ",
+                 sm->open_incidents, sm->incidents_not_opened);
     add_form(u, &it[H_INCIDENTS], " incidents %d ", sm->open_incidents);
     add_form(u, &it[H_INCIDENTS], " inc %d ", sm->open_incidents);
     add_form(u, &it[H_INCIDENTS], "inc %d ", sm->open_incidents);

@@ -171,6 +171,13 @@ static void fold_into(struct correlator *c, struct incident *inc, const struct s
                    s->text);
 }
 
+/* The incident ranks again at the next tick. */
+static void mark_dirty(struct correlator *c, const char *id)
+{
+    bool created;
+    dict_add_u64(&c->dirty, state_hash(id), &created);
+}
+
 static void prune_resolved(struct correlator *c)
 {
     struct table *t = engine_table(c->e, T_INCIDENTS);
@@ -239,8 +246,11 @@ static void open_incident(struct correlator *c, const struct signal *s, const ch
     fold_into(c, &inc, s);
     inc.updated = s->time;
     inc.start = corr_incident_start(c, &inc);
-    engine_upsert(c->e, T_INCIDENTS, &inc);
-    c->dirty = true;
+    if (!engine_upsert(c->e, T_INCIDENTS, &inc)) {
+        c->not_opened++; /* the table is full: counted and shown, never silent */
+        return;
+    }
+    mark_dirty(c, inc.id);
 }
 
 static void fold_signal(struct correlator *c, struct incident *row, const struct signal *s)
@@ -253,7 +263,7 @@ static void fold_signal(struct correlator *c, struct incident *row, const struct
     }
     fold_into(c, &inc, s);
     engine_upsert(c->e, T_INCIDENTS, &inc);
-    c->dirty = true;
+    mark_dirty(c, inc.id);
 }
 
 /* Services with pods on node (up to max). */
@@ -372,17 +382,11 @@ static void pod_signal(struct correlator *c, const struct k8s_pod *p, const char
 
 static void on_pod(struct correlator *c, const struct k8s_pod *p)
 {
-    char key[OBJ_LEN + NAME_LEN + 8];
-    corr_textf(key, sizeof(key), "pod:%s", p->key);
-    uint64_t val = p->problem[0] ? state_hash(p->problem) : 1;
-    if (state_swap(c, key, val) != val && p->problem[0])
+    struct pod_change chg;
+    corr_pods_account(c, p, &chg);
+    if (chg.problem)
         pod_signal(c, p, p->problem);
-    /* An OOM kill behind a crash loop is evidence of its own. */
-    bool oom = false;
-    for (int i = 0; i < p->ncontainers && i < POD_CONTAINERS; i++)
-        oom |= strcmp(p->containers[i].last_reason, "OOMKilled") == 0;
-    corr_textf(key, sizeof(key), "oom:%s", p->key);
-    if (state_swap(c, key, oom ? 2 : 1) == 1 && oom && strcmp(p->problem, "OOMKilled") != 0)
+    if (chg.oom)
         pod_signal(c, p, "OOMKilled");
 }
 
@@ -391,7 +395,12 @@ static void on_node(struct correlator *c, const struct k8s_node *n)
     char key[OBJ_LEN + 8];
     corr_textf(key, sizeof(key), "node:%s", n->name);
     uint64_t val = n->problem[0] ? state_hash(n->problem) : 1;
-    if (state_swap(c, key, val) == val || !n->problem[0])
+    if (state_swap(c, key, val) == val)
+        return;
+    /* The node causes of every open incident read this: all rank again. */
+    corr_bad_node(c, n->name, n->problem[0] != 0);
+    c->all_dirty = true;
+    if (!n->problem[0])
         return;
     struct signal s = {.kind = SIG_NODE, .counted = true, .opens = true};
     s.severity = strcmp(n->problem, "NotReady") == 0 ? SEV_CRITICAL : SEV_WARNING;
@@ -419,7 +428,7 @@ static void on_event(struct correlator *c, const struct k8s_event *ev)
         if (p)
             STR_COPY(s.node, p->node);
     } else if (strcmp(ev->object_kind, "Deployment") == 0) {
-        corr_deployment_service(c->e, ev->namespace, ev->object_name, s.service, sizeof(s.service));
+        corr_deployment_service(c, ev->namespace, ev->object_name, s.service, sizeof(s.service));
     } else if (strcmp(ev->object_kind, "Node") == 0) {
         STR_COPY(s.node, ev->object_name);
     }
@@ -485,7 +494,7 @@ static void on_deployment(struct correlator *c, const struct k8s_deployment *d)
     uint64_t val = state_hash(d->revision[0] ? d->revision : "-");
     uint64_t prev = state_swap(c, key, val);
     struct signal s = {0};
-    corr_deployment_service(c->e, d->namespace, d->name, s.service, sizeof(s.service));
+    corr_deployment_service(c, d->namespace, d->name, s.service, sizeof(s.service));
     STR_COPY(s.subject, d->key);
     if (prev && prev != val) {
         s.kind = SIG_DEPLOY;
@@ -562,11 +571,29 @@ void correlator_anomaly(struct correlator *c, const char *series, const char *su
     emit(c, &s);
 }
 
+/* Whether a service row changed what pods it maps (its rates change every
+ * few seconds, and re-mapping every pod then would be a walk for nothing). */
+static bool mapping_changed(struct correlator *c, const struct service *s)
+{
+    char key[NAME_LEN + 8], map[NAME_LEN + TEXT_LEN + 2];
+    corr_textf(key, sizeof(key), "svcmap:%s", s->name);
+    corr_textf(map, sizeof(map), "%s\n%s", s->namespace, s->selector);
+    uint64_t val = state_hash(map);
+    return state_swap(c, key, val) != val;
+}
+
 static void observe(struct engine *e, int table, const void *obj, void *ud)
 {
     struct correlator *c = ud;
-    if (e->replaying || !obj)
+    if (e->replaying)
         return;
+    if (table == T_SERVICES && (!obj || mapping_changed(c, obj)))
+        corr_pods_services_changed(c);
+    if (!obj) {
+        if (table == T_PODS)
+            corr_pods_removed(c);
+        return;
+    }
     switch (table) {
     case T_SLOS:
         on_slo(c, obj);
@@ -651,15 +678,24 @@ static void close_quiet(struct correlator *c, int64_t now)
     }
 }
 
+/* Re-ranks the open incidents that changed (a signal folded in, their
+ * service's pod counters moved, a node's problem changed): the rest keep
+ * their causes, so a quiet incident costs nothing each second. */
+static bool needs_rank(struct correlator *c, const struct incident *row)
+{
+    if (c->all_dirty || dict_find_u64(&c->dirty, state_hash(row->id)))
+        return true;
+    const struct svc_pods *s = row->service[0] ? corr_pods_of(c, row->service) : NULL;
+    return s && s->dirty;
+}
+
 static void rank_dirty(struct correlator *c)
 {
-    if (!c->dirty)
-        return;
-    c->dirty = false;
+    corr_pods_sync(c);
     struct table *t = engine_table(c->e, T_INCIDENTS);
     for (int i = 0; i < t->count; i++) {
         struct incident *row = table_row(t, i);
-        if (row->state != INC_OPEN)
+        if (row->state != INC_OPEN || !needs_rank(c, row))
             continue;
         struct incident inc = *row;
         inc.start = corr_incident_start(c, &inc);
@@ -667,9 +703,13 @@ static void rank_dirty(struct correlator *c)
         if (inc.ncauses && (!row->ncauses || strcmp(inc.causes[0].title, row->causes[0].title)))
             bump(&inc, c->e->now);
         if (inc.start != row->start || inc.ncauses != row->ncauses ||
+            strcmp(inc.title, row->title) ||
             memcmp(inc.causes, row->causes, sizeof(inc.causes[0]) * (size_t)inc.ncauses) != 0)
             engine_upsert(c->e, T_INCIDENTS, &inc);
     }
+    dict_clear(&c->dirty);
+    c->all_dirty = false;
+    corr_pods_clear_dirty(c);
 }
 
 /* Budget burned per hour, in percent, at the burn of the SLO's alerting
@@ -753,8 +793,10 @@ static void update_summary(struct correlator *c, int64_t now)
     else
         STR_COPY(s.name, "summary");
     int signals = correlator_signals_1h(c);
-    if (row && s.signals_1h == signals && s.incidents_1h == opened_1h && s.open_incidents == open)
+    if (row && s.signals_1h == signals && s.incidents_1h == opened_1h && s.open_incidents == open &&
+        s.incidents_not_opened == c->not_opened)
         return;
+    s.incidents_not_opened = c->not_opened;
     s.signals_1h = signals;
     s.incidents_1h = opened_1h;
     s.open_incidents = open;
@@ -805,6 +847,8 @@ struct correlator *correlator_new(struct engine *e, const struct correlate_opts 
     else
         correlate_default_opts(&c->o);
     dict_init(&c->states, &state_type, NULL);
+    dict_init(&c->dirty, &state_type, NULL);
+    corr_pods_init(&c->pods);
     engine_observe(e, observe, c);
     engine_add_hook(e, "correlate", 1000, tick, c);
     return c;
@@ -812,7 +856,10 @@ struct correlator *correlator_new(struct engine *e, const struct correlate_opts 
 
 void correlator_free(struct correlator *c)
 {
-    if (c)
+    if (c) {
         dict_free(&c->states);
+        dict_free(&c->dirty);
+        corr_pods_free(&c->pods);
+    }
     free(c);
 }

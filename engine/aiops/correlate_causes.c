@@ -74,43 +74,36 @@ static void ago(char *out, size_t len, int64_t ms)
         corr_textf(out, len, "%lld min %s", (long long)(a / 60000), dir);
 }
 
-/* Failing pods of the service: total, by problem, by node. */
+/* Failing pods of the service: total, by problem, on the nodes that have
+ * a problem. Read off the pod counters (correlate_pods.c): O(nodes with a
+ * problem), never a walk of the pods. */
 struct pod_view {
-    int total, failing, oom, crash, image, pending;
+    int total, failing, oom, crash, image, pending, owners, nodes;
     int nnodes;
-    char node[MAX_NODES][NAME_LEN];
+    char node[MAX_NODES][OBJ_LEN];
     int node_failing[MAX_NODES];
 };
 
 static void view_pods(struct correlator *c, const char *service, struct pod_view *v)
 {
     memset(v, 0, sizeof(*v));
-    struct table *t = engine_table(c->e, T_PODS);
-    for (int i = 0; i < t->count; i++) {
-        const struct k8s_pod *p = table_row(t, i);
-        if (!corr_pod_in_service(c->e, p, service))
+    const struct svc_pods *s = corr_pods_of(c, service);
+    if (!s)
+        return;
+    v->total = s->total;
+    v->failing = s->failing;
+    v->oom = s->oom;
+    v->crash = s->crash;
+    v->image = s->image;
+    v->pending = s->pending;
+    v->owners = s->owners_failing;
+    v->nodes = s->nodes_failing;
+    for (int i = 0; i < c->pods.nbad && v->nnodes < MAX_NODES && s->failing; i++) {
+        int n = corr_pods_failing_on(c, service, c->pods.bad[i]);
+        if (!n)
             continue;
-        v->total++;
-        bool oom = strcmp(p->problem, "OOMKilled") == 0;
-        for (int k = 0; k < p->ncontainers && k < POD_CONTAINERS; k++)
-            oom |= strcmp(p->containers[k].last_reason, "OOMKilled") == 0;
-        v->oom += oom;
-        if (!p->problem[0])
-            continue;
-        v->failing++;
-        v->crash += strcmp(p->problem, "CrashLoopBackOff") == 0;
-        v->image += strstr(p->problem, "Image") != NULL;
-        v->pending += strcmp(p->problem, "Pending") == 0;
-        int j = 0;
-        while (j < v->nnodes && strcmp(v->node[j], p->node) != 0)
-            j++;
-        if (j == v->nnodes && j < MAX_NODES) {
-            STR_COPY(v->node[j], p->node);
-            v->node_failing[j] = 0;
-            v->nnodes++;
-        }
-        if (j < v->nnodes)
-            v->node_failing[j]++;
+        STR_COPY(v->node[v->nnodes], c->pods.bad[i]);
+        v->node_failing[v->nnodes++] = n;
     }
 }
 
@@ -172,8 +165,10 @@ static void rank_deploys(struct correlator *c, const struct incident *inc, int64
             corr_textf(line, sizeof(line), "%s, %s the trouble began", d[j].rollout->text, when);
             add_line(c, line);
         }
-        corr_textf(line, sizeof(line), "%d of %d pods of %s failing now", v->failing, v->total,
-                   inc->service);
+        char nf[16], nt[16];
+        corr_count(nf, sizeof(nf), v->failing);
+        corr_count(nt, sizeof(nt), v->total);
+        corr_textf(line, sizeof(line), "%s of %s pods of %s failing now", nf, nt, inc->service);
         add_line(c, line);
     }
 }
@@ -197,25 +192,65 @@ static void rank_nodes(struct correlator *c, const struct pod_view *v, struct ra
 
 static void rank_pod_problems(const struct pod_view *v, struct ranking *r)
 {
-    char ev[TEXT_LEN];
+    char ev[TEXT_LEN], n[16], of[16];
+    corr_count(of, sizeof(of), v->total);
     if (v->image) {
-        corr_textf(ev, sizeof(ev), "%d of %d pods cannot pull their image", v->image, v->total);
+        corr_count(n, sizeof(n), v->image);
+        corr_textf(ev, sizeof(ev), "%s of %s pods cannot pull their image", n, of);
         add(r, "pods:image", 0, 0.7, "Image cannot be pulled", ev);
     }
     if (v->oom) {
-        corr_textf(ev, sizeof(ev), "%d of %d pods were OOMKilled (memory limit reached)", v->oom,
-                   v->total);
+        corr_count(n, sizeof(n), v->oom);
+        corr_textf(ev, sizeof(ev), "%s of %s pods were OOMKilled (memory limit reached)", n, of);
         add(r, "pods:oom", 0, 0.4 + 0.05 * (v->oom > 4 ? 4 : v->oom),
             "Memory limit too low or a leak", ev);
     }
     if (v->crash) {
-        corr_textf(ev, sizeof(ev), "%d of %d pods in CrashLoopBackOff", v->crash, v->total);
+        corr_count(n, sizeof(n), v->crash);
+        corr_textf(ev, sizeof(ev), "%s of %s pods in CrashLoopBackOff", n, of);
         add(r, "pods:crash", 0, 0.3, "Application crashing on start", ev);
     }
     if (v->pending) {
-        corr_textf(ev, sizeof(ev), "%d of %d pods Pending", v->pending, v->total);
+        corr_count(n, sizeof(n), v->pending);
+        corr_textf(ev, sizeof(ev), "%s of %s pods Pending", n, of);
         add(r, "pods:pending", 0, 0.3, "Pods cannot be scheduled", ev);
     }
+}
+
+/* A mass failure reads as one line with its counts: "checkout: 4,500 pods
+ * CrashLoopBackOff across 3 deployments". Only titles a pod signal gave
+ * are replaced; an SLO's page stays the title. */
+#define MASS_PODS 3
+static void mass_title(struct incident *inc, const struct pod_view *v)
+{
+    char pod_title[NAME_LEN + 8];
+    corr_textf(pod_title, sizeof(pod_title), "%s: pod ", inc->service);
+    bool ours = strncmp(inc->title, pod_title, strlen(pod_title)) == 0 ||
+                (strstr(inc->title, " pods ") && strstr(inc->title, " across "));
+    if (!ours || v->failing < MASS_PODS)
+        return;
+    const char *reason = "failing";
+    int most = 0;
+    if (v->crash > most)
+        most = v->crash, reason = "CrashLoopBackOff";
+    if (v->image > most)
+        most = v->image, reason = "cannot pull their image";
+    if (v->pending > most)
+        most = v->pending, reason = "Pending";
+    char n[16], m[16], where[48];
+    corr_count(n, sizeof(n), v->failing);
+    corr_count(m, sizeof(m), most);
+    if (v->owners)
+        corr_textf(where, sizeof(where), "across %d deployment%s", v->owners,
+                   v->owners == 1 ? "" : "s");
+    else
+        corr_textf(where, sizeof(where), "on %d node%s", v->nodes, v->nodes == 1 ? "" : "s");
+    if (most == v->failing)
+        corr_textf(inc->title, sizeof(inc->title), "%s: %s pods %s %s", inc->service, n, reason,
+                   where);
+    else
+        corr_textf(inc->title, sizeof(inc->title), "%s: %s pods failing (%s %s) %s", inc->service,
+                   n, m, reason, where);
 }
 
 static void rank_kernel(struct correlator *c, const struct incident *inc, int64_t since,
@@ -339,6 +374,7 @@ void corr_rank_causes(struct correlator *c, struct incident *inc)
         rank_deploys(c, inc, start, &r, &v);
         rank_nodes(c, &v, &r);
         rank_pod_problems(&v, &r);
+        mass_title(inc, &v);
         rank_kernel(c, inc, start - 5 * 60000, &r);
         rank_signals(c, inc, since, &r);
     } else if (!strncmp(inc->fingerprint, "node:", 5)) {

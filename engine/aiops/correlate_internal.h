@@ -44,6 +44,69 @@ struct rule_hit {
     char rule[NAME_LEN];
 };
 
+/* ---- correlate_pods.c: pod counters per service, kept incrementally ---- */
+
+/* The pods of one service (or owner, for pods no service maps). */
+struct svc_pods {
+    char name[NAME_LEN];
+    int total, failing, oom, crash, image, pending;
+    int nodes_failing;                   /* nodes hosting at least one of its failing pods */
+    int owners_failing;                  /* deployments with at least one failing pod */
+    int64_t first_failing, last_failing; /* this episode: 0 when none fails */
+    bool dirty;                          /* changed since the last rank */
+};
+
+#define BAD_NODE_MAX 256 /* nodes with a problem the views consider */
+
+struct pod_rec;
+struct corr_pods {
+    struct dict by_key;    /* hash of pod key -> index into recs */
+    struct dict svc_index; /* hash of service name -> index into svcs */
+    struct dict pairs;     /* hash of (service, node or owner) -> failing pods */
+    struct dict owner_svc; /* hash of "namespace/deployment" -> index into svcs */
+    struct pod_rec *recs;
+    int nrecs, caprecs;
+    uint32_t *free_recs;
+    int nfree;
+    struct svc_pods *svcs;
+    int nsvcs, capsvcs;
+    uint32_t *dirty; /* svcs changed since the last rank */
+    int ndirty;
+    char bad[BAD_NODE_MAX][OBJ_LEN]; /* nodes with a problem now */
+    int nbad;
+    uint32_t gen;   /* bumped when the services change: pods map again */
+    uint32_t sweep; /* the last sweep's mark */
+    bool stale;     /* a pod was removed or the services changed since the last sync */
+};
+
+/* What a pod upsert changed that is worth a signal. */
+struct pod_change {
+    bool problem; /* a problem this pod has not signalled this quiet period */
+    bool oom;     /* an OOM kill appeared behind another problem */
+};
+
+struct correlator;
+int corr_pods_init(struct corr_pods *cp);
+void corr_pods_free(struct corr_pods *cp);
+/* A pod upsert: moves its share of the counters, says what to signal. */
+void corr_pods_account(struct correlator *c, const struct k8s_pod *p, struct pod_change *chg);
+void corr_pods_removed(struct correlator *c);
+void corr_pods_services_changed(struct correlator *c);
+/* Catches up after removals or a service change (one pass over the pods). */
+void corr_pods_sync(struct correlator *c);
+/* The counters of a service, NULL when it has no pods. */
+const struct svc_pods *corr_pods_of(struct correlator *c, const char *service);
+/* Failing pods of service on node. */
+int corr_pods_failing_on(struct correlator *c, const char *service, const char *node);
+/* The service the pods of deployment ns/name map to, from its pods seen. */
+bool corr_pods_owner_service(struct correlator *c, const char *ns, const char *deployment,
+                             char *out, size_t outlen);
+void corr_pods_clear_dirty(struct correlator *c);
+void corr_bad_node(struct correlator *c, const char *node, bool bad);
+/* For the unit test: 0 when the counters equal a full recount of the
+ * pods table, else -1 and what differs in err. */
+int corr_pods_verify(struct correlator *c, char *err, size_t errlen);
+
 struct correlator {
     struct engine *e;
     struct correlate_opts o;
@@ -58,22 +121,28 @@ struct correlator {
     int64_t minute_of[MINUTE_BUCKETS];
     int minute_count[MINUTE_BUCKETS];
     int next_id;
-    bool dirty; /* some open incident changed: re-rank causes at the tick */
+    /* Open incidents that changed (hash of id -> 1): re-ranked at the tick,
+     * with those whose service's pod counters moved. */
+    struct dict dirty;
+    bool all_dirty; /* a node's problem changed: every open incident ranks again */
+    struct corr_pods pods;
+    int not_opened; /* incidents the table's cap refused (shown in the summary) */
 };
 
 /* snprintf for display text, where cutting a long line is intended. */
 void corr_textf(char *dst, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* n with thousands grouped ("4,500"). */
+void corr_count(char *dst, size_t len, int64_t n);
+
 /* ---- correlate_map.c: who a signal belongs to ---- */
 /* The service of a pod: the T_SERVICES row whose namespace and selector
  * match, else its deployment name, else "". */
 void corr_pod_service(struct engine *e, const struct k8s_pod *p, char *out, size_t outlen);
-/* Cheaper than corr_pod_service when the service is known: does p belong to it? */
-bool corr_pod_in_service(struct engine *e, const struct k8s_pod *p, const char *service);
 /* The service of "namespace/name" (a pod key), guessing from the name when the
  * pod is gone. */
 void corr_podkey_service(struct engine *e, const char *podkey, char *out, size_t outlen);
-void corr_deployment_service(struct engine *e, const char *ns, const char *name, char *out,
+void corr_deployment_service(struct correlator *c, const char *ns, const char *name, char *out,
                              size_t outlen);
 /* The service a pipeline deploys: a service named like the project's last
  * path component, or contained in the project or the deploy job's name. */

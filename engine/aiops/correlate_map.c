@@ -15,6 +15,14 @@ void corr_textf(char *dst, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+void corr_count(char *dst, size_t len, int64_t n)
+{
+    struct buf b = {0};
+    buf_count(&b, n);
+    str_copy(dst, len, buf_cstr(&b));
+    buf_free(&b);
+}
+
 /* True when "k=v" (len n) occurs as a whole item of the "k=v,k=v" list. */
 static bool has_label(const char *labels, const char *kv, size_t n)
 {
@@ -68,17 +76,6 @@ void corr_pod_service(struct engine *e, const struct k8s_pod *p, char *out, size
     str_copy(out, outlen, p->deployment[0] ? p->deployment : "");
 }
 
-bool corr_pod_in_service(struct engine *e, const struct k8s_pod *p, const char *service)
-{
-    const struct service *s = service_named(e, service);
-    if (s && (!s->namespace[0] || strcmp(s->namespace, p->namespace) == 0) &&
-        corr_selector_matches(s->selector, p->labels))
-        return true;
-    if (s && s->selector[0])
-        return false;
-    return strcmp(p->deployment, service) == 0; /* no mapping: by deployment name */
-}
-
 /* "checkout-7d9f8b6c4-x2x9z" -> "checkout": drops the ReplicaSet hash and
  * the pod suffix, the way Deployments name their pods. */
 static void guess_deployment(const char *pod, char *out, size_t outlen)
@@ -108,22 +105,17 @@ void corr_podkey_service(struct engine *e, const char *podkey, char *out, size_t
     str_copy(out, outlen, dep);
 }
 
-void corr_deployment_service(struct engine *e, const char *ns, const char *name, char *out,
+void corr_deployment_service(struct correlator *c, const char *ns, const char *name, char *out,
                              size_t outlen)
 {
-    if (service_named(e, name)) {
+    if (service_named(c->e, name)) {
         str_copy(out, outlen, name);
         return;
     }
-    struct table *t = engine_table(e, T_PODS);
-    for (int i = 0; i < t->count; i++) {
-        const struct k8s_pod *p = table_row(t, i);
-        if (strcmp(p->deployment, name) == 0 && (!ns || strcmp(p->namespace, ns) == 0)) {
-            corr_pod_service(e, p, out, outlen);
-            return;
-        }
-    }
-    str_copy(out, outlen, name);
+    /* The service its pods map to, kept by the pod counters: no walk of
+     * the pods table on every Deployment update. */
+    if (!corr_pods_owner_service(c, ns, name, out, outlen))
+        str_copy(out, outlen, name);
 }
 
 /* True when name occurs in s as a whole token (bounded by non-alphanumerics). */

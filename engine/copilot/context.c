@@ -1,7 +1,9 @@
 #include "copilot/context.h"
+#include "base/dict.h"
 #include "core/incident.h"
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -310,8 +312,107 @@ static void add_changes(struct ctx *c)
     }
 }
 
+/* ---- a mass failure, summarised: counts, then a sample ---- */
+
+#define SUMMARY_TOP 10 /* owners and nodes named; the rest are one "others" figure */
+
+static const struct dict_type count_type = {
+    .hash = dict_hash_str, .key_dup = dict_strdup, .key_free = free};
+
+static void count_in(struct dict *d, const char *key)
+{
+    bool created;
+    struct dict_entry *e = dict_add(d, key[0] ? key : "-", &created);
+    if (e)
+        e->val.u = created ? 1 : e->val.u + 1;
+}
+
+/* The largest SUMMARY_TOP counts of d as {key: n}, plus "others" for the
+ * rest. The names shown join the pseudonymisation map as kind ("ns": the
+ * namespace before the key's slash). */
+static cJSON *top_counts(struct ctx *c, const struct dict *d, const char *kind)
+{
+    const struct dict_entry *top[SUMMARY_TOP];
+    int n = 0;
+    uint64_t all = 0, shown = 0;
+    struct dict_iter it;
+    dict_iter_init(d, &it);
+    for (struct dict_entry *e; (e = dict_next(d, &it));) {
+        all += e->val.u;
+        int at = n < SUMMARY_TOP ? n++ : SUMMARY_TOP;
+        /* insertion into a short sorted list: largest first, ties by name */
+        while (at > 0 &&
+               (top[at - 1]->val.u < e->val.u ||
+                (top[at - 1]->val.u == e->val.u && strcmp(top[at - 1]->key, e->key) > 0))) {
+            if (at < SUMMARY_TOP)
+                top[at] = top[at - 1];
+            at--;
+        }
+        if (at < SUMMARY_TOP)
+            top[at] = e;
+    }
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; i < n; i++) {
+        const char *key = top[i]->key;
+        cJSON_AddNumberToObject(o, key, (double)top[i]->val.u);
+        shown += top[i]->val.u;
+        char ns[NAME_LEN];
+        const char *slash = strchr(key, '/');
+        if (kind && slash && strcmp(kind, "ns") == 0) {
+            snprintf(ns, sizeof(ns), "%.*s", (int)(slash - key), key);
+            name(c, "ns", ns);
+        } else if (kind) {
+            name(c, kind, key);
+        }
+    }
+    if (all > shown)
+        cJSON_AddNumberToObject(o, "others", (double)(all - shown));
+    return o;
+}
+
+/* Counts over every relevant pod, whatever the sample below keeps: the
+ * model sees "4,500 pods CrashLoopBackOff across 3 deployments" right even
+ * when the budget lists forty of them. Never trimmed. */
+static void add_pods_summary(struct ctx *c)
+{
+    struct dict reasons, owners, nodes;
+    dict_init(&reasons, &count_type, NULL);
+    dict_init(&owners, &count_type, NULL);
+    dict_init(&nodes, &count_type, NULL);
+    int total = 0, failing = 0;
+    struct table *t = engine_table(c->e, T_PODS);
+    for (int i = 0; i < t->count; i++) {
+        const struct k8s_pod *p = table_row(t, i);
+        if (!pod_relevant(c, p))
+            continue;
+        total++;
+        if (!p->problem[0])
+            continue;
+        failing++;
+        count_in(&reasons, p->problem);
+        char owner[OBJ_LEN + NAME_LEN + 2];
+        snprintf(owner, sizeof(owner), "%s/%s", p->namespace,
+                 p->deployment[0] ? p->deployment : p->owner_name);
+        count_in(&owners, owner);
+        count_in(&nodes, p->node);
+    }
+    cJSON *o = cJSON_AddObjectToObject(c->root, "pods_summary");
+    cJSON_AddNumberToObject(o, "pods", total);
+    cJSON_AddNumberToObject(o, "failing", failing);
+    cJSON_AddItemToObject(o, "by_reason", top_counts(c, &reasons, NULL));
+    cJSON_AddItemToObject(o, "failing_by_owner", top_counts(c, &owners, "ns"));
+    cJSON_AddNumberToObject(o, "owners_failing", (double)dict_count(&owners));
+    cJSON_AddItemToObject(o, "failing_by_node", top_counts(c, &nodes, "node"));
+    cJSON_AddNumberToObject(o, "nodes_failing", (double)dict_count(&nodes));
+    cJSON_AddStringToObject(o, "pods_listed", "a sample: problems first, at most 40");
+    dict_free(&reasons);
+    dict_free(&owners);
+    dict_free(&nodes);
+}
+
 static void add_pods_nodes(struct ctx *c)
 {
+    add_pods_summary(c);
     cJSON *arr = cJSON_AddArrayToObject(c->root, "pods");
     struct table *t = engine_table(c->e, T_PODS);
     /* problems first: they are the most relevant when the budget trims */

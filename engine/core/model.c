@@ -422,6 +422,8 @@ static const struct field summary_fields[] = {
     F_INT_(T, nodes_total, "nodes"),
     F_INT_(T, pods_failing, "pods with a problem"),
     F_INT_(T, open_incidents, "open incidents"),
+    F_INT_(T, incidents_not_opened,
+           "incident openings refused: the incidents table was full (shown in the header)"),
     F_ENUM_(
         T, gate, gate_state_names,
         "deploy gate over every SLO: open, closed, unknown (an SLO cannot tell), none (no SLO)"),

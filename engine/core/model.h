@@ -440,6 +440,7 @@ struct summary {
     int nodes_total;
     int pods_failing;
     int open_incidents;
+    int incidents_not_opened; /* openings the full incidents table refused: shown, never silent */
     enum gate_state
         gate;       /* over every SLO: closed if one blocks, else unknown if one cannot tell */
     bool gate_open; /* derived: gate == GATE_STATE_OPEN */
