@@ -8,6 +8,8 @@
 #include "aiops/correlate_internal.h"
 #include "base/buf.h"
 #include "core/engine.h"
+#include "base/intern.h"
+#include "core/schema.h"
 #include "test.h"
 
 #define T0 1772460000000LL
@@ -27,19 +29,24 @@ static const char *const problems[] = {
 /* Pod i of a small random cluster: 3 namespaces, 7 deployments, 5 nodes. */
 static void random_pod(struct engine *e, int i, unsigned *seed)
 {
-    struct k8s_pod p = {0};
+    struct k8s_pod p;
+    schema_zero(&k8s_pod_schema, &p);
     int dep = rand_r(seed) % 7, ns = i % 3;
-    snprintf(p.namespace, sizeof(p.namespace), "ns-%d", ns);
+    char buf[160];
+    snprintf(buf, sizeof(buf), "ns-%d", ns);
+    p.namespace = intern_str(buf);
     snprintf(p.name, sizeof(p.name), "app-%d-%04d", dep, i);
     snprintf(p.key, sizeof(p.key), "%s/%s", p.namespace, p.name);
-    snprintf(p.deployment, sizeof(p.deployment), "app-%d", dep);
-    snprintf(p.node, sizeof(p.node), "node-%d", rand_r(seed) % 5);
-    snprintf(p.labels, sizeof(p.labels), "app=app-%d,tier=%s", dep,
-             rand_r(seed) % 4 ? "web" : "batch");
-    STR_COPY(p.problem, problems[rand_r(seed) % 7]);
+    snprintf(buf, sizeof(buf), "app-%d", dep);
+    p.deployment = intern_str(buf);
+    snprintf(buf, sizeof(buf), "node-%d", rand_r(seed) % 5);
+    p.node = intern_str(buf);
+    snprintf(buf, sizeof(buf), "app=app-%d,tier=%s", dep, rand_r(seed) % 4 ? "web" : "batch");
+    p.labels = intern_str(buf);
+    p.problem = intern_str(problems[rand_r(seed) % 7]);
     p.ncontainers = 1;
     if (rand_r(seed) % 5 == 0)
-        STR_COPY(p.containers[0].last_reason, "OOMKilled");
+        p.containers[0].last_reason = intern_str("OOMKilled");
     p.restarts = rand_r(seed) % 9;
     engine_upsert(e, T_PODS, &p);
 }
@@ -102,15 +109,19 @@ TEST(mass_failure_is_one_incident_with_counts)
     node(&e, "node-1", "");
     for (int round = 0; round < 3; round++) /* crash, heal, crash again: flapping */
         for (int i = 0; i < 3000; i++) {
-            struct k8s_pod p = {0};
-            STR_COPY(p.namespace, "shop");
+            struct k8s_pod p;
+            schema_zero(&k8s_pod_schema, &p);
+            char buf[64];
+            p.namespace = intern_str("shop");
             snprintf(p.name, sizeof(p.name), "checkout-%d-%05d", i % 3, i);
             snprintf(p.key, sizeof(p.key), "shop/%s", p.name);
-            snprintf(p.deployment, sizeof(p.deployment), "checkout-%d", i % 3);
-            snprintf(p.node, sizeof(p.node), "node-%d", i % 40);
-            STR_COPY(p.labels, "app=checkout");
+            snprintf(buf, sizeof(buf), "checkout-%d", i % 3);
+            p.deployment = intern_str(buf);
+            snprintf(buf, sizeof(buf), "node-%d", i % 40);
+            p.node = intern_str(buf);
+            p.labels = intern_str("app=checkout");
             if (i < 2000 && round != 1)
-                STR_COPY(p.problem, "CrashLoopBackOff");
+                p.problem = intern_str("CrashLoopBackOff");
             engine_upsert(&e, T_PODS, &p);
         }
     engine_advance(&e, T0 + 2000);
@@ -143,12 +154,15 @@ TEST(incident_cap_is_shown)
     engine_advance(&e, T0);
     struct correlator *c = correlator_new(&e, NULL);
     for (int i = 0; i < 300; i++) {
-        struct k8s_pod p = {0};
-        STR_COPY(p.namespace, "shop");
+        struct k8s_pod p;
+        schema_zero(&k8s_pod_schema, &p);
+        char dep[32];
+        p.namespace = intern_str("shop");
         snprintf(p.name, sizeof(p.name), "app%d-5d9f8b6c4-x%d", i, i);
         snprintf(p.key, sizeof(p.key), "shop/%s", p.name);
-        snprintf(p.deployment, sizeof(p.deployment), "app%d", i);
-        STR_COPY(p.problem, "CrashLoopBackOff");
+        snprintf(dep, sizeof(dep), "app%d", i);
+        p.deployment = intern_str(dep);
+        p.problem = intern_str("CrashLoopBackOff");
         engine_upsert(&e, T_PODS, &p);
     }
     engine_advance(&e, T0 + 2000);

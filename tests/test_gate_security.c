@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/intern.h"
+#include "core/schema.h"
 #include "core/engine.h"
 #include "slo/gate.h"
 #include "test.h"
@@ -38,9 +40,10 @@ TEST(live_view_verdicts)
     CHECK(gate_security(&e, "shop", SEV_WARNING, 0, why, sizeof(why)) == GATE_ALLOW);
     CHECK(strstr(why, "since the engine started") != NULL);
 
-    struct k8s_pod p = {0};
+    struct k8s_pod p;
+    schema_zero(&k8s_pod_schema, &p);
     STR_COPY(p.key, "shop/payments-1");
-    STR_COPY(p.namespace, "shop");
+    p.namespace = intern_str("shop");
     STR_COPY(p.name, "payments-1");
     STR_COPY(p.uid, "5f7c9d8b-6600-4a1b-9c2d-000000000001");
     engine_upsert(&e, T_PODS, &p);
