@@ -512,6 +512,9 @@ static _Noreturn void child_main(int sock, const struct kernel_options *o, pid_t
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(1);
+    /* The parent's sockets and files are not the child's to hold open. */
+    close_range(3, (unsigned)sock - 1, 0);
+    close_range((unsigned)sock + 1, ~0u, 0);
     static struct kload kl;
     static struct kload_reply rep;
     int fds[MAX_FDS], nfds = 0;
@@ -576,6 +579,13 @@ void kloader_abort(struct kloader_job *j)
     while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
         ;
     job_free(j);
+}
+
+void kloader_timed_out(struct kloader_job *j, char *err, size_t errlen)
+{
+    kloader_abort(j);
+    snprintf(err, errlen, "the kernel programs did not load within %.1f s (loading stopped)",
+             kloader_timeout_ms() / 1000.0);
 }
 
 /* How the child ended without an answer. */
@@ -696,9 +706,7 @@ struct kernel_loader *kloader_open(const struct kernel_options *o, char *err, si
         r = poll(&p, 1, left > 0 ? (int)left : 0);
     } while (r < 0 && errno == EINTR);
     if (r <= 0) {
-        kloader_abort(j);
-        snprintf(err, errlen, "the kernel programs did not load within %d s (loading stopped)",
-                 kloader_timeout_ms() / 1000);
+        kloader_timed_out(j, err, errlen);
         return NULL;
     }
     return kloader_finish(j, err, errlen);

@@ -51,6 +51,8 @@ int kloader_job_fd(const struct kloader_job *j);
 struct kernel_loader *kloader_finish(struct kloader_job *j, char *err, size_t errlen);
 /* Kills and reaps a child still loading; frees the job. */
 void kloader_abort(struct kloader_job *j);
+/* kloader_abort, past the deadline: says so in err. */
+void kloader_timed_out(struct kloader_job *j, char *err, size_t errlen);
 /* KLOADER_TIMEOUT_MS or the environment's. */
 int kloader_timeout_ms(void);
 /* Start, wait (up to the timeout) and finish, for callers with no loop

@@ -647,11 +647,9 @@ static void on_load_timeout(void *ud)
     struct ksrc *ks = ud;
     ks->load_timer = NULL;
     load_done(ks);
-    kloader_abort(ks->job);
-    ks->job = NULL;
     char err[256];
-    snprintf(err, sizeof(err), "the kernel programs did not load within %d s (loading stopped)",
-             kloader_timeout_ms() / 1000);
+    kloader_timed_out(ks->job, err, sizeof(err));
+    ks->job = NULL;
     load_failed(ks, err);
 }
 
