@@ -31,9 +31,10 @@
 /* The screen's ring when the config names none. The data area is mapped
  * twice (wrap-around), so it counts twice in RSS: 8 MiB, the headless
  * default that rides out floods for the agent, is 16 MB of a 24 MB budget.
- * 1 MiB still holds some 3000 records between 100 ms drains; a burst beyond
- * it shows as GAP rows. */
-#define SCREEN_RING_BYTES (1u << 20)
+ * 512 KiB holds some 1500 records between 100 ms drains (and the reader is
+ * woken at an eighth of it, sooner); a burst beyond shows as GAP rows. With
+ * the event history full (4.4 MB), 1 MiB took the demo to 24 MB. */
+#define SCREEN_RING_BYTES (512u << 10)
 
 struct ksrc {
     struct source *src;
