@@ -19,10 +19,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
-#include "base/loop.h"
 #include "bpf/listen_seed.h"
 #include "bpf/lookout.skel.h"
 
@@ -686,6 +686,13 @@ struct kernel_loader *kloader_finish(struct kloader_job *j, char *err, size_t er
     return adopt(&rep, fds, pid, err, errlen);
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int kloader_timeout_ms(void)
 {
     const char *t = getenv("LOOKOUT_BPF_LOAD_TIMEOUT_MS");
@@ -699,10 +706,10 @@ struct kernel_loader *kloader_open(const struct kernel_options *o, char *err, si
     if (!j)
         return NULL;
     struct pollfd p = {.fd = j->pidfd, .events = POLLIN};
-    int64_t deadline = loop_mono_ms() + kloader_timeout_ms();
+    int64_t deadline = mono_ms() + kloader_timeout_ms();
     int r;
     do {
-        int64_t left = deadline - loop_mono_ms();
+        int64_t left = deadline - mono_ms();
         r = poll(&p, 1, left > 0 ? (int)left : 0);
     } while (r < 0 && errno == EINTR);
     if (r <= 0) {
