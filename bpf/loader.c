@@ -804,17 +804,30 @@ int kloader_drain_retrans(struct kernel_loader *kl,
 }
 
 /* ---- least privilege ---- */
-int kernel_drop_privileges(char *err, size_t errlen)
+/* The invoking user under sudo, as root; false when there is none. */
+static bool sudo_ids(unsigned long *uid, unsigned long *gid)
 {
     const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
     if (geteuid() != 0 || !su || !sg)
-        return 0;
+        return false;
     char *end;
-    unsigned long uid = strtoul(su, &end, 10);
-    if (*end || uid == 0)
-        return 0;
-    unsigned long gid = strtoul(sg, &end, 10);
-    if (*end)
+    *uid = strtoul(su, &end, 10);
+    if (*end || *uid == 0)
+        return false;
+    *gid = strtoul(sg, &end, 10);
+    return *end == 0;
+}
+
+bool kernel_privileges_to_drop(void)
+{
+    unsigned long uid, gid;
+    return sudo_ids(&uid, &gid);
+}
+
+int kernel_drop_privileges(char *err, size_t errlen)
+{
+    unsigned long uid, gid;
+    if (!sudo_ids(&uid, &gid))
         return 0;
     /* setgroups first, while still root; setresuid to a non-zero uid then
      * clears the permitted and effective capability sets. */

@@ -80,5 +80,7 @@ int kloader_drain_retrans(struct kernel_loader *kl,
  * invoking user and clear every capability. Returns 1 when dropped, 0 when
  * there was nothing to do, -1 with err on failure. */
 int kernel_drop_privileges(char *err, size_t errlen);
+/* Whether kernel_drop_privileges would drop (under sudo, as root). */
+bool kernel_privileges_to_drop(void);
 
 #endif

@@ -672,6 +672,17 @@ def test_screen(tmp):
     check("screen: no loading child left", kids == [], kids)
     # make bench holds the 24 MB target; this bound only has to survive a loaded host
     check("screen: peak RSS with the kernel on under 30 MB", 0 < hwm < 30 * 1024, f"{hwm} kB")
+    # Under sudo the load is waited for in place: the sources after it start
+    # as the invoking user.
+    sc = Screen(LOOKOUT_REL, f"--config {cfg}", tmp, "SUDO_UID=65534 SUDO_GID=65534")
+    loaded = sc.wait(lambda t: "LOOKOUT" in t and "loading kernel programs" not in t
+                     and "starting" not in t)
+    uid = [l for l in open(f"/proc/{sc.pid}/status") if l.startswith("Uid")]
+    text = sc.text()
+    sc.quit()
+    check("screen: under sudo, loaded, then the invoking user",
+          loaded and "kernel events off" not in text and uid and uid[0].split()[1] == "65534",
+          (uid, text[:400]))
     # ASan watches the loop's side of a death; the release build, quicker to
     # start, the deadline's
     for how, binary, env, says in (

@@ -656,10 +656,13 @@ static void on_load_timeout(void *ud)
 
 /* The load (0.5-1 s of BTF parsing and verification) runs in a child. On
  * the screen the loop waits for it (the child's pidfd, a deadline); for the
- * headless commands, which need the events from the first moment, here. */
+ * headless commands, which need the events from the first moment, here.
+ * Here too when privileges are dropped after it: the sources after this one
+ * start once it returns, and must start as the invoking user (a kubeconfig
+ * credential plugin never runs as root). */
 static int kernel_load(struct ksrc *ks, char *err, size_t errlen)
 {
-    if (!ks->async_load) {
+    if (!ks->async_load || (ks->opt.drop_privileges && kernel_privileges_to_drop())) {
         ks->kl = kloader_open(&ks->opt, err, errlen);
         return ks->kl ? kernel_attached(ks, err, errlen) : -1;
     }
