@@ -9,10 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -39,10 +46,24 @@ static const char *const default_watch[] = {
     "/proc/*/environ",
 };
 
-struct kernel_loader {
+/* The load, in the child: what libbpf holds while it opens, loads and
+ * attaches. Never freed: the child exits once the fds are handed over. */
+struct kload {
     struct lookout_bpf *skel;
     struct bpf_link *links[MAX_LINKS];
     int nlinks;
+    char hooks[512];
+    char failures[512];
+};
+
+/* The parent's side: plain fds, the .bss mapped for kind_on[]. */
+struct kernel_loader {
+    int ring_fd, stats_fd, retrans_fd;
+    struct lookout_bpf__bss *bss;
+    size_t bss_len;
+    int links[MAX_LINKS];
+    int nlinks;
+    pid_t helper;
     char hooks[512];
     char failures[512];
 };
@@ -180,9 +201,8 @@ static bool tp_btf_usable(const struct btf *vmlinux, const char *tp)
 }
 
 /* A hook with a BTF and a raw flavour: keep one, switch the other off. */
-static void choose(struct kernel_loader *kl, const struct btf *vmlinux, const char *label,
-                   const char *tp, struct bpf_program *btf_prog, struct bpf_program *raw_prog,
-                   bool wanted)
+static void choose(struct kload *kl, const struct btf *vmlinux, const char *label, const char *tp,
+                   struct bpf_program *btf_prog, struct bpf_program *raw_prog, bool wanted)
 {
     bool use_btf = tp_btf_usable(vmlinux, tp);
     bpf_program__set_autoload(btf_prog, wanted && use_btf);
@@ -234,7 +254,7 @@ static int sys_hooks(struct lookout_bpf *s, struct sys_hook *out, struct bpf_pro
 
 /* Per-syscall tracepoints when tracefs is there (only those syscalls pay),
  * else one sys_exit program that every syscall runs through. */
-static void choose_syscalls(struct kernel_loader *kl, const struct btf *vmlinux,
+static void choose_syscalls(struct kload *kl, const struct btf *vmlinux,
                             const struct kernel_options *o)
 {
     struct lookout_bpf *s = kl->skel;
@@ -261,7 +281,7 @@ static void choose_syscalls(struct kernel_loader *kl, const struct btf *vmlinux,
                             : "raw_tp/sys_exit");
 }
 
-static void fill_sys_table(struct kernel_loader *kl)
+static void fill_sys_table(struct kload *kl)
 {
     struct sys_hook hooks[16];
     struct bpf_program *progs[16];
@@ -276,10 +296,10 @@ static void fill_sys_table(struct kernel_loader *kl)
 }
 
 /* ---- settings ---- */
-static void set_rodata(struct kernel_loader *kl, const struct kernel_options *o)
+static void set_rodata(struct kload *kl, const struct kernel_options *o, pid_t self)
 {
     struct lookout_bpf *s = kl->skel;
-    s->rodata->self_tgid = (uint32_t)getpid();
+    s->rodata->self_tgid = (uint32_t)self;
     s->rodata->wakeup_bytes = o->ring_bytes / 8;
     s->rodata->rate_limit = o->rate_limit;
     uint32_t ng = 0;
@@ -299,7 +319,7 @@ static void set_rodata(struct kernel_loader *kl, const struct kernel_options *o)
         s->bss->kind_on[k] = o->kind_on[k];
 }
 
-static int fill_watch(struct kernel_loader *kl, const struct kernel_options *o)
+static int fill_watch(struct kload *kl, const struct kernel_options *o)
 {
     for (int i = 0; i < o->nwatch; i++) {
         if (strchr(o->watch[i], '*'))
@@ -324,7 +344,7 @@ static int fill_watch(struct kernel_loader *kl, const struct kernel_options *o)
 }
 
 /* ---- attach ---- */
-static void attach_all(struct kernel_loader *kl)
+static void attach_all(struct kload *kl)
 {
     struct bpf_program *prog;
     bpf_object__for_each_program(prog, kl->skel->obj)
@@ -341,24 +361,23 @@ static void attach_all(struct kernel_loader *kl)
     }
 }
 
-struct kernel_loader *kloader_open(const struct kernel_options *o, char *err, size_t errlen)
+/* The whole libbpf side, in the child. No clean-up on failure: the child
+ * exits, and the kernel drops what it held. */
+static int load(struct kload *kl, const struct kernel_options *o, pid_t self, char *err,
+                size_t errlen)
 {
     libbpf_set_print(libbpf_quiet);
-    struct kernel_loader *kl = calloc(1, sizeof(*kl));
-    if (!kl) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
     kl->skel = lookout_bpf__open();
     if (!kl->skel) {
         snprintf(err, errlen, "cannot open the BPF object: %s", last_libbpf_msg);
-        free(kl);
-        return NULL;
+        return -1;
     }
     struct lookout_bpf *s = kl->skel;
     bpf_map__set_max_entries(s->maps.events, o->ring_bytes);
-    set_rodata(kl, o);
+    set_rodata(kl, o, self);
 
+    /* Parsed once here for the probes, once more by libbpf for CO-RE: the
+     * child's memory, gone with it. */
     struct btf *vmlinux = btf__load_vmlinux_btf();
     if (libbpf_get_error(vmlinux))
         vmlinux = NULL;
@@ -388,39 +407,338 @@ struct kernel_loader *kloader_open(const struct kernel_options *o, char *err, si
 
     if (lookout_bpf__load(s) != 0) {
         snprintf(err, errlen, "cannot load the BPF programs: %s", last_libbpf_msg);
-        kloader_close(kl);
-        return NULL;
+        return -1;
     }
     fill_sys_table(kl);
     if (fill_watch(kl, o) < 0) {
         snprintf(err, errlen, "cannot fill the watch list: %s", strerror(errno));
-        kloader_close(kl);
-        return NULL;
+        return -1;
     }
     attach_all(kl);
     if (o->kind_on[LO_ACCEPT] || o->kind_on[LO_RESET] || o->kind_on[LO_RETRANSMIT])
         listen_seed(bpf_map__fd(s->maps.listen_owner));
     if (kl->nlinks == 0) {
         snprintf(err, errlen, "no kernel hook could attach: %s", kl->failures);
-        kloader_close(kl);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the loading child and the hand-over ----
+ * libbpf 1.1 reads the kernel's BTF whole (5.4 MB here) and copies it for
+ * CO-RE: some 11 MB for a moment, on top of everything else. A short-lived
+ * child does the load and hands over only the fds the parent uses (the
+ * ring, the counters, the retransmit flows, the .bss with kind_on[], and a
+ * link per attached program, which keeps it attached), so that peak never
+ * reaches the parent. */
+
+/* The fds in the message, in this order; the links follow. */
+enum { FD_RING, FD_STATS, FD_RETRANS, FD_BSS, FD_FIXED };
+#define MAX_FDS (FD_FIXED + MAX_LINKS)
+
+struct kload_reply {
+    int32_t ok; /* 0 loaded, -1 failed: err says why */
+    int32_t nlinks;
+    uint32_t bss_len;
+    char err[256];
+    char hooks[512];
+    char failures[512];
+};
+
+struct kloader_job {
+    pid_t pid;
+    int pidfd; /* readable once the child has exited */
+    int sock;
+};
+
+/* LOOKOUT_BPF_CHILD=fail|die|hang makes the child misbehave, for the
+ * tests of what the parent does then. */
+static void child_test_hook(struct kload_reply *rep)
+{
+    const char *how = getenv("LOOKOUT_BPF_CHILD");
+    if (!how)
+        return;
+    if (!strcmp(how, "die"))
+        raise(SIGKILL);
+    while (!strcmp(how, "hang"))
+        pause();
+    if (!strcmp(how, "fail")) {
+        rep->ok = -1;
+        snprintf(rep->err, sizeof(rep->err), "load failure forced by LOOKOUT_BPF_CHILD=fail");
+    }
+}
+
+static int child_fds(struct kload *kl, struct kload_reply *rep, int *fds)
+{
+    struct lookout_bpf *s = kl->skel;
+    fds[FD_RING] = bpf_map__fd(s->maps.events);
+    fds[FD_STATS] = bpf_map__fd(s->maps.stats);
+    fds[FD_RETRANS] = bpf_map__fd(s->maps.retrans);
+    fds[FD_BSS] = bpf_map__fd(s->maps.bss);
+    rep->bss_len = (uint32_t)bpf_map__value_size(s->maps.bss);
+    for (int i = 0; i < kl->nlinks; i++)
+        fds[FD_FIXED + i] = bpf_link__fd(kl->links[i]);
+    rep->nlinks = kl->nlinks;
+    STR_COPY(rep->hooks, kl->hooks);
+    STR_COPY(rep->failures, kl->failures);
+    return FD_FIXED + kl->nlinks;
+}
+
+static void send_reply(int sock, const struct kload_reply *rep, const int *fds, int nfds)
+{
+    struct iovec iov = {.iov_base = (void *)rep, .iov_len = sizeof(*rep)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (nfds > 0) {
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+    }
+    while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+}
+
+/* The child: load, answer, _exit (no atexit handlers, no stdio flush: the
+ * terminal and every other resource belong to the parent). */
+static _Noreturn void child_main(int sock, const struct kernel_options *o, pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
+    /* The parent's sockets and files are not the child's to hold open. */
+    close_range(3, (unsigned)sock - 1, 0);
+    close_range((unsigned)sock + 1, ~0u, 0);
+    static struct kload kl;
+    static struct kload_reply rep;
+    int fds[MAX_FDS], nfds = 0;
+    child_test_hook(&rep);
+    if (rep.ok == 0)
+        rep.ok = load(&kl, o, parent, rep.err, sizeof(rep.err));
+    if (rep.ok == 0)
+        nfds = child_fds(&kl, &rep, fds);
+    send_reply(sock, &rep, fds, nfds);
+    _exit(0);
+}
+
+struct kloader_job *kloader_start(const struct kernel_options *o, char *err, size_t errlen)
+{
+    struct kloader_job *j = calloc(1, sizeof(*j));
+    int sv[2];
+    if (!j || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        snprintf(err, errlen, "cannot start loading the kernel programs: %s", strerror(errno));
+        free(j);
         return NULL;
     }
+    pid_t self = getpid();
+    j->pid = fork();
+    if (j->pid == 0) {
+        close(sv[0]);
+        child_main(sv[1], o, self);
+    }
+    close(sv[1]);
+    j->sock = sv[0];
+    j->pidfd = j->pid > 0 ? pidfd_open(j->pid, 0) : -1;
+    if (j->pidfd < 0) {
+        snprintf(err, errlen, "cannot start the process loading the kernel programs: %s",
+                 strerror(errno));
+        if (j->pid > 0) {
+            kill(j->pid, SIGKILL);
+            waitpid(j->pid, NULL, 0);
+        }
+        close(j->sock);
+        free(j);
+        return NULL;
+    }
+    return j;
+}
+
+int kloader_job_fd(const struct kloader_job *j)
+{
+    return j->pidfd;
+}
+
+static void job_free(struct kloader_job *j)
+{
+    close(j->pidfd);
+    close(j->sock);
+    free(j);
+}
+
+void kloader_abort(struct kloader_job *j)
+{
+    if (!j)
+        return;
+    kill(j->pid, SIGKILL);
+    while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    job_free(j);
+}
+
+void kloader_timed_out(struct kloader_job *j, char *err, size_t errlen)
+{
+    kloader_abort(j);
+    snprintf(err, errlen, "the kernel programs did not load within %.1f s (loading stopped)",
+             kloader_timeout_ms() / 1000.0);
+}
+
+/* How the child ended without an answer. */
+static void describe_death(int status, char *err, size_t errlen)
+{
+    if (WIFSIGNALED(status))
+        snprintf(err, errlen, "the process loading the kernel programs died (signal %d, %s)",
+                 WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(err, errlen,
+                 "the process loading the kernel programs exited (status %d) without an answer",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* The reply and its fds; -1 when there is none (the child died first). */
+static int recv_reply(int sock, struct kload_reply *rep, int *fds, int *nfds)
+{
+    struct iovec iov = {.iov_base = rep, .iov_len = sizeof(*rep)};
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = ctl.buf,
+                         .msg_controllen = sizeof(ctl.buf)};
+    ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    *nfds = 0;
+    for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        memcpy(fds + *nfds, CMSG_DATA(c), sizeof(int) * (size_t)k);
+        *nfds += k;
+    }
+    return n == (ssize_t)sizeof(*rep) ? 0 : -1;
+}
+
+static void close_fds(const int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+}
+
+/* The parent's loader on the fds received; the .bss fd is mapped, then
+ * closed (the mapping keeps the map). */
+static struct kernel_loader *adopt(const struct kload_reply *rep, const int *fds, pid_t helper,
+                                   char *err, size_t errlen)
+{
+    struct kernel_loader *kl = calloc(1, sizeof(*kl));
+    void *bss = MAP_FAILED;
+    if (kl && rep->bss_len >= sizeof(struct lookout_bpf__bss))
+        bss = mmap(NULL, rep->bss_len, PROT_READ | PROT_WRITE, MAP_SHARED, fds[FD_BSS], 0);
+    close(fds[FD_BSS]);
+    if (!kl || bss == MAP_FAILED) {
+        snprintf(err, errlen, "cannot map the kernel programs' settings: %s", strerror(errno));
+        close_fds(fds, FD_BSS);
+        close_fds(fds + FD_FIXED, rep->nlinks);
+        free(kl);
+        return NULL;
+    }
+    kl->ring_fd = fds[FD_RING];
+    kl->stats_fd = fds[FD_STATS];
+    kl->retrans_fd = fds[FD_RETRANS];
+    kl->bss = bss;
+    kl->bss_len = rep->bss_len;
+    kl->nlinks = rep->nlinks;
+    memcpy(kl->links, fds + FD_FIXED, sizeof(int) * (size_t)rep->nlinks);
+    kl->helper = helper;
+    STR_COPY(kl->hooks, rep->hooks);
+    STR_COPY(kl->failures, rep->failures);
     return kl;
+}
+
+struct kernel_loader *kloader_finish(struct kloader_job *j, char *err, size_t errlen)
+{
+    int status = 0;
+    pid_t pid = j->pid;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    struct kload_reply rep = {0};
+    int fds[MAX_FDS], nfds;
+    int got = recv_reply(j->sock, &rep, fds, &nfds);
+    job_free(j);
+    if (got < 0) {
+        close_fds(fds, nfds);
+        describe_death(status, err, errlen);
+        return NULL;
+    }
+    rep.err[sizeof(rep.err) - 1] = rep.hooks[sizeof(rep.hooks) - 1] = 0;
+    rep.failures[sizeof(rep.failures) - 1] = 0;
+    if (rep.ok != 0 || rep.nlinks < 0 || rep.nlinks > MAX_LINKS || nfds != FD_FIXED + rep.nlinks) {
+        close_fds(fds, nfds);
+        snprintf(err, errlen, "%s",
+                 rep.ok != 0 ? rep.err : "the kernel programs' fds did not arrive whole");
+        return NULL;
+    }
+    return adopt(&rep, fds, pid, err, errlen);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int kloader_timeout_ms(void)
+{
+    const char *t = getenv("LOOKOUT_BPF_LOAD_TIMEOUT_MS");
+    int ms = t ? atoi(t) : 0;
+    return ms > 0 ? ms : KLOADER_TIMEOUT_MS;
+}
+
+struct kernel_loader *kloader_open(const struct kernel_options *o, char *err, size_t errlen)
+{
+    struct kloader_job *j = kloader_start(o, err, errlen);
+    if (!j)
+        return NULL;
+    struct pollfd p = {.fd = j->pidfd, .events = POLLIN};
+    int64_t deadline = mono_ms() + kloader_timeout_ms();
+    int r;
+    do {
+        int64_t left = deadline - mono_ms();
+        r = poll(&p, 1, left > 0 ? (int)left : 0);
+    } while (r < 0 && errno == EINTR);
+    if (r <= 0) {
+        kloader_timed_out(j, err, errlen);
+        return NULL;
+    }
+    return kloader_finish(j, err, errlen);
 }
 
 void kloader_close(struct kernel_loader *kl)
 {
     if (!kl)
         return;
-    for (int i = 0; i < kl->nlinks; i++)
-        bpf_link__destroy(kl->links[i]);
-    lookout_bpf__destroy(kl->skel);
+    close_fds(kl->links, kl->nlinks);
+    munmap(kl->bss, kl->bss_len);
+    close(kl->ring_fd);
+    close(kl->stats_fd);
+    close(kl->retrans_fd);
     free(kl);
 }
 
 int kloader_ring_fd(const struct kernel_loader *kl)
 {
-    return bpf_map__fd(kl->skel->maps.events);
+    return kl->ring_fd;
+}
+
+pid_t kloader_helper_pid(const struct kernel_loader *kl)
+{
+    return kl->helper;
 }
 
 int kloader_read_stats(const struct kernel_loader *kl, struct lo_stats *out)
@@ -432,8 +750,7 @@ int kloader_read_stats(const struct kernel_loader *kl, struct lo_stats *out)
     if (!per)
         return -1;
     uint32_t zero = 0;
-    int rc = bpf_map__lookup_elem(kl->skel->maps.stats, &zero, sizeof(zero), per,
-                                  sizeof(*per) * (size_t)ncpu, 0);
+    int rc = bpf_map_lookup_elem(kl->stats_fd, &zero, per);
     memset(out, 0, sizeof(*out));
     for (int c = 0; rc == 0 && c < ncpu; c++) {
         for (int k = 0; k < LO_KIND_MAX; k++) {
@@ -450,7 +767,7 @@ int kloader_read_stats(const struct kernel_loader *kl, struct lo_stats *out)
 void kloader_set_kind(struct kernel_loader *kl, int kind, bool on)
 {
     if (kind >= 0 && kind < LO_KIND_MAX)
-        kl->skel->bss->kind_on[kind] = on;
+        kl->bss->kind_on[kind] = on;
 }
 
 const char *kloader_hooks(const struct kernel_loader *kl)
@@ -466,7 +783,7 @@ const char *kloader_failures(const struct kernel_loader *kl)
 int kloader_drain_retrans(struct kernel_loader *kl,
                           void (*fn)(const struct lo_retrans *r, void *ud), void *ud)
 {
-    int fd = bpf_map__fd(kl->skel->maps.retrans);
+    int fd = kl->retrans_fd;
     uint64_t keys[256];
     int n = 0;
     uint64_t key, next;
@@ -487,17 +804,30 @@ int kloader_drain_retrans(struct kernel_loader *kl,
 }
 
 /* ---- least privilege ---- */
-int kernel_drop_privileges(char *err, size_t errlen)
+/* The invoking user under sudo, as root; false when there is none. */
+static bool sudo_ids(unsigned long *uid, unsigned long *gid)
 {
     const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
     if (geteuid() != 0 || !su || !sg)
-        return 0;
+        return false;
     char *end;
-    unsigned long uid = strtoul(su, &end, 10);
-    if (*end || uid == 0)
-        return 0;
-    unsigned long gid = strtoul(sg, &end, 10);
-    if (*end)
+    *uid = strtoul(su, &end, 10);
+    if (*end || *uid == 0)
+        return false;
+    *gid = strtoul(sg, &end, 10);
+    return *end == 0;
+}
+
+bool kernel_privileges_to_drop(void)
+{
+    unsigned long uid, gid;
+    return sudo_ids(&uid, &gid);
+}
+
+int kernel_drop_privileges(char *err, size_t errlen)
+{
+    unsigned long uid, gid;
+    if (!sudo_ids(&uid, &gid))
         return 0;
     /* setgroups first, while still root; setresuid to a non-zero uid then
      * clears the permitted and effective capability sets. */

@@ -32,9 +32,10 @@
 /* The screen's ring when the config names none. The data area is mapped
  * twice (wrap-around), so it counts twice in RSS: 8 MiB, the headless
  * default that rides out floods for the agent, is 16 MB of a 24 MB budget.
- * 1 MiB still holds some 3000 records between 100 ms drains; a burst beyond
- * it shows as GAP rows. */
-#define SCREEN_RING_BYTES (1u << 20)
+ * 512 KiB holds some 1500 records between 100 ms drains (and the reader is
+ * woken at an eighth of it, sooner); a burst beyond shows as GAP rows. With
+ * the event history full (4.4 MB), 1 MiB took the demo to 24 MB. */
+#define SCREEN_RING_BYTES (512u << 10)
 
 struct ksrc {
     struct source *src;
@@ -51,8 +52,11 @@ struct ksrc {
     bool slice_full;         /* the last slice stopped on its budget */
     int64_t mono_to_wall_ns; /* wall = bpf_ktime_get_ns() + this */
     int64_t clock_synced_mono;
-    int64_t last_time; /* ms, the newest record's own time stamp */
-    bool load_pending; /* start found the kernel usable: start_late loads */
+    int64_t last_time;             /* ms, the newest record's own time stamp */
+    bool load_pending;             /* start found the kernel usable: start_late loads */
+    bool async_load;               /* on the screen: the load is waited for through the loop */
+    struct kloader_job *job;       /* the loading child, while it runs */
+    struct loop_timer *load_timer; /* its deadline */
     struct kevent_ingest *ki;
     struct proc_table procs;
     struct lo_stats now;    /* last counters read */
@@ -306,7 +310,8 @@ static int on_record(void *ctx, void *data, size_t size)
             on_exec(ks, data);
         break;
     case LO_EXIT:
-        if (FITS(struct lo_exit))
+        /* the loading child's own exit: Lookout is never reported */
+        if (FITS(struct lo_exit) && h->pid != (uint32_t)kloader_helper_pid(ks->kl))
             on_exit_rec(ks, data);
         break;
     case LO_FORK:
@@ -577,14 +582,10 @@ static void drop_privileges(struct ksrc *ks)
         STR_COPY(ks->privdrop, err);
 }
 
-/* Loads and attaches the BPF programs and starts draining: the slow part
- * (0.5-1 s of BTF parsing and verification), on the loop's thread. */
-static int kernel_load(struct ksrc *ks, char *err, size_t errlen)
+/* Starts draining the programs the child loaded and attached. */
+static int kernel_attached(struct ksrc *ks, char *err, size_t errlen)
 {
     struct source *s = ks->src;
-    ks->kl = kloader_open(&ks->opt, err, errlen);
-    if (!ks->kl)
-        return -1;
     char ierr[256] = "";
     ks->ki = kevent_ingest_new(ks->e, s->ctx.config, ierr, sizeof(ierr));
     ks->rb = ring_buffer__new(kloader_ring_fd(ks->kl), on_record, ks, NULL);
@@ -597,6 +598,9 @@ static int kernel_load(struct ksrc *ks, char *err, size_t errlen)
         snprintf(err, errlen, "cannot watch the kernel ring buffer");
         return -1;
     }
+    /* kinds switched while the child loaded: it had the options of before */
+    for (int k = 0; k < LO_KIND_MAX; k++)
+        kloader_set_kind(ks->kl, k, ks->opt.kind_on[k]);
     ks->timer = loop_timer_start(ks->loop, ks->opt.drain_ms, on_timer, ks);
     ks->window_mono = loop_mono_ms();
     sync_clock(ks);
@@ -610,6 +614,70 @@ static int kernel_load(struct ksrc *ks, char *err, size_t errlen)
         engine_source_state(ks->e, s->name, s->kind, SRC_SYNCED, msg);
     update_kstats(ks);
     set_detail(ks);
+    return 0;
+}
+
+/* The loading child is done, one way or the other. */
+static void load_done(struct ksrc *ks)
+{
+    loop_unwatch_fd(ks->loop, kloader_job_fd(ks->job));
+    if (ks->load_timer)
+        loop_timer_cancel(ks->loop, ks->load_timer);
+    ks->load_timer = NULL;
+}
+
+static void load_failed(struct ksrc *ks, const char *err)
+{
+    engine_source_state(ks->e, ks->src->name, ks->src->kind, SRC_FAILED,
+                        err[0] ? err : "cannot load the kernel programs");
+}
+
+static void on_child_exit(int fd, int events, void *ud)
+{
+    struct ksrc *ks = ud;
+    (void)fd;
+    (void)events;
+    char err[256] = "";
+    load_done(ks);
+    ks->kl = kloader_finish(ks->job, err, sizeof(err));
+    ks->job = NULL;
+    if (!ks->kl || kernel_attached(ks, err, sizeof(err)) < 0)
+        load_failed(ks, err);
+}
+
+static void on_load_timeout(void *ud)
+{
+    struct ksrc *ks = ud;
+    ks->load_timer = NULL;
+    load_done(ks);
+    char err[256];
+    kloader_timed_out(ks->job, err, sizeof(err));
+    ks->job = NULL;
+    load_failed(ks, err);
+}
+
+/* The load (0.5-1 s of BTF parsing and verification) runs in a child. On
+ * the screen the loop waits for it (the child's pidfd, a deadline); for the
+ * headless commands, which need the events from the first moment, here.
+ * Here too when privileges are dropped after it: the sources after this one
+ * start once it returns, and must start as the invoking user (a kubeconfig
+ * credential plugin never runs as root). */
+static int kernel_load(struct ksrc *ks, char *err, size_t errlen)
+{
+    if (!ks->async_load || (ks->opt.drop_privileges && kernel_privileges_to_drop())) {
+        ks->kl = kloader_open(&ks->opt, err, errlen);
+        return ks->kl ? kernel_attached(ks, err, errlen) : -1;
+    }
+    ks->job = kloader_start(&ks->opt, err, errlen);
+    if (!ks->job)
+        return -1;
+    if (loop_watch_fd(ks->loop, kloader_job_fd(ks->job), LOOP_READ, on_child_exit, ks) < 0) {
+        kloader_abort(ks->job);
+        ks->job = NULL;
+        snprintf(err, errlen, "cannot wait for the kernel programs to load");
+        return -1;
+    }
+    ks->load_timer = loop_timer_start(ks->loop, kloader_timeout_ms(), on_load_timeout, ks);
     return 0;
 }
 
@@ -632,7 +700,7 @@ static int kernel_start(struct source *s, char *err, size_t errlen)
 }
 
 /* On the screen this runs after the first frame, which says "loading kernel
- * programs" meanwhile; a failure shows as a failed start. */
+ * programs" until the child is done; a failure shows as a failed start. */
 static int kernel_start_late(struct source *s, char *err, size_t errlen)
 {
     struct ksrc *ks = s->priv;
@@ -651,6 +719,10 @@ static void kernel_stop(struct source *s)
         loop_timer_cancel(ks->loop, ks->timer);
     if (ks->resume)
         loop_timer_cancel(ks->loop, ks->resume);
+    if (ks->job) {
+        load_done(ks);
+        kloader_abort(ks->job);
+    }
     if (ks->rb) {
         loop_unwatch_fd(ks->loop, ks->epfd);
         ring_buffer__free(ks->rb);
@@ -700,6 +772,8 @@ int kernel_source_add(const struct module_ctx *ctx, char *err, size_t errlen)
     if (ctx->opt->screen && !screen_ring_configured(ctx->config))
         o.ring_bytes = SCREEN_RING_BYTES;
     struct ksrc *priv = kernel_source_new(&o);
+    if (priv)
+        priv->async_load = ctx->opt->screen;
     if (!priv || !source_add(ctx->sources, &kernel_source_ops, "kernel", ctx->src, priv)) {
         free(priv);
         snprintf(err, errlen, "cannot create the kernel source");
