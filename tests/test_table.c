@@ -302,4 +302,45 @@ TEST(table_emptied_and_refilled)
     table_free(&t);
 }
 
+static bool node_ready(const void *row)
+{
+    return ((const struct k8s_node *)row)->ready;
+}
+
+/* The kept count (table_set_flag) equals a recount after every change:
+ * inserts, updates that flip the flag either way, removes, a clear. */
+TEST(table_flag_count_equals_recount)
+{
+    struct table t;
+    table_init(&t, &k8s_node_schema, 400);
+    rng = 42;
+    struct k8s_node n;
+    for (int k = 0; k < 50; k++) { /* rows before the flag: counted once */
+        make_node(&n, k, random_below(1000));
+        table_upsert(&t, &n);
+    }
+    table_set_flag(&t, node_ready);
+    bool ok = true;
+    for (int step = 0; step < 20000 && ok; step++) {
+        int k = random_below(300);
+        char key[64];
+        key_name(key, sizeof(key), k);
+        if (random_below(100) < 30) {
+            table_remove(&t, key);
+        } else {
+            make_node(&n, k, random_below(1000));
+            table_upsert(&t, &n);
+        }
+        if (step == 10000)
+            table_clear(&t);
+        int want = 0;
+        for (int i = 0; i < t.count; i++)
+            want += node_ready(table_row(&t, i));
+        ok = want == t.flagged;
+    }
+    CHECK(ok);
+    CHECK(t.flagged > 0);
+    table_free(&t);
+}
+
 RUN_TESTS()

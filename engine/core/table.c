@@ -63,7 +63,10 @@ void *table_upsert(struct table *t, const void *obj)
     struct dict_entry *e = room ? dict_add(&t->index, key, &created) : dict_find(&t->index, key);
     if (e && !created) {
         void *row = stored(t, (int)e->val.u);
+        int was = t->flag ? t->flag(row) : 0;
         memmove(row, obj, t->schema->size); /* obj may be the row itself */
+        if (t->flag)
+            t->flagged += t->flag(row) - was;
         return row;
     }
     if (!room) {
@@ -84,6 +87,8 @@ void *table_upsert(struct table *t, const void *obj)
     e->val.u = (uint64_t)s;
     void *row = stored(t, s);
     memcpy(row, obj, t->schema->size);
+    if (t->flag)
+        t->flagged += t->flag(row);
     t->order[s] = s;
     t->rank[s] = s;
     t->count++;
@@ -105,6 +110,8 @@ bool table_remove(struct table *t, const char *key)
     if (!e)
         return false;
     int s = (int)e->val.u, last = t->count - 1;
+    if (t->flag)
+        t->flagged -= t->flag(stored(t, s));
     dict_delete_entry(&t->index, e);
     order_delete(t, s);
     if (s != last) { /* the last stored row fills the hole: one row copied */
@@ -121,7 +128,16 @@ bool table_remove(struct table *t, const char *key)
 void table_clear(struct table *t)
 {
     t->count = 0;
+    t->flagged = 0;
     dict_clear(&t->index);
+}
+
+void table_set_flag(struct table *t, bool (*flag)(const void *row))
+{
+    t->flag = flag;
+    t->flagged = 0;
+    for (int i = 0; flag && i < t->count; i++)
+        t->flagged += flag(table_row(t, i));
 }
 
 void ring_init(struct ring *r, const struct schema *s, int cap)

@@ -23,6 +23,11 @@ struct table {
     int max; /* documented cap; an insert past it is dropped */
     uint64_t dropped;
     struct dict index; /* entries hold a storage index in val.u, no key */
+    /* A count kept on every change, so a once-a-second figure over a big
+     * table (failing pods of 50,000) costs nothing: the rows for which
+     * flag is true. flag NULL: not kept. */
+    bool (*flag)(const void *row);
+    int flagged;
 };
 
 void table_init(struct table *t, const struct schema *s, int max);
@@ -34,6 +39,9 @@ void *table_get(const struct table *t, const char *key);
  * rows are invalid after a remove (as after an insert). */
 bool table_remove(struct table *t, const char *key);
 void table_clear(struct table *t);
+/* Keeps t->flagged as the number of rows for which flag is true (counted
+ * once now, then on every upsert and remove). */
+void table_set_flag(struct table *t, bool (*flag)(const void *row));
 /* The i-th row in insertion order, 0 <= i < count. */
 static inline void *table_row(const struct table *t, int i)
 {
