@@ -68,6 +68,40 @@ class Observer:
         return self
 
 
+def put_agent_pods(api, port):
+    """Agent pods for --discover: namespace lookout lists a live one (node-a,
+    the agent on 127.0.0.1) and one on 127.0.0.3, where nothing listens on
+    the port (node-gone); namespace lookout-live only the live one."""
+    with open(os.path.join(FIXTURES, "k8s", "pod-running.k9s.json")) as f:
+        tmpl = f.read()
+    for ns, name, node, ip in (("lookout", "agent-a", "node-a", "127.0.0.1"),
+                               ("lookout", "agent-gone", "node-gone", "127.0.0.3"),
+                               ("lookout-live", "agent-a", "node-a", "127.0.0.1")):
+        o = json.loads(tmpl)
+        m = o["metadata"]
+        for k in ("managedFields", "selfLink", "resourceVersion", "generateName", "ownerReferences"):
+            m.pop(k, None)
+        m.update(name=name, namespace=ns, uid="uid-%s-%s" % (ns, name),
+                 labels={"app.kubernetes.io/name": "lookout-agent"})
+        o["spec"]["nodeName"] = node
+        o["status"]["podIP"] = ip
+        req = urllib.request.Request("http://127.0.0.1:%d/_ctl/put" % api, method="POST",
+                                     data=json.dumps({"resource": "pods", "object": o}).encode())
+        urllib.request.urlopen(req, timeout=5).read()
+
+
+def discover_configs(tmp, kc, port):
+    """One config per agent-pod namespace (see put_agent_pods)."""
+    out = []
+    for ns in ("lookout", "lookout-live"):
+        path = os.path.join(tmp, "discover-%s.yaml" % ns)
+        with open(path, "w") as f:
+            f.write("kubernetes: {enabled: false, kubeconfig: %s}\n"
+                    "agents: {discover: {namespace: %s, port: %d}}\n" % (kc, ns, port))
+        out.append(path)
+    return out
+
+
 def put_pods(api):
     with open(os.path.join(FIXTURES, "k8s", "pod-running.k9s.json")) as f:
         tmpl = f.read()
@@ -161,9 +195,10 @@ def gate_until(port, query, decision, timeout=15):
     return last
 
 
-def window(env, cfg, url, cgs, own, agent, local, serve):
+def window(env, cfg, url, cgs, own, agent, local, serve, dcfgs):
     dead = dead_url()
     sel = ["--config", cfg, "--pod-selector"]
+    dsel = [["--discover", "--config", c, "--pod-selector"] for c in dcfgs]
     deadline = time.time() + 30
     local_ready = local.wait_watching(deadline)
     obs = [Observer(env, "pay", "--agent", url, *sel, "app=payments"),
@@ -171,7 +206,9 @@ def window(env, cfg, url, cgs, own, agent, local, serve):
            Observer(env, "pay-dead", "--agent", url, "--agent", dead, *sel, "app=payments"),
            Observer(env, "other-dead", "--agent", url, "--agent", dead, *sel, "app=other"),
            Observer(env, "all-dead", "--agent", dead, "--all"),
-           Observer(env, "none", "--agent", url, *sel, "app=nothing")]
+           Observer(env, "none", "--agent", url, *sel, "app=nothing"),
+           Observer(env, "disc-gone", *dsel[0], "app=other"),
+           Observer(env, "disc-live", *dsel[1], "app=payments")]
     # a longer window the agent dies in, after the others are done
     dying = Observer(env, "killed", "--agent", url, *sel, "app=other", window="6s")
     d = gate_until(serve, "namespace=shop&security=warning", "allow")
@@ -239,6 +276,16 @@ def check_window(r):
     n = r["none"]
     check("a selector that matches no pod: cannot tell (exit 3)",
           n.rc == 3 and "no pod matched app=nothing" in n.stdout, n.stdout + n.err)
+    dg, dl = r["disc-gone"], r["disc-live"]
+    states = {a.get("name"): a.get("state") for a in dg.head.get("agents", [])}
+    check("--discover, one agent pod unreachable, no finding: cannot tell (exit 3) naming it",
+          dg.rc == 3 and "not every node was observed: node-gone down" in dg.stdout and
+          states == {"node-a": "observed", "node-gone": "down"} and
+          "(2 discovered, 0 not ready)" in dg.err, dg.stdout + dg.err + json.dumps(dg.head))
+    check("--discover, the live agent pod: the /etc/shadow read blocks (exit 1), node listed",
+          dl.rc == 1 and "/etc/shadow read by cat in shop/payments-1" in dl.stdout and
+          dl.head.get("nodes") == ["node-a"] and dl.head.get("status") != "partial",
+          dl.stdout + dl.err + json.dumps(dl.head))
     loc = r["local"]
     check("local kernel, app=payments: the read blocks, only that pod's events",
           loc.rc == 1 and "/etc/shadow read by cat in shop/payments-1" in loc.stdout and
@@ -272,6 +319,7 @@ def main():
     local = srv = None
     try:
         put_pods(api)
+        put_agent_pods(api, port)
         kc = os.path.join(tmp, "kubeconfig")
         with open(kc, "w") as f:
             f.write("apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: c\n"
@@ -299,7 +347,8 @@ def main():
               open(os.path.join(tmp, "agent.log")).read()[-1500:])
         if up:
             url = "node-a=http://127.0.0.1:%d" % port
-            r = window(env, cfg, url, cgs, own, agent, local, sport)
+            r = window(env, cfg, url, cgs, own, agent, local, sport,
+                       discover_configs(tmp, kc, port))
             check_window(r)
             check_killed(r["killed"])
     finally:

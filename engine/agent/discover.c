@@ -29,12 +29,7 @@ struct discovery {
     struct agent_fleet *fleet;
     int nstatic; /* configured agents, counted in the fleet beside ours */
     struct kube_settings set;
-    char namespace[64];
-    char selector[256];
-    char scheme[8];
-    int port;
-    struct tls_opts tls;
-    char auth[300];
+    struct agent_discover_settings s;
     /* The pods the reflector keeps live in their own engine: the console's
      * pod table is another reflector's, whose relists would drop ours. */
     struct engine pods;
@@ -76,10 +71,12 @@ int agent_discover_check(const struct ynode *m, char *err, size_t errlen)
     return 0;
 }
 
-static int read_settings(struct discovery *d, const struct ynode *m, char *err, size_t errlen)
+int agent_discover_settings(const struct ynode *m, struct agent_discover_settings *d, char *err,
+                            size_t errlen)
 {
     int64_t port = DEFAULT_PORT;
     char token_file[256] = "", token[256] = "";
+    *d = (struct agent_discover_settings){0};
     STR_COPY(d->namespace, DEFAULT_NAMESPACE);
     STR_COPY(d->selector, DEFAULT_SELECTOR);
     yget_str(m, "namespace", d->namespace, sizeof(d->namespace), err, errlen);
@@ -110,26 +107,23 @@ void *agent_discover_new(const struct ynode *m, const struct config *config,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (read_settings(d, m, err, errlen) < 0) {
-        secret_wipe(d->auth, sizeof(d->auth));
+    if (agent_discover_settings(m, &d->s, err, errlen) < 0) {
+        secret_wipe(d->s.auth, sizeof(d->s.auth));
         free(d);
         return NULL;
     }
     d->fleet = fleet;
     d->nstatic = fleet->nagents;
     kube_settings_from(&d->set, config_section(config, "kubernetes"));
-    STR_COPY(d->set.namespace, d->namespace); /* RBAC messages name the right one */
+    STR_COPY(d->set.namespace, d->s.namespace); /* RBAC messages name the right one */
     d->set.namespace_set = true;
     return d;
 }
 
 /* ---- reconciling pods into connections ---- */
 
-/* The ready pod to dial for each node: the newest when a rollout briefly
- * runs two on one node. NULL when the node has none. */
-static const struct k8s_pod *pod_for(struct discovery *d, const char *node)
+const struct k8s_pod *agent_discover_pod_for(struct table *t, const char *node)
 {
-    struct table *t = engine_table(&d->pods, T_PODS);
     const struct k8s_pod *best = NULL;
     for (int i = 0; i < t->count; i++) {
         const struct k8s_pod *p = table_row(t, i);
@@ -140,11 +134,11 @@ static const struct k8s_pod *pod_for(struct discovery *d, const char *node)
     return best;
 }
 
-static void pod_url(const struct discovery *d, const struct k8s_pod *p, char *out, size_t outlen)
+void agent_discover_url(const struct agent_discover_settings *s, const char *ip, char *out,
+                        size_t outlen)
 {
-    bool v6 = strchr(p->ip, ':') != NULL;
-    snprintf(out, outlen, "%s://%s%s%s:%d", d->scheme, v6 ? "[" : "", p->ip, v6 ? "]" : "",
-             d->port);
+    bool v6 = strchr(ip, ':') != NULL;
+    snprintf(out, outlen, "%s://%s%s%s:%d", s->scheme, v6 ? "[" : "", ip, v6 ? "]" : "", s->port);
 }
 
 static int find(const struct discovery *d, const char *node)
@@ -160,13 +154,14 @@ static void reconcile_known(struct discovery *d)
 {
     char url[600];
     for (int i = d->nfound - 1; i >= 0; i--) {
-        const struct k8s_pod *p = pod_for(d, d->found[i].node);
+        const struct k8s_pod *p =
+            agent_discover_pod_for(engine_table(&d->pods, T_PODS), d->found[i].node);
         if (!p) {
             agent_conn_free(d->found[i].conn, true);
             d->found[i] = d->found[--d->nfound];
             continue;
         }
-        pod_url(d, p, url, sizeof(url));
+        agent_discover_url(&d->s, p->ip, url, sizeof(url));
         if (strcmp(url, agent_conn_url(d->found[i].conn)) != 0)
             agent_conn_retarget(d->found[i].conn, url);
     }
@@ -183,9 +178,9 @@ static void add_found(struct discovery *d, const struct k8s_pod *p)
         d->found = f;
         d->capfound = cap;
     }
-    pod_url(d, p, url, sizeof(url));
-    struct agent_conn *c =
-        agent_conn_new(&d->src->ctx, d->fleet, p->node, url, &d->tls, d->auth, err, sizeof(err));
+    agent_discover_url(&d->s, p->ip, url, sizeof(url));
+    struct agent_conn *c = agent_conn_new(&d->src->ctx, d->fleet, p->node, url, &d->s.tls,
+                                          d->s.auth, err, sizeof(err));
     if (!c)
         return;
     struct found *f = &d->found[d->nfound++];
@@ -210,7 +205,7 @@ static void reconcile(struct discovery *d)
     for (int i = 0; i < t->count; i++) {
         const struct k8s_pod *p = table_row(t, i);
         if (p->ready && p->ip[0] && p->node[0] && find(d, p->node) < 0)
-            add_found(d, pod_for(d, p->node));
+            add_found(d, agent_discover_pod_for(t, p->node));
     }
     d->fleet->nagents = d->nstatic + d->nfound;
 }
@@ -220,7 +215,7 @@ static void report(struct discovery *d)
     const struct kube_reflector *r = &d->refl;
     char msg[400];
     if (r->failing || r->phase == KR_FORBIDDEN) {
-        snprintf(msg, sizeof(msg), "pods in %s (%s): %s", d->namespace, d->selector, r->error);
+        snprintf(msg, sizeof(msg), "pods in %s (%s): %s", d->s.namespace, d->s.selector, r->error);
         engine_source_state(d->src->ctx.engine, d->src->name, "agent",
                             r->synced ? SRC_STALE : SRC_FAILED, msg);
     } else if (r->synced) {
@@ -270,8 +265,8 @@ static int discover_start(struct source *s, char *err, size_t errlen)
                                .conn = &d->conn,
                                .changed = on_changed,
                                .ud = d};
-    kube_reflector_init(&d->refl, &d->env, KK_PODS, d->namespace);
-    char *sel = curl_easy_escape(NULL, d->selector, 0);
+    kube_reflector_init(&d->refl, &d->env, KK_PODS, d->s.namespace);
+    char *sel = curl_easy_escape(NULL, d->s.selector, 0);
     int n = snprintf(d->refl.extra, sizeof(d->refl.extra), "labelSelector=%s", sel ? sel : "");
     curl_free(sel);
     if (!sel || n < 0 || (size_t)n >= sizeof(d->refl.extra)) {
@@ -300,7 +295,7 @@ static void discover_stop(struct source *s)
         engine_free(&d->pods);
     if (d->conn_loaded)
         kube_conn_free(&d->conn);
-    secret_wipe(d->auth, sizeof(d->auth));
+    secret_wipe(d->s.auth, sizeof(d->s.auth));
     free(d);
     s->priv = NULL;
 }

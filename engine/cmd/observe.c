@@ -1,6 +1,7 @@
 /* `lookout observe`: the eBPF experiment stage of a pipeline. Watches a
  * scope (a namespace, pods by label, a cgroup subtree or the whole node)
- * with the local kernel source, or through node agents (--agent), for a
+ * with the local kernel source, or through node agents (--agent, or found
+ * through Kubernetes with --discover), for a
  * while, writes every event in scope, attributed and matched by the rules,
  * to an evidence file (kernel/evidence.h), and says whether a rule fired at
  * or above the policy. Exit 0 clean, 1 findings, 2 usage, 3 could not
@@ -39,14 +40,14 @@
 #define BODY_CAP      (64u << 20) /* events past this are counted, not written */
 #define RESCAN_MIN_MS 200
 #define TOP_FINDINGS  10
-#define START_WAIT_MS 10000 /* for the agents to stream and the pods to list */
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: lookout observe --for DURATION\n"
                "                       (--namespace NS | --pod-selector K=V[,K=V] | --cgroup PATH"
                " | --all)\n"
-               "                       [--agent [NAME=]URL]... [--agent-token-file FILE]\n"
+               "                       [--agent [NAME=]URL]... [--agent-token-file FILE]"
+               " [--discover]\n"
                "                       -o EVIDENCE.jsonl [--fail-on warning|critical] [--json]\n"
                "                       [--config FILE]\n"
                "  --for DURATION     how long to watch: 60s, 5m (required)\n"
@@ -59,6 +60,9 @@ static void usage(FILE *f)
                "  --agent URL        stream from this node agent instead of the local kernel\n"
                "                     (repeatable; NAME= names the node, default the URL's host)\n"
                "  --agent-token-file FILE  the agents' bearer token\n"
+               "  --discover         also stream from every node's agent pod, listed once at the\n"
+               "                     start through the config's agents.discover and kubernetes;\n"
+               "                     a node whose agent pod is not ready counts as not observed\n"
                "  --fail-on SEV      exit 1 on a rule match at or above SEV (default warning)\n"
                "  --json             the summary as one JSON object on stdout\n"
                "exit: 0 clean, 1 findings, 2 usage, 3 could not observe (no privileges or BTF,\n"
@@ -449,7 +453,7 @@ static bool settled(struct observe *ob)
         return false;
     for (int i = 0; i < ob->nremotes; i++) {
         const struct source_info *si = engine_get(ob->e, T_SOURCES, ob->remotes[i].source);
-        if (!si || si->state == SRC_STARTING)
+        if (!ob->remotes[i].unready && (!si || si->state == SRC_STARTING))
             return false;
     }
     return true;
@@ -507,11 +511,12 @@ static bool start_sources(struct observe *ob, struct source_set *set, struct con
         snprintf(ob->h.error, sizeof(ob->h.error), "pods: %s", err);
         return false;
     }
-    if (ob->o->nagents && observe_remotes_start(ob, set, &ctx, err, sizeof(err)) < 0) {
+    bool remote = ob->o->nagents || ob->o->discover;
+    if (remote && observe_remotes_start(ob, set, &ctx, err, sizeof(err)) < 0) {
         snprintf(ob->h.error, sizeof(ob->h.error), "%s", err);
         return false;
     }
-    if (ob->o->nagents)
+    if (remote)
         source_start_all(set);
     else if (!start_kernel(ob, set, cfg, &ctx))
         return false;
@@ -528,6 +533,8 @@ static bool start_sources(struct observe *ob, struct source_set *set, struct con
         fprintf(stderr, " (%d pods now)", engine_table(ob->e, T_PODS)->count);
     if (ob->nremotes)
         fprintf(stderr, " through %d agent%s", ob->nremotes, ob->nremotes == 1 ? "" : "s");
+    if (ob->o->discover)
+        fprintf(stderr, " (%d discovered, %d not ready)", ob->discovered, ob->unready);
     fprintf(stderr, "\n");
     return true;
 }
@@ -660,6 +667,7 @@ static int parse(int argc, char **argv, struct observe_opts *o)
         {"agent", required_argument, NULL, 'A'},
         {"pod-selector", required_argument, NULL, 'l'},
         {"agent-token-file", required_argument, NULL, 'T'},
+        {"discover", no_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     /* warning, not critical: the built-in rules rate a sensitive-file read in
@@ -712,6 +720,9 @@ static int parse(int argc, char **argv, struct observe_opts *o)
         case 'T':
             o->token_file = optarg;
             break;
+        case 'D':
+            o->discover = true;
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -725,9 +736,11 @@ static int parse(int argc, char **argv, struct observe_opts *o)
                       : !o->for_ms  ? "--for DURATION is required"
                       : !o->out     ? "-o EVIDENCE.jsonl is required"
                       : scopes != 1 ? "exactly one of --namespace, --pod-selector, --cgroup, --all"
-                      : o->cgroup && o->nagents
-                          ? "--cgroup names a cgroup of this host; with --agent use --namespace, "
-                            "--pod-selector or --all"
+                      : o->cgroup && (o->nagents || o->discover)
+                          ? "--cgroup names a cgroup of this host; with --agent or --discover use "
+                            "--namespace, --pod-selector or --all"
+                      : o->discover && !o->config
+                          ? "--discover needs --config FILE with agents.discover and kubernetes"
                       : o->token_file && !o->nagents ? "--agent-token-file without --agent"
                       : o->selector && !selector_ok(o->selector)
                           ? "--pod-selector: K=V[,K=V] (equality terms only)"
@@ -750,6 +763,13 @@ int cmd_observe(int argc, char **argv)
     struct config cfg;
     if (config_load(&cfg, o.config, modules, err, sizeof(err)) < 0) {
         fprintf(stderr, "lookout observe: %s\n", err);
+        return 2;
+    }
+    const struct ynode *ag = config_section(&cfg, "agents");
+    if (o.discover && !(ag && ag->type == Y_MAP && ymap_get(ag, "discover"))) {
+        fprintf(stderr, "lookout observe: --discover: %s has no agents.discover section\n",
+                o.config);
+        config_free(&cfg);
         return 2;
     }
     struct outfile of = {0};

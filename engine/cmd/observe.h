@@ -21,15 +21,16 @@
 #include "kube/reflector.h"
 #include "kube/source.h"
 
-#define MAX_CGROUPS 4096
-#define MAX_AGENTS  64
+#define MAX_CGROUPS   4096
+#define MAX_AGENTS    64
+#define START_WAIT_MS 10000 /* for the agents to stream and the pods to list */
 
 struct observe_opts {
     int64_t for_ms;
     const char *ns, *cgroup, *out, *config, *selector, *token_file;
     const char *agents[MAX_AGENTS]; /* URL or NAME=URL */
     int nagents;
-    bool all, json;
+    bool all, json, discover;
     enum severity fail_on;
 };
 
@@ -41,6 +42,7 @@ struct remote {
     bool ever_synced;          /* streaming at some time in the window */
     bool interrupted;          /* stopped streaming in the window */
     bool have_drops;
+    bool unready;    /* --discover: its node's agent pod was not ready; no connection */
     uint64_t drops0; /* its ring drops at its first heartbeat in the window */
 };
 
@@ -82,6 +84,7 @@ struct observe {
     struct remote remotes[MAX_AGENTS];
     struct evidence_agent agents[MAX_AGENTS]; /* the header's copy */
     int nremotes;
+    int discovered, unready; /* --discover: nodes with an agent pod, those not ready */
     struct pods pods;
 };
 
@@ -99,7 +102,8 @@ void observe_pods_conclude(struct observe *ob);
 
 /* NAME=URL, or URL named after its host[:port]; -1 when malformed. */
 int observe_agent_name(const char *arg, char *name, size_t namelen, const char **url);
-/* One connection and source per --agent into set; -1 with err. */
+/* One connection and source per --agent, and per discovered agent pod
+ * (--discover), into set; -1 with err. */
 int observe_remotes_start(struct observe *ob, struct source_set *set, const struct source_ctx *ctx,
                           char *err, size_t errlen);
 struct remote *observe_remote_of(struct observe *ob, const char *node);

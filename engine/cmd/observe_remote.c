@@ -1,6 +1,7 @@
 /* `lookout observe` beyond the local kernel: the node agents it streams
  * from with --agent (coverage of the window per agent, losses, the verdict
- * when one is down) and the pods it scopes to with --pod-selector (listed
+ * when one is down; with --discover, one per agent pod listed from the
+ * config's cluster) and the pods it scopes to with --pod-selector (listed
  * and watched from the config's cluster); see observe.h and
  * docs/devsecops.md. */
 #include <curl/curl.h>
@@ -8,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/discover.h"
 #include "agent/server.h"
 #include "agent/source.h"
 #include "base/secret.h"
+#include "base/textsafe.h"
 #include "cmd/observe.h"
 
 /* ---- pods by label ---- */
@@ -181,11 +184,15 @@ int observe_agent_name(const char *arg, char *name, size_t namelen, const char *
 }
 
 static int add_remote(struct observe *ob, struct source_set *set, const struct source_ctx *ctx,
-                      const char *arg, const char *auth, char *err, size_t errlen)
+                      const char *name, const char *url, const struct tls_opts *tls,
+                      const char *auth, char *err, size_t errlen)
 {
+    if (ob->nremotes == MAX_AGENTS) {
+        snprintf(err, errlen, "more than %d agents", MAX_AGENTS);
+        return -1;
+    }
     struct remote *r = &ob->remotes[ob->nremotes];
-    const char *url = arg;
-    observe_agent_name(arg, r->a.name, sizeof(r->a.name) - 8, &url); /* checked by parse */
+    snprintf(r->a.name, sizeof(r->a.name) - 8, "%s", name);
     STR_COPY(r->a.url, url);
     size_t ul = strlen(r->a.url);
     while (ul && r->a.url[ul - 1] == '/')
@@ -194,16 +201,153 @@ static int add_remote(struct observe *ob, struct source_set *set, const struct s
     STR_COPY(node, r->a.name); /* a copy: gcc cannot tell the two fields apart */
     snprintf(r->source, sizeof(r->source), "agent:%s", node);
     struct agent_conn *c =
-        agent_conn_new(ctx, &ob->fleet, r->a.name, r->a.url, NULL, auth, err, errlen);
+        agent_conn_new(ctx, &ob->fleet, r->a.name, r->a.url, tls, auth, err, errlen);
     if (!c || !source_add(set, &agent_source_ops, r->source, ctx, c)) {
         if (c)
             agent_conn_free(c, false);
-        snprintf(err, errlen, "--agent %s: cannot add", arg);
+        snprintf(err, errlen, "agent %s (%s): cannot add", node, url);
         return -1;
     }
     ob->nremotes++;
-    ob->fleet.nagents = ob->nremotes;
+    ob->fleet.nagents++;
     return 0;
+}
+
+/* A node whose agent pod is not ready: no connection, down from the start
+ * (the node is in scope and nothing watches it). */
+static int add_unready(struct observe *ob, const char *node, const struct k8s_pod *p, char *err,
+                       size_t errlen)
+{
+    if (ob->nremotes == MAX_AGENTS) {
+        snprintf(err, errlen, "more than %d agents", MAX_AGENTS);
+        return -1;
+    }
+    struct remote *r = &ob->remotes[ob->nremotes++];
+    snprintf(r->a.name, sizeof(r->a.name) - 8, "%s", node);
+    snprintf(r->source, sizeof(r->source), "agent:%s", node);
+    snprintf(r->a.url, sizeof(r->a.url), "pod %s", p->key);
+    snprintf(r->a.error, sizeof(r->a.error), "agent pod %s not ready when the window opened",
+             p->key);
+    r->unready = true;
+    ob->unready++;
+    return 0;
+}
+
+/* ---- agents found through Kubernetes (--discover) ---- */
+
+/* The agent pods, listed once into their own engine: the scope's pods
+ * (--pod-selector) live in the observer's. */
+struct listing {
+    struct agent_discover_settings ds;
+    struct kube_settings set;
+    struct kube_conn conn;
+    bool conn_loaded, started;
+    struct kube_env env;
+    struct kube_reflector refl;
+    struct engine pods;
+};
+
+static void on_listed(struct kube_reflector *r, bool health, void *ud)
+{
+    (void)r;
+    (void)health;
+    (void)ud; /* the table is read once the list is done */
+}
+
+/* Lists the agent pods, waiting at most START_WAIT_MS; -1 with err. */
+static int list_agent_pods(struct observe *ob, struct listing *ls, const struct config *cfg,
+                           char *err, size_t errlen)
+{
+    kube_settings_from(&ls->set, config_section(cfg, "kubernetes"));
+    STR_COPY(ls->set.namespace, ls->ds.namespace); /* RBAC messages name the right one */
+    ls->set.namespace_set = true;
+    if (kube_settings_connect(&ls->set, &ls->conn, err, errlen) < 0)
+        return -1;
+    ls->conn_loaded = true;
+    ls->env = (struct kube_env){.loop = ob->loop,
+                                .http = ob->http,
+                                .engine = &ls->pods,
+                                .conn = &ls->conn,
+                                .changed = on_listed,
+                                .ud = ls};
+    kube_reflector_init(&ls->refl, &ls->env, KK_PODS, ls->ds.namespace);
+    char *sel = curl_easy_escape(NULL, ls->ds.selector, 0);
+    int n = snprintf(ls->refl.extra, sizeof(ls->refl.extra), "labelSelector=%s", sel ? sel : "");
+    curl_free(sel);
+    if (!sel || n < 0 || (size_t)n >= sizeof(ls->refl.extra)) {
+        kube_reflector_stop(&ls->refl);
+        snprintf(err, errlen, "agents.discover.selector: too long once URL-encoded");
+        return -1;
+    }
+    kube_reflector_start(&ls->refl);
+    ls->started = true;
+    const struct kube_reflector *r = &ls->refl;
+    int64_t until = loop_mono_ms() + START_WAIT_MS;
+    while (!r->synced && !r->failing && r->phase != KR_FORBIDDEN && !loop_stopped(ob->loop) &&
+           loop_mono_ms() < until)
+        loop_run_once(ob->loop, 100);
+    if (r->synced)
+        return 0;
+    snprintf(err, errlen, "agent pods in %s (%s) not listed: %s", ls->ds.namespace, ls->ds.selector,
+             r->error[0] ? r->error : "no answer from the API server");
+    return -1;
+}
+
+/* One agent per node with an agent pod: its ready pod's, or down. */
+static int add_discovered(struct observe *ob, struct listing *ls, struct source_set *set,
+                          const struct source_ctx *ctx, char *err, size_t errlen)
+{
+    struct table *t = engine_table(&ls->pods, T_PODS);
+    for (int i = 0; i < t->count; i++) {
+        const struct k8s_pod *p = table_row(t, i);
+        char node[NAME_LEN - 8], url[600];
+        if (!p->node || !p->node[0])
+            continue; /* not scheduled: on no node yet */
+        ts_sanitize(p->node, strlen(p->node), node, sizeof(node), true);
+        if (observe_remote_of(ob, node))
+            continue; /* another pod of that node, or --agent names it */
+        ob->discovered++;
+        const struct k8s_pod *best = agent_discover_pod_for(t, p->node);
+        if (!best && add_unready(ob, node, p, err, errlen) < 0)
+            return -1;
+        if (!best)
+            continue;
+        agent_discover_url(&ls->ds, best->ip, url, sizeof(url));
+        if (add_remote(ob, set, ctx, node, url, &ls->ds.tls, ls->ds.auth, err, errlen) < 0)
+            return -1;
+    }
+    if (ob->discovered)
+        return 0;
+    snprintf(err, errlen, "no agent pod matched %s in namespace %s", ls->ds.selector,
+             ls->ds.namespace);
+    return -1;
+}
+
+static int discover_remotes(struct observe *ob, struct source_set *set,
+                            const struct source_ctx *ctx, char *err, size_t errlen)
+{
+    const struct ynode *sec = config_section(ctx->config, "agents");
+    const struct ynode *m = sec && sec->type == Y_MAP ? ymap_get(sec, "discover") : NULL;
+    struct listing *ls = calloc(1, sizeof(*ls));
+    if (!ls || !m) {
+        free(ls);
+        snprintf(err, errlen, "%s", m ? "out of memory" : "--discover: no agents.discover");
+        return -1;
+    }
+    engine_init(&ls->pods);
+    int rc = agent_discover_settings(m, &ls->ds, err, errlen);
+    if (rc == 0)
+        rc = list_agent_pods(ob, ls, ctx->config, err, errlen);
+    if (rc == 0)
+        rc = add_discovered(ob, ls, set, ctx, err, errlen);
+    if (ls->started)
+        kube_reflector_stop(&ls->refl);
+    if (ls->conn_loaded)
+        kube_conn_free(&ls->conn);
+    engine_free(&ls->pods);
+    secret_wipe(ls->ds.auth, sizeof(ls->ds.auth));
+    free(ls);
+    return rc;
 }
 
 /* Every agent asks for the scope's namespace when there is one, so the
@@ -224,9 +368,15 @@ int observe_remotes_start(struct observe *ob, struct source_set *set, const stru
     if (ob->o->ns && !ob->o->selector)
         snprintf(ob->fleet.filter, sizeof(ob->fleet.filter), "namespaces=%s", ob->o->ns);
     int rc = 0;
-    for (int i = 0; i < ob->o->nagents && rc == 0; i++)
-        rc = add_remote(ob, set, ctx, ob->o->agents[i], auth, err, errlen);
+    for (int i = 0; i < ob->o->nagents && rc == 0; i++) {
+        char name[NAME_LEN - 8];
+        const char *url = ob->o->agents[i];
+        observe_agent_name(ob->o->agents[i], name, sizeof(name), &url); /* checked by parse */
+        rc = add_remote(ob, set, ctx, name, url, NULL, auth, err, errlen);
+    }
     secret_wipe(auth, sizeof(auth));
+    if (rc == 0 && ob->o->discover)
+        rc = discover_remotes(ob, set, ctx, err, errlen);
     return rc;
 }
 
@@ -234,6 +384,8 @@ void observe_remotes_open(struct observe *ob)
 {
     for (int i = 0; i < ob->nremotes; i++) {
         struct remote *r = &ob->remotes[i];
+        if (r->unready)
+            continue; /* its reason is set */
         r->synced_at_open = r->ever_synced = observe_remote_streaming(ob, r);
         if (!r->synced_at_open) {
             const struct source_info *si = engine_get(ob->e, T_SOURCES, r->source);
