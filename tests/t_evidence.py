@@ -14,6 +14,7 @@ import json
 import os
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -316,12 +317,47 @@ def observe_runs(tmp, env):
     return bad, clean
 
 
+def check_discover_usage(tmp, env):
+    """--discover: refused with --cgroup, without --config or agents.discover
+    (exit 2); an API server that does not answer the list: exit 3."""
+    out = os.path.join(tmp, "d.jsonl")
+    r = run(["observe", "--for", "1s", "--cgroup", "x", "--discover", "-o", out], env)
+    check("observe --discover --cgroup: usage (exit 2)",
+          r.returncode == 2 and "--cgroup names a cgroup" in r.stderr, r.stderr)
+    r = run(["observe", "--for", "1s", "--all", "--discover", "-o", out], env)
+    check("observe --discover without --config: usage (exit 2)",
+          r.returncode == 2 and "--discover needs --config" in r.stderr, r.stderr)
+    cfg = os.path.join(tmp, "nodisc.yaml")
+    with open(cfg, "w") as f:
+        f.write("general: {}\n")
+    r = run(["observe", "--for", "1s", "--all", "--discover", "--config", cfg, "-o", out], env)
+    check("observe --discover, no agents.discover: usage (exit 2)",
+          r.returncode == 2 and "no agents.discover" in r.stderr, r.stderr)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead = s.getsockname()[1]
+    s.close()
+    kc = os.path.join(tmp, "dead-kubeconfig")
+    with open(kc, "w") as f:
+        f.write("apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: c\n"
+                "  cluster: {server: 'http://127.0.0.1:%d'}\ncontexts:\n- name: t\n"
+                "  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\n" % dead)
+    os.chmod(kc, 0o600)
+    with open(cfg, "w") as f:
+        f.write("kubernetes: {enabled: false, kubeconfig: %s}\nagents: {discover: {}}\n" % kc)
+    r = run(["observe", "--for", "1s", "--all", "--discover", "--config", cfg, "-o", out], env)
+    check("observe --discover, the API server down: cannot tell (exit 3) with the reason",
+          r.returncode == 3 and "agent pods in lookout (app.kubernetes.io/name=lookout-agent) "
+          "not listed" in r.stdout + r.stderr, r.stdout + r.stderr)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="lookout-t-evidence-")
     env = env_for(tmp)
     try:
         r = run(["observe", "--all", "-o", os.path.join(tmp, "x.jsonl")], env)
         check("observe: usage error exit 2", r.returncode == 2 and "--for" in r.stderr, r.stderr)
+        check_discover_usage(tmp, env)
         bad, clean = made_files(tmp)
         check_files(tmp, env, bad, clean, "made")
         check_copilot(tmp, bad)

@@ -71,11 +71,13 @@ class Observer:
 def put_agent_pods(api, port):
     """Agent pods for --discover: namespace lookout lists a live one (node-a,
     the agent on 127.0.0.1) and one on 127.0.0.3, where nothing listens on
-    the port (node-gone); namespace lookout-live only the live one."""
+    the port (node-gone) and a not-ready one (node-b); namespace lookout-live
+    only the live one."""
     with open(os.path.join(FIXTURES, "k8s", "pod-running.k9s.json")) as f:
         tmpl = f.read()
     for ns, name, node, ip in (("lookout", "agent-a", "node-a", "127.0.0.1"),
                                ("lookout", "agent-gone", "node-gone", "127.0.0.3"),
+                               ("lookout", "agent-b", "node-b", "127.0.0.4"),
                                ("lookout-live", "agent-a", "node-a", "127.0.0.1")):
         o = json.loads(tmpl)
         m = o["metadata"]
@@ -85,6 +87,10 @@ def put_agent_pods(api, port):
                  labels={"app.kubernetes.io/name": "lookout-agent"})
         o["spec"]["nodeName"] = node
         o["status"]["podIP"] = ip
+        if node == "node-b":
+            for c in o["status"]["conditions"]:
+                if c["type"] == "Ready":
+                    c["status"] = "False"
         req = urllib.request.Request("http://127.0.0.1:%d/_ctl/put" % api, method="POST",
                                      data=json.dumps({"resource": "pods", "object": o}).encode())
         urllib.request.urlopen(req, timeout=5).read()
@@ -278,10 +284,12 @@ def check_window(r):
           n.rc == 3 and "no pod matched app=nothing" in n.stdout, n.stdout + n.err)
     dg, dl = r["disc-gone"], r["disc-live"]
     states = {a.get("name"): a.get("state") for a in dg.head.get("agents", [])}
-    check("--discover, one agent pod unreachable, no finding: cannot tell (exit 3) naming it",
-          dg.rc == 3 and "not every node was observed: node-gone down" in dg.stdout and
-          states == {"node-a": "observed", "node-gone": "down"} and
-          "(2 discovered, 0 not ready)" in dg.err, dg.stdout + dg.err + json.dumps(dg.head))
+    check("--discover, agent pods unreachable and not ready: cannot tell (exit 3) naming them",
+          dg.rc == 3 and "not every node was observed: " in dg.stdout and
+          "node-gone down: " in dg.stdout and
+          "node-b down: agent pod lookout/agent-b not ready" in dg.stdout and
+          states == {"node-a": "observed", "node-gone": "down", "node-b": "down"} and
+          "(3 discovered, 1 not ready)" in dg.err, dg.stdout + dg.err + json.dumps(dg.head))
     check("--discover, the live agent pod: the /etc/shadow read blocks (exit 1), node listed",
           dl.rc == 1 and "/etc/shadow read by cat in shop/payments-1" in dl.stdout and
           dl.head.get("nodes") == ["node-a"] and dl.head.get("status") != "partial",
