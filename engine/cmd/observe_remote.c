@@ -225,9 +225,10 @@ static int add_unready(struct observe *ob, const char *node, const struct k8s_po
     struct remote *r = &ob->remotes[ob->nremotes++];
     snprintf(r->a.name, sizeof(r->a.name) - 8, "%s", node);
     snprintf(r->source, sizeof(r->source), "agent:%s", node);
-    snprintf(r->a.url, sizeof(r->a.url), "pod %s", p->key);
-    snprintf(r->a.error, sizeof(r->a.error), "agent pod %s not ready when the window opened",
-             p->key);
+    char key[sizeof(p->key)]; /* the API server's words, printed */
+    ts_sanitize(p->key, strlen(p->key), key, sizeof(key), true);
+    snprintf(r->a.url, sizeof(r->a.url), "pod %s", key);
+    snprintf(r->a.error, sizeof(r->a.error), "agent pod %s not ready when the window opened", key);
     r->unready = true;
     ob->unready++;
     return 0;
@@ -312,7 +313,9 @@ static int add_discovered(struct observe *ob, struct listing *ls, struct source_
             return -1;
         if (!best)
             continue;
-        agent_discover_url(&ls->ds, best->ip, url, sizeof(url));
+        char ip[sizeof(best->ip)]; /* printed in the summary */
+        ts_sanitize(best->ip, strlen(best->ip), ip, sizeof(ip), true);
+        agent_discover_url(&ls->ds, ip, url, sizeof(url));
         if (add_remote(ob, set, ctx, node, url, &ls->ds.tls, ls->ds.auth, err, errlen) < 0)
             return -1;
     }
