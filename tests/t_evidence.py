@@ -12,7 +12,6 @@ off cannot tell (exit 3)."""
 import hashlib
 import json
 import os
-import select
 import shutil
 import socket
 import subprocess
@@ -23,7 +22,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from agent_stream import cgroup2_root  # noqa: E402
-from testkit import (QuietHandler, check, env_for, finish, lookout_or_release,  # noqa: E402
+from testkit import (Observing, QuietHandler, in_cgroup, check, env_for, finish, lookout_or_release,  # noqa: E402
                      serve_in_thread, skip, start_server, stop)
 
 BIN = lookout_or_release()
@@ -217,32 +216,16 @@ def check_tampered(tmp, env, bad):
 
 # ---- observe (root) ----
 
-class Observer:
+class Observer(Observing):
     def __init__(self, env, *args):
-        self.p = subprocess.Popen([BIN, "observe", *args], env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-        self.err = ""
+        super().__init__(list(args), env)
 
     def wait_watching(self, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline and "watching" not in self.err:
-            r, _, _ = select.select([self.p.stderr], [], [], 0.5)
-            if r:
-                line = self.p.stderr.readline()
-                if not line:
-                    break
-                self.err += line
-        return "watching" in self.err
+        return super().wait_watching(time.time() + timeout)
 
     def finish(self):
-        out, err = self.p.communicate(timeout=60)
-        self.err += err
+        out = self.communicate()
         return self.p.returncode, out
-
-
-def in_cgroup(cg, cmd):
-    subprocess.run(["sh", "-c", "echo $$ > %s/cgroup.procs && exec %s" % (cg, cmd)],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def observe_runs(tmp, env):

@@ -17,7 +17,6 @@ security=...: allow before the read, block after it, unknown once the agent
 is gone."""
 import json
 import os
-import select
 import shutil
 import socket
 import subprocess
@@ -28,7 +27,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from agent_stream import cgroup2_root  # noqa: E402
-from testkit import (FIXTURES, check, env_for, finish, lookout_or_release,  # noqa: E402
+from testkit import (FIXTURES, Observing, in_cgroup, check, env_for, finish, lookout_or_release,  # noqa: E402
                      lookout_serve, read_port_file, skip, start_server, stop, wait_for)
 
 BIN = lookout_or_release()
@@ -38,30 +37,14 @@ CID = "%064x" % (os.getpid() * 104729)
 FOR = "3s"
 
 
-class Observer:
+class Observer(Observing):
     def __init__(self, env, name, *args, window=FOR):
         self.name = name
         self.out = os.path.join(env["HOME"], name + ".jsonl")
-        self.p = subprocess.Popen([BIN, "observe", "--for", window, "-o", self.out, *args], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.err = ""
-
-    def wait_watching(self, deadline):
-        """True once it opened its window (or failed to: it says so and goes on)."""
-        while time.time() < deadline and "watching" not in self.err and \
-                "cannot observe" not in self.err:
-            r, _, _ = select.select([self.p.stderr], [], [], 0.5)
-            if r:
-                line = self.p.stderr.readline()
-                if not line:
-                    break
-                self.err += line
-        return "watching" in self.err
+        super().__init__(["--for", window, "-o", self.out, *args], env)
 
     def finish(self):
-        out, err = self.p.communicate(timeout=60)
-        self.err += err
-        self.stdout = out
+        self.stdout = self.communicate()
         self.rc = self.p.returncode
         self.text = open(self.out).read() if os.path.exists(self.out) else ""
         self.head = json.loads(self.text.split("\n", 1)[0] or "{}")
@@ -143,11 +126,6 @@ def remove_cgroups(top, cgs):
         os.rmdir(top)
     except OSError:
         pass
-
-
-def in_cgroup(cg, cmd):
-    subprocess.run(["sh", "-c", "echo $$ > %s/cgroup.procs && exec %s" % (cg, cmd)],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def start_agent(tmp):

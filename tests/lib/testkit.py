@@ -10,6 +10,7 @@ A test puts this folder on sys.path and imports what it uses:
 """
 import json
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -177,3 +178,37 @@ def serve_in_thread(handler):
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv, srv.server_address[1]
+
+
+def in_cgroup(cg, cmd):
+    """Runs the shell command cmd inside the cgroup directory cg (as root)."""
+    subprocess.run(["sh", "-c", "echo $$ > %s/cgroup.procs && exec %s" % (cg, cmd)],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class Observing:
+    """`lookout observe ARGS` running, its stderr read as it goes: it says
+    "watching" once its window opens, "cannot observe" when it cannot."""
+
+    def __init__(self, args, env):
+        self.p = subprocess.Popen([lookout_or_release(), "observe", *args], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.err = ""
+
+    def wait_watching(self, deadline):
+        """True once the window opened; stops early when it cannot observe."""
+        while time.time() < deadline and "watching" not in self.err and \
+                "cannot observe" not in self.err:
+            r, _, _ = select.select([self.p.stderr], [], [], 0.5)
+            if r:
+                line = self.p.stderr.readline()
+                if not line:
+                    break
+                self.err += line
+        return "watching" in self.err
+
+    def communicate(self):
+        """Waits for the end; its stdout (stderr joins self.err)."""
+        out, err = self.p.communicate(timeout=60)
+        self.err += err
+        return out
