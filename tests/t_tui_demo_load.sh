@@ -23,7 +23,7 @@ done
 
 # demo ARGS...: the demo at the page, 160x45, until its copilot shows a cause.
 demo() {
-    tm kill-session -t lk >/dev/null 2>&1
+    end_session lk
     {
         echo "export TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
         echo "\"$BIN\" --demo --seed 7 --demo-time 150 $* 2>\"$TMPD/stderr\""

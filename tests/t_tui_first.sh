@@ -20,7 +20,7 @@ bare() {
     shift 3
     local args=""
     [ $# -gt 0 ] && args=$(printf '%q ' "$@")
-    tm kill-session -t lk >/dev/null 2>&1
+    end_session lk
     {
         echo "export TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
         echo "export HOME=$EMPTY XDG_CONFIG_HOME=$EMPTY XDG_STATE_HOME=$EMPTY"

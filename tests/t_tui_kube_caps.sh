@@ -38,7 +38,7 @@ chmod 600 "$TMPD/kubeconfig"
 printf 'kubernetes:\n  enabled: true\n  kubeconfig: %s\n  max_pods: 200\n' "$TMPD/kubeconfig" \
     >"$TMPD/config.yaml"
 
-tm kill-session -t lk >/dev/null 2>&1
+end_session lk
 {
     echo "export TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
     echo "unset KUBECONFIG KUBERNETES_SERVICE_HOST"

@@ -29,7 +29,7 @@ check "an empty record exits 2" "[ $rc -eq 2 ] && grep -q 'empty.jsonl: no recor
 rec="$TMPD/story.jsonl"
 "$BIN" --demo --no-kernel --seed 7 --demo-time 130 --run-for 0.1 --record "$rec" >/dev/null \
     2>"$TMPD/stderr"
-tm kill-session -t lk >/dev/null 2>&1
+end_session lk
 {
     echo "export TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
     echo "\"$BIN\" replay \"$rec\" 2>\"$TMPD/stderr\""

@@ -77,7 +77,7 @@ for i in range(5000):
                   pid=5000 + i, simulated=True))
 open(path, "a").write("\n".join(out) + "\n")
 PY
-tm kill-session -t lk >/dev/null 2>&1
+end_session lk
 {
     echo "export TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
     echo "\"$BIN\" replay \"$rec\" --speed 0 2>\"$TMPD/stderr\""

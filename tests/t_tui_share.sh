@@ -85,5 +85,6 @@ check "they recover when it returns on the same port" \
     "all_show 'ATTACHED to warroom \(5 viewers\)' 15"
 n_viewer=$(grep -c '/viewer/' "$TMPD/llm.log" 2>/dev/null || true)
 check "still no LLM request from a viewer" "[ '${n_viewer:-0}' -eq 0 ]"
-for v in $VIEWERS; do tm kill-session -t "$v" 2>/dev/null; done
+# q quits each viewer the way a user does (cleanup kills what is left)
+for v in $VIEWERS; do tm send-keys -t "$v" q; done
 finish

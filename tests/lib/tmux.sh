@@ -15,7 +15,27 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 
 tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
 TMPD=$(mktemp -d)
-cleanup() { tm kill-server >/dev/null 2>&1; rm -rf "$TMPD"; }
+# The programs in a pane are killed outright before the pane goes: a pane's
+# SIGHUP can catch an ASan binary in its exit-time leak scan, which was seen
+# spinning a core for half an hour after its test had ended.
+kill_below() {
+    local child
+    for child in $(pgrep -P "$1" 2>/dev/null); do
+        kill_below "$child"
+        kill -9 "$child" 2>/dev/null
+    done
+}
+# end_session [NAME]: session NAME (default lk) and everything running in it.
+end_session() {
+    local pid
+    for pid in $(tm list-panes -t "${1:-lk}" -F '#{pane_pid}' 2>/dev/null); do kill_below "$pid"; done
+    tm kill-session -t "${1:-lk}" >/dev/null 2>&1
+}
+reap_panes() {
+    local pid
+    for pid in $(tm list-panes -a -F '#{pane_pid}' 2>/dev/null); do kill_below "$pid"; done
+}
+cleanup() { reap_panes; tm kill-server >/dev/null 2>&1; rm -rf "$TMPD"; }
 trap cleanup EXIT
 # A session that outlives the others, so the server never exits between tests.
 tm new-session -d -s keep "sleep 600"
@@ -65,7 +85,7 @@ wait_gone() {
 session() {
     local mode=$1 cols=$2 rows=$3 env=$4
     shift 4
-    tm kill-session -t lk >/dev/null 2>&1
+    end_session lk
     local args=""
     [ $# -gt 0 ] && args=$(printf '%q ' "$@")
     local run="\"$BIN\" --demo --seed 7 --no-kernel $args 2>\"$TMPD/stderr\""
