@@ -22,7 +22,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from agent_stream import cgroup2_root  # noqa: E402
-from testkit import (Observing, QuietHandler, in_cgroup, check, env_for, finish, lookout_or_release,  # noqa: E402
+from testkit import (Observing, QuietHandler, check, env_for, finish, in_cgroup,  # noqa: E402
+                     lookout_or_release, remove_cgroups,
                      serve_in_thread, skip, start_server, stop)
 
 BIN = lookout_or_release()
@@ -257,16 +258,7 @@ def observe_runs(tmp, env):
         rb, outb = ob.finish()
         rc, outc = oc.finish()
     finally:
-        for cg in cgs:
-            for d in (cg, os.path.dirname(cg)):
-                try:
-                    os.rmdir(d)
-                except OSError:
-                    pass
-        try:
-            os.rmdir(top)
-        except OSError:
-            pass
+        remove_cgroups(top, cgs)
     text = open(bad).read() if os.path.exists(bad) else ""
     check("observe: /etc/shadow read in the pod cgroup -> exit 1", rb == 1, outb + ob.err)
     check("observe: the finding is in the summary",

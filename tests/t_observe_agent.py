@@ -27,7 +27,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from agent_stream import cgroup2_root  # noqa: E402
-from testkit import (FIXTURES, Observing, in_cgroup, check, env_for, finish, lookout_or_release,  # noqa: E402
+from testkit import (FIXTURES, Observing, check, env_for, finish, in_cgroup,  # noqa: E402
+                     lookout_or_release, remove_cgroups,
                      lookout_serve, read_port_file, skip, start_server, stop, wait_for)
 
 BIN = lookout_or_release()
@@ -113,19 +114,6 @@ def make_cgroups(root):
                                 "cri-containerd-%s.scope" % CID)
         os.makedirs(cgs[app])
     return top, cgs
-
-
-def remove_cgroups(top, cgs):
-    for cg in cgs.values():
-        for d in (cg, os.path.dirname(cg)):
-            try:
-                os.rmdir(d)
-            except OSError:
-                pass
-    try:
-        os.rmdir(top)
-    except OSError:
-        pass
 
 
 def start_agent(tmp):
@@ -338,7 +326,7 @@ def main():
             check_window(r)
             check_killed(r["killed"])
     finally:
-        remove_cgroups(top, cgs)
+        remove_cgroups(top, cgs.values())
         if local and local.p.poll() is None:
             local.p.kill()
             local.p.wait()

@@ -186,6 +186,20 @@ def in_cgroup(cg, cmd):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def remove_cgroups(top, cgs):
+    """Removes each cgroup path of cgs, its parent slice, then top (all may be gone)."""
+    for cg in cgs:
+        for d in (cg, os.path.dirname(cg)):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+    try:
+        os.rmdir(top)
+    except OSError:
+        pass
+
+
 class Observing:
     """`lookout observe ARGS` running, its stderr read as it goes: it says
     "watching" once its window opens, "cannot observe" when it cannot."""
