@@ -183,6 +183,15 @@ bool ui_cluster_detail(struct ui *u, struct buf *out, char *title, size_t titlel
 bool ui_cluster_subject(struct ui *u, char *kind, size_t kindlen, char *key, size_t keylen)
 {
     struct cl_sel s;
+    /* A Deployment's group is asked about as its service, like the deployment. */
+    const struct cl_group *g = cl_selected_group();
+    if (g) {
+        if (strcmp(g->kind, "Deployment") != 0)
+            return false;
+        snprintf(kind, kindlen, "service");
+        snprintf(key, keylen, "%s", g->name);
+        return true;
+    }
     if (!ui_cluster_selected(&s) || !cl_lookup(u, &s))
         return false;
     /* The copilot knows pods and nodes; a deployment is asked about as its service. */

@@ -9,6 +9,7 @@
 #include "copilot/config.h"
 #include "copilot/postmortem.h"
 #include "core/incident.h"
+#include "cluster.h"
 #include "ui.h"
 
 enum action {
@@ -28,6 +29,7 @@ enum action {
     ACT_ASK,
     ACT_WAR_ROOM,
     ACT_CLUSTER,
+    ACT_GROUP,
     ACT_PAUSE,
     ACT_SEVERITY,
     ACT_SEEK,
@@ -74,6 +76,7 @@ static const struct binding bindings[] = {
     {{'a'}, 0, ACT_ASK, "a", "ask the copilot about the selected item", "a ask"},
     {{'w'}, 0, ACT_WAR_ROOM, "w", "war-room mode (large numbers, timeline)", "w war-room"},
     {{'c'}, 0, ACT_CLUSTER, "c", "cluster view: nodes, pods, problems first", "c cluster"},
+    {{'o'}, 0, ACT_GROUP, "o", "cluster view: pods grouped by owner, or one row each", NULL},
     {{' '}, 0, ACT_PAUSE, "Space", "pause / resume eBPF events (replay: the clock)", "Space pause"},
     {{'s'}, 0, ACT_SEVERITY, "s", "eBPF severity filter: all, warn+, crit", NULL},
     {{KEY_LEFT}, -10000, ACT_SEEK, "Left", "replay: back 10 s", "Left/Right seek"},
@@ -389,7 +392,7 @@ static void run_action(struct ui *u, const struct binding *b)
             ui_incidents_pick(u);
         else if (u->overlay == OV_DETAIL)
             u->overlay = OV_NONE;
-        else
+        else if (!(v == &u->cluster_view && ui_cluster_enter(u)))
             ui_open_detail(u);
         break;
     case ACT_FILTER:
@@ -435,6 +438,9 @@ static void run_action(struct ui *u, const struct binding *b)
         u->cluster = !u->cluster;
         u->war_room = false;
         u->overlay = OV_NONE;
+        break;
+    case ACT_GROUP:
+        ui_cluster_toggle_group(u);
         break;
     case ACT_PAUSE:
         if (replay_find(&u->a->sources)) {
@@ -560,9 +566,13 @@ void ui_key_hints(struct ui *u, int width, bool must_only, char *out, size_t out
         return;
     }
     if (u->cluster && u->overlay == OV_NONE && !must_only) {
-        const char *all =
-            " CLUSTER  j/k move  Enter describe  / filter  a ask  c back  ? help  q quit ";
-        snprintf(out, outlen, "%s", (int)strlen(all) <= width ? all : " c back  ? help  q quit ");
+        const char *all = " CLUSTER  j/k move  Enter open/describe  o group  / filter  a ask  c "
+                          "back  ? help  q quit ";
+        const char *some = " CLUSTER  Enter open  o group  c back  ? help  q quit ";
+        snprintf(out, outlen, "%s",
+                 (int)strlen(all) <= width    ? all
+                 : (int)strlen(some) <= width ? some
+                                              : " c back  ? help  q quit ");
         if (u->cluster_view.filter[0])
             snprintf(out + strlen(out), outlen - strlen(out), " | filter \"%s\"",
                      u->cluster_view.filter);

@@ -527,6 +527,35 @@ def seed_bulk(pods, nodes, deploys):
                       notify=False)
 
 
+MASS_OWNERS = (("shop", "cart", 3), ("shop", "search", 2), ("data", "ingest", 1))
+
+
+def seed_mass(pods):
+    """A mass failure by owner: pods of 3 deployments through their ReplicaSets,
+    in shares 3:2:1 over 5 nodes. cart all CrashLoopBackOff; search 4 in 5
+    CrashLoopBackOff, 1 in 5 OOMKilled; ingest healthy."""
+    with STORE.lock:
+        for i in range(5):
+            STORE.put("nodes", make_node("node_ready", "mass-node-%d" % i, 900 + i), notify=False)
+        start = 0
+        for d, (ns, name, share) in enumerate(MASS_OWNERS):
+            n = pods * share // 6 if d < len(MASS_OWNERS) - 1 else pods - start
+            rs = "%s-5d8f7c9b6a" % name
+            for j in range(n):
+                t = "pod_running"
+                if name == "cart" or (name == "search" and j % 5):
+                    t = "pod_crash"
+                elif name == "search":
+                    t = "pod_oom"
+                p = make_pod(t, ns, "%s-%05d" % (rs, j), 100000 + start + j, "mass-node-%d" % (j % 5),
+                             {"app": name, "pod-template-hash": "5d8f7c9b6a"})
+                p["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                                     "name": rs, "uid": uid(d, 0x3a55),
+                                                     "controller": True}]
+                STORE.put("pods", p, notify=False)
+            start += n
+
+
 def _resources(names):
     return [{"name": n, "singularName": n[:-1], "namespaced": n != "nodes",
              "kind": n[:1].upper() + n[1:-1], "verbs": ["get", "list", "watch"]} for n in names]
@@ -688,6 +717,8 @@ def main():
     ap.add_argument("--bulk", type=int, default=0, help="seed N pods (N/20 nodes, N/5 deployments)")
     ap.add_argument("--nodes", type=int, default=0, help="with --bulk: this many nodes")
     ap.add_argument("--deployments", type=int, default=0, help="with --bulk: this many deployments")
+    ap.add_argument("--mass", type=int, default=0,
+                    help="seed N pods of 3 deployments, most in CrashLoopBackOff")
     ap.add_argument("--no-split", action="store_true")
     a = ap.parse_args()
     load_fixtures(a.fixtures)
@@ -698,6 +729,8 @@ def main():
     STORE.split = not a.no_split
     if a.story:
         seed_story()
+    if a.mass:
+        seed_mass(a.mass)
     if a.bulk:
         seed_bulk(a.bulk, a.nodes or max(1, a.bulk // 20), a.deployments or max(1, a.bulk // 5))
     srv = QuietServer(("127.0.0.1", 0), Handler)
