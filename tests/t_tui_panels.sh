@@ -3,8 +3,9 @@
 # 200x50 (and once without UTF-8): whole stage names where the width allows, an age column, one
 # failure ratio per project, the allowed-to-fail glyph, the gate line; the
 # cluster view opens from its key and from a click on the header's counts,
-# lists the failing demo pods first, filters with /, and Enter describes
-# the selected pod with its Warning events. Waits poll the pane.
+# groups the pods by owner (the failing deployment first), lists the failing
+# demo pods first once `o` ungroups them, filters with /, and Enter
+# describes the selected pod with its Warning events. Waits poll the pane.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tmux.sh
@@ -54,6 +55,9 @@ for size in 200x50 80x24; do
 
     keys c
     check "$size: c opens the cluster view" "wait_for 'Cluster +nodes 3/3 ready +pods 10, 2 failing' 10"
+    check "$size: the failing deployment is one row with its counts, first" \
+        "list_rows 1 | grep -Eq 'checkout +5 pods: 1 CrashLoopBackOff, 1 OOMKilled'"
+    keys o
     check "$size: the failing demo pods come first" \
         "list_rows 2 | grep -c 'checkout-7d9f8c6b4d-.*\\(CrashLoopBackOff\\|OOMKilled\\)' | grep -qx 2"
     check "$size: healthy pods follow" "capture | grep -Eq 'frontend-[a-z0-9]+-[a-z0-9]+ +Running'"
