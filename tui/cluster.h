@@ -54,7 +54,8 @@ struct cl_group_reason {
 struct cl_group {
     const char *ns, *kind, *name; /* interned (kind may be "Deployment") */
     int worst;                    /* the lowest (most urgent) rank of its pods */
-    int pods, broken, ready, nodes;
+    int pods, broken, ready;
+    int nodes;           /* distinct nodes of the broken pods */
     bool expanded;       /* the user opened it: its pods are rows under it */
     int first, nmembers; /* its pods in cluster.c's member rows, when expanded */
     struct cl_group_reason why[CL_GROUP_REASONS]; /* of the pods not healthy */
@@ -73,7 +74,7 @@ bool cl_group_same(const struct cl_group *a, const struct cl_group *b);
 bool cl_group_toggle(const struct cl_group *g);
 /* "deploy", "sts", ... for the KIND column. */
 const char *cl_group_kind_short(const struct cl_group *g);
-/* "4,500 pods: 4,312 CrashLoopBackOff, 188 Pending · 0 ready · 3 nodes",
+/* "4,500 pods: 4,312 CrashLoopBackOff, 188 Pending · 0 ready · on 3 nodes",
  * shortened to fit width cells: nodes, ready and reasons go, the count never. */
 void cl_group_summary(struct ui *u, const struct cl_group *g, int width, char *out, size_t outlen);
 void cl_groups_free(void);

@@ -24,7 +24,7 @@ static const char KIND_DEPLOYMENT[] = "Deployment";
 static struct cl_group *groups;
 static int ngroups, groups_alloc;
 static struct dict by_owner; /* val.u: index into groups */
-static struct dict by_node;  /* key: node, val.u: group index (distinct nodes) */
+static struct dict by_node;  /* key: node, val.u: group index (distinct nodes of its broken pods) */
 static bool dicts_ready;
 
 /* Groups the user opened, by owner: interned strings never move or die,
@@ -186,11 +186,14 @@ int cl_group_add(const struct k8s_pod *p, int rank, bool healthy, const char *wh
     g->pods++;
     g->ready += p->ready;
     g->worst = rank < g->worst ? rank : g->worst;
+    /* Nodes of the pods in trouble only: whether a failure sits on a few
+     * nodes is what they tell, and healthy pods (most of a big cluster)
+     * then cost no second hash probe. */
     if (!healthy) {
         g->broken++;
         count_reason(g, why);
+        count_node(gi, p->node);
     }
-    count_node(gi, p->node);
     return gi;
 }
 
@@ -254,7 +257,7 @@ static int reasons_by_count(const struct cl_group *g, int *order)
 }
 
 /* One rendering of the summary: the first `shown` reasons, the rest as
- * "+N more" (pods), then ready and nodes when asked. */
+ * "+N more" (pods), then ready and the nodes of the broken pods when asked. */
 static void render(const struct cl_group *g, const int *order, int nreasons, int shown, bool ready,
                    bool nodes, bool utf8, struct buf *b)
 {
@@ -289,6 +292,7 @@ static void render(const struct cl_group *g, const int *order, int nreasons, int
     }
     if (nodes && g->nodes) {
         buf_puts(b, dot);
+        buf_puts(b, "on ");
         buf_count(b, g->nodes);
         buf_puts(b, g->nodes == 1 ? " node" : " nodes");
     }

@@ -511,8 +511,9 @@ def seed_story():
     STORE.put("events", normal)  # filtered out by fieldSelector=type=Warning
 
 
-def seed_bulk(pods, nodes, deploys):
-    """Bench scale: pods spread over nodes/namespaces, mostly healthy."""
+def seed_bulk(pods, nodes, deploys, owned=False):
+    """Bench scale: pods spread over nodes/namespaces, mostly healthy; owned:
+    each pod's controller is its deployment's ReplicaSet, as in a real cluster."""
     with STORE.lock:
         for i in range(nodes):
             STORE.put("nodes", make_node("node_ready", "node-%04d" % i, i), notify=False)
@@ -521,10 +522,16 @@ def seed_bulk(pods, nodes, deploys):
                       notify=False)
         for i in range(pods):
             t = "pod_crash" if i % 97 == 0 else "pod_oom" if i % 89 == 0 else "pod_running"
-            STORE.put("pods", make_pod(t, "ns-%02d" % (i % 50), "app-%04d-%05d" % (i % deploys, i), i,
-                                       "node-%04d" % (i % nodes),
-                                       {"app": "app-%04d" % (i % deploys), "tier": "web"}),
-                      notify=False)
+            d = i % deploys
+            ns = "ns-%02d" % ((d if owned else i) % 50)  # owned: in its deployment's namespace
+            p = make_pod(t, ns, "app-%04d-%05d" % (d, i), i, "node-%04d" % (i % nodes),
+                         {"app": "app-%04d" % d, "tier": "web"})
+            if owned:
+                p["metadata"]["labels"]["pod-template-hash"] = "6c4f8d9b7"
+                p["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                                     "name": "app-%04d-6c4f8d9b7" % d,
+                                                     "uid": uid(d, 0x7e5e), "controller": True}]
+            STORE.put("pods", p, notify=False)
 
 
 MASS_OWNERS = (("shop", "cart", 3), ("shop", "search", 2), ("data", "ingest", 1))
@@ -717,6 +724,8 @@ def main():
     ap.add_argument("--bulk", type=int, default=0, help="seed N pods (N/20 nodes, N/5 deployments)")
     ap.add_argument("--nodes", type=int, default=0, help="with --bulk: this many nodes")
     ap.add_argument("--deployments", type=int, default=0, help="with --bulk: this many deployments")
+    ap.add_argument("--owned", action="store_true",
+                    help="with --bulk: pods owned by their deployment's ReplicaSet")
     ap.add_argument("--mass", type=int, default=0,
                     help="seed N pods of 3 deployments, most in CrashLoopBackOff")
     ap.add_argument("--no-split", action="store_true")
@@ -732,7 +741,8 @@ def main():
     if a.mass:
         seed_mass(a.mass)
     if a.bulk:
-        seed_bulk(a.bulk, a.nodes or max(1, a.bulk // 20), a.deployments or max(1, a.bulk // 5))
+        seed_bulk(a.bulk, a.nodes or max(1, a.bulk // 20), a.deployments or max(1, a.bulk // 5),
+                  a.owned)
     srv = QuietServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     srv.max_watch_s = a.max_watch_seconds
