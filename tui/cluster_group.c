@@ -264,7 +264,7 @@ static void render(const struct cl_group *g, const int *order, int nreasons, int
     buf_reset(b);
     buf_count(b, g->pods);
     buf_puts(b, g->pods == 1 ? " pod" : " pods");
-    const char *dot = utf8 ? " · " : " - ";
+    const char *dot = utf8 ? " · " : "; ";
     if (g->broken == 0) {
         buf_puts(b, g->pods == 1 ? ", ready" : ", all ready");
     } else {
