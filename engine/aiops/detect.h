@@ -57,6 +57,8 @@ struct detect_params {
     double ctx_fam_decay; /* context: per-day decay of that memory */
     double ctx_fam_damp;  /* context: factor on a familiar score */
     int ctx_fam_near;     /* context: neighbouring half-hour buckets that count as the same time */
+    double
+        ctx_fam_near_min; /* context: a neighbour counts only for a surprise at least this strong */
     int ctx_fam_novel;    /* context: 1 = a familiar surprise is not novel either */
     double ctx_cad;       /* context: weight of the sequence (cad) score, joined by max; 0 = none */
     double ctx_half;      /* context: the score mapped to 0.5 (monotone; 0.5 = unchanged) */
