@@ -72,8 +72,14 @@ void detect_default_params(struct detect_params *p, const char *detector)
      * ones (tests/bench/nab_params.json "defaults"; t_nab_lofo checks). */
     if (detector && strcmp(detector, "robust") == 0) {
         p->fast_weight = 0.5;
-        p->var_weight = 0;
         p->step_season = 1;
+        p->clip = 2.5;
+    }
+    if (detector && strcmp(detector, "context") == 0) {
+        p->ctx_fam_near = 1;
+        p->ctx_fam_decay = 0.97;
+        p->cad_min_sd = 0.08;
+        p->cad_memory = 10000;
     }
 }
 
