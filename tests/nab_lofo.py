@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Leave one folder out on the NAB fixture: the protocol and its report.
 
-  nab_lofo.py protocol --lookout BIN --nab DIR --grid GRID --write PARAMS
+  nab_lofo.py protocol --lookout BIN --nab DIR --grid GRID --write PARAMS [--jobs N]
       For every detector and every grid point (GRID, fixed in advance), runs
       `lookout nab` over all files; for each of the five folders picks the
       point with the best standard score pooled over the OTHER four folders
       (threshold swept there, as NAB sweeps); ties keep the earlier point.
       The live default of each detector is the point most folds picked (ties:
       earlier point), so no choice ever looks at all five folders at once.
-      Writes PARAMS (JSON): the choices per folder and the defaults.
+      Writes PARAMS (JSON): the choices per folder and the defaults. --jobs
+      runs that many grid points at once (same result, in grid order).
 
   nab_lofo.py report --lookout BIN --nab DIR --params PARAMS [--detectors a,b]
                      [--folders a,b]
@@ -22,6 +23,7 @@
 import argparse
 import itertools
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -89,22 +91,39 @@ def grid_points(spec):
     return [dict(zip(names, vals)) for vals in itertools.product(*(spec[n] for n in names))]
 
 
+_job = None  # (args, files, profiles) for training_scores, inherited by forked workers
+
+
+def training_scores(det_pt):
+    """One grid point: each fold's standard score on its four training folders."""
+    args, files, std = _job
+    det, pt = det_pt
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            run_lookout(args, det, pt, tmp)
+        except SystemExit as e:  # a worker must report, not vanish
+            raise RuntimeError(str(e)) from None
+        scores = read_scores(files, tmp, det)
+    row = {}
+    for left in FOLDERS:
+        train = {r: s for r, s in scores.items() if folder_of(r) != left}
+        row[left] = pooled(files, train, std, ["standard"])["standard"]["normalized"]
+    return row
+
+
 def protocol(args, files, profiles):
     with open(args.grid) as f:
         grid = json.load(f)
     chosen, defaults = {}, {}
-    std = {"standard": profiles["standard"]}
+    global _job
+    _job = (args, files, {"standard": profiles["standard"]})
+    pool = multiprocessing.get_context("fork").Pool(args.jobs) if args.jobs > 1 else None
     for det in sorted(k for k in grid if not k.startswith("_")):
         points = grid_points(grid[det])
+        work = [(det, pt) for pt in points]
+        rows = pool.imap(training_scores, work) if pool else map(training_scores, work)
         fold_scores = []  # per point: {folder: standard score on the other four}
-        for pt in points:
-            with tempfile.TemporaryDirectory() as tmp:
-                run_lookout(args, det, pt, tmp)
-                scores = read_scores(files, tmp, det)
-            row = {}
-            for left in FOLDERS:
-                train = {r: s for r, s in scores.items() if folder_of(r) != left}
-                row[left] = pooled(files, train, std, ["standard"])["standard"]["normalized"]
+        for pt, row in zip(points, rows):
             fold_scores.append(row)
             print("  %s %s: %s" % (det, pt, " ".join("%.2f" % row[f] for f in FOLDERS)),
                   file=sys.stderr)
@@ -115,6 +134,9 @@ def protocol(args, files, profiles):
             chosen[det][left] = points[best]
             votes[best] += 1
         defaults[det] = points[max(range(len(points)), key=lambda i: (votes[i], -i))]
+    if pool:
+        pool.close()
+        pool.join()
     with open(args.write, "w") as f:
         json.dump({"_written_by": "tests/nab_lofo.py protocol; do not edit by hand",
                    "grid": grid, "chosen": chosen, "defaults": defaults}, f, indent=1,
@@ -192,6 +214,7 @@ def main(argv):
     ap.add_argument("--detectors")
     ap.add_argument("--folders")
     ap.add_argument("--no-published", action="store_true")
+    ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args(argv)
     profiles = nab.load_profiles(os.path.join(args.nab, "config", "profiles.json"))
     files = nab.load_data(os.path.join(args.nab, "data"),

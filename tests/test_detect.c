@@ -503,12 +503,11 @@ static double flat_line(int i)
     return 42;
 }
 
-/* The strongest score in [from, to) of a fresh detector (its defaults) fed f. */
-static double det_max(const char *name, double (*f)(int), int from, int to)
+/* The strongest score in [from, to) of a fresh detector with params p fed f. */
+static double det_max_with(const char *name, const struct detect_params *p, double (*f)(int),
+                           int from, int to)
 {
-    struct detect_params p;
-    detect_default_params(&p, name);
-    struct series_detector *d = series_detector_new(name, &p);
+    struct series_detector *d = series_detector_new(name, p);
     CHECK(d != NULL);
     double m = 0;
     for (int i = 0; d && i < to; i++) {
@@ -519,6 +518,14 @@ static double det_max(const char *name, double (*f)(int), int from, int to)
     }
     series_detector_free(d);
     return m;
+}
+
+/* The same with the detector's defaults. */
+static double det_max(const char *name, double (*f)(int), int from, int to)
+{
+    struct detect_params p;
+    detect_default_params(&p, name);
+    return det_max_with(name, &p, f, from, to);
 }
 
 static double cad_max(double (*f)(int), int from, int to)
@@ -609,6 +616,40 @@ TEST(context_keeps_quiet_on_a_clean_daily_cycle_and_a_flat_line)
     rng = 7;
     CHECK(det_max("context", cycle, PROBATE, CAD_N) < 0.5);
     CHECK(det_max("context", flat_line, 0, CAD_N) == 0);
+}
+
+/* A daily spike at the end of one half hour that moves into the next
+ * one at the change (clock drift, a cron job that slipped): with the
+ * neighbouring half hours counted it stays familiar. */
+static double drifting_spike(int i)
+{
+    int at = i >= CHANGE - CHANGE % DAY_N ? 102 : 101; /* buckets of 6 samples: 16, then 17 */
+    return cycle(i) + (i % DAY_N == at ? 40 : 0);
+}
+
+static double context_max_near(double (*f)(int), int near, double near_min)
+{
+    struct detect_params p;
+    detect_default_params(&p, "context");
+    p.ctx_fam_near = near;
+    p.ctx_fam_near_min = near_min;
+    rng = 7;
+    return det_max_with("context", &p, f, WIN_LO, WIN_HI + 1);
+}
+
+TEST(context_neighbouring_half_hours_keep_a_drifting_daily_spike_familiar)
+{
+    CHECK(context_max_near(drifting_spike, 0, 0.6) >= 0.5);
+    CHECK(context_max_near(drifting_spike, 1, 0.6) < 0.5);
+}
+
+/* Only a strong earlier surprise makes its neighbours familiar: counting
+ * every neighbour's (noise included) would excuse spikes that grow denser
+ * between the old ones. */
+TEST(context_neighbours_count_only_after_a_strong_surprise)
+{
+    CHECK(context_max_near(denser, 1, 0) < 0.5);
+    CHECK(context_max_near(denser, 1, 0.6) >= 0.5);
 }
 
 /* A young series settles without an alert storm: its first cad_warmup

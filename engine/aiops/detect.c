@@ -44,6 +44,11 @@ void detect_default_params(struct detect_params *p, const char *detector)
     p->ctx_fam_decay = 0.9;
     p->ctx_fam_damp = 0;
     p->ctx_fam_near = 0;
+    /* Only a strong surprise (a daily spike, not the day's noise) marks
+     * the neighbouring half hours familiar too; below 0.6 spikes that
+     * grow denser between the old ones are damped as familiar (the unit
+     * test), see docs/aiops.md revision 4. */
+    p->ctx_fam_near_min = 0.6;
     p->ctx_fam_novel = 0;
     p->ctx_beyond = 0.02;
     p->ctx_cad = 0.4;
@@ -67,8 +72,14 @@ void detect_default_params(struct detect_params *p, const char *detector)
      * ones (tests/bench/nab_params.json "defaults"; t_nab_lofo checks). */
     if (detector && strcmp(detector, "robust") == 0) {
         p->fast_weight = 0.5;
-        p->var_weight = 0;
         p->step_season = 1;
+        p->clip = 2.5;
+    }
+    if (detector && strcmp(detector, "context") == 0) {
+        p->ctx_fam_near = 1;
+        p->ctx_fam_decay = 0.97;
+        p->cad_min_sd = 0.08;
+        p->cad_memory = 10000;
     }
 }
 
@@ -116,6 +127,7 @@ static const struct param_info {
     P(ctx_fam_decay, 0, "context", "per-day decay of that memory"),
     P(ctx_fam_damp, 0, "context", "factor on a familiar score"),
     P(ctx_fam_near, 1, "context", "neighbouring half-hour buckets counted as the same time"),
+    P(ctx_fam_near_min, 0, "context", "a neighbour counts only for an earlier score this strong"),
     P(ctx_fam_novel, 1, "context", "1 = a familiar surprise is not novel either"),
     P(ctx_cad, 0, "context", "weight of the cad sequence score, joined by max (0 = none)"),
     P(ctx_half, 0, "context", "the score mapped to 0.5, monotone (0.5 = unchanged)"),

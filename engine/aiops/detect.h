@@ -57,21 +57,22 @@ struct detect_params {
     double ctx_fam_decay; /* context: per-day decay of that memory */
     double ctx_fam_damp;  /* context: factor on a familiar score */
     int ctx_fam_near;     /* context: neighbouring half-hour buckets that count as the same time */
-    int ctx_fam_novel;    /* context: 1 = a familiar surprise is not novel either */
-    double ctx_cad;       /* context: weight of the sequence (cad) score, joined by max; 0 = none */
-    double ctx_half;      /* context: the score mapped to 0.5 (monotone; 0.5 = unchanged) */
-    int cad_levels;       /* cad: quantisation levels over the (forgetting) range */
-    int cad_order;        /* cad: longest context (previous tokens) */
-    int cad_runs;         /* cad: 1 = a token carries its run-length bucket */
-    double cad_forget;    /* cad: share of the range each end forgets per sample */
-    int cad_memory;       /* cad: samples after which an unseen context is new again */
-    double cad_beyond;    /* cad: overshoot (share of the range) that is fully new */
-    int cad_window;       /* cad: samples in the short-term mean of the raw anomaly */
-    double cad_long;      /* cad: EW weight of the long-run distribution of that mean */
-    int cad_rest;         /* cad: samples after a high score in which repeats are silenced */
-    int cad_warmup;       /* cad: samples of a young series that score 0 */
-    double cad_robust;    /* cad: weight of the embedded robust score (max) */
-    double cad_min_sd;    /* cad: floor of the likelihood stage's long-run spread */
+    double ctx_fam_near_min; /* context: a neighbour counts after a surprise this strong */
+    int ctx_fam_novel;       /* context: 1 = a familiar surprise is not novel either */
+    double ctx_cad;    /* context: weight of the sequence (cad) score, joined by max; 0 = none */
+    double ctx_half;   /* context: the score mapped to 0.5 (monotone; 0.5 = unchanged) */
+    int cad_levels;    /* cad: quantisation levels over the (forgetting) range */
+    int cad_order;     /* cad: longest context (previous tokens) */
+    int cad_runs;      /* cad: 1 = a token carries its run-length bucket */
+    double cad_forget; /* cad: share of the range each end forgets per sample */
+    int cad_memory;    /* cad: samples after which an unseen context is new again */
+    double cad_beyond; /* cad: overshoot (share of the range) that is fully new */
+    int cad_window;    /* cad: samples in the short-term mean of the raw anomaly */
+    double cad_long;   /* cad: EW weight of the long-run distribution of that mean */
+    int cad_rest;      /* cad: samples after a high score in which repeats are silenced */
+    int cad_warmup;    /* cad: samples of a young series that score 0 */
+    double cad_robust; /* cad: weight of the embedded robust score (max) */
+    double cad_min_sd; /* cad: floor of the likelihood stage's long-run spread */
     uint64_t seed;
 };
 

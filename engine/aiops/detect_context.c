@@ -202,7 +202,10 @@ static void roll(struct context_det *c, int j, int32_t day)
 }
 
 /* The robust score, damped when an earlier day had as strong a surprise
- * at this time of day (this bucket or a neighbour within ctx_fam_near). */
+ * at this time of day (this bucket, or a neighbour within ctx_fam_near
+ * whose surprise was a strong one: a daily spike that drifts across a
+ * bucket edge is still familiar, but the noise of the next half hour does
+ * not excuse a new spike there). */
 static double seasonal_damp(struct context_det *c, int64_t time_ms, double mag)
 {
     int64_t ms = time_ms % DAY_MS;
@@ -215,7 +218,8 @@ static double seasonal_damp(struct context_det *c, int64_t time_ms, double mag)
     for (int k = -near; k <= near; k++) {
         int j = (b + k + ROBUST_BUCKETS) % ROBUST_BUCKETS;
         roll(c, j, day);
-        seen = fmax(seen, c->familiar[j]);
+        if (k == 0 || c->familiar[j] >= c->p.ctx_fam_near_min)
+            seen = fmax(seen, c->familiar[j]);
     }
     c->today[b] = fmax(c->today[b], mag);
     c->was_familiar = c->p.ctx_fam > 0 && seen > 0 && mag <= c->p.ctx_fam * seen;

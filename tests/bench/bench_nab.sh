@@ -7,7 +7,7 @@
 # scored by tests/nab_score.py in this run. Re-run the protocol after changing
 # a detector or the grid:
 #   python3 tests/nab_lofo.py protocol --lookout ./lookout --nab tests/fixtures/nab \
-#       --grid tests/bench/nab_grid.json --write tests/bench/nab_params.json
+#       --grid tests/bench/nab_grid.json --write tests/bench/nab_params.json --jobs 2
 set -eu
 cd "$(dirname "$0")/../.."
 LOOKOUT_REL="${LOOKOUT_REL:-$PWD/lookout}"
