@@ -8,7 +8,7 @@
 #   - peak RSS (VmHWM) and RSS at the end of a BENCH_RSS_SECONDS (default
 #     15) run of all three at once, with the kernel on under a stream of
 #     watched opens that fills Lookout's kernel event history (the worst
-#     steady state). The BPF load runs in a short-lived child (bpf/loader.c): its
+#     steady state) and a shell loop of execs from the start. The BPF load runs in a short-lived child (bpf/loader.c): its
 #     BTF parse is not in Lookout's peak.
 # Lookout runs twice: live (a config with only the kernel section, so the
 # panels show and nothing else connects) and on the demo, both with the
@@ -51,16 +51,28 @@ for i in $(seq "$RUNS"); do
 done
 # With the kernel on, opens of a watched file (tests/bench/kload.c, 1000/s
 # from 2 s on) fill the event history (4096 events, 4.4 MB): the peak with
-# it full, not a quiet host's.
-flood=""
+# it full, not a quiet host's. Execs from the first moment on (a shell loop
+# of /bin/true: a new pid, an exec and an exit event each) ride beside them:
+# the per-process path (the process table, argv) and a flood during the BPF
+# load are in the figure too (docs/tui.md: an exec flood once looked like a
+# transient of its own).
+flood="" execs=""
 if [ -z "$nok" ] && gcc -O2 -o "$TMP/kload" tests/bench/kload.c; then
     (sleep 2 && "$TMP/kload" passwd $((SECS - 3)) 1000 >"$TMP/opens") &
     flood=$!
+fi
+if [ -z "$nok" ]; then
+    (end=$((SECONDS + SECS - 1)) n=0
+     while [ "$SECONDS" -lt "$end" ]; do /bin/true; n=$((n + 1)); done
+     echo "$n" >"$TMP/execs") &
+    execs=$!
 fi
 meter --seconds "$SECS" "${live[@]}" "${demo[@]}" "${htop[@]}" >"$TMP/rss" ||
     { echo "   ttymeter failed"; exit 1; }
 [ -n "$flood" ] && wait "$flood" &&
     echo "   during the RSS run: $(cut -d' ' -f1 "$TMP/opens") opens of /etc/passwd (one event each) to fill the event history"
+[ -n "$execs" ] && wait "$execs" &&
+    echo "   and from its start: $(cat "$TMP/execs") execs of /bin/true (an exec and an exit event each)"
 
 python3 - "$TMP/first" "$TMP/rss" "$RUNS" "$SECS" "${nok:-kernel source on}" <<'EOF'
 import json, statistics, sys
