@@ -278,6 +278,14 @@ static bool is_synced(const void *arg)
     return s && s->state == SRC_SYNCED;
 }
 
+/* The server has logged a watch on this resource: the watch starts when the
+ * list is done, but its request reaches the server some turns later (much
+ * later on a loaded machine), so a check right after sync would race it. */
+static bool watch_logged(const void *res)
+{
+    return log_count("watch", res, NULL, 200, false) >= 1;
+}
+
 static void put_pod(const char *name)
 {
     char body[256];
@@ -318,7 +326,7 @@ TEST(live_token_auth_ca_file_paging_and_derived_problems)
     /* Page size 2: pods came in pages with continue tokens; first list from "0". */
     CHECK(log_count("list", "pods", "0", 200, true) == 1);
     CHECK(log_count("list", "pods", NULL, 200, true) >= 3);
-    CHECK(log_count("watch", "pods", NULL, 200, false) >= 1);
+    CHECK(run_until(watch_logged, "pods", 15000));
     rig_stop();
 }
 
@@ -694,6 +702,7 @@ static void events_case(const char *ctl_cmd, const char *what, const char *detai
     CHECK(s && strstr(s->detail, detail));
     CHECK(s && s->error[0] == 0);
     CHECK(log_count("list", "events", NULL, 0, false) >= 1);
+    CHECK(run_until(watch_logged, "events", 15000));
     /* the watch goes to the API that listed */
     cJSON *st = http_blocking("GET", "/_ctl/state", NULL);
     int watches = 0, wrong = 0;
