@@ -602,11 +602,20 @@ TEST(live_very_short_watch_backs_off_and_relists)
     rig_start(kubeconfig("kc-short", ca_file(), "    token: t\n", NULL), NULL, 0, 0);
     CHECK(run_until(settled, NULL, 15000));
     run_for(1200);
-    ctl("clear_log", NULL);
-    ctl("watch_fail", "{\"resource\": \"pods\", \"status\": 200}");
-    ctl("drop", NULL);
+    /* The client times a watch from its request, so on a loaded machine the
+     * new connection's TLS handshake alone can pass the 1 s: that watch is
+     * rightly not "very short" and is resumed. Each try is the same shape
+     * (a watch with bookmarks dropped, the next one ends at once), so the
+     * one that is short enough must re-list. */
     int one = 1;
-    CHECK(run_until(pods_list_count_at_least, &one, 15000));
+    bool relisted = false;
+    for (int try = 0; try < 4 && !relisted; try++) {
+        ctl("clear_log", NULL);
+        ctl("watch_fail", "{\"resource\": \"pods\", \"status\": 200}");
+        ctl("drop", NULL);
+        relisted = run_until(pods_list_count_at_least, &one, 8000);
+    }
+    CHECK(relisted);
     /* client-go's "very short watch": re-list "not older than" the RV, unpaged. */
     CHECK(log_count("list", "pods", NULL, 200, true) == 0);
     put_pod("after-short-watch");
