@@ -2,8 +2,9 @@
 # First contact: Lookout with nothing configured (an empty XDG_CONFIG_HOME,
 # no KUBECONFIG, no --demo) shows a card with the config path it looked
 # for, the demo, the docs and what kernel events need; the kernel panel says
-# why it is off. As root, and (when setpriv works here) as nobody. Waits
-# poll the pane with deadlines.
+# why it is off (for an --attach viewer: that the server has no kernel
+# source). As root, and (when setpriv works here) as nobody. Waits poll the
+# pane with deadlines.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib/tmux.sh
@@ -97,6 +98,14 @@ for size in "120 40" "80 24"; do
     keys q
     check "$1x$2: q quits" "wait_for 'LOOKOUT-EXIT=0' 10"
 done
+
+# An --attach viewer has no kernel source of its own: its kernel panel
+# speaks of the server, not of a --no-kernel it was never given.
+bare 120 40 "" --attach http://127.0.0.1:9
+check "--attach: the kernel panel speaks of the server" \
+    "wait_for 'kernel events off: the attached server has no kernel source' 20"
+keys q
+wait_for 'LOOKOUT-EXIT' 10
 
 # With the demo the card never shows.
 session fg 120 40 ""

@@ -410,6 +410,15 @@ TEST(outage_pages_after_51_84_seconds_and_opens_incident)
     CHECK(strstr(json, "\"ok\":false") && strstr(json, "\"decision\":\"block\""));
     CHECK(gate_http_answer(&e, "slo=nope", json, sizeof(json)) == 404);
     CHECK(gate_http_answer(&e, "x=1", json, sizeof(json)) == 400);
+    /* the query is form-decoded (base/urlquery): %XX and + in a name */
+    CHECK(gate_http_answer(&e, "x=%zz&slo=checkout%2davailability", json, sizeof(json)) == 200);
+    CHECK(gate_http_answer(&e, "slo=checkout-availability&policy=ti%63ket", json, sizeof(json)) ==
+          200);
+    CHECK(gate_http_answer(&e, "slo=checkout-availability%2", json, sizeof(json)) == 400 &&
+          strstr(json, "percent-encoding"));
+    CHECK(gate_http_answer(&e, "slo=checkout+availability", json, sizeof(json)) == 404 &&
+          strstr(json, "checkout availability"));
+    CHECK(gate_http_answer(&e, NULL, json, sizeof(json)) == 400);
     slo_detach(&e);
     engine_free(&e);
 }

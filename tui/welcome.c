@@ -2,7 +2,8 @@
  * replay, no cluster) the panels would be empty and say nothing; a short
  * card in their place tells a new user where the config file was looked
  * for, how to take the tour, where the docs are, and what kernel events
- * need. The kernel panel's own "why off" line comes from here too. */
+ * need. The kernel panel's own "why off" line comes from here too (for a
+ * replay or an --attach viewer, what is true of the record or the server). */
 #include <stdio.h>
 #include <string.h>
 
@@ -38,9 +39,12 @@ bool ui_kernel_off(struct ui *u, char *out, size_t outlen)
     if (!s && u->a->opt.demo)
         return false; /* the demo simulates them */
     if (!s) {
+        /* A viewer never has a kernel source of its own: the server's row
+         * (its state, its error) is what it shows when the server has one. */
         snprintf(out, outlen, "kernel events off: %s",
-                 u->a->opt.replay_path ? "a replay shows only what was recorded"
-                                       : "started with --no-kernel");
+                 u->a->opt.replay_path  ? "a replay shows only what was recorded"
+                 : u->a->opt.attach_url ? "the attached server has no kernel source"
+                                        : "started with --no-kernel");
         return true;
     }
     if (s->state == SRC_DISABLED || s->state == SRC_FAILED) {

@@ -546,16 +546,6 @@ static void on_timer(void *ud)
         drain(ks);
 }
 
-void kernel_source_set_kind(struct source *s, int kind, bool on)
-{
-    struct ksrc *ks = s->priv;
-    if (ks && kind >= 0 && kind < LO_KIND_MAX) {
-        ks->opt.kind_on[kind] = on;
-        if (ks->kl)
-            kloader_set_kind(ks->kl, kind, on);
-    }
-}
-
 void kernel_source_flush(struct source *s)
 {
     struct ksrc *ks = s->priv;
@@ -598,9 +588,6 @@ static int kernel_attached(struct ksrc *ks, char *err, size_t errlen)
         snprintf(err, errlen, "cannot watch the kernel ring buffer");
         return -1;
     }
-    /* kinds switched while the child loaded: it had the options of before */
-    for (int k = 0; k < LO_KIND_MAX; k++)
-        kloader_set_kind(ks->kl, k, ks->opt.kind_on[k]);
     ks->timer = loop_timer_start(ks->loop, ks->opt.drain_ms, on_timer, ks);
     ks->window_mono = loop_mono_ms();
     sync_clock(ks);

@@ -26,10 +26,6 @@ int kernel_source_add(const struct module_ctx *ctx, char *err, size_t errlen);
 /* The source's private state for source_add(), from explicit options. */
 void *kernel_source_new(const struct kernel_options *o);
 
-/* Switches one kind (enum lo_kind) on or off at run time. A kind whose hook
- * was not loaded at start stays off. */
-void kernel_source_set_kind(struct source *s, int kind, bool on);
-
 /* Drains the ring now and refreshes the counters (headless commands call
  * this once more before they exit). */
 void kernel_source_flush(struct source *s);

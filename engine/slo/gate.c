@@ -2,7 +2,6 @@
 #include "slo/gate.h"
 
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 
 #include "base/buf.h"
 #include "base/httpd.h"
+#include "base/urlquery.h"
 #include "base/yaml_tree.h"
 #include "kernel/evidence.h"
 #include "slo/names.h"
@@ -48,32 +48,6 @@ enum gate_decision gate_decide(const struct slo *row, const struct gate_opts *o,
                  row->budget_remaining * 100, alert_state_names[row->alert],
                  row->no_error_series ? " (no error series: 0 errors)" : "");
     return GATE_ALLOW;
-}
-
-static int hexval(int c)
-{
-    return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
-}
-
-/* Decodes application/x-www-form-urlencoded text in place. */
-static bool url_decode(char *s)
-{
-    char *o = s;
-    for (; *s; s++) {
-        if (*s == '+') {
-            *o++ = ' ';
-        } else if (*s == '%') {
-            int h = hexval((unsigned char)s[1]), l = h < 0 ? -1 : hexval((unsigned char)s[2]);
-            if (h < 0 || l < 0)
-                return false;
-            *o++ = (char)(h * 16 + l);
-            s += 2;
-        } else {
-            *o++ = *s;
-        }
-    }
-    *o = 0;
-    return true;
 }
 
 /* One half of the verdict: the SLO's or the security one. */
@@ -127,7 +101,8 @@ static const char *query_kv(struct gate_query *q, const char *k, const char *v)
 {
     char *end;
     if (strcmp(k, "slo") == 0) {
-        STR_COPY(q->slo, v);
+        if (!STR_COPY(q->slo, v))
+            return "slo must be an SLO name";
     } else if (strcmp(k, "policy") == 0) {
         if (strcmp(v, "page") && strcmp(v, "ticket"))
             return "policy must be page or ticket";
@@ -151,22 +126,20 @@ static const char *query_kv(struct gate_query *q, const char *k, const char *v)
     return NULL;
 }
 
+/* The parameters the gate reads; any other is ignored, and the first of a
+ * repeated one counts (url_query_get). */
+static const char *const query_keys[] = {"slo",       "policy",   "min_budget",
+                                         "namespace", "security", "since"};
+
 static const char *parse_query(const char *query, struct gate_query *q)
 {
-    char buf[1024];
     *q = (struct gate_query){.o = {GATE_PAGE, 0}, .security = -1};
-    if (!query || strlen(query) >= sizeof(buf))
-        return "query missing or too long";
-    STR_COPY(buf, query);
-    char *save = NULL;
-    for (char *kv = strtok_r(buf, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
-        char *eq = strchr(kv, '=');
-        if (!eq)
-            continue;
-        *eq = 0;
-        if (!url_decode(eq + 1))
-            return "bad percent-encoding in query";
-        const char *bad = query_kv(q, kv, eq + 1);
+    for (size_t i = 0; i < sizeof(query_keys) / sizeof(query_keys[0]); i++) {
+        char v[1024];
+        int got = url_query_get(query, query_keys[i], v, sizeof(v));
+        if (got < 0)
+            return "bad percent-encoding or a value too long in query";
+        const char *bad = got ? query_kv(q, query_keys[i], v) : NULL;
         if (bad)
             return bad;
     }
