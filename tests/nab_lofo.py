@@ -10,6 +10,10 @@
       earlier point), so no choice ever looks at all five folders at once.
       Writes PARAMS (JSON): the choices per folder and the defaults. --jobs
       runs that many grid points at once (same result, in grid order).
+      Context runs with its score map off (ctx_half 0.5, the identity), so
+      each fold's swept training threshold is a raw score; the median over
+      folds becomes the default's ctx_half, which moves NAB's threshold to
+      the live one (0.5) and no NAB figure.
 
   nab_lofo.py report --lookout BIN --nab DIR --params PARAMS [--detectors a,b]
                      [--folders a,b]
@@ -23,6 +27,7 @@
 import argparse
 import itertools
 import json
+import math
 import multiprocessing
 import os
 import subprocess
@@ -86,6 +91,25 @@ def per_folder(files, scores, profile, threshold):
     return out
 
 
+# Per detector: the parameter a fold's training threshold becomes and its
+# value that leaves scores unmapped. The threshold is rounded down to
+# THRESHOLD_DIGITS decimals, so every score the sweep counted still maps
+# to 0.5 or above.
+THRESHOLD_PARAM = {"context": ("ctx_half", 0.5)}
+THRESHOLD_DIGITS = 3
+
+
+def round_down(x):
+    scale = 10 ** THRESHOLD_DIGITS
+    return math.floor(x * scale + 1e-9) / scale
+
+
+def median(xs):
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else 0.5 * (xs[mid - 1] + xs[mid])
+
+
 def grid_points(spec):
     names = sorted(spec)
     return [dict(zip(names, vals)) for vals in itertools.product(*(spec[n] for n in names))]
@@ -95,20 +119,38 @@ _job = None  # (args, files, profiles) for training_scores, inherited by forked 
 
 
 def training_scores(det_pt):
-    """One grid point: each fold's standard score on its four training folders."""
+    """One grid point: each fold's standard score and swept threshold on its
+    four training folders."""
     args, files, std = _job
     det, pt = det_pt
+    run = dict(pt)
+    if det in THRESHOLD_PARAM:
+        name, identity = THRESHOLD_PARAM[det]
+        run[name] = identity
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            run_lookout(args, det, pt, tmp)
+            run_lookout(args, det, run, tmp)
         except SystemExit as e:  # a worker must report, not vanish
             raise RuntimeError(str(e)) from None
         scores = read_scores(files, tmp, det)
     row = {}
     for left in FOLDERS:
         train = {r: s for r, s in scores.items() if folder_of(r) != left}
-        row[left] = pooled(files, train, std, ["standard"])["standard"]["normalized"]
+        t = pooled(files, train, std, ["standard"])["standard"]
+        row[left] = (t["normalized"], t["threshold"])
     return row
+
+
+def place_threshold(det, default, thresholds):
+    """The median of the folds' training thresholds becomes the default's
+    map point. The folds' choices keep the C default: the report pools
+    their left-out scores into one sweep, which a different map per fold
+    would reorder (a shared one changes no figure)."""
+    name = THRESHOLD_PARAM[det][0]
+    default[name] = round_down(median(thresholds))
+    print("  %s training thresholds (%s, unmapped): %s; %s = %s" % (
+        det, ", ".join(FOLDERS), " ".join("%.4f" % t for t in thresholds), name,
+        default[name]), file=sys.stderr)
 
 
 def protocol(args, files, profiles):
@@ -122,18 +164,22 @@ def protocol(args, files, profiles):
         points = grid_points(grid[det])
         work = [(det, pt) for pt in points]
         rows = pool.imap(training_scores, work) if pool else map(training_scores, work)
-        fold_scores = []  # per point: {folder: standard score on the other four}
+        fold_scores = []  # per point: {folder: (standard score, threshold) on the other four}
         for pt, row in zip(points, rows):
             fold_scores.append(row)
-            print("  %s %s: %s" % (det, pt, " ".join("%.2f" % row[f] for f in FOLDERS)),
+            print("  %s %s: %s" % (det, pt, " ".join("%.2f@%.4f" % row[f] for f in FOLDERS)),
                   file=sys.stderr)
         chosen[det] = {}
         votes = [0] * len(points)
+        thresholds = []
         for left in FOLDERS:
-            best = max(range(len(points)), key=lambda i: (fold_scores[i][left], -i))
-            chosen[det][left] = points[best]
+            best = max(range(len(points)), key=lambda i: (fold_scores[i][left][0], -i))
+            chosen[det][left] = dict(points[best])
             votes[best] += 1
-        defaults[det] = points[max(range(len(points)), key=lambda i: (votes[i], -i))]
+            thresholds.append(fold_scores[best][left][1])
+        defaults[det] = dict(points[max(range(len(points)), key=lambda i: (votes[i], -i))])
+        if det in THRESHOLD_PARAM:
+            place_threshold(det, defaults[det], thresholds)
     if pool:
         pool.close()
         pool.join()

@@ -614,7 +614,9 @@ TEST(context_flags_the_three_shape_changes_within_the_window)
 TEST(context_keeps_quiet_on_a_clean_daily_cycle_and_a_flat_line)
 {
     rng = 7;
-    CHECK(det_max("context", cycle, PROBATE, CAD_N) < 0.5);
+    double m = det_max("context", cycle, PROBATE, CAD_N);
+    printf("  context clean cycle: %.2f\n", m);
+    CHECK(m < 0.5);
     CHECK(det_max("context", flat_line, 0, CAD_N) == 0);
 }
 
@@ -634,7 +636,9 @@ static double context_max_near(double (*f)(int), int near, double near_min)
     p.ctx_fam_near = near;
     p.ctx_fam_near_min = near_min;
     rng = 7;
-    return det_max_with("context", &p, f, WIN_LO, WIN_HI + 1);
+    double m = det_max_with("context", &p, f, WIN_LO, WIN_HI + 1);
+    printf("  context near %d (min %.1f): %.2f\n", near, near_min, m);
+    return m;
 }
 
 TEST(context_neighbouring_half_hours_keep_a_drifting_daily_spike_familiar)
