@@ -55,7 +55,7 @@ void detect_default_params(struct detect_params *p, const char *detector)
     /* The median over folds of the threshold NAB's sweep chose on each
      * fold's training folders (tests/nab_lofo.py writes it, rounded down);
      * the live threshold is 0.5, so it maps there. */
-    p->ctx_half = 0.373;
+    p->ctx_half = 0.4;
     p->cad_levels = 6;
     p->cad_order = 1;
     p->cad_runs = 1;
@@ -81,6 +81,8 @@ void detect_default_params(struct detect_params *p, const char *detector)
         p->ctx_fam_decay = 0.97;
         p->cad_min_sd = 0.08;
         p->cad_memory = 10000;
+        p->damp = 0.3;
+        p->cad_order = 2;
     }
 }
 
