@@ -4,8 +4,11 @@
  * describe-level detail on Enter (cluster_detail.c).
  *
  * A cluster can hold 10k+ pods, so a frame walks the tables once to pick
- * out the problem set (no formatting), sorts only that set, keeps the
- * healthy objects in table order, and formats only the rows on screen.
+ * out the problem set (no formatting), keeps the healthy objects in table
+ * order, and formats only the rows on screen. Of the problem set only the
+ * rows on screen are put in order (a partial quicksort): in a mass failure
+ * one row per pod is 40k+ problems, and sorting them all every frame
+ * cost more than the frame budget.
  *
  * By default the pods of one owner (a Deployment, StatefulSet, Job ...) are
  * one row with counts (cluster_group.c), summed in that same pass: in a
@@ -42,6 +45,9 @@ static struct ent *ents, *spare, *members; /* members: pods of open groups */
 static int ents_alloc, ents_n;
 static struct cl_sel drawn;       /* the object under the bar in the last frame */
 static struct cl_group drawn_grp; /* when drawn is a group: its owner */
+/* ents[0, prob_n) are the problems; of them only [ord_lo, ord_hi) are
+ * sure to hold their final rows in order (order_rows). */
+static int prob_n, ord_lo, ord_hi;
 static int drawn_sel = -1;
 static bool ungrouped; /* `o`: one row per pod, as before grouping */
 
@@ -153,7 +159,91 @@ static int by_trouble(const void *a, const void *b)
     int rx = restarts_of(x), ry = restarts_of(y);
     if (rx != ry)
         return rx > ry ? -1 : 1;
-    return strcmp(cl_key(x->kind, x->obj), cl_key(y->kind, y->obj));
+    int k = strcmp(cl_key(x->kind, x->obj), cl_key(y->kind, y->obj));
+    if (k)
+        return k;
+    /* Equal names (two owners "cart" in two namespaces): the walk's order,
+     * the kinds' and the groups' creation, so no tie is left to the sort. */
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    return x->grp < y->grp ? -1 : x->grp > y->grp;
+}
+
+static void swap_ent(struct ent *a, int i, int j)
+{
+    struct ent t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+}
+
+/* Splits a[l, r) around the median of its first, middle and last rows (a
+ * sorted run, the usual table order of same-status pods, stays balanced);
+ * returns where the pivot landed: its final place within a[l, r). */
+static int split(struct ent *a, int l, int r)
+{
+    int m = l + (r - l) / 2;
+    if (by_trouble(&a[m], &a[l]) < 0)
+        swap_ent(a, m, l);
+    if (by_trouble(&a[r - 1], &a[l]) < 0)
+        swap_ent(a, r - 1, l);
+    if (by_trouble(&a[m], &a[r - 1]) < 0)
+        swap_ent(a, m, r - 1);
+    int i = l;
+    for (int j = l; j < r - 1; j++)
+        if (by_trouble(&a[j], &a[r - 1]) < 0)
+            swap_ent(a, i++, j);
+    swap_ent(a, i, r - 1);
+    return i;
+}
+
+/* Puts in a[lo, hi) the rows a full sort of a[l, r) would put there, in
+ * order, and leaves the rest unordered: expected O(r - l) comparisons plus
+ * the sort of the window, against a full sort's O(n log n). */
+static void sort_window(struct ent *a, int l, int r, int lo, int hi)
+{
+    while (r - l > 16 && lo < r && hi > l && !(lo <= l && r <= hi)) {
+        int p = split(a, l, r);
+        bool left = lo<p, right = hi> p + 1;
+        /* Both sides in the window: recurse into the smaller, so the
+         * depth stays logarithmic whatever the pivots. */
+        if (left && right && p - l > r - p - 1) {
+            sort_window(a, p + 1, r, lo, hi);
+            r = p;
+        } else if (left && right) {
+            sort_window(a, l, p, lo, hi);
+            l = p + 1;
+        } else if (right) {
+            l = p + 1;
+        } else {
+            r = p; /* only the left, or the window was the pivot alone */
+        }
+    }
+    if (r - l > 1 && lo < r && hi > l)
+        qsort(a + l, (size_t)(r - l), sizeof *a, by_trouble);
+}
+
+/* Makes ents[lo, hi) final: the problems among them in order (the
+ * healthy rows after them are in table order already). */
+static void order_rows(int lo, int hi)
+{
+    if (hi > prob_n)
+        hi = prob_n;
+    if (lo < 0)
+        lo = 0;
+    if (lo >= hi || (ord_lo <= lo && hi <= ord_hi))
+        return;
+    sort_window(ents, 0, prob_n, lo, hi);
+    ord_lo = lo;
+    ord_hi = hi;
+}
+
+/* Where a problem row goes in the full order: how many problems precede it. */
+static int final_place(int i)
+{
+    int place = 0;
+    for (int j = 0; j < prob_n; j++)
+        place += j != i && by_trouble(&ents[j], &ents[i]) < 0;
+    return place;
 }
 
 /* Pods of open groups sort by group, then by trouble. */
@@ -224,13 +314,16 @@ static int splice_members(int n, int nm)
 }
 
 /* One pass over nodes, deployments and pods: problems to the front of
- * ents, healthy ones after them in table order; only the problems sorted. */
+ * ents, healthy ones after them in table order. The problems are sorted
+ * here only when open groups splice their pods in (their places depend on
+ * the whole order); else order_rows sorts what the frame shows. */
 static int walk(struct ui *u, const char *f, struct counts *c)
 {
     struct engine *e = &u->a->engine;
     struct table *tn = engine_table(e, T_NODES), *td = engine_table(e, T_DEPLOYMENTS),
                  *tp = engine_table(e, T_PODS);
     memset(c, 0, sizeof *c);
+    prob_n = ord_lo = ord_hi = 0;
     if (!grow(tn->count + td->count + tp->count + 1))
         return 0;
     int np = 0, nh = 0, nh_nodes = 0, nm = 0, hg = 0, total = tn->count + td->count + tp->count;
@@ -287,7 +380,12 @@ static int walk(struct ui *u, const char *f, struct counts *c)
         else
             ents[np++] = (struct ent){CL_GROUP, (enum rank)g->worst, g, i};
     }
-    qsort(ents, (size_t)np, sizeof *ents, by_trouble);
+    prob_n = np;
+    ord_lo = ord_hi = 0;
+    if (nm) {
+        qsort(ents, (size_t)np, sizeof *ents, by_trouble);
+        ord_hi = np;
+    }
     /* back[-1] is the first healthy row seen: move them behind the
      * problems (the ranges may overlap), then reverse into table order. */
     memmove(ents + np, back - nh, (size_t)nh * sizeof *ents);
@@ -645,7 +743,8 @@ static void follow_selection(struct panel_view *v, int n)
             continue;
         if (drawn.kind == CL_GROUP ? cl_group_same(ents[i].obj, &drawn_grp)
                                    : strcmp(cl_key(ents[i].kind, ents[i].obj), drawn.key) == 0) {
-            v->sel = i;
+            bool placed = i >= prob_n || (ord_lo <= i && i < ord_hi);
+            v->sel = placed ? i : final_place(i);
             return;
         }
     }
@@ -693,6 +792,7 @@ void ui_draw_cluster(struct ui *u, struct rect r)
         list_h = 1;
     follow_selection(v, n);
     ui_view_clamp(v, list_h);
+    order_rows(v->top, v->top + list_h);
     v->body_h = list_h;
     v->row_y0 = r.y + 2;
     static struct cells rows[256];
@@ -755,7 +855,10 @@ const struct cl_group *cl_selected_group(void)
 bool ui_cluster_enter(struct ui *u)
 {
     const struct panel_view *v = &u->cluster_view;
-    if (v->sel < 0 || v->sel >= ents_n || ents[v->sel].kind != CL_GROUP)
+    if (v->sel < 0 || v->sel >= ents_n)
+        return false;
+    order_rows(v->sel, v->sel + 1);
+    if (ents[v->sel].kind != CL_GROUP)
         return false;
     const struct cl_group *g = ents[v->sel].obj;
     bool open = cl_group_toggle(g);
