@@ -38,7 +38,11 @@ TEST(longest_turn_counts_work_not_waits)
     loop_run_once(l, -1);
     loop_longest_turn(l, &wall, &cpu);
     CHECK(cpu >= 20000);
-    CHECK(wall >= cpu);
+    /* Thread CPU time comes from the scheduler's clock, wall time from the
+     * monotonic clocksource, each cut to whole microseconds; in a VM the two
+     * can disagree by a little over 20 ms (a CI run saw cpu > wall once).
+     * 2 % is far below what counting a wait would add, which this guards. */
+    CHECK(wall >= cpu - cpu / 50);
     loop_free(l);
 }
 
