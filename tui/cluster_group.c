@@ -35,6 +35,12 @@ struct owner_id {
 static struct owner_id *opened;
 static int nopened, opened_alloc;
 
+/* One owner test for every use: interned pointers, so equal means same. */
+static bool owner_is(const struct owner_id *k, const char *ns, const char *kind, const char *name)
+{
+    return k->ns == ns && k->kind == kind && k->name == name;
+}
+
 static uint64_t mix(uint64_t h, const void *p)
 {
     h ^= (uint64_t)(uintptr_t)p;
@@ -53,7 +59,7 @@ static bool owner_match(void *ctx, const void *key, const struct dict_entry *e)
     (void)ctx;
     const struct owner_id *k = key;
     const struct cl_group *g = &groups[e->val.u];
-    return g->ns == k->ns && g->kind == k->kind && g->name == k->name;
+    return owner_is(k, g->ns, g->kind, g->name);
 }
 
 struct node_key {
@@ -89,12 +95,13 @@ void cl_groups_begin(void)
     ngroups = 0;
 }
 
-static bool is_opened(const struct owner_id *k)
+/* Where the owner sits in the opened set, or -1. */
+static int opened_index(const char *ns, const char *kind, const char *name)
 {
     for (int i = 0; i < nopened; i++)
-        if (opened[i].ns == k->ns && opened[i].kind == k->kind && opened[i].name == k->name)
-            return true;
-    return false;
+        if (owner_is(&opened[i], ns, kind, name))
+            return i;
+    return -1;
 }
 
 /* The pod's owner: its Deployment when the ReplicaSet names one, else the
@@ -129,7 +136,7 @@ static int new_group(const struct owner_id *k)
     g->kind = k->kind;
     g->name = k->name;
     g->worst = INT32_MAX;
-    g->expanded = is_opened(k);
+    g->expanded = opened_index(k->ns, k->kind, k->name) >= 0;
     return ngroups++;
 }
 
@@ -209,16 +216,17 @@ struct cl_group *cl_group_at(int i)
 
 bool cl_group_same(const struct cl_group *a, const struct cl_group *b)
 {
-    return a->ns == b->ns && a->kind == b->kind && a->name == b->name;
+    struct owner_id k = {a->ns, a->kind, a->name};
+    return owner_is(&k, b->ns, b->kind, b->name);
 }
 
 bool cl_group_toggle(const struct cl_group *g)
 {
-    for (int i = 0; i < nopened; i++)
-        if (opened[i].ns == g->ns && opened[i].kind == g->kind && opened[i].name == g->name) {
-            opened[i] = opened[--nopened];
-            return false;
-        }
+    int i = opened_index(g->ns, g->kind, g->name);
+    if (i >= 0) {
+        opened[i] = opened[--nopened];
+        return false;
+    }
     if (nopened == opened_alloc) {
         int n = opened_alloc ? opened_alloc * 2 : 8;
         struct owner_id *o = realloc(opened, (size_t)n * sizeof *o);
