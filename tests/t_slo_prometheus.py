@@ -429,8 +429,9 @@ def run(work):
         except (OSError, ValueError):
             pass
         time.sleep(0.2)  # the gate has no event to wait on from here
-    stop(sp)
-    expect("timed out after 0.5 s" in reason, "serve --timeout 500ms: %s" % reason)
+    rc, err = stop(sp)
+    expect("timed out after 0.5 s" in reason, "serve --timeout 500ms: %r (port %d, exit %s: %s)" % (
+        reason, sport, rc, err[-300:]))
     sp, _ = lookout_serve(work, "--config", cfg, "--timeout", "5 parsecs")
     rc, err = stop(sp)
     expect(rc == 2 and "--timeout '5 parsecs'" in err, "serve --timeout refused: %d %s" % (rc, err))

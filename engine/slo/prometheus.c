@@ -46,11 +46,16 @@ int prom_config_check(const struct ynode *s, char *err, size_t errlen)
     if (yget_str(s, "bearer_token_env", tmp, sizeof(tmp), err, errlen) < 0 ||
         yget_path(s, "bearer_token_file", tmp, sizeof(tmp), err, errlen) < 0 ||
         yget_str(s, "username", tmp, sizeof(tmp), err, errlen) < 0 ||
-        yget_str(s, "password_env", tmp, sizeof(tmp), err, errlen) < 0 ||
-        yget_str(s, "tenant", tmp, sizeof(tmp), err, errlen) < 0)
+        yget_str(s, "password_env", tmp, sizeof(tmp), err, errlen) < 0)
+        return -1;
+    /* tmp is written only when the key is there: an absent tenant is not checked
+     * (it was, once, against whatever the stack held, and a stray LF refused a
+     * good config now and then) */
+    int has_tenant = yget_str(s, "tenant", tmp, sizeof(tmp), err, errlen);
+    if (has_tenant < 0)
         return -1;
     char why[200];
-    if (http_header_value_check("prometheus.tenant", tmp, why, sizeof(why)) < 0)
+    if (has_tenant == 1 && http_header_value_check("prometheus.tenant", tmp, why, sizeof(why)) < 0)
         return yerr(ymap_get(s, "tenant"), err, errlen, "%s", why);
     return 0;
 }
