@@ -512,6 +512,43 @@ static int stepwise_counters(void *ud, int64_t t, double *errors, double *total)
     return 0;
 }
 
+/* A Prometheus SLO before its first answer is "cannot tell", and says why:
+ * not "no traffic", which would send the reader to the wrong place. */
+TEST(prometheus_slo_awaits_its_first_answer)
+{
+    static struct engine e;
+    engine_init(&e);
+    int64_t now = T0 + 30 * MS_DAY;
+    e.now = now;
+    char err[256], reason[256];
+    struct slo_def d = {.name = "p",
+                        .objective = 0.99,
+                        .error_query = "sum(rate(e[{{.window}}]))",
+                        .total_query = "sum(rate(t[{{.window}}]))"};
+    CHECK(slo_define(&e, &d, err, sizeof(err)) == 0);
+    struct slo *r = row_of(&e, "p");
+    CHECK(r && r->awaiting && r->gate == GATE_STATE_UNKNOWN && !r->gate_open);
+    engine_advance(&e, now + 1000);
+    r = row_of(&e, "p");
+    struct gate_opts o = {GATE_PAGE, 0};
+    CHECK(r && r->awaiting && gate_decide(r, &o, reason, sizeof(reason)) == GATE_UNKNOWN);
+    CHECK(strstr(reason, "no answer from Prometheus yet") && !strstr(reason, "no traffic"));
+    int n = r ? r->nwindows : 0;
+    int64_t len[SLO_WINDOWS];
+    for (int i = 0; i < n; i++)
+        len[i] = r->windows[i].length_ms;
+    for (int i = 0; i < n; i++) {
+        struct measure m = {
+            .kind = MEASURE_RATIO, .subject = "p", .window_ms = len[i], .at = now + 1000};
+        engine_measure(&e, &m); /* value 0: no errors in any window */
+    }
+    engine_advance(&e, now + 2000);
+    r = row_of(&e, "p");
+    CHECK(r && !r->awaiting && r->gate == GATE_STATE_OPEN && r->gate_open);
+    slo_detach(&e);
+    engine_free(&e);
+}
+
 TEST(gate_is_none_without_slos)
 {
     static struct engine e;

@@ -102,6 +102,8 @@ static const struct field slo_fields[] = {
     F_STR_(T, gate_reason, "why the gate is as it is"),
     F_BOOL_(T, simulated, "data is simulated"),
     F_BOOL_(T, no_error_series, "Prometheus had no error series over the period: read as 0 errors"),
+    F_BOOL_(T, awaiting,
+            "no answer from Prometheus yet (the first queries are in flight): unknown"),
     F_STR_(T, error, "last SLI error, empty when healthy"),
 };
 #undef T

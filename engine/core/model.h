@@ -104,6 +104,7 @@ struct slo {
     char gate_reason[TEXT_LEN];
     bool simulated;
     bool no_error_series; /* Prometheus had no error series: 0 errors, not no data */
+    bool awaiting;        /* Prometheus has not answered yet: no data is not "no traffic" */
     char error[TEXT_LEN];
 };
 

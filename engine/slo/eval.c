@@ -303,8 +303,10 @@ int slo_define(struct engine *e, const struct slo_def *def, char *err, size_t er
         row.exhaustion_ms = -1;
         row.alert = ALERT_NODATA;
         row.pair = -1;
-        row.gate_open = true;
-        STR_COPY(row.gate_reason, "no data yet");
+        /* not evaluated: unknown, never open (a deploy asking now gets "cannot tell") */
+        row.gate = GATE_STATE_UNKNOWN;
+        row.awaiting = rt->prom;
+        STR_COPY(row.gate_reason, "unknown: not evaluated yet");
         row.simulated = def->simulated;
         engine_upsert(e, T_SLOS, &row);
     }
@@ -576,6 +578,15 @@ static void open_incident(struct slo_engine *se, struct slo_rt *rt, const struct
     engine_upsert(e, T_INCIDENTS, &inc);
 }
 
+/* Whether Prometheus has answered any of the SLO's window queries yet. */
+static bool prom_answered(const struct slo_rt *rt)
+{
+    for (int i = 0; i < rt->nwin; i++)
+        if (rt->prom_at[i])
+            return true;
+    return false;
+}
+
 static void evaluate_one(struct slo_engine *se, struct slo_rt *rt, int64_t now, struct slo *row)
 {
     struct slo *old = engine_get(se->e, T_SLOS, rt->name);
@@ -593,6 +604,7 @@ static void evaluate_one(struct slo_engine *se, struct slo_rt *rt, int64_t now, 
     row->nwindows = rt->nwin;
     /* the period window is the last: no error series over all of it */
     row->no_error_series = rt->prom && rt->nwin && rt->prom_no_errors[rt->nwin - 1];
+    row->awaiting = rt->prom && !rt->error[0] && !prom_answered(rt);
     for (int i = 0; i < rt->nwin; i++) {
         struct slo_window *w = &row->windows[i];
         slo_format_window(rt->win[i], w->name, sizeof(w->name));

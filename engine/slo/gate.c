@@ -30,6 +30,11 @@ enum gate_decision gate_decide(const struct slo *row, const struct gate_opts *o,
                  row->alert == ALERT_PAGE ? "page" : "ticket", why);
         return GATE_BLOCK;
     }
+    if (row->awaiting) {
+        snprintf(reason, reasonlen, "%s: no answer from Prometheus yet (first query in flight)",
+                 row->name);
+        return GATE_UNKNOWN;
+    }
     if (isnan(row->budget_remaining) || row->alert == ALERT_NODATA) {
         snprintf(reason, reasonlen, "%s: no data (no traffic or no samples in the SLO window)",
                  row->name);
