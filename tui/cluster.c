@@ -524,6 +524,34 @@ static void kind_into_name(struct cells *c, size_t mark)
     memcpy(c->s[C_NAME], name, sizeof name);
 }
 
+/* Without the NAMESPACE column, a name that another row on screen has in
+ * another namespace ("cart" in shop and in staging) gets its namespace in
+ * front, "shop/cart": the two rows must not read alike. After the tree mark
+ * (at[i] bytes), which then covers the prefix, so a kind goes after it:
+ * "shop/deploy/cart". Rows on screen only: at most a few hundred compares. */
+static void ns_into_names(struct cells *rows, size_t *at, int n)
+{
+    static bool twin[256];
+    for (int i = 0; i < n; i++) {
+        twin[i] = false;
+        for (int j = 0; j < n && !twin[i] && rows[i].s[C_NS][0]; j++)
+            twin[i] = j != i && rows[j].s[C_NS][0] &&
+                      strcmp(rows[i].s[C_NAME] + at[i], rows[j].s[C_NAME] + at[j]) == 0 &&
+                      strcmp(rows[i].s[C_NS], rows[j].s[C_NS]) != 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!twin[i])
+            continue;
+        struct cells *c = &rows[i];
+        char name[sizeof c->s[0]];
+        int len = snprintf(name, sizeof name, "%.*s%s/%s", (int)at[i], c->s[C_NAME], c->s[C_NS],
+                           c->s[C_NAME] + at[i]);
+        memcpy(c->s[C_NAME], name, sizeof name);
+        size_t grown = strlen(c->s[C_NS]) + 1;
+        at[i] = len > 0 && (size_t)len < sizeof name ? at[i] + grown : at[i];
+    }
+}
+
 static enum ui_role ent_role(const struct ent *e)
 {
     switch (e->rank) {
@@ -804,12 +832,26 @@ void ui_draw_cluster(struct ui *u, struct rect r)
     }
     int cw[C_COUNT];
     fit_cols(u, rows, shown, r.w - 1, cw);
-    if (!cw[C_KIND]) {
-        for (int i = 0; i < shown; i++)
-            kind_into_name(&rows[i], marks[i]);
-        fit_cols(u, rows, shown, r.w - 1, cw);
-        cw[C_KIND] = 0;
+    /* a dropped column's words go into the name; each longer name can drop
+     * the other column, hence two rounds */
+    bool ns_in = false, kind_in = false;
+    for (int round = 0; round < 2; round++) {
+        if (!cw[C_NS] && !ns_in) {
+            ns_into_names(rows, marks, shown);
+            ns_in = true;
+            fit_cols(u, rows, shown, r.w - 1, cw);
+        }
+        if (!cw[C_KIND] && !kind_in) {
+            for (int i = 0; i < shown; i++)
+                kind_into_name(&rows[i], marks[i]);
+            kind_in = true;
+            fit_cols(u, rows, shown, r.w - 1, cw);
+        }
     }
+    if (ns_in)
+        cw[C_NS] = 0;
+    if (kind_in)
+        cw[C_KIND] = 0;
     struct cells heads;
     for (int k = 0; k < C_COUNT; k++)
         snprintf(heads.s[k], sizeof heads.s[k], "%s", col_title[k]);

@@ -537,16 +537,19 @@ def seed_bulk(pods, nodes, deploys, owned=False):
 MASS_OWNERS = (("shop", "cart", 3), ("shop", "search", 2), ("data", "ingest", 1))
 
 
-def seed_mass(pods):
+def seed_mass(pods, twin=0):
     """A mass failure by owner: pods of 3 deployments through their ReplicaSets,
     in shares 3:2:1 over 5 nodes. cart all CrashLoopBackOff; search 4 in 5
-    CrashLoopBackOff, 1 in 5 OOMKilled; ingest healthy."""
+    CrashLoopBackOff, 1 in 5 OOMKilled; ingest healthy. twin: that many more
+    crash-looping pods of a deployment also named cart, in namespace staging."""
+    owners = MASS_OWNERS + ((("staging", "cart", 0),) if twin else ())
     with STORE.lock:
         for i in range(5):
             STORE.put("nodes", make_node("node_ready", "mass-node-%d" % i, 900 + i), notify=False)
         start = 0
-        for d, (ns, name, share) in enumerate(MASS_OWNERS):
-            n = pods * share // 6 if d < len(MASS_OWNERS) - 1 else pods - start
+        for d, (ns, name, share) in enumerate(owners):
+            n = twin if ns == "staging" else \
+                pods * share // 6 if d < len(MASS_OWNERS) - 1 else pods - start
             rs = "%s-5d8f7c9b6a" % name
             for j in range(n):
                 t = "pod_running"
@@ -728,6 +731,8 @@ def main():
                     help="with --bulk: pods owned by their deployment's ReplicaSet")
     ap.add_argument("--mass", type=int, default=0,
                     help="seed N pods of 3 deployments, most in CrashLoopBackOff")
+    ap.add_argument("--twin", type=int, default=0,
+                    help="with --mass: N crash-looping pods of staging/cart (a second cart)")
     ap.add_argument("--no-split", action="store_true")
     a = ap.parse_args()
     load_fixtures(a.fixtures)
@@ -739,7 +744,7 @@ def main():
     if a.story:
         seed_story()
     if a.mass:
-        seed_mass(a.mass)
+        seed_mass(a.mass, a.twin)
     if a.bulk:
         seed_bulk(a.bulk, a.nodes or max(1, a.bulk // 20), a.deployments or max(1, a.bulk // 5),
                   a.owned)
