@@ -102,11 +102,13 @@ flat=$(frame_ms bulk)
 tm send-keys -t bulk c
 panels=$(frame_ms bulk)
 tm kill-session -t bulk
-mass_g=0 mass_f=0
+mass_g=0 mass_o=0 mass_f=0
 if [ "$MASS" -gt 0 ]; then
     start_lookout mass "$MASS" || exit 1
     mass_g=$(frame_ms mass)
-    tm send-keys -t mass o
+    tm send-keys -t mass g Enter # the first row, cart: its 25,000 pods under it
+    mass_o=$(frame_ms mass)
+    tm send-keys -t mass g Enter o
     mass_f=$(frame_ms mass)
 fi
 
@@ -117,7 +119,8 @@ echo "   CPU per frame, usual panels:                   $panels ms"
 if [ "$MASS" -gt 0 ]; then
     echo "   mass failure: $MASS pods of 3 deployments, 5 in 6 crash-looping"
     echo "   CPU per frame, cluster view grouped by owner:  $mass_g ms"
+    echo "   CPU per frame, the same, cart's group open:    $mass_o ms"
     echo "   CPU per frame, cluster view one row per pod:   $mass_f ms"
 fi
-awk -v c="$cluster" -v f="$flat" -v g="$mass_g" -v m="$mass_f" \
-    'BEGIN { ok = c < 10 && f < 10 && g < 10 && m < 10; print "   cluster frame under 10 ms:", ok ? "yes" : "NO"; exit !ok }'
+awk -v c="$cluster" -v f="$flat" -v g="$mass_g" -v o="$mass_o" -v m="$mass_f" \
+    'BEGIN { ok = c < 10 && f < 10 && g < 10 && o < 10 && m < 10; print "   cluster frame under 10 ms:", ok ? "yes" : "NO"; exit !ok }'
