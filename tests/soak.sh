@@ -86,11 +86,23 @@ agents: {}
 rules: {}
 agent: {}
 YAML
-GITLAB_TOKEN=t GITHUB_TOKEN=t "${vg[@]}" --log-file="$work/config.vg" "$bin" --once --json \
-    --no-kernel --timeout 1 --config "$work/sections.yaml" >/dev/null 2>"$work/config.err"
-if grep -q "ERROR SUMMARY: 0 errors" "$work/config.vg"; then
-    ok "config: every section with its defaults loads with no uninitialised read"
-else
-    bad "config: valgrind errors loading every section" "$work/config.vg"
-fi
+# the same with list entries and nested maps, each missing its optional keys
+cat >"$work/entries.yaml" <<'YAML'
+prometheus: {url: "http://127.0.0.1:9", tenant: team-a}
+gitlab: {url: "http://127.0.0.1:9", projects: [{id: group/app}, group/b]}
+github: {url: "http://127.0.0.1:9", repos: [{repo: org/app}, org/b]}
+pipelines:
+  security: [{project: group/app, namespace: shop}, {project: org/app, evidence: /tmp/e*.jsonl}]
+copilot: {backend: ollama, redact: [{name: corp, pattern: "CORP-[0-9]+"}]}
+agents: [{name: n1, url: "http://127.0.0.1:9"}]
+YAML
+for cfg in sections entries; do
+    GITLAB_TOKEN=t GITHUB_TOKEN=t "${vg[@]}" --log-file="$work/$cfg.vg" "$bin" --once --json \
+        --no-kernel --timeout 1 --config "$work/$cfg.yaml" >/dev/null 2>"$work/$cfg.err"
+    if grep -q "ERROR SUMMARY: 0 errors" "$work/$cfg.vg"; then
+        ok "config ($cfg): loads with no uninitialised read"
+    else
+        bad "config ($cfg): valgrind errors while loading" "$work/$cfg.vg"
+    fi
+done
 finish
