@@ -90,4 +90,34 @@ session fg 120 40 "" --demo-time 60
 check "before the page the row says BURNING with its pair" \
     "wait_for 'BURNING +checkout-availab.* 1h [0-9.]+x ?(·|\.) ?5m [0-9.]+x ?~ ?14\.4' 20"
 check "no OK beside the burning SLO" "! capture | grep -Eq 'OK +checkout-availab'"
+
+# A Prometheus that takes every query and never answers: until it does, the
+# SLO's row says WAIT, not NODATA (nobody said there is none) and never OK;
+# the header's gate is unknown, not open; the charts draw nothing where
+# there is no data (once, NaN was drawn as a full budget and a burn of 0).
+python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept())' >"$TMPD/hang.port" &
+HANG=$!
+for _ in $(seq 100); do [ -s "$TMPD/hang.port" ] && break; sleep 0.05; done
+python3 -c 'import sys; sys.path.insert(0, "tests/lib"); import slo_synth; print(slo_synth.SLOTH_SPEC)' \
+    >"$TMPD/sloth.yml"
+printf 'prometheus:\n  url: http://127.0.0.1:%s\n  timeout: 60s\nslo_specs: [%s]\n' \
+    "$(cat "$TMPD/hang.port")" "$TMPD/sloth.yml" >"$TMPD/hang.yaml"
+end_session lk
+tm new-session -d -s lk -x 120 -y 40 \
+    "TERM=tmux-256color \"$BIN\" --no-kernel --config \"$TMPD/hang.yaml\" 2>\"$TMPD/stderr\"; sleep 600"
+check "Prometheus silent: the row awaits it, not no data, never OK" \
+    "wait_for 'WAIT +myservice-requests-availabi' 15 &&
+     ! capture | grep -Eq 'OK +myservice'"
+check "Prometheus silent: the gate is unknown, never open or n/a" \
+    "capture | grep -q 'gate UNKNOWN' && ! capture | grep -Eq 'gate (open|OPEN|n/a)'"
+check "Prometheus silent: no budget drawn where there is no data" \
+    "wait_for 'no budget data in the window yet' 10 && ! capture | grep -q '⣿'"
+end_session lk
+kill $HANG 2>/dev/null
 finish

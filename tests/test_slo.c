@@ -528,6 +528,9 @@ TEST(prometheus_slo_awaits_its_first_answer)
     CHECK(slo_define(&e, &d, err, sizeof(err)) == 0);
     struct slo *r = row_of(&e, "p");
     CHECK(r && r->awaiting && r->gate == GATE_STATE_UNKNOWN && !r->gate_open);
+    /* the header's gate: unknown at once, not "n/a" as if there were no SLO */
+    struct summary *sm = engine_get(&e, T_SUMMARY, "summary");
+    CHECK(sm && sm->gate == GATE_STATE_UNKNOWN && strstr(sm->gate_reason, "not evaluated yet"));
     engine_advance(&e, now + 1000);
     r = row_of(&e, "p");
     struct gate_opts o = {GATE_PAGE, 0};

@@ -165,6 +165,8 @@ void ui_chart(struct ui *u, struct rect r, const float *v, int n, double lo, dou
             for (int sx = 0; sx < sub_x; sx++) {
                 int dx = cx * sub_x + sx;
                 int i = dots_w > 1 ? (int)((double)dx * (n - 1) / (dots_w - 1) + 0.5) : n - 1;
+                if (isnan(v[i]))
+                    continue; /* no data there: a gap, never a level it did not have */
                 double f = ((double)v[i] - lo) / (hi - lo);
                 f = f < 0 ? 0 : f > 1 ? 1 : f;
                 int level = (int)lround(f * (dots_h - 1)); /* 0 = bottom */

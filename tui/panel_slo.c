@@ -128,7 +128,10 @@ static void row_text(struct ui *u, const struct slo *s, struct row_text *t)
     int64_t now = engine_now(&u->a->engine);
     char d[16];
     ui_fmt_dur(d, sizeof d, s->alert_since && now >= s->alert_since ? now - s->alert_since : -1);
-    snprintf(t->since, sizeof t->since, "%s %s", alert_verb[alert_idx(s->alert)], d);
+    if (s->awaiting) /* not "no data": nobody has said there is none yet */
+        snprintf(t->since, sizeof t->since, "awaiting Prometheus %s", d);
+    else
+        snprintf(t->since, sizeof t->since, "%s %s", alert_verb[alert_idx(s->alert)], d);
     if (s->exhaustion_ms < 0) {
         snprintf(t->exh, sizeof t->exh, "exh never");
     } else {
@@ -207,7 +210,8 @@ static void draw_row(struct ui *u, const struct slo *s, int y, struct rect r, bo
     int x = r.x, end = r.x + r.w;
     int a = alert_idx(s->alert);
     enum ui_role state_role = alert_role((enum alert_state)a);
-    ui_textf(u, y, x, 7, state_role, "%-7s", alert_badge[a]);
+    /* WAIT, not NODATA, while Prometheus has not answered: nothing says there is none */
+    ui_textf(u, y, x, 7, state_role, "%-7s", s->awaiting ? "WAIT" : alert_badge[a]);
     x += 8;
     ui_text(u, y, x, L->name_w, base, s->name);
     x += L->name_w;
@@ -256,9 +260,10 @@ static void draw_row(struct ui *u, const struct slo *s, int y, struct rect r, bo
 
 /* Log scale from 0.1x: burn rates run from 0.2x to several hundred, and the
  * thresholds (1, 3, 6, 14.4) must stay apart. */
+/* NaN stays NaN (a gap in the chart): no data is not a burn of 0. */
 static double burn_log(double b)
 {
-    return log10(isnan(b) || b < 0.1 ? 0.1 : b);
+    return isnan(b) ? NAN : log10(b < 0.1 ? 0.1 : b);
 }
 
 /* The dot level of v in a chart of rect c on [lo, hi], as ui_chart places
@@ -318,7 +323,7 @@ static void draw_pair_band(struct ui *u, const struct slo_pair *p, struct rect r
     int sub_x = u->utf8 ? 2 : 1, dots_w = c.w * sub_x;
     for (int cx = 0; cx < c.w; cx++) {
         int i = dots_w > 1 ? (int)((double)cx * sub_x * (n - 1) / (dots_w - 1) + 0.5) : n - 1;
-        if (dot_row(u, c, dot_level(u, c, v[i], lo, hi)) > trow)
+        if (isnan(v[i]) || dot_row(u, c, dot_level(u, c, v[i], lo, hi)) > trow)
             ui_text(u, trow, c.x + cx, 1, tr, line);
     }
 }
@@ -391,11 +396,16 @@ static void draw_budget(struct ui *u, const struct slo *s, struct rect r)
     }
     float v[SLO_HISTORY];
     double lo = 1;
-    int n = s->nhistory < SLO_HISTORY ? s->nhistory : SLO_HISTORY;
+    int n = s->nhistory < SLO_HISTORY ? s->nhistory : SLO_HISTORY, known = 0;
     for (int i = 0; i < n; i++) {
-        v[i] = isnan(s->budget_history[i]) ? 1.0f : s->budget_history[i];
-        if (v[i] < lo)
+        v[i] = s->budget_history[i]; /* NaN: a gap, never drawn as a full budget */
+        if (!isnan(v[i]) && v[i] < lo)
             lo = v[i];
+        known += !isnan(v[i]);
+    }
+    if (!known) {
+        ui_text(u, c.y, c.x, c.w, ROLE_DIM, "no budget data in the window yet");
+        return;
     }
     lo = floor(lo * 10 - 1) / 10; /* a tenth below the lowest point */
     ui_text(u, c.y, r.x, LABEL_W - 1, ROLE_DIM, "100%");

@@ -146,7 +146,8 @@ void ui_bar(struct ui *u, int y, int x, int w, double frac, enum ui_role full);
  * blocks when UTF-8, ASCII on the console and elsewhere). */
 void ui_sparkline(struct ui *u, int y, int x, const double *v, int n, enum ui_role role);
 /* A line chart of n values in [lo, hi] over a h x w box: braille when UTF-8,
- * half blocks on the console (TERM=linux), # otherwise. */
+ * half blocks on the console (TERM=linux), # otherwise. A NaN value is a
+ * gap (no data there), never drawn at a level. */
 void ui_chart(struct ui *u, struct rect r, const float *v, int n, double lo, double hi);
 /* Short durations: "42s", "4m12s", "3h12m", "2d4h". */
 void ui_fmt_dur(char *out, size_t outlen, int64_t ms);

@@ -255,6 +255,8 @@ static int rebuild_index(struct slo_engine *se)
     return 0;
 }
 
+static void update_summary(struct slo_engine *se, enum gate_state gate, const char *reason);
+
 int slo_define(struct engine *e, const struct slo_def *def, char *err, size_t errlen)
 {
     if (check_def(def, err, errlen) < 0)
@@ -309,6 +311,13 @@ int slo_define(struct engine *e, const struct slo_def *def, char *err, size_t er
         STR_COPY(row.gate_reason, "unknown: not evaluated yet");
         row.simulated = def->simulated;
         engine_upsert(e, T_SLOS, &row);
+        /* the header's gate too: with an SLO defined it is not "n/a" (no SLOs) */
+        const struct summary *sm = engine_get(e, T_SUMMARY, "summary");
+        if (!sm || sm->gate == GATE_STATE_NONE) {
+            char why[TEXT_LEN];
+            textf(why, sizeof(why), "gate unknown: %s: not evaluated yet", row.name);
+            update_summary(se, GATE_STATE_UNKNOWN, why);
+        }
     }
     return 0;
 }
