@@ -118,6 +118,16 @@ check "Prometheus silent: the gate is unknown, never open or n/a" \
     "capture | grep -q 'gate UNKNOWN' && ! capture | grep -Eq 'gate (open|OPEN|n/a)'"
 check "Prometheus silent: no budget drawn where there is no data" \
     "wait_for 'no budget data in the window yet' 10 && ! capture | grep -q '⣿'"
+check "no cluster configured: no node or pod counts in the header" \
+    "! capture | sed -n 1p | grep -Eq 'nodes|failing'"
+# a cluster it cannot reach: the counts are "?", never "0 failing"
+printf 'kubernetes:\n  enabled: true\n  kubeconfig: %s/none.kubeconfig\n' "$TMPD" >>"$TMPD/hang.yaml"
+end_session lk
+tm new-session -d -s lk -x 120 -y 40 \
+    "TERM=tmux-256color \"$BIN\" --no-kernel --config \"$TMPD/hang.yaml\" 2>\"$TMPD/stderr\"; sleep 600"
+check "cluster unreachable: pods failing ?, not 0" \
+    "wait_for 'FAILED' 15 && capture | sed -n 1p | grep -Eq 'pods failing \\?' &&
+     ! capture | sed -n 1p | grep -Eq 'failing 0|nodes 0/0'"
 end_session lk
 kill $HANG 2>/dev/null
 finish

@@ -117,6 +117,54 @@ static int alerting(struct ui *u, bool *page)
     return n;
 }
 
+/* Whether the node and pod counts say anything: no source could post
+ * them (no cluster configured: the items are left out), sources exist but
+ * none has delivered yet (a failed kubeconfig, a first LIST in flight: "?",
+ * never "0 failing"), or they are known. */
+enum cluster_known { CLUSTER_NONE, CLUSTER_UNKNOWN, CLUSTER_KNOWN };
+
+static enum cluster_known cluster_known(struct ui *u)
+{
+    static const char *const kinds[] = {"kubernetes", "demo", "replay", "attach"};
+    struct table *t = engine_table(&u->a->engine, T_SOURCES);
+    enum cluster_known k = CLUSTER_NONE;
+    for (int i = 0; i < t->count; i++) {
+        const struct source_info *s = table_row(t, i);
+        for (size_t j = 0; j < sizeof kinds / sizeof kinds[0]; j++) {
+            if (strcmp(s->kind, kinds[j]) != 0)
+                continue;
+            if (j > 0 || s->state == SRC_SYNCED || s->state == SRC_PARTIAL || s->state == SRC_STALE)
+                return CLUSTER_KNOWN; /* the demo, a replay or a shared engine carry them */
+            k = CLUSTER_UNKNOWN;
+        }
+    }
+    return k;
+}
+
+static void cluster_items(struct ui *u, const struct summary *sm, struct hdr_item *it)
+{
+    enum cluster_known k = cluster_known(u);
+    if (k == CLUSTER_NONE)
+        return;
+    if (k == CLUSTER_UNKNOWN) {
+        it[H_NODES].role = it[H_PODS].role = ON_HEADER(ROLE_WARN);
+        add_form(u, &it[H_NODES], " nodes ? ");
+        add_form(u, &it[H_NODES], "%s", "");
+        add_form(u, &it[H_PODS], " pods failing ? ");
+        add_form(u, &it[H_PODS], " failing ? ");
+        add_form(u, &it[H_PODS], "%s", "");
+        return;
+    }
+    it[H_NODES].role = sm->nodes_ready < sm->nodes_total ? ON_HEADER(ROLE_WARN) : ROLE_HEADER;
+    add_form(u, &it[H_NODES], " nodes %d/%d ", sm->nodes_ready, sm->nodes_total);
+    add_form(u, &it[H_NODES], " n %d/%d ", sm->nodes_ready, sm->nodes_total);
+    add_form(u, &it[H_NODES], "%s", "");
+    it[H_PODS].role = sm->pods_failing ? ON_HEADER(ROLE_CRIT) : ROLE_HEADER;
+    add_form(u, &it[H_PODS], " pods failing %d ", sm->pods_failing);
+    add_form(u, &it[H_PODS], " failing %d ", sm->pods_failing);
+    add_form(u, &it[H_PODS], "%s", "");
+}
+
 static void figure_items(struct ui *u, const struct summary *sm, struct hdr_item *it)
 {
     char ctx[NAME_LEN + 4];
@@ -128,14 +176,7 @@ static void figure_items(struct ui *u, const struct summary *sm, struct hdr_item
             break;
     }
     add_form(u, &it[H_CONTEXT], "%s", "");
-    it[H_NODES].role = sm->nodes_ready < sm->nodes_total ? ON_HEADER(ROLE_WARN) : ROLE_HEADER;
-    add_form(u, &it[H_NODES], " nodes %d/%d ", sm->nodes_ready, sm->nodes_total);
-    add_form(u, &it[H_NODES], " n %d/%d ", sm->nodes_ready, sm->nodes_total);
-    add_form(u, &it[H_NODES], "%s", "");
-    it[H_PODS].role = sm->pods_failing ? ON_HEADER(ROLE_CRIT) : ROLE_HEADER;
-    add_form(u, &it[H_PODS], " pods failing %d ", sm->pods_failing);
-    add_form(u, &it[H_PODS], " failing %d ", sm->pods_failing);
-    add_form(u, &it[H_PODS], "%s", "");
+    cluster_items(u, sm, it);
     static const char *const gate_label[] = {"n/a", "OPEN", "CLOSED", "UNKNOWN"};
     const int gate_role[] = {ROLE_HEADER, ON_HEADER(ROLE_OK), ON_HEADER(ROLE_CRIT),
                              ON_HEADER(ROLE_WARN)};
