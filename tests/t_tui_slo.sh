@@ -120,6 +120,8 @@ check "Prometheus silent: no budget drawn where there is no data" \
     "wait_for 'no budget data in the window yet' 10 && ! capture | grep -q '⣿'"
 check "no cluster configured: no node or pod counts in the header" \
     "! capture | sed -n 1p | grep -Eq 'nodes|failing'"
+check "Prometheus silent: the copilot panel does not call it all quiet" \
+    "capture | grep -q 'no open incidents yet: 1 source starting' && ! capture | grep -q 'all quiet'"
 # a cluster it cannot reach: the counts are "?", never "0 failing"
 printf 'kubernetes:\n  enabled: true\n  kubeconfig: %s/none.kubeconfig\n' "$TMPD" >>"$TMPD/hang.yaml"
 end_session lk
@@ -128,6 +130,8 @@ tm new-session -d -s lk -x 120 -y 40 \
 check "cluster unreachable: pods failing ?, not 0" \
     "wait_for 'FAILED' 15 && capture | sed -n 1p | grep -Eq 'pods failing \\?' &&
      ! capture | sed -n 1p | grep -Eq 'failing 0|nodes 0/0'"
+check "cluster unreachable: no incident is not 'all quiet'" \
+    "capture | grep -q 'no incidents, but 1 source is not reporting (S)'"
 end_session lk
 kill $HANG 2>/dev/null
 finish

@@ -139,6 +139,37 @@ static int draw_age(struct ui *u, const struct copilot_answer *ans, struct rect 
     return y;
 }
 
+/* Sources that cannot vouch for the quiet: failed, stale or partial ones
+ * (blind), and those still starting. A source switched off is a choice,
+ * not a blind spot. */
+static void source_health(struct ui *u, int *blind, int *starting)
+{
+    struct table *t = engine_table(&u->a->engine, T_SOURCES);
+    *blind = *starting = 0;
+    for (int i = 0; i < t->count; i++) {
+        enum source_state st = ((const struct source_info *)table_row(t, i))->state;
+        *blind += st == SRC_FAILED || st == SRC_STALE || st == SRC_PARTIAL;
+        *starting += st == SRC_STARTING;
+    }
+}
+
+/* "All quiet" only when every source reports: no incident from a blind
+ * source is not a quiet one. */
+static void draw_quiet(struct ui *u, int y, struct rect r)
+{
+    int blind, starting;
+    source_health(u, &blind, &starting);
+    if (blind)
+        ui_textf(u, y, r.x + 1, r.w - 1, ROLE_WARN,
+                 "no incidents, but %d source%s not reporting (S)", blind,
+                 blind == 1 ? " is" : "s are");
+    else if (starting)
+        ui_textf(u, y, r.x + 1, r.w - 1, ROLE_DIM, "no open incidents yet: %d source%s starting",
+                 starting, starting == 1 ? "" : "s");
+    else
+        ui_text(u, y, r.x + 1, r.w - 1, ROLE_OK, "no open incidents: all quiet");
+}
+
 static void copilot_draw(struct ui *u, struct panel_view *v, struct rect r)
 {
     const struct incident *inc;
@@ -146,7 +177,7 @@ static void copilot_draw(struct ui *u, struct panel_view *v, struct rect r)
     int y = r.y;
     if (!inc && !ans) {
         v->nrows = 0;
-        ui_text(u, y, r.x + 1, r.w - 1, ROLE_OK, "no open incidents: all quiet");
+        draw_quiet(u, y, r);
         if (r.h > 1)
             ui_text(u, y + 1, r.x + 1, r.w - 1, ROLE_DIM,
                     "select a row in another panel and press a to ask the copilot");
