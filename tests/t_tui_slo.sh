@@ -122,6 +122,9 @@ check "no cluster configured: no node or pod counts in the header" \
     "! capture | sed -n 1p | grep -Eq 'nodes|failing'"
 check "Prometheus silent: the copilot panel does not call it all quiet" \
     "capture | grep -q 'no open incidents yet: 1 source starting' && ! capture | grep -q 'all quiet'"
+keys w
+check "Prometheus silent: the war room says AWAITING PROMETHEUS, sources starting" \
+    "wait_for 'AWAITING PROMETHEUS for' 5 && capture | grep -q 'NO OPEN INCIDENTS YET: SOURCES STARTING'"
 # a cluster it cannot reach: the counts are "?", never "0 failing"
 printf 'kubernetes:\n  enabled: true\n  kubeconfig: %s/none.kubeconfig\n' "$TMPD" >>"$TMPD/hang.yaml"
 end_session lk
@@ -132,6 +135,9 @@ check "cluster unreachable: pods failing ?, not 0" \
      ! capture | sed -n 1p | grep -Eq 'failing 0|nodes 0/0'"
 check "cluster unreachable: no incident is not 'all quiet'" \
     "capture | grep -q 'no incidents, but 1 source is not reporting (S)'"
+keys w
+check "cluster unreachable: the war room names the blind spot" \
+    "wait_for 'NO OPEN INCIDENTS, BUT 1 SOURCE IS NOT REPORTING' 5"
 end_session lk
 kill $HANG 2>/dev/null
 finish

@@ -139,26 +139,12 @@ static int draw_age(struct ui *u, const struct copilot_answer *ans, struct rect 
     return y;
 }
 
-/* Sources that cannot vouch for the quiet: failed, stale or partial ones
- * (blind), and those still starting. A source switched off is a choice,
- * not a blind spot. */
-static void source_health(struct ui *u, int *blind, int *starting)
-{
-    struct table *t = engine_table(&u->a->engine, T_SOURCES);
-    *blind = *starting = 0;
-    for (int i = 0; i < t->count; i++) {
-        enum source_state st = ((const struct source_info *)table_row(t, i))->state;
-        *blind += st == SRC_FAILED || st == SRC_STALE || st == SRC_PARTIAL;
-        *starting += st == SRC_STARTING;
-    }
-}
-
 /* "All quiet" only when every source reports: no incident from a blind
  * source is not a quiet one. */
 static void draw_quiet(struct ui *u, int y, struct rect r)
 {
     int blind, starting;
-    source_health(u, &blind, &starting);
+    ui_source_health(u, &blind, &starting);
     if (blind)
         ui_textf(u, y, r.x + 1, r.w - 1, ROLE_WARN,
                  "no incidents, but %d source%s not reporting (S)", blind,

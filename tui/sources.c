@@ -27,6 +27,17 @@ static int64_t last_event(struct ui *u, const struct source_info *s)
     return 0;
 }
 
+void ui_source_health(struct ui *u, int *blind, int *starting)
+{
+    struct table *t = engine_table(&u->a->engine, T_SOURCES);
+    *blind = *starting = 0;
+    for (int i = 0; i < t->count; i++) {
+        enum source_state st = ((const struct source_info *)table_row(t, i))->state;
+        *blind += st == SRC_FAILED || st == SRC_STALE || st == SRC_PARTIAL;
+        *starting += st == SRC_STARTING;
+    }
+}
+
 static enum ui_role state_role(enum source_state st)
 {
     switch (st) {

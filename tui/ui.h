@@ -204,6 +204,10 @@ bool ui_kernel_off(struct ui *u, char *out, size_t outlen);
 void ui_draw_incidents(struct ui *u, struct rect r);
 /* The source list with heartbeat ages (tui/sources.c). */
 void ui_draw_sources(struct ui *u, struct rect r);
+/* Sources that cannot vouch for a quiet screen: failed, stale or partial
+ * ones (blind) and those still starting. One switched off is a choice, not
+ * a blind spot. */
+void ui_source_health(struct ui *u, int *blind, int *starting);
 /* Enter in the view: pick the selected incident (again: back to the rank). */
 void ui_incidents_pick(struct ui *u);
 

@@ -273,7 +273,8 @@ static void draw_figure(struct ui *u, const struct slo *s, int y, int x, int w, 
     ui_text(u, y + 1, x, w, role == ROLE_OK ? ROLE_TEXT : role, pair);
     int a = state_idx(s->alert);
     short_age(age, sizeof age, engine_now(&u->a->engine) - s->alert_since);
-    int dx = ui_textf(u, y + 2, x, w, role, "%s", state_badge[a]);
+    int dx =
+        ui_textf(u, y + 2, x, w, role, "%s", s->awaiting ? "AWAITING PROMETHEUS" : state_badge[a]);
     ui_textf(u, y + 2, x + dx, w - dx, ROLE_DIM, " for %s", age);
 }
 
@@ -329,8 +330,15 @@ static int draw_incidents(struct ui *u, struct rect r)
         ui_text(u, y, x, r.x + r.w - x, ROLE_TEXT, inc->title);
         y++;
     }
-    if (!open && r.h > 0)
-        ui_text(u, y++, r.x + 2, r.w - 2, ROLE_OK, "NO OPEN INCIDENTS");
+    int blind, starting;
+    ui_source_health(u, &blind, &starting);
+    if (!open && r.h > 0 && blind) /* no incident from a blind source is not a quiet night */
+        ui_textf(u, y++, r.x + 2, r.w - 2, ROLE_WARN,
+                 "NO OPEN INCIDENTS, BUT %d SOURCE%s NOT REPORTING", blind,
+                 blind == 1 ? " IS" : "S ARE");
+    else if (!open && r.h > 0)
+        ui_text(u, y++, r.x + 2, r.w - 2, starting ? ROLE_DIM : ROLE_OK,
+                starting ? "NO OPEN INCIDENTS YET: SOURCES STARTING" : "NO OPEN INCIDENTS");
     return y - r.y;
 }
 
