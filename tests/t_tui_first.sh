@@ -107,6 +107,16 @@ check "--attach: the kernel panel speaks of the server" \
 keys q
 wait_for 'LOOKOUT-EXIT' 10
 
+# A project configured whose GitLab does not answer: the pipeline panel says
+# so with the error, never "no pipelines configured" (which would send the
+# reader to a config that is right).
+printf 'gitlab:\n  url: http://127.0.0.1:9\n  projects: [shop/checkout]\n' >"$TMPD/deadci.yaml"
+bare 120 40 "GITLAB_TOKEN=glpat-x" --no-kernel --config "$TMPD/deadci.yaml"
+check "GitLab down: the pipeline panel names it, not 'no pipelines configured'" \
+    "wait_for 'no pipelines yet: gitlab (stale|failed): ' 20 && ! capture | grep -q 'no pipelines configured'"
+keys q
+wait_for 'LOOKOUT-EXIT' 10
+
 # With the demo the card never shows.
 session fg 120 40 ""
 wait_for 'Copilot suggestions' 20

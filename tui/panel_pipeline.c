@@ -386,15 +386,43 @@ static void draw_legend(struct ui *u, int y, struct rect r)
     ui_text(u, y, r.x, r.w, ROLE_DIM, text);
 }
 
+/* Why there is no pipeline to show: none configured, a CI source not
+ * answering (said with its error: "no pipelines configured" would send the
+ * reader to the config), one still starting, or the filter. */
+static void draw_empty(struct ui *u, struct rect r)
+{
+    if (engine_table(&u->a->engine, T_PIPELINES)->count > 0) {
+        ui_text(u, r.y, r.x + 1, r.w - 1, ROLE_DIM, "no pipelines match the filter");
+        return;
+    }
+    struct table *t = engine_table(&u->a->engine, T_SOURCES);
+    const struct source_info *blind = NULL, *starting = NULL;
+    for (int i = 0; i < t->count; i++) {
+        const struct source_info *s = table_row(t, i);
+        if (strcmp(s->kind, "gitlab") != 0 && strcmp(s->kind, "github") != 0)
+            continue;
+        if (s->state == SRC_FAILED || s->state == SRC_STALE || s->state == SRC_PARTIAL)
+            blind = blind ? blind : s;
+        else if (s->state == SRC_STARTING)
+            starting = starting ? starting : s;
+    }
+    if (blind)
+        ui_textf(u, r.y, r.x + 1, r.w - 1, ROLE_WARN, "no pipelines yet: %s %s%s%s", blind->name,
+                 source_state_names[blind->state], blind->error[0] ? ": " : "", blind->error);
+    else if (starting)
+        ui_textf(u, r.y, r.x + 1, r.w - 1, ROLE_DIM, "waiting for %s's first answer",
+                 starting->name);
+    else
+        ui_text(u, r.y, r.x + 1, r.w - 1, ROLE_DIM, "no pipelines configured");
+}
+
 static void pipeline_draw(struct ui *u, struct panel_view *v, struct rect r)
 {
     static struct line lines[MAX_LINES];
     int nl = collect(u, v, lines);
     v->nrows = nl;
     if (nl == 0) {
-        bool any = engine_table(&u->a->engine, T_PIPELINES)->count > 0;
-        ui_text(u, r.y, r.x + 1, r.w - 1, ROLE_DIM,
-                any ? "no pipelines match the filter" : "no pipelines configured");
+        draw_empty(u, r);
         return;
     }
     const struct summary *sm = engine_get(&u->a->engine, T_SUMMARY, "summary");
