@@ -3,7 +3,8 @@
 # no KUBECONFIG, no --demo) shows a card with the config path it looked
 # for, the demo, the docs and what kernel events need; the kernel panel says
 # why it is off (for an --attach viewer: that the server has no kernel
-# source). As root, and (when setpriv works here) as nobody. Waits poll the
+# source; a viewer that never reached its server shows a "not attached
+# yet" card, its header figures "?"). As root, and (when setpriv works here) as nobody. Waits poll the
 # pane with deadlines.
 set -u
 cd "$(dirname "$0")/.."
@@ -99,13 +100,30 @@ for size in "120 40" "80 24"; do
     check "$1x$2: q quits" "wait_for 'LOOKOUT-EXIT=0' 10"
 done
 
-# An --attach viewer has no kernel source of its own: its kernel panel
-# speaks of the server, not of a --no-kernel it was never given.
+# An --attach viewer that never reached its server knows nothing: a card
+# says so and why, the header's figures are "?", and no panel claims "no
+# pipelines configured" or "0 incidents" about a server it never heard.
 bare 120 40 "" --attach http://127.0.0.1:9
+check "--attach, server down: a card says not attached yet, and why" \
+    "wait_for 'Not attached yet' 20 && wait_for 'Why +.*Couldn.t connect' 10"
+check "--attach, server down: the header's figures are unknown, no panel speaks" \
+    "capture | sed -n 1p | grep -q 'gate ?  incidents ?' && ! capture | grep -q 'no pipelines configured'"
+keys q
+wait_for 'LOOKOUT-EXIT' 10
+# Attached to a server with no kernel source (and no demo), the viewer's
+# kernel panel speaks of the server, not of a --no-kernel it was never given.
+rm -f "$TMPD/srv.port"
+HOME="$EMPTY" XDG_CONFIG_HOME="$EMPTY" "${LOOKOUT_REL:-$PWD/lookout}" serve --share --no-kernel \
+    --listen 127.0.0.1:0 --port-file "$TMPD/srv.port" 2>"$TMPD/srv.err" &
+SRV=$!
+for _ in $(seq 200); do [ -s "$TMPD/srv.port" ] && break; sleep 0.05; done
+bare 120 40 "" --attach "http://127.0.0.1:$(cat "$TMPD/srv.port" 2>/dev/null)"
 check "--attach: the kernel panel speaks of the server" \
     "wait_for 'kernel events off: the attached server has no kernel source' 20"
 keys q
 wait_for 'LOOKOUT-EXIT' 10
+kill $SRV 2>/dev/null
+wait $SRV 2>/dev/null
 
 # A project configured whose GitLab does not answer: the pipeline panel says
 # so with the error, never "no pipelines configured" (which would send the

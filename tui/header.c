@@ -125,7 +125,9 @@ enum cluster_known { CLUSTER_NONE, CLUSTER_UNKNOWN, CLUSTER_KNOWN };
 
 static enum cluster_known cluster_known(struct ui *u)
 {
-    static const char *const kinds[] = {"kubernetes", "demo", "replay", "attach"};
+    /* the demo and a replay always carry them; a cluster or a shared engine
+     * once it has delivered */
+    static const char *const kinds[] = {"demo", "replay", "kubernetes", "attach"};
     struct table *t = engine_table(&u->a->engine, T_SOURCES);
     enum cluster_known k = CLUSTER_NONE;
     for (int i = 0; i < t->count; i++) {
@@ -133,8 +135,8 @@ static enum cluster_known cluster_known(struct ui *u)
         for (size_t j = 0; j < sizeof kinds / sizeof kinds[0]; j++) {
             if (strcmp(s->kind, kinds[j]) != 0)
                 continue;
-            if (j > 0 || s->state == SRC_SYNCED || s->state == SRC_PARTIAL || s->state == SRC_STALE)
-                return CLUSTER_KNOWN; /* the demo, a replay or a shared engine carry them */
+            if (j < 2 || s->state == SRC_SYNCED || s->state == SRC_PARTIAL || s->state == SRC_STALE)
+                return CLUSTER_KNOWN;
             k = CLUSTER_UNKNOWN;
         }
     }
@@ -177,6 +179,18 @@ static void figure_items(struct ui *u, const struct summary *sm, struct hdr_item
     }
     add_form(u, &it[H_CONTEXT], "%s", "");
     cluster_items(u, sm, it);
+    if (ui_attach_pending(u)) { /* a viewer that never heard its server knows none of these */
+        it[H_GATE].role = ON_HEADER(ROLE_WARN);
+        add_form(u, &it[H_GATE], " gate ? ");
+        add_form(u, &it[H_GATE], "gate ? ");
+        add_form(u, &it[H_INCIDENTS], " incidents ? ");
+        add_form(u, &it[H_INCIDENTS], " inc ? ");
+        add_form(u, &it[H_INCIDENTS], "inc ? ");
+        add_form(u, &it[H_ALERTS], " alerts ? ");
+        add_form(u, &it[H_ALERTS], " al ? ");
+        add_form(u, &it[H_ALERTS], "al ? ");
+        return;
+    }
     static const char *const gate_label[] = {"n/a", "OPEN", "CLOSED", "UNKNOWN"};
     const int gate_role[] = {ROLE_HEADER, ON_HEADER(ROLE_OK), ON_HEADER(ROLE_CRIT),
                              ON_HEADER(ROLE_WARN)};

@@ -189,6 +189,8 @@ static void draw_frame(struct ui *u)
             draw_detail(u, body);
         } else if (u->cluster) {
             ui_draw_cluster(u, body);
+        } else if (ui_attach_pending(u)) {
+            ui_draw_attach_pending(u, body);
         } else {
             /* Nothing configured: a card where pipelines and SLOs would be empty. */
             struct rect card =

@@ -197,6 +197,10 @@ void ui_kevents_cycle_severity(struct ui *u);
 bool ui_first_contact(struct ui *u);
 /* The card shown in place of the empty panels then. */
 void ui_draw_first_contact(struct ui *u, struct rect r);
+/* An --attach viewer that has not received the server's state yet: a card
+ * in place of the panels, which would otherwise speak of what is unknown. */
+bool ui_attach_pending(struct ui *u);
+void ui_draw_attach_pending(struct ui *u, struct rect r);
 /* Why kernel events are off (true), or "loading kernel programs" / "" (false). */
 bool ui_kernel_off(struct ui *u, char *out, size_t outlen);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "share/client.h"
 #include "ui.h"
 
 static const struct source_info *kernel_source(struct ui *u)
@@ -85,5 +86,49 @@ void ui_draw_first_contact(struct ui *u, struct rect r)
         ui_text(u, y, r.x + 2, key_w, ROLE_ACCENT, keys[i]);
         struct rect tr = {y, r.x + 3 + key_w, r.y + r.h - y, r.w - 4 - key_w};
         y += ui_wrap(u, tr, i == 4 && off ? ROLE_WARN : ROLE_TEXT, text[i]);
+    }
+}
+
+/* An --attach viewer that has never received the server's state knows
+ * nothing: its panels would say "no pipelines configured", "no SLOs",
+ * "0 incidents" about a server they never heard. True then, with the
+ * attach source's status. */
+static bool attach_pending(struct ui *u, struct share_status *st)
+{
+    struct source *s = u->a->opt.attach_url ? share_find(&u->a->sources) : NULL;
+    if (!s)
+        return false;
+    share_get_status(s, st);
+    return st->state == SHARE_CONNECTING || st->state == SHARE_REFUSED;
+}
+
+bool ui_attach_pending(struct ui *u)
+{
+    struct share_status st;
+    return attach_pending(u, &st);
+}
+
+void ui_draw_attach_pending(struct ui *u, struct rect r)
+{
+    struct share_status st;
+    if (r.h <= 0 || r.w <= 0 || !attach_pending(u, &st))
+        return;
+    char text[3][400];
+    snprintf(text[0], sizeof text[0], "%s", u->a->opt.attach_url);
+    snprintf(text[1], sizeof text[1], "%s", st.error[0] ? st.error : "connecting");
+    if (st.retry_in > 0)
+        snprintf(text[2], sizeof text[2], "next attempt in %llds",
+                 (long long)((st.retry_in + 999) / 1000));
+    else
+        snprintf(text[2], sizeof text[2], "waiting for the server's first state");
+    static const char *const keys[] = {"Server", "Why", "Retry"};
+    int y = r.y, key_w = 8;
+    ui_text(u, y++, r.x + 1, r.w - 1, ROLE_WARN,
+            "Not attached yet: no pipeline, SLO, incident or event is known");
+    y += r.h > 8;
+    for (int i = 0; i < 3 && y < r.y + r.h; i++) {
+        ui_text(u, y, r.x + 2, key_w, ROLE_ACCENT, keys[i]);
+        struct rect tr = {y, r.x + 3 + key_w, r.y + r.h - y, r.w - 4 - key_w};
+        y += ui_wrap(u, tr, i == 1 ? ROLE_WARN : ROLE_TEXT, text[i]);
     }
 }
