@@ -34,12 +34,17 @@ void ui_cluster_toggle_group(struct ui *u);
 /* Frees the row buffer (at exit). */
 void ui_cluster_free(void);
 
-/* Shared by cluster.c and cluster_detail.c. */
+/* Shared by cluster.c, cluster_events.c and cluster_detail.c. */
+struct cl_group;
 const char *cl_key(enum cl_kind kind, const void *obj);
 const void *cl_lookup(struct ui *u, const struct cl_sel *s);
 /* The owner under the bar in the last frame when it is a group, else NULL. */
 const struct cl_group *cl_selected_group(void);
 bool cl_event_about(const struct k8s_event *ev, const struct cl_sel *s, const void *obj);
+/* The pane of Warning events about sel (grp when sel is a group), newest
+ * first, its count in the title (tui/cluster_events.c). */
+void cl_draw_events(struct ui *u, struct rect r, const struct cl_sel *sel,
+                    const struct cl_group *grp);
 
 /* ---- cluster_group.c: one row per (namespace, owner) ---- */
 
