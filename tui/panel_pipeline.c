@@ -401,7 +401,7 @@ static void draw_empty(struct ui *u, struct rect r)
         const struct source_info *s = table_row(t, i);
         if (strcmp(s->kind, "gitlab") != 0 && strcmp(s->kind, "github") != 0)
             continue;
-        if (s->state == SRC_FAILED || s->state == SRC_STALE || s->state == SRC_PARTIAL)
+        if (ui_source_blind(s))
             blind = blind ? blind : s;
         else if (s->state == SRC_STARTING)
             starting = starting ? starting : s;

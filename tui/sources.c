@@ -27,14 +27,19 @@ static int64_t last_event(struct ui *u, const struct source_info *s)
     return 0;
 }
 
+bool ui_source_blind(const struct source_info *s)
+{
+    return s->state == SRC_FAILED || s->state == SRC_STALE || s->state == SRC_PARTIAL;
+}
+
 void ui_source_health(struct ui *u, int *blind, int *starting)
 {
     struct table *t = engine_table(&u->a->engine, T_SOURCES);
     *blind = *starting = 0;
     for (int i = 0; i < t->count; i++) {
-        enum source_state st = ((const struct source_info *)table_row(t, i))->state;
-        *blind += st == SRC_FAILED || st == SRC_STALE || st == SRC_PARTIAL;
-        *starting += st == SRC_STARTING;
+        const struct source_info *s = table_row(t, i);
+        *blind += ui_source_blind(s);
+        *starting += s->state == SRC_STARTING;
     }
 }
 
