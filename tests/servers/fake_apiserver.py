@@ -26,6 +26,7 @@ import copy
 import json
 import os
 import random
+import re
 import socket
 import ssl
 import subprocess
@@ -94,10 +95,13 @@ class Store:
         m = obj["metadata"]
         return (m.get("namespace", "") + "/" + m["name"]) if m.get("namespace") else m["name"]
 
-    def put(self, res, obj, etype=None, notify=True):
+    def put(self, res, obj, etype=None, notify=True, fresh=False):
+        """fresh: the caller built obj for this call alone and gives it away
+        (the seeders), so it is stored without a copy."""
         with self.lock:
             self.rv += 1
-            obj = copy.deepcopy(obj)
+            if not fresh:
+                obj = copy.deepcopy(obj)
             obj["metadata"]["resourceVersion"] = str(self.rv)
             k = self.key(obj)
             if etype is None:
@@ -119,7 +123,20 @@ class Store:
         with self.lock:
             ent = self.objects[res].get(key)
         if ent:
-            self.put(res, ent[0], "DELETED")
+            self.put(res, json.loads(ent[1]), "DELETED", fresh=True)
+
+    def put_stamped(self, res, stamp, vals, labels):
+        """A seeded object written from its stamp (below) without building it:
+        only its name, namespace and labels are kept as a dict, enough for the
+        selectors; the rest is read back from its bytes when it changes."""
+        with self.lock:
+            self.rv += 1
+            vals["rv"] = str(self.rv)
+            data = stamp.fill(vals)
+            ns = vals.get("ns", "")
+            stub = {"metadata": {"name": vals["name"], "namespace": ns, "labels": labels}}
+            self.objects[res][ns + "/" + vals["name"] if ns else vals["name"]] = (stub, data)
+            self.history.append((self.rv, res, "ADDED", data, ns, stub))
 
 
 STORE = Store()
@@ -443,8 +460,40 @@ def uid(i, salt):
     return "%08x-%04x-4%03x-8%03x-%012x" % (salt, i & 0xffff, i % 4096, (i >> 12) % 4096, i)
 
 
+def clone(template):
+    """A fresh copy of a fixture: parsing its JSON text again is several times
+    faster than copy.deepcopy, which is what lets 70,000 pods seed in seconds."""
+    text = FIX_TEXT.get(template)
+    if text is None:
+        text = FIX_TEXT[template] = json.dumps(FIX[template])
+    return json.loads(text)
+
+
+FIX_TEXT = {}
+
+
+class Stamp:
+    """An object serialised once with @@field@@ markers where its copies differ
+    (name, namespace, uid, node, resourceVersion, ...): each copy's bytes are
+    the pieces joined with its values. Seeding 70,000 pods this way takes about
+    a second instead of some fifteen (a JSON encode per pod). Values must be
+    plain names (nothing JSON would escape)."""
+
+    def __init__(self, obj):
+        obj["metadata"]["resourceVersion"] = "@@rv@@"
+        self.parts = re.split(r"@@(\w+)@@", json.dumps(obj, separators=(",", ":")))
+
+    def fill(self, vals):
+        p = self.parts
+        out = [p[0]]
+        for i in range(1, len(p), 2):
+            out.append(vals[p[i]])
+            out.append(p[i + 1])
+        return "".join(out).encode()
+
+
 def make_pod(template, ns, name, i, node=None, labels=None):
-    o = copy.deepcopy(FIX[template])
+    o = clone(template)
     m = o["metadata"]
     for k in ("managedFields", "selfLink", "resourceVersion", "generateName"):
         m.pop(k, None)
@@ -457,7 +506,7 @@ def make_pod(template, ns, name, i, node=None, labels=None):
 
 
 def make_node(template, name, i):
-    o = copy.deepcopy(FIX[template])
+    o = clone(template)
     m = o["metadata"]
     m.pop("managedFields", None)
     m["name"], m["uid"] = name, uid(i, 0x0de5)
@@ -465,7 +514,7 @@ def make_node(template, name, i):
 
 
 def make_deploy(template, ns, name, i):
-    o = copy.deepcopy(FIX[template])
+    o = clone(template)
     m = o["metadata"]
     for k in ("managedFields", "selfLink"):
         m.pop(k, None)
@@ -511,27 +560,50 @@ def seed_story():
     STORE.put("events", normal)  # filtered out by fieldSelector=type=Warning
 
 
+def pod_stamp(template, labels, owner=None):
+    """A stamp of a fixture pod: @@ns@@, @@name@@, @@uid@@, @@node@@ and the
+    markers in labels and owner are filled per copy."""
+    o = make_pod(template, "@@ns@@", "@@name@@", 0, "@@node@@", labels)
+    o["metadata"]["uid"] = "@@uid@@"
+    if owner:
+        o["metadata"]["ownerReferences"] = [owner]
+    return Stamp(o)
+
+
 def seed_bulk(pods, nodes, deploys, owned=False):
     """Bench scale: pods spread over nodes/namespaces, mostly healthy; owned:
     each pod's controller is its deployment's ReplicaSet, as in a real cluster."""
+    stamps = {}
+    node = make_node("node_ready", "@@name@@", 0)
+    node["metadata"]["uid"] = "@@uid@@"
+    deploy = make_deploy("deploy_ok", "@@ns@@", "@@name@@", 0)
+    deploy["metadata"]["uid"] = "@@uid@@"
+    node_labels, deploy_labels = node["metadata"].get("labels"), deploy["metadata"].get("labels")
+    node, deploy = Stamp(node), Stamp(deploy)
     with STORE.lock:
         for i in range(nodes):
-            STORE.put("nodes", make_node("node_ready", "node-%04d" % i, i), notify=False)
+            STORE.put_stamped("nodes", node, {"name": "node-%04d" % i, "uid": uid(i, 0x0de5)},
+                              node_labels)
         for i in range(deploys):
-            STORE.put("deployments", make_deploy("deploy_ok", "ns-%02d" % (i % 50), "app-%04d" % i, i),
-                      notify=False)
+            STORE.put_stamped("deployments", deploy, {"ns": "ns-%02d" % (i % 50), "name": "app-%04d" % i,
+                                                      "uid": uid(i, 0xde91)}, deploy_labels)
         for i in range(pods):
             t = "pod_crash" if i % 97 == 0 else "pod_oom" if i % 89 == 0 else "pod_running"
             d = i % deploys
             ns = "ns-%02d" % ((d if owned else i) % 50)  # owned: in its deployment's namespace
-            p = make_pod(t, ns, "app-%04d-%05d" % (d, i), i, "node-%04d" % (i % nodes),
-                         {"app": "app-%04d" % d, "tier": "web"})
+            app = "app-%04d" % d
+            labels = {"app": app, "tier": "web"}
             if owned:
-                p["metadata"]["labels"]["pod-template-hash"] = "6c4f8d9b7"
-                p["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                                                     "name": "app-%04d-6c4f8d9b7" % d,
-                                                     "uid": uid(d, 0x7e5e), "controller": True}]
-            STORE.put("pods", p, notify=False)
+                labels["pod-template-hash"] = "6c4f8d9b7"
+            if t not in stamps:
+                marked = dict(labels, app="@@app@@")
+                owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "@@app@@-6c4f8d9b7",
+                         "uid": "@@ownuid@@", "controller": True} if owned else None
+                stamps[t] = pod_stamp(t, marked, owner)
+            STORE.put_stamped("pods", stamps[t],
+                              {"ns": ns, "name": "%s-%05d" % (app, i), "uid": uid(i, 0x0b0d),
+                               "node": "node-%04d" % (i % nodes), "app": app, "ownuid": uid(d, 0x7e5e)},
+                              labels)
 
 
 MASS_OWNERS = (("shop", "cart", 3), ("shop", "search", 2), ("data", "ingest", 1))
@@ -545,24 +617,27 @@ def seed_mass(pods, twin=0):
     owners = MASS_OWNERS + ((("staging", "cart", 0),) if twin else ())
     with STORE.lock:
         for i in range(5):
-            STORE.put("nodes", make_node("node_ready", "mass-node-%d" % i, 900 + i), notify=False)
+            STORE.put("nodes", make_node("node_ready", "mass-node-%d" % i, 900 + i), notify=False, fresh=True)
         start = 0
         for d, (ns, name, share) in enumerate(owners):
             n = twin if ns == "staging" else \
                 pods * share // 6 if d < len(MASS_OWNERS) - 1 else pods - start
             rs = "%s-5d8f7c9b6a" % name
+            labels = {"app": name, "pod-template-hash": "5d8f7c9b6a"}
+            owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": uid(d, 0x3a55),
+                     "controller": True}
+            stamps = {}
             for j in range(n):
                 t = "pod_running"
                 if name == "cart" or (name == "search" and j % 5):
                     t = "pod_crash"
                 elif name == "search":
                     t = "pod_oom"
-                p = make_pod(t, ns, "%s-%05d" % (rs, j), 100000 + start + j, "mass-node-%d" % (j % 5),
-                             {"app": name, "pod-template-hash": "5d8f7c9b6a"})
-                p["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                                                     "name": rs, "uid": uid(d, 0x3a55),
-                                                     "controller": True}]
-                STORE.put("pods", p, notify=False)
+                if t not in stamps:
+                    stamps[t] = pod_stamp(t, dict(labels), dict(owner))
+                STORE.put_stamped("pods", stamps[t],
+                                  {"ns": ns, "name": "%s-%05d" % (rs, j), "uid": uid(100000 + start + j, 0x0b0d),
+                                   "node": "mass-node-%d" % (j % 5)}, labels)
             start += n
 
 
@@ -619,13 +694,13 @@ def churn(rate, seconds, crash_pct=0):
                     ent = STORE.objects["pods"].get(k)
                 if not ent:
                     continue
-                o = copy.deepcopy(ent[0])
+                o = json.loads(ent[1])  # a fresh copy, whether stored whole or stamped
                 cs = o.get("status", {}).get("containerStatuses") or []
                 if cs:
                     cs[0]["restartCount"] = cs[0].get("restartCount", 0) + 1
                 if crash_pct:
                     crash(o, n % 100 < crash_pct)
-                STORE.put("pods", o)
+                STORE.put("pods", o, fresh=True)
             target = t0 + n / rate
             d = target - time.time()
             if d > 0:
