@@ -376,9 +376,11 @@ static int mass_test(struct app *a, int pods, int rate, int seconds)
     snprintf(d, sizeof(d), "%ld events in %.1f s, %.1f%% of a core, %.3f CPU s per 1,000 events",
              ph.sent, ph.wall, 100 * ph.cpu / ph.wall, per_k);
     check("the stream ran", ph.sent >= (long)rate * seconds / 2, d);
-    /* Target 0.1 s per 1,000 events (10% of a core at 1,000/s); a loaded
-     * CI machine gets 2.5x before this fails. */
-    check("CPU per 1,000 events under 0.25 s (target 0.1)", per_k < 0.25, d);
+    /* The issue's bound itself: under 10% of a core, i.e. 0.1 CPU s per
+     * 1,000 events. Measured 0.04-0.05 idle and up to 0.07 with load average
+     * 15-35 (CPU time, not wall, so a busy neighbour costs little). */
+    check("CPU under 10% of a core (0.1 CPU s per 1,000 events)",
+          per_k < 0.1 && ph.cpu < 0.1 * ph.wall, d);
     snprintf(d, sizeof(d), "%.1f MB", (double)grown / 1024);
     check("RSS under 40 MB above the synced baseline", grown < 40 * 1024, d);
     int failing[SERVICES];
