@@ -111,6 +111,36 @@ services:
         check("header counts", summ.get("nodes_ready") == 2 and summ.get("nodes_total") == 3
               and summ.get("pods_failing") == 3, summ)
         check("header context", summ.get("context") == "prod", summ.get("context"))
+        check("cluster counts known", summ.get("cluster") == "known", summ)
+
+        # Every Kubernetes source failed: the counts are unknown (null), never
+        # "0 failing" (issue 16's rule, in the JSON as on the screen).
+        dead_kc = os.path.join(tmp, "kubeconfig-dead")
+        with open(kc) as f, open(dead_kc, "w") as g:
+            g.write(f.read().replace("127.0.0.1:%d" % port, "127.0.0.1:9"))
+        os.chmod(dead_kc, 0o600)
+        dead_cfg = os.path.join(tmp, "dead.yaml")
+        with open(dead_cfg, "w") as f:
+            f.write("kubernetes:\n  enabled: true\n  kubeconfig: %s\n" % dead_kc)
+        r = run(["--once", "--json", "--config", dead_cfg, "--no-kernel", "--timeout", "3"])
+        try:
+            summ = json.loads(r.stdout).get("summary") or {}
+        except ValueError:
+            summ = {}
+        check("dead cluster: exit 1", r.returncode == 1, (r.returncode, r.stderr[-300:]))
+        check("dead cluster: counts unknown, not 0",
+              summ.get("cluster") == "unknown" and "pods_failing" in summ
+              and summ.get("pods_failing") is None and summ.get("nodes_total") is None, summ)
+        nocluster = os.path.join(tmp, "nocluster.yaml")
+        with open(nocluster, "w") as f:
+            f.write("kubernetes:\n  enabled: false\n")
+        r = run(["--once", "--json", "--config", nocluster, "--no-kernel", "--timeout", "3"])
+        try:
+            summ = json.loads(r.stdout).get("summary") or {}
+        except ValueError:
+            summ = {}
+        check("no cluster: counts left out (null), cluster none",
+              summ.get("cluster") == "none" and summ.get("pods_failing") is None, (r.returncode, summ))
         svcs = {s["name"]: s for s in rows(snap, "services")}
         check("service mapping row", svcs.get("checkout", {}).get("selector") == "app=checkout")
         srcs = [s for s in rows(snap, "sources") if s.get("kind") == "kubernetes"]

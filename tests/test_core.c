@@ -88,6 +88,35 @@ TEST(schema_roundtrip)
     cJSON_Delete(j);
 }
 
+/* A count that may be unknown (F_COUNT): -1 is null in JSON and null reads
+ * back as -1, so "unknown" never becomes 0 on the way through a snapshot,
+ * a record or a shared engine; a known 0 stays 0. */
+TEST(schema_unknown_count_is_null)
+{
+    struct summary s = {.cluster = CLUSTER_UNKNOWN,
+                        .nodes_ready = -1,
+                        .nodes_total = -1,
+                        .pods_failing = -1},
+                   q;
+    STR_COPY(s.name, "summary");
+    cJSON *j = schema_to_json(&summary_schema, &s);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "pods_failing")));
+    CHECK_STR(cJSON_GetObjectItem(j, "cluster")->valuestring, "unknown");
+    char err[128];
+    CHECK(schema_from_json(&summary_schema, j, &q, err, sizeof(err)) == 0);
+    CHECK(q.pods_failing == -1 && q.nodes_total == -1 && q.cluster == CLUSTER_UNKNOWN);
+    cJSON_Delete(j);
+    s.cluster = CLUSTER_KNOWN;
+    s.pods_failing = 0;
+    j = schema_to_json(&summary_schema, &s);
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, "pods_failing")));
+    CHECK(schema_from_json(&summary_schema, j, &q, err, sizeof(err)) == 0 && q.pods_failing == 0);
+    cJSON_ReplaceItemInObject(j, "pods_failing", cJSON_CreateString("0"));
+    CHECK(schema_from_json(&summary_schema, j, &q, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "pods_failing") != NULL);
+    cJSON_Delete(j);
+}
+
 TEST(schema_rejects_wrong_type)
 {
     cJSON *j = cJSON_Parse("{\"name\":\"a\",\"ready\":\"yes\"}");

@@ -117,38 +117,13 @@ static int alerting(struct ui *u, bool *page)
     return n;
 }
 
-/* Whether the node and pod counts say anything: no source could post
- * them (no cluster configured: the items are left out), sources exist but
- * none has delivered yet (a failed kubeconfig, a first LIST in flight: "?",
- * never "0 failing"), or they are known. */
-enum cluster_known { CLUSTER_NONE, CLUSTER_UNKNOWN, CLUSTER_KNOWN };
-
-static enum cluster_known cluster_known(struct ui *u)
-{
-    /* the demo and a replay always carry them; a cluster or a shared engine
-     * once it has delivered */
-    static const char *const kinds[] = {"demo", "replay", "kubernetes", "attach"};
-    struct table *t = engine_table(&u->a->engine, T_SOURCES);
-    enum cluster_known k = CLUSTER_NONE;
-    for (int i = 0; i < t->count; i++) {
-        const struct source_info *s = table_row(t, i);
-        for (size_t j = 0; j < sizeof kinds / sizeof kinds[0]; j++) {
-            if (strcmp(s->kind, kinds[j]) != 0)
-                continue;
-            if (j < 2 || s->state == SRC_SYNCED || s->state == SRC_PARTIAL || s->state == SRC_STALE)
-                return CLUSTER_KNOWN;
-            k = CLUSTER_UNKNOWN;
-        }
-    }
-    return k;
-}
-
 static void cluster_items(struct ui *u, const struct summary *sm, struct hdr_item *it)
 {
-    enum cluster_known k = cluster_known(u);
-    if (k == CLUSTER_NONE)
+    /* no cluster configured: left out; sources that have not delivered: "?"
+     * (core/summary.c decides, so --once --json says the same) */
+    if (sm->cluster == CLUSTER_NONE)
         return;
-    if (k == CLUSTER_UNKNOWN) {
+    if (sm->cluster == CLUSTER_UNKNOWN) {
         it[H_NODES].role = it[H_PODS].role = ON_HEADER(ROLE_WARN);
         add_form(u, &it[H_NODES], " nodes ? ");
         add_form(u, &it[H_NODES], "%s", "");

@@ -15,6 +15,7 @@
 #include "base/secret.h"
 #include "cmd/commands.h"
 #include "core/snapshot.h"
+#include "core/summary.h"
 #include "tui.h"
 
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_UNKNOWN = 3 };
@@ -237,6 +238,15 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
     return -1;
 }
 
+/* The snapshot on stdout, its summary brought up to date first: a run that
+ * ends before the summary's one-second tick must not print the counts as
+ * they were at start-up. */
+static int print_snapshot(struct app *a)
+{
+    summary_refresh(&a->engine);
+    return snapshot_print(&a->engine, stdout) < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
 static int run_once(struct app *a)
 {
     if (!app_wait_first_sync(a, a->opt.timeout_s > 0 ? a->opt.timeout_s : 10))
@@ -245,7 +255,7 @@ static int run_once(struct app *a)
         fprintf(stderr, "lookout: --once needs --json\n");
         return EXIT_USAGE;
     }
-    if (snapshot_print(&a->engine, stdout) < 0)
+    if (print_snapshot(a) != EXIT_OK)
         return EXIT_FAIL;
     /* The snapshot is printed either way; a kind none of whose sources
      * synced (every CI source, say) is a failure a script must see. */
@@ -277,7 +287,7 @@ static int run_headless(struct app *a, double seconds)
         loop_run_once(a->loop, (int)(left < 100 ? left : 100));
     }
     if (a->opt.json)
-        return snapshot_print(&a->engine, stdout) < 0 ? EXIT_FAIL : EXIT_OK;
+        return print_snapshot(a);
     return EXIT_OK;
 }
 

@@ -38,7 +38,9 @@ static void init_state(struct engine *e)
         table_init(&e->tables[i], table_specs[i].schema, table_specs[i].max);
     ring_init(&e->kevents, &kevent_schema, KEVENT_RING_CAP);
     ring_init(&e->kevents_hot, &kevent_schema, KEVENT_HOT_CAP);
-    struct summary s = {.gate = GATE_STATE_NONE};
+    /* counts unknown (null) until the first refresh says otherwise */
+    struct summary s = {
+        .gate = GATE_STATE_NONE, .nodes_ready = -1, .nodes_total = -1, .pods_failing = -1};
     STR_COPY(s.name, "summary");
     table_upsert(&e->tables[T_SUMMARY], &s);
     e->dirty = DIRTY_ALL;

@@ -9,6 +9,7 @@ const char *const source_state_names[] = {"starting", "synced",   "stale",
                                           "failed",   "disabled", "partial"};
 const char *const alert_state_names[] = {"ok", "ticket", "page", "nodata", "burning"};
 const char *const gate_state_names[] = {"none", "open", "closed", "unknown"};
+const char *const cluster_state_names[] = {"none", "unknown", "known"};
 const char *const job_status_names[] = {
     "created",   "pending",         "running", "success",   "failed",
     "canceled",  "skipped",         "manual",  "scheduled", "waiting_for_resource",
@@ -420,9 +421,14 @@ static const struct field summary_fields[] = {
     F_STR_(T, name, "always summary"),
     F_INT_(T, signals_1h, "raw signals in the last hour"),
     F_INT_(T, incidents_1h, "incidents they became"),
-    F_INT_(T, nodes_ready, "nodes Ready"),
-    F_INT_(T, nodes_total, "nodes"),
-    F_INT_(T, pods_failing, "pods with a problem"),
+    F_ENUM_(T, cluster, cluster_state_names,
+            "whether the cluster counts are known: none (no cluster source), unknown (sources "
+            "configured, none has delivered yet), known"),
+    F_COUNT_(T, nodes_ready, "nodes Ready; null unless cluster is known"),
+    F_COUNT_(T, nodes_total, "nodes; null unless cluster is known"),
+    F_COUNT_(T, pods_failing,
+             "pods with a problem; null unless cluster is known (never 0 for "
+             "unknown)"),
     F_INT_(T, open_incidents, "open incidents"),
     F_INT_(T, incidents_not_opened,
            "incident openings refused: the incidents table was full (shown in the header)"),

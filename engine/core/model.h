@@ -433,11 +433,18 @@ struct copilot_answer {
 };
 
 /* One row with the cross-cutting figures the header shows. */
+/* Whether the cluster counts mean anything: no source can post them (none:
+ * no cluster configured, the counts are left out), sources exist but none has
+ * delivered (unknown: a failed kubeconfig, a first LIST in flight), or known. */
+enum cluster_state { CLUSTER_NONE, CLUSTER_UNKNOWN, CLUSTER_KNOWN };
+extern const char *const cluster_state_names[];
+
 struct summary {
     char name[16]; /* always "summary" */
     int signals_1h;
     int incidents_1h;
-    int nodes_ready;
+    enum cluster_state cluster;
+    int nodes_ready; /* the three counts are -1 unless cluster is CLUSTER_KNOWN */
     int nodes_total;
     int pods_failing;
     int open_incidents;

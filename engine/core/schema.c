@@ -49,6 +49,8 @@ static cJSON *field_to_json(const struct field *f, const void *obj)
     }
     case F_INT:
         return cJSON_CreateNumber(*(const int *)p);
+    case F_COUNT:
+        return *(const int *)p < 0 ? cJSON_CreateNull() : cJSON_CreateNumber(*(const int *)p);
     case F_I64:
     case F_TIME:
         return cJSON_CreateNumber((double)*(const int64_t *)p);
@@ -131,6 +133,11 @@ static int field_from_json(const struct field *f, const cJSON *v, void *obj, cha
         if (!num_ok)
             return type_error(f, "a number", err, errlen);
         *(int *)p = num_to_int(v->valuedouble);
+        return 0;
+    case F_COUNT:
+        if (!num_ok && !cJSON_IsNull(v))
+            return type_error(f, "a number or null", err, errlen);
+        *(int *)p = num_ok ? num_to_int(v->valuedouble) : -1;
         return 0;
     case F_I64:
     case F_TIME:
@@ -250,8 +257,9 @@ const char *schema_enum_name(const struct schema *s, const char *field, int valu
 
 static const char *type_doc(const struct field *f)
 {
-    static const char *names[] = {"string", "int", "int64", "uint64",   "number|null", "bool",
-                                  "enum",   "ms",  "array", "number[]", "number[]",    "string"};
+    static const char *names[] = {"string",   "int",    "int64",      "uint64", "number or null",
+                                  "bool",     "enum",   "ms",         "array",  "number[]",
+                                  "number[]", "string", "int or null"};
     return names[f->type];
 }
 

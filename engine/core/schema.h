@@ -26,6 +26,8 @@ enum field_type {
     F_U64S,   /* uint64_t[N], fixed length N */
     F_SREF,   /* const char * into the intern pool (base/intern.h), never NULL; cut
                  to size - 1 bytes on decode like an F_STR of that size */
+    F_COUNT,  /* int count that may be unknown: negative encodes as null, null
+                 decodes as -1 (a reader never takes "unknown" for 0) */
 };
 
 struct schema;
@@ -64,6 +66,10 @@ struct schema {
 #define F_INT_(T, m, d)                                                                            \
     {                                                                                              \
 #m, F_INT, FIELD_OF(T, m), .doc = d                                                        \
+    }
+#define F_COUNT_(T, m, d)                                                                          \
+    {                                                                                              \
+#m, F_COUNT, FIELD_OF(T, m), .doc = d                                                      \
     }
 #define F_I64_(T, m, d)                                                                            \
     {                                                                                              \

@@ -7,12 +7,34 @@ static bool pod_failing(const void *row)
     return ((const struct k8s_pod *)row)->problem[0] != 0;
 }
 
+/* Can the cluster counts be trusted? The demo and a replay always carry
+ * them; a Kubernetes source, or an engine this one is attached to, once it
+ * has delivered (synced, or partial or stale after delivering). */
+static enum cluster_state cluster_state(struct engine *e)
+{
+    static const char *const kinds[] = {"demo", "replay", "kubernetes", "attach"};
+    struct table *t = engine_table(e, T_SOURCES);
+    enum cluster_state k = CLUSTER_NONE;
+    for (int i = 0; i < t->count; i++) {
+        const struct source_info *s = table_row(t, i);
+        for (size_t j = 0; j < sizeof kinds / sizeof kinds[0]; j++) {
+            if (strcmp(s->kind, kinds[j]) != 0)
+                continue;
+            if (j < 2 || s->state == SRC_SYNCED || s->state == SRC_PARTIAL || s->state == SRC_STALE)
+                return CLUSTER_KNOWN;
+            k = CLUSTER_UNKNOWN;
+        }
+    }
+    return k;
+}
+
 void summary_refresh(struct engine *e)
 {
     struct summary *row = engine_get(e, T_SUMMARY, "summary");
     if (!row)
         return;
     struct summary s = *row;
+    s.cluster = cluster_state(e);
     s.nodes_total = engine_table(e, T_NODES)->count;
     s.nodes_ready = 0;
     for (int i = 0; i < s.nodes_total; i++)
@@ -24,6 +46,8 @@ void summary_refresh(struct engine *e)
     if (pods->flag != pod_failing)
         table_set_flag(pods, pod_failing);
     s.pods_failing = pods->flagged;
+    if (s.cluster != CLUSTER_KNOWN) /* "?", never "0 failing" */
+        s.nodes_ready = s.nodes_total = s.pods_failing = -1;
     struct table *inc = engine_table(e, T_INCIDENTS);
     s.open_incidents = 0;
     for (int i = 0; i < inc->count; i++)
@@ -39,7 +63,22 @@ static void on_tick(struct engine *e, int64_t now, void *ud)
     summary_refresh(e);
 }
 
+/* A source changed state: if that changes whether the cluster counts are
+ * known, refresh now, not at the next tick (the header must not say
+ * "0 failing" for a second after the kubeconfig failed). */
+static void on_change(struct engine *e, int table, const void *obj, void *ud)
+{
+    (void)obj;
+    (void)ud;
+    if (table != T_SOURCES)
+        return;
+    const struct summary *row = engine_get(e, T_SUMMARY, "summary");
+    if (row && row->cluster != cluster_state(e))
+        summary_refresh(e);
+}
+
 void summary_attach(struct engine *e)
 {
     engine_add_hook(e, "summary", 1000, on_tick, NULL);
+    engine_observe(e, on_change, NULL);
 }

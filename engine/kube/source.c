@@ -240,9 +240,9 @@ static void on_changed(struct kube_reflector *r, bool health, void *ud)
 {
     struct kube_src *k = ud;
     if (health) {
+        report(k); /* first: the summary reads the source's new state */
         if (r->synced && r->kind != KK_EVENTS)
             kube_update_summary(k->src->ctx.engine, k->conn.context);
-        report(k);
     }
 }
 
