@@ -3,7 +3,10 @@
  * the one a full sort puts there wherever the bar is, the bar must follow
  * its pod when a change moves it, and a pod that breaks must move up on
  * the next frame. The expected order is computed here on its own: class,
- * most restarts, then key; healthy pods after, in table order. */
+ * most restarts, then key; healthy pods after, in table order. The same
+ * for the pods of an open group (grouped by owner, the default), which are
+ * also ordered only where a frame shows them: there the healthy ones sort
+ * by restarts and key too. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,13 +27,14 @@ struct want {
 
 static struct want want[NPODS + 1];
 static int nwant;
+static const char *one_ns; /* every pod in this namespace; NULL: data and shop */
 
 static int by_want(const void *a, const void *b)
 {
     const struct want *x = a, *y = b;
     if (x->cls != y->cls)
         return x->cls - y->cls;
-    if (x->cls == 3)
+    if (x->cls == 3 && !one_ns)
         return x->seq - y->seq;
     if (x->restarts != y->restarts)
         return y->restarts - x->restarts;
@@ -42,7 +46,7 @@ static void put_pod(struct engine *e, int i, int cls, int restarts)
     static const char *const problem[] = {"CrashLoopBackOff", "Pending", "", ""};
     struct k8s_pod p;
     schema_zero(&k8s_pod_schema, &p);
-    p.namespace = intern_str(i % 2 ? "shop" : "data");
+    p.namespace = intern_str(one_ns ? one_ns : i % 2 ? "shop" : "data");
     snprintf(p.name, sizeof p.name, "cart-%04d", i);
     snprintf(p.key, sizeof p.key, "%s/%s", p.namespace, p.name);
     p.deployment = intern_str("cart");
@@ -127,6 +131,54 @@ TEST(every_row_is_the_full_sorts_and_the_bar_follows)
     expect(sorted);
     CHECK_STR(sorted[0].key, broke);
     CHECK_STR(frame(&u, nwant - 1), sorted[nwant - 1].key);
+    ui_cluster_toggle_group(&u); /* grouped again, for the next test */
+    ui_cluster_free();
+    engine_free(&a.engine);
+}
+
+TEST(an_open_groups_pods_are_in_order_wherever_the_bar_is)
+{
+    static struct app a;
+    static struct want sorted[NPODS + 1];
+    nwant = 0;
+    one_ns = "shop"; /* one owner, one group: shop/cart */
+    engine_init(&a.engine);
+    engine_advance(&a.engine, T0);
+    struct ui u = {0};
+    u.a = &a;
+    unsigned seed = 11;
+    for (int n = 0; n < NPODS; n++)
+        put_pod(&a.engine, (n * 367) % NPODS, rand_r(&seed) % 4, rand_r(&seed) % 3);
+    frame(&u, 0);
+    CHECK(u.cluster_view.nrows == 1); /* the group row alone */
+    CHECK(ui_cluster_enter(&u));      /* opens it */
+    frame(&u, 0);
+    CHECK(u.cluster_view.nrows == NPODS + 1);
+    expect(sorted);
+    int bad = 0;
+    for (int n = 0; n < NPODS; n++) {
+        int k = (n * 211) % NPODS;
+        bad += strcmp(frame(&u, 1 + k), sorted[k].key) != 0;
+    }
+    CHECK(bad == 0);
+
+    /* The bar on a member; a healthy member breaks with more restarts than
+     * any: the bar stays on its pod, a row lower; the new one comes first. */
+    int at = 5;
+    char key[sizeof sorted[0].key], broke[sizeof key];
+    snprintf(key, sizeof key, "%s", frame(&u, 1 + at));
+    CHECK_STR(key, sorted[at].key);
+    int healthy = nwant - 1;
+    while (sorted[healthy].cls != 3)
+        healthy--;
+    snprintf(broke, sizeof broke, "%s", sorted[healthy].key);
+    put_pod(&a.engine, atoi(broke + strlen(broke) - 4), 0, 9);
+    CHECK_STR(frame(&u, -1), key);
+    CHECK(u.cluster_view.sel == 1 + at + 1);
+    CHECK_STR(frame(&u, 1), broke);
+    expect(sorted);
+    CHECK_STR(frame(&u, nwant), sorted[nwant - 1].key);
+    one_ns = NULL;
     ui_cluster_free();
     engine_free(&a.engine);
 }

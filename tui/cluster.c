@@ -46,7 +46,10 @@ static int ents_alloc, ents_n;
 static struct cl_sel drawn;       /* the object under the bar in the last frame */
 static struct cl_group drawn_grp; /* when drawn is a group: its owner */
 /* ents[0, prob_n) are the problems; of them only [ord_lo, ord_hi) are
- * sure to hold their final rows in order (order_rows). */
+ * sure to hold their final rows in order (order_rows). With groups open,
+ * the problems are all in order and each open group's pods are a block of
+ * rows under it, in order only where a frame showed them (cl_group's
+ * ord_lo, ord_hi). */
 static int prob_n, ord_lo, ord_hi;
 static int drawn_sel = -1;
 static bool ungrouped; /* `o`: one row per pod, as before grouping */
@@ -222,10 +225,29 @@ static void sort_window(struct ent *a, int l, int r, int lo, int hi)
         qsort(a + l, (size_t)(r - l), sizeof *a, by_trouble);
 }
 
+/* Puts in order the rows of open groups' blocks that fall in [lo, hi). */
+static void order_members(int lo, int hi)
+{
+    for (int i = 0; i < cl_groups_count(); i++) {
+        struct cl_group *g = cl_group_at(i);
+        if (!g->expanded || g->first < 0 || !g->nmembers)
+            continue;
+        int b = g->first, e = b + g->nmembers;
+        int l = lo > b ? lo : b, h = hi < e ? hi : e;
+        if (l >= h || (g->ord_lo <= l && h <= g->ord_hi))
+            continue;
+        sort_window(ents, b, e, l, h);
+        g->ord_lo = l;
+        g->ord_hi = h;
+    }
+}
+
 /* Makes ents[lo, hi) final: the problems among them in order (the
- * healthy rows after them are in table order already). */
+ * healthy rows after them are in table order already), and the open
+ * groups' pods among them. */
 static void order_rows(int lo, int hi)
 {
+    order_members(lo, hi);
     if (hi > prob_n)
         hi = prob_n;
     if (lo < 0)
@@ -237,22 +259,27 @@ static void order_rows(int lo, int hi)
     ord_hi = hi;
 }
 
-/* Where a problem row goes in the full order: how many problems precede it. */
-static int final_place(int i)
+/* Where row i goes in the full order of rows [l, r): how many precede it. */
+static int final_place(int i, int l, int r)
 {
-    int place = 0;
-    for (int j = 0; j < prob_n; j++)
+    int place = l;
+    for (int j = l; j < r; j++)
         place += j != i && by_trouble(&ents[j], &ents[i]) < 0;
     return place;
 }
 
-/* Pods of open groups sort by group, then by trouble. */
-static int by_group(const void *a, const void *b)
+/* Row i's final place: itself if it is sure to be there, else counted
+ * within the rows it is ordered among (its group's block, or the problems). */
+static int placed_row(int i)
 {
-    const struct ent *x = a, *y = b;
-    if (x->grp != y->grp)
-        return x->grp < y->grp ? -1 : 1;
-    return by_trouble(a, b);
+    const struct ent *e = &ents[i];
+    if (e->kind == CL_POD && e->grp >= 0) {
+        const struct cl_group *g = cl_group_at(e->grp);
+        bool in_order = g->ord_lo <= i && i < g->ord_hi;
+        return in_order ? i : final_place(i, g->first, g->first + g->nmembers);
+    }
+    bool placed = i >= prob_n || (ord_lo <= i && i < ord_hi);
+    return placed ? i : final_place(i, 0, prob_n);
 }
 
 static bool grow_one(struct ent **arr, int n)
@@ -285,27 +312,35 @@ struct counts {
     int nodes, nodes_ready, pods, pods_failing, deploys, stuck, matched;
 };
 
-/* The pods of each open group go right under its row, trouble first. */
+/* The pods of each open group go right under its row: one counting pass
+ * puts them in a block per group (in table order); order_rows sorts a
+ * block only where a frame shows it, so an open group of 25,000
+ * crash-looping pods costs no full sort a frame. */
 static int splice_members(int n, int nm)
 {
     if (!nm)
         return n;
-    qsort(members, (size_t)nm, sizeof *members, by_group);
-    for (int i = 0; i < nm;) {
-        struct cl_group *g = cl_group_at(members[i].grp);
-        g->first = i;
-        while (i < nm && cl_group_at(members[i].grp) == g)
-            i++;
-        g->nmembers = i - g->first;
+    for (int i = 0; i < cl_groups_count(); i++) {
+        struct cl_group *g = cl_group_at(i);
+        g->first = -1;
+        g->nmembers = 0;
     }
+    for (int i = 0; i < nm; i++)
+        cl_group_at(members[i].grp)->nmembers++;
     int o = 0;
     for (int i = 0; i < n; i++) {
         spare[o++] = ents[i];
-        const struct cl_group *g = ents[i].obj;
-        if (ents[i].kind != CL_GROUP || !g->expanded)
+        struct cl_group *g = ents[i].kind == CL_GROUP ? cl_group_at(ents[i].grp) : NULL;
+        if (!g || !g->expanded)
             continue;
-        memcpy(spare + o, members + g->first, (size_t)g->nmembers * sizeof *spare);
+        g->first = g->ord_lo = g->ord_hi = o;
         o += g->nmembers;
+        g->nmembers = 0; /* counts again as the block fills */
+    }
+    for (int i = 0; i < nm; i++) {
+        struct cl_group *g = cl_group_at(members[i].grp);
+        if (g->first >= 0) /* its group has a row (always: it holds this pod) */
+            spare[g->first + g->nmembers++] = members[i];
     }
     struct ent *t = ents;
     ents = spare;
@@ -690,8 +725,7 @@ static void follow_selection(struct panel_view *v, int n)
             continue;
         if (drawn.kind == CL_GROUP ? cl_group_same(ents[i].obj, &drawn_grp)
                                    : strcmp(cl_key(ents[i].kind, ents[i].obj), drawn.key) == 0) {
-            bool placed = i >= prob_n || (ord_lo <= i && i < ord_hi);
-            v->sel = placed ? i : final_place(i);
+            v->sel = placed_row(i);
             return;
         }
     }

@@ -62,7 +62,8 @@ struct cl_group {
     int pods, broken, ready;
     int nodes;           /* distinct nodes of the broken pods */
     bool expanded;       /* the user opened it: its pods are rows under it */
-    int first, nmembers; /* its pods in cluster.c's member rows, when expanded */
+    int first, nmembers; /* its pods' rows in cluster.c's list, when expanded */
+    int ord_lo, ord_hi;  /* of those, the rows sure to be in order */
     struct cl_group_reason why[CL_GROUP_REASONS]; /* of the pods not healthy */
     int why_other;                                /* pods whose reason had no slot */
 };
