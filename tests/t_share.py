@@ -115,6 +115,7 @@ def main():
             check("share_without_token_off_loopback_refused",
                   p.returncode == 2 and "needs a token" in p.stderr, p.stderr[-300:])
             serve_and_check(tmp, env, venv, tok, bad, log)
+            check_no_cluster(tmp, venv)
         finally:
             llm.terminate()
             llm.wait()
@@ -161,6 +162,37 @@ def check_auth(base, venv, bad):
         pass
     check("viewer_says_wrong_token", p.returncode == 1 and "401" in row.get("error", "") and
           "token" in row.get("error", ""), "rc %d row %r %s" % (p.returncode, row, p.stderr[-300:]))
+    try:
+        summ = json.loads(p.stdout).get("summary") or {}
+    except ValueError:
+        summ = {}
+    check("viewer_never_attached_counts_unknown", summ.get("cluster") == "unknown" and
+          summ.get("pods_failing") is None, summ)
+
+
+def check_no_cluster(tmp, venv):
+    """A server with no cluster: its viewer has no counts to show (null,
+    cluster none), not 0 nodes and 0 pods failing."""
+    cfg, pf = os.path.join(tmp, "nocluster.yaml"), os.path.join(tmp, "port-nocluster")
+    open(cfg, "w").close()
+    env = {k: v for k, v in venv.items() if k not in ("LOOKOUT_SERVE_TOKEN", "KUBECONFIG")}
+    srv = subprocess.Popen([LOOKOUT, "serve", "--share", "--listen", "127.0.0.1:0", "--port-file", pf,
+                            "--config", cfg, "--no-kernel"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        port = read_port_file(pf, srv)
+        p = run(["--attach", "http://127.0.0.1:%d" % port, "--once", "--json", "--config", cfg,
+                 "--timeout", "5"], env, timeout=30)
+        try:
+            summ = json.loads(p.stdout).get("summary") or {}
+        except ValueError:
+            summ = {}
+        check("viewer_of_a_server_without_cluster_has_no_counts",
+              p.returncode == 0 and summ.get("cluster") == "none" and summ.get("pods_failing") is None,
+              "rc %d %r %s" % (p.returncode, summ, p.stderr[-300:]))
+    finally:
+        srv.terminate()
+        srv.wait()
 
 
 def check_stream(tmp, port, env):
@@ -208,6 +240,9 @@ def check_viewer(base, venv, tok, log, served):
           "%r %s" % (srcs, p.stderr[-300:]))
     check("viewer_has_no_sources_of_its_own", served and set(srcs) == served | {"attach"},
           "%r vs served %r" % (srcs, served))
+    summ = snap.get("summary") or {}
+    check("viewer_counts_the_served_cluster", summ.get("cluster") == "known" and
+          isinstance(summ.get("pods_failing"), int), summ)
     incs = [i["id"] for i in snap.get("incidents", [])]
     answers = [c for c in snap.get("copilot", []) if c.get("text")]
     check("viewer_shows_incident_and_answer", incs and answers, "%r %d" % (incs, len(answers)))

@@ -7,23 +7,28 @@ static bool pod_failing(const void *row)
     return ((const struct k8s_pod *)row)->problem[0] != 0;
 }
 
+static bool delivered(const struct source_info *s)
+{
+    return s->state == SRC_SYNCED || s->state == SRC_PARTIAL || s->state == SRC_STALE;
+}
+
 /* Can the cluster counts be trusted? The demo and a replay always carry
- * them; a Kubernetes source, or an engine this one is attached to, once it
- * has delivered (synced, or partial or stale after delivering). */
+ * them; a Kubernetes source once it has delivered (synced, or partial or
+ * stale after delivering). A viewer attached to a shared engine has that
+ * engine's sources as rows: once attached, they decide (a server with no
+ * cluster has no counts to show); until then nobody knows. */
 static enum cluster_state cluster_state(struct engine *e)
 {
-    static const char *const kinds[] = {"demo", "replay", "kubernetes", "attach"};
     struct table *t = engine_table(e, T_SOURCES);
     enum cluster_state k = CLUSTER_NONE;
     for (int i = 0; i < t->count; i++) {
         const struct source_info *s = table_row(t, i);
-        for (size_t j = 0; j < sizeof kinds / sizeof kinds[0]; j++) {
-            if (strcmp(s->kind, kinds[j]) != 0)
-                continue;
-            if (j < 2 || s->state == SRC_SYNCED || s->state == SRC_PARTIAL || s->state == SRC_STALE)
-                return CLUSTER_KNOWN;
+        if (strcmp(s->kind, "demo") == 0 || strcmp(s->kind, "replay") == 0)
+            return CLUSTER_KNOWN;
+        if (strcmp(s->kind, "kubernetes") == 0 && delivered(s))
+            return CLUSTER_KNOWN;
+        if (strcmp(s->kind, "kubernetes") == 0 || (strcmp(s->kind, "attach") == 0 && !delivered(s)))
             k = CLUSTER_UNKNOWN;
-        }
     }
     return k;
 }
