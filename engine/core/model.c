@@ -27,7 +27,9 @@ static const char *const copilot_state_names[] = {"idle", "waiting", "streaming"
 static const struct field source_fields[] = {
     F_STR_(T, name, "unique source name"),
     F_STR_(T, kind, "demo, prometheus, kubernetes, gitlab, github, kernel, agent, replay"),
-    F_ENUM_(T, state, source_state_names, "sync state"),
+    F_ENUM_(T, state, source_state_names,
+            "sync state; stale: delivered before, rows kept but old; failed: never delivered, or "
+            "cannot run"),
     F_BOOL_(T, simulated, "data is simulated"),
     F_STR_(T, error, "last error, empty when healthy"),
     F_TIME_(T, last_ok, "last successful update"),

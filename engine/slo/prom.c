@@ -230,6 +230,7 @@ struct live {
     struct source *s;
     struct loop_timer *timer;
     struct batch *round; /* in flight, NULL when idle */
+    bool ever_ok;        /* some round was answered whole */
 };
 
 struct prom_config *slo_prom_source_priv(const struct prom_config *c)
@@ -247,10 +248,13 @@ static void round_done(struct live *lv)
     struct batch *b = lv->round;
     struct engine *e = lv->s->ctx.engine;
     slo_evaluate_all(e); /* rows reflect the answers before the source says synced */
+    /* never answered is failed: "stale" would claim there were answers */
     if (b->failed)
-        engine_source_state(e, lv->s->name, "prometheus", SRC_STALE, b->first_error);
+        engine_source_state(e, lv->s->name, "prometheus", lv->ever_ok ? SRC_STALE : SRC_FAILED,
+                            b->first_error);
     else
         engine_source_state(e, lv->s->name, "prometheus", SRC_SYNCED, NULL);
+    lv->ever_ok |= !b->failed;
     free(b);
     lv->round = NULL;
 }
