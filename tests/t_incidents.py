@@ -133,4 +133,23 @@ check("unknown_incident_lists_ids", p.returncode == 2 and "no incident INC-99" i
 p = run_lookout(["incidents"], env)
 check("incidents_usage_exit_2", p.returncode == 2 and "usage" in p.stderr)
 
+# ---- a blind record: "no incidents" only when every source reported ----
+p = run_lookout(["incidents", "--from", rec], env)
+check("demo_record_all_reporting", p.returncode == 0 and "not reporting" not in p.stdout + p.stderr,
+      p.stdout[-300:] + p.stderr[-300:])
+blind = os.path.join(tmp, "blind.jsonl")
+with open(blind, "w") as f:
+    f.write(json.dumps({"t": 1000, "op": "upsert", "table": "sources", "obj": {
+        "name": "prometheus", "kind": "prometheus", "state": "failed",
+        "error": "Prometheus unreachable: \x1b[31mrefused", "last_ok": 0}}) + "\n")
+p = run_lookout(["incidents", "--from", blind], env)
+check("blind_record_is_not_all_quiet", p.returncode == 0 and "no incidents\n" not in p.stdout and
+      "no incidents seen, but 1 source was not reporting at the end of the record: prometheus "
+      "(failed: Prometheus unreachable: ^[[31mrefused)" in p.stdout and "\x1b" not in p.stdout,
+      p.stdout[-400:])
+p = run_lookout(["incidents", "--from", blind, "--json"], env)
+check("blind_record_json_shape_kept_stderr_says", p.returncode == 0 and
+      json.loads(p.stdout or "null") == [] and "not reporting" in p.stderr and
+      "prometheus (failed" in p.stderr and "\x1b" not in p.stderr, p.stderr[-300:])
+
 sys.exit(finish())

@@ -1,4 +1,5 @@
-/* The source set: adding, starting and stopping every source. */
+/* The source set: adding, starting and stopping every source; and which
+ * sources are not reporting, for what the commands say beside their answer. */
 #include "core/source.h"
 
 #include <stdbool.h>
@@ -72,6 +73,27 @@ int source_start_rest(struct source_set *set, int held)
         return -1;
     run_step(&set->items[held], set->items[held].ops->start_late);
     return start_from(set, held + 1, true);
+}
+
+static bool not_reporting(const struct source_info *s)
+{
+    if (s->state == SRC_SYNCED || s->state == SRC_DISABLED)
+        return false;
+    return strcmp(s->kind, "copilot") != 0 && strcmp(s->kind, "webhook") != 0;
+}
+
+int source_not_reporting(struct engine *e, struct buf *out)
+{
+    struct table *t = engine_table(e, T_SOURCES);
+    int n = 0;
+    for (int i = 0; i < t->count; i++) {
+        const struct source_info *s = table_row(t, i);
+        if (!not_reporting(s))
+            continue;
+        buf_printf(out, "%s%s (%s%s%s)", n++ ? "; " : "", s->name, source_state_names[s->state],
+                   s->error[0] ? ": " : "", s->error);
+    }
+    return n;
 }
 
 void source_stop_all(struct source_set *set)

@@ -13,6 +13,7 @@
 #include "base/loop.h"
 
 struct config;
+struct buf;
 
 /* What every source is handed. */
 struct source_ctx {
@@ -75,5 +76,14 @@ int source_start_until_late(struct source_set *set);
  * the next start_late, whose index it returns, or -1). */
 int source_start_rest(struct source_set *set, int held);
 void source_stop_all(struct source_set *set);
+
+/* The sources whose data is not current: failed, stale, partial, or still
+ * starting (never answered). Disabled ones (turned off by config or the
+ * missing privileges) and the outbound ones (copilot, alert webhooks) do not
+ * count: nothing was expected of them. Appends "name (state: error)" for
+ * each to out, "; " between them, raw (sanitise before a terminal or
+ * Markdown); returns how many. For what a command says beside "no
+ * incidents" or "ok": that it could not see everything. */
+int source_not_reporting(struct engine *e, struct buf *out);
 
 #endif
