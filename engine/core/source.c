@@ -96,6 +96,26 @@ int source_not_reporting(struct engine *e, struct buf *out)
     return n;
 }
 
+bool source_ready(struct engine *e, const char *need_kind, struct buf *out)
+{
+    struct table *t = engine_table(e, T_SOURCES);
+    bool need_met = !need_kind;
+    int n = 0;
+    for (int i = 0; i < t->count; i++) {
+        const struct source_info *s = table_row(t, i);
+        bool needed = need_kind && strcmp(s->kind, need_kind) == 0;
+        need_met |= needed && s->state == SRC_SYNCED;
+        if (!not_reporting(s) && !(needed && s->state != SRC_SYNCED))
+            continue;
+        buf_printf(out, "%s%s (%s)", n++ ? "; " : "not ready: ", s->name,
+                   source_state_names[s->state]);
+    }
+    if (!need_met && !n)
+        buf_printf(out, "not ready: no %s source", need_kind);
+    buf_puts(out, n || !need_met ? "\n" : "ready\n");
+    return need_met && !n;
+}
+
 void source_stop_all(struct source_set *set)
 {
     for (int i = set->count - 1; i >= 0; i--)

@@ -86,4 +86,11 @@ void source_stop_all(struct source_set *set);
  * incidents" or "ok": that it could not see everything. */
 int source_not_reporting(struct engine *e, struct buf *out);
 
+/* GET /readyz (lookout serve, lookout agent): ready when every source
+ * reports and, with need_kind, a source of that kind is synced (the agent
+ * exists for its kernel events: a disabled kernel is not ready there).
+ * Writes the body: "ready", else "not ready: NAME (STATE); ..." with names
+ * and states only (the probe needs no token: errors stay behind it). */
+bool source_ready(struct engine *e, const char *need_kind, struct buf *out);
+
 #endif
