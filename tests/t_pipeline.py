@@ -78,6 +78,8 @@ def main():
               r.stderr[-400:])
         snap = snap or {}
         srcs = {s["name"]: s for s in snap.get("sources", [])}
+        check("all reporting: summary.sources_not_reporting 0",
+              snap.get("summary", {}).get("sources_not_reporting") == 0, snap.get("summary"))
         check("gitlab and github sources synced",
               srcs.get("gitlab", {}).get("state") == "synced" and
               srcs.get("github", {}).get("state") == "synced", srcs)
@@ -162,6 +164,9 @@ def main():
               all(srcs.get(n, {}).get("state") == "failed" and srcs[n]["last_ok"] == 0 and
                   srcs[n]["error"] for n in ("gitlab", "github", "prometheus")),
               (r.returncode, srcs))
+        summ = (snap or {}).get("summary", {})
+        check("summary says 3 sources not reporting beside open_incidents 0",
+              summ.get("sources_not_reporting") == 3 and summ.get("open_incidents") == 0, summ)
 
         # token_file as docs/pipelines.md writes it: `~/...`, and a symlink
         # chain the way Kubernetes mounts a Secret key (token -> ..data/token).

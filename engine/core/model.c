@@ -434,6 +434,9 @@ static const struct field summary_fields[] = {
              "pods with a problem; null unless cluster is known (never 0 for "
              "unknown)"),
     F_INT_(T, open_incidents, "open incidents"),
+    F_INT_(T, sources_not_reporting,
+           "sources failed, stale, partial or still starting (disabled and outbound ones not "
+           "counted): unless 0, a 0 above may be blindness, not quiet"),
     F_INT_(T, incidents_not_opened,
            "incident openings refused: the incidents table was full (shown in the header)"),
     F_ENUM_(

@@ -455,6 +455,7 @@ struct summary {
     char gate_reason[TEXT_LEN];
     char context[NAME_LEN]; /* kube context or environment name */
     bool simulated;
+    int sources_not_reporting; /* source_not_reporting(): what the zeros above may miss */
 };
 
 extern const struct schema ci_project_schema;

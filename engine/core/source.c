@@ -90,6 +90,10 @@ int source_not_reporting(struct engine *e, struct buf *out)
         const struct source_info *s = table_row(t, i);
         if (!not_reporting(s))
             continue;
+        if (!out) {
+            n++;
+            continue;
+        }
         buf_printf(out, "%s%s (%s%s%s)", n++ ? "; " : "", s->name, source_state_names[s->state],
                    s->error[0] ? ": " : "", s->error);
     }

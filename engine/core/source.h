@@ -81,8 +81,8 @@ void source_stop_all(struct source_set *set);
  * starting (never answered). Disabled ones (turned off by config or the
  * missing privileges) and the outbound ones (copilot, alert webhooks) do not
  * count: nothing was expected of them. Appends "name (state: error)" for
- * each to out, "; " between them, raw (sanitise before a terminal or
- * Markdown); returns how many. For what a command says beside "no
+ * each to out (unless NULL), "; " between them, raw (sanitise before a
+ * terminal or Markdown); returns how many. For what a command says beside "no
  * incidents" or "ok": that it could not see everything. */
 int source_not_reporting(struct engine *e, struct buf *out);
 
