@@ -75,7 +75,7 @@ int source_start_rest(struct source_set *set, int held)
     return start_from(set, held + 1, true);
 }
 
-static bool not_reporting(const struct source_info *s)
+bool source_row_not_reporting(const struct source_info *s)
 {
     if (s->state == SRC_SYNCED || s->state == SRC_DISABLED)
         return false;
@@ -88,7 +88,7 @@ int source_not_reporting(struct engine *e, struct buf *out)
     int n = 0;
     for (int i = 0; i < t->count; i++) {
         const struct source_info *s = table_row(t, i);
-        if (!not_reporting(s))
+        if (!source_row_not_reporting(s))
             continue;
         if (!out) {
             n++;
@@ -109,7 +109,7 @@ bool source_ready(struct engine *e, const char *need_kind, struct buf *out)
         const struct source_info *s = table_row(t, i);
         bool needed = need_kind && strcmp(s->kind, need_kind) == 0;
         need_met |= needed && s->state == SRC_SYNCED;
-        if (!not_reporting(s) && !(needed && s->state != SRC_SYNCED))
+        if (!source_row_not_reporting(s) && !(needed && s->state != SRC_SYNCED))
             continue;
         buf_printf(out, "%s%s (%s)", n++ ? "; " : "not ready: ", s->name,
                    source_state_names[s->state]);

@@ -85,6 +85,8 @@ void source_stop_all(struct source_set *set);
  * terminal or Markdown); returns how many. For what a command says beside "no
  * incidents" or "ok": that it could not see everything. */
 int source_not_reporting(struct engine *e, struct buf *out);
+/* The test behind it, for one row. */
+bool source_row_not_reporting(const struct source_info *s);
 
 /* GET /readyz (lookout serve, lookout agent): ready when every source
  * reports and, with need_kind, a source of that kind is synced (the agent
