@@ -29,5 +29,14 @@ no value (no traffic, no data) are `null`, never 0 or 100%. Strings marked
 untrusted come from outside (kernel, cluster, CI, LLM) and are kept raw here:
 JSON escapes them; the screen sanitises them. Every string field has a fixed
 capacity and longer values are cut.
+
+What Lookout cannot know is said, never shown as 0 or "ok": a source that
+never delivered is `failed` (`stale` means it did and its rows are old);
+`summary.cluster` says whether the node and pod counts are known (else they
+are `null`); `summary.sources_not_reporting` counts the sources whose data
+is not current, so an empty table or `open_incidents: 0` beside a non-zero
+count is blindness, not quiet; an SLO with no data has `alert: nodata`,
+`gate: unknown` and `exhaustion_ms` -2; kernel rates are `null` until a
+whole second was measured.
 HEAD
 "$lookout" --schema-doc

@@ -13,7 +13,7 @@ import json, os, shutil, signal, socket, subprocess, sys, tempfile, time, urllib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from agent_stream import AgentProc, EventStream  # noqa: E402
-from testkit import LOOKOUT, check, failures, finish, skip, wait_for  # noqa: E402
+from testkit import LOOKOUT, check, failures, finish, read_port_file, skip, wait_for  # noqa: E402
 
 
 def http_get(port, path, token=None, timeout=5, limit=None):
@@ -82,7 +82,33 @@ def kernel_available(tmp):
     return ok, "" if ok else "the kernel source did not sync in an agent (see probe.log)"
 
 
+def blind_agent_not_ready():
+    """An agent that cannot load its programs (no privileges) is alive but not
+    ready: /healthz 200, /readyz 503 naming the kernel source."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        skip("blind agent not ready", "needs root and setpriv(1) to run one without privileges")
+        return
+    d = tempfile.mkdtemp(prefix="lookout-t-agent-blind-")
+    os.chmod(d, 0o777)  # the unprivileged agent writes its port file here
+    pf = os.path.join(d, "port")
+    p = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          "--inh-caps=-all", LOOKOUT, "agent", "--listen", "127.0.0.1:0",
+                          "--port-file", pf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env=dict(os.environ, HOME=d, XDG_CONFIG_HOME="/nonexistent"))
+    try:
+        port = read_port_file(pf, p)
+        live = http_get(port, "/healthz") if port else (0, b"")
+        ready = http_get(port, "/readyz") if port else (0, b"")
+        check("blind agent: /healthz 200 (alive), /readyz 503 naming the kernel",
+              live[0] == 200 and ready == (503, b"not ready: kernel (disabled)\n"), (live, ready))
+    finally:
+        p.terminate()
+        p.wait(10)
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
+    blind_agent_not_ready()
     tmp = tempfile.mkdtemp(prefix="lookout-t-agent-")
     with open(os.path.join(tmp, "empty.yaml"), "w") as f:
         f.write("general: {}\n")
@@ -126,6 +152,9 @@ def main():
     check("wrong token -> 401", st == 401, st)
     st, body = http_get(a.port, "/healthz")
     check("healthz open", st == 200 and body == b"ok\n", (st, body))
+    if real:  # its kernel source delivers: ready, and the probe needs no token either
+        st, body = http_get(a.port, "/readyz")
+        check("readyz open and ready", st == 200 and body == b"ready\n", (st, body))
 
     marker = "lookout-agent-marker-%d" % os.getpid()
     if real:

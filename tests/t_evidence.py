@@ -213,6 +213,10 @@ def check_tampered(tmp, env, bad):
     write_evidence(failed, [], status="failed", error="kernel events need root")
     r = run(["check", "--evidence", failed], env)
     check("a failed observation is unknown (exit 3)", r.returncode == 3, r.stderr)
+    check("its report does not read as a clean result",
+          "**Verdict: unknown**" in r.stdout and "this is not a clean result" in r.stdout and
+          "No rule matched at or above the policy" not in r.stdout and
+          "Nothing to explain: no finding" not in r.stdout, r.stdout[-600:])
 
 
 # ---- observe (root) ----

@@ -34,6 +34,14 @@ class FakeProm(QuietHandler):
         self.wfile.write(body)
 
 
+def probe(port, path):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
 def wait_decision(port, slo, want, timeout=15):
     deadline = time.monotonic() + timeout
     last = None
@@ -63,6 +71,7 @@ def main():
                   "payments allowed: %s" % j)
             st, j = get(port, "slo=frontend-availability&policy=ticket&min_budget=0.99")
             expect(st == 200 and j["data"]["decision"] == "block", "min_budget param: %s" % j)
+            expect(probe(port, "/readyz") == (200, b"ready\n"), "demo: every source reports, ready")
             st, j = get(port, "slo=nope")
             expect(st == 404, "unknown slo 404")
             st, j = get(port, "policy=page")
@@ -112,6 +121,10 @@ def main():
             st, j = wait_decision(port, "api-availability", "unknown")
             expect(st == 200 and j["data"]["decision"] == "unknown" and j["data"]["ok"] is False,
                   "Prometheus stopped: unknown: %s" % (j,))
+            # alive, but not ready: /healthz stays ok, /readyz names the source
+            expect(probe(port, "/healthz") == (200, b"ok\n") and
+                   probe(port, "/readyz") == (503, b"not ready: prometheus (stale)\n"),
+                   "Prometheus stopped: /healthz ok, /readyz 503: %s" % (probe(port, "/readyz"),))
         rc, err = stop(p)
         expect(rc == 0, "serve exits 0 (%d): %s" % (rc, err[-800:]))
     finally:

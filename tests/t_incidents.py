@@ -133,4 +133,43 @@ check("unknown_incident_lists_ids", p.returncode == 2 and "no incident INC-99" i
 p = run_lookout(["incidents"], env)
 check("incidents_usage_exit_2", p.returncode == 2 and "usage" in p.stderr)
 
+# ---- a blind record: "no incidents" only when every source reported ----
+p = run_lookout(["incidents", "--from", rec], env)
+check("demo_record_all_reporting", p.returncode == 0 and "not reporting" not in p.stdout + p.stderr,
+      p.stdout[-300:] + p.stderr[-300:])
+blind = os.path.join(tmp, "blind.jsonl")
+with open(blind, "w") as f:
+    f.write(json.dumps({"t": 1000, "op": "upsert", "table": "sources", "obj": {
+        "name": "prometheus", "kind": "prometheus", "state": "failed",
+        "error": "Prometheus unreachable: \x1b[31mrefused", "last_ok": 0}}) + "\n")
+p = run_lookout(["incidents", "--from", blind], env)
+check("blind_record_is_not_all_quiet", p.returncode == 0 and "no incidents\n" not in p.stdout and
+      "no incidents seen, but 1 source was not reporting at the end of the record: prometheus "
+      "(failed: Prometheus unreachable: ^[[31mrefused)" in p.stdout and "\x1b" not in p.stdout,
+      p.stdout[-400:])
+p = run_lookout(["incidents", "--from", blind, "--json"], env)
+check("blind_record_json_shape_kept_stderr_says", p.returncode == 0 and
+      json.loads(p.stdout or "null") == [] and "not reporting" in p.stderr and
+      "prometheus (failed" in p.stderr and "\x1b" not in p.stderr, p.stderr[-300:])
+
+# ---- the post-mortem of a record whose Prometheus went away at the end ----
+# (budget unknown at the end: "unknown", never "0.0%"; the blind source named)
+blind_pm = os.path.join(tmp, "blind-pm.jsonl")
+with open(rec) as f, open(blind_pm, "w") as g:
+    g.write(f.read())
+    gone = dict(avail, budget_remaining=None, budget_history=[None] * len(avail.get("budget_history", [])))
+    g.write(json.dumps({"t": last_t, "op": "upsert", "table": "slos", "obj": gone}) + "\n")
+    g.write(json.dumps({"t": last_t, "op": "upsert", "table": "sources", "obj": {
+        "name": "prometheus", "kind": "prometheus", "state": "stale",
+        "error": "Prometheus unreachable", "last_ok": last_t - 60000}}) + "\n")
+md2 = os.path.join(tmp, "pm-blind.md")
+p = run_lookout(["postmortem", "--from", blind_pm, "-o", md2], env)
+doc2 = open(md2).read() if p.returncode == 0 and os.path.exists(md2) else ""
+row2 = re.search(r"\| checkout-availability \| [^|]* \| [^|]* \| ([^|]*) \| ([^|]*) \|", doc2)
+check("postmortem_budget_unknown_not_zero", row2 is not None and row2.group(1).strip() == "unknown"
+      and row2.group(2).strip() == "unknown", row2.group(0) if row2 else doc2[:600] + p.stderr[-300:])
+check("postmortem_names_the_blind_source",
+      "**Not reporting at the end (figures from them may be missing or old):** prometheus "
+      "(stale: Prometheus unreachable)" in doc2, re.findall(r"- \*\*Not reporting[^\n]*", doc2))
+
 sys.exit(finish())

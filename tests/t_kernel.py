@@ -570,6 +570,26 @@ def test_unprivileged():
           r.stderr.count("CAP_BPF") == 1, r.stderr)
 
 
+def test_once_rates():
+    """--once right after attach: no whole second has passed, so the rates are
+    null ("not measured"), never a made-up 0 ev/s and 0% drops."""
+    r = subprocess.run([BIN, "--once", "--json", "--timeout", "5"], capture_output=True,
+                       text=True, timeout=30, env=dict(os.environ, XDG_CONFIG_HOME="/nonexistent"))
+    try:
+        snap = json.loads(r.stdout)
+        k = {x["name"]: x for x in snap["kstats"]}.get("kernel")
+        src = {x["name"]: x for x in snap["sources"]}["kernel"]
+        since_attach = snap["time"] - src["last_ok"]  # last_ok: when it attached
+    except (ValueError, KeyError):
+        k, since_attach = None, 0
+    if since_attach >= 900:  # a loaded machine: a whole second may have passed, real rates are fine
+        check("once: kernel kstats row", k is not None, r.stderr[-300:])
+        return
+    check("once within a second of attach: rates null, not 0",
+          k is not None and k["events_per_s"] is None and k["drop_pct_1s"] is None,
+          (k, r.stderr[-300:]))
+
+
 def test_privilege_drop(tmp):
     env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534")
     ev = Events("--kinds", "exec", env=env)
@@ -715,7 +735,7 @@ def main():
                  ("reset", test_reset), ("reset_nosock", test_reset_no_socket), ("oom", test_oom), ("rate", lambda: test_rate_limit(tmp)),
                  ("retransmit", test_retransmit), ("fallback", lambda: test_fallback_flavours(tmp)), ("fallback_tcp", test_fallback_tcp),
                  ("drops", lambda: test_drops(tmp)),
-                 ("unpriv", test_unprivileged), ("privdrop", lambda: test_privilege_drop(tmp)),
+                 ("unpriv", test_unprivileged), ("once", test_once_rates), ("privdrop", lambda: test_privilege_drop(tmp)),
                  ("loadchild", test_load_child), ("screen", lambda: test_screen(tmp))]
         for name, fn in tests:
             if not only or only == name:

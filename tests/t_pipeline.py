@@ -78,6 +78,8 @@ def main():
               r.stderr[-400:])
         snap = snap or {}
         srcs = {s["name"]: s for s in snap.get("sources", [])}
+        check("all reporting: summary.sources_not_reporting 0",
+              snap.get("summary", {}).get("sources_not_reporting") == 0, snap.get("summary"))
         check("gitlab and github sources synced",
               srcs.get("gitlab", {}).get("state") == "synced" and
               srcs.get("github", {}).get("state") == "synced", srcs)
@@ -146,6 +148,25 @@ def main():
               "every gitlab source failed: gitlab (failed" in r.stderr and
               "every github source failed: github (failed" in r.stderr,
               (r.returncode, r.stderr[-500:]))
+
+        # Nothing listening (GitLab, GitHub and Prometheus): a source that never
+        # answered is "failed", never "stale" (which says older data is kept).
+        dead = ("gitlab:\n  url: http://127.0.0.1:9\n  projects: [shop/checkout]\n"
+                "github:\n  url: http://127.0.0.1:9\n  repos: [o/r]\n"
+                "prometheus:\n  url: http://127.0.0.1:9\n  interval: 1s\n"
+                "slos:\n  - name: api\n    service: api\n    objective: 99.9\n"
+                "    sli:\n      prometheus:\n        error_query: sum(rate(e[{{.window}}]))\n"
+                "        total_query: sum(rate(t[{{.window}}]))\n")
+        r, snap, record, _ = run_lookout(tmp, dead, {"GITLAB_TOKEN": GL_TOKEN}, name="cfg-dead")
+        srcs = {s["name"]: s for s in (snap or {}).get("sources", [])}
+        check("closed port from the start: gitlab, github, prometheus failed, not stale",
+              r.returncode == 1 and
+              all(srcs.get(n, {}).get("state") == "failed" and srcs[n]["last_ok"] == 0 and
+                  srcs[n]["error"] for n in ("gitlab", "github", "prometheus")),
+              (r.returncode, srcs))
+        summ = (snap or {}).get("summary", {})
+        check("summary says 3 sources not reporting beside open_incidents 0",
+              summ.get("sources_not_reporting") == 3 and summ.get("open_incidents") == 0, summ)
 
         # token_file as docs/pipelines.md writes it: `~/...`, and a symlink
         # chain the way Kubernetes mounts a Secret key (token -> ..data/token).

@@ -379,6 +379,10 @@ def run(work):
           "gate with Prometheus down: %d %s" % (r.returncode, r.stderr))
     r = g("--slo", name, "--at", str(hms(71, 0)), "--on-unknown", "block")
     expect(r.returncode == 1, "Prometheus down, on-unknown block")
+    r = lookout("slo", "status", "--prometheus", url, "--slo-spec", spec, "--at", str(hms(71, 0)))
+    expect(r.returncode == 3 and "budget remaining no data  exhaustion unknown (no data)" in r.stdout
+           and "never" not in r.stdout,
+           "slo status with Prometheus down: exhaustion unknown, not never: %s" % r.stdout[:300])
 
     # ---- malformed answers ----
     srv, srv_port = serve_in_thread(BadProm)
@@ -392,6 +396,8 @@ def run(work):
         try:
             s0 = json.loads(r.stdout)["slos"][0]
             ok = ok and text in s0.get("error", "") and s0["alert"] == "nodata"
+            # no data is an unknown time to exhaustion, never "never"
+            ok = ok and s0["exhaustion_s"] is None and s0.get("exhaustion") == "unknown"
         except (ValueError, KeyError, IndexError):
             ok = False
         expect(ok, "malformed %s: rc %d %s %s" % (mode, r.returncode, r.stdout[:300], r.stderr[:300]))

@@ -148,6 +148,41 @@ TEST(incident_prompt_sections_and_names)
     engine_free(&e);
 }
 
+/* A cluster source that never delivered: the model is told, and is not
+ * handed "0 pods failing" for a cluster nobody could see. */
+TEST(blind_sources_are_named_and_unknown_counts_null)
+{
+    struct engine e;
+    scene(&e, 1);
+    struct copilot_subject s = {.kind = "incident", .key = "INC-1"};
+    struct copilot_prompt p;
+    CHECK(copilot_context_build(&e, &s, 0, NULL, &p) == 0);
+    cJSON *j = evidence(buf_cstr(&p.user), (char[17]){0});
+    CHECK(j && !cJSON_GetObjectItem(j, "sources_not_reporting")); /* nothing configured */
+    cJSON_Delete(j);
+    copilot_prompt_free(&p);
+    engine_source_state(&e, "kube:prod", "kubernetes", SRC_FAILED, "connection refused");
+    engine_source_state(&e, "copilot", "copilot", SRC_FAILED, "no key"); /* outbound: not counted */
+    struct summary sm = *(const struct summary *)engine_get(&e, T_SUMMARY, "summary");
+    sm.cluster = CLUSTER_UNKNOWN;
+    engine_upsert(&e, T_SUMMARY, &sm);
+    CHECK(copilot_context_build(&e, &s, 0, NULL, &p) == 0);
+    j = evidence(buf_cstr(&p.user), (char[17]){0});
+    const cJSON *blind = cJSON_GetObjectItem(j, "sources_not_reporting");
+    const cJSON *b0 = cJSON_GetArrayItem(blind, 0);
+    CHECK(cJSON_GetArraySize(blind) == 1 && b0 &&
+          !strcmp(cJSON_GetObjectItem(b0, "kind")->valuestring, "kubernetes") &&
+          !strcmp(cJSON_GetObjectItem(b0, "state")->valuestring, "failed"));
+    CHECK(strstr(buf_cstr(&p.user), "kube:prod") == NULL); /* names stay out */
+    const cJSON *ps = cJSON_GetObjectItem(j, "pods_summary");
+    CHECK(ps && cJSON_IsNull(cJSON_GetObjectItem(ps, "pods")) &&
+          cJSON_IsNull(cJSON_GetObjectItem(ps, "failing")) &&
+          !strcmp(cJSON_GetObjectItem(ps, "cluster")->valuestring, "unknown"));
+    cJSON_Delete(j);
+    copilot_prompt_free(&p);
+    engine_free(&e);
+}
+
 TEST(budget_trims_least_relevant_first_and_says_so)
 {
     struct engine e;

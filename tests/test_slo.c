@@ -39,7 +39,10 @@ TEST(zero_traffic_is_no_data)
     CHECK(isnan(slo_burn_rate(NAN, 0.999)));
     CHECK(isnan(slo_budget_remaining(NAN, 0.999)));
     CHECK(isnan(slo_burn_rate(0.1, 1.0))); /* a 100% objective has no budget */
-    CHECK(slo_time_to_exhaustion(NAN, 30 * MS_DAY, 2) == -1);
+    /* no data is unknown, not "never" */
+    CHECK(slo_time_to_exhaustion(NAN, 30 * MS_DAY, 2) == SLO_EXHAUSTION_UNKNOWN);
+    CHECK(slo_time_to_exhaustion(0.5, 30 * MS_DAY, NAN) == SLO_EXHAUSTION_UNKNOWN);
+    CHECK(slo_time_to_exhaustion(0.5, 30 * MS_DAY, 0) == SLO_EXHAUSTION_NEVER);
 }
 
 TEST(budget_remaining_can_go_negative)

@@ -1,7 +1,7 @@
-/* Node agent server: /events, /metrics, /healthz over httpd. Every stream
- * client's books balance: what it was sent plus the `lost` of the gap rows
- * it was sent is everything that passed its filter, and its heartbeats say
- * both sums so it can check. */
+/* Node agent server: /events, /metrics, /healthz, /readyz over httpd.
+ * Every stream client's books balance: what it was sent plus the `lost` of
+ * the gap rows it was sent is everything that passed its filter, and its
+ * heartbeats say both sums so it can check. */
 #include "agent/server.h"
 
 #include <cjson/cJSON.h>
@@ -15,6 +15,7 @@
 #include "slo/gate.h"
 #include "base/httpd.h"
 #include "base/secret.h"
+#include "core/source.h"
 #include "kernel/event_json.h"
 
 #define MAX_CLIENTS    64
@@ -629,6 +630,19 @@ static void route_healthz(struct httpd_conn *c, const struct httpd_req *r, void 
     httpd_respond(c, 200, "text/plain", "ok\n", 3);
 }
 
+/* Liveness is /healthz (the loop answers); readiness is this: the kernel
+ * source delivering. An agent that cannot see its node's kernel must not
+ * look Ready in kubectl (its /metrics also says lookout_source_up 0). */
+static void route_readyz(struct httpd_conn *c, const struct httpd_req *r, void *ud)
+{
+    struct agent *ag = ud;
+    (void)r;
+    struct buf b = {0};
+    bool ready = source_ready(ag->engine, "kernel", &b);
+    httpd_respond(c, ready ? 200 : 503, "text/plain", buf_cstr(&b), b.len);
+    buf_free(&b);
+}
+
 /* A route either streams/answers itself (fn) or is a JSON answer function
  * over the engine (answer: returns the HTTP status). */
 typedef int (*json_answer_fn)(struct engine *e, const char *query, char *json_out, size_t outlen);
@@ -640,7 +654,9 @@ static const struct {
     {"/events", route_events, NULL},
     {"/metrics", route_metrics, NULL},
     {"/healthz", route_healthz, NULL},
-    {"/v1/gate", NULL, gate_http_answer}, /* deploy gate, Argo Rollouts web metric */
+    {"/readyz", route_readyz, NULL},
+    /* the deploy gate, Argo Rollouts web metric */
+    {"/v1/gate", NULL, gate_http_answer},
 };
 
 struct json_route {

@@ -175,14 +175,21 @@ static void abort_cycle(struct ci_client *c)
     c->deploys = NULL;
 }
 
-/* 5xx, timeouts, transport errors: STALE, keep the state, back off. */
+/* What a failure makes of the source: stale when rows from a good cycle are
+ * kept, failed when nothing was ever read ("stale" would claim old data). */
+static enum source_state failed_state(const struct ci_client *c)
+{
+    return c->ever_read ? SRC_STALE : SRC_FAILED;
+}
+
+/* 5xx, timeouts, transport errors: keep the state, back off. */
 static void fail_transient(struct ci_client *c, const char *what)
 {
     int64_t delay = backoff_fail(&c->backoff, loop_mono_ms());
     char msg[TEXT_LEN];
     snprintf(msg, sizeof(msg), "%s; retrying in %.1fs", what, delay / 1000.0);
     abort_cycle(c);
-    report(c, SRC_STALE, msg);
+    report(c, failed_state(c), msg);
     schedule(c, delay);
 }
 
@@ -203,7 +210,7 @@ static void fail_rate_limited(struct ci_client *c, long status)
     snprintf(msg, sizeof(msg), "rate limited (HTTP %ld); next request in %.1fs%s", status,
              wait / 1000.0, c->hdr.retry_after_ms >= 0 ? " as Retry-After asks" : "");
     abort_cycle(c);
-    report(c, SRC_STALE, msg);
+    report(c, failed_state(c), msg);
     schedule(c, wait);
 }
 
@@ -757,7 +764,7 @@ static void end_cycle(struct ci_client *c)
     /* Every project answered an error (404, bad JSON): nothing to show yet
      * is a failure (--once counts it); after some good cycle the old rows
      * stay, stale. Some projects read: synced, with the error. */
-    enum source_state st = !none_fresh ? SRC_SYNCED : c->ever_read ? SRC_STALE : SRC_FAILED;
+    enum source_state st = !none_fresh ? SRC_SYNCED : failed_state(c);
     c->ever_read |= !none_fresh;
     report(c, st, c->project_errors ? c->cycle_err : NULL);
     schedule(c, next_delay(c));

@@ -81,9 +81,15 @@ static void md_header(const struct evidence *ev, const char *path, int v, const 
     }
 }
 
-static void md_findings(const struct finding *f, int nf, enum severity min, struct buf *md)
+static void md_findings(const struct finding *f, int nf, enum severity min, bool unknown,
+                        struct buf *md)
 {
     buf_printf(md, "\n## Findings (%s and above)\n\n", severity_names[min]);
+    if (nf == 0 && unknown) { /* a blind or partial observation: no match is no all-clear */
+        buf_puts(md, "No rule matched in what was observed, and the observation is incomplete "
+                     "(see above): this is not a clean result.\n");
+        return;
+    }
     if (nf == 0) {
         buf_puts(md, "No rule matched at or above the policy.\n");
         return;
@@ -103,11 +109,13 @@ static void md_findings(const struct finding *f, int nf, enum severity min, stru
 }
 
 /* Each rule once, with what it means and the standard fix. */
-static void md_offline(const struct finding *f, int nf, struct buf *md)
+static void md_offline(const struct finding *f, int nf, bool unknown, struct buf *md)
 {
     buf_puts(md, "\n## Offline analysis\n\n");
     if (nf == 0) {
-        buf_puts(md, "Nothing to explain: no finding at or above the policy.\n");
+        buf_puts(md, unknown ? "Nothing to explain in what was observed; what was not observed "
+                               "cannot be judged.\n"
+                             : "Nothing to explain: no finding at or above the policy.\n");
         return;
     }
     for (int i = 0; i < nf && i < MAX_ROWS; i++) {
@@ -266,12 +274,12 @@ static int judge(const struct check_opts *o, struct config *cfg)
     int nf = f ? evidence_findings(ev.ev, ev.n, min, f, MAX_ROWS) : 0;
     struct buf md = {0};
     md_header(&ev, o->evidence, (int)v, reason, &md);
-    md_findings(f, nf, min, &md);
+    md_findings(f, nf, min, v == EVIDENCE_UNKNOWN, &md);
     int cop = -1;
     if (o->backend)
         cop = assess(o, &ev, cfg, &md) ? 1 : 0;
     if (cop != 1)
-        md_offline(f, nf, &md);
+        md_offline(f, nf, v == EVIDENCE_UNKNOWN, &md);
     if (emit(o, &md) < 0)
         rc = 2;
     char safe[TEXT_LEN];

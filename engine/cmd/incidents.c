@@ -3,7 +3,10 @@
  * The incidents a record ends with, in rank order (core/incident.h): the
  * one marked current is what the TUI, the war room and `lookout postmortem`
  * would pick. Headless, so a script or a test can check the rank and the
- * causes without a terminal. Exit 0, 2 usage or input error. */
+ * causes without a terminal. Exit 0, 2 usage or input error. Sources that
+ * were not reporting when the record ends are named (text: under the list,
+ * --json: on stderr, the array's shape kept): "no incidents" from a blind
+ * Lookout is not "all quiet". */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "core/engine.h"
 #include "core/incident.h"
 #include "core/record.h"
+#include "core/source.h"
 
 #define MAX_LISTED 256
 
@@ -76,6 +80,18 @@ static cJSON *incident_json(struct engine *e, const struct incident *inc, int ra
     return o;
 }
 
+/* The sources not reporting at the end of the record, sanitised (their
+ * errors quote servers), into safe; how many. */
+static int blind_sources(struct engine *e, struct buf *safe)
+{
+    struct buf raw = {0};
+    int n = source_not_reporting(e, &raw);
+    if (n)
+        ts_sanitize_buf(buf_cstr(&raw), raw.len, safe, 0);
+    buf_free(&raw);
+    return n;
+}
+
 static int print_json(struct engine *e, const struct incident **v, int n, const char *current)
 {
     cJSON *arr = cJSON_CreateArray();
@@ -87,6 +103,13 @@ static int print_json(struct engine *e, const struct incident **v, int n, const 
         return 2;
     puts(s);
     free(s);
+    struct buf blind = {0};
+    int nb = blind_sources(e, &blind);
+    if (nb)
+        fprintf(stderr,
+                "lookout incidents: %d source%s not reporting at the end of the record: %s\n", nb,
+                nb == 1 ? " was" : "s were", buf_cstr(&blind));
+    buf_free(&blind);
     return 0;
 }
 
@@ -116,8 +139,15 @@ static void print_text(struct engine *e, const struct incident **v, int n, const
                inc->state == INC_OPEN ? "open" : "resolved",
                incident_tier_names[incident_tier(inc)], a, svc, inc->signals, why);
     }
-    if (!n)
+    struct buf blind = {0};
+    int nb = blind_sources(e, &blind);
+    if (nb)
+        printf("%s%d source%s not reporting at the end of the record: %s\n",
+               n ? "" : "no incidents seen, but ", nb, nb == 1 ? " was" : "s were",
+               buf_cstr(&blind));
+    else if (!n)
         printf("no incidents\n");
+    buf_free(&blind);
 }
 
 int cmd_incidents(int argc, char **argv)

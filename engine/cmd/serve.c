@@ -1,7 +1,7 @@
 /* `lookout serve --listen HOST:PORT`: the engine headless, with the deploy
  * gate on HTTP (GET /v1/gate?slo=NAME, Argo Rollouts web metric shape) and
- * GET /healthz, until SIGINT/SIGTERM. With --share, the engine's state as a
- * stream for `lookout --attach` viewers (share/hub.h, docs/share.md). */
+ * GET /healthz (alive) and /readyz (every source reporting), until SIGINT/SIGTERM. With --share,
+ * the engine's state as a stream for `lookout --attach` viewers (share/hub.h, docs/share.md). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +10,14 @@
 
 #include "app/app.h"
 #include "app/options.h"
+#include "base/buf.h"
 #include "cmd/commands.h"
 #include "slo/gate.h"
 #include "base/httpd.h"
 #include "base/secret.h"
 #include "base/yaml_tree.h"
 #include "copilot/copilot.h"
+#include "core/source.h"
 #include "share/hub.h"
 
 static void on_health(struct httpd_conn *c, const struct httpd_req *r, void *ud)
@@ -23,6 +25,17 @@ static void on_health(struct httpd_conn *c, const struct httpd_req *r, void *ud)
     (void)r;
     (void)ud;
     httpd_respond(c, 200, "text/plain", "ok\n", 3);
+}
+
+/* Readiness, apart from liveness: a gate whose Prometheus is down answers
+ * "unknown", alive but not ready, and a probe or a check can tell. */
+static void on_ready(struct httpd_conn *c, const struct httpd_req *r, void *ud)
+{
+    (void)r;
+    struct buf b = {0};
+    bool ready = source_ready(ud, NULL, &b);
+    httpd_respond(c, ready ? 200 : 503, "text/plain", buf_cstr(&b), b.len);
+    buf_free(&b);
 }
 
 static int usage(int rc)
@@ -36,7 +49,8 @@ static int usage(int rc)
             "GET /v1/gate?slo=NAME[&policy=page|ticket][&min_budget=X]\n"
             "  [&namespace=NS&security=warning|critical[&since=10m]] -> 200\n"
             "{\"data\":{\"ok\":..,\"decision\":\"allow|block|unknown\",\"reason\":..}}; GET "
-            "/healthz.\n--share: GET /v1/stream (the state, then every change, for lookout "
+            "/healthz (alive),\nGET /readyz (200 when every source reports, else 503 naming "
+            "them).\n--share: GET /v1/stream (the state, then every change, for lookout "
             "--attach)\nand POST /v1/copilot/ask?kind=K&key=KEY; NAME (default: the host name) "
             "is what\nviewers show; a viewer more than KIB (4096) past its snapshot is cut. Away\n"
             "from loopback --share needs a token.\n"
@@ -173,6 +187,7 @@ int cmd_serve(int argc, char **argv)
     secret_wipe(token, sizeof(token));
     httpd_route(h, "/v1/gate", gate_httpd_handler, &app.engine);
     httpd_route(h, "/healthz", on_health, NULL);
+    httpd_route(h, "/readyz", on_ready, &app.engine);
     struct share_hub *hub = NULL;
     if (share) {
         char host[NAME_LEN];

@@ -206,6 +206,16 @@ static cJSON *num(double v)
     return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
+/* The --json "exhaustion" field: what exhaustion_s (a number or null) means. */
+static const char *exhaustion_state(int64_t ms)
+{
+    if (ms == SLO_EXHAUSTION_UNKNOWN)
+        return "unknown";
+    if (ms < 0)
+        return "never";
+    return ms == 0 ? "exhausted" : "projected";
+}
+
 static cJSON *slo_json(const struct slo *r, const struct gate_opts *g)
 {
     cJSON *j = cJSON_CreateObject();
@@ -219,6 +229,8 @@ static cJSON *slo_json(const struct slo *r, const struct gate_opts *g)
                           r->exhaustion_ms < 0
                               ? cJSON_CreateNull()
                               : cJSON_CreateNumber((double)r->exhaustion_ms / 1000));
+    /* exhaustion_s is null both for "never" and for "no data": say which */
+    cJSON_AddStringToObject(j, "exhaustion", exhaustion_state(r->exhaustion_ms));
     cJSON *ws = cJSON_AddArrayToObject(j, "windows");
     for (int i = 0; i < r->nwindows; i++) {
         cJSON *w = cJSON_CreateObject();
@@ -246,7 +258,9 @@ static cJSON *slo_json(const struct slo *r, const struct gate_opts *g)
 
 static void fmt_duration(int64_t ms, char *out, size_t n)
 {
-    if (ms < 0)
+    if (ms == SLO_EXHAUSTION_UNKNOWN)
+        snprintf(out, n, "unknown (no data)");
+    else if (ms < 0)
         snprintf(out, n, "never");
     else if (ms == 0)
         snprintf(out, n, "exhausted");

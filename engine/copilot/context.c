@@ -1,6 +1,7 @@
 #include "copilot/context.h"
 #include "base/dict.h"
 #include "core/incident.h"
+#include "core/source.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -373,6 +374,30 @@ static cJSON *top_counts(struct ctx *c, const struct dict *d, const char *kind)
 /* Counts over every relevant pod, whatever the sample below keeps: the
  * model sees "4,500 pods CrashLoopBackOff across 3 deployments" right even
  * when the budget lists forty of them. Never trimmed. */
+/* Which sources were not reporting (kind and state: names and errors stay
+ * out of a cloud prompt), so the model does not read their silence as
+ * health. */
+static void add_blind(struct ctx *c)
+{
+    struct table *t = engine_table(c->e, T_SOURCES);
+    cJSON *arr = NULL;
+    for (int i = 0; i < t->count; i++) {
+        const struct source_info *s = table_row(t, i);
+        if (!source_row_not_reporting(s))
+            continue;
+        if (!arr)
+            arr = cJSON_AddArrayToObject(c->root, "sources_not_reporting");
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "kind", s->kind);
+        cJSON_AddStringToObject(o, "state", source_state_names[s->state]);
+        cJSON_AddItemToArray(arr, o);
+    }
+    if (arr)
+        cJSON_AddStringToObject(c->root, "sources_note",
+                                "data from these sources is missing or old: no problem seen "
+                                "there is unknown, not healthy");
+}
+
 static void add_pods_summary(struct ctx *c)
 {
     struct dict reasons, owners, nodes;
@@ -397,8 +422,16 @@ static void add_pods_summary(struct ctx *c)
         count_in(&nodes, p->node);
     }
     cJSON *o = cJSON_AddObjectToObject(c->root, "pods_summary");
-    cJSON_AddNumberToObject(o, "pods", total);
-    cJSON_AddNumberToObject(o, "failing", failing);
+    const struct summary *sm = engine_get(c->e, T_SUMMARY, "summary");
+    enum cluster_state cl = sm ? sm->cluster : CLUSTER_NONE;
+    cJSON_AddStringToObject(o, "cluster", cluster_state_names[cl]);
+    if (cl == CLUSTER_UNKNOWN) { /* configured, never delivered: not "0 failing" */
+        cJSON_AddNullToObject(o, "pods");
+        cJSON_AddNullToObject(o, "failing");
+    } else {
+        cJSON_AddNumberToObject(o, "pods", total);
+        cJSON_AddNumberToObject(o, "failing", failing);
+    }
     cJSON_AddItemToObject(o, "by_reason", top_counts(c, &reasons, NULL));
     cJSON_AddItemToObject(o, "failing_by_owner", top_counts(c, &owners, "ns"));
     cJSON_AddNumberToObject(o, "owners_failing", (double)dict_count(&owners));
@@ -712,6 +745,7 @@ int copilot_context_build(struct engine *e, const struct copilot_subject *subj, 
     copilot_subject_service(e, subj, c.service, sizeof(c.service), &c.ref);
     add_subject(&c);
     add_subject_row(&c);
+    add_blind(&c);
     add_slos(&c);
     add_changes(&c);
     add_pods_nodes(&c);

@@ -19,6 +19,7 @@
 #include "copilot/context.h"
 #include "copilot/markdown.h"
 #include "core/incident.h"
+#include "core/source.h"
 
 #define PM_MAX_ENTRIES (INC_TIMELINE + 24)
 
@@ -80,6 +81,20 @@ static bool slo_of(const struct incident *inc, const struct slo *s)
     return inc->service[0] && strcmp(s->service, inc->service) == 0;
 }
 
+/* What could not be seen: a reader must not take a gap for a quiet source. */
+static void write_blind(struct engine *e, struct buf *out)
+{
+    struct buf raw = {0};
+    int n = source_not_reporting(e, &raw);
+    if (n) {
+        buf_printf(out, "- **Not reporting at the end (figures from them may be missing or "
+                        "old):** ");
+        md_data(buf_cstr(&raw), out);
+        buf_puts(out, "\n");
+    }
+    buf_free(&raw);
+}
+
 static void write_facts(struct engine *e, const struct incident *inc, const char *why,
                         struct buf *out)
 {
@@ -116,6 +131,7 @@ static void write_facts(struct engine *e, const struct incident *inc, const char
     buf_printf(out, "- **Signals folded in:** %d\n", inc->signals);
     if (inc->simulated)
         buf_puts(out, "- **Data:** simulated (demo)\n");
+    write_blind(e, out);
 }
 
 /* Remaining budget at time t from the SLO's history (its last point is
@@ -179,7 +195,10 @@ static void write_impact(struct engine *e, const struct incident *inc, struct bu
             buf_printf(out, "%.1f%%%s | ", from * 100, at_alert ? " (when it first alerted)" : "");
         else
             buf_puts(out, "unknown | ");
-        buf_printf(out, "%.1f%% | ", isfinite(to) ? to * 100 : 0.0);
+        if (isfinite(to)) /* no data is "unknown", never an exhausted 0% */
+            buf_printf(out, "%.1f%% | ", to * 100);
+        else
+            buf_puts(out, "unknown | ");
         if (isfinite(from) && isfinite(to))
             buf_printf(out, "%.1f points | ", (from - to) * 100);
         else

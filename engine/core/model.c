@@ -27,7 +27,9 @@ static const char *const copilot_state_names[] = {"idle", "waiting", "streaming"
 static const struct field source_fields[] = {
     F_STR_(T, name, "unique source name"),
     F_STR_(T, kind, "demo, prometheus, kubernetes, gitlab, github, kernel, agent, replay"),
-    F_ENUM_(T, state, source_state_names, "sync state"),
+    F_ENUM_(T, state, source_state_names,
+            "sync state; stale: delivered before, rows kept but old; failed: never delivered, or "
+            "cannot run"),
     F_BOOL_(T, simulated, "data is simulated"),
     F_STR_(T, error, "last error, empty when healthy"),
     F_TIME_(T, last_ok, "last successful update"),
@@ -88,7 +90,8 @@ static const struct field slo_fields[] = {
     F_STR_(T, source, "SLI source"),
     F_DBL_(T, sli, "good ratio over the shortest window; null: no data"),
     F_DBL_(T, budget_remaining, "1 - error ratio over the period / (1 - objective)"),
-    F_I64_(T, exhaustion_ms, "time to exhaustion at the current burn; -1: never"),
+    F_I64_(T, exhaustion_ms,
+           "time to exhaustion at the current burn; -1: never (no burn); -2: unknown (no data)"),
     F_ENUM_(T, alert, alert_state_names, "alert state"),
     F_TIME_(T, alert_since, "when the alert state last changed"),
     F_TIME_(T, burn_started, "when the current burn began; 0: none"),
@@ -333,8 +336,9 @@ static const struct field kstats_fields[] = {
     F_U64_(T, filtered, "dropped by in-kernel filters"),
     F_U64_(T, too_big, "records too large"),
     F_U64_(T, rule_matches, "rule matches"),
-    F_DBL_(T, drop_pct_1s, "drop percentage over the last second"),
-    F_DBL_(T, events_per_s, "events per second"),
+    F_DBL_(T, drop_pct_1s,
+           "drop percentage over the last whole second; null: none yet, or nothing passed"),
+    F_DBL_(T, events_per_s, "events per second over the last whole second; null: none yet"),
     F_BOOL_(T, simulated, "data is simulated"),
     F_U64_(T, received, "agent rows: events this console received from the agent"),
     F_U64_(T, lost, "agent rows: events the agent reported lost to this console (gap rows)"),
@@ -430,6 +434,9 @@ static const struct field summary_fields[] = {
              "pods with a problem; null unless cluster is known (never 0 for "
              "unknown)"),
     F_INT_(T, open_incidents, "open incidents"),
+    F_INT_(T, sources_not_reporting,
+           "sources failed, stale, partial or still starting (disabled and outbound ones not "
+           "counted): unless 0, a 0 above may be blindness, not quiet"),
     F_INT_(T, incidents_not_opened,
            "incident openings refused: the incidents table was full (shown in the header)"),
     F_ENUM_(

@@ -86,7 +86,7 @@ struct slo {
     char source[NAME_LEN];   /* where the SLI comes from */
     double sli;              /* good ratio over the shortest window, NaN: no data */
     double budget_remaining; /* 1 - err(period)/(1-objective); may be negative */
-    int64_t exhaustion_ms;   /* time to exhaustion, -1: never */
+    int64_t exhaustion_ms;   /* time to exhaustion, -1: never, -2: unknown */
     enum alert_state alert;
     int64_t alert_since;  /* ms */
     int64_t burn_started; /* ms when burn first exceeded 1 in this episode, 0: none */
@@ -455,6 +455,7 @@ struct summary {
     char gate_reason[TEXT_LEN];
     char context[NAME_LEN]; /* kube context or environment name */
     bool simulated;
+    int sources_not_reporting; /* source_not_reporting(): what the zeros above may miss */
 };
 
 extern const struct schema ci_project_schema;

@@ -1,4 +1,5 @@
-/* The source set: adding, starting and stopping every source. */
+/* The source set: adding, starting and stopping every source; and which
+ * sources are not reporting, for what the commands say beside their answer. */
 #include "core/source.h"
 
 #include <stdbool.h>
@@ -72,6 +73,51 @@ int source_start_rest(struct source_set *set, int held)
         return -1;
     run_step(&set->items[held], set->items[held].ops->start_late);
     return start_from(set, held + 1, true);
+}
+
+bool source_row_not_reporting(const struct source_info *s)
+{
+    if (s->state == SRC_SYNCED || s->state == SRC_DISABLED)
+        return false;
+    return strcmp(s->kind, "copilot") != 0 && strcmp(s->kind, "webhook") != 0;
+}
+
+int source_not_reporting(struct engine *e, struct buf *out)
+{
+    struct table *t = engine_table(e, T_SOURCES);
+    int n = 0;
+    for (int i = 0; i < t->count; i++) {
+        const struct source_info *s = table_row(t, i);
+        if (!source_row_not_reporting(s))
+            continue;
+        if (!out) {
+            n++;
+            continue;
+        }
+        buf_printf(out, "%s%s (%s%s%s)", n++ ? "; " : "", s->name, source_state_names[s->state],
+                   s->error[0] ? ": " : "", s->error);
+    }
+    return n;
+}
+
+bool source_ready(struct engine *e, const char *need_kind, struct buf *out)
+{
+    struct table *t = engine_table(e, T_SOURCES);
+    bool need_met = !need_kind;
+    int n = 0;
+    for (int i = 0; i < t->count; i++) {
+        const struct source_info *s = table_row(t, i);
+        bool needed = need_kind && strcmp(s->kind, need_kind) == 0;
+        need_met |= needed && s->state == SRC_SYNCED;
+        if (!source_row_not_reporting(s) && !(needed && s->state != SRC_SYNCED))
+            continue;
+        buf_printf(out, "%s%s (%s)", n++ ? "; " : "not ready: ", s->name,
+                   source_state_names[s->state]);
+    }
+    if (!need_met && !n)
+        buf_printf(out, "not ready: no %s source", need_kind);
+    buf_puts(out, n || !need_met ? "\n" : "ready\n");
+    return need_met && !n;
 }
 
 void source_stop_all(struct source_set *set)

@@ -13,6 +13,7 @@
 #include "base/loop.h"
 
 struct config;
+struct buf;
 
 /* What every source is handed. */
 struct source_ctx {
@@ -75,5 +76,23 @@ int source_start_until_late(struct source_set *set);
  * the next start_late, whose index it returns, or -1). */
 int source_start_rest(struct source_set *set, int held);
 void source_stop_all(struct source_set *set);
+
+/* The sources whose data is not current: failed, stale, partial, or still
+ * starting (never answered). Disabled ones (turned off by config or the
+ * missing privileges) and the outbound ones (copilot, alert webhooks) do not
+ * count: nothing was expected of them. Appends "name (state: error)" for
+ * each to out (unless NULL), "; " between them, raw (sanitise before a
+ * terminal or Markdown); returns how many. For what a command says beside "no
+ * incidents" or "ok": that it could not see everything. */
+int source_not_reporting(struct engine *e, struct buf *out);
+/* The test behind it, for one row. */
+bool source_row_not_reporting(const struct source_info *s);
+
+/* GET /readyz (lookout serve, lookout agent): ready when every source
+ * reports and, with need_kind, a source of that kind is synced (the agent
+ * exists for its kernel events: a disabled kernel is not ready there).
+ * Writes the body: "ready", else "not ready: NAME (STATE); ..." with names
+ * and states only (the probe needs no token: errors stay behind it). */
+bool source_ready(struct engine *e, const char *need_kind, struct buf *out);
 
 #endif

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "core/source.h"
+
 static bool pod_failing(const void *row)
 {
     return ((const struct k8s_pod *)row)->problem[0] != 0;
@@ -54,6 +56,7 @@ void summary_refresh(struct engine *e)
     if (s.cluster != CLUSTER_KNOWN) /* "?", never "0 failing" */
         s.nodes_ready = s.nodes_total = s.pods_failing = -1;
     struct table *inc = engine_table(e, T_INCIDENTS);
+    s.sources_not_reporting = source_not_reporting(e, NULL);
     s.open_incidents = 0;
     for (int i = 0; i < inc->count; i++)
         s.open_incidents += ((const struct incident *)table_row(inc, i))->state == INC_OPEN;
@@ -78,7 +81,8 @@ static void on_change(struct engine *e, int table, const void *obj, void *ud)
     if (table != T_SOURCES)
         return;
     const struct summary *row = engine_get(e, T_SUMMARY, "summary");
-    if (row && row->cluster != cluster_state(e))
+    if (row && (row->cluster != cluster_state(e) ||
+                row->sources_not_reporting != source_not_reporting(e, NULL)))
         summary_refresh(e);
 }
 

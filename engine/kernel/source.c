@@ -67,6 +67,8 @@ struct ksrc {
     uint64_t delivered_window;
     uint64_t gaps;
     int64_t last_warn_mono;
+    /* Rates over the last whole second; NaN (null) before the first one
+     * ends, and the percentage when nothing passed: never a made-up 0. */
     double drop_pct_1s;                    /* of the events that passed the in-kernel filters */
     uint64_t drops_1s, passed_1s, seen_1s; /* the raw figures behind it */
     double events_per_s;
@@ -387,15 +389,21 @@ static void set_detail(struct ksrc *ks)
     if (!si)
         return;
     struct source_info upd = *si;
-    char ring[32];
+    char ring[32], rates[128];
     if (ks->opt.ring_bytes >= (1u << 20))
         snprintf(ring, sizeof(ring), "%u MiB", ks->opt.ring_bytes >> 20);
     else
         snprintf(ring, sizeof(ring), "%u KiB", ks->opt.ring_bytes >> 10);
-    snprintf(upd.detail, sizeof(upd.detail),
-             "ring %s, %.0f ev/s, drops %.1f%% (%llu of %llu passed, %llu seen/s)%s%s", ring,
-             ks->events_per_s, ks->drop_pct_1s, (unsigned long long)ks->drops_1s,
-             (unsigned long long)ks->passed_1s, (unsigned long long)ks->seen_1s,
+    if (isnan(ks->events_per_s))
+        snprintf(rates, sizeof(rates), "rates after the first second");
+    else if (isnan(ks->drop_pct_1s))
+        snprintf(rates, sizeof(rates), "%.0f ev/s, drops n/a (nothing passed, %llu seen/s)",
+                 ks->events_per_s, (unsigned long long)ks->seen_1s);
+    else
+        snprintf(rates, sizeof(rates), "%.0f ev/s, drops %.1f%% (%llu of %llu passed, %llu seen/s)",
+                 ks->events_per_s, ks->drop_pct_1s, (unsigned long long)ks->drops_1s,
+                 (unsigned long long)ks->passed_1s, (unsigned long long)ks->seen_1s);
+    snprintf(upd.detail, sizeof(upd.detail), "ring %s, %s%s%s", ring, rates,
              ks->privdrop[0] ? ", " : "", ks->privdrop);
     if (strcmp(upd.detail, si->detail) != 0)
         engine_upsert(ks->e, T_SOURCES, &upd);
@@ -442,7 +450,7 @@ static struct window_drops window_drops(const struct ksrc *ks)
     w.drops = sum(ks->now.ring_drop) - sum(ks->window.ring_drop);
     if (w.passed < w.drops) /* per-CPU counters read mid-update */
         w.passed = w.drops;
-    w.pct = w.passed ? 100.0 * (double)w.drops / (double)w.passed : 0;
+    w.pct = w.passed ? 100.0 * (double)w.drops / (double)w.passed : NAN; /* 0 of 0: no ratio */
     return w;
 }
 
@@ -474,12 +482,8 @@ static void report_gap(struct ksrc *ks)
     post(ks, &ev);
 }
 
-static void roll_window(struct ksrc *ks)
+static void close_window(struct ksrc *ks, int64_t now, int64_t span)
 {
-    int64_t now = loop_mono_ms();
-    int64_t span = now - ks->window_mono;
-    if (span < STATS_PERIOD_MS)
-        return;
     struct window_drops w = window_drops(ks);
     ks->drop_pct_1s = w.pct;
     ks->drops_1s = w.drops;
@@ -489,6 +493,19 @@ static void roll_window(struct ksrc *ks)
     ks->window = ks->now;
     ks->window_mono = now;
     ks->delivered_window = ks->delivered;
+}
+
+/* Every second the rates and the counters go out; force (a flush) sends the
+ * counters now but leaves the rates to a whole window: a rate over a part of
+ * a second, or over the time since boot, would be a made-up figure. */
+static void roll_window(struct ksrc *ks, bool force)
+{
+    int64_t now = loop_mono_ms();
+    int64_t span = now - ks->window_mono;
+    if (span >= STATS_PERIOD_MS)
+        close_window(ks, now, span);
+    else if (!force)
+        return;
     kloader_drain_retrans(ks->kl, on_retrans, ks);
     update_kstats(ks);
     set_detail(ks);
@@ -506,7 +523,7 @@ static bool drain_slice(struct ksrc *ks)
     ring_buffer__consume(ks->rb);
     if (kloader_read_stats(ks->kl, &ks->now) == 0)
         report_gap(ks);
-    roll_window(ks);
+    roll_window(ks, false);
     return ks->slice_full;
 }
 
@@ -554,8 +571,7 @@ void kernel_source_flush(struct source *s)
     /* What is in the ring now, not a flood that goes on: at most ~0.5 s. */
     for (int i = 0; i < FLUSH_SLICES && drain_slice(ks); i++)
         ;
-    ks->window_mono = 0; /* force the counters out */
-    roll_window(ks);
+    roll_window(ks, true);
 }
 
 /* ---- source ---- */
@@ -730,8 +746,10 @@ const struct source_ops kernel_source_ops = {
 void *kernel_source_new(const struct kernel_options *o)
 {
     struct ksrc *ks = calloc(1, sizeof(*ks));
-    if (ks)
+    if (ks) {
         ks->opt = *o;
+        ks->drop_pct_1s = ks->events_per_s = NAN;
+    }
     return ks;
 }
 

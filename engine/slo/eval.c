@@ -302,7 +302,7 @@ int slo_define(struct engine *e, const struct slo_def *def, char *err, size_t er
         row.objective = rt->def.objective;
         row.period_ms = rt->def.period_ms;
         row.sli = row.budget_remaining = NAN;
-        row.exhaustion_ms = -1;
+        row.exhaustion_ms = SLO_EXHAUSTION_UNKNOWN;
         row.alert = ALERT_NODATA;
         row.pair = -1;
         /* not evaluated: unknown, never open (a deploy asking now gets "cannot tell") */

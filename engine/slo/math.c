@@ -27,8 +27,10 @@ double slo_budget_remaining(double period_error_ratio, double objective)
 
 int64_t slo_time_to_exhaustion(double remaining, int64_t period_ms, double burn)
 {
-    if (isnan(burn) || burn <= 0 || isnan(remaining))
-        return -1;
+    if (isnan(burn) || isnan(remaining))
+        return SLO_EXHAUSTION_UNKNOWN;
+    if (burn <= 0)
+        return SLO_EXHAUSTION_NEVER;
     if (remaining <= 0)
         return 0;
     if (isinf(burn))

@@ -48,9 +48,12 @@ double slo_burn_rate(double error_ratio, double objective);
 /* 1 - error_ratio(period) / (1 - objective); can go negative; NaN: no data. */
 double slo_budget_remaining(double period_error_ratio, double objective);
 /* remaining * period / burn: ms until the budget is gone at this burn rate.
- * -1 ("never") when burn <= 0 or NaN; 0 when the budget is already gone. */
+ * SLO_EXHAUSTION_NEVER when burn <= 0; SLO_EXHAUSTION_UNKNOWN when the burn
+ * or the budget is NaN (no data is not "never"); 0 when the budget is gone. */
+#define SLO_EXHAUSTION_NEVER   (-1)
+#define SLO_EXHAUSTION_UNKNOWN (-2)
 int64_t slo_time_to_exhaustion(double remaining, int64_t period_ms, double burn);
-/* period / burn: ms for the whole budget at this burn rate; -1 when burn <= 0. */
+/* period / burn: ms for the whole budget at this burn rate; as above for burn <= 0 or NaN. */
 int64_t slo_time_to_exhaust_all(int64_t period_ms, double burn);
 /* Burn-rate factor that spends budget_pct % of the period's budget in window_ms. */
 double slo_factor(double budget_pct, int64_t period_ms, int64_t window_ms);

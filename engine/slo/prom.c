@@ -22,6 +22,7 @@ struct batch {
     struct http *http;
     int outstanding;
     int failed;
+    int answered; /* queries that came back with data */
     char first_error[TEXT_LEN];
     struct track *inflight;
 };
@@ -81,6 +82,7 @@ static void on_value(void *ud, double v, int flags, const char *error)
             snprintf(b->first_error, sizeof(b->first_error), "%s", error);
         post_error(b->e, p->name, error);
     } else {
+        b->answered++;
         /* a ratio below 0 or above 1 is noise from extrapolation at a counter reset */
         engine_measure(b->e, &(struct measure){.kind = MEASURE_RATIO,
                                                .subject = p->name,
@@ -109,6 +111,7 @@ static void on_range(void *ud, const double *t, const double *v, int n, const ch
         if (!b->first_error[0])
             snprintf(b->first_error, sizeof(b->first_error), "burn-down: %s", error);
     } else {
+        b->answered++;
         engine_measure(b->e,
                        &(struct measure){.kind = p->which ? MEASURE_RANGE_TOTAL : MEASURE_RANGE_BAD,
                                          .subject = p->name,
@@ -230,6 +233,7 @@ struct live {
     struct source *s;
     struct loop_timer *timer;
     struct batch *round; /* in flight, NULL when idle */
+    bool ever_answered;  /* some query came back with data */
 };
 
 struct prom_config *slo_prom_source_priv(const struct prom_config *c)
@@ -247,10 +251,13 @@ static void round_done(struct live *lv)
     struct batch *b = lv->round;
     struct engine *e = lv->s->ctx.engine;
     slo_evaluate_all(e); /* rows reflect the answers before the source says synced */
+    /* never answered is failed: "stale" would claim there were answers */
     if (b->failed)
-        engine_source_state(e, lv->s->name, "prometheus", SRC_STALE, b->first_error);
+        engine_source_state(e, lv->s->name, "prometheus",
+                            lv->ever_answered ? SRC_STALE : SRC_FAILED, b->first_error);
     else
         engine_source_state(e, lv->s->name, "prometheus", SRC_SYNCED, NULL);
+    lv->ever_answered |= b->answered > 0;
     free(b);
     lv->round = NULL;
 }
