@@ -12,6 +12,13 @@ same field names are used by `--record` (one JSON line per change:
 and read back by `lookout replay`. This page is generated from the schemas in
 engine/core/model.c (`lookout --schema-doc`); do not edit the tables by hand.
 
+The document is printed whatever happened; the exit status says whether it
+can be trusted: 1 when every source of a kind (every CI source, every
+Kubernetes context, ...) failed to deliver, named on stderr, else 0. The
+copilot's backend and alert webhooks are not counted (Lookout sends to them).
+`lookout --run-for S --json` prints the state at the end of its run and exits
+the same way; a run stopped early by SIGINT or SIGTERM exits 0.
+
 Top level:
 
 | field | meaning |

@@ -131,6 +131,11 @@ services:
         check("dead cluster: counts unknown, not 0",
               summ.get("cluster") == "unknown" and "pods_failing" in summ
               and summ.get("pods_failing") is None and summ.get("nodes_total") is None, summ)
+        # a headless run that ends with every kubernetes source failed says so, as --once does
+        r = run(["--run-for", "1", "--json", "--config", dead_cfg, "--no-kernel"])
+        check("dead cluster: --run-for exits 1 and names the kind",
+              r.returncode == 1 and "every kubernetes source failed" in r.stderr,
+              (r.returncode, r.stderr[-300:]))
         nocluster = os.path.join(tmp, "nocluster.yaml")
         with open(nocluster, "w") as f:
             f.write("kubernetes:\n  enabled: false\n")

@@ -118,6 +118,10 @@ check "Prometheus silent: the gate is unknown, never open or n/a" \
     "capture | grep -q 'gate UNKNOWN' && ! capture | grep -Eq 'gate (open|OPEN|n/a)'"
 check "Prometheus silent: no budget drawn where there is no data" \
     "wait_for 'no budget data in the window yet' 10 && ! capture | grep -q '⣿'"
+keys 2 # zoomed, the row has room for its time to exhaustion
+check "Prometheus silent: time to exhaustion unknown, never 'never'" \
+    "wait_for 'exh [?]' 5 && ! capture | grep -q 'exh never'"
+keys 2
 check "no cluster configured: no node or pod counts in the header" \
     "! capture | sed -n 1p | grep -Eq 'nodes|failing'"
 check "Prometheus silent: the copilot panel does not call it all quiet" \

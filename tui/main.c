@@ -247,6 +247,17 @@ static int print_snapshot(struct app *a)
     return snapshot_print(&a->engine, stdout) < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
+/* A kind none of whose sources delivered (every CI source, say) is a
+ * failure a script must see: said on stderr, exit 1. */
+static int failed_kinds_status(struct app *a)
+{
+    struct buf msg = {0};
+    int failed = app_failed_kinds(a, &msg);
+    fputs(buf_cstr(&msg), stderr);
+    buf_free(&msg);
+    return failed ? EXIT_FAIL : EXIT_OK;
+}
+
 static int run_once(struct app *a)
 {
     if (!app_wait_first_sync(a, a->opt.timeout_s > 0 ? a->opt.timeout_s : 10))
@@ -257,13 +268,7 @@ static int run_once(struct app *a)
     }
     if (print_snapshot(a) != EXIT_OK)
         return EXIT_FAIL;
-    /* The snapshot is printed either way; a kind none of whose sources
-     * synced (every CI source, say) is a failure a script must see. */
-    struct buf msg = {0};
-    int failed = app_failed_kinds(a, &msg);
-    fputs(buf_cstr(&msg), stderr);
-    buf_free(&msg);
-    return failed ? EXIT_FAIL : EXIT_OK;
+    return failed_kinds_status(a); /* the snapshot is printed either way */
 }
 
 static void on_stop_signal(int sig)
@@ -286,9 +291,11 @@ static int run_headless(struct app *a, double seconds)
             break;
         loop_run_once(a->loop, (int)(left < 100 ? left : 100));
     }
-    if (a->opt.json)
-        return print_snapshot(a);
-    return EXIT_OK;
+    if (a->opt.json && print_snapshot(a) != EXIT_OK)
+        return EXIT_FAIL;
+    /* As --once, at the end of the run; a run stopped by a signal was cut
+     * short by whoever sent it, not judged. */
+    return stop_requested ? EXIT_OK : failed_kinds_status(a);
 }
 
 int main(int argc, char **argv)

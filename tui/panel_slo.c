@@ -50,6 +50,21 @@ static void fmt_pct(char *out, size_t len, double v, int digits)
         snprintf(out, len, "%.*f%%", digits, v * 100);
 }
 
+/* Time to exhaustion in words: "never" only when the burn is known to be
+ * zero or less; "?" when there is no data to project from. */
+static void fmt_exh(char *out, size_t len, int64_t exhaustion_ms)
+{
+    if (exhaustion_ms == SLO_EXHAUSTION_UNKNOWN) {
+        snprintf(out, len, "?");
+    } else if (exhaustion_ms < 0) {
+        snprintf(out, len, "never");
+    } else {
+        char d[16];
+        ui_fmt_dur(d, sizeof d, exhaustion_ms);
+        snprintf(out, len, "%s", d);
+    }
+}
+
 static const struct slo_pair *row_pair(const struct slo *s)
 {
     return s->pair >= 0 && s->pair < s->npairs && s->pair < SLO_PAIRS ? &s->pairs[s->pair] : NULL;
@@ -132,12 +147,8 @@ static void row_text(struct ui *u, const struct slo *s, struct row_text *t)
         snprintf(t->since, sizeof t->since, "awaiting Prometheus %s", d);
     else
         snprintf(t->since, sizeof t->since, "%s %s", alert_verb[alert_idx(s->alert)], d);
-    if (s->exhaustion_ms < 0) {
-        snprintf(t->exh, sizeof t->exh, "exh never");
-    } else {
-        ui_fmt_dur(d, sizeof d, s->exhaustion_ms);
-        snprintf(t->exh, sizeof t->exh, "exh %s", d);
-    }
+    fmt_exh(d, sizeof d, s->exhaustion_ms);
+    snprintf(t->exh, sizeof t->exh, "exh %s", d);
     char v[16];
     fmt_pct(v, sizeof v, s->sli, 3);
     snprintf(t->sli, sizeof t->sli, "SLI %s", v);
@@ -477,16 +488,19 @@ static bool slo_detail(struct ui *u, struct panel_view *v, struct buf *out)
     const struct slo *s = selected(u, v);
     if (!s)
         return false;
-    char period[16], exh[16];
+    char period[16], exh[16], sli[16], budget[16];
     ui_fmt_dur(period, sizeof period, s->period_ms);
-    ui_fmt_dur(exh, sizeof exh, s->exhaustion_ms);
+    fmt_exh(exh, sizeof exh, s->exhaustion_ms);
+    fmt_pct(sli, sizeof sli, s->sli, 4);
+    fmt_pct(budget, sizeof budget, s->budget_remaining, 1);
     buf_printf(out, "SLO %s (service %s)\n", s->name, s->service);
     if (s->description[0])
         buf_printf(out, "%s\n", s->description);
     buf_printf(out, "objective %.4f%% over %s, SLI source %s\n", s->objective * 100, period,
                s->source);
-    buf_printf(out, "SLI now %.4f%%  budget remaining %.1f%%  exhaustion %s\n", s->sli * 100,
-               s->budget_remaining * 100, s->exhaustion_ms < 0 ? "never" : exh);
+    buf_printf(out, "SLI now %s  budget remaining %s  exhaustion %s\n",
+               isnan(s->sli) ? "no data" : sli, isnan(s->budget_remaining) ? "no data" : budget,
+               exh);
     char why[TEXT_LEN], since[16];
     slo_pair_reason(s, why, sizeof why);
     ui_fmt_dur(since, sizeof since, engine_now(&u->a->engine) - s->alert_since);

@@ -222,8 +222,7 @@ static bool not_synced(const struct source_info *s)
  * and disabled sources: their failure leaves the snapshot as current. */
 static bool counts_for_once(const struct source_info *s)
 {
-    return s->state != SRC_DISABLED && strcmp(s->kind, "copilot") != 0 &&
-           strcmp(s->kind, "webhook") != 0;
+    return s->state != SRC_DISABLED && !source_row_outbound(s);
 }
 
 /* True when row i is the first enabled source of its kind. */

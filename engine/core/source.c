@@ -75,11 +75,16 @@ int source_start_rest(struct source_set *set, int held)
     return start_from(set, held + 1, true);
 }
 
+bool source_row_outbound(const struct source_info *s)
+{
+    return strcmp(s->kind, "copilot") == 0 || strcmp(s->kind, "webhook") == 0;
+}
+
 bool source_row_not_reporting(const struct source_info *s)
 {
     if (s->state == SRC_SYNCED || s->state == SRC_DISABLED)
         return false;
-    return strcmp(s->kind, "copilot") != 0 && strcmp(s->kind, "webhook") != 0;
+    return !source_row_outbound(s);
 }
 
 int source_not_reporting(struct engine *e, struct buf *out)

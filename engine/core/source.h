@@ -87,6 +87,9 @@ void source_stop_all(struct source_set *set);
 int source_not_reporting(struct engine *e, struct buf *out);
 /* The test behind it, for one row. */
 bool source_row_not_reporting(const struct source_info *s);
+/* A row for what Lookout sends to (the copilot's backend, alert webhooks),
+ * not reads from: its failure leaves what Lookout shows current. */
+bool source_row_outbound(const struct source_info *s);
 
 /* GET /readyz (lookout serve, lookout agent): ready when every source
  * reports and, with need_kind, a source of that kind is synced (the agent
