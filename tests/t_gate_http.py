@@ -5,6 +5,7 @@ without a kernel source), Lookout's own errors (400/404), and a live Prometheus-
 (loopback) that answers, then stops: the verdict turns to unknown."""
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -12,7 +13,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from testkit import QuietHandler, expect, finish, lookout_serve, serve_in_thread, stop  # noqa: E402
+from testkit import LOOKOUT, QuietHandler, isolated_env, expect, finish, lookout_serve, serve_in_thread, stop  # noqa: E402
 
 
 def get(port, query):
@@ -52,6 +53,19 @@ def wait_decision(port, slo, want, timeout=15):
             return last
         time.sleep(0.2)  # the source polls Prometheus every second
     return last
+
+
+def prom_state(cfg):
+    """--once with cfg: (exit status, the prometheus source's state)."""
+    r = subprocess.run([LOOKOUT, "--once", "--json", "--no-kernel", "--config", cfg, "--timeout", "5"],
+                       capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+                       env={k: v for k, v in isolated_env().items()
+                            if k not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST")})
+    try:
+        srcs = json.loads(r.stdout)["sources"]
+    except (ValueError, KeyError):
+        return r.returncode, None
+    return r.returncode, next((s["state"] for s in srcs if s["kind"] == "prometheus"), None)
 
 
 def main():
@@ -116,8 +130,14 @@ def main():
             st, j = wait_decision(port, "api-availability", "allow")
             expect(st == 200 and j["data"]["decision"] == "allow",
                   "live Prometheus source allows (burn 0.5): %s" % (j,))
+            bare = os.path.join(work, "bare.yaml")  # a Prometheus no SLO uses: still asked
+            with open(bare, "w") as f:
+                f.write("prometheus:\n  url: http://127.0.0.1:%d\n  timeout: 2s\n" % fake_port)
+            expect(prom_state(bare) == (0, "synced"), "no SLO, Prometheus answers: synced")
             fake.shutdown()
             fake.server_close()
+            expect(prom_state(bare) == (1, "failed"),
+                   "no SLO, Prometheus gone: failed, not synced: %s" % (prom_state(bare),))
             st, j = wait_decision(port, "api-availability", "unknown")
             expect(st == 200 and j["data"]["decision"] == "unknown" and j["data"]["ok"] is False,
                   "Prometheus stopped: unknown: %s" % (j,))

@@ -200,6 +200,55 @@ static int start_round(struct batch *b, struct http *h, const struct prom_config
     return started;
 }
 
+/* With no SLO to ask about, a round still asks Prometheus something (the
+ * query "1"), so that the source's state says whether it answers: a
+ * source with a dead URL must not read "synced" because nothing was tried. */
+static void on_probe(void *ud, double v, int flags, const char *error)
+{
+    struct track *t = ud;
+    struct batch *b = t->b;
+    (void)v;
+    (void)flags;
+    b->outstanding--;
+    if (error) {
+        b->failed++;
+        snprintf(b->first_error, sizeof(b->first_error), "%s", error);
+    } else {
+        b->answered++;
+    }
+    track_done(t);
+}
+
+static bool any_prom_slo(struct engine *e)
+{
+    for (int i = 0; i < slo_count(e); i++) {
+        struct slo_info info;
+        if (slo_info_at(e, i, &info) && info.def->error_query && info.def->error_query[0])
+            return true;
+    }
+    return false;
+}
+
+/* Starts the probe; false when it could not start (the batch says why). */
+static bool start_probe(struct batch *b, struct http *h, const struct prom_config *c, int64_t at_ms)
+{
+    struct track *t = calloc(1, sizeof(*t));
+    if (!t)
+        return false;
+    t->b = b;
+    b->outstanding++;
+    struct http_req *r = prom_query(h, c, "1", (double)at_ms / 1000.0, on_probe, t);
+    if (!r) {
+        b->outstanding--;
+        b->failed++;
+        snprintf(b->first_error, sizeof(b->first_error), "cannot start the HTTP request");
+        free(t);
+        return false;
+    }
+    track_add(b, t, r);
+    return true;
+}
+
 int slo_prom_eval_once(struct engine *e, struct loop *l, struct http *h,
                        const struct prom_config *c, int64_t at_ms, long timeout_ms)
 {
@@ -273,7 +322,11 @@ static void on_timer(void *ud)
         if (lv->round) {
             lv->round->e = lv->s->ctx.engine;
             lv->round->http = lv->s->ctx.http;
-            if (start_round(lv->round, lv->s->ctx.http, &lv->c, engine_now(lv->round->e)) == 0)
+            struct batch *b = lv->round;
+            int64_t now = engine_now(b->e);
+            bool asking = any_prom_slo(b->e) ? start_round(b, b->http, &lv->c, now) > 0
+                                             : start_probe(b, b->http, &lv->c, now);
+            if (!asking)
                 round_done(lv);
         }
     }
