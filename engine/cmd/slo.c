@@ -66,16 +66,6 @@ int slo_cli_option(struct slo_cli *o, int code, const char *arg, char *err, size
     return 0;
 }
 
-static bool has_promql(struct engine *e)
-{
-    for (int i = 0; i < slo_count(e); i++) {
-        struct slo_info in;
-        if (slo_info_at(e, i, &in) && in.def->error_query && in.def->error_query[0])
-            return true;
-    }
-    return false;
-}
-
 /* Evaluates the loaded SLOs, asking Prometheus when a PromQL one needs it. */
 static int evaluate_with(const struct slo_cli *o, struct engine *e, struct prom_config *pc,
                          int64_t at, int *failed, char *err, size_t errlen)
@@ -88,7 +78,7 @@ static int evaluate_with(const struct slo_cli *o, struct engine *e, struct prom_
         STR_COPY(pc->tenant, o->tenant);
     if (o->timeout_ms)
         pc->timeout_ms = o->timeout_ms;
-    if (!has_promql(e)) {
+    if (!slo_prom_wanted(e)) {
         slo_evaluate_all(e);
         return 0;
     }

@@ -219,7 +219,7 @@ static void on_probe(void *ud, double v, int flags, const char *error)
     track_done(t);
 }
 
-static bool any_prom_slo(struct engine *e)
+bool slo_prom_wanted(struct engine *e)
 {
     for (int i = 0; i < slo_count(e); i++) {
         struct slo_info info;
@@ -324,8 +324,8 @@ static void on_timer(void *ud)
             lv->round->http = lv->s->ctx.http;
             struct batch *b = lv->round;
             int64_t now = engine_now(b->e);
-            bool asking = any_prom_slo(b->e) ? start_round(b, b->http, &lv->c, now) > 0
-                                             : start_probe(b, b->http, &lv->c, now);
+            bool asking = slo_prom_wanted(b->e) ? start_round(b, b->http, &lv->c, now) > 0
+                                                : start_probe(b, b->http, &lv->c, now);
             if (!asking)
                 round_done(lv);
         }

@@ -16,6 +16,9 @@
 int slo_prom_eval_once(struct engine *e, struct loop *l, struct http *h,
                        const struct prom_config *c, int64_t at_ms, long timeout_ms);
 
+/* Does any defined SLO take its SLI from Prometheus (a PromQL one)? */
+bool slo_prom_wanted(struct engine *e);
+
 extern const struct source_ops slo_prom_source_ops;
 /* priv for the source: a heap copy of the config (the source frees it). */
 struct prom_config *slo_prom_source_priv(const struct prom_config *c);
