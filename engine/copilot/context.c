@@ -371,9 +371,6 @@ static cJSON *top_counts(struct ctx *c, const struct dict *d, const char *kind)
     return o;
 }
 
-/* Counts over every relevant pod, whatever the sample below keeps: the
- * model sees "4,500 pods CrashLoopBackOff across 3 deployments" right even
- * when the budget lists forty of them. Never trimmed. */
 /* Which sources were not reporting (kind and state: names and errors stay
  * out of a cloud prompt), so the model does not read their silence as
  * health. */
@@ -398,6 +395,9 @@ static void add_blind(struct ctx *c)
                                 "there is unknown, not healthy");
 }
 
+/* Counts over every relevant pod, whatever the sample below keeps: the
+ * model sees "4,500 pods CrashLoopBackOff across 3 deployments" right even
+ * when the budget lists forty of them. Never trimmed. */
 static void add_pods_summary(struct ctx *c)
 {
     struct dict reasons, owners, nodes;
