@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the C unit binaries, then the integration and end-to-end
-# scripts (tests/t_*.sh, tests/t_*.py). Each prints "N passed, N failed,
+# Runs every test: the C unit binaries and the integration and end-to-end
+# scripts (tests/t_*.sh, tests/t_*.py), a few at a time (see the pool below). Each prints "N passed, N failed,
 # N skipped" last (older ones "N passed, N failed": no skips); this sums them
 # and closes with "N passed, N failed, N skipped". A skip is a check that could
 # not run here (no root, a missing tool): counted apart, never as a pass. A
@@ -22,9 +22,14 @@ failed_names=()
 run_one() {
     local name="$1"; shift
     local log; log=$(mktemp)
-    local start=$SECONDS
-    timeout --kill-after=10 "${TEST_TIMEOUT:-600}" "$@" >"$log" 2>&1
+    local start=$SECONDS cpu_log; cpu_log=$(mktemp)
+    # CPU seconds (user + system of the test and every child it waited for)
+    # beside the wall time: a test whose wall time is mostly waiting can run
+    # beside the others; one that is mostly CPU cannot.
+    local TIMEFORMAT='%U %S'
+    { time timeout --kill-after=10 "${TEST_TIMEOUT:-600}" "$@" >"$log" 2>&1; } 2>"$cpu_log"
     local rc=$?
+    local cpu; cpu=$(awk '{ printf "%d", $1 + $2 + 0.5 }' "$cpu_log"); rm -f "$cpu_log"
     local line; line=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
     local p=0 f=0 s=0
     if [[ $line =~ $TALLY ]]; then
@@ -32,7 +37,8 @@ run_one() {
     fi
     if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed or timed out: count it
     total_pass=$((total_pass + p)); total_fail=$((total_fail + f)); total_skip=$((total_skip + s))
-    printf '%-40s %4d passed, %d failed, %d skipped (%ds)\n' "$name" "$p" "$f" "$s" $((SECONDS - start))
+    printf '%-40s %4d passed, %d failed, %d skipped (%ds, cpu %ss)\n' "$name" "$p" "$f" "$s" \
+        $((SECONDS - start)) "${cpu:-?}"
     # what was skipped and why, so a skip is seen and not only counted
     grep -E '^SKIP ' "$log" | head -n 20 | sed -e 's/^/    - /'
     if [ "$f" -ne 0 ]; then
@@ -76,40 +82,84 @@ collect() {
     fi
 }
 
-# The unit binaries run TEST_UNIT_JOBS at a time (default 2), each one's lines
-# printed in order once it is done: the long ones (test_pipeline_live,
-# test_kube_live) mostly wait on their fake servers' backoffs and slow answers,
-# so a neighbour costs them little. TEST_UNIT_JOBS=1 runs them one by one.
-unit_jobs="${TEST_UNIT_JOBS:-2}"
-mkdir -p "$bg_dir/unit"
-unit_names=() unit_pids=()
+# Everything else runs in a pool of TEST_JOBS at a time (default 2), each
+# test's lines printed and counted as it ends. Measured (run_one's "cpu"
+# beside the wall time): the scripts and unit binaries spend about half
+# their wall time waiting on servers, backoffs, screens and timers, so two
+# at a time on two cores finish much sooner, and each test already holds its
+# bounds beside the background fault suite. TEST_JOBS=1 runs them one by one.
+pool_max="${TEST_JOBS:-2}"
+pool_pids=() pool_outs=()
+mkdir -p "$bg_dir/pool"
+
+# pool_reap: collects every pool job that has ended.
+pool_reap() {
+    local i live_p=() live_o=()
+    for i in "${!pool_pids[@]}"; do
+        if kill -0 "${pool_pids[$i]}" 2>/dev/null; then
+            live_p+=("${pool_pids[$i]}") live_o+=("${pool_outs[$i]}")
+        else
+            wait "${pool_pids[$i]}"
+            collect "${pool_outs[$i]}"
+        fi
+    done
+    pool_pids=("${live_p[@]}") pool_outs=("${live_o[@]}")
+}
+
+# pool_start NAME CMD...: waits for a free slot, then runs the test in it.
+pool_start() {
+    while [ ${#pool_pids[@]} -ge "$pool_max" ]; do
+        wait -n "${pool_pids[@]}"
+        pool_reap
+    done
+    local out="$bg_dir/pool/$1.out"
+    (run_one "$@") >"$out" 2>&1 &
+    pool_pids+=($!) pool_outs+=("$out")
+}
+
+pool_drain() {
+    while [ ${#pool_pids[@]} -gt 0 ]; do
+        wait -n "${pool_pids[@]}"
+        pool_reap
+    done
+}
+
+# Tests named in EXCLUSIVE run first, one at a time, with no pool neighbour:
+# they attach the real BPF programs and check exact counts (ring drops,
+# delivered = produced, no GAP) that another test's execs and opens would
+# add to, or measure the engine's own CPU.
+EXCLUSIVE="${TEST_EXCLUSIVE:- t_kernel.py t_storm.py t_rules_kernel.py t_attribution.py \
+t_observe_agent.py t_evidence.py t_agent.py t_demo_kernel.py t_kube_mass.sh t_bench_agents.py }"
+
+# script_cmd SCRIPT: how to run a test script.
+script_cmd() {
+    case "$1" in
+        *.py) echo python3 ;;
+        *) echo bash ;;
+    esac
+}
+
+for script in tests/t_*.sh tests/t_*.py; do
+    [ -f "$script" ] || continue
+    name=$(basename "$script")
+    [[ -n $filter && $name != *$filter* ]] && continue
+    [[ $EXCLUSIVE == *" $name "* ]] || continue
+    run_one "$name" "$(script_cmd "$script")" "$script"
+done
 for bin in build/asan/tests/test_*; do
     [ -x "$bin" ] || continue
     name=$(basename "$bin")
     [[ -n $filter && $name != *$filter* ]] && continue
-    if [ ${#unit_pids[@]} -ge "$unit_jobs" ]; then
-        wait -n "${unit_pids[@]}"
-        live=()
-        for pid in "${unit_pids[@]}"; do kill -0 "$pid" 2>/dev/null && live+=("$pid"); done
-        unit_pids=("${live[@]}")
-    fi
-    (run_one "$name" "$bin") >"$bg_dir/unit/$name.out" 2>&1 &
-    unit_pids+=($!) unit_names+=("$name")
-done
-[ ${#unit_pids[@]} -eq 0 ] || wait "${unit_pids[@]}"
-for name in "${unit_names[@]}"; do
-    collect "$bg_dir/unit/$name.out"
+    pool_start "$name" "$bin"
 done
 for script in tests/t_*.sh tests/t_*.py; do
     [ -f "$script" ] || continue
     name=$(basename "$script")
     [[ -n $filter && $name != *$filter* ]] && continue
-    [[ $BACKGROUND == *" $name "* ]] && continue
-    case "$script" in
-        *.py) run_one "$name" python3 "$script" ;;
-        *) run_one "$name" bash "$script" ;;
-    esac
+    [[ $BACKGROUND == *" $name "* || $EXCLUSIVE == *" $name "* ]] && continue
+    pool_start "$name" "$(script_cmd "$script")" "$script"
 done
+pool_drain
 
 wait
 for out in "$bg_dir"/*.out; do
