@@ -182,7 +182,7 @@ static struct slo_pair mkpair(const char *l, const char *sh, double f, enum aler
     struct slo_pair p = {.factor = f, .severity = sev, .long_burn = lb, .short_burn = sb};
     snprintf(p.long_name, sizeof p.long_name, "%s", l);
     snprintf(p.short_name, sizeof p.short_name, "%s", sh);
-    p.firing = slo_exceeds(lb, f) && slo_exceeds(sb, f);
+    p.firing = slo_pair_firing(lb, sb, f);
     return p;
 }
 
@@ -221,9 +221,17 @@ TEST(pair_pick_and_reason_name_the_pair_that_fired)
     s.pair = 0;
     slo_pair_reason(&s, why, sizeof why);
     CHECK_STR(why, "1h 14.41x and 5m 100x over 14.4");
+    /* one window without data: the pair cannot say it is not firing */
+    s.pairs[0] = mkpair("1h", "5m", 14.4, ALERT_PAGE, 0.5, NAN);
+    CHECK(s.pairs[0].firing == TB_UNKNOWN);
+    CHECK(mkpair("1h", "5m", 14.4, ALERT_PAGE, NAN, 300).firing == TB_UNKNOWN);
+    CHECK(mkpair("1h", "5m", 14.4, ALERT_PAGE, 0.5, 0.1).firing == TB_NO);
+    s.pair = 0;
+    slo_pair_reason(&s, why, sizeof why);
+    CHECK_STR(why, "1h 0.5x and 5m no data, factor 14.4: firing unknown");
     for (int i = 0; i < 4; i++) {
         s.pairs[i].long_burn = s.pairs[i].short_burn = NAN;
-        s.pairs[i].firing = false;
+        s.pairs[i].firing = TB_UNKNOWN;
     }
     s.pair = slo_pair_pick(s.pairs, s.npairs);
     CHECK(s.pair == -1);
@@ -369,7 +377,7 @@ TEST(outage_pages_after_51_84_seconds_and_opens_incident)
         if (!burning_at && r && r->alert == ALERT_BURNING) {
             burning_at = s;
             snprintf(burning_reason, sizeof burning_reason, "%s", r->gate_reason);
-            CHECK(r->gate == GATE_STATE_OPEN && r->pair == 0 && !r->pairs[0].firing);
+            CHECK(r->gate == GATE_STATE_OPEN && r->pair == 0 && r->pairs[0].firing == TB_NO);
         }
         if (!paged_at && r && r->alert == ALERT_PAGE)
             paged_at = s;
@@ -383,7 +391,7 @@ TEST(outage_pages_after_51_84_seconds_and_opens_incident)
     CHECK(burning_at >= 4 && burning_at <= 7);
     CHECK(strstr(burning_reason, "burning (5m ") && strstr(burning_reason, "over 14.4, 1h "));
     struct slo *r = row_of(&e, d.name);
-    CHECK(r && r->npairs == 4 && r->pair == 0 && r->pairs[0].firing);
+    CHECK(r && r->npairs == 4 && r->pair == 0 && r->pairs[0].firing == TB_YES);
     CHECK(r && strstr(r->gate_reason, "page alert firing (1h ") &&
           strstr(r->gate_reason, " and 5m ") && strstr(r->gate_reason, "x over 14.4)"));
     /* the pair's recent burn ends at its level now (the lower of the two) */
