@@ -8,6 +8,9 @@
 #include "slo/history.h"
 #include "slo/math.h"
 #include "slo/names.h"
+#include "slo/prom.h"
+#include "base/http.h"
+#include "base/loop.h"
 #include "base/suggest.h"
 #include "test.h"
 
@@ -559,6 +562,45 @@ TEST(prometheus_slo_awaits_its_first_answer)
     engine_advance(&e, now + 2000);
     r = row_of(&e, "p");
     CHECK(r && !r->awaiting && r->gate == GATE_STATE_OPEN && r->gate_open);
+    slo_detach(&e);
+    engine_free(&e);
+}
+
+/* A query that cannot be formed (here a window name longer than the
+ * {{.window}} it replaces, 186 times over: the spec loader refuses such a
+ * query, slo_define does not) fails its SLO and the round, naming the
+ * window: never skipped as if nothing had been asked, which left the SLO
+ * "awaiting" and the source synced. Every window of this SLO is that one;
+ * its burn-down range query goes to port 1, which refuses at once. */
+TEST(prometheus_query_that_cannot_be_formed_fails)
+{
+    static struct engine e;
+    static char q[2048];
+    engine_init(&e);
+    e.now = T0 + 30 * MS_DAY;
+    for (int i = 0; i < 186; i++)
+        strcat(q, "{{.window}}");
+    int64_t w = 10 * MS_DAY + 10 * MS_HOUR + 10 * MS_MINUTE + 10000; /* "10d10h10m10s" */
+    struct slo_policy pol = {.npairs = 1, .pairs = {{w, w, 1, 100, ALERT_PAGE}}};
+    struct slo_def d = {.name = "long",
+                        .objective = 0.99,
+                        .period_ms = w,
+                        .error_query = q,
+                        .total_query = q,
+                        .policy = &pol};
+    char err[256];
+    CHECK(slo_define(&e, &d, err, sizeof(err)) == 0);
+    struct loop *l = loop_new();
+    struct http *h = http_new(l);
+    struct prom_config c = {.url = "http://127.0.0.1:1", .timeout_ms = 2000};
+    CHECK(slo_prom_eval_once(&e, l, h, &c, e.now, 2000) > 0);
+    struct slo *r = row_of(&e, "long");
+    CHECK(r && strstr(r->error, "cannot form the PromQL query for window 10d10h10m10s"));
+    CHECK(r && r->alert == ALERT_NODATA && r->gate == GATE_STATE_UNKNOWN && !r->awaiting);
+    CHECK(r && strstr(r->gate_reason, "cannot form the PromQL query"));
+    CHECK(r && r->npairs == 1 && r->pairs[0].firing == TB_UNKNOWN);
+    http_free(h);
+    loop_free(l);
     slo_detach(&e);
     engine_free(&e);
 }
