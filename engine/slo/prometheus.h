@@ -78,7 +78,7 @@ int prom_parse_instant(const char *body, size_t len, long http_status, bool trun
 bool prom_expand_window(const char *tmpl, const char *window, char *out, size_t outlen);
 /* Whether tmpl is a query Lookout can ask per window: it has at least one
  * {{.window}} (without one every window would get the same fixed range, and
- * burn rates and budget would be made up; Sloth refuses it too) and no other
+ * burn rates and budget would be made up) and no other
  * {{...}} (only .window is expanded). 0, or -1 with the reason in err. */
 int prom_template_check(const char *tmpl, char *err, size_t errlen);
 /* The ratio query of a window: (error) / (total), both expanded, with an
