@@ -27,6 +27,17 @@ def http_get(port, path, token=None, timeout=5, limit=None):
         return e.code, e.read()
 
 
+def readyz(port, timeout=5):
+    """/readyz once it answers 200 (a source may still be starting), else its last answer."""
+    last = [(0, b"")]
+
+    def ok():
+        last[0] = http_get(port, "/readyz")
+        return last[0][0] == 200
+    wait_for(ok, timeout)
+    return last[0]
+
+
 class Agent(AgentProc):
     """An agent serving the demo's kernel events (demo) or the real ones, behind a token."""
 
@@ -82,28 +93,48 @@ def kernel_available(tmp):
     return ok, "" if ok else "the kernel source did not sync in an agent (see probe.log)"
 
 
+def unprivileged_agent(d, name, *args):
+    """An agent run as nobody without capabilities: (process, port, log path)."""
+    pf, log = os.path.join(d, name + ".port"), os.path.join(d, name + ".log")
+    with open(log, "w") as err:
+        p = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                              "--inh-caps=-all", LOOKOUT, "agent", "--listen", "127.0.0.1:0",
+                              "--port-file", pf, *args], stdout=subprocess.DEVNULL, stderr=err,
+                             env=dict(os.environ, HOME=d, XDG_CONFIG_HOME="/nonexistent"))
+    return p, read_port_file(pf, p), log
+
+
 def blind_agent_not_ready():
-    """An agent that cannot load its programs (no privileges) is alive but not
-    ready: /healthz 200, /readyz 503 naming the kernel source."""
+    """Readiness says whether the agent delivers the events it was asked for.
+    Without privileges its kernel source cannot run: alive, not ready (/healthz
+    200, /readyz 503 naming the kernel, the log says why). The demo simulates
+    the kernel: ready once its stream runs, root or not. --no-kernel asked for
+    no kernel: nothing is missing, ready."""
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         skip("blind agent not ready", "needs root and setpriv(1) to run one without privileges")
         return
     d = tempfile.mkdtemp(prefix="lookout-t-agent-blind-")
-    os.chmod(d, 0o777)  # the unprivileged agent writes its port file here
-    pf = os.path.join(d, "port")
-    p = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                          "--inh-caps=-all", LOOKOUT, "agent", "--listen", "127.0.0.1:0",
-                          "--port-file", pf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         env=dict(os.environ, HOME=d, XDG_CONFIG_HOME="/nonexistent"))
+    os.chmod(d, 0o777)  # the unprivileged agents write their port files here
+    procs = []
     try:
-        port = read_port_file(pf, p)
+        p, port, log = unprivileged_agent(d, "blind")
+        procs.append(p)
         live = http_get(port, "/healthz") if port else (0, b"")
         ready = http_get(port, "/readyz") if port else (0, b"")
         check("blind agent: /healthz 200 (alive), /readyz 503 naming the kernel",
               live[0] == 200 and ready == (503, b"not ready: kernel (disabled)\n"), (live, ready))
+        said = wait_for(lambda: "kernel source unavailable: " in open(log).read(), 5)
+        check("blind agent: the log says why it is not ready", said, open(log).read())
+        for name, args in (("demo", ("--demo",)), ("nokernel", ("--no-kernel",))):
+            p, port, _ = unprivileged_agent(d, name, *args)
+            procs.append(p)
+            ready = readyz(port) if port else None
+            check("unprivileged agent %s: /readyz 200 ready" % " ".join(args),
+                  ready == (200, b"ready\n"), ready)
     finally:
-        p.terminate()
-        p.wait(10)
+        for p in procs:
+            p.terminate()
+            p.wait(10)
         shutil.rmtree(d, ignore_errors=True)
 
 
@@ -152,9 +183,10 @@ def main():
     check("wrong token -> 401", st == 401, st)
     st, body = http_get(a.port, "/healthz")
     check("healthz open", st == 200 and body == b"ok\n", (st, body))
-    if real:  # its kernel source delivers: ready, and the probe needs no token either
-        st, body = http_get(a.port, "/readyz")
-        check("readyz open and ready", st == 200 and body == b"ready\n", (st, body))
+    # its kernel source (or the demo simulating it) delivers: ready, and the probe
+    # needs no token either
+    st, body = readyz(a.port)
+    check("readyz open and ready", st == 200 and body == b"ready\n", (st, body))
 
     marker = "lookout-agent-marker-%d" % os.getpid()
     if real:

@@ -55,17 +55,29 @@ def wait_decision(port, slo, want, timeout=15):
     return last
 
 
-def prom_state(cfg):
-    """--once with cfg: (exit status, the prometheus source's state)."""
+def once(cfg):
+    """--once --json with cfg: (exit status, the snapshot or None)."""
     r = subprocess.run([LOOKOUT, "--once", "--json", "--no-kernel", "--config", cfg, "--timeout", "5"],
                        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
                        env={k: v for k, v in isolated_env().items()
                             if k not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST")})
     try:
-        srcs = json.loads(r.stdout)["sources"]
-    except (ValueError, KeyError):
+        return r.returncode, json.loads(r.stdout)
+    except ValueError:
         return r.returncode, None
-    return r.returncode, next((s["state"] for s in srcs if s["kind"] == "prometheus"), None)
+
+
+def prom_state(cfg):
+    """--once with cfg: (exit status, the prometheus source's state)."""
+    rc, snap = once(cfg)
+    srcs = (snap or {}).get("sources", [])
+    return rc, next((s["state"] for s in srcs if s["kind"] == "prometheus"), None)
+
+
+def pairs_firing(cfg):
+    """--once with cfg: the firing of every window pair of every SLO."""
+    rc, snap = once(cfg)
+    return [p.get("firing", "absent") for s in (snap or {}).get("slos", []) for p in s["pairs"]]
 
 
 def main():
@@ -134,8 +146,13 @@ def main():
             with open(bare, "w") as f:
                 f.write("prometheus:\n  url: http://127.0.0.1:%d\n  timeout: 2s\n" % fake_port)
             expect(prom_state(bare) == (0, "synced"), "no SLO, Prometheus answers: synced")
+            f = pairs_firing(cfg)
+            expect(f and all(x is False for x in f), "every window answers, burn 0.5: not firing: %s" % f)
             fake.shutdown()
             fake.server_close()
+            # no data is not "not firing": a script reading the snapshot sees null
+            f = pairs_firing(cfg)
+            expect(f and all(x is None for x in f), "Prometheus gone: firing null: %s" % f)
             expect(prom_state(bare) == (1, "failed"),
                    "no SLO, Prometheus gone: failed, not synced: %s" % (prom_state(bare),))
             st, j = wait_decision(port, "api-availability", "unknown")

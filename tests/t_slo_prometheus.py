@@ -346,6 +346,18 @@ def run(work):
     expect(r.returncode == 2 and "bad.yml:5:" in r.stderr, "bad spec file:line: " + r.stderr)
     r = lookout("slo", "check", bad)
     expect(r.returncode == 2 and "bad.yml:5:" in r.stderr, "slo check bad spec")
+    # a query without {{.window}} would ask every window the same range: refused at
+    # its line before any query, by every command that reads the spec
+    nowin = os.path.join(work, "nowin.yml")
+    with open(nowin, "w") as f:
+        f.write('version: "prometheus/v1"\nservice: x\nslos:\n  - name: a\n    objective: 99.9\n'
+                '    sli:\n      raw:\n        error_ratio_query: sum(rate(e[5m])) / sum(rate(t[5m]))\n')
+    for args in (("gate", "--prometheus", url, "--slo-spec", nowin, "--slo", "x-a"),
+                 ("slo", "status", "--prometheus", url, "--slo-spec", nowin, "--json"),
+                 ("slo", "check", nowin)):
+        r = lookout(*args)
+        expect(r.returncode == 2 and "nowin.yml:8: error_ratio_query: no {{.window}}" in r.stderr,
+               "%s: spec without {{.window}} refused at its line: %d %s" % (args[:2], r.returncode, r.stderr))
 
     # ---- SLO names as people write them, and a service with no error series ----
     for alias in ("requests-availability", 'sloth_id="myservice-requests-availability"'):

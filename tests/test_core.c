@@ -117,6 +117,39 @@ TEST(schema_unknown_count_is_null)
     cJSON_Delete(j);
 }
 
+/* A yes/no that may be unknown (F_TRI): a pair whose windows have no data
+ * is null, not false, in JSON, and null reads back unknown; true and false
+ * round-trip; anything else is a type error. */
+TEST(schema_unknown_firing_is_null)
+{
+    static const enum tribool v[] = {TB_UNKNOWN, TB_NO, TB_YES};
+    static struct slo s, q;
+    STR_COPY(s.name, "checkout-availability");
+    s.npairs = 3;
+    for (int i = 0; i < 3; i++) {
+        s.pairs[i].firing = v[i];
+        s.pairs[i].long_burn = s.pairs[i].short_burn = i ? 1.0 : NAN;
+    }
+    cJSON *j = schema_to_json(&slo_schema, &s);
+    cJSON *pairs = cJSON_GetObjectItem(j, "pairs");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(pairs, 0), "firing")));
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(pairs, 1), "firing")));
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(pairs, 2), "firing")));
+    char err[128];
+    CHECK(schema_from_json(&slo_schema, j, &q, err, sizeof(err)) == 0);
+    CHECK(q.npairs == 3);
+    for (int i = 0; i < 3; i++)
+        CHECK(q.pairs[i].firing == v[i]);
+    /* a record without the field reads unknown, never "not firing" */
+    cJSON_DeleteItemFromObject(cJSON_GetArrayItem(pairs, 1), "firing");
+    CHECK(schema_from_json(&slo_schema, j, &q, err, sizeof(err)) == 0);
+    CHECK(q.pairs[1].firing == TB_UNKNOWN);
+    cJSON_ReplaceItemInObject(cJSON_GetArrayItem(pairs, 2), "firing", cJSON_CreateNumber(0));
+    CHECK(schema_from_json(&slo_schema, j, &q, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "firing") != NULL);
+    cJSON_Delete(j);
+}
+
 TEST(schema_rejects_wrong_type)
 {
     cJSON *j = cJSON_Parse("{\"name\":\"a\",\"ready\":\"yes\"}");

@@ -8,6 +8,9 @@
 #include "slo/history.h"
 #include "slo/math.h"
 #include "slo/names.h"
+#include "slo/prom.h"
+#include "base/http.h"
+#include "base/loop.h"
 #include "base/suggest.h"
 #include "test.h"
 
@@ -182,7 +185,7 @@ static struct slo_pair mkpair(const char *l, const char *sh, double f, enum aler
     struct slo_pair p = {.factor = f, .severity = sev, .long_burn = lb, .short_burn = sb};
     snprintf(p.long_name, sizeof p.long_name, "%s", l);
     snprintf(p.short_name, sizeof p.short_name, "%s", sh);
-    p.firing = slo_exceeds(lb, f) && slo_exceeds(sb, f);
+    p.firing = slo_pair_firing(lb, sb, f);
     return p;
 }
 
@@ -221,9 +224,17 @@ TEST(pair_pick_and_reason_name_the_pair_that_fired)
     s.pair = 0;
     slo_pair_reason(&s, why, sizeof why);
     CHECK_STR(why, "1h 14.41x and 5m 100x over 14.4");
+    /* one window without data: the pair cannot say it is not firing */
+    s.pairs[0] = mkpair("1h", "5m", 14.4, ALERT_PAGE, 0.5, NAN);
+    CHECK(s.pairs[0].firing == TB_UNKNOWN);
+    CHECK(mkpair("1h", "5m", 14.4, ALERT_PAGE, NAN, 300).firing == TB_UNKNOWN);
+    CHECK(mkpair("1h", "5m", 14.4, ALERT_PAGE, 0.5, 0.1).firing == TB_NO);
+    s.pair = 0;
+    slo_pair_reason(&s, why, sizeof why);
+    CHECK_STR(why, "1h 0.5x and 5m no data, factor 14.4: firing unknown");
     for (int i = 0; i < 4; i++) {
         s.pairs[i].long_burn = s.pairs[i].short_burn = NAN;
-        s.pairs[i].firing = false;
+        s.pairs[i].firing = TB_UNKNOWN;
     }
     s.pair = slo_pair_pick(s.pairs, s.npairs);
     CHECK(s.pair == -1);
@@ -369,7 +380,7 @@ TEST(outage_pages_after_51_84_seconds_and_opens_incident)
         if (!burning_at && r && r->alert == ALERT_BURNING) {
             burning_at = s;
             snprintf(burning_reason, sizeof burning_reason, "%s", r->gate_reason);
-            CHECK(r->gate == GATE_STATE_OPEN && r->pair == 0 && !r->pairs[0].firing);
+            CHECK(r->gate == GATE_STATE_OPEN && r->pair == 0 && r->pairs[0].firing == TB_NO);
         }
         if (!paged_at && r && r->alert == ALERT_PAGE)
             paged_at = s;
@@ -383,7 +394,7 @@ TEST(outage_pages_after_51_84_seconds_and_opens_incident)
     CHECK(burning_at >= 4 && burning_at <= 7);
     CHECK(strstr(burning_reason, "burning (5m ") && strstr(burning_reason, "over 14.4, 1h "));
     struct slo *r = row_of(&e, d.name);
-    CHECK(r && r->npairs == 4 && r->pair == 0 && r->pairs[0].firing);
+    CHECK(r && r->npairs == 4 && r->pair == 0 && r->pairs[0].firing == TB_YES);
     CHECK(r && strstr(r->gate_reason, "page alert firing (1h ") &&
           strstr(r->gate_reason, " and 5m ") && strstr(r->gate_reason, "x over 14.4)"));
     /* the pair's recent burn ends at its level now (the lower of the two) */
@@ -551,6 +562,45 @@ TEST(prometheus_slo_awaits_its_first_answer)
     engine_advance(&e, now + 2000);
     r = row_of(&e, "p");
     CHECK(r && !r->awaiting && r->gate == GATE_STATE_OPEN && r->gate_open);
+    slo_detach(&e);
+    engine_free(&e);
+}
+
+/* A query that cannot be formed (here a window name longer than the
+ * {{.window}} it replaces, 186 times over: the spec loader refuses such a
+ * query, slo_define does not) fails its SLO and the round, naming the
+ * window: never skipped as if nothing had been asked, which left the SLO
+ * "awaiting" and the source synced. Every window of this SLO is that one;
+ * its burn-down range query goes to port 1, which refuses at once. */
+TEST(prometheus_query_that_cannot_be_formed_fails)
+{
+    static struct engine e;
+    static char q[2048];
+    engine_init(&e);
+    e.now = T0 + 30 * MS_DAY;
+    for (int i = 0; i < 186; i++)
+        strcat(q, "{{.window}}");
+    int64_t w = 10 * MS_DAY + 10 * MS_HOUR + 10 * MS_MINUTE + 10000; /* "10d10h10m10s" */
+    struct slo_policy pol = {.npairs = 1, .pairs = {{w, w, 1, 100, ALERT_PAGE}}};
+    struct slo_def d = {.name = "long",
+                        .objective = 0.99,
+                        .period_ms = w,
+                        .error_query = q,
+                        .total_query = q,
+                        .policy = &pol};
+    char err[256];
+    CHECK(slo_define(&e, &d, err, sizeof(err)) == 0);
+    struct loop *l = loop_new();
+    struct http *h = http_new(l);
+    struct prom_config c = {.url = "http://127.0.0.1:1", .timeout_ms = 2000};
+    CHECK(slo_prom_eval_once(&e, l, h, &c, e.now, 2000) > 0);
+    struct slo *r = row_of(&e, "long");
+    CHECK(r && strstr(r->error, "cannot form the PromQL query for window 10d10h10m10s"));
+    CHECK(r && r->alert == ALERT_NODATA && r->gate == GATE_STATE_UNKNOWN && !r->awaiting);
+    CHECK(r && strstr(r->gate_reason, "cannot form the PromQL query"));
+    CHECK(r && r->npairs == 1 && r->pairs[0].firing == TB_UNKNOWN);
+    http_free(h);
+    loop_free(l);
     slo_detach(&e);
     engine_free(&e);
 }

@@ -117,6 +117,15 @@ TEST(window_templates)
     CHECK_STR(out, "((e[30d]) or on() label_replace(vector(0), \"lookout_no_error_series\", \"1\", "
                    "\"\", \"\")) / on() group_left() (t[30d])");
     CHECK(!prom_expand_window("{{.window}}{{.window}}", "1234567890", out, 8));
+    /* a template Lookout can ask per window: {{.window}} and nothing else */
+    char err[200];
+    CHECK(prom_template_check("a[{{ .window }}] / b[{{.window}}]", err, sizeof(err)) == 0);
+    CHECK(prom_template_check("sum(rate(x[5m]))", err, sizeof(err)) < 0 &&
+          strstr(err, "no {{.window}}"));
+    CHECK(prom_template_check("x[{{.window}}] / y[{{.Window}}]", err, sizeof(err)) < 0 &&
+          strstr(err, "template {{.Window}}: only {{.window}} is expanded"));
+    CHECK(prom_template_check("x[{{.window}}] / y[{{.window", err, sizeof(err)) < 0 &&
+          strstr(err, "template {{.window: "));
 }
 
 static char *write_tmp(const char *text)
@@ -263,6 +272,60 @@ TEST(spec_errors_name_file_and_line)
                &set, err) < 0 &&
           strstr(err, ":6:"));
     slo_spec_free(&set);
+}
+
+/* A query Lookout could not ask per window is refused at load, at its
+ * line, rather than asked wrong (the same range for every window) or never
+ * asked while the source reads synced. */
+TEST(spec_refuses_queries_it_cannot_form)
+{
+    struct slo_spec_set set = {0};
+    char err[512] = "";
+    const char *head = "version: \"prometheus/v1\"\nservice: s\nslos:\n  - name: a\n"
+                       "    objective: 99.9\n    sli:\n";
+    char text[6000];
+    snprintf(text, sizeof(text),
+             "%s      events:\n        error_query: sum(rate(e[5m]))\n"
+             "        total_query: sum(rate(t[{{.window}}]))\n",
+             head);
+    CHECK(load(text, &set, err) < 0 && strstr(err, ":8: error_query: no {{.window}}"));
+    slo_spec_free(&set);
+    snprintf(text, sizeof(text),
+             "%s      raw:\n        error_ratio_query: e[{{.window}}]/t[{{.win}}]\n", head);
+    CHECK(load(text, &set, err) < 0 &&
+          strstr(err, ":8: error_ratio_query: template {{.win}}: only {{.window}} is expanded"));
+    slo_spec_free(&set);
+    /* the config's own slos section reads the same way */
+    const char *cfg = "slos:\n- name: c\n  objective: 99\n  sli:\n    prometheus:\n"
+                      "      error_query: sum(rate(e[1h]))\n      total_query: sum(rate(t[1h]))\n";
+    struct ynode *doc = ytree_load_string(cfg, strlen(cfg), "c.yaml", err, sizeof(err));
+    CHECK(doc && slo_config_check_slos(ymap_get(ytree_root(doc), "slos"), err, sizeof(err)) < 0 &&
+          strstr(err, "c.yaml:6: error_query: no {{.window}}"));
+    ytree_free(doc);
+    /* a window name longer than the {{.window}} it replaces, 186 times: each
+     * template fits, the query for that window does not */
+    char many[2100] = "";
+    for (int i = 0; i < 186; i++)
+        strcat(many, "{{.window}}");
+    snprintf(text, sizeof(text),
+             "slos:\n- name: c\n  objective: 99\n  sli:\n    prometheus:\n"
+             "      error_query: \"%s\"\n      total_query: t[{{.window}}]\n"
+             "  alerting:\n    windows:\n"
+             "      - {severity: page, long: 10d10h10m10s, short: 5m, factor: 2}\n",
+             many);
+    doc = ytree_load_string(text, strlen(text), "c.yaml", err, sizeof(err));
+    CHECK(doc && slo_config_check_slos(ymap_get(ytree_root(doc), "slos"), err, sizeof(err)) < 0 &&
+          strstr(err, "c.yaml:5: the error and total queries are too long: the ratio query for "
+                      "window 10d10h10m10s"));
+    ytree_free(doc);
+    /* the same with 5m and 1h windows fits */
+    snprintf(text, sizeof(text),
+             "slos:\n- name: c\n  objective: 99\n  sli:\n    prometheus:\n"
+             "      error_query: \"%s\"\n      total_query: t[{{.window}}]\n",
+             many);
+    doc = ytree_load_string(text, strlen(text), "c.yaml", err, sizeof(err));
+    CHECK(doc && slo_config_check_slos(ymap_get(ytree_root(doc), "slos"), err, sizeof(err)) == 0);
+    ytree_free(doc);
 }
 
 TEST(config_slos_section)

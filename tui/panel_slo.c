@@ -312,7 +312,9 @@ static void time_axis(struct ui *u, int y, struct rect c, int64_t span_ms)
 static void draw_pair_band(struct ui *u, const struct slo_pair *p, struct rect r)
 {
     const char *dot = u->utf8 ? "·" : ".";
-    enum ui_role lr = p->firing ? (p->severity == ALERT_PAGE ? ROLE_CRIT : ROLE_WARN) : ROLE_ACCENT;
+    enum ui_role lr = p->firing == TB_YES ? (p->severity == ALERT_PAGE ? ROLE_CRIT : ROLE_WARN)
+                      : p->firing == TB_UNKNOWN ? ROLE_DIM
+                                                : ROLE_ACCENT;
     ui_textf(u, r.y, r.x, LABEL_W - 1, lr, "%s%s%s", p->long_name, dot, p->short_name);
     if (r.h >= 2)
         ui_textf(u, r.y + 1, r.x, LABEL_W - 1, ROLE_DIM, ">%g", p->factor);
@@ -509,9 +511,14 @@ static bool slo_detail(struct ui *u, struct panel_view *v, struct buf *out)
     int g = s->gate >= GATE_STATE_NONE && s->gate <= GATE_STATE_UNKNOWN ? (int)s->gate : 0;
     buf_printf(out, "deploy gate %s: %s\n", gate_label[g], s->gate_reason);
     buf_printf(out, "\nWindows:\n");
-    for (int i = 0; i < s->nwindows && i < SLO_WINDOWS; i++)
-        buf_printf(out, "  %-6s error ratio %.5f  burn %.2fx\n", s->windows[i].name,
-                   s->windows[i].error_ratio, s->windows[i].burn_rate);
+    for (int i = 0; i < s->nwindows && i < SLO_WINDOWS; i++) {
+        const struct slo_window *w = &s->windows[i];
+        if (isnan(w->error_ratio))
+            buf_printf(out, "  %-6s no data\n", w->name);
+        else
+            buf_printf(out, "  %-6s error ratio %.5f  burn %.2fx\n", w->name, w->error_ratio,
+                       w->burn_rate);
+    }
     buf_printf(out, "\nWindow pairs (fire when both windows are over the factor):\n");
     for (int i = 0; i < s->npairs && i < SLO_PAIRS; i++) {
         const struct slo_pair *p = &s->pairs[i];
@@ -520,7 +527,10 @@ static bool slo_detail(struct ui *u, struct panel_view *v, struct buf *out)
         slo_fmt_burn(sb, sizeof sb, p->short_burn);
         buf_printf(out, "  %-6s %-4s %-8s %-4s %-8s factor %-6g %s%s\n",
                    alert_state_names[p->severity], p->long_name, lb, p->short_name, sb, p->factor,
-                   p->firing ? "FIRING" : "", i == s->pair ? "  <- the row's pair" : "");
+                   p->firing == TB_YES       ? "FIRING"
+                   : p->firing == TB_UNKNOWN ? "unknown (no data)"
+                                             : "",
+                   i == s->pair ? "  <- the row's pair" : "");
     }
     if (s->error[0])
         buf_printf(out, "\nlast error: %s\n", s->error);

@@ -250,7 +250,11 @@ static void pair_line(struct ui *u, const struct slo *s, int w, char *out, size_
     slo_fmt_burn(lb, sizeof lb, p->long_burn);
     slo_fmt_burn(sb, sizeof sb, p->short_burn);
     bool lo = p->long_burn > p->factor, so = p->short_burn > p->factor;
-    const char *op = lo && so ? ">" : !lo && !so ? "<" : "~", *dot = u->utf8 ? "·" : ".";
+    const char *op = p->firing == TB_UNKNOWN ? "?"
+                     : lo && so              ? ">"
+                     : !lo && !so            ? "<"
+                                             : "~",
+               *dot = u->utf8 ? "·" : ".";
     int len = snprintf(out, n, "%s %s %s %s %s %s %g", p->long_name, lb, dot, p->short_name, sb, op,
                        p->factor);
     if (len - (u->utf8 ? 1 : 0) > w)

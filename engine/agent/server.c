@@ -63,6 +63,7 @@ struct agent {
     struct httpd *httpd;
     bool stopped;
     char node[NAME_LEN];
+    char ready_kind[32]; /* see agent_opts; "": none */
     struct client clients[MAX_CLIENTS];
     struct buf line;
     uint64_t events[KEV_KIND_COUNT][3];
@@ -630,15 +631,17 @@ static void route_healthz(struct httpd_conn *c, const struct httpd_req *r, void 
     httpd_respond(c, 200, "text/plain", "ok\n", 3);
 }
 
-/* Liveness is /healthz (the loop answers); readiness is this: the kernel
- * source delivering. An agent that cannot see its node's kernel must not
- * look Ready in kubectl (its /metrics also says lookout_source_up 0). */
+/* Liveness is /healthz (the loop answers); readiness is this: the source
+ * its events come from delivering (the kernel, or the demo simulating it).
+ * An agent that cannot see the kernel it was asked to watch must not look
+ * Ready in kubectl (its /metrics also says lookout_source_up 0); one told
+ * to watch none is ready when what it has reports. */
 static void route_readyz(struct httpd_conn *c, const struct httpd_req *r, void *ud)
 {
     struct agent *ag = ud;
     (void)r;
     struct buf b = {0};
-    bool ready = source_ready(ag->engine, "kernel", &b);
+    bool ready = source_ready(ag->engine, ag->ready_kind[0] ? ag->ready_kind : NULL, &b);
     httpd_respond(c, ready ? 200 : 503, "text/plain", buf_cstr(&b), b.len);
     buf_free(&b);
 }
@@ -695,6 +698,7 @@ struct agent *agent_start(struct engine *e, struct loop *l, const struct agent_o
         return NULL;
     }
     ag->engine = e;
+    STR_COPY(ag->ready_kind, o->ready_kind ? o->ready_kind : "");
     if (o->node && o->node[0])
         STR_COPY(ag->node, o->node);
     else if (gethostname(ag->node, sizeof(ag->node) - 1) < 0)

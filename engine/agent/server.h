@@ -16,6 +16,11 @@ struct agent_opts {
     const char *listen;     /* HOST:PORT, default 127.0.0.1:7070 */
     const char *token_file; /* bearer token, a 0600 file; NULL: no auth (loopback only) */
     const char *node;       /* node name stamped on events; NULL: the hostname */
+    /* /readyz needs a synced source of this kind: the one the events come
+     * from ("kernel", or "demo" when the demo simulates the kernel); NULL
+     * when no kernel was asked for (--no-kernel, kernel.enabled: false,
+     * --demo-rate): then ready means every source there is reports */
+    const char *ready_kind;
 };
 
 struct agent;

@@ -91,6 +91,17 @@ static bool has_kernel_source(const struct app *a)
     return false;
 }
 
+/* A kernel source that cannot run here (no privileges, no BTF) is wanted
+ * and missing: /readyz answers 503 naming it, and the log says why, which
+ * the probe's body does not (it needs no token). */
+static void say_kernel_unavailable(struct engine *e)
+{
+    const struct source_info *s = engine_get(e, T_SOURCES, "kernel");
+    if (s && s->state == SRC_DISABLED)
+        fprintf(stderr, "lookout agent: kernel source unavailable: %s; /readyz answers 503\n",
+                s->error[0] ? s->error : "no reason given");
+}
+
 int cmd_agent(int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_TOKEN, O_NODE, O_PORT_FILE, O_RULES, O_CHECK_RULES, O_RATE, O_HELP };
@@ -176,6 +187,9 @@ int cmd_agent(int argc, char **argv)
         app_free(&app);
         return 2;
     }
+    /* what /readyz waits for: the kernel it watches, or the demo standing in
+     * for it; with the kernel turned off on purpose, nothing in particular */
+    ao.ready_kind = has_kernel_source(&app) ? "kernel" : opt.demo ? "demo" : NULL;
     char listen[256], token[256], node[256];
     agent_defaults_from_config(&app.config, &ao, listen, token, node, sizeof(listen));
     struct agent *ag = agent_start(&app.engine, app.loop, &ao, err, sizeof(err));
@@ -205,6 +219,7 @@ int cmd_agent(int argc, char **argv)
                 ao.listen);
     fprintf(stderr, "lookout agent: node %s listening on port %d%s\n", agent_node(ag),
             agent_port(ag), ao.token_file ? " (bearer token required)" : "");
+    say_kernel_unavailable(&app.engine);
     if (port_file && httpd_write_port_file(port_file, agent_port(ag)) < 0)
         fprintf(stderr, "lookout agent: cannot write %s\n", port_file);
     loop_run(app.loop);

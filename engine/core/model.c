@@ -72,7 +72,9 @@ static const struct field slo_pair_fields[] = {
     F_ENUM_(T, severity, alert_state_names, "page or ticket"),
     F_DBL_(T, long_burn, "burn rate over the long window; null: no data"),
     F_DBL_(T, short_burn, "burn rate over the short window; null: no data"),
-    F_BOOL_(T, firing, "both windows are over the factor"),
+    F_TRI_(T, firing,
+           "both windows are over the factor; null: unknown (a window has no data or the SLI "
+           "failed)"),
     F_FLOATS_(T, burn_history, nhistory,
               "the lower of the two burns over the last hours, oldest first"),
 };
@@ -94,7 +96,9 @@ static const struct field slo_fields[] = {
            "time to exhaustion at the current burn; -1: never (no burn); -2: unknown (no data)"),
     F_ENUM_(T, alert, alert_state_names, "alert state"),
     F_TIME_(T, alert_since, "when the alert state last changed"),
-    F_TIME_(T, burn_started, "when the current burn began; 0: none"),
+    F_TIME_(
+        T, burn_started,
+        "when the current burn began; 0: none seen (with alert nodata: unknown, not \"no burn\")"),
     F_ARRAY_(T, windows, nwindows, slo_window_schema, "burn per alert window"),
     F_I64_(T, history_step_ms, "spacing of budget_history"),
     F_FLOATS_(T, budget_history, nhistory, "remaining budget over time, oldest first"),
@@ -462,7 +466,9 @@ void slo_fmt_burn(char *out, size_t n, double burn)
  * reads as a tie that fired. */
 static void pair_burn(char *out, size_t n, double burn, double factor)
 {
-    if (fabs(burn - factor) < 0.05)
+    if (isnan(burn))
+        snprintf(out, n, "no data");
+    else if (fabs(burn - factor) < 0.05)
         snprintf(out, n, "%.2fx", burn);
     else
         slo_fmt_burn(out, n, burn);
@@ -479,7 +485,10 @@ void slo_pair_reason(const struct slo *s, char *out, size_t n)
     pair_burn(lb, sizeof lb, p->long_burn, p->factor);
     pair_burn(sb, sizeof sb, p->short_burn, p->factor);
     bool lo = p->long_burn > p->factor, so = p->short_burn > p->factor;
-    if (lo && so)
+    if (p->firing == TB_UNKNOWN)
+        snprintf(out, n, "%s %s and %s %s, factor %g: firing unknown", p->long_name, lb,
+                 p->short_name, sb, p->factor);
+    else if (lo && so)
         snprintf(out, n, "%s %s and %s %s over %g", p->long_name, lb, p->short_name, sb, p->factor);
     else if (so)
         snprintf(out, n, "%s %s over %g, %s %s not yet", p->short_name, sb, p->factor, p->long_name,

@@ -71,7 +71,7 @@ struct slo_pair {
     enum alert_state severity; /* ALERT_PAGE or ALERT_TICKET */
     double long_burn;          /* NaN: no data */
     double short_burn;
-    bool firing;
+    enum tribool firing; /* unknown unless both burns are known and the SLI is healthy */
     int nhistory;
     /* the pair's level, the lower of its two burns (it fires when this is
      * over the factor), oldest first, slo.burn_step_ms apart; NaN: no data */

@@ -60,6 +60,12 @@ static cJSON *field_to_json(const struct field *f, const void *obj)
         return number_or_null(*(const double *)p);
     case F_BOOL:
         return cJSON_CreateBool(*(const bool *)p);
+    case F_TRI: {
+        enum tribool t = *(const enum tribool *)p;
+        return t == TB_YES  ? cJSON_CreateTrue()
+               : t == TB_NO ? cJSON_CreateFalse()
+                            : cJSON_CreateNull();
+    }
     case F_ENUM: {
         int v = *(const int *)p;
         return cJSON_CreateString(v >= 0 && v < f->enum_count ? f->enum_names[v] : "?");
@@ -160,6 +166,11 @@ static int field_from_json(const struct field *f, const cJSON *v, void *obj, cha
             return type_error(f, "true or false", err, errlen);
         *(bool *)p = cJSON_IsTrue(v);
         return 0;
+    case F_TRI:
+        if (!cJSON_IsBool(v) && !cJSON_IsNull(v))
+            return type_error(f, "true, false or null", err, errlen);
+        *(enum tribool *)p = cJSON_IsNull(v) ? TB_UNKNOWN : cJSON_IsTrue(v) ? TB_YES : TB_NO;
+        return 0;
     case F_ENUM:
         if (!cJSON_IsString(v))
             return type_error(f, "a string", err, errlen);
@@ -257,9 +268,9 @@ const char *schema_enum_name(const struct schema *s, const char *field, int valu
 
 static const char *type_doc(const struct field *f)
 {
-    static const char *names[] = {"string",   "int",    "int64",      "uint64", "number or null",
-                                  "bool",     "enum",   "ms",         "array",  "number[]",
-                                  "number[]", "string", "int or null"};
+    static const char *names[] = {
+        "string", "int",   "int64",    "uint64",   "number or null", "bool",        "enum",
+        "ms",     "array", "number[]", "number[]", "string",         "int or null", "bool or null"};
     return names[f->type];
 }
 

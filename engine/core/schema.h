@@ -28,7 +28,13 @@ enum field_type {
                  to size - 1 bytes on decode like an F_STR of that size */
     F_COUNT,  /* int count that may be unknown: negative encodes as null, null
                  decodes as -1 (a reader never takes "unknown" for 0) */
+    F_TRI,    /* enum tribool: a yes/no that may be unknown, encoded true/false/null */
 };
+
+/* A yes/no that may not be known. Unknown is the zero value, so a row that
+ * was never filled in, or a record that lacks the field, reads unknown and
+ * never "no"; readers compare with TB_YES / TB_NO, never test truth. */
+enum tribool { TB_UNKNOWN, TB_NO, TB_YES };
 
 struct schema;
 
@@ -70,6 +76,10 @@ struct schema {
 #define F_COUNT_(T, m, d)                                                                          \
     {                                                                                              \
 #m, F_COUNT, FIELD_OF(T, m), .doc = d                                                      \
+    }
+#define F_TRI_(T, m, d)                                                                            \
+    {                                                                                              \
+#m, F_TRI, FIELD_OF(T, m), .doc = d                                                        \
     }
 #define F_I64_(T, m, d)                                                                            \
     {                                                                                              \

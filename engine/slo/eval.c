@@ -521,7 +521,9 @@ static void fill_pairs(struct slo_rt *rt, int64_t now, struct slo *row, struct b
         p->severity = a->severity;
         p->long_burn = burn_of(a->long_ms, bc);
         p->short_burn = burn_of(a->short_ms, bc);
-        p->firing = slo_exceeds(p->long_burn, a->factor) && slo_exceeds(p->short_burn, a->factor);
+        /* a failed SLI's burns are not current: the pair cannot say */
+        p->firing =
+            rt->error[0] ? TB_UNKNOWN : slo_pair_firing(p->long_burn, p->short_burn, a->factor);
     }
     row->pair = slo_pair_pick(row->pairs, row->npairs);
     if (rt->prom) {

@@ -136,12 +136,19 @@ enum alert_state slo_policy_eval(const struct slo_policy *p, slo_burn_fn burn, v
     return any_data ? ALERT_OK : ALERT_NODATA;
 }
 
+enum tribool slo_pair_firing(double long_burn, double short_burn, double factor)
+{
+    if (isnan(long_burn) || isnan(short_burn))
+        return TB_UNKNOWN;
+    return slo_exceeds(long_burn, factor) && slo_exceeds(short_burn, factor) ? TB_YES : TB_NO;
+}
+
 /* How much a pair has to say: firing pages, firing tickets, burning pages,
  * burning tickets, then the rest. */
 static int pair_tier(const struct slo_pair *p)
 {
     bool page = p->severity == ALERT_PAGE;
-    if (p->firing)
+    if (p->firing == TB_YES)
         return page ? 4 : 3;
     if (slo_exceeds(p->short_burn, p->factor))
         return page ? 2 : 1;

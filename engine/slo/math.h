@@ -79,6 +79,10 @@ typedef double (*slo_burn_fn)(int64_t window_ms, void *ud);
  * short window of any pair is over its factor (the long one not yet), else
  * OK; NODATA when no window of the policy has data. */
 enum alert_state slo_policy_eval(const struct slo_policy *p, slo_burn_fn burn, void *ud);
+/* Whether a pair fires (both burns over the factor), as the snapshot says
+ * it: unknown unless both burns are known, so a window without data never
+ * reads "not firing". */
+enum tribool slo_pair_firing(double long_burn, double short_burn, double factor);
 /* The pair a row's state is about: the first firing page pair, else the
  * first firing ticket pair, else the first burning page then ticket pair,
  * else the one whose lower burn is nearest its factor; -1 when no pair has

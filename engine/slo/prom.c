@@ -71,6 +71,22 @@ static void post_error(struct engine *e, const char *slo, const char *error)
     engine_measure(e, &(struct measure){.kind = MEASURE_ERROR, .subject = slo, .error = error});
 }
 
+/* A query that cannot be formed is a failure of its SLO, never a query
+ * skipped in silence: the row reads no data with the reason, and the
+ * round (so the source) fails naming the SLO. The spec loader refuses such
+ * queries (slo/spec.c); this covers definitions that did not come through
+ * it. */
+static void unformed(struct batch *b, const char *slo, const char *window)
+{
+    char why[TEXT_LEN];
+    snprintf(why, sizeof(why), "cannot form the PromQL query for window %s (longer than %d bytes)",
+             window, PROM_QUERY_MAX - 1);
+    b->failed++;
+    post_error(b->e, slo, why);
+    if (!b->first_error[0])
+        snprintf(b->first_error, sizeof(b->first_error), "SLO %s: %s", slo, why);
+}
+
 static void on_value(void *ud, double v, int flags, const char *error)
 {
     struct pending *p = ud;
@@ -135,8 +151,10 @@ static void start_ranges(struct batch *b, struct http *h, const struct prom_conf
     slo_format_window(step, win, sizeof(win));
     const char *tmpl[2] = {info->def->error_query, info->def->total_query};
     for (int which = 0; which < 2; which++) {
-        if (!prom_expand_window(tmpl[which], win, q, qlen))
+        if (!prom_expand_window(tmpl[which], win, q, qlen)) {
+            unformed(b, info->name, win);
             continue;
+        }
         struct range_pending *p = calloc(1, sizeof(*p));
         if (!p)
             return;
@@ -162,7 +180,7 @@ static void start_ranges(struct batch *b, struct http *h, const struct prom_conf
 static int start_round(struct batch *b, struct http *h, const struct prom_config *c, int64_t at_ms)
 {
     int started = 0;
-    char *q = malloc(4200);
+    char *q = malloc(PROM_QUERY_MAX);
     if (!q)
         return 0;
     for (int i = 0; i < slo_count(b->e); i++) {
@@ -173,8 +191,11 @@ static int start_round(struct batch *b, struct http *h, const struct prom_config
         for (int w = 0; w < info.nwindows; w++) {
             char win[16];
             slo_format_window(info.windows[w], win, sizeof(win));
-            if (!prom_ratio_query(info.def->error_query, info.def->total_query, win, q, 4200))
+            if (!prom_ratio_query(info.def->error_query, info.def->total_query, win, q,
+                                  PROM_QUERY_MAX)) {
+                unformed(b, info.name, win);
                 continue;
+            }
             struct pending *p = calloc(1, sizeof(*p));
             if (!p)
                 break;
@@ -194,7 +215,7 @@ static int start_round(struct batch *b, struct http *h, const struct prom_config
             track_add(b, &p->tr, r);
             started++;
         }
-        start_ranges(b, h, c, &info, at_ms, q, 4200);
+        start_ranges(b, h, c, &info, at_ms, q, PROM_QUERY_MAX);
     }
     free(q);
     return started;

@@ -15,6 +15,7 @@
 #include "base/http.h"
 #include "base/redact.h"
 #include "base/secret.h"
+#include "base/textsafe.h"
 
 /* ---- config ---- */
 
@@ -109,6 +110,21 @@ int prom_config_load(struct prom_config *c, const struct ynode *s, char *err, si
 
 /* ---- queries ---- */
 
+/* Where a {{.window}} starting at open ends (after its "}}"), or NULL when
+ * the braces hold anything else or never close. */
+static const char *window_var_end(const char *open)
+{
+    const char *q = open + 2;
+    while (*q == ' ')
+        q++;
+    size_t n = strlen(".window");
+    if (strncmp(q, ".window", n) != 0)
+        return NULL;
+    for (q += n; *q == ' '; q++)
+        ;
+    return strncmp(q, "}}", 2) == 0 ? q + 2 : NULL;
+}
+
 bool prom_expand_window(const char *tmpl, const char *window, char *out, size_t outlen)
 {
     struct buf b = {0};
@@ -119,27 +135,39 @@ bool prom_expand_window(const char *tmpl, const char *window, char *out, size_t 
             buf_puts(&b, p);
             break;
         }
-        const char *q = open + 2;
-        while (*q == ' ')
-            q++;
-        const char *close = strstr(q, "}}");
-        size_t n = strlen(".window");
-        bool match = close && strncmp(q, ".window", n) == 0;
-        if (match)
-            for (const char *r = q + n; r < close; r++)
-                match &= *r == ' ';
+        const char *end = window_var_end(open);
         buf_append(&b, p, (size_t)(open - p));
-        if (match) {
-            buf_puts(&b, window);
-            p = close + 2;
-        } else {
-            buf_puts(&b, "{{");
-            p = open + 2;
-        }
+        buf_puts(&b, end ? window : "{{");
+        p = end ? end : open + 2;
     }
     bool fit = str_copy(out, outlen, buf_cstr(&b));
     buf_free(&b);
     return fit;
+}
+
+int prom_template_check(const char *tmpl, char *err, size_t errlen)
+{
+    int windows = 0;
+    for (const char *p = strstr(tmpl, "{{"); p; p = strstr(p, "{{")) {
+        const char *end = window_var_end(p);
+        if (!end) {
+            const char *close = strstr(p + 2, "}}");
+            size_t len = close ? (size_t)(close + 2 - p) : strlen(p);
+            char cut[64];
+            ts_sanitize(p, len < 32 ? len : 32, cut, sizeof(cut), true);
+            snprintf(err, errlen, "template %s: only {{.window}} is expanded", cut);
+            return -1;
+        }
+        windows++;
+        p = end;
+    }
+    if (!windows) {
+        snprintf(err, errlen,
+                 "no {{.window}}: every alert window and the SLO period would ask the same "
+                 "range");
+        return -1;
+    }
+    return 0;
 }
 
 bool prom_ratio_query(const char *error_q, const char *total_q, const char *window, char *out,

@@ -71,9 +71,16 @@ int prom_parse_range(const char *body, size_t len, long http_status, bool trunca
 int prom_parse_instant(const char *body, size_t len, long http_status, bool truncated,
                        double *value, char *err, size_t errlen);
 
+/* The longest query Lookout sends (a ratio query, both halves expanded). */
+#define PROM_QUERY_MAX 4200
 /* Replaces every {{.window}} (Sloth's template; spaces inside the braces
  * allowed) with window. Returns false when out is too small. */
 bool prom_expand_window(const char *tmpl, const char *window, char *out, size_t outlen);
+/* Whether tmpl is a query Lookout can ask per window: it has at least one
+ * {{.window}} (without one every window would get the same fixed range, and
+ * burn rates and budget would be made up) and no other
+ * {{...}} (only .window is expanded). 0, or -1 with the reason in err. */
+int prom_template_check(const char *tmpl, char *err, size_t errlen);
 /* The ratio query of a window: (error) / (total), both expanded, with an
  * absent error series read as 0 and marked (PROM_NO_ERRORS_LABEL). */
 bool prom_ratio_query(const char *error_q, const char *total_q, const char *window, char *out,

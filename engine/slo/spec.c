@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "slo/math.h"
+#include "slo/prometheus.h"
 
 /* A new item for the SLO defined at node n, in the given spec format; NULL
  * with the error set when out of memory. */
@@ -89,6 +90,52 @@ static int objective_of(const struct ynode *m, const char *key, bool percent, do
     return 0;
 }
 
+/* ---- Prometheus queries: refused here rather than never asked ---- */
+
+/* A query template of m[key] Lookout can ask per window (see
+ * prom_template_check); the error names the query's line. */
+static int check_query(const struct ynode *m, const char *key, const char *q, char *err,
+                       size_t errlen)
+{
+    char why[160];
+    if (prom_template_check(q, why, sizeof(why)) == 0)
+        return 0;
+    const struct ynode *at = ymap_get(m, key);
+    return yerr(at ? at : m, err, errlen, "%s: %s", key, why);
+}
+
+/* Whether every query the SLO sends fits what the source sends: each
+ * window's ratio query (its policy's windows and the period; the burn-down
+ * range query expands one half only, so it fits when these do). Run once
+ * the policy is final: a window name longer than {{.window}} makes a
+ * query longer than its template. */
+static int check_fits(const struct ynode *at, const struct slo_spec_item *it, char *err,
+                      size_t errlen)
+{
+    if (!it->error_query[0])
+        return 0;
+    struct slo_policy def;
+    const struct slo_policy *pol = it->has_policy ? &it->policy : &def;
+    if (!it->has_policy)
+        slo_policy_default(&def, it->period_ms);
+    int64_t w[SLO_WINDOWS];
+    int n = slo_policy_windows(pol, w, SLO_WINDOWS - 1);
+    w[n++] = it->period_ms;
+    char *q = malloc(PROM_QUERY_MAX), win[16];
+    bool fit = q != NULL;
+    for (int i = 0; i < n && fit; i++) {
+        slo_format_window(w[i], win, sizeof(win));
+        fit = prom_ratio_query(it->error_query, it->total_query, win, q, PROM_QUERY_MAX);
+    }
+    free(q);
+    if (fit)
+        return 0;
+    return yerr(at, err, errlen,
+                "the error and total queries are too long: the ratio query for window %s must "
+                "fit in %d bytes",
+                win, PROM_QUERY_MAX - 1);
+}
+
 /* ---- Sloth prometheus/v1 ---- */
 
 static int sloth_slo(struct slo_spec_set *set, const char *service, const struct ynode *s,
@@ -122,13 +169,17 @@ static int sloth_slo(struct slo_spec_set *set, const char *service, const struct
         if (ycheck_keys(ev, evk, err, errlen) < 0 ||
             need_str(ev, "error_query", it->error_query, sizeof(it->error_query), err, errlen) <
                 0 ||
-            need_str(ev, "total_query", it->total_query, sizeof(it->total_query), err, errlen) < 0)
+            need_str(ev, "total_query", it->total_query, sizeof(it->total_query), err, errlen) <
+                0 ||
+            check_query(ev, "error_query", it->error_query, err, errlen) < 0 ||
+            check_query(ev, "total_query", it->total_query, err, errlen) < 0)
             return -1;
     } else if (raw) {
         static const char *const rk[] = {"error_ratio_query", NULL};
         if (ycheck_keys(raw, rk, err, errlen) < 0 ||
             need_str(raw, "error_ratio_query", it->error_query, sizeof(it->error_query), err,
-                     errlen) < 0)
+                     errlen) < 0 ||
+            check_query(raw, "error_ratio_query", it->error_query, err, errlen) < 0)
             return -1;
         STR_COPY(it->total_query, "1"); /* the query already is a ratio */
     } else if (ymap_get(sli, "plugin")) {
@@ -164,7 +215,7 @@ static int sloth_slo(struct slo_spec_set *set, const char *service, const struct
                 it->policy.pairs[i].factor = INFINITY;
         }
     }
-    return 0;
+    return check_fits(sli, it, err, errlen);
 }
 
 static int load_sloth(struct slo_spec_set *set, const struct ynode *root, char *err, size_t errlen)
@@ -222,6 +273,9 @@ static int counter_rate(const struct ynode *at, const char *q, char *out, size_t
                     "query must be a series selector or contain {{.window}}: %.80s", q);
     if (n < 0 || (size_t)n >= outlen)
         return yerr(at, err, errlen, "query too long");
+    char why[160];
+    if (prom_template_check(out, why, sizeof(why)) < 0)
+        return yerr(at, err, errlen, "query: %s", why);
     return 0;
 }
 
@@ -366,7 +420,7 @@ static int openslo_slo(struct slo_spec_set *set, const struct ynode *docs, const
     }
     STR_COPY(it->total_query, total);
     slo_policy_default(&it->policy, it->period_ms);
-    return 0;
+    return check_fits(ratio, it, err, errlen);
 }
 
 /* ---- OpenSLO openslo/v1alpha, as Sloth reads it ---- */
@@ -457,6 +511,8 @@ static int openslo_alpha(struct slo_spec_set *set, const struct ynode *r, char *
         snprintf(it->error_query, sizeof(it->error_query), "(%s) - (%s)", total, good);
         STR_COPY(it->total_query, total);
         slo_policy_default(&it->policy, it->period_ms);
+        if (check_fits(ratio, it, err, errlen) < 0)
+            return -1;
     }
     return 0;
 }
@@ -608,13 +664,15 @@ static int config_slo(struct slo_spec_set *set, const struct ynode *s, char *err
         static const char *const pk[] = {"error_query", "total_query", NULL};
         if (ycheck_keys(p, pk, err, errlen) < 0 ||
             need_str(p, "error_query", it->error_query, sizeof(it->error_query), err, errlen) < 0 ||
-            need_str(p, "total_query", it->total_query, sizeof(it->total_query), err, errlen) < 0)
+            need_str(p, "total_query", it->total_query, sizeof(it->total_query), err, errlen) < 0 ||
+            check_query(p, "error_query", it->error_query, err, errlen) < 0 ||
+            check_query(p, "total_query", it->total_query, err, errlen) < 0)
             return -1;
     }
     const struct ynode *al = ymap_get(s, "alerting");
     if (al && config_policy(al, it, err, errlen) < 0)
         return -1;
-    return 0;
+    return check_fits(sli, it, err, errlen);
 }
 
 int slo_spec_load_config(struct slo_spec_set *set, const struct ynode *slos, char *err,
