@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define FAKE_SERVER_MAX_ARGS 24
-#ifndef FAKE_SERVER_WAIT_MS /* a bench seeding 50k objects waits longer */
+#ifndef FAKE_SERVER_WAIT_MS       /* a bench seeding 50k objects waits longer */
 #define FAKE_SERVER_WAIT_MS 30000 /* the API server makes its TLS certificates first */
 #endif
 
