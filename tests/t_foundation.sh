@@ -107,6 +107,14 @@ check "a bad option value exits 2 with a message" bash -c "[ $? -eq 2 ] && grep 
 bash "$LOOKOUT_ROOT/docs/gen-snapshot-doc.sh" "$LOOKOUT" >"$tmp/snapshot.md" 2>/dev/null
 check "docs/snapshot.md matches the schemas (make docs)" cmp -s "$tmp/snapshot.md" "$LOOKOUT_ROOT/docs/snapshot.md"
 
+# Every C file as the project's .clang-format writes it (one second): a file
+# that drifted once stayed unnoticed through several sessions.
+if command -v clang-format >/dev/null; then
+    check "make check-format: every C file clang-formatted" make -s -C "$LOOKOUT_ROOT" check-format
+else
+    skip "make check-format" "clang-format is not installed (make deps installs it)"
+fi
+
 # make install puts the binary, themes and man page under DESTDIR.
 make -s -C "$LOOKOUT_ROOT" install DESTDIR="$tmp/root" PREFIX=/usr >/dev/null 2>&1
 check "make install: binary, themes and man page" bash -c "[ -x '$tmp/root/usr/bin/lookout' ] && ls '$tmp/root/usr/share/lookout/themes/'*.theme >/dev/null && [ -f '$tmp/root/usr/share/man/man1/lookout.1' ]"
