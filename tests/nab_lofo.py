@@ -201,7 +201,7 @@ def left_out_scores(args, files, det, chosen, folders):
 
 def print_table(title, rows, profiles):
     print(title)
-    print("  %-18s %9s %9s %9s   per folder, standard (%s)" %
+    print("  %-22s %9s %9s %9s   per folder, standard (%s)" %
           ("detector", "standard", "low_FP", "low_FN", ", ".join(f[:12] for f in FOLDERS)))
     for name, table, folders in sorted(rows, key=lambda r: -r[1]["standard"]["normalized"]):
         cells = []
@@ -211,7 +211,7 @@ def print_table(title, rows, profiles):
             else:
                 kind, v = folders[f]
                 cells.append("%.2f" % v if kind == "norm" else "raw %.2f" % v)
-        print("  %-18s %9.2f %9.2f %9.2f   %s" % (
+        print("  %-22s %9.2f %9.2f %9.2f   %s" % (
             name, table["standard"]["normalized"], table["reward_low_FP_rate"]["normalized"],
             table["reward_low_FN_rate"]["normalized"], "  ".join(cells)))
 
