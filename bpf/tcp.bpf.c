@@ -33,11 +33,22 @@ struct {
     __type(value, struct lo_retrans);
 } retrans SEC(".maps");
 
-/* struct sock * -> time of the last reset event (one per flow per second). */
+/* A flow for the reset limit: the socket and its port pair. The kernel
+ * reuses a freed socket's memory for the next one at once (TCP sockets are
+ * SLAB_TYPESAFE_BY_RCU), so the address alone would take a new connection
+ * for the one it replaced and silence its reset: 60 reset connections in a
+ * row gave one event each way. sk is 0 for a reset sent with no socket. */
+struct reset_key {
+    __u64 sk;
+    __u16 sport, dport;
+    __u32 pad;
+};
+
+/* reset_key -> time of the last reset event (one per flow per second). */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, 4096);
-    __type(key, __u64);
+    __type(key, struct reset_key);
     __type(value, __u64);
 } reset_last SEC(".maps");
 
@@ -231,10 +242,11 @@ static __always_inline bool flow_from_skb(const struct sk_buff *skb, struct flow
     return false;
 }
 
-/* At most one event per flow per second: per socket, or per port pair for
- * resets sent without one. */
-static __always_inline bool reset_admit(__u64 key)
+/* At most one event per flow per second: per socket and port pair, or per
+ * port pair for resets sent without a socket. */
+static __always_inline bool reset_admit(const struct sock *sk, const struct flow *f)
 {
+    struct reset_key key = {.sk = (__u64)sk, .sport = f->sport, .dport = f->dport};
     __u64 now = bpf_ktime_get_ns();
     __u64 *last = bpf_map_lookup_elem(&reset_last, &key);
     if (last && now - *last < NSEC_PER_SEC)
@@ -255,8 +267,7 @@ static __always_inline int do_reset(const struct sock *sk, const struct sk_buff 
         COUNT(seen, LO_RESET);
         if (!flow_from_skb(skb, &f))
             return 0;
-        __u64 key = 1ull << 63 | (__u64)f.sport << 16 | f.dport;
-        if (!reset_admit(key)) {
+        if (!reset_admit(NULL, &f)) {
             COUNT(filtered, LO_RESET);
             return 0;
         }
@@ -264,13 +275,13 @@ static __always_inline int do_reset(const struct sock *sk, const struct sk_buff 
         return 0;
     }
     COUNT(seen, LO_RESET);
-    __u64 key = (__u64)sk;
-    if (!reset_admit(key)) {
+    if (!read_flow(sk, &f))
+        return 0;
+    if (!reset_admit(sk, &f)) {
         COUNT(filtered, LO_RESET);
         return 0;
     }
-    if (!read_flow(sk, &f))
-        return 0;
+    __u64 key = (__u64)sk;
     struct lo_owner *known = bpf_map_lookup_elem(&sk_owner, &key);
     if (known)
         o = *known;

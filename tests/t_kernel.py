@@ -284,6 +284,14 @@ def test_reset():
     a, _ = srv.accept()
     cport = c.getsockname()[1]
     reset_pair(c, a)
+    # 40 more in a row: the kernel gives each new socket the memory of the
+    # one just freed, so a limit keyed on the socket alone kept one of them.
+    more = []
+    for _ in range(40):
+        c2 = socket.create_connection(("127.0.0.1", port))
+        a2, _ = srv.accept()
+        more.append(c2.getsockname()[1])
+        reset_pair(c2, a2)
     srv.close()
     events, _ = ev.stop()
     resets = [e for e in events if e["kind"] == "reset" and {e["sport"], e["dport"]} == {port, cport}]
@@ -294,6 +302,11 @@ def test_reset():
           resets)
     check("reset: attributed through the socket map", all(e["pid"] == os.getpid() for e in resets),
           [(e["pid"], e["comm"]) for e in resets])
+    flows = {(e["args"], e["sport"] if e["args"] == "sent" else e["dport"]) for e in events
+             if e["kind"] == "reset" and port in (e["sport"], e["dport"])}
+    check("reset: 40 connections reset in a row, each seen both ways (sockets reuse memory)",
+          all(("sent", p) in flows and ("received", p) in flows for p in more),
+          sorted(flows)[:10])
 
 
 def test_reset_no_socket():
