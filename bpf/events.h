@@ -181,6 +181,19 @@ struct lo_owner {
     char comm[LO_COMM_LEN];
 };
 
+/* A flow in the kernel's per-flow maps (retransmit counts, the reset
+ * limit): the socket and its port pair. The kernel reuses a freed socket's
+ * memory for the next one at once (TCP sockets are SLAB_TYPESAFE_BY_RCU), so
+ * the address alone would take a new connection for the one it replaced:
+ * 60 connections reset in a row once gave one reset event each way. sk is 0
+ * for a reset sent with no socket. */
+struct lo_flow_key {
+    __u64 sk;
+    __u16 sport;
+    __u16 dport;
+    __u32 pad;
+};
+
 /* Retransmits counted per flow in the kernel, drained by user space. */
 struct lo_retrans {
     struct lo_owner owner;

@@ -784,9 +784,9 @@ int kloader_drain_retrans(struct kernel_loader *kl,
                           void (*fn)(const struct lo_retrans *r, void *ud), void *ud)
 {
     int fd = kl->retrans_fd;
-    uint64_t keys[256];
+    struct lo_flow_key keys[256];
     int n = 0;
-    uint64_t key, next;
+    struct lo_flow_key key, next;
     void *prev = NULL;
     while (n < 256 && bpf_map_get_next_key(fd, prev, &next) == 0) {
         keys[n++] = next;

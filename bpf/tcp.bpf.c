@@ -25,30 +25,19 @@ struct {
     __type(value, struct lo_owner);
 } listen_owner SEC(".maps");
 
-/* struct sock * -> retransmits since user space last drained the flow. */
+/* lo_flow_key -> retransmits since user space last drained the flow. */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, 8192);
-    __type(key, __u64);
+    __type(key, struct lo_flow_key);
     __type(value, struct lo_retrans);
 } retrans SEC(".maps");
 
-/* A flow for the reset limit: the socket and its port pair. The kernel
- * reuses a freed socket's memory for the next one at once (TCP sockets are
- * SLAB_TYPESAFE_BY_RCU), so the address alone would take a new connection
- * for the one it replaced and silence its reset: 60 reset connections in a
- * row gave one event each way. sk is 0 for a reset sent with no socket. */
-struct reset_key {
-    __u64 sk;
-    __u16 sport, dport;
-    __u32 pad;
-};
-
-/* reset_key -> time of the last reset event (one per flow per second). */
+/* lo_flow_key -> time of the last reset event (one per flow per second). */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, 4096);
-    __type(key, struct reset_key);
+    __type(key, struct lo_flow_key);
     __type(value, __u64);
 } reset_last SEC(".maps");
 
@@ -246,7 +235,7 @@ static __always_inline bool flow_from_skb(const struct sk_buff *skb, struct flow
  * port pair for resets sent without a socket. */
 static __always_inline bool reset_admit(const struct sock *sk, const struct flow *f)
 {
-    struct reset_key key = {.sk = (__u64)sk, .sport = f->sport, .dport = f->dport};
+    struct lo_flow_key key = {.sk = (__u64)sk, .sport = f->sport, .dport = f->dport};
     __u64 now = bpf_ktime_get_ns();
     __u64 *last = bpf_map_lookup_elem(&reset_last, &key);
     if (last && now - *last < NSEC_PER_SEC)
@@ -307,17 +296,18 @@ LO_HOOK(retransmit, tcp_retransmit_skb, const struct sock *sk)
     if (!sk || !kind_enabled(LO_RETRANSMIT))
         return 0;
     COUNT(seen, LO_RETRANSMIT);
-    __u64 key = (__u64)sk;
+    struct flow f;
+    if (!read_flow(sk, &f))
+        return 0;
+    struct lo_flow_key key = {.sk = (__u64)sk, .sport = f.sport, .dport = f.dport};
     struct lo_retrans *r = bpf_map_lookup_elem(&retrans, &key);
     if (r) {
         __sync_fetch_and_add(&r->count, 1);
         return 0;
     }
-    struct flow f;
-    if (!read_flow(sk, &f))
-        return 0;
     struct lo_retrans fresh = {.count = 1};
-    struct lo_owner *o = bpf_map_lookup_elem(&sk_owner, &key);
+    __u64 owner_key = (__u64)sk;
+    struct lo_owner *o = bpf_map_lookup_elem(&sk_owner, &owner_key);
     if (o)
         fresh.owner = *o;
     fresh.family = f.family;
