@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/buf.h"
 #include "base/dict.h"
@@ -372,17 +371,7 @@ static void on_sample(struct engine *e, int table, const void *obj, void *ud)
 
 static int64_t period_start(const struct slo_rt *rt, int64_t now)
 {
-    if (rt->def.period_kind == SLO_ROLLING)
-        return now - rt->def.period_ms;
-    time_t secs = (time_t)(now / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    if (rt->def.period_kind == SLO_CALENDAR_MONTH)
-        tm.tm_mday = 1;
-    else
-        tm.tm_mday -= (tm.tm_wday + 6) % 7; /* ISO weeks start on Monday */
-    return (int64_t)timegm(&tm) * 1000;
+    return slo_period_start(rt->def.period_kind, rt->def.period_ms, now);
 }
 
 static double window_ratio(struct slo_rt *rt, int64_t now, int64_t w)
@@ -792,9 +781,11 @@ static void set_range(struct slo_engine *se, const char *name, int which, const 
     struct slo_rt *rt = find_rt(se, name);
     if (!rt || which < 0 || which > 1)
         return;
-    int64_t step = rt->def.period_ms / SLO_HISTORY;
+    int64_t step = slo_range_step_ms(rt->def.period_kind, rt->def.period_ms, at_ms);
     for (int i = 0; i < SLO_HISTORY; i++)
         rt->range[which][i] = NAN;
+    if (step <= 0)
+        return;
     for (int k = 0; k < n; k++) {
         /* step i ends at at - (SLO_HISTORY - 1 - i) * step */
         double back = ((double)at_ms - t[k] * 1000) / (double)step;
