@@ -212,8 +212,11 @@ def calendar_checks(work, url):
                "%s budget is the period to date: lookout %r prometheus[%s] %r" % (name, got, win, mtd))
         expect(got is not None and d30 is not None and abs(got - d30) > 1,
                "%s budget is not the last 30 days': %r vs %r" % (name, got, d30))
-        expect(s0.get("period_s") == t - T0 and s0.get("gate") == "allow",
-               "%s period %r s, gate %r" % (name, s0.get("period_s"), s0.get("gate")))
+        last = (s0.get("windows") or [{}])[-1]
+        expect(s0.get("period_s") == t - T0 and s0.get("gate") == "allow"
+               and last.get("window") == name[7:] and last.get("seconds") == t - T0,
+               "%s period %r s, window %r, gate %r" % (name, s0.get("period_s"), last,
+                                                      s0.get("gate")))
     hist = status[t].get("calsvc-month", {}).get("budget_history", [])
     # the chart covers January only: every step at burn 0.5, none from December
     expect(len(hist) == 120 and all(h is not None and abs(h - 0.5) < 1e-2 for h in hist),

@@ -697,6 +697,8 @@ TEST(calendar_month_resets_the_budget)
     struct slo *c = row_of(&e, "cal"), *r = row_of(&e, "roll");
     CHECK(c && fabs(c->budget_remaining - 1.0) < 1e-12);
     CHECK(c && c->period_ms == now + 1000 - march);
+    CHECK(c && strcmp(c->windows[c->nwindows - 1].name, "month") == 0 &&
+          c->windows[c->nwindows - 1].length_ms == c->period_ms);
     /* rolling 30 d still holds the 20 bad days before March 1st: ratio 0.5 * 20/30 */
     CHECK(r && fabs(r->budget_remaining - (1 - (0.5 * 20.0 / 30) / 0.01)) < 1e-4);
     slo_detach(&e);

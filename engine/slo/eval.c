@@ -613,6 +613,12 @@ static void evaluate_one(struct slo_engine *se, struct slo_rt *rt, int64_t now, 
             i == rt->nwin - 1 ? period_ratio(rt, now) : window_ratio(rt, now, rt->win[i]);
         w->burn_rate = slo_burn_rate(w->error_ratio, rt->def.objective);
     }
+    if (rt->def.period_kind != SLO_ROLLING) {
+        /* the period window is the month or week so far, not 30d or 7d */
+        struct slo_window *w = &row->windows[rt->nwin - 1];
+        STR_COPY(w->name, rt->def.period_kind == SLO_CALENDAR_MONTH ? "month" : "week");
+        w->length_ms = row->period_ms;
+    }
     double shortest = row->windows[0].error_ratio;
     row->sli = isnan(shortest) ? NAN : 1 - shortest;
     row->budget_remaining =
