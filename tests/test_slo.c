@@ -673,6 +673,52 @@ TEST(calendar_query_window_and_range_step)
                0);
 }
 
+/* Right after a calendar boundary, Prometheus's last answer for the period
+ * is about the month that ended: it is not this month's budget (no data
+ * until the first answer after the boundary), whatever the staleness. */
+TEST(calendar_prometheus_answer_from_last_month_is_not_this_months)
+{
+    static struct engine e;
+    engine_init(&e);
+    int64_t march = 1709251200000LL;
+    e.now = march - 60000;
+    char err[256];
+    struct slo_def d = {.name = "pc",
+                        .objective = 0.99,
+                        .period_kind = SLO_CALENDAR_MONTH,
+                        .error_query = "sum(rate(e[{{.window}}]))",
+                        .total_query = "sum(rate(t[{{.window}}]))"};
+    CHECK(slo_define(&e, &d, err, sizeof(err)) == 0);
+    struct slo_info info;
+    CHECK(slo_info_at(&e, 0, &info));
+    for (int i = 0; i < info.nwindows; i++) {
+        struct measure m = {.kind = MEASURE_RATIO,
+                            .subject = "pc",
+                            .window_ms = info.windows[i],
+                            .at = march - 60000,
+                            .value = 0.005};
+        engine_measure(&e, &m);
+    }
+    engine_advance(&e, march - 30000);
+    struct slo *r = row_of(&e, "pc");
+    CHECK(r && fabs(r->budget_remaining - 0.5) < 1e-12);
+    CHECK(r && strcmp(r->windows[r->nwindows - 1].name, "month") == 0);
+    engine_advance(&e, march + 30000);
+    r = row_of(&e, "pc");
+    CHECK(r && isnan(r->budget_remaining) && r->exhaustion_ms == SLO_EXHAUSTION_UNKNOWN);
+    CHECK(r && r->gate == GATE_STATE_UNKNOWN);
+    struct measure m = {.kind = MEASURE_RATIO,
+                        .subject = "pc",
+                        .window_ms = info.windows[info.nwindows - 1],
+                        .at = march + 30000};
+    engine_measure(&e, &m); /* the month so far: no errors */
+    engine_advance(&e, march + 31000);
+    r = row_of(&e, "pc");
+    CHECK(r && fabs(r->budget_remaining - 1) < 1e-12);
+    slo_detach(&e);
+    engine_free(&e);
+}
+
 TEST(calendar_month_resets_the_budget)
 {
     static struct engine e;

@@ -400,6 +400,9 @@ static double burn_of(int64_t w, void *ud)
 
 static double period_ratio(struct slo_rt *rt, int64_t now)
 {
+    /* an answer from before the calendar boundary is about the last period */
+    if (rt->prom && rt->nwin && rt->prom_at[rt->nwin - 1] < period_start(rt, now))
+        return NAN;
     if (rt->prom)
         return window_ratio(rt, now, rt->def.period_ms);
     double bad, total;
@@ -409,9 +412,10 @@ static double period_ratio(struct slo_rt *rt, int64_t now)
 }
 
 /* Remaining budget from the period start to step i of the range answers. */
-static double prom_burndown(const struct slo_rt *rt, int i)
+static double prom_burndown(const struct slo_rt *rt, int64_t now, int i)
 {
-    if (!rt->range_at[0] || rt->range_at[0] != rt->range_at[1])
+    if (!rt->range_at[0] || rt->range_at[0] != rt->range_at[1] ||
+        rt->range_at[0] < period_start(rt, now))
         return NAN;
     double bad = 0, total = 0;
     for (int k = 0; k <= i; k++) {
@@ -439,7 +443,7 @@ static void fill_history(struct slo_rt *rt, int64_t now, struct slo *row)
         int64_t t = now - (int64_t)(SLO_HISTORY - 1 - i) * row->history_step_ms;
         double bad, total, r = NAN;
         if (rt->prom) {
-            r = i == SLO_HISTORY - 1 ? row->budget_remaining : prom_burndown(rt, i);
+            r = i == SLO_HISTORY - 1 ? row->budget_remaining : prom_burndown(rt, now, i);
         } else if (sloh_delta_between(&rt->hist, start, t, &bad, &total)) {
             r = slo_budget_remaining(slo_error_ratio(bad, total), rt->def.objective);
         }
