@@ -179,6 +179,55 @@ spec:
       isRolling: true
 """
 
+CAL_ERR = 'sum(rate(http_requests_total{job="calsvc",code="500"}[%s]))'
+CAL_TOT = 'sum(rate(http_requests_total{job="calsvc"}[%s]))'
+
+
+def calendar_checks(work, url):
+    """Calendar SLOs measure their period to date: on 2024-01-01 the budget
+    is January's (errors 3/min, budget 0.5), not the last 30 days' (which
+    hold December's burst), and equals Prometheus's own month-to-date
+    evaluation; at the boundary there is nothing to measure: no data."""
+    spec = os.path.join(work, "calendar.yml")
+    with open(spec, "w") as f:
+        f.write(slo_synth.CAL_SPEC)
+    T0 = slo_synth.T0  # 2024-01-01T00:00:00Z, a Monday: month and week start together
+    status = {}
+    for t in (T0 + 6 * 3600 + 30, T0 + 30, T0):
+        r = lookout("slo", "status", "--prometheus", url, "--slo-spec", spec, "--at", str(t),
+                    "--json")
+        expect(r.returncode == 0, "calendar slo status at %d: %d %s" % (t, r.returncode, r.stderr))
+        try:
+            status[t] = {x["name"]: x for x in json.loads(r.stdout)["slos"]}
+        except (ValueError, KeyError, TypeError):
+            status[t] = {}
+    t = T0 + 6 * 3600 + 30
+    win = "%ds" % (t - T0)
+    mtd = prom_instant(url, "1 - (%s / %s) / (1 - 0.999)" % (CAL_ERR % win, CAL_TOT % win), t)
+    d30 = prom_instant(url, "1 - (%s / %s) / (1 - 0.999)" % (CAL_ERR % "30d", CAL_TOT % "30d"), t)
+    for name in ("calsvc-month", "calsvc-week"):
+        s0 = status[t].get(name, {})
+        got = s0.get("budget_remaining")
+        expect(mtd is not None and rel_equal(got, mtd),
+               "%s budget is the period to date: lookout %r prometheus[%s] %r" % (name, got, win, mtd))
+        expect(got is not None and d30 is not None and abs(got - d30) > 1,
+               "%s budget is not the last 30 days': %r vs %r" % (name, got, d30))
+        last = (s0.get("windows") or [{}])[-1]
+        expect(s0.get("period_s") == t - T0 and s0.get("gate") == "allow"
+               and last.get("window") == name[7:] and last.get("seconds") == t - T0,
+               "%s period %r s, window %r, gate %r" % (name, s0.get("period_s"), last,
+                                                      s0.get("gate")))
+    hist = status[t].get("calsvc-month", {}).get("budget_history", [])
+    # the chart covers January only: every step at burn 0.5, none from December
+    expect(len(hist) == 120 and all(h is not None and abs(h - 0.5) < 1e-2 for h in hist),
+           "calendar burn-down from the month start: %r" % hist[:4])
+    for t, why in ((T0 + 30, "one sample"), (T0, "the boundary itself")):
+        s0 = status[t].get("calsvc-month", {})
+        expect(s0 and s0.get("budget_remaining") is None and s0.get("gate") == "unknown"
+               and s0.get("exhaustion") == "unknown" and "error" not in s0,
+               "calendar period at %s: no data, not a full budget: %r" % (why, {
+                   k: s0.get(k) for k in ("budget_remaining", "gate", "exhaustion", "error")}))
+
 
 def main():
     missing = [b for b in ("prometheus", "promtool") if not shutil.which(b)]
@@ -381,6 +430,8 @@ def run(work):
     except (ValueError, KeyError, IndexError):
         ok = False
     expect(ok, "OpenSLO v1alpha (total - good) burns as Prometheus computes: %s" % r.stdout[:300])
+
+    calendar_checks(work, url)
 
     # ---- Prometheus stopped mid-test ----
     prom.send_signal(signal.SIGKILL)

@@ -615,6 +615,110 @@ TEST(gate_is_none_without_slos)
     engine_free(&e);
 }
 
+/* Calendar periods start at 00:00 UTC on the 1st or on the ISO Monday:
+ * leap February, a common one, December into January (and a week that
+ * spans the new year), Sunday night into Monday. */
+TEST(calendar_period_start_at_boundaries)
+{
+    static const struct {
+        enum slo_period_kind kind;
+        int64_t now_s, start_s;
+    } rows[] = {
+        {SLO_CALENDAR_MONTH, 1709208000, 1706745600}, /* 2024-02-29 12:00 (leap) -> 02-01 */
+        {SLO_CALENDAR_MONTH, 1709251199, 1706745600}, /* 2024-02-29 23:59:59 -> 02-01 */
+        {SLO_CALENDAR_MONTH, 1709251200, 1709251200}, /* 2024-03-01 00:00 starts March */
+        {SLO_CALENDAR_MONTH, 1677628799, 1675209600}, /* 2023-02-28 23:59:59 -> 02-01 */
+        {SLO_CALENDAR_MONTH, 1677628800, 1677628800}, /* 2023-03-01 (no Feb 29) */
+        {SLO_CALENDAR_MONTH, 1704067199, 1701388800}, /* 2023-12-31 23:59:59 -> 12-01 */
+        {SLO_CALENDAR_MONTH, 1704067200, 1704067200}, /* 2024-01-01 00:00 starts January */
+        {SLO_CALENDAR_WEEK, 1709208000, 1708905600},  /* Thu 2024-02-29 -> Mon 02-26 */
+        {SLO_CALENDAR_WEEK, 1709251200, 1708905600},  /* Fri 2024-03-01: same week */
+        {SLO_CALENDAR_WEEK, 1709510399, 1708905600},  /* Sun 2024-03-03 23:59:59 */
+        {SLO_CALENDAR_WEEK, 1709510400, 1709510400},  /* Mon 2024-03-04 00:00 */
+        {SLO_CALENDAR_WEEK, 1735722000, 1735516800},  /* Wed 2025-01-01 -> Mon 2024-12-30 */
+        {SLO_CALENDAR_WEEK, 1736121599, 1735516800},  /* Sun 2025-01-05 23:59:59 */
+        {SLO_CALENDAR_WEEK, 1704067199, 1703462400},  /* Sun 2023-12-31 -> Mon 12-25 */
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        int64_t now = rows[i].now_s * 1000 + 250;
+        CHECK_NEAR((double)(slo_period_start(rows[i].kind, 30 * MS_DAY, now)),
+                   (double)(rows[i].start_s * 1000), 0);
+        CHECK_NEAR((double)(slo_period_query_ms(rows[i].kind, 30 * MS_DAY, now)),
+                   (double)((rows[i].now_s - rows[i].start_s) * 1000), 0);
+    }
+    int64_t now = 1709208000000LL;
+    CHECK_NEAR((double)(slo_period_start(SLO_ROLLING, 30 * MS_DAY, now)),
+               (double)(now - 30 * MS_DAY), 0);
+    CHECK_NEAR((double)(slo_period_query_ms(SLO_ROLLING, 30 * MS_DAY, now)), (double)(30 * MS_DAY),
+               0);
+}
+
+/* The period Prometheus is asked for: whole seconds since the boundary (0
+ * under one second: not asked), and the burn-down step a 120th of it. */
+TEST(calendar_query_window_and_range_step)
+{
+    int64_t march = 1709251200000LL;
+    CHECK_NEAR((double)(slo_period_query_ms(SLO_CALENDAR_MONTH, 0, march + 999)), (double)(0), 0);
+    CHECK_NEAR((double)(slo_period_query_ms(SLO_CALENDAR_MONTH, 0, march + 1500)), (double)(1000),
+               0);
+    /* 2024-02-29 23:59:59.999: the whole leap February less a second */
+    CHECK_NEAR((double)(slo_period_query_ms(SLO_CALENDAR_MONTH, 0, march - 1)),
+               (double)((29 * 86400 - 1) * 1000LL), 0);
+    CHECK_NEAR((double)(slo_range_step_ms(SLO_CALENDAR_MONTH, 0, march + 119999)), (double)(0), 0);
+    CHECK_NEAR((double)(slo_range_step_ms(SLO_CALENDAR_MONTH, 0, march + 120000)), (double)(1000),
+               0);
+    CHECK_NEAR((double)(slo_range_step_ms(SLO_CALENDAR_MONTH, 0, march + 183600000)),
+               (double)(1530000), 0);
+    CHECK_NEAR((double)(slo_range_step_ms(SLO_ROLLING, 30 * MS_DAY, march)), (double)(6 * MS_HOUR),
+               0);
+}
+
+/* Right after a calendar boundary, Prometheus's last answer for the period
+ * is about the month that ended: it is not this month's budget (no data
+ * until the first answer after the boundary), whatever the staleness. */
+TEST(calendar_prometheus_answer_from_last_month_is_not_this_months)
+{
+    static struct engine e;
+    engine_init(&e);
+    int64_t march = 1709251200000LL;
+    e.now = march - 60000;
+    char err[256];
+    struct slo_def d = {.name = "pc",
+                        .objective = 0.99,
+                        .period_kind = SLO_CALENDAR_MONTH,
+                        .error_query = "sum(rate(e[{{.window}}]))",
+                        .total_query = "sum(rate(t[{{.window}}]))"};
+    CHECK(slo_define(&e, &d, err, sizeof(err)) == 0);
+    struct slo_info info;
+    CHECK(slo_info_at(&e, 0, &info));
+    for (int i = 0; i < info.nwindows; i++) {
+        struct measure m = {.kind = MEASURE_RATIO,
+                            .subject = "pc",
+                            .window_ms = info.windows[i],
+                            .at = march - 60000,
+                            .value = 0.005};
+        engine_measure(&e, &m);
+    }
+    engine_advance(&e, march - 30000);
+    struct slo *r = row_of(&e, "pc");
+    CHECK(r && fabs(r->budget_remaining - 0.5) < 1e-12);
+    CHECK(r && strcmp(r->windows[r->nwindows - 1].name, "month") == 0);
+    engine_advance(&e, march + 30000);
+    r = row_of(&e, "pc");
+    CHECK(r && isnan(r->budget_remaining) && r->exhaustion_ms == SLO_EXHAUSTION_UNKNOWN);
+    CHECK(r && r->gate == GATE_STATE_UNKNOWN);
+    struct measure m = {.kind = MEASURE_RATIO,
+                        .subject = "pc",
+                        .window_ms = info.windows[info.nwindows - 1],
+                        .at = march + 30000};
+    engine_measure(&e, &m); /* the month so far: no errors */
+    engine_advance(&e, march + 31000);
+    r = row_of(&e, "pc");
+    CHECK(r && fabs(r->budget_remaining - 1) < 1e-12);
+    slo_detach(&e);
+    engine_free(&e);
+}
+
 TEST(calendar_month_resets_the_budget)
 {
     static struct engine e;
@@ -639,6 +743,8 @@ TEST(calendar_month_resets_the_budget)
     struct slo *c = row_of(&e, "cal"), *r = row_of(&e, "roll");
     CHECK(c && fabs(c->budget_remaining - 1.0) < 1e-12);
     CHECK(c && c->period_ms == now + 1000 - march);
+    CHECK(c && strcmp(c->windows[c->nwindows - 1].name, "month") == 0 &&
+          c->windows[c->nwindows - 1].length_ms == c->period_ms);
     /* rolling 30 d still holds the 20 bad days before March 1st: ratio 0.5 * 20/30 */
     CHECK(r && fabs(r->budget_remaining - (1 - (0.5 * 20.0 / 30) / 0.01)) < 1e-4);
     slo_detach(&e);

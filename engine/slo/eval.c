@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/buf.h"
 #include "base/dict.h"
@@ -372,17 +371,7 @@ static void on_sample(struct engine *e, int table, const void *obj, void *ud)
 
 static int64_t period_start(const struct slo_rt *rt, int64_t now)
 {
-    if (rt->def.period_kind == SLO_ROLLING)
-        return now - rt->def.period_ms;
-    time_t secs = (time_t)(now / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    if (rt->def.period_kind == SLO_CALENDAR_MONTH)
-        tm.tm_mday = 1;
-    else
-        tm.tm_mday -= (tm.tm_wday + 6) % 7; /* ISO weeks start on Monday */
-    return (int64_t)timegm(&tm) * 1000;
+    return slo_period_start(rt->def.period_kind, rt->def.period_ms, now);
 }
 
 static double window_ratio(struct slo_rt *rt, int64_t now, int64_t w)
@@ -411,6 +400,9 @@ static double burn_of(int64_t w, void *ud)
 
 static double period_ratio(struct slo_rt *rt, int64_t now)
 {
+    /* an answer from before the calendar boundary is about the last period */
+    if (rt->prom && rt->nwin && rt->prom_at[rt->nwin - 1] < period_start(rt, now))
+        return NAN;
     if (rt->prom)
         return window_ratio(rt, now, rt->def.period_ms);
     double bad, total;
@@ -420,9 +412,10 @@ static double period_ratio(struct slo_rt *rt, int64_t now)
 }
 
 /* Remaining budget from the period start to step i of the range answers. */
-static double prom_burndown(const struct slo_rt *rt, int i)
+static double prom_burndown(const struct slo_rt *rt, int64_t now, int i)
 {
-    if (!rt->range_at[0] || rt->range_at[0] != rt->range_at[1])
+    if (!rt->range_at[0] || rt->range_at[0] != rt->range_at[1] ||
+        rt->range_at[0] < period_start(rt, now))
         return NAN;
     double bad = 0, total = 0;
     for (int k = 0; k <= i; k++) {
@@ -450,7 +443,7 @@ static void fill_history(struct slo_rt *rt, int64_t now, struct slo *row)
         int64_t t = now - (int64_t)(SLO_HISTORY - 1 - i) * row->history_step_ms;
         double bad, total, r = NAN;
         if (rt->prom) {
-            r = i == SLO_HISTORY - 1 ? row->budget_remaining : prom_burndown(rt, i);
+            r = i == SLO_HISTORY - 1 ? row->budget_remaining : prom_burndown(rt, now, i);
         } else if (sloh_delta_between(&rt->hist, start, t, &bad, &total)) {
             r = slo_budget_remaining(slo_error_ratio(bad, total), rt->def.objective);
         }
@@ -624,6 +617,12 @@ static void evaluate_one(struct slo_engine *se, struct slo_rt *rt, int64_t now, 
             i == rt->nwin - 1 ? period_ratio(rt, now) : window_ratio(rt, now, rt->win[i]);
         w->burn_rate = slo_burn_rate(w->error_ratio, rt->def.objective);
     }
+    if (rt->def.period_kind != SLO_ROLLING) {
+        /* the period window is the month or week so far, not 30d or 7d */
+        struct slo_window *w = &row->windows[rt->nwin - 1];
+        STR_COPY(w->name, rt->def.period_kind == SLO_CALENDAR_MONTH ? "month" : "week");
+        w->length_ms = row->period_ms;
+    }
     double shortest = row->windows[0].error_ratio;
     row->sli = isnan(shortest) ? NAN : 1 - shortest;
     row->budget_remaining =
@@ -792,9 +791,11 @@ static void set_range(struct slo_engine *se, const char *name, int which, const 
     struct slo_rt *rt = find_rt(se, name);
     if (!rt || which < 0 || which > 1)
         return;
-    int64_t step = rt->def.period_ms / SLO_HISTORY;
+    int64_t step = slo_range_step_ms(rt->def.period_kind, rt->def.period_ms, at_ms);
     for (int i = 0; i < SLO_HISTORY; i++)
         rt->range[which][i] = NAN;
+    if (step <= 0)
+        return;
     for (int k = 0; k < n; k++) {
         /* step i ends at at - (SLO_HISTORY - 1 - i) * step */
         double back = ((double)at_ms - t[k] * 1000) / (double)step;

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <time.h>
 
 double slo_error_ratio(double errors, double total)
 {
@@ -242,4 +243,33 @@ void slo_format_window(int64_t ms, char *out, size_t outlen)
             used += (size_t)k;
         ms -= q * units[i].ms;
     }
+}
+
+int64_t slo_period_start(enum slo_period_kind kind, int64_t period_ms, int64_t now_ms)
+{
+    if (kind == SLO_ROLLING)
+        return now_ms - period_ms;
+    time_t secs = (time_t)(now_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    if (kind == SLO_CALENDAR_MONTH)
+        tm.tm_mday = 1;
+    else
+        tm.tm_mday -= (tm.tm_wday + 6) % 7; /* ISO weeks start on Monday */
+    return (int64_t)timegm(&tm) * 1000;     /* timegm normalises a day before the 1st */
+}
+
+int64_t slo_period_query_ms(enum slo_period_kind kind, int64_t period_ms, int64_t now_ms)
+{
+    if (kind == SLO_ROLLING)
+        return period_ms;
+    return (now_ms - slo_period_start(kind, period_ms, now_ms)) / 1000 * 1000;
+}
+
+int64_t slo_range_step_ms(enum slo_period_kind kind, int64_t period_ms, int64_t now_ms)
+{
+    if (kind == SLO_ROLLING)
+        return period_ms / SLO_HISTORY;
+    return slo_period_query_ms(kind, period_ms, now_ms) / 1000 / SLO_HISTORY * 1000;
 }

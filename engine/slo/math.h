@@ -24,6 +24,8 @@
 #define MS_HOUR   (60 * MS_MINUTE)
 #define MS_DAY    (24 * MS_HOUR)
 
+enum slo_period_kind { SLO_ROLLING, SLO_CALENDAR_MONTH, SLO_CALENDAR_WEEK };
+
 /* One MWMB condition: fires when the burn rate over both windows is > factor. */
 struct slo_alert_pair {
     int64_t long_ms;
@@ -97,6 +99,18 @@ enum alert_state slo_alert_step(enum alert_state current, enum alert_state raw, 
 
 /* The distinct windows of a policy, shortest first; returns the count. */
 int slo_policy_windows(const struct slo_policy *p, int64_t *out, int cap);
+/* Where the period ending at now_ms starts: now - period_ms when rolling,
+ * else the start of the UTC month or ISO week (Monday 00:00 UTC) holding
+ * now_ms. Both evaluation paths (counter history and Prometheus) use it, so
+ * a calendar SLO measures the same range whichever feeds it. */
+int64_t slo_period_start(enum slo_period_kind kind, int64_t period_ms, int64_t now_ms);
+/* The range Prometheus is asked for the period at now_ms: period_ms when
+ * rolling; for a calendar period, the time elapsed since its start rounded
+ * down to whole seconds (0 right at the boundary: nothing to ask). */
+int64_t slo_period_query_ms(enum slo_period_kind kind, int64_t period_ms, int64_t now_ms);
+/* The step of the burn-down range queries at now_ms: the queried period in
+ * SLO_HISTORY steps, whole seconds (0: too short to chart). */
+int64_t slo_range_step_ms(enum slo_period_kind kind, int64_t period_ms, int64_t now_ms);
 /* "5m", "1h", "30d", "1h30m"; writes into out. */
 void slo_format_window(int64_t ms, char *out, size_t outlen);
 

@@ -139,17 +139,21 @@ static void on_range(void *ud, const double *t, const double *v, int n, const ch
     track_done(&p->tr);
 }
 
-/* The burn-down chart: rates per 1/SLO_HISTORY of the period, two range
- * queries per rolling SLO. */
+/* The burn-down chart: rates per 1/SLO_HISTORY of the period (of the part
+ * elapsed, for a calendar period), two range queries per SLO. */
 static void start_ranges(struct batch *b, struct http *h, const struct prom_config *c,
                          const struct slo_info *info, int64_t at_ms, char *q, size_t qlen)
 {
-    if (info->def->period_kind != SLO_ROLLING)
-        return;
-    int64_t step = info->def->period_ms / SLO_HISTORY;
-    char win[16];
-    slo_format_window(step, win, sizeof(win));
-    const char *tmpl[2] = {info->def->error_query, info->def->total_query};
+    const struct slo_def *d = info->def;
+    int64_t step = slo_range_step_ms(d->period_kind, d->period_ms, at_ms);
+    if (step <= 0)
+        return; /* the first two minutes of a calendar period: no chart yet */
+    char win[24];
+    if (d->period_kind == SLO_ROLLING)
+        slo_format_window(step, win, sizeof(win));
+    else
+        snprintf(win, sizeof(win), "%llds", (long long)(step / 1000));
+    const char *tmpl[2] = {d->error_query, d->total_query};
     for (int which = 0; which < 2; which++) {
         if (!prom_expand_window(tmpl[which], win, q, qlen)) {
             unformed(b, info->name, win);
@@ -176,6 +180,31 @@ static void start_ranges(struct batch *b, struct http *h, const struct prom_conf
     }
 }
 
+/* The range of window w as PromQL text. The period of a calendar SLO is
+ * the time since its start, in whole seconds, so it grows each round; right
+ * at the boundary nothing has been measured: the period reads no data (never
+ * a full budget) and nothing is asked. Returns false when not to ask. */
+static bool window_text(struct batch *b, const struct slo_info *info, int w, int64_t at_ms,
+                        char *out, size_t outlen)
+{
+    const struct slo_def *d = info->def;
+    if (w < info->nwindows - 1 || d->period_kind == SLO_ROLLING) {
+        slo_format_window(info->windows[w], out, outlen);
+        return true;
+    }
+    int64_t ms = slo_period_query_ms(d->period_kind, d->period_ms, at_ms);
+    if (ms > 0) {
+        snprintf(out, outlen, "%llds", (long long)(ms / 1000));
+        return true;
+    }
+    engine_measure(b->e, &(struct measure){.kind = MEASURE_RATIO,
+                                           .subject = info->name,
+                                           .window_ms = info->windows[w],
+                                           .at = at_ms,
+                                           .value = NAN});
+    return false;
+}
+
 /* Starts every query of one round; returns how many were started. */
 static int start_round(struct batch *b, struct http *h, const struct prom_config *c, int64_t at_ms)
 {
@@ -189,8 +218,9 @@ static int start_round(struct batch *b, struct http *h, const struct prom_config
             continue;
         post_error(b->e, info.name, NULL);
         for (int w = 0; w < info.nwindows; w++) {
-            char win[16];
-            slo_format_window(info.windows[w], win, sizeof(win));
+            char win[24];
+            if (!window_text(b, &info, w, at_ms, win, sizeof(win)))
+                continue;
             if (!prom_ratio_query(info.def->error_query, info.def->total_query, win, q,
                                   PROM_QUERY_MAX)) {
                 unformed(b, info.name, win);

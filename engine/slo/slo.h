@@ -25,8 +25,6 @@
 #include "core/module.h"
 #include "slo/math.h"
 
-enum slo_period_kind { SLO_ROLLING, SLO_CALENDAR_MONTH, SLO_CALENDAR_WEEK };
-
 struct slo_def {
     const char *name; /* unique, <= 95 bytes */
     const char *service;

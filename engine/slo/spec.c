@@ -121,10 +121,16 @@ static int check_fits(const struct ynode *at, const struct slo_spec_item *it, ch
     int64_t w[SLO_WINDOWS];
     int n = slo_policy_windows(pol, w, SLO_WINDOWS - 1);
     w[n++] = it->period_ms;
-    char *q = malloc(PROM_QUERY_MAX), win[16];
+    char *q = malloc(PROM_QUERY_MAX), win[24];
     bool fit = q != NULL;
     for (int i = 0; i < n && fit; i++) {
         slo_format_window(w[i], win, sizeof(win));
+        /* a calendar period is asked as the seconds elapsed: at most a
+         * 31-day month or a week, less one second */
+        if (i == n - 1 && it->period_kind != SLO_ROLLING)
+            snprintf(
+                win, sizeof(win), "%llds",
+                (long long)((it->period_kind == SLO_CALENDAR_MONTH ? 31 : 7) * MS_DAY / 1000 - 1));
         fit = prom_ratio_query(it->error_query, it->total_query, win, q, PROM_QUERY_MAX);
     }
     free(q);
