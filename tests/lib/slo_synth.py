@@ -23,14 +23,20 @@ def errors_per_min(minute):
     return 3
 
 
-def series():
-    """Yields (t, ok_total, err_total) for myservice."""
+def counters(t0, hours, errors):
+    """Yields (t, ok_total, err_total): 6000 requests a minute from t0 for
+    hours, errors(minute) of them failing."""
     ok = err = 0
-    for m in range(HOURS * 60 + 1):
-        yield T0 + m * STEP, ok, err
-        e = errors_per_min(m)
+    for m in range(hours * 60 + 1):
+        yield t0 + m * STEP, ok, err
+        e = errors(m)
         err += e
         ok += 6000 - e
+
+
+def series():
+    """Yields (t, ok_total, err_total) for myservice."""
+    return counters(T0, HOURS, errors_per_min)
 
 
 CAL_T0 = T0 - 36 * 3600
@@ -43,12 +49,7 @@ def cal_errors_per_min(minute):
 
 def cal_series():
     """Yields (t, ok_total, err_total) for calsvc."""
-    ok = err = 0
-    for m in range(CAL_HOURS * 60 + 1):
-        yield CAL_T0 + m * STEP, ok, err
-        e = cal_errors_per_min(m)
-        err += e
-        ok += 6000 - e
+    return counters(CAL_T0, CAL_HOURS, cal_errors_per_min)
 
 
 def write_openmetrics(path):
