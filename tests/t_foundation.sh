@@ -96,6 +96,14 @@ check "the environment name reaches the header summary" grep -q '"context":.*"pr
 # Exit codes and help.
 "$LOOKOUT" --help >"$tmp/help" 2>&1; rc=$?
 check "--help exits 0 and lists exit codes" bash -c "[ $rc -eq 0 ] && grep -q 'exit codes' '$tmp/help'"
+# `lookout COMMAND --help`, as --help promises: the usage on stdout, exit 0
+# (slo check once opened a file named --help).
+cmds=$(sed -n '/^commands:/,$p' "$tmp/help" | awk 'NF {print $1}' | grep -v '^commands:')
+bad_help=""
+for c in $cmds "slo check" "slo status"; do
+    $LOOKOUT $c --help >"$tmp/ch" 2>/dev/null && grep -q '^usage: lookout' "$tmp/ch" || bad_help="$bad_help $c"
+done
+check "every command's --help prints its usage and exits 0 (${bad_help:-all})" test -z "$bad_help"
 "$LOOKOUT" --version | grep -q '^lookout [0-9]'
 check "--version prints the version" test $? -eq 0
 "$LOOKOUT" --no-such-flag >/dev/null 2>&1

@@ -31,12 +31,13 @@ struct pm_opts {
     double timeout_s;
 };
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr, "usage: lookout postmortem --from RECORD.jsonl [--copilot BACKEND] "
-                    "[-o FILE] [--incident ID] [--config FILE] [--timeout SECONDS]\n");
+    fprintf(f, "usage: lookout postmortem --from RECORD.jsonl [--copilot BACKEND] "
+               "[-o FILE] [--incident ID] [--config FILE] [--timeout SECONDS]\n");
 }
 
+/* 0: run; 1: --help was printed; -1: a usage error. */
 static int parse(int argc, char **argv, struct pm_opts *o)
 {
     static const struct option longopts[] = {
@@ -71,6 +72,9 @@ static int parse(int argc, char **argv, struct pm_opts *o)
                 return -1;
             }
             break;
+        case 'h':
+            usage(stdout);
+            return 1;
         default:
             return -1;
         }
@@ -196,9 +200,11 @@ static int run(const struct pm_opts *o, struct engine *e, struct config *cfg)
 int cmd_postmortem(int argc, char **argv)
 {
     struct pm_opts o;
-    if (parse(argc, argv, &o) < 0) {
-        usage();
-        return 2;
+    int parsed = parse(argc, argv, &o);
+    if (parsed != 0) {
+        if (parsed < 0)
+            usage(stderr);
+        return parsed < 0 ? 2 : 0;
     }
     struct config cfg;
     char err[512];
