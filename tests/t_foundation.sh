@@ -104,6 +104,13 @@ for c in $cmds "slo check" "slo status"; do
     $LOOKOUT $c --help >"$tmp/ch" 2>/dev/null && grep -q '^usage: lookout' "$tmp/ch" || bad_help="$bad_help $c"
 done
 check "every command's --help prints its usage and exits 0 (${bad_help:-all})" test -z "$bad_help"
+# The man page documents every option and command --help lists.
+undoc=""
+for o in $(sed -n '/^options:/,/^exit codes/p' "$tmp/help" | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+    grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$LOOKOUT_ROOT/docs/lookout.1" || undoc="$undoc $o"
+done
+for c in $cmds; do grep -qx "\.B $c" "$LOOKOUT_ROOT/docs/lookout.1" || undoc="$undoc $c"; done
+check "docs/lookout.1 has every option and command of --help (${undoc:-all})" test -z "$undoc"
 "$LOOKOUT" --version | grep -q '^lookout [0-9]'
 check "--version prints the version" test $? -eq 0
 "$LOOKOUT" --no-such-flag >/dev/null 2>&1
