@@ -113,6 +113,9 @@ for c in $cmds; do grep -qx "\.B $c" "$LOOKOUT_ROOT/docs/lookout.1" || undoc="$u
 check "docs/lookout.1 has every option and command of --help (${undoc:-all})" test -z "$undoc"
 "$LOOKOUT" --version | grep -q '^lookout [0-9]'
 check "--version prints the version" test $? -eq 0
+"$LOOKOUT" --once --attach http://127.0.0.1:9 --timeout 3 >/dev/null 2>"$tmp/e"; rc=$?
+check "--once without --json: a usage error at once, before any wait" \
+    bash -c "[ $rc -eq 2 ] && grep -q 'add --json' '$tmp/e' && ! grep -q 'first sync' '$tmp/e'"
 "$LOOKOUT" --no-such-flag >/dev/null 2>&1
 check "an unknown option exits 2" test $? -eq 2
 "$LOOKOUT" --seed banana >/dev/null 2>"$tmp/e"

@@ -41,39 +41,40 @@ static const struct command {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: lookout [options]             mission control in the terminal\n"
-            "       lookout replay FILE [--speed N] [options]\n"
-            "       lookout COMMAND [args]         (lookout COMMAND --help)\n"
-            "\n"
-            "options:\n"
-            "  --demo                 run on the built-in simulated environment\n"
-            "  --seed N               demo randomness (default 1); same seed, same story\n"
-            "  --demo-time S          fast-forward the demo story to second S\n"
-            "  --demo-speed X         simulated seconds per real second (default 1)\n"
-            "  --no-kernel            no kernel events, even with the privileges\n"
-            "  --host-kernel          with --demo: real kernel events beside the story\n"
-            "  --once                 wait for every source's first sync, print, exit\n"
-            "  --json                 with --once: print the whole state as JSON\n"
-            "  --timeout S            --once waits at most S seconds (default 10)\n"
-            "  --record FILE          append every state change as JSON lines\n"
-            "  --config FILE          config file (default $XDG_CONFIG_HOME/lookout/config.yaml)\n"
-            "  --refresh MS           at most one frame per MS (default 1000)\n"
-            "  --theme NAME           colour theme\n"
-            "  --war-room             large numbers for a shared screen\n"
-            "  --frames N             draw N frames and exit\n"
-            "  --run-for S            run S seconds headless (no terminal), then exit;\n"
-            "                         with --json print the final state\n"
-            "  --copilot BACKEND      openai, anthropic or ollama (default: offline analysis)\n"
-            "  --attach URL           show a shared engine (lookout serve --share) at URL\n"
-            "  --token-file FILE      its bearer token (0600 file; else $LOOKOUT_SERVE_TOKEN)\n"
-            "  --context NAME         kubeconfig context\n"
-            "  --namespace NS         limit Kubernetes to one namespace\n"
-            "  --schema-doc           print the snapshot field reference (Markdown)\n"
-            "  --help, --version\n"
-            "\n"
-            "exit codes: 0 ok, 1 failure or negative verdict, 2 usage or config error,\n"
-            "            3 cannot tell (lookout gate)\n");
+    fprintf(
+        out,
+        "usage: lookout [options]             mission control in the terminal\n"
+        "       lookout replay FILE [--speed N] [options]\n"
+        "       lookout COMMAND [args]         (lookout COMMAND --help)\n"
+        "\n"
+        "options:\n"
+        "  --demo                 run on the built-in simulated environment\n"
+        "  --seed N               demo randomness (default 1); same seed, same story\n"
+        "  --demo-time S          fast-forward the demo story to second S\n"
+        "  --demo-speed X         simulated seconds per real second (default 1)\n"
+        "  --no-kernel            no kernel events, even with the privileges\n"
+        "  --host-kernel          with --demo: real kernel events beside the story\n"
+        "  --once                 wait for every source's first sync, print, exit (needs --json)\n"
+        "  --json                 the whole state as JSON (with --once or --run-for)\n"
+        "  --timeout S            --once waits at most S seconds (default 10)\n"
+        "  --record FILE          append every state change as JSON lines\n"
+        "  --config FILE          config file (default $XDG_CONFIG_HOME/lookout/config.yaml)\n"
+        "  --refresh MS           at most one frame per MS (default 1000)\n"
+        "  --theme NAME           colour theme\n"
+        "  --war-room             large numbers for a shared screen\n"
+        "  --frames N             draw N frames and exit\n"
+        "  --run-for S            run S seconds headless (no terminal), then exit;\n"
+        "                         with --json print the final state\n"
+        "  --copilot BACKEND      openai, anthropic or ollama (default: offline analysis)\n"
+        "  --attach URL           show a shared engine (lookout serve --share) at URL\n"
+        "  --token-file FILE      its bearer token (0600 file; else $LOOKOUT_SERVE_TOKEN)\n"
+        "  --context NAME         kubeconfig context\n"
+        "  --namespace NS         limit Kubernetes to one namespace\n"
+        "  --schema-doc           print the snapshot field reference (Markdown)\n"
+        "  --help, --version\n"
+        "\n"
+        "exit codes: 0 ok, 1 failure or negative verdict, 2 usage or config error,\n"
+        "            3 cannot tell (lookout gate)\n");
     if (commands[0].name) {
         fprintf(out, "\ncommands:\n");
         for (const struct command *c = commands; c->name; c++)
@@ -262,10 +263,6 @@ static int run_once(struct app *a)
 {
     if (!app_wait_first_sync(a, a->opt.timeout_s > 0 ? a->opt.timeout_s : 10))
         fprintf(stderr, "lookout: some sources did not finish their first sync in time\n");
-    if (!a->opt.json) {
-        fprintf(stderr, "lookout: --once needs --json\n");
-        return EXIT_USAGE;
-    }
     if (print_snapshot(a) != EXIT_OK)
         return EXIT_FAIL;
     return failed_kinds_status(a); /* the snapshot is printed either way */
@@ -333,6 +330,11 @@ int main(int argc, char **argv)
     }
     if (rest < argc) {
         fprintf(stderr, "lookout: unexpected argument '%s'\n", argv[rest]);
+        return EXIT_USAGE;
+    }
+    /* said before any source starts, not after --once has waited for them */
+    if (opt.once && !opt.json) {
+        fprintf(stderr, "lookout: --once prints JSON only: add --json (lookout --once --json)\n");
         return EXIT_USAGE;
     }
     static char token[256];
