@@ -46,6 +46,10 @@ for size in 200x50 80x24; do
             "capture | grep -Eq '^gate CLOSED: checkout-availability paging blocks deploy-production \\(shop/payments #978\\)'"
         check "$size: the legend explains the glyphs" "capture | grep -Fq '⚠ allowed failure'"
         check "$size: an older pipeline is hours old" "capture | grep -Eq '2\\.4\\.0 +#1841 +[0-9]+h '"
+        keys 1 Enter # the first row is shop/payments: its deploy waits, it does not run
+        check "$size: a stage waiting on the gate is not called running" \
+            "wait_for 'active pipelines 1, current stage deploy' 5 && ! capture | grep -q 'running deploy'"
+        keys Escape 1
     else
         # #1842 gives room to its security cell (the honeypot beat); #978 has none
         check "$size: stage names cut only as needed" \
