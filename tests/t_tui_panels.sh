@@ -97,6 +97,13 @@ check "80x24: a asks the copilot about the selected pod, and shows its answer" \
     "wait_for 'analysis .*of pod shop/checkout-7d9f8c6b4d-[a-z0-9]+' 10"
 keys '?'
 check "? lists the cluster key" "wait_for 'cluster view: nodes, pods' 5"
+keys G # the help's last lines, where Esc is at 80x24
+check "? says Esc closes the war room and the cluster view too" \
+    "wait_for 'Esc +close help, detail, war room, cluster view or zoom' 5"
+keys Escape Escape # help, then the cluster view: Esc does what ? says
+check "80x24: Esc closes the cluster view" "wait_for 'Pipeline stages' 5"
+keys w Escape
+check "80x24: Esc closes the war room" "wait_gone 'OPEN INCIDENTS' 5 && wait_for 'Pipeline stages' 5"
 
 # Without UTF-8 the glyphs are ASCII, allowed-to-fail included.
 session fg 100 30 "LANG=C LC_ALL=C" --demo-time 120
