@@ -58,6 +58,7 @@ static void usage(FILE *out)
         "  --json                 the whole state as JSON (with --once or --run-for)\n"
         "  --timeout S            --once waits at most S seconds (default 10)\n"
         "  --record FILE          append every state change as JSON lines\n"
+        "  --speed X              replay: X times the recorded pace (default 1; 0: at once)\n"
         "  --config FILE          config file (default $XDG_CONFIG_HOME/lookout/config.yaml)\n"
         "  --refresh MS           at most one frame per MS (default 1000)\n"
         "  --theme NAME           colour theme\n"
