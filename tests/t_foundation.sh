@@ -116,6 +116,10 @@ check "--version prints the version" test $? -eq 0
 "$LOOKOUT" --once --attach http://127.0.0.1:9 --timeout 3 >/dev/null 2>"$tmp/e"; rc=$?
 check "--once without --json: a usage error at once, before any wait" \
     bash -c "[ $rc -eq 2 ] && grep -q 'add --json' '$tmp/e' && ! grep -q 'first sync' '$tmp/e'"
+HOME="$tmp" KUBECONFIG="" "$LOOKOUT" --once --json --no-kernel --context x --timeout 3 >/dev/null 2>"$tmp/e"
+rc=$?
+check "no kubeconfig: exit 1 and the message says what to set" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'no kubeconfig found.*set \\\$KUBECONFIG' '$tmp/e'"
 "$LOOKOUT" --no-such-flag >/dev/null 2>&1
 check "an unknown option exits 2" test $? -eq 2
 "$LOOKOUT" --seed banana >/dev/null 2>"$tmp/e"
