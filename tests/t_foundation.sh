@@ -124,6 +124,8 @@ check "no kubeconfig: exit 1 and the message says what to set" \
 check "an unknown option exits 2" test $? -eq 2
 "$LOOKOUT" --seed banana >/dev/null 2>"$tmp/e"
 check "a bad option value exits 2 with a message" bash -c "[ $? -eq 2 ] && grep -q 'seed' '$tmp/e'"
+"$LOOKOUT" --refresh 5 >/dev/null 2>"$tmp/e"
+check "the message says what a valid value is" grep -q "refresh: not a valid value: '5' (milliseconds, 10 to 60000)" "$tmp/e"
 
 # The field reference is generated from the code: it must be current.
 bash "$LOOKOUT_ROOT/docs/gen-snapshot-doc.sh" "$LOOKOUT" >"$tmp/snapshot.md" 2>/dev/null

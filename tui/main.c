@@ -138,9 +138,10 @@ static const struct option long_options[] = {
     {0, 0, 0, 0},
 };
 
-static int bad_value(const char *opt, const char *value)
+/* want: what a valid value is, so the message says what to give instead */
+static int bad_value(const char *opt, const char *value, const char *want)
 {
-    fprintf(stderr, "lookout: --%s: not a valid value: '%s'\n", opt, value);
+    fprintf(stderr, "lookout: --%s: not a valid value: '%s' (%s)\n", opt, value, want);
     return EXIT_USAGE;
 }
 
@@ -159,7 +160,7 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case OPT_TIMEOUT:
             if (!app_parse_number(optarg, &v) || v <= 0)
-                return bad_value("timeout", optarg);
+                return bad_value("timeout", optarg, "seconds, more than 0");
             opt->timeout_s = v;
             break;
         case OPT_RECORD:
@@ -167,7 +168,7 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case OPT_REFRESH:
             if (!app_parse_number(optarg, &v) || v < 10 || v > 60000)
-                return bad_value("refresh", optarg);
+                return bad_value("refresh", optarg, "milliseconds, 10 to 60000");
             opt->refresh_ms = (int64_t)v;
             break;
         case OPT_THEME:
@@ -178,12 +179,12 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case OPT_FRAMES:
             if (!app_parse_number(optarg, &v) || v < 1)
-                return bad_value("frames", optarg);
+                return bad_value("frames", optarg, "a count, 1 or more");
             opt->frames = (int)v;
             break;
         case OPT_RUN_FOR:
             if (!app_parse_number(optarg, &v) || v <= 0 || v > 86400 * 30)
-                return bad_value("run-for", optarg);
+                return bad_value("run-for", optarg, "seconds, more than 0, at most 30 days");
             run_for_s = v;
             break;
         case OPT_COPILOT:
@@ -197,7 +198,7 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case OPT_SPEED:
             if (!app_parse_number(optarg, &v) || v < 0)
-                return bad_value("speed", optarg);
+                return bad_value("speed", optarg, "a factor, 0 or more; 0: at once");
             opt->replay_speed = v;
             break;
         case OPT_ATTACH:
@@ -217,7 +218,7 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case OPT_INJECT_HOST_PRIV:
             if (!app_parse_number(optarg, &v) || v < 1 || v > 1e6)
-                return bad_value("demo-inject-host-priv", optarg);
+                return bad_value("demo-inject-host-priv", optarg, "a story second, 1 to 1000000");
             opt->demo_host_priv_at = (int)v;
             break;
         case OPT_HELP:
