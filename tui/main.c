@@ -76,7 +76,7 @@ static void usage(FILE *out)
         "  --help, --version\n"
         "\n"
         "exit codes: 0 ok, 1 failure or negative verdict, 2 usage or config error,\n"
-        "            3 cannot tell (lookout gate)\n");
+        "            3 cannot tell (lookout gate, slo status, observe, check)\n");
     if (commands[0].name) {
         fprintf(out, "\ncommands:\n");
         for (const struct command *c = commands; c->name; c++)

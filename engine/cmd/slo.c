@@ -314,7 +314,9 @@ static int slo_status(int argc, char **argv)
         fprintf(c == 'h' ? stdout : stderr,
                 "usage: lookout slo status [--config FILE] [--prometheus URL] "
                 "[--slo-spec FILE]... [--tenant ID] [--at UNIX_TIME] [--timeout 10s]\n"
-                "                         [--json]\n");
+                "                         [--json]\n"
+                "exit: 0 every query answered, 3 one got no answer (its error is shown),\n"
+                "2 usage or spec error\n");
         return c == 'h' ? 0 : 2;
     }
     static struct engine e;
