@@ -120,6 +120,11 @@ HOME="$tmp" KUBECONFIG="" "$LOOKOUT" --once --json --no-kernel --context x --tim
 rc=$?
 check "no kubeconfig: exit 1 and the message says what to set" \
     bash -c "[ $rc -eq 1 ] && grep -q 'no kubeconfig found.*set \\\$KUBECONFIG' '$tmp/e'"
+# --timeout of postmortem and check: seconds or a duration, whole ("5m" was 5 s)
+"$LOOKOUT" postmortem --from "$tmp/none.jsonl" --timeout 5x >/dev/null 2>"$tmp/e"
+"$LOOKOUT" check --evidence "$tmp/none.jsonl" --timeout 5m >/dev/null 2>"$tmp/e2"
+check "--timeout: '5x' is refused, '5m' is a duration" \
+    bash -c "grep -q \"bad --timeout '5x'\" '$tmp/e' && ! grep -q 'bad --timeout' '$tmp/e2'"
 "$LOOKOUT" --no-such-flag >/dev/null 2>&1
 check "an unknown option exits 2" test $? -eq 2
 "$LOOKOUT" --seed banana >/dev/null 2>"$tmp/e"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "base/secret.h"
+#include "base/yaml_tree.h"
 
 int app_share_token(const char *file, char *out, size_t outlen, const char *cmd)
 {
@@ -31,6 +32,17 @@ bool app_parse_number(const char *s, double *out)
 }
 
 /* want: what a valid value is, so the message says what to give instead */
+bool app_parse_seconds(const char *s, double *out)
+{
+    int64_t ms;
+    if (app_parse_number(s, out))
+        return true;
+    if (parse_duration_ms(s, &ms) < 0)
+        return false;
+    *out = (double)ms / 1000.0;
+    return true;
+}
+
 static int bad_value(const char *cmd, const char *opt, const char *value, const char *want)
 {
     fprintf(stderr, "%s: --%s: not a valid value: '%s' (%s)\n", cmd, opt, value, want);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/options.h"
 #include "cmd/commands.h"
 #include "core/config.h"
 #include "copilot/copilot.h"
@@ -34,7 +35,7 @@ struct pm_opts {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: lookout postmortem --from RECORD.jsonl [--copilot BACKEND] "
-               "[-o FILE] [--incident ID] [--config FILE] [--timeout SECONDS]\n");
+               "[-o FILE] [--incident ID] [--config FILE] [--timeout 150s]\n");
 }
 
 /* 0: run; 1: --help was printed; -1: a usage error. */
@@ -66,9 +67,13 @@ static int parse(int argc, char **argv, struct pm_opts *o)
             o->config = optarg;
             break;
         case 't':
-            o->timeout_s = strtod(optarg, NULL);
-            if (o->timeout_s <= 0) {
-                fprintf(stderr, "lookout postmortem: bad --timeout '%s'\n", optarg);
+            if (!app_parse_seconds(optarg, &o->timeout_s))
+                o->timeout_s = -1;
+            if (!(o->timeout_s > 0 && o->timeout_s < 86400)) {
+                fprintf(stderr,
+                        "lookout postmortem: bad --timeout '%s' (seconds or a duration: 90, 90s, "
+                        "5m; under a day)\n",
+                        optarg);
                 return -1;
             }
             break;
