@@ -335,11 +335,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "lookout: unexpected argument '%s'\n", argv[rest]);
         return EXIT_USAGE;
     }
-    /* said before any source starts, not after --once has waited for them */
-    if (opt.once && !opt.json) {
-        fprintf(stderr, "lookout: --once prints JSON only: add --json (lookout --once --json)\n");
-        return EXIT_USAGE;
-    }
     static char token[256];
     if (opt.attach_url) {
         if (app_share_token(token_file, token, sizeof(token), "lookout") < 0)
@@ -353,6 +348,12 @@ int main(int argc, char **argv)
     char err[512];
     int init = app_init(&app, &opt, err, sizeof(err));
     secret_wipe(token, sizeof(token)); /* the attach source keeps its own copy */
+    /* after the config's own errors, before any source starts: not after
+     * --once has waited for their first sync */
+    if (init == 0 && opt.once && !opt.json) {
+        init = -1;
+        snprintf(err, sizeof(err), "--once prints JSON only: add --json (lookout --once --json)");
+    }
     if (init < 0) {
         fprintf(stderr, "lookout: %s\n", err);
         app_free(&app);
