@@ -37,7 +37,8 @@ struct check_opts {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: lookout check --evidence EVIDENCE.jsonl [--copilot BACKEND] [-o REPORT.md]\n"
+            "usage: lookout check --evidence EVIDENCE.jsonl [--copilot BACKEND] [-o|--output "
+            "REPORT.md]\n"
             "                     [--fail-on warning|critical] [--json] [--config FILE]\n"
             "                     [--timeout 150s]\n"
             "  --copilot BACKEND  openai, anthropic, ollama ... (docs/copilot.md); without it the\n"

@@ -35,7 +35,7 @@ struct pm_opts {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: lookout postmortem --from RECORD.jsonl [--copilot BACKEND] "
-               "[-o FILE] [--incident ID] [--config FILE] [--timeout 150s]\n");
+               "[-o|--output FILE] [--incident ID] [--config FILE] [--timeout 150s]\n");
 }
 
 /* 0: run; 1: --help was printed; -1: a usage error. */
