@@ -96,12 +96,41 @@ check "the environment name reaches the header summary" grep -q '"context":.*"pr
 # Exit codes and help.
 "$LOOKOUT" --help >"$tmp/help" 2>&1; rc=$?
 check "--help exits 0 and lists exit codes" bash -c "[ $rc -eq 0 ] && grep -q 'exit codes' '$tmp/help'"
+# `lookout COMMAND --help`, as --help promises: the usage on stdout, exit 0
+# (slo check once opened a file named --help).
+cmds=$(sed -n '/^commands:/,$p' "$tmp/help" | awk 'NF {print $1}' | grep -v '^commands:')
+bad_help=""
+for c in $cmds "slo check" "slo status"; do
+    $LOOKOUT $c --help >"$tmp/ch" 2>/dev/null && grep -q '^usage: lookout' "$tmp/ch" || bad_help="$bad_help $c"
+done
+check "every command's --help prints its usage and exits 0 (${bad_help:-all})" test -z "$bad_help"
+# The man page documents every option and command --help lists.
+undoc=""
+for o in $(sed -n '/^options:/,/^exit codes/p' "$tmp/help" | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+    grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$LOOKOUT_ROOT/docs/lookout.1" || undoc="$undoc $o"
+done
+for c in $cmds; do grep -qx "\.B $c" "$LOOKOUT_ROOT/docs/lookout.1" || undoc="$undoc $c"; done
+check "docs/lookout.1 has every option and command of --help (${undoc:-all})" test -z "$undoc"
 "$LOOKOUT" --version | grep -q '^lookout [0-9]'
 check "--version prints the version" test $? -eq 0
+"$LOOKOUT" --once --attach http://127.0.0.1:9 --timeout 3 >/dev/null 2>"$tmp/e"; rc=$?
+check "--once without --json: a usage error at once, before any wait" \
+    bash -c "[ $rc -eq 2 ] && grep -q 'add --json' '$tmp/e' && ! grep -q 'first sync' '$tmp/e'"
+HOME="$tmp" KUBECONFIG="" "$LOOKOUT" --once --json --no-kernel --context x --timeout 3 >/dev/null 2>"$tmp/e"
+rc=$?
+check "no kubeconfig: exit 1 and the message says what to set" \
+    bash -c "[ $rc -eq 1 ] && grep -q 'no kubeconfig found.*set \\\$KUBECONFIG' '$tmp/e'"
+# --timeout of postmortem and check: seconds or a duration, whole ("5m" was 5 s)
+"$LOOKOUT" postmortem --from "$tmp/none.jsonl" --timeout 5x >/dev/null 2>"$tmp/e"
+"$LOOKOUT" check --evidence "$tmp/none.jsonl" --timeout 5m >/dev/null 2>"$tmp/e2"
+check "--timeout: '5x' is refused, '5m' is a duration" \
+    bash -c "grep -q \"bad --timeout '5x'\" '$tmp/e' && ! grep -q 'bad --timeout' '$tmp/e2'"
 "$LOOKOUT" --no-such-flag >/dev/null 2>&1
 check "an unknown option exits 2" test $? -eq 2
 "$LOOKOUT" --seed banana >/dev/null 2>"$tmp/e"
 check "a bad option value exits 2 with a message" bash -c "[ $? -eq 2 ] && grep -q 'seed' '$tmp/e'"
+"$LOOKOUT" --refresh 5 >/dev/null 2>"$tmp/e"
+check "the message says what a valid value is" grep -q "refresh: not a valid value: '5' (milliseconds, 10 to 60000)" "$tmp/e"
 
 # The field reference is generated from the code: it must be current.
 bash "$LOOKOUT_ROOT/docs/gen-snapshot-doc.sh" "$LOOKOUT" >"$tmp/snapshot.md" 2>/dev/null

@@ -95,6 +95,13 @@ for size in "120 40" "80 24"; do
     if [ "$1" = 120 ]; then
         check "--no-kernel: the kernel panel says why it is off" \
             "capture | grep -q 'kernel events off: started with --no-kernel'"
+        check "--no-kernel, nothing configured: no source on is not 'all quiet'" \
+            "capture | grep -q 'no incidents, but no source is on (S)' && ! capture | grep -q 'all quiet'"
+    fi
+    if [ "$1" = 80 ]; then
+        keys : ; keys -l prod; keys Enter
+        check "80x24: : with no cluster says how to start one, whole" \
+            "wait_for 'no kubernetes source: start lookout with --context NAME' 5"
     fi
     keys q
     check "$1x$2: q quits" "wait_for 'LOOKOUT-EXIT=0' 10"

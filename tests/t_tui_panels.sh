@@ -46,6 +46,10 @@ for size in 200x50 80x24; do
             "capture | grep -Eq '^gate CLOSED: checkout-availability paging blocks deploy-production \\(shop/payments #978\\)'"
         check "$size: the legend explains the glyphs" "capture | grep -Fq '⚠ allowed failure'"
         check "$size: an older pipeline is hours old" "capture | grep -Eq '2\\.4\\.0 +#1841 +[0-9]+h '"
+        keys 1 Enter # the first row is shop/payments: its deploy waits, it does not run
+        check "$size: a stage waiting on the gate is not called running" \
+            "wait_for 'active pipelines 1, current stage deploy' 5 && ! capture | grep -q 'running deploy'"
+        keys Escape 1
     else
         # #1842 gives room to its security cell (the honeypot beat); #978 has none
         check "$size: stage names cut only as needed" \
@@ -93,6 +97,13 @@ check "80x24: a asks the copilot about the selected pod, and shows its answer" \
     "wait_for 'analysis .*of pod shop/checkout-7d9f8c6b4d-[a-z0-9]+' 10"
 keys '?'
 check "? lists the cluster key" "wait_for 'cluster view: nodes, pods' 5"
+keys G # the help's last lines, where Esc is at 80x24
+check "? says Esc closes the war room and the cluster view too" \
+    "wait_for 'Esc +close help, detail, war room, cluster view or zoom' 5"
+keys Escape Escape # help, then the cluster view: Esc does what ? says
+check "80x24: Esc closes the cluster view" "wait_for 'Pipeline stages' 5"
+keys w Escape
+check "80x24: Esc closes the war room" "wait_gone 'OPEN INCIDENTS' 5 && wait_for 'Pipeline stages' 5"
 
 # Without UTF-8 the glyphs are ASCII, allowed-to-fail included.
 session fg 100 30 "LANG=C LC_ALL=C" --demo-time 120

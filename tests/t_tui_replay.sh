@@ -55,6 +55,8 @@ check "Right seeks 10 s forward" \
     "wait_for 'PAUSED' 5 && [ \$(secs \$(pos)) -eq \$((\$(secs $p) + 10)) ]"
 keys ']'
 check "] jumps to the incident's opening" "wait_for 'REPLAY 14:00:40 / 14:02:10 ×1 PAUSED' 5"
+check "paused there, the header counts the incident the panels show" \
+    "capture | head -n 1 | grep -q 'incidents 1' && capture | grep -q 'INC-1 OPEN'"
 keys ']'
 check "] again jumps to the page" \
     "wait_for 'REPLAY 14:01:40 / 14:02:10 ×1 PAUSED' 5 && slo_row | grep -q PAGE"

@@ -34,6 +34,8 @@ keys Enter
 check "Enter opens the selected event ($when $kind $who)" \
     "wait_for 'Kernel event #[0-9]+ at $when UTC' 5 && capture | grep -q 'kind $kind ' &&
      capture | grep -Fq -- '$who'"
+check "a simulated event is not said to come from this host" \
+    "capture | grep -q '^ node: (simulated)' && ! capture | grep -q 'this host'"
 keys Escape G
 check "G follows the newest event again" "wait_for 'eBPF event stream  FOLLOWING' 5"
 

@@ -142,6 +142,9 @@ check "cluster unreachable: no incident is not 'all quiet'" \
 keys w
 check "cluster unreachable: the war room names the blind spot" \
     "wait_for 'NO OPEN INCIDENTS, BUT 1 SOURCE IS NOT REPORTING' 5"
+keys w c
+check "cluster unreachable: the cluster view's counts are ?, not 0 failing" \
+    "wait_for '^ Cluster  nodes [?]  pods [?]' 5 && ! capture | grep -Eq '0 failing|nodes 0/0'"
 end_session lk
 kill $HANG 2>/dev/null
 finish

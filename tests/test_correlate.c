@@ -229,6 +229,44 @@ TEST(bad_deploy_burn_and_crashloops_are_one_incident_caused_by_the_deploy)
     teardown(&e, c);
 }
 
+/* Failures listed at start-up carry the time they failed: yesterday's is
+ * history (no incident, not on the timeline), one from minutes ago is on
+ * the timeline at its own time, not at the moment Lookout saw it. */
+TEST(a_failure_listed_at_start_up_is_stamped_when_it_failed)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    engine_advance(&e, S(60));
+    deploy(&e, "payments", 7, JOB_FAILED, S(-30 * 3600), S(-30 * 3600 + 60));
+    deploy(&e, "checkout", 39, JOB_SUCCESS, S(-30 * 3600), S(-30 * 3600 + 60));
+    struct pipeline p = {0};
+    STR_COPY(p.project, "shop/checkout");
+    STR_COPY(p.key, "gitlab:shop/checkout:38");
+    STR_COPY(p.provider, "gitlab");
+    p.id = 38;
+    p.status = JOB_FAILED;
+    p.finished = S(-30 * 3600);
+    engine_upsert(&e, T_PIPELINES, &p);
+    STR_COPY(p.key, "gitlab:shop/checkout:40");
+    p.id = 40;
+    p.finished = S(20);
+    engine_upsert(&e, T_PIPELINES, &p);
+    engine_advance(&e, S(70));
+    CHECK(count_incidents(&e, "payments", NULL) == 0); /* yesterday's failed deploy */
+    pod(&e, "checkout", 1, "node-b", "CrashLoopBackOff", false);
+    engine_advance(&e, S(80));
+    const struct incident *inc = incident_of(&e, "checkout");
+    CHECK(inc != NULL);
+    bool recent = false;
+    for (int i = 0; inc && i < inc->ntimeline; i++) {
+        CHECK(strstr(inc->timeline[i].text, "#38") == NULL);
+        if (strstr(inc->timeline[i].text, "#40 failed"))
+            recent = inc->timeline[i].time == S(20);
+    }
+    CHECK(recent);
+    teardown(&e, c);
+}
+
 TEST(two_unrelated_services_failing_at_once_are_two_incidents)
 {
     struct engine e;

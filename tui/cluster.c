@@ -671,9 +671,15 @@ static void draw_title(struct ui *u, struct rect r, const struct counts *c, cons
     int o = snprintf(text, sizeof text, " Cluster ");
     if (*filter) /* before the counts: on a narrow screen it is what was just typed */
         o += snprintf(text + o, sizeof text - (size_t)o, " /%s/ %d match ", filter, c->matched);
-    snprintf(text + o, sizeof text - (size_t)o,
-             " nodes %d/%d ready  pods %d, %d failing  deployments %d, %d stuck", c->nodes_ready,
-             c->nodes, c->pods, c->pods_failing, c->deploys, c->stuck);
+    /* Empty tables from a cluster nobody has heard from are not "0 failing":
+     * "?" as in the header (core/summary.c decides) */
+    const struct summary *sm = engine_get(&u->a->engine, T_SUMMARY, "summary");
+    if (!sm || sm->cluster != CLUSTER_KNOWN)
+        snprintf(text + o, sizeof text - (size_t)o, " nodes ?  pods ?  deployments ?");
+    else
+        snprintf(text + o, sizeof text - (size_t)o,
+                 " nodes %d/%d ready  pods %d, %d failing  deployments %d, %d stuck",
+                 c->nodes_ready, c->nodes, c->pods, c->pods_failing, c->deploys, c->stuck);
     int x = r.x + ui_text(u, r.y, r.x, r.w, ROLE_TITLE_FOCUS, text);
     const char *hint = ungrouped ? " Enter describe  o group  / filter  c or Esc back "
                                  : " Enter open  o ungroup  / filter  c or Esc back ";

@@ -89,7 +89,7 @@ static const struct binding bindings[] = {
     {{'i'}, 0, ACT_INCIDENTS, "i", "incidents by rank; Enter picks one for the copilot", NULL},
     {{'S'}, 0, ACT_SOURCES, "S", "sources and agents: state, heartbeat age", NULL},
     {{':'}, 0, ACT_CONTEXT, ":", "switch the Kubernetes context", NULL},
-    {{KEY_ESC}, 0, ACT_CLOSE, "Esc", "close help, detail or zoom", NULL},
+    {{KEY_ESC}, 0, ACT_CLOSE, "Esc", "close help, detail, war room, cluster view or zoom", NULL},
     {{CTRL('l')}, 0, ACT_REDRAW, "Ctrl-L", "repaint the whole screen", NULL},
     {{'q'}, 0, ACT_QUIT, "q", "quit (in help or detail: close)", "q quit"},
 };

@@ -41,39 +41,42 @@ static const struct command {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: lookout [options]             mission control in the terminal\n"
-            "       lookout replay FILE [--speed N] [options]\n"
-            "       lookout COMMAND [args]         (lookout COMMAND --help)\n"
-            "\n"
-            "options:\n"
-            "  --demo                 run on the built-in simulated environment\n"
-            "  --seed N               demo randomness (default 1); same seed, same story\n"
-            "  --demo-time S          fast-forward the demo story to second S\n"
-            "  --demo-speed X         simulated seconds per real second (default 1)\n"
-            "  --no-kernel            no kernel events, even with the privileges\n"
-            "  --host-kernel          with --demo: real kernel events beside the story\n"
-            "  --once                 wait for every source's first sync, print, exit\n"
-            "  --json                 with --once: print the whole state as JSON\n"
-            "  --timeout S            --once waits at most S seconds (default 10)\n"
-            "  --record FILE          append every state change as JSON lines\n"
-            "  --config FILE          config file (default $XDG_CONFIG_HOME/lookout/config.yaml)\n"
-            "  --refresh MS           at most one frame per MS (default 1000)\n"
-            "  --theme NAME           colour theme\n"
-            "  --war-room             large numbers for a shared screen\n"
-            "  --frames N             draw N frames and exit\n"
-            "  --run-for S            run S seconds headless (no terminal), then exit;\n"
-            "                         with --json print the final state\n"
-            "  --copilot BACKEND      openai, anthropic or ollama (default: offline analysis)\n"
-            "  --attach URL           show a shared engine (lookout serve --share) at URL\n"
-            "  --token-file FILE      its bearer token (0600 file; else $LOOKOUT_SERVE_TOKEN)\n"
-            "  --context NAME         kubeconfig context\n"
-            "  --namespace NS         limit Kubernetes to one namespace\n"
-            "  --schema-doc           print the snapshot field reference (Markdown)\n"
-            "  --help, --version\n"
-            "\n"
-            "exit codes: 0 ok, 1 failure or negative verdict, 2 usage or config error,\n"
-            "            3 cannot tell (lookout gate)\n");
+    fprintf(
+        out,
+        "usage: lookout [options]             mission control in the terminal\n"
+        "       lookout replay FILE [--speed N] [options]\n"
+        "       lookout COMMAND [args]         (lookout COMMAND --help)\n"
+        "\n"
+        "options:\n"
+        "  --demo                 run on the built-in simulated environment\n"
+        "  --seed N               demo randomness (default 1); same seed, same story\n"
+        "  --demo-time S          fast-forward the demo story to second S\n"
+        "  --demo-speed X         simulated seconds per real second (default 1)\n"
+        "  --no-kernel            no kernel events, even with the privileges\n"
+        "  --host-kernel          with --demo: real kernel events beside the story\n"
+        "  --once                 wait for every source's first sync, print, exit (needs --json)\n"
+        "  --json                 the whole state as JSON (with --once or --run-for)\n"
+        "  --timeout S            --once waits at most S seconds (default 10)\n"
+        "  --record FILE          append every state change as JSON lines\n"
+        "  --speed X              replay: X times the recorded pace (default 1; 0: at once)\n"
+        "  --config FILE          config file (default $XDG_CONFIG_HOME/lookout/config.yaml)\n"
+        "  --refresh MS           at most one frame per MS (default 1000)\n"
+        "  --theme NAME           colour theme\n"
+        "  --war-room             large numbers for a shared screen\n"
+        "  --frames N             draw N frames and exit\n"
+        "  --run-for S            run S seconds headless (no terminal), then exit;\n"
+        "                         with --json print the final state\n"
+        "  --copilot BACKEND      openai, openai-compat, azure, anthropic, ollama, offline\n"
+        "                         (default: offline analysis; docs/copilot.md)\n"
+        "  --attach URL           show a shared engine (lookout serve --share) at URL\n"
+        "  --token-file FILE      its bearer token (0600 file; else $LOOKOUT_SERVE_TOKEN)\n"
+        "  --context NAME         kubeconfig context\n"
+        "  --namespace NS         limit Kubernetes to one namespace\n"
+        "  --schema-doc           print the snapshot field reference (Markdown)\n"
+        "  --help, --version\n"
+        "\n"
+        "exit codes: 0 ok, 1 failure or negative verdict, 2 usage or config error,\n"
+        "            3 cannot tell (lookout gate, slo status, observe, check)\n");
     if (commands[0].name) {
         fprintf(out, "\ncommands:\n");
         for (const struct command *c = commands; c->name; c++)
@@ -135,9 +138,10 @@ static const struct option long_options[] = {
     {0, 0, 0, 0},
 };
 
-static int bad_value(const char *opt, const char *value)
+/* want: what a valid value is, so the message says what to give instead */
+static int bad_value(const char *opt, const char *value, const char *want)
 {
-    fprintf(stderr, "lookout: --%s: not a valid value: '%s'\n", opt, value);
+    fprintf(stderr, "lookout: --%s: not a valid value: '%s' (%s)\n", opt, value, want);
     return EXIT_USAGE;
 }
 
@@ -156,7 +160,7 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case OPT_TIMEOUT:
             if (!app_parse_number(optarg, &v) || v <= 0)
-                return bad_value("timeout", optarg);
+                return bad_value("timeout", optarg, "seconds, more than 0");
             opt->timeout_s = v;
             break;
         case OPT_RECORD:
@@ -164,7 +168,7 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case OPT_REFRESH:
             if (!app_parse_number(optarg, &v) || v < 10 || v > 60000)
-                return bad_value("refresh", optarg);
+                return bad_value("refresh", optarg, "milliseconds, 10 to 60000");
             opt->refresh_ms = (int64_t)v;
             break;
         case OPT_THEME:
@@ -175,12 +179,12 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case OPT_FRAMES:
             if (!app_parse_number(optarg, &v) || v < 1)
-                return bad_value("frames", optarg);
+                return bad_value("frames", optarg, "a count, 1 or more");
             opt->frames = (int)v;
             break;
         case OPT_RUN_FOR:
             if (!app_parse_number(optarg, &v) || v <= 0 || v > 86400 * 30)
-                return bad_value("run-for", optarg);
+                return bad_value("run-for", optarg, "seconds, more than 0, at most 30 days");
             run_for_s = v;
             break;
         case OPT_COPILOT:
@@ -194,7 +198,7 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case OPT_SPEED:
             if (!app_parse_number(optarg, &v) || v < 0)
-                return bad_value("speed", optarg);
+                return bad_value("speed", optarg, "a factor, 0 or more; 0: at once");
             opt->replay_speed = v;
             break;
         case OPT_ATTACH:
@@ -214,7 +218,7 @@ static int parse_options(int argc, char **argv, struct run_options *opt)
             break;
         case OPT_INJECT_HOST_PRIV:
             if (!app_parse_number(optarg, &v) || v < 1 || v > 1e6)
-                return bad_value("demo-inject-host-priv", optarg);
+                return bad_value("demo-inject-host-priv", optarg, "a story second, 1 to 1000000");
             opt->demo_host_priv_at = (int)v;
             break;
         case OPT_HELP:
@@ -262,10 +266,6 @@ static int run_once(struct app *a)
 {
     if (!app_wait_first_sync(a, a->opt.timeout_s > 0 ? a->opt.timeout_s : 10))
         fprintf(stderr, "lookout: some sources did not finish their first sync in time\n");
-    if (!a->opt.json) {
-        fprintf(stderr, "lookout: --once needs --json\n");
-        return EXIT_USAGE;
-    }
     if (print_snapshot(a) != EXIT_OK)
         return EXIT_FAIL;
     return failed_kinds_status(a); /* the snapshot is printed either way */
@@ -348,6 +348,12 @@ int main(int argc, char **argv)
     char err[512];
     int init = app_init(&app, &opt, err, sizeof(err));
     secret_wipe(token, sizeof(token)); /* the attach source keeps its own copy */
+    /* after the config's own errors, before any source starts: not after
+     * --once has waited for their first sync */
+    if (init == 0 && opt.once && !opt.json) {
+        init = -1;
+        snprintf(err, sizeof(err), "--once prints JSON only: add --json (lookout --once --json)");
+    }
     if (init < 0) {
         fprintf(stderr, "lookout: %s\n", err);
         app_free(&app);

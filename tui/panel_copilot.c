@@ -140,7 +140,7 @@ static int draw_age(struct ui *u, const struct copilot_answer *ans, struct rect 
 }
 
 /* "All quiet" only when every source reports: no incident from a blind
- * source is not a quiet one. */
+ * source is not a quiet one, nor from no source at all. */
 static void draw_quiet(struct ui *u, int y, struct rect r)
 {
     int blind, starting;
@@ -152,6 +152,8 @@ static void draw_quiet(struct ui *u, int y, struct rect r)
     else if (starting)
         ui_textf(u, y, r.x + 1, r.w - 1, ROLE_DIM, "no open incidents yet: %d source%s starting",
                  starting, starting == 1 ? "" : "s");
+    else if (!ui_sources_on(u))
+        ui_text(u, y, r.x + 1, r.w - 1, ROLE_WARN, "no incidents, but no source is on (S)");
     else
         ui_text(u, y, r.x + 1, r.w - 1, ROLE_OK, "no open incidents: all quiet");
 }

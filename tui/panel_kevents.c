@@ -356,9 +356,12 @@ static bool kevents_detail(struct ui *u, struct panel_view *v, struct buf *out)
     if (e->daddr[0])
         buf_printf(out, "connection: %s:%d -> %s:%d\n", e->saddr, e->sport, e->daddr, e->dport);
     buf_printf(out, "result: %d\n", e->ret);
+    /* no node name: this host's kernel, unless the demo made it up (its
+     * pod's simulated node is on the Pod line below) */
+    const char *node = e->node[0] ? e->node : e->simulated ? "(simulated)" : "(this host)";
     buf_printf(out, "pod: %s\ncontainer: %s\nnode: %s\ncgroup: %" PRIu64 "\n",
-               e->pod[0] ? e->pod : "(host)", e->container[0] ? e->container : "-",
-               e->node[0] ? e->node : "(this host)", e->cgroup_id);
+               e->pod[0] ? e->pod : "(host)", e->container[0] ? e->container : "-", node,
+               e->cgroup_id);
     if (e->kind == KEV_GAP)
         buf_printf(out, "lost: %" PRIu64 " events\n", e->lost);
     const struct k8s_pod *p = e->pod[0] ? engine_get(&u->a->engine, T_PODS, e->pod) : NULL;

@@ -476,8 +476,10 @@ static void project_detail(struct ui *u, const struct pipeline *p, struct buf *o
         ui_fmt_dur(d, sizeof d, (int64_t)(c->median_duration_s * 1000));
         buf_printf(out, "median duration %s\n", d);
     }
-    buf_printf(out, "active pipelines %d%s%s\n", c->active, c->running_stage[0] ? ", running " : "",
-               c->running_stage);
+    /* running_stage is the first active or blocked stage: a deploy waiting
+     * on the gate is in it, not running it */
+    buf_printf(out, "active pipelines %d%s%s\n", c->active,
+               c->running_stage[0] ? ", current stage " : "", c->running_stage);
     if (c->last_deploy) {
         ui_fmt_age(d, sizeof d, engine_now(&u->a->engine) - c->last_deploy);
         buf_printf(out, "last deploy %s ago: %s to %s, version %s (pipeline #%lld, %s)\n", d,

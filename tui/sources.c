@@ -43,6 +43,15 @@ void ui_source_health(struct ui *u, int *blind, int *starting)
     }
 }
 
+int ui_sources_on(struct ui *u)
+{
+    struct table *t = engine_table(&u->a->engine, T_SOURCES);
+    int on = 0;
+    for (int i = 0; i < t->count; i++)
+        on += ((const struct source_info *)table_row(t, i))->state != SRC_DISABLED;
+    return on;
+}
+
 static enum ui_role state_role(enum source_state st)
 {
     switch (st) {

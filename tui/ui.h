@@ -212,6 +212,9 @@ void ui_draw_sources(struct ui *u, struct rect r);
  * ones (blind) and those still starting. One switched off is a choice, not
  * a blind spot. */
 void ui_source_health(struct ui *u, int *blind, int *starting);
+/* Sources switched on (any state but disabled): with none, a quiet screen
+ * watched nothing. */
+int ui_sources_on(struct ui *u);
 /* One source failed, stale or partial: what it should see is not all seen. */
 bool ui_source_blind(const struct source_info *s);
 /* Enter in the view: pick the selected incident (again: back to the rank). */

@@ -340,6 +340,8 @@ static int draw_incidents(struct ui *u, struct rect r)
         ui_textf(u, y++, r.x + 2, r.w - 2, ROLE_WARN,
                  "NO OPEN INCIDENTS, BUT %d SOURCE%s NOT REPORTING", blind,
                  blind == 1 ? " IS" : "S ARE");
+    else if (!open && r.h > 0 && !starting && !ui_sources_on(u))
+        ui_text(u, y++, r.x + 2, r.w - 2, ROLE_WARN, "NO OPEN INCIDENTS, BUT NO SOURCE IS ON");
     else if (!open && r.h > 0)
         ui_text(u, y++, r.x + 2, r.w - 2, starting ? ROLE_DIM : ROLE_OK,
                 starting ? "NO OPEN INCIDENTS YET: SOURCES STARTING" : "NO OPEN INCIDENTS");

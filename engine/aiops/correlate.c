@@ -441,6 +441,15 @@ static void on_event(struct correlator *c, const struct k8s_event *ev)
     emit(c, &s);
 }
 
+/* A failure is stamped with when it failed, not when Lookout first listed
+ * it; one older than the lookback (yesterday's, found at start-up) is
+ * history: it opens nothing and a timeline or post-mortem does not put it
+ * a second before the trouble. */
+static bool is_history(const struct correlator *c, int64_t finished)
+{
+    return finished && finished < c->e->now - c->o.lookback_ms;
+}
+
 static void on_pipeline(struct correlator *c, const struct pipeline *p)
 {
     char key[200], svc[NAME_LEN];
@@ -462,7 +471,8 @@ static void on_pipeline(struct correlator *c, const struct pipeline *p)
             corr_textf(s.text, sizeof(s.text), "deploy %s %s %s (pipeline %s #%" PRId64 ", job %s)",
                        svc, s.reason, j->status == JOB_SUCCESS ? "finished" : "started", p->project,
                        p->id, j->name);
-        } else if (j->status == JOB_FAILED) {
+        } else if (j->status == JOB_FAILED && !is_history(c, j->finished)) {
+            s.time = j->finished;
             s.kind = SIG_PIPELINE;
             s.opens = s.counted = true;
             s.severity = SEV_WARNING;
@@ -484,7 +494,9 @@ static void on_pipeline(struct correlator *c, const struct pipeline *p)
     STR_COPY(s.reason, "failed");
     corr_textf(s.text, sizeof(s.text), "pipeline %s #%" PRId64 " failed on %s", p->project, p->id,
                p->ref);
-    emit(c, &s);
+    s.time = p->finished;
+    if (!is_history(c, s.time))
+        emit(c, &s);
 }
 
 static void on_deployment(struct correlator *c, const struct k8s_deployment *d)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "base/secret.h"
+#include "base/yaml_tree.h"
 
 int app_share_token(const char *file, char *out, size_t outlen, const char *cmd)
 {
@@ -30,9 +31,21 @@ bool app_parse_number(const char *s, double *out)
     return true;
 }
 
-static int bad_value(const char *cmd, const char *opt, const char *value)
+/* want: what a valid value is, so the message says what to give instead */
+bool app_parse_seconds(const char *s, double *out)
 {
-    fprintf(stderr, "%s: --%s: not a valid value: '%s'\n", cmd, opt, value);
+    int64_t ms;
+    if (app_parse_number(s, out))
+        return true;
+    if (parse_duration_ms(s, &ms) < 0)
+        return false;
+    *out = (double)ms / 1000.0;
+    return true;
+}
+
+static int bad_value(const char *cmd, const char *opt, const char *value, const char *want)
+{
+    fprintf(stderr, "%s: --%s: not a valid value: '%s' (%s)\n", cmd, opt, value, want);
     return -1;
 }
 
@@ -48,17 +61,18 @@ int app_run_option(struct run_options *opt, int code, const char *arg, const cha
         return 1;
     case 2: /* compared before the cast: a double past 2^64 has no uint64_t */
         if (!app_parse_number(arg, &v) || v < 0 || v >= 18446744073709551616.0)
-            return bad_value(cmd, "seed", arg);
+            return bad_value(cmd, "seed", arg, "0 or more");
         opt->seed = (uint64_t)v;
         return 1;
     case 3:
         if (!app_parse_number(arg, &v) || v < 0 || v > 86400 * 30)
-            return bad_value(cmd, "demo-time", arg);
+            return bad_value(cmd, "demo-time", arg, "a story second, 0 to 30 days");
         opt->demo_time_s = v;
         return 1;
     case 4:
         if (!app_parse_number(arg, &v) || v <= 0 || v > 1000)
-            return bad_value(cmd, "demo-speed", arg);
+            return bad_value(cmd, "demo-speed", arg,
+                             "simulated seconds a second, more than 0, at most 1000");
         opt->demo_speed = v;
         return 1;
     case 5:

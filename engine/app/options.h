@@ -33,5 +33,8 @@ int app_run_option(struct run_options *opt, int code, const char *arg, const cha
 int app_share_token(const char *file, char *out, size_t outlen, const char *cmd);
 /* A whole decimal number (strtod syntax, nothing after it). */
 bool app_parse_number(const char *s, double *out);
+/* A time limit: bare seconds ("90") or a duration ("90s", "5m"); not
+ * strtod's prefix, which read "5m" as 5 seconds. */
+bool app_parse_seconds(const char *s, double *out);
 
 #endif

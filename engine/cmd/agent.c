@@ -20,7 +20,8 @@
 static void agent_usage(FILE *out)
 {
     fprintf(out, "usage: lookout agent [--listen HOST:PORT] [--token-file FILE] [--node NAME]\n"
-                 "                     [--config FILE] [--demo [--seed N]] [--demo-rate N]\n"
+                 "                     [--config FILE] [--demo [--seed N] [--demo-time S]\n"
+                 "                     [--demo-speed X]] [--demo-rate N]\n"
                  "                     [--port-file FILE]\n"
                  "       lookout agent --print-default-rules\n"
                  "       lookout agent --check-rules [--config FILE]\n"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/options.h"
 #include "base/http.h"
 #include "base/loop.h"
 #include "base/textsafe.h"
@@ -36,9 +37,10 @@ struct check_opts {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: lookout check --evidence EVIDENCE.jsonl [--copilot BACKEND] [-o REPORT.md]\n"
+            "usage: lookout check --evidence EVIDENCE.jsonl [--copilot BACKEND] [-o|--output "
+            "REPORT.md]\n"
             "                     [--fail-on warning|critical] [--json] [--config FILE]\n"
-            "                     [--timeout SECONDS]\n"
+            "                     [--timeout 150s]\n"
             "  --copilot BACKEND  openai, anthropic, ollama ... (docs/copilot.md); without it the\n"
             "                     offline analysis: each rule explained, with its remediation\n"
             "  --fail-on SEV      block on findings at or above SEV (default: the evidence's)\n"
@@ -334,9 +336,13 @@ static int parse(int argc, char **argv, struct check_opts *o)
             o->config = optarg;
             break;
         case 't':
-            o->timeout_s = strtod(optarg, NULL);
+            if (!app_parse_seconds(optarg, &o->timeout_s))
+                o->timeout_s = -1;
             if (!(o->timeout_s > 0 && o->timeout_s < 86400)) {
-                fprintf(stderr, "lookout check: bad --timeout '%s'\n", optarg);
+                fprintf(stderr,
+                        "lookout check: bad --timeout '%s' (seconds or a duration: 90, 90s, "
+                        "5m; under a day)\n",
+                        optarg);
                 return -1;
             }
             break;

@@ -22,9 +22,9 @@
 
 #define MAX_LISTED 256
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr, "usage: lookout incidents --from RECORD.jsonl [--json]\n");
+    fprintf(f, "usage: lookout incidents --from RECORD.jsonl [--json]\n");
 }
 
 static void add_causes(cJSON *o, const struct incident *inc)
@@ -166,12 +166,12 @@ int cmd_incidents(int argc, char **argv)
         else if (c == 'j')
             json = true;
         else {
-            usage();
-            return 2;
+            usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : 2;
         }
     }
     if (!from || optind != argc) {
-        usage();
+        usage(stderr);
         return 2;
     }
     struct engine *e = calloc(1, sizeof(*e));

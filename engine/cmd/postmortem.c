@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/options.h"
 #include "cmd/commands.h"
 #include "core/config.h"
 #include "copilot/copilot.h"
@@ -31,12 +32,13 @@ struct pm_opts {
     double timeout_s;
 };
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr, "usage: lookout postmortem --from RECORD.jsonl [--copilot BACKEND] "
-                    "[-o FILE] [--incident ID] [--config FILE] [--timeout SECONDS]\n");
+    fprintf(f, "usage: lookout postmortem --from RECORD.jsonl [--copilot BACKEND] "
+               "[-o|--output FILE] [--incident ID] [--config FILE] [--timeout 150s]\n");
 }
 
+/* 0: run; 1: --help was printed; -1: a usage error. */
 static int parse(int argc, char **argv, struct pm_opts *o)
 {
     static const struct option longopts[] = {
@@ -65,12 +67,19 @@ static int parse(int argc, char **argv, struct pm_opts *o)
             o->config = optarg;
             break;
         case 't':
-            o->timeout_s = strtod(optarg, NULL);
-            if (o->timeout_s <= 0) {
-                fprintf(stderr, "lookout postmortem: bad --timeout '%s'\n", optarg);
+            if (!app_parse_seconds(optarg, &o->timeout_s))
+                o->timeout_s = -1;
+            if (!(o->timeout_s > 0 && o->timeout_s < 86400)) {
+                fprintf(stderr,
+                        "lookout postmortem: bad --timeout '%s' (seconds or a duration: 90, 90s, "
+                        "5m; under a day)\n",
+                        optarg);
                 return -1;
             }
             break;
+        case 'h':
+            usage(stdout);
+            return 1;
         default:
             return -1;
         }
@@ -196,9 +205,11 @@ static int run(const struct pm_opts *o, struct engine *e, struct config *cfg)
 int cmd_postmortem(int argc, char **argv)
 {
     struct pm_opts o;
-    if (parse(argc, argv, &o) < 0) {
-        usage();
-        return 2;
+    int parsed = parse(argc, argv, &o);
+    if (parsed != 0) {
+        if (parsed < 0)
+            usage(stderr);
+        return parsed < 0 ? 2 : 0;
     }
     struct config cfg;
     char err[512];

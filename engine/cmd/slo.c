@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <locale.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,9 +154,11 @@ static void print_policy(const struct slo_policy *p)
 
 static int slo_check(int argc, char **argv)
 {
-    if (argc < 1) {
-        fprintf(stderr, "usage: lookout slo check FILE...\n");
-        return 2;
+    /* --help is asked for: the usage on stdout, exit 0; not a file name */
+    bool help = argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0);
+    if (argc < 1 || help) {
+        fprintf(help ? stdout : stderr, "usage: lookout slo check FILE...\n");
+        return help ? 0 : 2;
     }
     int bad = 0;
     for (int f = 0; f < argc; f++) {
@@ -308,9 +311,12 @@ static int slo_status(int argc, char **argv)
             continue;
         if (rc < 0)
             fprintf(stderr, "lookout slo status: %s\n", err);
-        fprintf(stderr, "usage: lookout slo status [--config FILE] [--prometheus URL] "
-                        "[--slo-spec FILE]... [--tenant ID] [--at UNIX_TIME] [--timeout 10s]\n"
-                        "                         [--json]\n");
+        fprintf(c == 'h' ? stdout : stderr,
+                "usage: lookout slo status [--config FILE] [--prometheus URL] "
+                "[--slo-spec FILE]... [--tenant ID] [--at UNIX_TIME] [--timeout 10s]\n"
+                "                         [--json]\n"
+                "exit: 0 every query answered, 3 one got no answer (its error is shown),\n"
+                "2 usage or spec error\n");
         return c == 'h' ? 0 : 2;
     }
     static struct engine e;
@@ -354,6 +360,11 @@ int cmd_slo(int argc, char **argv)
         return slo_check(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "status") == 0)
         return slo_status(argc - 1, argv + 1);
-    fprintf(stderr, "usage: lookout slo check FILE... | lookout slo status [options]\n");
-    return 2;
+    bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+    fprintf(
+        help ? stdout : stderr,
+        "usage: lookout slo check FILE...      validate SLO spec files, print what they define\n"
+        "       lookout slo status [options]   burn rates, budget and alert of each SLO\n"
+        "                                      (lookout slo status --help)\n");
+    return help ? 0 : 2;
 }

@@ -191,7 +191,9 @@ static const struct field ci_project_fields[] = {
     F_DBL_(T, failure_ratio, "failures / window; null: none finished"),
     F_DBL_(T, median_duration_s, "median run time in seconds; null: none finished"),
     F_INT_(T, active, "pipelines created, pending or running"),
-    F_STR_(T, running_stage, "stage running now, empty when idle"),
+    F_STR_(T, running_stage,
+           "first running, pending or gate-blocked stage of the newest active pipeline, empty when "
+           "idle"),
     F_TIME_(T, stage_since, "when the running stage started"),
     F_TIME_(T, last_deploy, "when the last production deploy finished; 0: none"),
     F_I64_(T, last_deploy_pipeline, "pipeline of that deploy"),

@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "core/record.h"
+#include "core/summary.h"
 
 #define MAX_LINE     (4u << 20)
 #define TICK_MS      200  /* the clock badge moves at least this often while playing */
@@ -331,6 +332,10 @@ static void seek_to(struct source *s, struct replay *r, int64_t to)
     if (to < r->pos)
         restart(s, r);
     advance_to(s, r, to);
+    /* The recorded summary lags its tables by up to a second's tick, and a
+     * paused clock ticks no more: landed on an incident's opening, the
+     * header would say "incidents 0" under it. */
+    summary_refresh(s->ctx.engine);
     anchor(r);
     schedule(s, r);
 }

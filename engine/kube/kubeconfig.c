@@ -403,8 +403,10 @@ int kubeconfig_load_files(struct kube_conn *c, const char *const *files, int nfi
         k.paths[k.n++] = files[i];
     }
     if (k.n == 0) {
-        snprintf(err, errlen, "no kubeconfig found (%s%s)", nfiles ? files[0] : "none",
-                 nfiles > 1 ? ", ..." : "");
+        snprintf(err, errlen,
+                 "no kubeconfig found (%s%s): set $KUBECONFIG or kubernetes.kubeconfig in the "
+                 "config",
+                 nfiles ? files[0] : "none", nfiles > 1 ? ", ..." : "");
         return -1;
     }
     int rc = resolve(c, &k, context, ns_override, err, errlen);

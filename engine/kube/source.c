@@ -528,7 +528,7 @@ int kube_switch_context(struct source_set *sources, const char *context, char *e
         if (sources->items[i].ops == &kube_source_ops)
             s = &sources->items[i];
     if (!s) {
-        snprintf(err, errlen, "no kubernetes source is running");
+        snprintf(err, errlen, "no kubernetes source: start lookout with --context NAME");
         return -1;
     }
     struct kube_settings set = ((struct kube_src *)s->priv)->set;
