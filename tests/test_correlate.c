@@ -323,6 +323,31 @@ TEST(a_flapping_alert_stays_one_incident_and_closes_after_quiet)
     teardown(&e, c);
 }
 
+/* A Warning event listed at start-up carries its own time; one from an hour
+ * ago falls in the bucket of this minute and once reset it, so the page
+ * just counted vanished from signals/1h. */
+TEST(an_old_signal_does_not_reset_this_hours_count)
+{
+    struct engine e;
+    struct correlator *c = setup(&e);
+    engine_advance(&e, S(3 * 3600));
+    slo(&e, "payments", ALERT_PAGE, S(3 * 3600 - 30));
+    struct k8s_event ev = {0};
+    STR_COPY(ev.key, "shop/payments-old-BackOff");
+    STR_COPY(ev.namespace, "shop");
+    STR_COPY(ev.type, "Warning");
+    STR_COPY(ev.reason, "BackOff");
+    STR_COPY(ev.object_kind, "Pod");
+    STR_COPY(ev.object_name, "payments-old");
+    ev.count = 1;
+    ev.last_seen = S(2 * 3600); /* an hour ago to the minute: the same bucket */
+    engine_upsert(&e, T_K8S_EVENTS, &ev);
+    engine_advance(&e, S(3 * 3600 + 2));
+    const struct summary *s = engine_get(&e, T_SUMMARY, "summary");
+    CHECK(s && s->signals_1h == 1);
+    teardown(&e, c);
+}
+
 TEST(a_notready_node_hosting_most_failing_pods_ranks_first)
 {
     struct engine e;

@@ -62,9 +62,17 @@ const struct signal *corr_sig_at(const struct correlator *c, uint64_t age)
     return &c->sigs[(c->nsigs - 1 - age) % SIG_RING];
 }
 
+/* A signal stamped before the hour the buckets cover (a Warning event or a
+ * deploy listed at start-up, with its own time) is not in "the last hour":
+ * its minute shares a bucket with one of this hour's and must not reset it.
+ * One stamped ahead of the engine's clock (skew) counts in this minute. */
 static void count_signal(struct correlator *c, int64_t t)
 {
-    int64_t minute = t / MINUTE_MS;
+    int64_t now_min = c->e->now / MINUTE_MS, minute = t / MINUTE_MS;
+    if (minute > now_min)
+        minute = now_min;
+    if (minute <= now_min - MINUTE_BUCKETS)
+        return;
     int b = (int)(minute % MINUTE_BUCKETS);
     if (c->minute_of[b] != minute) {
         c->minute_of[b] = minute;
