@@ -102,7 +102,10 @@ check "? says Esc closes the war room and the cluster view too" \
     "wait_for 'Esc +close help, detail, war room, cluster view or zoom' 5"
 keys Escape Escape # help, then the cluster view: Esc does what ? says
 check "80x24: Esc closes the cluster view" "wait_for 'Pipeline stages' 5"
-keys w Escape
+keys w
+check "80x24: the war room's timeline keeps where the incident began (the deploy) above the newest" \
+    "wait_for 'deploy +deploy checkout 2\\.4\\.1 started' 5 && capture | grep -Eq '(⋮|:) [0-9]+ more'"
+keys Escape
 check "80x24: Esc closes the war room" "wait_gone 'OPEN INCIDENTS' 5 && wait_for 'Pipeline stages' 5"
 
 # Without UTF-8 the glyphs are ASCII, allowed-to-fail included.

@@ -348,6 +348,21 @@ static int draw_incidents(struct ui *u, struct rect r)
     return y - r.y;
 }
 
+static void draw_entry(struct ui *u, int y, struct rect r, const struct timeline_entry *t)
+{
+    char c[16];
+    ui_fmt_clock(c, sizeof c, t->time);
+    int x = r.x + 2;
+    x += ui_text(u, y, x, 10, ROLE_DIM, c) + 2;
+    x += ui_textf(u, y, x, 11, ROLE_TEXT, "%-10s", t->kind) + 1;
+    ui_text(u, y, x, r.x + r.w - x, ROLE_TEXT, t->text);
+}
+
+/* The current incident's timeline: where it began, then the newest entries
+ * that fit. The first entry is kept because a cause comes before its
+ * effects (the demo's deploy, then its crash loops, OOM kills and the
+ * page): showing only the newest would leave a small screen with the
+ * effects and not what started them. */
 static void draw_timeline(struct ui *u, struct rect r)
 {
     const struct incident *inc = ui_current_incident(u);
@@ -355,16 +370,16 @@ static void draw_timeline(struct ui *u, struct rect r)
         return;
     ui_textf(u, r.y, r.x + 2, r.w - 2, ROLE_ACCENT, "Timeline of %s", inc->id);
     int n = inc->ntimeline < INC_TIMELINE ? inc->ntimeline : INC_TIMELINE;
-    int rows = r.h - 1;
-    int first = n > rows ? n - rows : 0; /* the newest entries that fit */
-    for (int i = first, y = r.y + 1; i < n; i++, y++) {
-        char c[16];
-        ui_fmt_clock(c, sizeof c, inc->timeline[i].time);
-        int x = r.x + 2;
-        x += ui_text(u, y, x, 10, ROLE_DIM, c) + 2;
-        x += ui_textf(u, y, x, 11, ROLE_TEXT, "%-10s", inc->timeline[i].kind) + 1;
-        ui_text(u, y, x, r.x + r.w - x, ROLE_TEXT, inc->timeline[i].text);
+    int rows = r.h - 1, y = r.y + 1, first = 0;
+    if (n > rows && rows >= 3) {
+        draw_entry(u, y++, r, &inc->timeline[0]);
+        first = n - (rows - 2);
+        ui_textf(u, y++, r.x + 2, r.w - 2, ROLE_DIM, "%s %d more", u->utf8 ? "⋮" : ":", first - 1);
+    } else if (n > rows) {
+        first = n - rows;
     }
+    for (int i = first; i < n; i++)
+        draw_entry(u, y++, r, &inc->timeline[i]);
 }
 
 /* The largest pixel that fits: the digits leave 14 rows and half of the
