@@ -88,7 +88,7 @@ for size in "120 40" "80 24"; do
     check "$1x$2: it names the config path it looked for" \
         "capture | tr -s ' \\n' ' ' | grep -q 'looked for $EMPTY/lookout/config.yaml'"
     check "$1x$2: it offers the demo and the docs" \
-        "capture | grep -q 'lookout --demo' && capture | grep -q 'man lookout'"
+        "capture | grep -q 'lookout --demo' && capture | grep -q 'man lookout, or in the source man ./docs/lookout.1'"
     check "$1x$2: it says what kernel events need" "capture | grep -q 'need root'"
     check "$1x$2: q quit and ? help stay on the status line" \
         "capture | tail -n 1 | grep -q '? help.*q quit'"

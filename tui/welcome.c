@@ -73,7 +73,7 @@ void ui_draw_first_contact(struct ui *u, struct rect r)
     snprintf(text[1], sizeof text[1],
              "lookout --demo   (a simulated cluster with a deploy that goes wrong)");
     snprintf(text[2], sizeof text[2],
-             "man lookout; docs/configuration.md and docs/tui.md in the source");
+             "man lookout, or in the source man ./docs/lookout.1 and docs/tui.md");
     snprintf(text[3], sizeof text[3],
              "events need root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF "
              "(/sys/kernel/btf/vmlinux)");
