@@ -31,7 +31,6 @@ bool app_parse_number(const char *s, double *out)
     return true;
 }
 
-/* want: what a valid value is, so the message says what to give instead */
 bool app_parse_seconds(const char *s, double *out)
 {
     int64_t ms;
@@ -43,6 +42,17 @@ bool app_parse_seconds(const char *s, double *out)
     return true;
 }
 
+int app_parse_timeout(const char *cmd, const char *arg, double *out)
+{
+    if (app_parse_seconds(arg, out) && *out > 0 && *out < 86400) /* NaN fails here too */
+        return 0;
+    fprintf(stderr,
+            "lookout %s: bad --timeout '%s' (seconds or a duration: 90, 90s, 5m; under a day)\n",
+            cmd, arg);
+    return -1;
+}
+
+/* want: what a valid value is, so the message says what to give instead */
 static int bad_value(const char *cmd, const char *opt, const char *value, const char *want)
 {
     fprintf(stderr, "%s: --%s: not a valid value: '%s' (%s)\n", cmd, opt, value, want);

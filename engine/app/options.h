@@ -36,5 +36,8 @@ bool app_parse_number(const char *s, double *out);
 /* A time limit: bare seconds ("90") or a duration ("90s", "5m"); not
  * strtod's prefix, which read "5m" as 5 seconds. */
 bool app_parse_seconds(const char *s, double *out);
+/* --timeout of a one-shot command: app_parse_seconds, above 0 and under a
+ * day. 0, or -1 with the reason printed, prefixed with cmd. */
+int app_parse_timeout(const char *cmd, const char *arg, double *out);
 
 #endif

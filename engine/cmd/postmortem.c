@@ -67,15 +67,8 @@ static int parse(int argc, char **argv, struct pm_opts *o)
             o->config = optarg;
             break;
         case 't':
-            if (!app_parse_seconds(optarg, &o->timeout_s))
-                o->timeout_s = -1;
-            if (!(o->timeout_s > 0 && o->timeout_s < 86400)) {
-                fprintf(stderr,
-                        "lookout postmortem: bad --timeout '%s' (seconds or a duration: 90, 90s, "
-                        "5m; under a day)\n",
-                        optarg);
+            if (app_parse_timeout("postmortem", optarg, &o->timeout_s) < 0)
                 return -1;
-            }
             break;
         case 'h':
             usage(stdout);
