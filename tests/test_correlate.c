@@ -89,7 +89,8 @@ static void deploy(struct engine *e, const char *svc, int64_t id, enum job_statu
     engine_upsert(e, T_PIPELINES, &p);
 }
 
-static void warning(struct engine *e, const char *podname, const char *reason)
+/* A Warning event on a pod; last_seen 0: none given (the engine's now). */
+static void warning_at(struct engine *e, const char *podname, const char *reason, int64_t last_seen)
 {
     struct k8s_event ev = {0};
     snprintf(ev.key, sizeof(ev.key), "shop/%s-%s", podname, reason);
@@ -100,7 +101,13 @@ static void warning(struct engine *e, const char *podname, const char *reason)
     STR_COPY(ev.object_kind, "Pod");
     STR_COPY(ev.object_name, podname);
     ev.count = 1;
+    ev.last_seen = last_seen;
     engine_upsert(e, T_K8S_EVENTS, &ev);
+}
+
+static void warning(struct engine *e, const char *podname, const char *reason)
+{
+    warning_at(e, podname, reason, 0);
 }
 
 static void kev(struct engine *e, const char *podkey, const char *rule, enum severity sev)
@@ -332,16 +339,7 @@ TEST(an_old_signal_does_not_reset_this_hours_count)
     struct correlator *c = setup(&e);
     engine_advance(&e, S(3 * 3600));
     slo(&e, "payments", ALERT_PAGE, S(3 * 3600 - 30));
-    struct k8s_event ev = {0};
-    STR_COPY(ev.key, "shop/payments-old-BackOff");
-    STR_COPY(ev.namespace, "shop");
-    STR_COPY(ev.type, "Warning");
-    STR_COPY(ev.reason, "BackOff");
-    STR_COPY(ev.object_kind, "Pod");
-    STR_COPY(ev.object_name, "payments-old");
-    ev.count = 1;
-    ev.last_seen = S(2 * 3600); /* an hour ago to the minute: the same bucket */
-    engine_upsert(&e, T_K8S_EVENTS, &ev);
+    warning_at(&e, "payments-old", "BackOff", S(2 * 3600)); /* an hour ago: the same bucket */
     engine_advance(&e, S(3 * 3600 + 2));
     const struct summary *s = engine_get(&e, T_SUMMARY, "summary");
     CHECK(s && s->signals_1h == 1);
